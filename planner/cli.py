@@ -1,0 +1,329 @@
+"""The command line: a thin layer over the library.
+
+Results go to stdout; progress, warnings and errors go to stderr. Exit codes
+follow the contract: 0 success, 1 no plan satisfies the rules, 2 invalid input.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import time
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from . import domain as d
+from .errors import InvalidInput, PlannerError, Infeasible
+
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _fail(error: PlannerError) -> None:
+    if isinstance(error, InvalidInput):
+        err.print(f"[bold red]The input is invalid[/] ({len(error.problems)} problem"
+                  f"{'s' if len(error.problems) != 1 else ''}); nothing was written:", markup=True)
+        for problem in error.problems:
+            err.print(f"  {problem}", markup=False)
+    elif isinstance(error, Infeasible):
+        err.print("[bold red]No plan satisfies the rules[/]; nothing was written.", markup=True)
+        for reason in error.reasons:
+            err.print(f"  {reason}", markup=False)
+    else:
+        err.print(f"[bold red]Error:[/] {error}", markup=True)
+    sys.exit(error.exit_code)
+
+
+def _load(path: str, quiet: bool) -> d.Visit:
+    from .validation import load_visit
+
+    visit = load_visit(path)
+    if not quiet:
+        for warning in visit.warnings:
+            err.print(f"warning: {warning}", markup=False, style="yellow")
+    return visit
+
+
+def _now_option(value: str | None) -> dt.datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"'{value}' is not an ISO date-time such as 2018-06-01T09:00:00Z")
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+
+
+class _Progress:
+    """Shows elapsed time, best objective and bound while the solver works."""
+
+    def __init__(self, quiet: bool):
+        self.quiet = quiet or not err.is_terminal
+        self.status = None
+        self.started = time.perf_counter()
+
+    def __enter__(self):
+        if not self.quiet:
+            self.status = err.status("Building the model…")
+            self.status.__enter__()
+        return self
+
+    def __call__(self, elapsed: float, objective: float, bound: float) -> None:
+        if self.status is not None:
+            gap = abs(objective - bound) / max(1.0, abs(objective))
+            self.status.update(f"Solving… {elapsed:6.1f} s   best {objective:,.0f}   bound {bound:,.0f}"
+                               f"   gap {gap:.2%}")
+
+    def __exit__(self, *exc):
+        if self.status is not None:
+            self.status.__exit__(*exc)
+
+
+def _solve_options(time_limit, seed, workers, deterministic, progress, **extra):
+    from .model import SolveOptions
+
+    return SolveOptions(time_limit=time_limit, seed=seed, workers=workers, deterministic=deterministic,
+                        on_progress=progress, **extra)
+
+
+def _self_check(visit, plan) -> None:
+    from .errors import SolverFailure
+    from .verify import verify
+
+    breaches = verify(visit, plan)
+    if breaches:
+        raise SolverFailure("the solver's plan breaks the rules (a bug; please report it):\n  "
+                            + "\n  ".join(str(b) for b in breaches))
+
+
+def _write(out: str, visit, plan, now, documents: bool, extra=None) -> Path:
+    from .exporters import write_documents
+    from .planio import atomic_folder, write_plan_files
+
+    with atomic_folder(out) as folder:
+        write_plan_files(folder, plan, visit)
+        if extra is not None:
+            extra(folder)
+        if documents:
+            write_documents(folder, visit, plan, now=now)
+    return Path(out)
+
+
+def _summary(visit, plan, out: Path) -> None:
+    solver = plan.meta.get("solver", {})
+    sessions = plan.sessions
+    click.echo(f"Planned {len(sessions)} of {len(visit.sessions)} sessions over "
+               f"{len(visit.settings.interview_days)} interview days "
+               f"({solver.get('status', '?').lower()}, objective {solver.get('objective', 0):,.0f}, "
+               f"bound {solver.get('bound', 0):,.0f}).")
+    for u in plan.unscheduled:
+        click.echo(f"Left out: {visit.label(u.session_id)} — {u.reason}")
+    click.echo(f"Written to {out}/")
+
+
+common_solver_options = [
+    click.option("--time-limit", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
+                 help="Seconds the solver may take; it stops earlier once the plan is proven optimal."),
+    click.option("--seed", type=int, default=0, show_default=True, help="Random seed of the solver."),
+    click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True,
+                 help="Solver threads (the machines here have 2 cores)."),
+    click.option("--deterministic", is_flag=True,
+                 help="Repeat exactly: interleaved search, fixed seed, a deterministic time limit."),
+    click.option("--quiet", "-q", is_flag=True, help="No progress or warnings on stderr."),
+    click.option("--now", "now", default=None,
+                 help="The clock written into invites (DTSTAMP), ISO date-time; default: fixed from the visit."),
+    click.option("--no-documents", is_flag=True, help="Write only schedule.csv, unscheduled.csv and schedule.json."),
+]
+
+
+def solver_options(func):
+    for option in reversed(common_solver_options):
+        func = option(func)
+    return func
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="peer-challenge-planner")
+def cli() -> None:
+    """Plan the on-site week of a peer challenge visit.
+
+    INPUT is a folder with visit.toml and CSV files, or an .xlsx workbook
+    (see README.md and ../shared/spec/visit-format.md).
+    """
+
+
+@cli.command()
+@click.argument("input", type=click.Path())
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing on success.")
+def check(input: str, quiet: bool) -> None:
+    """Validate a visit; list every problem with file, row and column."""
+    try:
+        visit = _load(input, quiet)
+    except PlannerError as error:
+        _fail(error)
+    if not quiet:
+        click.echo(f"{input}: valid — {len(visit.sessions)} sessions, {len(visit.peers)} peers, "
+                   f"{len(visit.people)} people, {len(visit.rooms)} rooms, "
+                   f"{len(visit.settings.interview_days)} interview days.")
+
+
+@cli.command()
+@click.argument("input", type=click.Path())
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder to write the plan into.")
+@solver_options
+def plan(input, out, time_limit, seed, workers, deterministic, quiet, now, no_documents) -> None:
+    """Plan a visit and write the schedule and every document into --out."""
+    from .model import solve
+
+    try:
+        visit = _load(input, quiet)
+        with _Progress(quiet) as progress:
+            result = solve(visit, _solve_options(time_limit, seed, workers, deterministic, progress))
+        _self_check(visit, result)
+        folder = _write(out, visit, result, _now_option(now), not no_documents)
+    except PlannerError as error:
+        _fail(error)
+    if not quiet:
+        _summary(visit, result, folder)
+
+
+@cli.command()
+@click.argument("input", type=click.Path())
+@click.option("--previous", required=True, type=click.Path(exists=True, file_okay=False),
+              help="Folder of the plan that people already hold.")
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder to write the new plan into.")
+@click.option("--freeze-before", default=None, metavar="'YYYY-MM-DD HH:MM'",
+              help="Keep everything that starts before this moment exactly as it was.")
+@solver_options
+def replan(input, previous, out, freeze_before, time_limit, seed, workers, deterministic, quiet, now,
+           no_documents) -> None:
+    """Re-plan after the inputs changed, moving as few sessions as possible."""
+    from .replan import replan as do_replan
+
+    try:
+        freeze = None
+        if freeze_before:
+            from .validation import BadValue, parse_datetime
+            try:
+                freeze = parse_datetime(freeze_before)
+            except BadValue as exc:
+                raise click.BadParameter(str(exc), param_hint="--freeze-before")
+        visit = _load(input, quiet)
+        with _Progress(quiet) as progress:
+            result = do_replan(visit, previous, out, freeze_before=freeze,
+                               options=_solve_options(time_limit, seed, workers, deterministic, progress),
+                               now=_now_option(now), documents=not no_documents, self_check=_self_check)
+    except PlannerError as error:
+        _fail(error)
+    if not quiet:
+        _summary(visit, result.plan, Path(out))
+        click.echo(result.summary())
+
+
+@cli.command()
+@click.argument("input", type=click.Path())
+@click.argument("folder", type=click.Path())
+@click.option("--quiet", "-q", is_flag=True, help="Print only breaches.")
+def verify(input: str, folder: str, quiet: bool) -> None:
+    """Check a written plan against every hard rule, independently of the solver."""
+    from .planio import read_plan
+    from .verify import verify as check_plan
+
+    try:
+        visit = _load(input, quiet)
+        written = read_plan(folder)
+    except PlannerError as error:
+        _fail(error)
+    breaches = check_plan(visit, written)
+    for breach in breaches:
+        click.echo(str(breach))
+    if breaches:
+        err.print(f"{len(breaches)} breach{'es' if len(breaches) != 1 else ''} of the rules.", markup=False)
+        sys.exit(1)
+    if not quiet:
+        click.echo(f"{folder}: the plan keeps every hard rule ({len(written.sessions)} sessions checked).")
+
+
+@cli.command()
+@click.argument("input", type=click.Path())
+@click.argument("folder", type=click.Path(exists=True, file_okay=False))
+@click.option("--now", "now", default=None, help="The clock written into invites (DTSTAMP), ISO date-time.")
+@click.option("--quiet", "-q", is_flag=True)
+def export(input: str, folder: str, now: str | None, quiet: bool) -> None:
+    """Re-render every document from an existing plan, without solving."""
+    from .exporters import write_documents
+    from .planio import atomic_folder, read_plan
+    import shutil
+
+    try:
+        visit = _load(input, quiet)
+        written = read_plan(folder)
+        source = Path(folder)
+        with atomic_folder(folder) as temp:
+            for name in ("schedule.csv", "unscheduled.csv", "schedule.json", "changes.csv", "ledger.jsonl"):
+                if (source / name).is_file():
+                    shutil.copy2(source / name, temp / name)
+            write_documents(temp, visit, written, now=_now_option(now))
+    except PlannerError as error:
+        _fail(error)
+    if not quiet:
+        click.echo(f"Documents written to {folder}/")
+
+
+@cli.command()
+@click.argument("path", type=click.Path())
+def template(path: str) -> None:
+    """Write an empty visit to PATH: a CSV folder, or a workbook if PATH ends in .xlsx."""
+    from .workbook import write_template
+
+    try:
+        write_template(Path(path))
+    except PlannerError as error:
+        _fail(error)
+    click.echo(f"Empty visit written to {path}")
+
+
+@cli.command()
+@click.argument("input", type=click.Path())
+@click.argument("output", type=click.Path())
+def convert(input: str, output: str) -> None:
+    """Convert a visit between a CSV folder and an .xlsx workbook."""
+    from .workbook import convert as do_convert
+
+    try:
+        do_convert(Path(input), Path(output))
+    except PlannerError as error:
+        _fail(error)
+    click.echo(f"Converted {input} to {output}")
+
+
+def main() -> None:
+    import os
+
+    try:
+        cli.main(standalone_mode=False)
+    except KeyboardInterrupt:
+        err.print("Interrupted; nothing was changed.", markup=False)
+        sys.exit(130)
+    except click.exceptions.Exit as done:
+        sys.exit(done.exit_code)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(2)
+    except click.exceptions.Abort:
+        err.print("Aborted; nothing was changed.", markup=False)
+        sys.exit(130)
+    except SystemExit:
+        raise
+    except Exception as exc:  # a bug of ours: say so plainly, traceback only on request
+        if os.environ.get("PLANNER_DEBUG"):
+            raise
+        err.print(f"Internal error: {type(exc).__name__}: {exc}", markup=False)
+        err.print("This is a bug in the planner, not in your input. Run again with PLANNER_DEBUG=1 "
+                  "for the details and please report it.", markup=False)
+        sys.exit(3)
+
+
+if __name__ == "__main__":
+    main()

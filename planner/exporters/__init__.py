@@ -1,0 +1,33 @@
+"""Exporters: they read a Visit and a Plan, never the solver, and write the
+documents people use into an output folder.
+
+Every exporter is a function ``(folder, visit, plan, clock) -> None`` listed
+in EXPORTERS; :func:`write_documents` runs them all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from .. import domain as d
+
+EXPORTERS: list = []
+
+
+def fixed_clock(visit: d.Visit, now: dt.datetime | None = None) -> dt.datetime:
+    """The moment written into documents (DTSTAMP, 'issued' lines).
+
+    Never the wall clock, so the same plan gives byte-identical files: the
+    --now option when given, otherwise 09:00 UTC four weeks before the first
+    interview day, a plausible moment for invitations to go out."""
+    if now is not None:
+        return now.astimezone(dt.timezone.utc).replace(microsecond=0)
+    first = visit.settings.interview_days[0] - dt.timedelta(days=28)
+    return dt.datetime.combine(first, dt.time(9, 0), tzinfo=dt.timezone.utc)
+
+
+def write_documents(folder: Path, visit: d.Visit, plan: d.Plan, now: dt.datetime | None = None) -> None:
+    clock = fixed_clock(visit, now)
+    for exporter in EXPORTERS:
+        exporter(Path(folder), visit, plan, clock)

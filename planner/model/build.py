@@ -1,0 +1,153 @@
+"""The CP-SAT model's variables, built from a visit.
+
+The model knows neither files nor templates: it reads domain objects and
+returns a :class:`PlanModel`, a CP-SAT model plus the variables that the hard
+rules (:mod:`planner.model.hard`) constrain and the soft rules
+(:mod:`planner.model.soft`) score.
+
+Time is one integer axis: minute ``(date - first interview day).days * 1440 +
+minutes since midnight``. Each session has one start variable whose domain is
+computed before the model is built (slot grid, days, earliest/latest,
+fixed_start, attendees' unavailability, a fixed room's and required peers'
+unavailability), a presence literal, a literal per candidate room and per
+candidate peer, and optional intervals tied to those literals.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from ortools.sat.python import cp_model
+
+from .. import domain as d
+
+DAY = 24 * 60
+
+
+@dataclass
+class SessionVars:
+    session: d.Session
+    present: cp_model.IntVar
+    start: cp_model.IntVar
+    interval: cp_model.IntervalVar
+    day: dict[int, cp_model.IntVar]  # day index -> literal "held that day"
+    room: dict[str, cp_model.IntVar]  # room id -> literal
+    peer: dict[str, cp_model.IntVar]  # peer id -> literal
+    travel: cp_model.LinearExprT  # minutes each way for its peers (0 unless offsite)
+    busy: dict[str, cp_model.IntervalVar] = field(default_factory=dict)  # peer id -> travel-inclusive interval
+    starts: tuple[int, ...] = ()  # the start domain
+
+    @property
+    def end(self):
+        return self.start + self.session.duration_minutes
+
+
+@dataclass
+class PlanModel:
+    visit: d.Visit
+    model: cp_model.CpModel
+    day0: dt.date
+    sessions: dict[str, SessionVars]
+    lunch: dict[tuple[str, int], cp_model.IntVar] = field(default_factory=dict)  # (peer, day) -> start
+    terms: dict[str, tuple[cp_model.LinearExprT, int]] = field(default_factory=dict)  # rule -> (penalty, upper bound)
+    constraints: dict[str, list] = field(default_factory=dict)  # rule -> constraints added
+    conflicts: list[str] = field(default_factory=list)  # fixed items that no plan can satisfy
+    intervals: dict[tuple, cp_model.IntervalVar] = field(default_factory=dict)  # shared interval cache
+
+    # --- time axis ------------------------------------------------------
+    def t(self, moment: dt.datetime) -> int:
+        return (moment.date() - self.day0).days * DAY + moment.hour * 60 + moment.minute
+
+    def moment(self, t: int) -> dt.datetime:
+        return dt.datetime.combine(self.day0, dt.time(0)) + dt.timedelta(minutes=t)
+
+    def day_index(self, day: dt.date) -> int:
+        return (day - self.day0).days
+
+    def day_of(self, t: int) -> dt.date:
+        return self.day0 + dt.timedelta(days=t // DAY)
+
+    @property
+    def day_indices(self) -> list[int]:
+        return [self.day_index(day) for day in self.visit.settings.interview_days]
+
+    def record(self, rule: str, constraint) -> None:
+        self.constraints.setdefault(rule, []).append(constraint)
+
+
+def merged(windows) -> list[tuple[dt.datetime, dt.datetime]]:
+    spans = sorted((w.start, w.end) for w in windows)
+    out: list[list[dt.datetime]] = []
+    for start, end in spans:
+        if out and start <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], end)
+        else:
+            out.append([start, end])
+    return [(a, b) for a, b in out]
+
+
+def free(windows, start: dt.datetime, end: dt.datetime) -> bool:
+    return d.overlapping(windows, start, end) is None
+
+
+def build(visit: d.Visit) -> PlanModel:
+    """Create the variables. Rules are added by the functions of hard.py and soft.py."""
+    model = cp_model.CpModel()
+    day0 = visit.settings.interview_days[0]
+    pm = PlanModel(visit, model, day0, {})
+    for session in sorted(visit.sessions, key=lambda s: s.id):
+        pm.sessions[session.id] = _session_vars(pm, session)
+    return pm
+
+
+def _session_vars(pm: PlanModel, session: d.Session) -> SessionVars:
+    from . import hard
+
+    visit, model = pm.visit, pm.model
+    sid = session.id
+    starts = [pm.t(s) for s in hard.session_inside_its_day_and_window(visit, session)]
+    rooms = hard.room_fits_session(visit, session)
+    present = model.NewBoolVar(f"present[{sid}]")
+    if not starts:
+        model.Add(present == 0)
+        starts = [pm.t(d.combine(visit.settings.interview_days[0], visit.settings.day_start))]
+    start = model.NewIntVarFromDomain(cp_model.Domain.FromValues(starts), f"start[{sid}]")
+    interval = model.NewOptionalFixedSizeIntervalVar(start, session.duration_minutes, present,
+                                                     f"session[{sid}]")
+    days = sorted({t // DAY for t in starts})
+    day_lits = {}
+    if len(days) == 1:
+        day_lits[days[0]] = present
+    else:
+        for k in days:
+            lit = model.NewBoolVar(f"day[{sid},{k}]")
+            in_day = [t for t in starts if t // DAY == k]
+            model.AddLinearExpressionInDomain(start, cp_model.Domain.FromValues(in_day)).OnlyEnforceIf(lit)
+            day_lits[k] = lit
+        model.Add(sum(day_lits.values()) == present)
+    room_lits = {room.id: model.NewBoolVar(f"room[{sid},{room.id}]") for room in rooms}
+    travels = sorted({room.travel for room in rooms})
+    if len(travels) <= 1:
+        travel = travels[0] if travels else 0
+    else:
+        travel = model.NewIntVarFromDomain(cp_model.Domain.FromValues(travels), f"travel[{sid}]")
+        model.Add(travel == sum(visit.room_by_id[r].travel * lit for r, lit in room_lits.items()))
+    least_travel = travels[0] if travels else 0
+    peer_lits = {}
+    for peer in sorted(visit.peers, key=lambda p: p.id):
+        # a peer who is away at every possible start is never a candidate (rule 5)
+        if any(free(peer.unavailable, pm.moment(t - least_travel),
+                    pm.moment(t + session.duration_minutes + least_travel)) for t in starts):
+            peer_lits[peer.id] = model.NewBoolVar(f"peer[{sid},{peer.id}]")
+    sv = SessionVars(session, present, start, interval, day_lits, room_lits, peer_lits, travel,
+                     starts=tuple(starts))
+    for pid, lit in peer_lits.items():
+        if isinstance(travel, int):
+            sv.busy[pid] = model.NewOptionalFixedSizeIntervalVar(
+                start - travel, session.duration_minutes + 2 * travel, lit, f"busy[{sid},{pid}]")
+        else:
+            sv.busy[pid] = model.NewOptionalIntervalVar(
+                start - travel, session.duration_minutes + 2 * travel,
+                start + session.duration_minutes + travel, lit, f"busy[{sid},{pid}]")
+    return sv

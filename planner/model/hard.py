@@ -1,0 +1,320 @@
+"""The hard rules of the contract (§2), one function per rule, in CP-SAT.
+
+Each function is named after the rule it adds. The independent checker in
+:mod:`planner.verify` states the same rules again without this code.
+
+Rule 1 is kept by the model's shape and an objective term: every session has
+one presence literal, so it is scheduled at most once; leaving out a `must`
+session costs more than everything else together, and a plan that still
+leaves one out is reported as impossible (see :mod:`planner.model.solve`).
+That is what lets CP-SAT find complete plans for large visits quickly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from itertools import combinations
+from typing import TYPE_CHECKING
+
+from ortools.sat.python import cp_model
+
+from .. import domain as d
+
+if TYPE_CHECKING:
+    from .build import PlanModel
+
+
+# --- rule 1 ---------------------------------------------------------------------
+
+def must_sessions_scheduled_once(pm: "PlanModel") -> None:
+    """Rule 1: every `must` session exactly once, a `should` session at most once."""
+    must = [sv.present for sv in pm.sessions.values() if sv.session.must]
+    pm.terms["must_sessions_left_out"] = (sum(1 - p for p in must), len(must))
+
+
+# --- rule 2 ---------------------------------------------------------------------
+
+def session_inside_its_day_and_window(visit: d.Visit, session: d.Session) -> list[dt.datetime]:
+    """Rule 2, as the domain of a session's start: an interview day, on the
+    slot grid, within day_start..day_end, and its days, earliest, latest and
+    fixed_start."""
+    s = visit.settings
+    if session.fixed_start is not None:
+        candidates = [session.fixed_start]
+    else:
+        candidates = []
+        for day in visit.allowed_days(session):
+            t = d.combine(day, s.day_start)
+            while t.date() == day:
+                candidates.append(t)
+                t = d.add_minutes(t, s.slot_minutes)
+    out = []
+    for start in candidates:
+        end = d.add_minutes(start, session.duration_minutes)
+        day_end = d.combine(start.date(), s.day_end)
+        if start.date() not in s.interview_days or start.time() < s.day_start or end > day_end:
+            continue
+        if (d.minutes_of(start.time()) - d.minutes_of(s.day_start)) % s.slot_minutes:
+            continue
+        if session.days and start.date() not in session.days:
+            continue
+        if session.earliest is not None and start.time() < session.earliest:
+            continue
+        if session.latest is not None and end > d.combine(start.date(), session.latest):
+            continue
+        out.append(start)
+    return out
+
+
+def sessions_keep_their_order(pm: "PlanModel") -> None:
+    """Rule 2, `after`: that session ends before this one starts (when both are held)."""
+    for sv in pm.sessions.values():
+        before = pm.sessions.get(sv.session.after) if sv.session.after else None
+        if before is None:
+            continue
+        c = pm.model.Add(before.end <= sv.start).OnlyEnforceIf([before.present, sv.present])
+        pm.record("sessions_keep_their_order", c)
+
+
+# --- rule 3 ---------------------------------------------------------------------
+
+def no_one_in_two_places(pm: "PlanModel") -> None:
+    """Rule 3: no peer, person or room in two things at once; a peer's
+    offsite sessions include travel each way; debriefs, prep and feedback count."""
+    model, visit = pm.model, pm.visit
+    fixed = visit.fixed_items()
+    for room in sorted(visit.rooms, key=lambda r: r.id):
+        intervals = [_room_interval(pm, sv, room.id) for sv in pm.sessions.values() if room.id in sv.room]
+        intervals += [_fixed(pm, i.start, i.end, f"{i.item_id}@{room.id}") for i in fixed if i.room_id == room.id]
+        if len(intervals) > 1:
+            pm.record("no_one_in_two_places", model.AddNoOverlap(intervals))
+    for person in sorted(visit.people, key=lambda p: p.id):
+        intervals = [sv.interval for sv in pm.sessions.values() if person.id in sv.session.attendees]
+        intervals += [_fixed(pm, i.start, i.end, f"{i.item_id}@{person.id}")
+                      for i in fixed if person.id in i.attendee_ids]
+        if len(intervals) > 1:
+            pm.record("no_one_in_two_places", model.AddNoOverlap(intervals))
+    for peer in sorted(visit.peers, key=lambda p: p.id):
+        intervals = [sv.busy[peer.id] for sv in pm.sessions.values() if peer.id in sv.busy]
+        intervals += [_fixed(pm, i.start, i.end, f"{i.item_id}@{peer.id}") for i in fixed if peer.id in i.peer_ids]
+        intervals += [_lunch_interval(pm, peer.id, k) for k in pm.day_indices if (peer.id, k) in pm.lunch]
+        if len(intervals) > 1:
+            pm.record("no_one_in_two_places", model.AddNoOverlap(intervals))
+
+
+def _room_interval(pm, sv, room_id):
+    key = ("room", sv.session.id, room_id)
+    cache = pm.intervals
+    if key not in cache:
+        cache[key] = pm.model.NewOptionalFixedSizeIntervalVar(
+            sv.start, sv.session.duration_minutes, sv.room[room_id], f"in[{sv.session.id},{room_id}]")
+    return cache[key]
+
+
+def _fixed(pm, start: dt.datetime, end: dt.datetime, name: str):
+    a, b = pm.t(start), pm.t(end)
+    return pm.model.NewFixedSizeIntervalVar(a, b - a, name)
+
+
+def _lunch_interval(pm, peer_id, k):
+    key = ("lunch", peer_id, k)
+    cache = pm.intervals
+    if key not in cache:
+        cache[key] = pm.model.NewFixedSizeIntervalVar(
+            pm.lunch[(peer_id, k)], pm.visit.settings.lunch_minutes, f"lunch[{peer_id},{k}]")
+    return cache[key]
+
+
+# --- rule 4 ---------------------------------------------------------------------
+
+def peers_keep_a_buffer_between_sessions(pm: "PlanModel") -> None:
+    """Rule 4: a peer's consecutive sessions on a day are buffer_minutes apart,
+    on top of any travel. Each session's travel-inclusive span is stretched by
+    the buffer at its end, and those stretched spans may not overlap."""
+    buffer = pm.visit.settings.buffer_minutes
+    if buffer <= 0:
+        return
+    model = pm.model
+    for peer in sorted(pm.visit.peers, key=lambda p: p.id):
+        stretched = []
+        for sv in pm.sessions.values():
+            if peer.id not in sv.peer:
+                continue
+            lit, dur, travel = sv.peer[peer.id], sv.session.duration_minutes, sv.travel
+            if isinstance(travel, int):
+                stretched.append(model.NewOptionalFixedSizeIntervalVar(
+                    sv.start - travel, dur + 2 * travel + buffer, lit, f"buffer[{sv.session.id},{peer.id}]"))
+            else:
+                stretched.append(model.NewOptionalIntervalVar(
+                    sv.start - travel, dur + 2 * travel + buffer, sv.start + dur + travel + buffer, lit,
+                    f"buffer[{sv.session.id},{peer.id}]"))
+        if len(stretched) > 1:
+            pm.record("peers_keep_a_buffer_between_sessions", model.AddNoOverlap(stretched))
+
+
+# --- rule 5 ---------------------------------------------------------------------
+
+def sessions_have_their_peers(pm: "PlanModel") -> None:
+    """Rule 5: exactly `peers` peers, the required peers among them."""
+    model = pm.model
+    for sv in pm.sessions.values():
+        s = sv.session
+        pm.record("sessions_have_their_peers",
+                  model.Add(sum(sv.peer.values()) == s.peers * sv.present))
+        for pid in s.required_peers:
+            if pid in sv.peer:
+                pm.record("sessions_have_their_peers", model.Add(sv.peer[pid] == sv.present))
+            else:
+                pm.record("sessions_have_their_peers", model.Add(sv.present == 0))
+
+
+def everyone_is_available(pm: "PlanModel") -> None:
+    """Rule 5: every peer (travel included), person and room is outside its
+    unavailable windows."""
+    model, visit = pm.model, pm.visit
+    dur = lambda sv: sv.session.duration_minutes  # noqa: E731
+
+    def free_starts(sv, windows, before=0, after=0):
+        return [t for t in sv.starts
+                if d.overlapping(windows, pm.moment(t - before), pm.moment(t + dur(sv) + after)) is None]
+
+    for sv in pm.sessions.values():
+        windows = [w for a in sv.session.attendees for w in visit.person_by_id[a].unavailable]
+        if windows:
+            ok = free_starts(sv, windows)
+            pm.record("everyone_is_available", _start_in(pm, sv, ok, sv.present))
+        for rid, lit in sv.room.items():
+            room = visit.room_by_id[rid]
+            if room.unavailable:
+                pm.record("everyone_is_available", _start_in(pm, sv, free_starts(sv, room.unavailable), lit))
+        for pid, lit in sv.peer.items():
+            peer = visit.peer_by_id[pid]
+            if not peer.unavailable:
+                continue
+            if isinstance(sv.travel, int):
+                ok = free_starts(sv, peer.unavailable, sv.travel, sv.travel)
+                pm.record("everyone_is_available", _start_in(pm, sv, ok, lit))
+            else:
+                for rid, room_lit in sv.room.items():
+                    travel = visit.room_by_id[rid].travel
+                    ok = free_starts(sv, peer.unavailable, travel, travel)
+                    pm.record("everyone_is_available", _start_in(pm, sv, ok, [lit, room_lit]))
+
+
+def _start_in(pm, sv, starts, enforce):
+    """`enforce` implies the session starts at one of `starts` (none: enforce is false)."""
+    if not starts:
+        lits = enforce if isinstance(enforce, list) else [enforce]
+        return pm.model.AddBoolOr([lit.Not() for lit in lits])
+    return pm.model.AddLinearExpressionInDomain(sv.start, cp_model.Domain.FromValues(starts)).OnlyEnforceIf(enforce)
+
+
+# --- rule 6 ---------------------------------------------------------------------
+
+def room_fits_session(visit: d.Visit, session: d.Session) -> list[d.Room]:
+    """Rule 6, as the rooms a session may use: interviews and focus groups in
+    interview or presentation rooms, site visits offsite, never the office,
+    and room for attendees plus peers (and the session's own room if set)."""
+    suitable = ("offsite",) if session.kind == "site_visit" else ("interview", "presentation")
+    rooms = []
+    for room in sorted(visit.rooms, key=lambda r: r.id):
+        if session.room is not None and room.id != session.room:
+            continue
+        if room.kind not in suitable or room.id == visit.settings.office_room:
+            continue
+        if room.capacity < session.headcount:
+            continue
+        rooms.append(room)
+    return rooms
+
+
+def sessions_have_one_room(pm: "PlanModel") -> None:
+    """Rule 6: a held session is in exactly one of the rooms that fit it."""
+    for sv in pm.sessions.values():
+        pm.record("sessions_have_one_room", pm.model.Add(sum(sv.room.values()) == sv.present))
+
+
+# --- rule 7 ---------------------------------------------------------------------
+
+def daily_session_caps(pm: "PlanModel") -> None:
+    """Rule 7: at most max_sessions_per_day sessions start on a day, and at
+    most a peer's cap of them include that peer."""
+    model, visit = pm.model, pm.visit
+    for k in pm.day_indices:
+        held = [sv.day[k] for sv in pm.sessions.values() if k in sv.day]
+        if len(held) > visit.settings.max_sessions_per_day:
+            pm.record("daily_session_caps", model.Add(sum(held) <= visit.settings.max_sessions_per_day))
+    for peer in sorted(visit.peers, key=lambda p: p.id):
+        cap = visit.peer_cap(peer)
+        for k in pm.day_indices:
+            on_day = []
+            for sv in pm.sessions.values():
+                if peer.id not in sv.peer or k not in sv.day:
+                    continue
+                if len(sv.day) == 1:
+                    on_day.append(sv.peer[peer.id])
+                    continue
+                both = model.NewBoolVar(f"peerday[{sv.session.id},{peer.id},{k}]")
+                model.AddBoolOr([sv.peer[peer.id].Not(), sv.day[k].Not(), both])
+                on_day.append(both)
+            if len(on_day) > cap:
+                pm.record("daily_session_caps", model.Add(sum(on_day) <= cap))
+
+
+# --- rule 8 ---------------------------------------------------------------------
+
+def every_peer_gets_lunch(pm: "PlanModel") -> None:
+    """Rule 8: lunch_minutes unbroken inside the lunch window, every peer,
+    every interview day. Each lunch is an interval that the peer's sessions
+    (with travel) and fixed items may not overlap (see rule 3)."""
+    s = pm.visit.settings
+    if s.lunch_minutes <= 0:
+        return
+    for peer in sorted(pm.visit.peers, key=lambda p: p.id):
+        for day in s.interview_days:
+            k = pm.day_index(day)
+            lo = pm.t(d.combine(day, s.lunch_start))
+            hi = pm.t(d.combine(day, s.lunch_end)) - s.lunch_minutes
+            pm.lunch[(peer.id, k)] = pm.model.NewIntVar(lo, hi, f"lunch[{peer.id},{day}]")
+
+
+# --- rule 9 ---------------------------------------------------------------------
+
+def debriefs_and_feedback_day(pm: "PlanModel") -> None:
+    """Rule 9: the debriefs, prep and feedback presentation are fixed (see
+    Visit.fixed_items) and enter every NoOverlap of rule 3. What no plan can
+    change is checked here: debrief attendees and the rooms must be free."""
+    visit = pm.visit
+    for item in visit.fixed_items():
+        room = visit.room_by_id[item.room_id]
+        window = d.overlapping(room.unavailable, item.start, item.end)
+        if window:
+            pm.conflicts.append(
+                f"{item.title} needs {visit.label(room.id)} {item.start:%Y-%m-%d %H:%M}–{item.end:%H:%M}, "
+                f"but the room is unavailable {window.describe()}")
+        if item.kind == "debrief":
+            for pid in item.attendee_ids:
+                window = d.overlapping(visit.unavailable_windows(pid), item.start, item.end)
+                if window:
+                    pm.conflicts.append(
+                        f"{visit.label(pid)} is unavailable {window.describe()}, but the daily debrief "
+                        f"runs {item.start:%H:%M}–{item.end:%H:%M} on {item.start:%Y-%m-%d}")
+    for a, b in combinations(visit.fixed_items(), 2):
+        if a.start < b.end and b.start < a.end:
+            shared = (set(a.peer_ids) | set(a.attendee_ids)) & (set(b.peer_ids) | set(b.attendee_ids))
+            if a.room_id == b.room_id or shared:
+                pm.conflicts.append(f"{a.title} and {b.title} overlap on {a.start:%Y-%m-%d}")
+
+
+HARD_RULES = (
+    must_sessions_scheduled_once,
+    sessions_keep_their_order,
+    every_peer_gets_lunch,  # creates the lunch variables that rule 3 uses
+    no_one_in_two_places,
+    peers_keep_a_buffer_between_sessions,
+    sessions_have_their_peers,
+    everyone_is_available,
+    sessions_have_one_room,
+    daily_session_caps,
+    debriefs_and_feedback_day,
+)

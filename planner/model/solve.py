@@ -1,0 +1,202 @@
+"""Solving: build the model, run CP-SAT, turn its answer into a Plan."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import ortools
+from ortools.sat.python import cp_model
+
+from .. import domain as d
+from ..errors import Infeasible, SolverFailure
+from . import hard, soft
+from .build import PlanModel, build
+
+Progress = Callable[[float, float, float], None]  # elapsed seconds, objective, bound
+
+
+@dataclass
+class SolveOptions:
+    time_limit: float = 30.0
+    seed: int = 0
+    workers: int = 2
+    deterministic: bool = False
+    presolve: bool = True
+    on_progress: Progress | None = None
+    previous: d.Plan | None = None  # replan: the plan to keep where possible
+    freeze_before: dt.datetime | None = None  # replan: keep everything before this exactly
+    hint: d.Plan | None = None  # a complete or partial plan to start from
+    log: bool = False
+
+
+@dataclass
+class Outcome:
+    """What the solver said, before it becomes a Plan or an error."""
+
+    pm: PlanModel
+    status: str
+    solver: cp_model.CpSolver | None
+    weights: dict[str, int]
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def build_model(visit: d.Visit, options: SolveOptions) -> tuple[PlanModel, dict[str, int]]:
+    pm = build(visit)
+    for rule in hard.HARD_RULES:
+        rule(pm)
+    for rule in soft.SOFT_RULES:
+        rule(pm)
+    if options.previous is not None:
+        previous = {i.item_id: i for i in options.previous.sessions if i.item_id in visit.session_by_id}
+        frozen = set()
+        if options.freeze_before is not None:
+            frozen = {sid for sid, item in previous.items() if item.start < options.freeze_before}
+        soft.fewest_sessions_moved(pm, previous, frozen)
+        if options.freeze_before is not None:
+            _freeze_unplanned(pm, options)
+    hint = options.hint or options.previous
+    if hint is not None:
+        _add_hint(pm, hint)
+    return pm, soft.objective(pm)
+
+
+def _freeze_unplanned(pm: PlanModel, options: SolveOptions) -> None:
+    """Before the freeze moment nothing new may appear: a session not held
+    there in the previous plan may only start at or after it."""
+    cut = pm.t(options.freeze_before)
+    held_before = {i.item_id for i in options.previous.sessions if i.start < options.freeze_before}
+    for sid, sv in pm.sessions.items():
+        if sid not in held_before:
+            pm.model.Add(sv.start >= cut).OnlyEnforceIf(sv.present)
+
+
+def _add_hint(pm: PlanModel, plan: d.Plan) -> None:
+    for item in plan.sessions:
+        sv = pm.sessions.get(item.item_id)
+        if sv is None:
+            continue
+        t = pm.t(item.start)
+        if t not in sv.starts:
+            continue
+        pm.model.AddHint(sv.present, 1)
+        pm.model.AddHint(sv.start, t)
+        for rid, lit in sv.room.items():
+            pm.model.AddHint(lit, int(rid == item.room_id))
+        for pid, lit in sv.peer.items():
+            pm.model.AddHint(lit, int(pid in item.peer_ids))
+
+
+class _Callback(cp_model.CpSolverSolutionCallback):
+    def __init__(self, started: float, report: Progress | None, timings: dict[str, float]):
+        super().__init__()
+        self.started, self.report, self.timings = started, report, timings
+
+    def on_solution_callback(self) -> None:
+        elapsed = time.perf_counter() - self.started
+        self.timings.setdefault("first_solution_seconds", round(elapsed, 3))
+        if self.report:
+            self.report(elapsed, self.ObjectiveValue(), self.BestObjectiveBound())
+
+
+def run(visit: d.Visit, options: SolveOptions) -> Outcome:
+    t0 = time.perf_counter()
+    pm, weights = build_model(visit, options)
+    timings = {"build_seconds": round(time.perf_counter() - t0, 3)}
+    if pm.conflicts:
+        raise Infeasible(pm.conflicts)
+    solver = cp_model.CpSolver()
+    p = solver.parameters
+    p.random_seed = options.seed
+    p.num_workers = max(1, options.workers)
+    p.log_search_progress = options.log
+    if not options.presolve:
+        p.cp_model_presolve = False
+    if options.deterministic:
+        # CP-SAT's parallel portfolio does not repeat itself (google/or-tools #2159);
+        # interleaved search does, and a deterministic time limit keeps it so.
+        p.interleave_search = True
+        p.max_deterministic_time = options.time_limit
+        p.max_time_in_seconds = options.time_limit * 10
+    else:
+        p.max_time_in_seconds = options.time_limit
+    started = time.perf_counter()
+    callback = _Callback(started, options.on_progress, timings)
+    try:
+        status = solver.Solve(pm.model, callback)
+    except Exception as exc:  # a crash inside the solver is a failure, never a traceback
+        raise SolverFailure(f"the solver failed: {type(exc).__name__}: {exc}") from exc
+    timings["solve_seconds"] = round(time.perf_counter() - started, 3)
+    return Outcome(pm, solver.StatusName(status), solver, weights, timings)
+
+
+def solve(visit: d.Visit, options: SolveOptions | None = None) -> d.Plan:
+    """Plan a visit, or raise Infeasible / SolverFailure."""
+    options = options or SolveOptions()
+    outcome = run(visit, options)
+    if outcome.status == "INFEASIBLE":
+        from ..explain import explain_infeasible
+
+        raise Infeasible(explain_infeasible(visit, options))
+    if outcome.status not in ("OPTIMAL", "FEASIBLE"):
+        raise SolverFailure(
+            f"no plan was found within the time limit of {options.time_limit:g} s "
+            f"(solver status {outcome.status}); try a longer --time-limit")
+    plan = extract(outcome, options)
+    missing = [i for i in visit.sessions if i.must and plan.session(i.id) is None]
+    if missing:
+        from ..explain import explain_missing
+
+        proven = outcome.status == "OPTIMAL"
+        raise Infeasible(explain_missing(visit, [s.id for s in missing], proven, options))
+    return plan
+
+
+def extract(outcome: Outcome, options: SolveOptions) -> d.Plan:
+    pm, solver, visit = outcome.pm, outcome.solver, outcome.pm.visit
+    items = list(visit.fixed_items())
+    left_out = []
+    for sid, sv in pm.sessions.items():
+        s = sv.session
+        if not solver.BooleanValue(sv.present):
+            left_out.append(sid)
+            continue
+        start = pm.moment(solver.Value(sv.start))
+        room = next(r for r, lit in sv.room.items() if solver.BooleanValue(lit))
+        peers = tuple(sorted(p for p, lit in sv.peer.items() if solver.BooleanValue(lit)))
+        items.append(d.PlanItem(start=start, end=d.add_minutes(start, s.duration_minutes), item_id=sid,
+                                kind=s.kind, title=s.title, room_id=room, peer_ids=peers,
+                                attendee_ids=s.attendees))
+    for (pid, _k), var in sorted(pm.lunch.items()):
+        start = pm.moment(solver.Value(var))
+        items.append(d.PlanItem(start=start, end=d.add_minutes(start, visit.settings.lunch_minutes),
+                                item_id=f"lunch-{pid}-{start:%Y-%m-%d}", kind="lunch", title="Lunch",
+                                peer_ids=(pid,)))
+    from ..explain import why_left_out
+
+    unscheduled = tuple(d.Unscheduled(sid, why_left_out(visit, sid, items))
+                        for sid in left_out if not visit.session_by_id[sid].must)
+    penalties = {name: int(solver.Value(expr)) if not isinstance(expr, int) else expr
+                 for name, (expr, _bound) in pm.terms.items()}
+    meta = {
+        "solver": {
+            "status": outcome.status,
+            "objective": solver.ObjectiveValue(),
+            "bound": solver.BestObjectiveBound(),
+            "seed": options.seed,
+            "workers": options.workers,
+            "deterministic": options.deterministic,
+            "time_limit_seconds": options.time_limit,
+            "ortools": ortools.__version__,
+            "weights": outcome.weights,
+            "penalties": penalties,
+            # wall-clock timings would make two identical runs differ; under
+            # --deterministic only the solver's deterministic time is kept
+            "timings": ({"deterministic_time": round(solver.deterministic_time, 6)}
+                        if options.deterministic else outcome.timings),
+        },
+        "input_hash": visit.input_hash,
+    }
+    return d.Plan(items=tuple(items), unscheduled=unscheduled, meta=meta)

@@ -1,0 +1,202 @@
+"""Reading a visit from disk: a CSV folder or an .xlsx workbook.
+
+This is the only module that knows pandas and openpyxl. It turns files into
+plain :class:`RawTable` objects of text cells with the row numbers the user
+sees in their spreadsheet; :mod:`planner.validation` turns those into domain
+objects and says what is wrong.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import Problem
+
+TABLES = ("peers", "rooms", "people", "sessions", "themes", "documents")
+OPTIONAL_TABLES = ("documents",)
+EXCEL_EPOCHS = (dt.date(1899, 12, 30), dt.date(1899, 12, 31), dt.date(1900, 1, 1))
+
+
+@dataclass
+class RawTable:
+    name: str
+    source: str  # how messages name it: "peers.csv" or "sheet peers"
+    columns: list[str]
+    rows: list[tuple[int, dict[str, str]]]  # (row number as the user sees it, cells)
+
+
+@dataclass
+class RawSetting:
+    value: str
+    row: int | None
+
+
+@dataclass
+class RawVisit:
+    settings_source: str
+    settings: dict[str, RawSetting]
+    tables: dict[str, RawTable]
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def read_raw(path: str | Path) -> RawVisit:
+    path = Path(path)
+    if path.is_dir():
+        return _read_folder(path)
+    if path.suffix.lower() in (".xlsx", ".xlsm") and path.is_file():
+        return _read_workbook(path)
+    if not path.exists():
+        problem = Problem(str(path), None, None, "no such file or folder")
+    else:
+        problem = Problem(str(path), None, None,
+                          "a visit is a folder with visit.toml and CSV files, or an .xlsx workbook")
+    return RawVisit(str(path), {}, {}, [problem])
+
+
+# --- cell text ---------------------------------------------------------------
+
+def cell_text(value) -> str:
+    """A spreadsheet cell as the text the validator parses."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.datetime):
+        if value.date() in EXCEL_EPOCHS:
+            return value.strftime("%H:%M")
+        if value.time() == dt.time(0):
+            return value.date().isoformat()
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dt.time):
+        return value.strftime("%H:%M")
+    if isinstance(value, float):
+        if value != value:  # NaN
+            return ""
+        return str(int(value)) if value.is_integer() else str(value)
+    if isinstance(value, (list, tuple)):
+        return ";".join(cell_text(v) for v in value)
+    return str(value).strip()
+
+
+# --- a CSV folder ------------------------------------------------------------
+
+def _read_folder(folder: Path) -> RawVisit:
+    raw = RawVisit("visit.toml", {}, {})
+    toml_path = folder / "visit.toml"
+    if not toml_path.is_file():
+        raw.problems.append(Problem("visit.toml", None, None, f"missing file: {folder}/visit.toml"))
+    else:
+        _read_toml(toml_path, raw)
+    for name in TABLES:
+        csv_path = folder / f"{name}.csv"
+        if not csv_path.is_file():
+            if name not in OPTIONAL_TABLES:
+                raw.problems.append(Problem(f"{name}.csv", None, None, f"missing file: {folder}/{name}.csv"))
+            continue
+        table = _read_csv(csv_path, raw)
+        if table is not None:
+            raw.tables[name] = table
+    return raw
+
+
+def _read_toml(path: Path, raw: RawVisit) -> None:
+    text_bytes = path.read_bytes()
+    try:
+        text = text_bytes.decode("utf-8-sig")
+        data = tomllib.loads(text)
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raw.problems.append(Problem("visit.toml", None, None, f"not valid TOML: {exc}"))
+        return
+    lines = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        match = re.match(r"\s*([A-Za-z0-9_\-]+)\s*=", line)
+        if match and match.group(1) not in lines:
+            lines[match.group(1)] = number
+    for key, value in data.items():
+        if isinstance(value, dict):
+            raw.problems.append(Problem("visit.toml", lines.get(key), key,
+                                        "tables are not allowed here; write key = value"))
+            continue
+        raw.settings[key] = RawSetting(cell_text(value), lines.get(key))
+
+
+def _read_csv(path: Path, raw: RawVisit) -> RawTable | None:
+    import pandas as pd
+
+    source = path.name
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, skip_blank_lines=False,
+                            encoding="utf-8-sig", skipinitialspace=False)
+    except UnicodeDecodeError:
+        raw.problems.append(Problem(source, None, None, "is not UTF-8 text; save it as CSV UTF-8"))
+        return None
+    except pd.errors.EmptyDataError:
+        raw.problems.append(Problem(source, None, None, "is empty; the first row must be the header"))
+        return None
+    except pd.errors.ParserError as exc:
+        raw.problems.append(Problem(source, None, None, f"cannot be read as CSV: {exc}"))
+        return None
+    columns = [str(c).strip() for c in frame.columns]
+    rows = []
+    for index, record in enumerate(frame.itertuples(index=False, name=None)):
+        cells = {col: cell_text(v) for col, v in zip(columns, record)}
+        if any(cells.values()):
+            rows.append((index + 2, cells))
+    return RawTable(path.stem, source, columns, rows)
+
+
+# --- a workbook --------------------------------------------------------------
+
+def _read_workbook(path: Path) -> RawVisit:
+    import openpyxl
+
+    raw = RawVisit("sheet visit", {}, {})
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a damaged file
+        raw.problems.append(Problem(path.name, None, None, f"cannot be opened as a workbook: {exc}"))
+        return raw
+    try:
+        names = {name.strip().lower(): name for name in book.sheetnames}
+        if "visit" not in names:
+            raw.problems.append(Problem("sheet visit", None, None, "missing sheet: visit"))
+        else:
+            table = _sheet_table(book[names["visit"]], "visit")
+            if "key" not in table.columns or "value" not in table.columns:
+                raw.problems.append(Problem("sheet visit", 1, None,
+                                            "the visit sheet needs the columns key and value"))
+            else:
+                for row, cells in table.rows:
+                    key = cells.get("key", "")
+                    if key:
+                        raw.settings[key] = RawSetting(cells.get("value", ""), row)
+        for name in TABLES:
+            if name not in names:
+                if name not in OPTIONAL_TABLES:
+                    raw.problems.append(Problem(f"sheet {name}", None, None, f"missing sheet: {name}"))
+                continue
+            raw.tables[name] = _sheet_table(book[names[name]], name)
+    finally:
+        book.close()
+    return raw
+
+
+def _sheet_table(sheet, name: str) -> RawTable:
+    rows_iter = sheet.iter_rows(values_only=True)
+    header = next(rows_iter, None) or ()
+    columns = [cell_text(c) for c in header]
+    while columns and not columns[-1]:
+        columns.pop()
+    rows = []
+    for number, values in enumerate(rows_iter, start=2):
+        cells = {col: cell_text(v) for col, v in zip(columns, values) if col}
+        if any(cells.values()):
+            rows.append((number, cells))
+    return RawTable(name, f"sheet {name}", [c for c in columns if c], rows)
