@@ -1,21 +1,398 @@
-"""Explanations in the user's own terms: why a visit cannot be planned, and
-why a `should` session was left out."""
+"""Explanations in the user's own terms.
+
+* :func:`prechecks` — fast, sound checks run before solving; each finds a
+  reason no plan can exist and says it with the ids and names of the
+  sessions, people, peers, rooms and days involved.
+* :func:`explain_missing` — when the solver could not place a `must`
+  session and no pre-check explains it: a deletion filter over the hard-rule
+  families finds a small set of rules that together rule the session out.
+* :func:`why_left_out` — a reason for each `should` session left out.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections import Counter, defaultdict
+
 from . import domain as d
 
+# Rule families in the order the deletion filter tries to drop them: the
+# ones tried last are kept when several sets explain the same impossibility,
+# so the most concrete (people and rooms, unavailability) come last.
+RULE_NAMES = {
+    "every_peer_gets_lunch": "every peer's lunch break (rule 8)",
+    "peers_keep_a_buffer_between_sessions": "the buffer between a peer's sessions (rule 4)",
+    "sessions_have_their_peers": "the number of peers and required peers per session (rule 5)",
+    "daily_session_caps": "the daily session limits (rule 7)",
+    "sessions_keep_their_order": "the `after` order of sessions (rule 2)",
+    "everyone_is_available": "everyone's unavailability (rule 5)",
+    "no_one_in_two_places": "no peer, person or room in two places at once (rule 3)",
+}
+
+
+def _fmt_day(day: dt.date) -> str:
+    return day.isoformat()
+
+
+def _span(start: dt.datetime, end: dt.datetime) -> str:
+    return f"{start:%H:%M}–{end:%H:%M} on {start:%Y-%m-%d}"
+
+
+def _free(windows, start, end) -> bool:
+    return d.overlapping(windows, start, end) is None
+
+
+def _rooms_for(visit: d.Visit, session: d.Session) -> list[d.Room]:
+    from .model.hard import room_fits_session
+
+    return room_fits_session(visit, session)
+
+
+def _starts(visit: d.Visit, session: d.Session) -> list[dt.datetime]:
+    from .model.hard import session_inside_its_day_and_window
+
+    return session_inside_its_day_and_window(visit, session)
+
+
+# --- why one session cannot be held at all ---------------------------------------
+
+def session_blockers(visit: d.Visit, session: d.Session) -> str | None:
+    """Why a session cannot be held whatever else happens, or None."""
+    name = f"Session {visit.label(session.id)}"
+    s = visit.settings
+    starts = _starts(visit, session)
+    if not starts:
+        limits = []
+        if session.fixed_start:
+            limits.append(f"fixed_start {session.fixed_start:%Y-%m-%d %H:%M}")
+        if session.days:
+            limits.append("days " + ", ".join(map(_fmt_day, session.days)))
+        if session.earliest:
+            limits.append(f"earliest {session.earliest:%H:%M}")
+        if session.latest:
+            limits.append(f"latest {session.latest:%H:%M}")
+        what = " and ".join(limits) or "the interview days"
+        return (f"{name} lasts {session.duration_minutes} minutes, which does not fit {what} inside "
+                f"{s.day_start:%H:%M}–{s.day_end:%H:%M} on the {s.slot_minutes}-minute grid")
+    suitable = ("offsite",) if session.kind == "site_visit" else ("interview", "presentation")
+    rooms = _rooms_for(visit, session)
+    if not rooms:
+        if session.room is not None:
+            room = visit.room_by_id[session.room]
+            if room.id == s.office_room:
+                return f"{name} must use {visit.label(room.id)}, the team's office, which sessions never use"
+            if room.kind not in suitable:
+                return (f"{name} is a {session.kind.replace('_', ' ')} but its room {visit.label(room.id)} "
+                        f"is of kind {room.kind} (needs {' or '.join(suitable)})")
+            return (f"{name} needs room for {session.headcount} ({len(session.attendees)} attendees + "
+                    f"{session.peers} peers) but its room {visit.label(room.id)} holds {room.capacity}")
+        candidates = [r for r in visit.rooms if r.kind in suitable and r.id != s.office_room]
+        if not candidates:
+            return f"{name} needs a room of kind {' or '.join(suitable)}, and the visit has none"
+        biggest = max(candidates, key=lambda r: r.capacity)
+        return (f"{name} needs room for {session.headcount} ({len(session.attendees)} attendees + "
+                f"{session.peers} peers) but the largest suitable room, {visit.label(biggest.id)}, "
+                f"holds {biggest.capacity}")
+    # who or what is away at every possible start
+    days = sorted({t.date() for t in starts})
+    day_words = "the only possible day" if len(days) == 1 else (
+        "both possible days" if len(days) == 2 else f"all {len(days)} possible days")
+    for pid in session.attendees:
+        person = visit.person_by_id[pid]
+        if not any(_free(person.unavailable, t, d.add_minutes(t, session.duration_minutes)) for t in starts):
+            return (f"{name} needs {visit.label(pid)}, who is unavailable at every possible start on "
+                    f"{day_words} ({', '.join(map(_fmt_day, days))}): "
+                    f"{'; '.join(w.describe() for w in person.unavailable)}")
+    travel = min(r.travel for r in rooms)
+    for pid in session.required_peers:
+        peer = visit.peer_by_id[pid]
+        if not any(_free(peer.unavailable, d.add_minutes(t, -travel),
+                         d.add_minutes(t, session.duration_minutes + travel)) for t in starts):
+            return (f"{name} needs peer {visit.label(pid)}, who is away at every possible start on "
+                    f"{day_words} ({', '.join(map(_fmt_day, days))}): "
+                    f"{'; '.join(w.describe() for w in peer.unavailable)}")
+    if not any(_free(r.unavailable, t, d.add_minutes(t, session.duration_minutes)) for r in rooms for t in starts):
+        return (f"{name} has no room free at any possible start: "
+                + "; ".join(f"{visit.label(r.id)} unavailable {', '.join(w.describe() for w in r.unavailable)}"
+                            for r in rooms))
+    together = [t for t in starts
+                if all(_free(visit.person_by_id[p].unavailable, t, d.add_minutes(t, session.duration_minutes))
+                       for p in session.attendees)
+                and all(_free(visit.peer_by_id[p].unavailable, d.add_minutes(t, -travel),
+                              d.add_minutes(t, session.duration_minutes + travel)) for p in session.required_peers)
+                and any(_free(r.unavailable, t, d.add_minutes(t, session.duration_minutes)) for r in rooms)]
+    if not together:
+        who = [visit.label(p) for p in session.attendees if visit.person_by_id[p].unavailable]
+        who += [f"peer {visit.label(p)}" for p in session.required_peers if visit.peer_by_id[p].unavailable]
+        return (f"{name} has no start at which all of {', '.join(who)} and a room are free together")
+    free_peers = [p for p in visit.peers
+                  if any(_free(p.unavailable, d.add_minutes(t, -travel),
+                               d.add_minutes(t, session.duration_minutes + travel)) for t in together)]
+    if len(free_peers) < session.peers:
+        return (f"{name} needs {session.peers} peers but only {len(free_peers)} "
+                f"({', '.join(visit.label(p.id) for p in free_peers) or 'none'}) are free at any possible start")
+    return None
+
+
+# --- pre-checks ---------------------------------------------------------------------
+
+def prechecks(visit: d.Visit) -> list[str]:
+    """Reasons no plan can exist, found without solving. Every check is sound:
+    it only speaks when the rules really cannot all hold."""
+    s = visit.settings
+    reasons = []
+    must = [x for x in sorted(visit.sessions, key=lambda x: x.id) if x.must]
+    for session in must:
+        blocker = session_blockers(visit, session)
+        if blocker:
+            reasons.append(blocker)
+    reasons += _fixed_item_conflicts(visit)
+    # more must sessions than the daily limit allows, on the days they may use
+    per_day = Counter()
+    for session in must:
+        days = {t.date() for t in _starts(visit, session)}
+        if len(days) == 1:
+            per_day[next(iter(days))] += 1
+    for day, n in sorted(per_day.items()):
+        if n > s.max_sessions_per_day:
+            reasons.append(f"{n} `must` sessions can only be held on {day} (their days, fixed_start or window), "
+                           f"but at most {s.max_sessions_per_day} sessions may start on a day")
+    total_cap = s.max_sessions_per_day * len(s.interview_days)
+    if len(must) > total_cap:
+        reasons.append(f"There are {len(must)} `must` sessions but at most {s.max_sessions_per_day} a day on "
+                       f"{len(s.interview_days)} interview days allows {total_cap}")
+    # peers' daily caps
+    places = sum(x.peers for x in must)
+    cap_total = sum(visit.peer_cap(p) * sum(1 for day in s.interview_days if _peer_present_on(p, day, s))
+                    for p in visit.peers)
+    if places > cap_total:
+        reasons.append(f"The `must` sessions need {places} peer places but the peers' daily caps "
+                       f"(max_sessions_per_peer_per_day and per-peer caps) allow {cap_total} over the visit")
+    for peer in visit.peers:
+        cap = visit.peer_cap(peer)
+        by_day = defaultdict(list)
+        for session in must:
+            if peer.id in session.required_peers:
+                days = {t.date() for t in _starts(visit, session)}
+                if len(days) == 1:
+                    by_day[next(iter(days))].append(session)
+        for day, sessions in sorted(by_day.items()):
+            if len(sessions) > cap:
+                reasons.append(f"Peer {visit.label(peer.id)} is required on {len(sessions)} sessions on {day} "
+                               f"({', '.join(visit.label(x.id) for x in sessions)}) but may take at most {cap} a day")
+        required = [x for x in must if peer.id in x.required_peers]
+        if len(required) > cap * len(s.interview_days):
+            reasons.append(f"Peer {visit.label(peer.id)} is required on {len(required)} sessions but may take "
+                           f"at most {cap} a day over {len(s.interview_days)} days")
+    # minutes: people and peers booked beyond their free time
+    for person in sorted(visit.people, key=lambda p: p.id):
+        mine = [x for x in must if person.id in x.attendees]
+        if len(mine) < 2:
+            continue
+        need = sum(x.duration_minutes for x in mine)
+        have = _free_minutes(visit, person.unavailable)
+        if need > have:
+            reasons.append(f"{visit.label(person.id)} is booked into {need} minutes of `must` sessions but is "
+                           f"free for only {have} minutes of the interview days")
+    for peer in visit.peers:
+        mine = [x for x in must if peer.id in x.required_peers]
+        need = sum(x.duration_minutes for x in mine)
+        have = _free_minutes(visit, peer.unavailable, lunch=True)
+        if mine and need > have and not any(session_blockers(visit, x) for x in mine):
+            reasons.append(f"Peer {visit.label(peer.id)} is required in {need} minutes of `must` sessions but is "
+                           f"free for only {have} minutes of the interview days (lunch taken out)")
+    need = sum(x.duration_minutes * x.peers for x in must)
+    have = sum(_free_minutes(visit, p.unavailable, lunch=True) for p in visit.peers)
+    if need > have:
+        reasons.append(f"The `must` sessions need {need} peer-minutes but the peer team has only {have} "
+                       f"free minutes over the interview days (lunch taken out)")
+    return list(dict.fromkeys(reasons))
+
+
+def _peer_present_on(peer: d.Peer, day: dt.date, s: d.Settings) -> bool:
+    return _free(peer.unavailable, d.combine(day, s.day_start), d.combine(day, s.day_end)) or any(
+        _free(peer.unavailable, t, d.add_minutes(t, s.slot_minutes))
+        for t in (d.add_minutes(d.combine(day, s.day_start), k * s.slot_minutes)
+                  for k in range((d.minutes_of(s.day_end) - d.minutes_of(s.day_start)) // s.slot_minutes)))
+
+
+def _free_minutes(visit: d.Visit, windows, lunch: bool = False) -> int:
+    """Minutes between day_start and day_end of the interview days outside
+    `windows`; with lunch, less each day's lunch break where one is free."""
+    s = visit.settings
+    total = 0
+    for day in s.interview_days:
+        start, end = d.combine(day, s.day_start), d.combine(day, s.day_end)
+        busy = 0
+        for a, b in _merge([(max(w.start, start), min(w.end, end)) for w in windows if w.overlaps(start, end)]):
+            busy += int((b - a).total_seconds() // 60)
+        free = int((end - start).total_seconds() // 60) - busy
+        if lunch and free > 0:
+            free = max(0, free - s.lunch_minutes)
+        total += free
+    return total
+
+
+def _merge(spans):
+    out = []
+    for a, b in sorted(spans):
+        if out and a <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return out
+
+
+def _fixed_item_conflicts(visit: d.Visit) -> list[str]:
+    out = []
+    for item in visit.fixed_items():
+        room = visit.room_by_id.get(item.room_id)
+        window = d.overlapping(room.unavailable, item.start, item.end) if room else None
+        if window:
+            out.append(f"The {item.title.lower()} needs {visit.label(room.id)} {_span(item.start, item.end)}, "
+                       f"but the room is unavailable {window.describe()}")
+        if item.kind == "debrief":
+            for pid in item.attendee_ids:
+                window = d.overlapping(visit.unavailable_windows(pid), item.start, item.end)
+                if window:
+                    out.append(f"{visit.label(pid)} is unavailable {window.describe()}, but the daily debrief "
+                               f"runs {_span(item.start, item.end)}")
+    return out
+
+
+# --- after the solver ------------------------------------------------------------------
 
 def explain_infeasible(visit: d.Visit, options) -> list[str]:
-    return ["No plan satisfies the rules (the solver proved it), and no single cause was found."]
+    reasons = prechecks(visit)
+    return reasons or ["No plan satisfies the rules (the solver proved it, and confirmed it without "
+                       "presolve), and no single cause was found."]
 
 
 def explain_missing(visit: d.Visit, missing: list[str], proven: bool, options) -> list[str]:
-    head = ("No plan can hold every `must` session:" if proven else
-            f"No complete plan was found within {options.time_limit:g} s; these `must` sessions "
-            f"could not be placed (a longer --time-limit may help):")
-    return [head] + [f"  - {visit.label(sid)}" for sid in missing]
+    if not proven:
+        return [f"No complete plan was found within {options.time_limit:g} s; these `must` sessions could "
+                f"not be placed (a longer --time-limit may help):"] + \
+               [f"  - {visit.label(sid)}" for sid in missing]
+    reasons = []
+    for sid in missing:
+        families = conflicting_rules(visit, sid, options)
+        session = visit.session_by_id[sid]
+        involved = _involved(visit, session)
+        if families:
+            rules = "; ".join(RULE_NAMES.get(f, f) for f in families)
+            reasons.append(f"Session {visit.label(sid)} cannot be placed beside the other `must` sessions. "
+                           f"Together these rules rule it out: {rules}. {involved}")
+        else:
+            reasons.append(f"Session {visit.label(sid)} cannot be placed beside the other `must` sessions. "
+                           f"{involved}")
+    return reasons
 
+
+def _involved(visit: d.Visit, session: d.Session) -> str:
+    parts = [f"It needs {', '.join(visit.label(a) for a in session.attendees)}"]
+    if session.required_peers:
+        parts.append(f"peer(s) {', '.join(visit.label(p) for p in session.required_peers)}")
+    days = sorted({t.date() for t in _starts(visit, session)})
+    parts.append(f"{session.duration_minutes} minutes on {', '.join(map(_fmt_day, days))}")
+    rooms = _rooms_for(visit, session)
+    parts.append(f"one of the rooms {', '.join(visit.label(r.id) for r in rooms)}")
+    text = ", ".join(parts) + "."
+    sharing = []
+    for other in sorted(visit.sessions, key=lambda x: x.id):
+        if other.id == session.id or not other.must:
+            continue
+        shared = [a for a in session.attendees if a in other.attendees]
+        shared += [p for p in session.required_peers if p in other.required_peers]
+        if shared:
+            when = f" fixed at {other.fixed_start:%Y-%m-%d %H:%M}" if other.fixed_start else ""
+            sharing.append(f"{visit.label(other.id)}{when} (shares {', '.join(visit.label(x) for x in shared)})")
+    if sharing:
+        text += " It competes with " + "; ".join(sharing[:5]) + "."
+    return text
+
+
+def conflicting_rules(visit: d.Visit, session_id: str, options) -> list[str]:
+    """A deletion filter over the rule families: start from every hard rule
+    with all `must` sessions required, drop each family in turn and keep it
+    dropped while the visit stays impossible. What remains is a minimal set
+    of families that together make the session impossible to place."""
+    from .model import hard
+    from .model.solve import feasible_with
+
+    families = [f for f in RULE_NAMES if hasattr(hard, f)]
+    needed = list(families)
+    budget = max(1.0, min(options.time_limit / 4, 10.0))
+    for family in families:
+        trial = [f for f in needed if f != family]
+        try:
+            if feasible_with(visit, trial, budget) is False:
+                needed = trial
+        except Exception:  # a failed probe only weakens the explanation
+            continue
+    return needed
+
+
+# --- why a should session was left out ----------------------------------------------------
 
 def why_left_out(visit: d.Visit, session_id: str, items) -> str:
-    return "it did not fit beside the `must` sessions without breaking a rule"
+    """Name what blocked a `should` session, given the plan's other items."""
+    session = visit.session_by_id[session_id]
+    blocker = session_blockers(visit, session)
+    if blocker:
+        return blocker.replace(f"Session {visit.label(session.id)} ", "it ", 1)
+    s = visit.settings
+    sessions = [i for i in items if i.is_session and i.item_id != session_id]
+    reasons = Counter()
+    examples = {}
+    rooms = _rooms_for(visit, session)
+    for start in _starts(visit, session):
+        end = d.add_minutes(start, session.duration_minutes)
+        day = start.date()
+        held = [i for i in sessions if i.date == day]
+        if len(held) >= s.max_sessions_per_day:
+            reasons["cap"] += 1
+            examples["cap"] = f"the daily limit of {s.max_sessions_per_day} sessions is reached on {day}"
+            continue
+        busy_people = [a for a in session.attendees
+                       if not _free(visit.person_by_id[a].unavailable, start, end)
+                       or any(a in i.attendee_ids and i.start < end and start < i.end for i in items)]
+        if busy_people:
+            reasons["people"] += 1
+            examples["people"] = (f"{', '.join(visit.label(a) for a in busy_people)} "
+                                  f"{'is' if len(busy_people) == 1 else 'are'} busy or away at the times left")
+            continue
+        free_rooms = [r for r in rooms if _free(r.unavailable, start, end)
+                      and not any(i.room_id == r.id and i.start < end and start < i.end for i in items)]
+        if not free_rooms:
+            reasons["rooms"] += 1
+            examples["rooms"] = (f"every room that fits it ({', '.join(visit.label(r.id) for r in rooms)}) "
+                                 f"is taken at the times left")
+            continue
+        travel = min(r.travel for r in free_rooms)
+        buffer = s.buffer_minutes
+        available = []
+        for peer in visit.peers:
+            a, b = d.add_minutes(start, -travel - buffer), d.add_minutes(end, travel + buffer)
+            if not _free(peer.unavailable, d.add_minutes(start, -travel), d.add_minutes(end, travel)):
+                continue
+            if any(peer.id in i.peer_ids and i.kind != "lunch" and i.start < b and a < i.end for i in items):
+                continue
+            if sum(1 for i in held if peer.id in i.peer_ids) >= visit.peer_cap(peer):
+                continue
+            available.append(peer.id)
+        missing_required = [p for p in session.required_peers if p not in available]
+        if missing_required or len(available) < session.peers:
+            reasons["peers"] += 1
+            if missing_required:
+                examples["peers"] = (f"its required peer {', '.join(visit.label(p) for p in missing_required)} "
+                                     f"is busy, away or at their daily cap at the times left")
+            else:
+                examples["peers"] = f"fewer than {session.peers} peers are free (buffer and daily caps included)"
+            continue
+        reasons["other"] += 1
+        examples["other"] = ("the starts left would take a peer's lunch break or clash with a session's "
+                             "`after` order, or would push out a higher-priority session")
+    if not reasons:
+        return "no start, room and peers were left for it"
+    top = [examples[k] for k, _ in reasons.most_common(2)]
+    return "it did not fit: " + "; and ".join(top)

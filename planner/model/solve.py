@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 import ortools
@@ -133,25 +133,75 @@ def run(visit: d.Visit, options: SolveOptions) -> Outcome:
 
 
 def solve(visit: d.Visit, options: SolveOptions | None = None) -> d.Plan:
-    """Plan a visit, or raise Infeasible / SolverFailure."""
-    options = options or SolveOptions()
-    outcome = run(visit, options)
-    if outcome.status == "INFEASIBLE":
-        from ..explain import explain_infeasible
+    """Plan a visit, or raise Infeasible / SolverFailure.
 
+    Fast pre-checks explain the common impossible visits before any solving.
+    An answer that says a `must` session cannot be placed is not trusted
+    blindly: OR-Tools' presolve has known bugs that turn feasible models
+    INFEASIBLE (google/or-tools #5274), so it is confirmed without presolve
+    first, and a plan that the confirmation finds is used instead."""
+    from ..explain import explain_infeasible, explain_missing, prechecks
+
+    options = options or SolveOptions()
+    reasons = prechecks(visit)
+    if reasons:
+        raise Infeasible(reasons)
+    outcome = run(visit, options)
+    missing = _missing_must(outcome)
+    if options.presolve and (outcome.status == "INFEASIBLE" or (outcome.status == "OPTIMAL" and missing)):
+        confirm = run(visit, replace(options, presolve=False))
+        confirm_missing = _missing_must(confirm)
+        if confirm.status in ("OPTIMAL", "FEASIBLE") and (
+                outcome.status == "INFEASIBLE" or len(confirm_missing) < len(missing)):
+            outcome, missing = confirm, confirm_missing
+        elif confirm.status == "INFEASIBLE" or confirm.status == "OPTIMAL":
+            pass  # confirmed
+        elif outcome.status == "INFEASIBLE":
+            raise SolverFailure(
+                "the solver said no plan exists, but could not confirm it without presolve within "
+                f"{options.time_limit:g} s; try a longer --time-limit")
+    if outcome.status == "INFEASIBLE":
         raise Infeasible(explain_infeasible(visit, options))
     if outcome.status not in ("OPTIMAL", "FEASIBLE"):
         raise SolverFailure(
             f"no plan was found within the time limit of {options.time_limit:g} s "
             f"(solver status {outcome.status}); try a longer --time-limit")
-    plan = extract(outcome, options)
-    missing = [i for i in visit.sessions if i.must and plan.session(i.id) is None]
     if missing:
-        from ..explain import explain_missing
+        raise Infeasible(explain_missing(visit, missing, outcome.status == "OPTIMAL", options))
+    return extract(outcome, options)
 
-        proven = outcome.status == "OPTIMAL"
-        raise Infeasible(explain_missing(visit, [s.id for s in missing], proven, options))
-    return plan
+
+def _missing_must(outcome: Outcome) -> list[str]:
+    if outcome.status not in ("OPTIMAL", "FEASIBLE"):
+        return []
+    return [sid for sid, sv in outcome.pm.sessions.items()
+            if sv.session.must and not outcome.solver.BooleanValue(sv.present)]
+
+
+def feasible_with(visit: d.Visit, families: list[str], time_limit: float) -> bool | None:
+    """Can every `must` session be held under only these hard-rule families?
+    True, False, or None when the solver could not tell in time. Presolve is
+    off: this answer explains an impossibility, so it must be trustworthy."""
+    pm = build(visit)
+    structural = {"must_sessions_scheduled_once", "sessions_have_one_room", "debriefs_and_feedback_day"}
+    for rule in hard.HARD_RULES:
+        if rule.__name__ in structural or rule.__name__ in families:
+            rule(pm)
+    if pm.conflicts:
+        return False
+    for sv in pm.sessions.values():
+        if sv.session.must:
+            pm.model.Add(sv.present == 1)
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = time_limit
+    solver.parameters.num_workers = 1
+    solver.parameters.cp_model_presolve = False
+    status = solver.Solve(pm.model)
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return True
+    if status == cp_model.INFEASIBLE:
+        return False
+    return None
 
 
 def extract(outcome: Outcome, options: SolveOptions) -> d.Plan:
