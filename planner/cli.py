@@ -264,7 +264,7 @@ def export(input: str, folder: str, now: str | None, quiet: bool) -> None:
             for name in ("schedule.csv", "unscheduled.csv", "schedule.json", "changes.csv", "ledger.jsonl"):
                 if (source / name).is_file():
                     shutil.copy2(source / name, temp / name)
-            write_documents(temp, visit, written, now=_now_option(now))
+            write_documents(temp, visit, written, now=_now_option(now), previous_folder=source)
     except PlannerError as error:
         _fail(error)
     if not quiet:

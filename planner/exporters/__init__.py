@@ -2,7 +2,10 @@
 documents people use into an output folder.
 
 Every exporter is a function ``(folder, visit, plan, clock) -> None`` listed
-in EXPORTERS; :func:`write_documents` runs them all.
+in EXPORTERS; :func:`write_documents` runs them all. An exporter that must
+know the plan people already hold (the invites, which keep UID and SEQUENCE
+of what did not change) sets ``takes_previous = True`` and is also given
+``previous_folder``, the folder of that plan, or None on a first plan.
 """
 
 from __future__ import annotations
@@ -27,7 +30,11 @@ def fixed_clock(visit: d.Visit, now: dt.datetime | None = None) -> dt.datetime:
     return dt.datetime.combine(first, dt.time(9, 0), tzinfo=dt.timezone.utc)
 
 
-def write_documents(folder: Path, visit: d.Visit, plan: d.Plan, now: dt.datetime | None = None) -> None:
+def write_documents(folder: Path, visit: d.Visit, plan: d.Plan, now: dt.datetime | None = None,
+                    previous_folder: Path | None = None) -> None:
     clock = fixed_clock(visit, now)
     for exporter in EXPORTERS:
-        exporter(Path(folder), visit, plan, clock)
+        if getattr(exporter, "takes_previous", False):
+            exporter(Path(folder), visit, plan, clock, previous_folder=previous_folder)
+        else:
+            exporter(Path(folder), visit, plan, clock)

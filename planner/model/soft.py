@@ -147,8 +147,6 @@ def fewest_sessions_moved(pm: "PlanModel", previous: dict[str, d.PlanItem],
             model.Add(sv.start == t).OnlyEnforceIf(same)
             conditions += [sv.room[item.room_id]] + [sv.peer[p] for p in item.peer_ids]
             model.AddBoolAnd(conditions).OnlyEnforceIf(same)
-            if len(item.peer_ids) == sv.session.peers:
-                model.AddHint(sv.start, t)
         else:
             model.Add(same == 0)
         if sid in frozen:

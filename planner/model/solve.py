@@ -13,7 +13,7 @@ from ortools.sat.python import cp_model
 from .. import domain as d
 from ..errors import Infeasible, SolverFailure
 from . import hard, soft
-from .build import PlanModel, build
+from .build import DAY, PlanModel, build
 
 Progress = Callable[[float, float, float], None]  # elapsed seconds, objective, bound
 
@@ -28,6 +28,7 @@ class SolveOptions:
     on_progress: Progress | None = None
     previous: d.Plan | None = None  # replan: the plan to keep where possible
     freeze_before: dt.datetime | None = None  # replan: keep everything before this exactly
+    keep: frozenset[str] = frozenset()  # replan: session ids to keep exactly as in `previous`
     hint: d.Plan | None = None  # a complete or partial plan to start from
     log: bool = False
 
@@ -51,9 +52,9 @@ def build_model(visit: d.Visit, options: SolveOptions) -> tuple[PlanModel, dict[
         rule(pm)
     if options.previous is not None:
         previous = {i.item_id: i for i in options.previous.sessions if i.item_id in visit.session_by_id}
-        frozen = set()
+        frozen = {sid for sid in options.keep if sid in previous}
         if options.freeze_before is not None:
-            frozen = {sid for sid, item in previous.items() if item.start < options.freeze_before}
+            frozen |= {sid for sid, item in previous.items() if item.start < options.freeze_before}
         soft.fewest_sessions_moved(pm, previous, frozen)
         if options.freeze_before is not None:
             _freeze_unplanned(pm, options)
@@ -74,6 +75,7 @@ def _freeze_unplanned(pm: PlanModel, options: SolveOptions) -> None:
 
 
 def _add_hint(pm: PlanModel, plan: d.Plan) -> None:
+    """Hint the solver with a plan (each variable hinted once)."""
     for item in plan.sessions:
         sv = pm.sessions.get(item.item_id)
         if sv is None:
@@ -87,6 +89,14 @@ def _add_hint(pm: PlanModel, plan: d.Plan) -> None:
             pm.model.AddHint(lit, int(rid == item.room_id))
         for pid, lit in sv.peer.items():
             pm.model.AddHint(lit, int(pid in item.peer_ids))
+        for k, lit in sv.day.items():
+            if lit is not sv.present:
+                pm.model.AddHint(lit, int(k == t // DAY))
+    for item in plan.items:
+        if item.kind == "lunch" and item.peer_ids:
+            var = pm.lunch.get((item.peer_ids[0], pm.day_index(item.start.date())))
+            if var is not None:
+                pm.model.AddHint(var, pm.t(item.start))
 
 
 class _Callback(cp_model.CpSolverSolutionCallback):
