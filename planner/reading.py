@@ -175,7 +175,11 @@ def _read_workbook(path: Path) -> RawVisit:
             else:
                 for row, cells in table.rows:
                     key = cells.get("key", "")
-                    if key:
+                    if key in raw.settings:
+                        raw.problems.append(Problem("sheet visit", row, key,
+                                                    f"the key {key} appears twice (also in row "
+                                                    f"{raw.settings[key].row})"))
+                    elif key:
                         raw.settings[key] = RawSetting(cells.get("value", ""), row)
         for name in TABLES:
             if name not in names:

@@ -153,7 +153,7 @@ class _Validator:
     def cell(self, row: _Row, column: str, parse=None, default=None, required=False):
         text = clean_text(row.cells.get(column, "")).strip()
         if not text:
-            if required:
+            if required and column in row.table.columns:  # a missing column is reported once
                 self.problem(row.table.source, row.number, column, f"{column} is required")
             return default
         if parse is None:
@@ -166,6 +166,8 @@ class _Validator:
 
     def choice(self, row: _Row, column: str, allowed: tuple[str, ...], default: str) -> str:
         value = self.cell(row, column, default=default)
+        if value.lower() in allowed:  # "Member" typed in a spreadsheet means member
+            value = value.lower()
         if value not in allowed:
             self.problem(row.table.source, row.number, column,
                          f"'{value}' is not a known {column}; use one of: {', '.join(allowed)}")
@@ -184,7 +186,7 @@ class _Validator:
         source = self.raw.settings_source
         if raw is None or not raw.value.strip():
             if key in REQUIRED_SETTINGS:
-                self.problem(source, None, key, f"{key} is required")
+                self.problem(source, raw.row if raw else None, key, f"{key} is required")
             return default
         text = clean_text(raw.value).strip()
         if parse is None:
@@ -202,17 +204,27 @@ class _Validator:
     def run(self) -> d.Visit | None:
         settings = self.read_settings()
         tables = {name: self.rows(name) for name in COLUMNS}
+        present = set(self.raw.tables)
+
+        def ids(name, items):
+            # None when the whole table is missing: that is reported once, and
+            # references into it are not reported again one by one
+            return {item.id for item in items} if name in present else None
+
         themes = self.read_themes(tables["themes"])
-        theme_ids = {t.id for t in themes}
+        theme_ids = ids("themes", themes)
         peers = self.read_peers(tables["peers"], theme_ids)
+        if "peers" in present and not peers and not tables["peers"]:
+            table = self.raw.tables["peers"]
+            self.problem(table.source, None, None, "there are no peers: list the visiting peer team, "
+                                                   "one per row")
         rooms = self.read_rooms(tables["rooms"])
-        people = self.read_people(tables["people"], {p.id for p in peers})
+        people = self.read_people(tables["people"], ids("peers", peers))
         documents = self.read_documents(tables["documents"], theme_ids)
         sessions = self.read_sessions(tables["sessions"], settings, theme_ids,
-                                      {p.id for p in peers}, {r.id for r in rooms},
-                                      {p.id for p in people})
+                                      ids("peers", peers), ids("rooms", rooms), ids("people", people))
         if settings is not None:
-            self.check_settings_references(settings, {r.id for r in rooms}, {p.id for p in people}, rooms)
+            self.check_settings_references(settings, ids("rooms", rooms), ids("people", people), rooms)
         if self.problems or settings is None:
             return None
         visit = d.Visit(settings=settings, peers=peers, rooms=rooms, people=people,
@@ -268,6 +280,8 @@ class _Validator:
 
     def refs(self, row: _Row, column: str, known: set[str], what: str) -> tuple[str, ...]:
         values = self.cell(row, column, parse_list, default=())
+        if known is None:
+            return tuple(dict.fromkeys(values))
         for value in values:
             if value not in known:
                 self.problem(row.table.source, row.number, column, f"unknown {what} id '{value}'")
@@ -347,7 +361,7 @@ class _Validator:
                 self.problem(src, n, "peers", f"needs {peers_needed} peers but the team has only "
                                               f"{len(peer_ids)}")
             room = self.cell(row, "room", default=None)
-            if room is not None and room not in room_ids:
+            if room is not None and room_ids is not None and room not in room_ids:
                 self.problem(src, n, "room", f"unknown room id '{room}'")
                 room = None
             days = tuple(parse_date_list(self, row, "days"))
@@ -447,7 +461,8 @@ class _Validator:
             values[key] = self.setting(key, lambda t, m=minimum: parse_int(t, m), default=defaults[key])
         values["debrief_attendees"] = self.setting("debrief_attendees", parse_list, default=())
         values["feedback_audience"] = self.setting("feedback_audience", parse_list, default=())
-        if not values["debrief_attendees"] and "debrief_attendees" in self.raw.settings:
+        raw_attendees = self.raw.settings.get("debrief_attendees")
+        if not values["debrief_attendees"] and raw_attendees is not None and raw_attendees.value.strip():
             self.problem(source, self.setting_row("debrief_attendees"), "debrief_attendees",
                          "name at least the chief executive's person id")
         m = d.minutes_of
@@ -479,7 +494,7 @@ class _Validator:
         source = self.raw.settings_source
         for key in ("office_room", "feedback_room"):
             value = getattr(settings, key)
-            if value not in room_ids:
+            if room_ids is not None and value not in room_ids:
                 self.problem(source, self.setting_row(key), key, f"unknown room id '{value}'")
         office = next((r for r in rooms if r.id == settings.office_room), None)
         if office is not None and office.kind != "office":
@@ -488,7 +503,7 @@ class _Validator:
         for key in ("debrief_attendees", "feedback_audience"):
             values = getattr(settings, key)
             for value in values:
-                if value not in person_ids:
+                if person_ids is not None and value not in person_ids:
                     self.problem(source, self.setting_row(key), key, f"unknown person id '{value}'")
             if len(set(values)) != len(values):
                 self.problem(source, self.setting_row(key), key, "an id is listed twice")
