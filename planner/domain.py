@@ -257,8 +257,8 @@ class Visit:
         return start, add_minutes(start, self.settings.feedback_minutes)
 
     def peers_free(self, start: dt.datetime, end: dt.datetime) -> tuple[str, ...]:
-        """Ids of the peers who are not unavailable at any moment of [start, end)."""
-        return tuple(p.id for p in self.peers if overlapping(p.unavailable, start, end) is None)
+        """Ids of the peers who are not unavailable at any moment of [start, end), sorted."""
+        return tuple(sorted(p.id for p in self.peers if overlapping(p.unavailable, start, end) is None))
 
     def unavailable_windows(self, some_id: str) -> tuple[Window, ...]:
         for table in (self.peer_by_id, self.person_by_id, self.room_by_id):
