@@ -227,10 +227,20 @@ def _free_minutes(visit: d.Visit, windows, lunch: bool = False) -> int:
         for a, b in _merge([(max(w.start, start), min(w.end, end)) for w in windows if w.overlaps(start, end)]):
             busy += int((b - a).total_seconds() // 60)
         free = int((end - start).total_seconds() // 60) - busy
-        if lunch and free > 0:
+        if lunch and free > 0 and _lunch_must_use_free_time(visit, windows, day):
             free = max(0, free - s.lunch_minutes)
         total += free
     return total
+
+
+def _lunch_must_use_free_time(visit: d.Visit, windows, day: dt.date) -> bool:
+    """True when a lunch break has to come out of the working day's free
+    time: the lunch window lies inside day_start..day_end and no
+    unavailability touches it (a lunch may be taken while away)."""
+    s = visit.settings
+    lo, hi = d.combine(day, s.lunch_start), d.combine(day, s.lunch_end)
+    inside = d.combine(day, s.day_start) <= lo and hi <= d.combine(day, s.day_end)
+    return inside and d.overlapping(windows, lo, hi) is None
 
 
 def _merge(spans):

@@ -203,6 +203,7 @@ class _Validator:
 
     def run(self) -> d.Visit | None:
         settings = self.read_settings()
+        self.host = settings.host if settings is not None else ""
         tables = {name: self.rows(name) for name in COLUMNS}
         present = set(self.raw.tables)
 
@@ -325,12 +326,13 @@ class _Validator:
         return tuple(rooms)
 
     def read_people(self, rows, peer_ids):
+        """people.csv; a blank organisation is the host's (contract §1)."""
         people = []
         for row, rid in self.unique_ids(rows, self.person_namespace):
             people.append(d.Person(
                 id=rid, name=self.cell(row, "name", required=True, default=rid),
                 job_title=self.cell(row, "job_title", default=""),
-                organisation=self.cell(row, "organisation", default=""),
+                organisation=self.cell(row, "organisation", default=self.host),
                 category=self.choice(row, "category", d.PERSON_CATEGORIES, "officer"),
                 email=self.email(row.table.source, row.number, "email", self.cell(row, "email", default="")),
                 unavailable=self.cell(row, "unavailable", parse_windows, default=())))
