@@ -38,3 +38,10 @@ def write_documents(folder: Path, visit: d.Visit, plan: d.Plan, now: dt.datetime
             exporter(Path(folder), visit, plan, clock, previous_folder=previous_folder)
         else:
             exporter(Path(folder), visit, plan, clock)
+
+
+# --- the invites and their e-mails (the e-mails read the invites' manifest) --------
+from .invites import export_invites  # noqa: E402
+from .emails import write_emails  # noqa: E402
+
+EXPORTERS += [export_invites, write_emails]

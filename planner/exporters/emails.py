@@ -1,0 +1,181 @@
+"""Invitation e-mails: one RFC 5322 message per message of the invites manifest.
+
+Each .eml is multipart/mixed: a multipart/alternative holding a friendly
+text/plain body and the invite as ``text/calendar; method=…`` (the method of
+the .ics), then the same .ics as an attachment. From is the organiser, To the
+recipient, Date the fixed clock, Message-ID stable (from the message key,
+i.e. uids, sequences, method and recipient). Every header is built from
+cleaned values with email.headerregistry.Address, so no CR/LF reaches a
+header and names with commas or quotes are encoded properly.
+
+The exporter runs after the invites exporter and reads invites/manifest.json.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime
+from pathlib import Path
+
+from .. import domain as d
+from ..planio import inside
+from .invites import (MANIFEST, NOT_ATTRIBUTED, clean, clean_email, kind_label, peers_of, themes_of)
+
+ATTACHMENT_NAMES = {"REQUEST": "invite.ics", "PUBLISH": "calendar.ics", "CANCEL": "cancel.ics"}
+
+
+def _day(moment: dt.datetime) -> str:
+    return f"{moment:%A} {moment.day} {moment:%B %Y}"
+
+
+def _when(start: dt.datetime, end: dt.datetime) -> str:
+    minutes = int((end - start).total_seconds() // 60)
+    return f"{_day(start)}, {start:%H:%M}–{end:%H:%M} ({minutes} minutes)"
+
+
+def _item_lookup(plan: d.Plan) -> dict[str, d.PlanItem]:
+    return {i.item_id: i for i in plan.items}
+
+
+def _event_block(visit: d.Visit, event: dict, item: d.PlanItem | None, note: str = "") -> list[str]:
+    start = dt.datetime.fromisoformat(event["start"])
+    end = dt.datetime.fromisoformat(event["end"])
+    title = clean(item.title) if item is not None else clean(event.get("summary", ""))
+    kind = kind_label(item.kind if item is not None else event.get("kind", ""))
+    lines = [f"{title} ({kind.lower()})" + (f" — {note}" if note else ""),
+             f"  When:  {_when(start, end)}"]
+    if clean(event.get("location")):
+        lines.append(f"  Where: {clean(event['location'])}")
+    if item is not None:
+        peers = peers_of(visit, item)
+        if peers:
+            lines.append("  With:  " + "; ".join(n + (f", {r}" if r else "") for n, r in peers))
+        themes = themes_of(visit, item)
+        if themes:
+            lines.append("  About: " + "; ".join(n + (f" — {q}" if q else "") for n, q in themes))
+    return lines
+
+
+def _short(event: dict) -> str:
+    start = dt.datetime.fromisoformat(event["start"])
+    end = dt.datetime.fromisoformat(event["end"])
+    return f"- {start:%a} {start.day} {start:%b} {start:%H:%M}–{end:%H:%M}  {clean(event.get('summary'))}" + (
+        f" — {clean(event['location'])}" if clean(event.get("location")) else "")
+
+
+def body(visit: d.Visit, plan: d.Plan, unit: dict, message: dict) -> tuple[str, str]:
+    """(subject, text) of one message."""
+    s = visit.settings
+    items = _item_lookup(plan)
+    name = clean(s.name)
+    method, kind, role = message["method"], message["kind"], message["role"]
+    uids = set(message["uids"])
+    lines = [f"Dear {clean(message['name'])},", ""]
+    first, feedback = s.interview_days[0], s.feedback_day
+    intro = (f"{clean(s.host)} is holding a peer challenge from {_day(dt.datetime.combine(first, dt.time()))} "
+             f"to {_day(dt.datetime.combine(feedback, dt.time()))}: a team of experienced councillors and "
+             f"officers from other councils spends the week with us to help us improve.")
+    if method == "CANCEL":
+        events = [c for c in unit.get("cancelled", []) if c["uid"] in uids]
+        withdrawn = all(c.get("withdrawn") for c in events)
+        if len(events) == 1:
+            subject = f"Cancelled: {clean(events[0].get('summary'))} — {name}"
+        else:
+            subject = f"Cancelled: {len(events)} peer challenge events — {name}"
+        if withdrawn:
+            lead = ("The plan for the peer challenge has changed, and the following "
+                    + ("has" if len(events) == 1 else "have") + " been cancelled:")
+        else:
+            lead = "The plan for the peer challenge has changed, and you are no longer needed at the following:"
+        lines += [lead, ""]
+        lines += [_short(event) for event in events]
+        lines += ["", "The attached cancellation removes it from your calendar. Thank you for making the "
+                      "time; we are sorry for the change."]
+        remaining = unit.get("events", [])
+        if remaining:
+            lines += ["", "Still planned for you:"] + [_short(e) for e in remaining]
+    else:
+        events = [e for e in unit.get("events", []) if e["uid"] in uids]
+        others = [e for e in unit.get("events", []) if e["uid"] not in uids]
+        changed = any(e.get("change") == "changed" for e in events) or role == "update"
+        if kind == "peer":
+            subject = (f"Updated: your week — {name}" if changed else f"Your week — {name}")
+            lines += [("Your week on the peer challenge has changed. " if changed else
+                       "Here is your week on the peer challenge. ")
+                      + "The attached calendar holds every session, debrief, preparation and the feedback "
+                        "presentation, with attendees, themes and notes:", ""]
+            lines += [_short(e) + (" (changed)" if e.get("change") == "changed" else "") for e in events]
+        else:
+            if kind == "sessions":
+                about = (clean(events[0].get("summary")).removeprefix("Peer challenge: ")
+                         if len(events) == 1 else f"{len(events)} sessions")
+                subject = f"{'Updated invitation' if changed else 'Invitation'}: {about} — {name}"
+                lead = ("The peer team would like to meet you:" if not changed else
+                        "The plan for the peer challenge has changed. Here are the new details:")
+            elif kind == "debriefs":
+                subject = f"{'Updated invitation' if changed else 'Invitation'}: daily debriefs — {name}"
+                lead = ("The peer team would like to meet you at the end of each interview day to share "
+                        "what it heard and saw:" if not changed else
+                        "The plan for the daily debriefs has changed. Here are the new details:")
+            else:
+                subject = f"{'Updated invitation' if changed else 'Invitation'}: feedback presentation — {name}"
+                lead = ("You are invited to the peer team's feedback presentation, where it presents its "
+                        "findings and recommendations:" if not changed else
+                        "The plan for the feedback presentation has changed. Here are the new details:")
+            lines += [intro, "", lead, ""]
+            for event in events:
+                note = {"changed": "changed", "new": "new"}.get(event.get("change")) if changed else ""
+                lines += _event_block(visit, event, items.get(event["item_id"]), note or "") + [""]
+            if others:
+                lines += ["Your other sessions stay as planned:"] + [_short(e) for e in others] + [""]
+            if kind == "sessions":
+                lines += [NOT_ATTRIBUTED, ""]
+            lines += ["The calendar invitation is attached; please accept it so that we know you can come."]
+        lines += ["", f"If the time does not suit you or you have a question, please contact "
+                      f"{clean(s.organiser_name)} at {clean_email(s.organiser_email)}."]
+    lines += ["", "Kind regards,", clean(s.organiser_name), clean(s.host), ""]
+    return clean(subject), "\n".join(lines)
+
+
+def build_message(visit: d.Visit, plan: d.Plan, unit: dict, message: dict, ics: bytes,
+                  clock: dt.datetime) -> EmailMessage:
+    s = visit.settings
+    subject, text = body(visit, plan, unit, message)
+    msg = EmailMessage(policy=SMTP)
+    msg["From"] = Address(display_name=clean(s.organiser_name), addr_spec=clean_email(s.organiser_email))
+    msg["To"] = Address(display_name=clean(message["name"]), addr_spec=clean_email(message["email"]))
+    msg["Subject"] = subject
+    msg["Date"] = format_datetime(clock.astimezone(dt.timezone.utc))
+    msg["Message-ID"] = message["message_id"]
+    msg.set_content(text, subtype="plain", charset="utf-8")
+    method = message["method"]
+    calendar = ics.decode("utf-8")
+    msg.add_alternative(calendar, subtype="calendar", charset="utf-8", params={"method": method},
+                        cte="7bit" if calendar.isascii() else "quoted-printable")
+    msg.add_attachment(ics, maintype="application", subtype="ics", filename=ATTACHMENT_NAMES[method])
+    # MIME boundaries are random by default: derive them from the message key.
+    for number, part in enumerate(p for p in msg.walk() if p.is_multipart()):
+        part.set_boundary(f"=_peer-challenge_{message['key'][:20]}_{number}")
+    return msg
+
+
+def write_emails(folder: Path, visit: d.Visit, plan: d.Plan, clock: dt.datetime) -> None:
+    """Exporter: an .eml for every message of the invites manifest that has a recipient address."""
+    folder = Path(folder)
+    path = folder / MANIFEST
+    if not path.is_file():
+        raise RuntimeError("the invites exporter must run before the e-mails exporter")
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    units = {u["key"]: u for u in manifest["units"]}
+    for message in manifest["messages"]:
+        if not clean_email(message.get("email")) or not message.get("eml"):
+            continue
+        ics = inside(folder, message["file"]).read_bytes()
+        msg = build_message(visit, plan, units[message["unit"]], message, ics, clock)
+        target = inside(folder, message["eml"])
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(msg.as_bytes())

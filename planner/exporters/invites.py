@@ -1,0 +1,627 @@
+"""Calendar invites (iCalendar, RFC 5545/5546) and the manifest that lets a
+re-plan re-issue only what changed.
+
+Who gets what (one *unit* per recipient and kind):
+
+- ``sessions``: every interviewee with an e-mail address gets one METHOD:REQUEST
+  file for them alone, a VEVENT per session of theirs, with themselves as the
+  only ATTENDEE (no other interviewee is ever named).
+- ``debriefs`` / ``feedback``: each debrief attendee gets the daily debriefs,
+  each member of the feedback audience the feedback presentation (REQUEST).
+- ``peer``: each peer's week (sessions, debriefs, prep, feedback) as PUBLISH.
+- ``team``: the whole team's week as one PUBLISH file.
+
+A recipient's copy of an event is identified by (uid, unit). Its fingerprint
+is a hash of what the recipient sees (start, end, summary, location,
+description). Given the manifest of the plan people already hold
+(:func:`load_manifest`), :func:`write_invites` keeps the SEQUENCE of an
+unchanged copy and does not mark it for sending, re-issues a changed copy as
+REQUEST with SEQUENCE raised by one, and cancels (METHOD:CANCEL,
+STATUS:CANCELLED, SEQUENCE raised) every copy a recipient holds that is no
+longer theirs: a withdrawn session, or a person taken off one.
+
+What a recipient "holds" is read from the previous folder's ledger.jsonl
+(written by ``planner send``): a message that was due but never sent is still
+due. A previous folder without a ledger is taken to have been distributed by
+hand, unless it is the very same issue being rendered again (``planner
+export``), which then keeps its messages due.
+
+Files never contain the wall clock: DTSTAMP is the fixed ``clock``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from icalendar import Calendar, Event, vCalAddress
+
+from .. import domain as d
+from ..planio import inside, slug
+from .tzical import vtimezone
+
+FORMAT = "peer-challenge-invites/1"
+PRODID = "-//peer-challenge-planner//Invites 1//EN"
+UID_DOMAIN = "peer-challenge-planner"
+MANIFEST = "invites/manifest.json"
+LEDGER = "ledger.jsonl"
+
+KIND_LABELS = {"interview": "Interview", "focus_group": "Focus group", "site_visit": "Site visit",
+               "debrief": "Debrief", "prep": "Peer team preparation", "feedback": "Feedback presentation"}
+UNIT_FOLDERS = {"sessions": "invites/sessions", "debriefs": "invites/debriefs", "feedback": "invites/feedback",
+                "peer": "invites/peers", "team": "invites"}
+EMAIL_RE = re.compile(r"^[^@\s<>\"',;:()\[\]\\]+@[A-Za-z0-9.-]+\.[A-Za-z0-9-]+$")
+
+# Control characters (C0, DEL, C1) and the Unicode line and paragraph
+# separators: none of them may reach a property or a header.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+
+
+# --- clean values ----------------------------------------------------------------
+
+def clean(value) -> str:
+    """One line of text: control characters and line breaks become a space."""
+    return re.sub(r" {2,}", " ", _CONTROL.sub(" ", "" if value is None else str(value))).strip()
+
+
+def clean_param(value) -> str:
+    """Text for a parameter such as CN: one line, no double quote (which a
+    parameter value cannot hold; RFC 6868 escapes are not read by Outlook)."""
+    return clean(value).replace('"', "'")
+
+
+def clean_email(value) -> str:
+    """The address when it is a plain, safe addr-spec, otherwise ''."""
+    text = clean(value)
+    return text if EMAIL_RE.match(text) else ""
+
+
+def visit_slug(visit: d.Visit) -> str:
+    """Names the visit inside UIDs: its name and the year of its first day."""
+    return f"{slug(clean(visit.settings.name), 'visit')[:60].strip('-')}-{visit.settings.interview_days[0].year}"
+
+
+def uid_for(visit: d.Visit, item_id: str) -> str:
+    """The UID of a plan item: built from its id and the visit, never a position or the clock."""
+    safe = re.sub(r"[^A-Za-z0-9_-]", "_", clean(item_id)) or "item"
+    return f"{safe}.{visit_slug(visit)}@{UID_DOMAIN}"
+
+
+def file_stem(some_id: str) -> str:
+    """A file name for an id: the id itself when it is already a safe lower-case
+    slug, otherwise a slug plus a short hash so that distinct ids never share a file."""
+    text = clean(some_id)
+    stem = slug(text, "recipient")
+    if stem != text:
+        stem = f"{stem[:60]}-{hashlib.sha256(text.encode()).hexdigest()[:8]}"
+    return stem
+
+
+def _hash(*parts) -> str:
+    return hashlib.sha256(json.dumps(parts, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+
+
+# --- what each item says -------------------------------------------------------------
+
+def location_of(visit: d.Visit, room_id: str) -> str:
+    """Room name, room location and the visit's address (not for an offsite room)."""
+    room = visit.room_by_id.get(room_id)
+    if room is None:
+        return clean(visit.settings.location)
+    parts = [clean(room.name), clean(room.location)]
+    address = clean(visit.settings.location)
+    if address and not room.offsite and address not in parts[1]:
+        parts.append(address)
+    return ", ".join(p for p in parts if p)
+
+
+def themes_of(visit: d.Visit, item: d.PlanItem) -> list[tuple[str, str]]:
+    session = visit.session_by_id.get(item.item_id) if item.is_session else None
+    if session is None:
+        return []
+    out = []
+    for tid in session.themes:
+        theme = visit.theme_by_id.get(tid)
+        out.append((clean(theme.name), clean(theme.question)) if theme else (clean(tid), ""))
+    return out
+
+
+def peers_of(visit: d.Visit, item: d.PlanItem) -> list[tuple[str, str]]:
+    """(name, role) of the item's peers."""
+    out = []
+    for pid in item.peer_ids:
+        peer = visit.peer_by_id.get(pid)
+        out.append((clean(peer.name), clean(peer.role)) if peer else (clean(pid), ""))
+    return out
+
+
+def attendees_of(visit: d.Visit, item: d.PlanItem) -> list[str]:
+    """Attendees with job title and organisation: for the peer team only."""
+    out = []
+    for pid in item.attendee_ids:
+        person = visit.person_by_id.get(pid)
+        if person is None:
+            out.append(clean(pid))
+            continue
+        extra = ", ".join(p for p in (clean(person.job_title), clean(person.organisation)) if p)
+        out.append(f"{clean(person.name)}" + (f" ({extra})" if extra else ""))
+    return out
+
+
+def organiser_line(visit: d.Visit) -> str:
+    s = visit.settings
+    return f"Questions or changes: {clean(s.organiser_name)}, {clean(s.organiser_email)}"
+
+
+def kind_label(kind: str) -> str:
+    return KIND_LABELS.get(kind, clean(kind).replace("_", " ").capitalize())
+
+
+NOT_ATTRIBUTED = ("A peer challenge is an improvement tool, not an inspection. What you say is not "
+                  "attributed to you: the peer team reports what it heard, never who said it.")
+
+
+def _attendee_description(visit: d.Visit, item: d.PlanItem) -> str:
+    lines = [clean(visit.settings.name), f"{kind_label(item.kind)}: {clean(item.title)} ({item.minutes} minutes)"]
+    themes = themes_of(visit, item)
+    if themes:
+        lines += ["", "What it covers:"] + [f"- {n}" + (f": {q}" if q else "") for n, q in themes]
+    elif item.kind == "debrief":
+        lines += ["", "The peer team's daily debrief: what the team heard and saw today and what it "
+                      "will look at next."]
+    elif item.kind == "feedback":
+        lines += ["", "The peer team presents its findings and recommendations to the council."]
+    peers = peers_of(visit, item)
+    if peers:
+        lines += ["", "From the peer team:"] + [f"- {n}" + (f", {r}" if r else "") for n, r in peers]
+    if item.is_session:
+        lines += ["", NOT_ATTRIBUTED]
+    lines += ["", organiser_line(visit)]
+    return "\n".join(lines)
+
+
+def _team_description(visit: d.Visit, item: d.PlanItem) -> str:
+    lines = [clean(visit.settings.name), f"{kind_label(item.kind)}: {clean(item.title)} ({item.minutes} minutes)"]
+    room = visit.room_by_id.get(item.room_id)
+    if room is not None and room.travel:
+        lines.append(f"Travel: {room.travel} minutes each way from the office; leave by "
+                     f"{item.start - dt.timedelta(minutes=room.travel):%H:%M}, back by "
+                     f"{item.end + dt.timedelta(minutes=room.travel):%H:%M}.")
+    themes = themes_of(visit, item)
+    if themes:
+        lines += ["", "Themes:"] + [f"- {n}" + (f": {q}" if q else "") for n, q in themes]
+    peers = peers_of(visit, item)
+    if peers:
+        lines += ["", "Peers:"] + [f"- {n}" + (f", {r}" if r else "") for n, r in peers]
+    attendees = attendees_of(visit, item)
+    if attendees:
+        lines += ["", "Attendees:"] + [f"- {a}" for a in attendees]
+    session = visit.session_by_id.get(item.item_id) if item.is_session else None
+    if session is not None and clean(session.notes):
+        lines += ["", f"Notes: {clean(session.notes)}"]
+    lines += ["", organiser_line(visit)]
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class View:
+    """One event as one recipient sees it."""
+
+    uid: str
+    item_id: str
+    kind: str
+    start: dt.datetime  # naive local wall time in the visit's zone
+    end: dt.datetime
+    summary: str
+    location: str
+    description: str
+
+    def fingerprint(self, tzid: str) -> str:
+        return _hash(tzid, self.start.isoformat(), self.end.isoformat(), self.summary, self.location,
+                     self.description)[:24]
+
+
+def _view(visit: d.Visit, item: d.PlanItem, audience: str) -> View:
+    if audience == "attendee":
+        summary = f"Peer challenge: {clean(item.title)}"
+        description = _attendee_description(visit, item)
+    else:
+        summary = clean(item.title)
+        if audience == "team" and item.peer_ids:
+            summary += " — " + ", ".join(clean(visit.name_of(p)) for p in item.peer_ids)
+        description = _team_description(visit, item)
+    return View(uid=uid_for(visit, item.item_id), item_id=item.item_id, kind=item.kind,
+                start=item.start, end=item.end, summary=summary,
+                location=location_of(visit, item.room_id), description=description)
+
+
+# --- units: who should hold what now -------------------------------------------------
+
+@dataclass(frozen=True)
+class Unit:
+    key: str
+    kind: str            # sessions | debriefs | feedback | peer | team
+    recipient: str
+    name: str
+    email: str
+    method: str          # REQUEST | PUBLISH
+    stem: str
+    views: tuple[View, ...] = ()
+
+    @property
+    def folder(self) -> str:
+        return UNIT_FOLDERS[self.kind]
+
+    @property
+    def file(self) -> str:
+        return f"{self.folder}/{self.stem}.ics"
+
+
+def build_units(visit: d.Visit, plan: d.Plan) -> tuple[list[Unit], list[dict]]:
+    """Every unit the plan calls for, and the people who cannot be invited (no e-mail)."""
+    units, uninvited = [], []
+    picks = (
+        ("sessions", lambda i: i.is_session),
+        ("debriefs", lambda i: i.kind == "debrief"),
+        ("feedback", lambda i: i.kind == "feedback"),
+    )
+    for kind, wanted in picks:
+        for person in visit.people:
+            items = [i for i in plan.items if wanted(i) and person.id in i.attendee_ids]
+            if not items:
+                continue
+            email = clean_email(person.email)
+            if not email:
+                uninvited.append({"kind": kind, "recipient": person.id, "name": clean(person.name),
+                                  "items": [i.item_id for i in items],
+                                  "reason": "no e-mail address" if not clean(person.email)
+                                  else "the e-mail address is not usable"})
+                continue
+            units.append(Unit(f"{kind}:{person.id}", kind, person.id, clean(person.name), email, "REQUEST",
+                              file_stem(person.id), tuple(_view(visit, i, "attendee") for i in items)))
+    for peer in visit.peers:
+        items = [i for i in plan.items if i.kind != "lunch" and peer.id in i.peer_ids]
+        if items:
+            units.append(Unit(f"peer:{peer.id}", "peer", peer.id, clean(peer.name), clean_email(peer.email),
+                              "PUBLISH", file_stem(peer.id), tuple(_view(visit, i, "peer") for i in items)))
+    team_items = [i for i in plan.items if i.kind != "lunch"]
+    units.append(Unit("team", "team", "team", "Peer team", "", "PUBLISH", "team",
+                      tuple(_view(visit, i, "team") for i in team_items)))
+    return units, uninvited
+
+
+# --- the previous issue ----------------------------------------------------------
+
+@dataclass
+class Manifest:
+    """A written manifest, with the ledger of what was sent from its folder."""
+
+    data: dict
+    ledger_keys: set | None = None  # None: no ledger.jsonl in the folder
+    folder: Path | None = None
+
+    @property
+    def units(self) -> list[dict]:
+        return self.data.get("units", [])
+
+    @property
+    def messages(self) -> list[dict]:
+        return self.data.get("messages", [])
+
+    def unit(self, key: str) -> dict | None:
+        for unit in self.units:
+            if unit["key"] == key:
+                return unit
+        return None
+
+    def to_send(self) -> list[dict]:
+        """Messages due and not yet in the ledger."""
+        sent = self.ledger_keys or set()
+        return [m for m in self.messages if m.get("to_send") and m["key"] not in sent]
+
+    def holdings(self, assume_delivered: bool) -> dict[str, dict[str, dict]]:
+        """unit key -> uid -> the version of the event that recipient holds."""
+        by_unit: dict[str, dict[str, bool]] = {}
+        for message in self.messages:
+            if message.get("to_send"):
+                if self.ledger_keys is None:
+                    delivered = assume_delivered
+                else:
+                    delivered = message["key"] in self.ledger_keys
+                for uid in message.get("uids", []):
+                    by_unit.setdefault(message["unit"], {})[(message["method"] == "CANCEL", uid)] = delivered
+        held: dict[str, dict[str, dict]] = {}
+        for unit in self.units:
+            status = by_unit.get(unit["key"], {})
+            mine = held.setdefault(unit["key"], {})
+            for event in unit.get("events", []):
+                if not event.get("to_send") or status.get((False, event["uid"]), False):
+                    mine[event["uid"]] = _record(event)
+                elif event.get("held"):
+                    mine[event["uid"]] = event["held"]
+            for event in unit.get("cancelled", []):
+                if event.get("to_send") and not status.get((True, event["uid"]), False) and event.get("held"):
+                    mine[event["uid"]] = event["held"]
+        return held
+
+
+def _record(event: dict) -> dict:
+    return {k: event[k] for k in ("uid", "item_id", "kind", "sequence", "fingerprint", "start", "end",
+                                  "summary", "location") if k in event}
+
+
+def read_ledger_keys(folder: Path) -> set | None:
+    path = Path(folder) / LEDGER
+    if not path.is_file():
+        return None
+    keys = set()
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue  # a line cut short by a crash: that message was not recorded
+        if isinstance(entry, dict) and entry.get("key"):
+            keys.add(entry["key"])
+    return keys
+
+
+def load_manifest(folder) -> Manifest | None:
+    """The invites manifest of a plan folder with its send ledger, or None if it has none."""
+    folder = Path(folder)
+    path = folder / MANIFEST
+    if not path.is_file():
+        return None
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if data.get("format") != FORMAT:
+        return None
+    return Manifest(data=data, ledger_keys=read_ledger_keys(folder), folder=folder)
+
+
+# --- calendars ---------------------------------------------------------------------
+
+def _address(email: str, name: str, **params) -> vCalAddress:
+    address = vCalAddress(f"mailto:{email}")
+    if clean_param(name):
+        address.params["CN"] = clean_param(name)
+    for key, value in params.items():
+        address.params[key.upper().replace("_", "-")] = value
+    return address
+
+
+def _aware(moment: dt.datetime, zone: ZoneInfo) -> dt.datetime:
+    return moment.replace(tzinfo=zone)
+
+
+def calendar_bytes(visit: d.Visit, clock: dt.datetime, method: str, events: list[dict],
+                   attendee: tuple[str, str] | None, name: str = "") -> bytes:
+    """An iCalendar object. `events` are records with uid, sequence, start, end
+    (local ISO), summary, location, description and status."""
+    s = visit.settings
+    tzid = s.timezone
+    zone = ZoneInfo(tzid)
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", method)
+    if method == "PUBLISH":
+        cal.add("x-wr-calname", clean(name) or clean(s.name))
+        cal.add("x-wr-timezone", tzid)
+    years = {dt.datetime.fromisoformat(e["start"]).year for e in events} or {s.interview_days[0].year}
+    cal.add_component(vtimezone(tzid, years))
+    organiser = _address(clean_email(s.organiser_email), s.organiser_name)
+    for record in events:
+        event = Event()
+        event.add("uid", record["uid"])
+        event.add("dtstamp", clock.astimezone(dt.timezone.utc))
+        event.add("sequence", int(record["sequence"]))
+        event.add("dtstart", _aware(dt.datetime.fromisoformat(record["start"]), zone))
+        event.add("dtend", _aware(dt.datetime.fromisoformat(record["end"]), zone))
+        event.add("summary", clean(record["summary"]))
+        if clean(record.get("location")):
+            event.add("location", clean(record["location"]))
+        if record.get("description"):
+            # line breaks are our own; every value inside was cleaned to one line
+            event.add("description", "\n".join(clean(line) for line in record["description"].split("\n")))
+        event.add("organizer", organiser)
+        if attendee is not None:
+            email, who = attendee
+            params = dict(cutype="INDIVIDUAL", role="REQ-PARTICIPANT")
+            if method == "REQUEST":
+                params.update(partstat="NEEDS-ACTION", rsvp="TRUE")
+            event.add("attendee", _address(email, who, **params))
+        event.add("status", record.get("status", "CONFIRMED"))
+        event.add("transp", "OPAQUE")
+        cal.add_component(event)
+    return cal.to_ical()
+
+
+# --- reconciling with the previous issue ------------------------------------------------
+
+def _content_hash(units: list[Unit], tzid: str) -> str:
+    return _hash([(u.key, u.email, u.method, [(v.uid, v.fingerprint(tzid)) for v in u.views]) for u in units])[:24]
+
+
+def message_key(method: str, unit_key: str, email: str, sequences: dict[str, int]) -> str:
+    """Identifies one message: method, recipient, and each uid with its sequence."""
+    return _hash(method, unit_key, email, sorted(sequences.items()))[:32]
+
+
+def message_id(key: str, visit: d.Visit) -> str:
+    domain = clean_email(visit.settings.organiser_email).rpartition("@")[2] or UID_DOMAIN
+    return f"<{key}.{visit_slug(visit)}@{domain}>"
+
+
+@dataclass
+class _Issue:
+    units: list[dict] = field(default_factory=list)
+    messages: list[dict] = field(default_factory=list)
+    files: dict[str, bytes] = field(default_factory=dict)
+
+
+def _unit_record(unit: Unit | dict) -> dict:
+    if isinstance(unit, Unit):
+        return {"key": unit.key, "kind": unit.kind, "recipient": unit.recipient, "name": unit.name,
+                "email": unit.email, "method": unit.method, "stem": unit.stem}
+    return {k: unit[k] for k in ("key", "kind", "recipient", "name", "email", "method", "stem")}
+
+
+def _view_record(view: View, tzid: str) -> dict:
+    return {"uid": view.uid, "item_id": view.item_id, "kind": view.kind,
+            "start": view.start.isoformat(timespec="minutes"), "end": view.end.isoformat(timespec="minutes"),
+            "summary": view.summary, "location": view.location, "fingerprint": view.fingerprint(tzid)}
+
+
+def write_invites(folder, visit: d.Visit, plan: d.Plan, clock: dt.datetime,
+                  previous_manifest: Manifest | None = None) -> dict:
+    """Write every .ics and invites/manifest.json into `folder`; return the manifest.
+
+    With `previous_manifest` (see :func:`load_manifest`) only what changed for
+    a recipient is due to be sent: an unchanged copy keeps its SEQUENCE, a
+    changed one is re-issued with SEQUENCE + 1, and a copy that is no longer
+    the recipient's is cancelled with SEQUENCE + 1."""
+    folder = Path(folder)
+    tzid = visit.settings.timezone
+    units, uninvited = build_units(visit, plan)
+    content = _content_hash(units, tzid)
+    holdings: dict[str, dict[str, dict]] = {}
+    history: dict[str, dict[str, int]] = {}
+    previous_units: dict[str, dict] = {}
+    assumed = None
+    if previous_manifest is not None:
+        same_issue = previous_manifest.data.get("content_hash") == content
+        if previous_manifest.ledger_keys is None:
+            assumed = not same_issue
+        holdings = previous_manifest.holdings(assume_delivered=bool(assumed))
+        for unit in previous_manifest.units:
+            previous_units[unit["key"]] = unit
+            history[unit["key"]] = {k: int(v) for k, v in unit.get("sequences", {}).items()}
+
+    issue = _Issue()
+    current_keys = {u.key for u in units}
+    ghosts = [previous_units[k] for k in sorted(set(holdings) - current_keys)
+              if holdings[k] and k in previous_units]
+    for unit in list(units) + ghosts:
+        _reconcile(issue, visit, clock, tzid, unit, holdings.get(_key(unit), {}), history.get(_key(unit), {}),
+                   previous_units.get(_key(unit)), plan)
+
+    manifest = {
+        "format": FORMAT,
+        "visit": {"name": clean(visit.settings.name), "slug": visit_slug(visit), "timezone": tzid,
+                  "organiser": {"name": clean(visit.settings.organiser_name),
+                                "email": clean_email(visit.settings.organiser_email)}},
+        "clock": clock.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "content_hash": content,
+        "previous": None if previous_manifest is None else {
+            "content_hash": previous_manifest.data.get("content_hash"),
+            "ledger": previous_manifest.ledger_keys is not None,
+            "assumed_delivered": assumed},
+        "units": issue.units,
+        "messages": issue.messages,
+        "uninvited": uninvited,
+    }
+    for name, data in sorted(issue.files.items()):
+        path = inside(folder, name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    path = inside(folder, MANIFEST)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return manifest
+
+
+def _key(unit) -> str:
+    return unit.key if isinstance(unit, Unit) else unit["key"]
+
+
+def _reconcile(issue: _Issue, visit, clock, tzid, unit, held: dict, history: dict, previous: dict | None,
+               plan: d.Plan) -> None:
+    info = _unit_record(unit)
+    views = unit.views if isinstance(unit, Unit) else ()
+    email = info["email"]
+    folder = UNIT_FOLDERS[info["kind"]]
+    stem = info["stem"]
+    emailed = bool(email) and info["kind"] != "team"
+    readdressed = previous is not None and previous.get("email") != email
+    sequences = dict(history)
+    events, cancelled = [], []
+    for view in views:
+        record = _view_record(view, tzid)
+        before = held.get(view.uid)
+        if before is not None and before.get("fingerprint") == record["fingerprint"]:
+            sequence, change, due = int(before["sequence"]), "unchanged", readdressed
+        elif before is not None:
+            sequence = max(int(before["sequence"]), history.get(view.uid, -1)) + 1
+            change, due = "changed", True
+        else:
+            sequence = history[view.uid] + 1 if view.uid in history else 0
+            change, due = "new", True
+        sequences[view.uid] = max(sequence, sequences.get(view.uid, -1))
+        events.append({**record, "sequence": sequence, "change": change, "to_send": bool(due and emailed),
+                       "held": before, "description": view.description})
+    current = {v.uid for v in views}
+    for uid in sorted(set(held) - current, key=lambda u: (held[u].get("start", ""), u)):
+        before = held[uid]
+        sequence = max(int(before["sequence"]), history.get(uid, -1)) + 1
+        sequences[uid] = sequence
+        cancelled.append({**before, "sequence": sequence, "to_send": emailed, "held": before,
+                          "withdrawn": not any(i.item_id == before.get("item_id") for i in plan.items)})
+
+    attendee = (email, info["name"]) if info["method"] == "REQUEST" else None
+    full_file = f"{folder}/{stem}.ics"
+    if events:
+        issue.files[full_file] = calendar_bytes(
+            visit, clock, info["method"], events, attendee,
+            name=f"{info['name']} — {clean(visit.settings.name)}" if info["kind"] != "team"
+            else clean(visit.settings.name))
+    due = [e for e in events if e["to_send"]]
+    message_file = full_file
+    if info["method"] == "REQUEST" and due and len(due) < len(events):
+        message_file = f"{folder}/{stem}.update.ics"
+        issue.files[message_file] = calendar_bytes(visit, clock, "REQUEST", due, attendee)
+    mail = f"emails/{folder.removeprefix('invites/')}/{stem}"
+    if emailed and events:
+        carried = due if (due and info["method"] == "REQUEST") else events
+        _message(issue, visit, info, info["method"], message_file, f"{mail}.eml",
+                 {e["uid"]: e["sequence"] for e in carried}, bool(due),
+                 "update" if message_file != full_file else "issue")
+    if cancelled:
+        cancel_file = f"{folder}/{stem}.cancel.ics"
+        records = [{**c, "status": "CANCELLED", "description": ""} for c in cancelled]
+        issue.files[cancel_file] = calendar_bytes(visit, clock, "CANCEL", records,
+                                                  (email, info["name"]) if attendee and email else None)
+        if emailed:
+            _message(issue, visit, info, "CANCEL", cancel_file, f"{mail}.cancel.eml",
+                     {c["uid"]: c["sequence"] for c in cancelled}, True, "cancel")
+    issue.units.append({**info, "file": full_file if events else None,
+                        "events": [{k: v for k, v in e.items() if k != "description"} for e in events],
+                        "cancelled": [{k: v for k, v in c.items() if k not in ("description", "status")}
+                                      for c in cancelled],
+                        "sequences": dict(sorted(sequences.items()))})
+
+
+def _message(issue: _Issue, visit, info: dict, method: str, file: str, eml: str, sequences: dict[str, int],
+             to_send: bool, role: str) -> None:
+    key = message_key(method, info["key"], info["email"], sequences)
+    issue.messages.append({
+        "key": key, "message_id": message_id(key, visit), "unit": info["key"], "kind": info["kind"],
+        "role": role, "recipient": info["recipient"], "name": info["name"], "email": info["email"],
+        "method": method, "file": file, "eml": eml, "uids": list(sequences), "sequences": sequences,
+        "to_send": bool(to_send)})
+
+
+# --- the exporter --------------------------------------------------------------------
+
+def export_invites(folder: Path, visit: d.Visit, plan: d.Plan, clock: dt.datetime,
+                   previous_folder: Path | None = None) -> None:
+    """Exporter: the invites of `plan`, re-issuing against `previous_folder` if given."""
+    previous = load_manifest(previous_folder) if previous_folder is not None else None
+    write_invites(folder, visit, plan, clock, previous_manifest=previous)
+
+
+export_invites.takes_previous = True
