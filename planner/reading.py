@@ -1,6 +1,7 @@
 """Reading a visit from disk: a CSV folder or an .xlsx workbook.
 
-This is the only module that knows pandas and openpyxl. It turns files into
+This is the only module that reads openpyxl workbooks (planner.workbook
+writes them); CSV files are read with the standard csv module. It turns files into
 plain :class:`RawTable` objects of text cells with the row numbers the user
 sees in their spreadsheet; :mod:`planner.validation` turns those into domain
 objects and says what is wrong.
@@ -8,7 +9,9 @@ objects and says what is wrong.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -128,28 +131,48 @@ def _read_toml(path: Path, raw: RawVisit) -> None:
 
 
 def _read_csv(path: Path, raw: RawVisit) -> RawTable | None:
-    import pandas as pd
-
+    """One CSV file. Read with the csv module rather than pandas so that a
+    repeated header stays visible (pandas renames it id.1) and a row with too
+    many cells is one located problem instead of making the whole file
+    unreadable. Rows are numbered by record, the way a spreadsheet shows them
+    (a quoted cell holding a line break is still one row)."""
     source = path.name
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, skip_blank_lines=False,
-                            encoding="utf-8-sig", skipinitialspace=False)
+        text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError:
         raw.problems.append(Problem(source, None, None, "is not UTF-8 text; save it as CSV UTF-8"))
         return None
-    except pd.errors.EmptyDataError:
-        raw.problems.append(Problem(source, None, None, "is empty; the first row must be the header"))
-        return None
-    except pd.errors.ParserError as exc:
+    records = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(records, None)
+        if header is None or not any(c.strip() for c in header):
+            raw.problems.append(Problem(source, None, None, "is empty; the first row must be the header"))
+            return None
+        columns = [c.strip() for c in header]
+        if len(columns) == 1 and ";" in columns[0]:  # Excel's "CSV" in some locales
+            raw.problems.append(Problem(source, 1, None, "the columns are separated by ';'; save the file "
+                                                         "as comma-separated CSV UTF-8"))
+            return None
+        rows = []
+        for number, record in enumerate(records, start=2):
+            extra = [c for c in record[len(columns):] if c.strip()]
+            if extra:
+                raw.problems.append(Problem(
+                    source, number, None,
+                    f"this row has {len(record)} cells but the header has {len(columns)}; separate the "
+                    f"items of a list with ';' or put a cell that holds a comma in double quotes"))
+            cells = {}
+            for col, value in zip(columns, record):
+                if col and col not in cells:
+                    cells[col] = cell_text(value)
+            if any(cells.values()):
+                rows.append((number, cells))
+    except csv.Error as exc:
         raw.problems.append(Problem(source, None, None, f"cannot be read as CSV: {exc}"))
         return None
-    columns = [str(c).strip() for c in frame.columns]
-    rows = []
-    for index, record in enumerate(frame.itertuples(index=False, name=None)):
-        cells = {col: cell_text(v) for col, v in zip(columns, record)}
-        if any(cells.values()):
-            rows.append((index + 2, cells))
-    return RawTable(path.stem, source, columns, rows)
+    while columns and not columns[-1]:
+        columns.pop()
+    return RawTable(path.stem, source, [c for c in columns if c], rows)
 
 
 # --- a workbook --------------------------------------------------------------
@@ -162,6 +185,7 @@ def _read_workbook(path: Path) -> RawVisit:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
         raw.problems.append(Problem(path.name, None, None, f"cannot be opened as a workbook: {exc}"))
+        raw.settings_source = path.name  # the one problem; validation adds none per visit key
         return raw
     try:
         names = {name.strip().lower(): name for name in book.sheetnames}
@@ -200,7 +224,10 @@ def _sheet_table(sheet, name: str) -> RawTable:
         columns.pop()
     rows = []
     for number, values in enumerate(rows_iter, start=2):
-        cells = {col: cell_text(v) for col, v in zip(columns, values) if col}
+        cells = {}
+        for col, value in zip(columns, values):
+            if col and col not in cells:  # a repeated column is reported by validation; the first counts
+                cells[col] = cell_text(value)
         if any(cells.values()):
             rows.append((number, cells))
     return RawTable(name, f"sheet {name}", [c for c in columns if c], rows)

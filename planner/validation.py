@@ -185,7 +185,10 @@ class _Validator:
         raw = self.raw.settings.get(key)
         source = self.raw.settings_source
         if raw is None or not raw.value.strip():
-            if key in REQUIRED_SETTINGS:
+            # when visit.toml (or the visit sheet) could not be read at all, that one
+            # problem is reported, not every required key again
+            unreadable = not self.raw.settings and any(p.file == source for p in self.raw.problems)
+            if key in REQUIRED_SETTINGS and not unreadable:
                 self.problem(source, raw.row if raw else None, key, f"{key} is required")
             return default
         text = clean_text(raw.value).strip()

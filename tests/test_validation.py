@@ -1,0 +1,508 @@
+"""Validation: one test per kind of message, each with the file (or sheet), the
+row the user sees and the column asserted, and the CLI's exit 2 with nothing
+written. Every visit starts as tests/conftest.write_visit's valid one, then one
+cell is broken; most tests also assert that the broken cell gives exactly one
+problem (no noise from its consequences)."""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from conftest import ROOT, write_visit
+from planner.errors import InvalidInput, Problem
+from planner.validation import load_visit
+from planner.workbook import convert
+
+PLANNER = [sys.executable, "-m", "planner"]
+
+
+# --- helpers -----------------------------------------------------------------------
+
+def problems_of(path: Path) -> list[Problem]:
+    with pytest.raises(InvalidInput) as error:
+        load_visit(path)
+    return error.value.problems
+
+
+def find(problems: list[Problem], file: str, row: int | None, column: str | None, text: str = "") -> Problem:
+    hits = [p for p in problems if (p.file, p.row, p.column) == (file, row, column) and text in p.message]
+    assert hits, (f"expected a problem at {file}, row {row}, column {column} saying {text!r}; got:\n  "
+                  + "\n  ".join(map(str, problems)))
+    return hits[0]
+
+
+def only(path: Path, file: str, row: int | None, column: str | None, text: str = "") -> Problem:
+    """The visit has exactly one problem, located here."""
+    problems = problems_of(path)
+    problem = find(problems, file, row, column, text)
+    assert len(problems) == 1, "expected one problem, got:\n  " + "\n  ".join(map(str, problems))
+    return problem
+
+
+def set_cell(folder: Path, table: str, row: int, column: str, value: str) -> None:
+    """Change one cell of a CSV table; row is the spreadsheet row (header = 1)."""
+    path = folder / f"{table}.csv"
+    with path.open(encoding="utf-8", newline="") as handle:
+        records = list(csv.reader(handle))
+    header = records[0]
+    if column not in header:
+        header.append(column)
+        for record in records[1:]:
+            record.append("")
+    records[row - 1][header.index(column)] = value
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle, lineterminator="\n").writerows(records)
+
+
+def line_of(folder: Path, key: str) -> int:
+    lines = (folder / "visit.toml").read_text(encoding="utf-8").splitlines()
+    return next(n for n, line in enumerate(lines, start=1) if line.startswith(f"{key} ="))
+
+
+@pytest.fixture
+def base(tmp_path):
+    return write_visit(tmp_path / "visit")
+
+
+def test_the_base_visit_is_valid(base):
+    visit = load_visit(base)
+    assert [s.id for s in visit.sessions] == ["s1", "s2", "s3"]
+    assert visit.warnings == ()
+
+
+# --- files, sheets and columns ----------------------------------------------------------
+
+def test_missing_file(base):
+    (base / "people.csv").unlink()
+    problem = only(base, "people.csv", None, None, "missing file")
+    assert "people.csv" in problem.message  # and no "unknown person id" for every attendee
+
+
+def test_missing_visit_toml(base):
+    (base / "visit.toml").unlink()
+    only(base, "visit.toml", None, None, "missing file")  # not every required key again
+
+
+def test_missing_input(tmp_path):
+    path = tmp_path / "no-such-visit"
+    only(path, str(path), None, None, "no such file or folder")
+
+
+def test_missing_sheet(base, tmp_path):
+    book = tmp_path / "visit.xlsx"
+    convert(base, book)
+    workbook = openpyxl.load_workbook(book)
+    del workbook["rooms"]
+    workbook.save(book)
+    # the rooms are missing once; office_room and feedback_room are not reported again
+    only(book, "sheet rooms", None, None, "missing sheet: rooms")
+
+
+def test_missing_visit_sheet(base, tmp_path):
+    book = tmp_path / "visit.xlsx"
+    convert(base, book)
+    workbook = openpyxl.load_workbook(book)
+    del workbook["visit"]
+    workbook.save(book)
+    only(book, "sheet visit", None, None, "missing sheet: visit")
+
+
+def test_visit_sheet_without_key_and_value_columns(base, tmp_path):
+    book = tmp_path / "visit.xlsx"
+    convert(base, book)
+    workbook = openpyxl.load_workbook(book)
+    workbook["visit"]["A1"] = "setting"
+    workbook.save(book)
+    only(book, "sheet visit", 1, None, "needs the columns key and value")
+
+
+def test_duplicate_key_in_the_visit_sheet(base, tmp_path):
+    book = tmp_path / "visit.xlsx"
+    convert(base, book)
+    workbook = openpyxl.load_workbook(book)
+    workbook["visit"].append(["host", "Another Council"])
+    rows = workbook["visit"].max_row
+    workbook.save(book)
+    only(book, "sheet visit", rows, "host", "appears twice")
+
+
+def test_not_a_workbook(tmp_path):
+    book = tmp_path / "visit.xlsx"
+    book.write_bytes(b"this is not a zip file")
+    only(book, "visit.xlsx", None, None, "cannot be opened as a workbook")
+
+
+def test_missing_column(base):
+    path = base / "rooms.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    kept = [",".join(cells[:3]) for cells in (line.split(",") for line in lines)]  # drop capacity
+    path.write_text("\n".join(kept) + "\n", encoding="utf-8")
+    # reported once at the header, not again as a blank capacity on every row
+    only(base, "rooms.csv", 1, "capacity", "missing column: capacity")
+
+
+def test_column_appears_twice(base):
+    path = base / "themes.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    path.write_text("\n".join(line + "," + line.split(",")[1] for line in lines) + "\n", encoding="utf-8")
+    only(base, "themes.csv", 1, "name", "appears twice")
+
+
+def test_row_with_too_many_cells(base):
+    path = base / "people.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[2] += ",extra,cells"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    only(base, "people.csv", 3, None, "separate the items of a list with ';'")
+
+
+def test_semicolon_separated_csv(base):
+    path = base / "themes.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace(",", ";"), encoding="utf-8")
+    only(base, "themes.csv", 1, None, "separated by ';'")
+
+
+def test_empty_csv(base):
+    (base / "themes.csv").write_text("", encoding="utf-8")
+    # and the themes the sessions name are not reported one by one
+    only(base, "themes.csv", None, None, "is empty")
+
+
+def test_csv_not_utf8(base):
+    (base / "people.csv").write_bytes("id,name\nceo,Zo\xeb\n".encode("latin-1"))
+    only(base, "people.csv", None, None, "not UTF-8")
+
+
+def test_bad_toml(base):
+    with (base / "visit.toml").open("a", encoding="utf-8") as handle:
+        handle.write('location = "unterminated\n')
+    only(base, "visit.toml", None, None, "not valid TOML")
+
+
+def test_no_peers(tmp_path):
+    folder = write_visit(tmp_path / "v")
+    (folder / "peers.csv").write_text("id,name,kind\n", encoding="utf-8")
+    only(folder, "peers.csv", None, None, "no peers")
+
+
+# --- required values -----------------------------------------------------------------------
+
+def test_required_cell_blank(base):
+    set_cell(base, "people", 3, "name", "")
+    only(base, "people.csv", 3, "name", "name is required")
+
+
+def test_attendees_blank(base):
+    set_cell(base, "sessions", 4, "attendees", "")
+    only(base, "sessions.csv", 4, "attendees", "at least one person id")
+
+
+def test_required_key_missing(tmp_path):
+    folder = write_visit(tmp_path / "v", settings={"host": None})
+    only(folder, "visit.toml", None, "host", "host is required")
+
+
+def test_required_key_blank_is_located(tmp_path):
+    folder = write_visit(tmp_path / "v", settings={"organiser_name": ""})
+    only(folder, "visit.toml", line_of(folder, "organiser_name"), "organiser_name", "is required")
+
+
+def test_debrief_attendees_empty(tmp_path):
+    folder = write_visit(tmp_path / "v", settings={"debrief_attendees": []})
+    only(folder, "visit.toml", line_of(folder, "debrief_attendees"), "debrief_attendees", "is required")
+
+
+# --- ids ------------------------------------------------------------------------------------
+
+def test_duplicate_id(base):
+    set_cell(base, "sessions", 4, "id", "s2")
+    problem = only(base, "sessions.csv", 4, "id", "duplicate id 's2'")
+    assert "sessions.csv row 3" in problem.message
+
+
+def test_person_id_equal_to_a_peer_id(base):
+    set_cell(base, "people", 4, "id", "p2")
+    set_cell(base, "sessions", 4, "attendees", "p2")
+    problems = problems_of(base)
+    problem = find(problems, "people.csv", 4, "id", "duplicate id 'p2'")
+    assert "peers.csv row 3" in problem.message
+
+
+def test_peer_id_with_bad_characters(base):
+    set_cell(base, "peers", 3, "id", "sam two")
+    only(base, "peers.csv", 3, "id", "only letters, digits, '-' and '_'")
+
+
+@pytest.mark.parametrize("table,row,column,value,message", [
+    ("sessions", 2, "attendees", "ceo;nobody", "unknown person id 'nobody'"),
+    ("sessions", 3, "required_peers", "p9", "unknown peer id 'p9'"),
+    ("sessions", 3, "room", "r9", "unknown room id 'r9'"),
+    ("sessions", 4, "after", "s9", "unknown session id 's9'"),
+    ("sessions", 2, "themes", "t1;t9", "unknown theme id 't9'"),
+    ("peers", 3, "specialisms", "t9", "unknown theme id 't9'"),
+    ("documents", 2, "themes", "t2;t9", "unknown theme id 't9'"),
+])
+def test_unknown_id_in_a_table(tmp_path, table, row, column, value, message):
+    folder = write_visit(tmp_path / "v", documents=[{"id": "d1", "title": "Plan", "themes": "t1"}])
+    set_cell(folder, table, row, column, value)
+    only(folder, f"{table}.csv", row, column, message)
+
+
+@pytest.mark.parametrize("key,value,message", [
+    ("office_room", "basement", "unknown room id 'basement'"),
+    ("feedback_room", "hall", "unknown room id 'hall'"),
+    ("debrief_attendees", ["ceo", "p1"], "unknown person id 'p1'"),  # a peer is not a person
+    ("feedback_audience", ["ceo", "ghost"], "unknown person id 'ghost'"),
+])
+def test_unknown_id_in_the_settings(tmp_path, key, value, message):
+    folder = write_visit(tmp_path / "v", settings={key: value})
+    only(folder, "visit.toml", line_of(folder, key), key, message)
+
+
+def test_id_listed_twice(base):
+    set_cell(base, "sessions", 2, "attendees", "ceo;dir;ceo")
+    only(base, "sessions.csv", 2, "attendees", "listed twice")
+
+
+# --- values ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("table,row,column,value,message", [
+    ("sessions", 3, "days", "19/05/2026", "is not a date (YYYY-MM-DD)"),
+    ("sessions", 3, "earliest", "25:00", "is not a time (HH:MM, 24-hour)"),
+    ("sessions", 3, "latest", "4pm", "is not a time (HH:MM, 24-hour)"),
+    ("sessions", 2, "fixed_start", "2026-05-19T9", "is not a date and time (YYYY-MM-DD HH:MM)"),
+    ("rooms", 3, "capacity", "six", "is not a whole number"),
+    ("sessions", 4, "duration_minutes", "1.5", "is not a whole number"),
+    ("sessions", 4, "peers", "0", "too small"),
+    ("people", 3, "unavailable", "next Tuesday", "is not a date (YYYY-MM-DD) or a date with a time range"),
+    ("peers", 2, "unavailable", "2026-05-19 12:00-11:00", "must end after it starts"),
+])
+def test_bad_value_in_a_table(base, table, row, column, value, message):
+    set_cell(base, table, row, column, value)
+    only(base, f"{table}.csv", row, column, message)
+
+
+@pytest.mark.parametrize("key,value,message", [
+    ("feedback_day", "2026-05-32", "is not a date"),
+    ("interview_days", ["2026-05-19", "20 May"], "is not a date"),
+    ("day_start", "9am", "is not a time"),
+    ("slot_minutes", "quarter", "is not a whole number"),
+    ("timezone", "Europe/Londn", "is not an IANA timezone"),
+    ("organiser_email", "strategy team", "is not an e-mail address"),
+])
+def test_bad_value_in_the_settings(tmp_path, key, value, message):
+    folder = write_visit(tmp_path / "v", settings={key: value})
+    only(folder, "visit.toml", line_of(folder, key), key, message)
+
+
+@pytest.mark.parametrize("table,row,column,value", [
+    ("peers", 2, "kind", "lead"),
+    ("rooms", 3, "kind", "hall"),
+    ("people", 4, "category", "staff"),
+    ("sessions", 2, "kind", "workshop"),
+    ("sessions", 3, "priority", "could"),
+])
+def test_unknown_choice(base, table, row, column, value):
+    set_cell(base, table, row, column, value)
+    problem = only(base, f"{table}.csv", row, column, f"'{value}' is not a known {column}")
+    assert "use one of" in problem.message
+
+
+def test_choices_ignore_case(base):
+    set_cell(base, "peers", 2, "kind", "Member")
+    set_cell(base, "sessions", 3, "priority", "Should")
+    visit = load_visit(base)
+    assert visit.peer_by_id["p1"].kind == "member"
+    assert visit.session_by_id["s2"].priority == "should"
+
+
+@pytest.mark.parametrize("table,row,column,value", [
+    ("peers", 3, "email", "sam at example.org"),
+    ("people", 4, "email", "dir@example"),
+])
+def test_bad_email(base, table, row, column, value):
+    set_cell(base, table, row, column, value)
+    only(base, f"{table}.csv", row, column, "is not an e-mail address")
+
+
+# --- days and times ---------------------------------------------------------------------------
+
+def test_interview_days_out_of_order(tmp_path):
+    folder = write_visit(tmp_path / "v", settings={"interview_days": ["2026-05-20", "2026-05-19"]})
+    only(folder, "visit.toml", line_of(folder, "interview_days"), "interview_days", "in order")
+
+
+def test_feedback_day_not_after_the_interview_days(tmp_path):
+    folder = write_visit(tmp_path / "v", settings={"feedback_day": "2026-05-20"})
+    only(folder, "visit.toml", line_of(folder, "feedback_day"), "feedback_day",
+         "must come after the last interview day")
+
+
+def test_fixed_start_not_on_an_interview_day(base):
+    set_cell(base, "sessions", 3, "fixed_start", "2026-05-21 10:00")
+    only(base, "sessions.csv", 3, "fixed_start", "is not an interview day")
+
+
+def test_fixed_start_off_the_slot_grid(base):
+    set_cell(base, "sessions", 3, "fixed_start", "2026-05-19 10:10")
+    only(base, "sessions.csv", 3, "fixed_start", "not on the 15-minute slot grid")
+
+
+def test_days_not_an_interview_day(base):
+    set_cell(base, "sessions", 2, "days", "2026-05-19;2026-05-22")
+    only(base, "sessions.csv", 2, "days", "2026-05-22 is not an interview day")
+
+
+def test_earliest_and_latest_leave_no_room(base):
+    set_cell(base, "sessions", 4, "earliest", "15:00")
+    set_cell(base, "sessions", 4, "latest", "15:30")
+    only(base, "sessions.csv", 4, "latest", "no room for 60 minutes")
+
+
+@pytest.mark.parametrize("settings,key,message", [
+    ({"day_end": "17:45"}, "day_end", "day_end 17:45 is after debrief_start 17:30"),
+    ({"day_start": "18:00", "debrief_start": "19:00", "feedback_start": "18:00"}, "day_end",
+     "day_end must be after day_start"),
+    ({"lunch_start": "12:00", "lunch_end": "12:15"}, "lunch_end", "shorter than lunch_minutes"),
+    ({"feedback_start": "08:00"}, "feedback_start", "must not be before day_start"),
+    ({"debrief_start": "23:30", "day_end": "23:00"}, "debrief_minutes", "must end by midnight"),
+])
+def test_inconsistent_times_of_day(tmp_path, settings, key, message):
+    folder = write_visit(tmp_path / "v", settings=settings)
+    row = line_of(folder, key) if f"{key} =" in (folder / "visit.toml").read_text(encoding="utf-8") else None
+    only(folder, "visit.toml", row, key, message)
+
+
+# --- sessions ----------------------------------------------------------------------------------
+
+def test_cycle_in_after(base):
+    set_cell(base, "sessions", 2, "after", "s3")
+    set_cell(base, "sessions", 3, "after", "s1")
+    set_cell(base, "sessions", 4, "after", "s2")
+    problem = only(base, "sessions.csv", 2, "after", "cycle")
+    assert all(sid in problem.message for sid in ("s1", "s2", "s3"))
+
+
+def test_session_after_itself(base):
+    set_cell(base, "sessions", 3, "after", "s2")
+    only(base, "sessions.csv", 3, "after", "cannot come after itself")
+
+
+def test_session_needing_more_peers_than_exist(base):
+    set_cell(base, "sessions", 3, "peers", "4")
+    only(base, "sessions.csv", 3, "peers", "needs 4 peers but the team has only 3")
+
+
+def test_more_required_peers_than_peers(base):
+    set_cell(base, "sessions", 2, "peers", "1")
+    set_cell(base, "sessions", 2, "required_peers", "p1;p3")
+    only(base, "sessions.csv", 2, "required_peers", "2 required peers but the session has only 1")
+
+
+# --- how files are read ------------------------------------------------------------------------
+
+def test_blank_rows_are_ignored_and_row_numbers_kept(base):
+    path = base / "sessions.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    # header, s1, <empty line>, <commas only>, s2, s3
+    lines[2:2] = ["", "," * (lines[0].count(","))]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    set_cell(base, "sessions", 5, "attendees", "nobody")  # s2, now on spreadsheet row 5
+    only(base, "sessions.csv", 5, "attendees", "unknown person id 'nobody'")
+    set_cell(base, "sessions", 5, "attendees", "leader")
+    assert [s.id for s in load_visit(base).sessions] == ["s1", "s2", "s3"]
+
+
+def test_blank_rows_in_a_workbook_keep_row_numbers(base, tmp_path):
+    book = tmp_path / "visit.xlsx"
+    convert(base, book)
+    workbook = openpyxl.load_workbook(book)
+    sheet = workbook["people"]
+    email = [c.value for c in sheet[1]].index("email") + 1
+    sheet.insert_rows(3, amount=2)  # two blank rows before 'leader'
+    assert sheet.cell(row=6, column=1).value == "dir"  # 'dir' moved from row 4 to row 6
+    sheet.cell(row=6, column=email).value = "dir at example.org"
+    workbook.save(book)
+    only(book, "sheet people", 6, "email", "is not an e-mail address")
+
+
+def test_bom_is_tolerated(base):
+    for path in base.iterdir():
+        path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    visit = load_visit(base)
+    assert visit.peer_by_id["p1"].name == "Pat One"
+    assert visit.settings.name.startswith("Corporate Peer Challenge")
+    set_cell_bom = (base / "peers.csv").read_bytes()
+    assert set_cell_bom.startswith(b"\xef\xbb\xbfid,")
+
+
+def test_unknown_extra_columns_and_keys_give_warnings(base):
+    set_cell(base, "people", 2, "phone", "01234 567890")
+    with (base / "visit.toml").open("a", encoding="utf-8") as handle:
+        handle.write('colour = "blue"\n')
+    visit = load_visit(base)  # no error
+    assert "people.csv: unknown column 'phone' is ignored" in visit.warnings
+    assert "visit.toml: unknown key 'colour' is ignored" in visit.warnings
+
+
+def test_every_problem_is_collected(base):
+    set_cell(base, "peers", 2, "kind", "lead")
+    set_cell(base, "rooms", 3, "capacity", "")
+    set_cell(base, "sessions", 4, "after", "s9")
+    with (base / "visit.toml").open("a", encoding="utf-8") as handle:
+        handle.write('timezone = "Mars/Olympus"\n')
+    problems = problems_of(base)
+    find(problems, "peers.csv", 2, "kind", "'lead'")
+    find(problems, "rooms.csv", 3, "capacity", "capacity is required")
+    find(problems, "sessions.csv", 4, "after", "unknown session id 's9'")
+    find(problems, "visit.toml", line_of(base, "timezone"), "timezone", "IANA")
+    assert len(problems) == 4
+
+
+# --- the command line -----------------------------------------------------------------------------
+
+def run_planner(*args: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONPATH=str(ROOT), NO_COLOR="1")
+    env.pop("PLANNER_DEBUG", None)
+    return subprocess.run(PLANNER + list(args), capture_output=True, text=True, env=env, cwd=ROOT, timeout=60)
+
+
+def broken(base: Path) -> Path:
+    set_cell(base, "sessions", 3, "room", "r9")
+    set_cell(base, "people", 4, "email", "not-an-address")
+    return base
+
+
+def test_cli_check_lists_every_problem_and_exits_2(base):
+    result = run_planner("check", str(broken(base)))
+    assert result.returncode == 2
+    assert "sessions.csv, row 3, column room: unknown room id 'r9'" in result.stderr
+    assert "people.csv, row 4, column email: 'not-an-address' is not an e-mail address" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    assert result.stdout == ""
+
+
+def test_cli_plan_of_a_broken_visit_writes_nothing(base, tmp_path):
+    broken(base)
+    out = tmp_path / "out"
+    result = run_planner("plan", str(base), "--out", str(out), "--quiet")
+    assert result.returncode == 2
+    assert "unknown room id 'r9'" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not out.exists()
+
+    out.mkdir()
+    (out / "schedule.csv").write_text("the previous plan\n", encoding="utf-8")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    result = run_planner("plan", str(base), "--out", str(out))
+    assert result.returncode == 2
+    assert (out / "schedule.csv").read_text(encoding="utf-8") == "the previous plan\n"
+    assert sorted(p.name for p in out.iterdir()) == ["schedule.csv"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # no temporary folders left behind
