@@ -298,6 +298,49 @@ def convert(input: str, output: str) -> None:
     click.echo(f"Converted {input} to {output}")
 
 
+@cli.command()
+@click.argument("folder", type=click.Path(exists=True, file_okay=False))
+@click.option("--host", envvar="PLANNER_SMTP_HOST", default="localhost", show_default=True,
+              help="SMTP server (env PLANNER_SMTP_HOST).")
+@click.option("--port", envvar="PLANNER_SMTP_PORT", type=click.IntRange(1, 65535), default=587,
+              show_default=True, help="SMTP port (env PLANNER_SMTP_PORT).")
+@click.option("--starttls/--no-starttls", envvar="PLANNER_SMTP_STARTTLS", default=True, show_default=True,
+              help="Upgrade the connection with STARTTLS (env PLANNER_SMTP_STARTTLS).")
+@click.option("--ssl", "use_ssl", is_flag=True, envvar="PLANNER_SMTP_SSL",
+              help="Implicit TLS from the start (port 465) instead of STARTTLS (env PLANNER_SMTP_SSL).")
+@click.option("--user", envvar="PLANNER_SMTP_USER", default=None, help="Login (env PLANNER_SMTP_USER).")
+@click.option("--password", envvar="PLANNER_SMTP_PASSWORD", default=None,
+              help="Password; better set env PLANNER_SMTP_PASSWORD than type it here.")
+@click.option("--dry-run/--send", "dry_run", default=True, show_default=True,
+              help="--dry-run only lists what would go; --send sends it.")
+def send(folder, host, port, starttls, use_ssl, user, password, dry_run) -> None:
+    """Send the invitation e-mails of a plan folder that are due and not yet in its ledger."""
+    from .send import SmtpSettings, deliver
+
+    settings = SmtpSettings(host=host, port=port, starttls=starttls, ssl=use_ssl, user=user, password=password)
+    try:
+        report = deliver(folder, settings, dry_run=dry_run,
+                         on_sent=lambda out: click.echo(f"sent    {out.describe()}"),
+                         on_failed=lambda out, why: err.print(f"refused {out.describe()}: {why}", markup=False))
+    except PlannerError as error:
+        _fail(error)
+    if dry_run:
+        for out in report.due:
+            click.echo(f"would send {out.describe()}")
+        click.echo(f"Dry run: {len(report.due)} message{'s' if len(report.due) != 1 else ''} would go "
+                   f"({report.already} already sent according to the ledger). Add --send to send them.")
+        return
+    click.echo(f"Sent {len(report.sent)} of {len(report.due)} due message{'s' if len(report.due) != 1 else ''}"
+               f" ({report.already} already sent before); ledger: {Path(folder) / 'ledger.jsonl'}")
+    if report.stopped:
+        err.print(f"Stopped: {report.stopped}; {len(report.unsent)} not sent. Run the same command again "
+                  "to send the rest.", markup=False)
+    if report.failed:
+        err.print(f"{len(report.failed)} refused by the server; run again to retry them.", markup=False)
+    if not report.ok:
+        sys.exit(1)
+
+
 def main() -> None:
     import os
 
