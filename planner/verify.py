@@ -137,10 +137,10 @@ def no_one_in_two_places(visit: d.Visit, plan: d.Plan) -> list[Breach]:
             continue
         if item.room_id:
             spans[("room", item.room_id)].append((item.start, item.end, item))
-        for pid in item.peer_ids:
+        for pid in dict.fromkeys(item.peer_ids):  # an id listed twice in one item is rule 5's (or 1's) breach
             a, b = _peer_span(visit, item)
             spans[("peer", pid)].append((a, b, item))
-        for pid in item.attendee_ids:
+        for pid in dict.fromkeys(item.attendee_ids):
             spans[("person", pid)].append((item.start, item.end, item))
     out = []
     for (what, who), items in sorted(spans.items()):
@@ -164,11 +164,17 @@ def peers_keep_a_buffer_between_sessions(visit: d.Visit, plan: d.Plan) -> list[B
             per_peer[pid].append(item)
     out = []
     for pid, items in sorted(per_peer.items()):
-        items.sort(key=lambda i: i.start)
-        for first, second in zip(items, items[1:]):
-            if first.start.date() != second.start.date():
+        items.sort(key=lambda i: (i.start, i.item_id))
+        for first in items:
+            # the peer's next session that day: the first to start after this one's
+            # (travel-inclusive) end; sessions at the same time are rule 3's breach
+            end = _peer_span(visit, first)[1]
+            later = [i for i in items if i is not first and i.start.date() == first.start.date()
+                     and _peer_span(visit, i)[0] >= end]
+            if not later:
                 continue
-            gap = _peer_span(visit, second)[0] - _peer_span(visit, first)[1]
+            second = min(later, key=lambda i: (_peer_span(visit, i)[0], i.item_id))
+            gap = _peer_span(visit, second)[0] - end
             if gap < buffer:
                 out.append(Breach(4, f"peer {visit.label(pid)} has {int(gap.total_seconds() // 60)} minutes "
                                      f"between {first.item_id} and {second.item_id} on {first.start:%Y-%m-%d} "
@@ -298,7 +304,8 @@ def debriefs_and_feedback_day(visit: d.Visit, plan: d.Plan) -> list[Breach]:
     def free_peers(start, end):
         return {p.id for p in visit.peers if _window_hit(p.unavailable, start, end) is None}
 
-    def check(kind, day, start_time, minutes, room, what, attendees_needed=(), attendees_allowed=None):
+    def check(kind, day, start_time, minutes, room, what, attendees_needed=(), attendees_allowed=None,
+              audience=()):
         start = dt.datetime.combine(day, start_time)
         end = start + dt.timedelta(minutes=minutes)
         found = [i for i in plan.items if i.kind == kind and i.start.date() == day]
@@ -327,6 +334,10 @@ def debriefs_and_feedback_day(visit: d.Visit, plan: d.Plan) -> list[Breach]:
             for pid in item.attendee_ids:
                 if pid not in attendees_allowed:
                     out.append(Breach(9, f"{visit.label(pid)} is not in the audience of the {what}"))
+        for pid in audience:  # invited: everyone of the audience who is free then
+            person = visit.person_by_id.get(pid)
+            if person and _window_hit(person.unavailable, start, end) is None and pid not in item.attendee_ids:
+                out.append(Breach(9, f"{visit.label(pid)} is in the audience but missing from the {what}"))
         room_obj = visit.room_by_id.get(room)
         w = _window_hit(room_obj.unavailable, start, end) if room_obj else None
         if w:
@@ -334,12 +345,12 @@ def debriefs_and_feedback_day(visit: d.Visit, plan: d.Plan) -> list[Breach]:
 
     for day in s.interview_days:
         check("debrief", day, s.debrief_start, s.debrief_minutes, s.office_room, "debrief",
-              attendees_needed=s.debrief_attendees)
+              attendees_needed=s.debrief_attendees, attendees_allowed=set(s.debrief_attendees))
     prep_minutes = (s.feedback_start.hour * 60 + s.feedback_start.minute) - (s.day_start.hour * 60 + s.day_start.minute)
     if prep_minutes > 0:
-        check("prep", s.feedback_day, s.day_start, prep_minutes, s.office_room, "prep")
+        check("prep", s.feedback_day, s.day_start, prep_minutes, s.office_room, "prep", attendees_allowed=set())
     check("feedback", s.feedback_day, s.feedback_start, s.feedback_minutes, s.feedback_room,
-          "feedback presentation", attendees_allowed=set(s.feedback_audience))
+          "feedback presentation", attendees_allowed=set(s.feedback_audience), audience=s.feedback_audience)
     known_days = set(s.interview_days) | {s.feedback_day}
     for item in plan.items:
         if item.start.date() == s.feedback_day and item.kind not in ("prep", "feedback"):
