@@ -286,6 +286,10 @@ def _new_book():
     return book
 
 
+WIDE = {"name": 28, "title": 36, "role": 28, "job_title": 30, "organisation": 26, "email": 30,
+        "question": 60, "notes": 40, "attendees": 36, "unavailable": 30, "location": 28, "url": 40}
+
+
 def _header(ws, names: Sequence[str], widths: Sequence[float] | None = None) -> None:
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
@@ -293,7 +297,7 @@ def _header(ws, names: Sequence[str], widths: Sequence[float] | None = None) -> 
     for index, name in enumerate(names, start=1):
         cell = ws.cell(row=1, column=index, value=name)
         cell.font = Font(bold=True)
-        width = widths[index - 1] if widths else max(12, min(40, len(name) + 4))
+        width = widths[index - 1] if widths else WIDE.get(name, max(12, min(40, len(name) + 4)))
         ws.column_dimensions[get_column_letter(index)].width = width
     ws.freeze_panes = "A2"
 
