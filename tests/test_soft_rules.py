@@ -1,0 +1,297 @@
+"""The soft rules of the contract (§3), each on a visit where it decides the
+outcome, their lexicographic order, and the weights that make it so."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import itertools
+
+import pytest
+
+from conftest import plan_and_verify, write_visit
+from planner import domain as d
+from planner.model import SolveOptions, hard, soft
+from planner.model.build import build
+from planner.validation import load_visit
+from planner.verify import verify
+
+DAY1, DAY2, DAY3 = "2026-05-19", "2026-05-20", "2026-05-21"
+ONE_DAY = {"interview_days": [DAY1], "feedback_day": DAY2}
+_names = itertools.count()
+
+
+def make(tmp_path, settings=None, **tables):
+    return load_visit(write_visit(tmp_path / f"visit{next(_names)}", settings=settings, **tables))
+
+
+def S(sid, attendees="dir", **columns):
+    row = {"id": sid, "title": f"Session {sid}", "attendees": attendees}
+    row.update({k: str(v) for k, v in columns.items()})
+    return row
+
+
+def P(pid, kind="officer", specialisms="", **columns):
+    return {"id": pid, "name": f"Peer {pid}", "kind": kind, "specialisms": specialisms, **columns}
+
+
+def at(day: str, hm: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(f"{day} {hm}")
+
+
+def peers_of(plan, sid):
+    item = plan.session(sid)
+    assert item is not None, sid
+    return set(item.peer_ids)
+
+
+PEOPLE = [{"id": "ceo", "name": "Chris Chief"},
+          {"id": "leader", "name": "Lou Leader", "category": "councillor"},
+          {"id": "cllr", "name": "Cat Councillor", "category": "councillor"},
+          {"id": "dir", "name": "Dana Director"}, {"id": "head", "name": "Hal Head"},
+          {"id": "mgr", "name": "Mo Manager"}, {"id": "lead", "name": "Lia Lead"}]
+
+
+# --- §3.1 as many should sessions as fit -------------------------------------------
+
+def test_should_session_is_scheduled_when_it_fits(tmp_path):
+    plan = plan_and_verify(make(tmp_path, ONE_DAY, sessions=[S("s1", peers=1), S("s2", "leader", peers=1,
+                                                                                   priority="should")]))
+    assert plan.session("s2") is not None
+    assert plan.unscheduled == ()
+
+
+def test_should_session_that_does_not_fit_is_left_out_with_a_reason(tmp_path):
+    sessions = [S("must", "dir", peers=1, fixed_start=f"{DAY1} 10:00"),
+                S("nice", "dir", peers=1, fixed_start=f"{DAY1} 10:00", priority="should")]
+    plan = plan_and_verify(make(tmp_path, ONE_DAY, sessions=sessions))
+    assert plan.session("must") is not None and plan.session("nice") is None
+    assert [u.session_id for u in plan.unscheduled] == ["nice"]
+    assert len(plan.unscheduled[0].reason) > 10
+
+
+def test_as_many_should_sessions_as_fit(tmp_path):
+    # "both" clashes with "one" and "two", which do not clash with each other: two beat one
+    sessions = [S("both", "dir;leader", peers=1, fixed_start=f"{DAY1} 10:00", priority="should"),
+                S("one", "dir", peers=1, fixed_start=f"{DAY1} 10:00", priority="should"),
+                S("two", "leader", peers=1, fixed_start=f"{DAY1} 10:00", priority="should")]
+    plan = plan_and_verify(make(tmp_path, ONE_DAY, people=PEOPLE, sessions=sessions))
+    assert sorted(i.item_id for i in plan.sessions) == ["one", "two"]
+    assert [u.session_id for u in plan.unscheduled] == ["both"]
+
+
+def test_a_should_session_is_held_even_off_theme(tmp_path):
+    # §3.1 outranks §3.2: the only free peer has the wrong specialism, the session is held anyway
+    peers = [P("p1", specialisms="t1"), P("p2", specialisms="t2", unavailable=DAY1)]
+    plan = plan_and_verify(make(tmp_path, ONE_DAY, peers=peers,
+                                sessions=[S("s1", peers=1, themes="t2", priority="should")]))
+    assert peers_of(plan, "s1") == {"p1"}
+
+
+# --- §3.2 peers matched to themes ----------------------------------------------------
+
+@pytest.mark.parametrize("theme, expected", [("t1", "p1"), ("t2", "p2")])
+def test_theme_picks_the_peer_with_the_specialism(tmp_path, theme, expected):
+    peers = [P("p1", specialisms="t1"), P("p2", specialisms="t2"), P("p3")]
+    plan = plan_and_verify(make(tmp_path, ONE_DAY, peers=peers, sessions=[S("s1", peers=1, themes=theme)]))
+    assert peers_of(plan, "s1") == {expected}
+
+
+def test_theme_match_counts_each_peer(tmp_path):
+    peers = [P("p1", specialisms="t1"), P("p2", specialisms="t2"), P("p3", specialisms="t1"), P("p4")]
+    plan = plan_and_verify(make(tmp_path, ONE_DAY, peers=peers, sessions=[S("s1", peers=2, themes="t1")]))
+    assert peers_of(plan, "s1") == {"p1", "p3"}
+
+
+def test_one_shared_theme_is_enough(tmp_path):
+    peers = [P("p1", specialisms="t1"), P("p2", specialisms="t2"), P("p3")]
+    plan = plan_and_verify(make(tmp_path, ONE_DAY, peers=peers, sessions=[S("s1", peers=2, themes="t1;t2")]))
+    assert peers_of(plan, "s1") == {"p1", "p2"}
+
+
+# --- §3.3 a member peer on councillor sessions ---------------------------------------
+
+def test_member_peer_on_a_councillor_session(tmp_path):
+    peers = [P("p1"), P("p2", kind="member"), P("p3", kind="manager")]
+    plan = plan_and_verify(make(tmp_path, ONE_DAY, peers=peers, people=PEOPLE,
+                                sessions=[S("s1", "leader", peers=1), S("s2", "dir", peers=1)]))
+    assert peers_of(plan, "s1") == {"p2"}
+
+
+def test_member_peer_on_each_of_two_councillor_sessions_at_once(tmp_path):
+    peers = [P("p1"), P("p2", kind="member"), P("p3", kind="member"), P("p4")]
+    sessions = [S("s1", "leader", peers=2, fixed_start=f"{DAY1} 10:00"),
+                S("s2", "cllr", peers=2, fixed_start=f"{DAY1} 10:00")]
+    plan = plan_and_verify(make(tmp_path, ONE_DAY, peers=peers, people=PEOPLE, sessions=sessions))
+    assert len(peers_of(plan, "s1") & {"p2", "p3"}) == 1
+    assert len(peers_of(plan, "s2") & {"p2", "p3"}) == 1
+
+
+def test_theme_outranks_member_peer(tmp_path):
+    # §3.2 before §3.3: the officer with the theme, not the member without it
+    peers = [P("p1", specialisms="t1"), P("p2", kind="member", specialisms="t2")]
+    plan = plan_and_verify(make(tmp_path, ONE_DAY, peers=peers, people=PEOPLE,
+                                sessions=[S("s1", "leader", peers=1, themes="t1")]))
+    assert peers_of(plan, "s1") == {"p1"}
+
+
+# --- §3.4 balanced load ---------------------------------------------------------------
+
+def test_balanced_load_spreads_sessions(tmp_path):
+    peers = [P("p1"), P("p2"), P("p3")]
+    sessions = [S("s1", "dir", peers=1), S("s2", "head", peers=1), S("s3", "mgr", peers=1)]
+    plan = plan_and_verify(make(tmp_path, peers=peers, people=PEOPLE, sessions=sessions))
+    assert sorted(p for i in plan.sessions for p in i.peer_ids) == ["p1", "p2", "p3"]
+
+
+def test_balanced_load_two_each(tmp_path):
+    peers = [P("p1"), P("p2")]
+    sessions = [S(f"s{k}", a, peers=1) for k, a in enumerate(["dir", "head", "mgr", "lead"])]
+    plan = plan_and_verify(make(tmp_path, peers=peers, people=PEOPLE, sessions=sessions))
+    loads = [sum(p in i.peer_ids for i in plan.sessions) for p in ("p1", "p2")]
+    assert loads == [2, 2]
+
+
+def test_member_peer_outranks_balanced_load(tmp_path):
+    peers = [P("p1", kind="member"), P("p2")]
+    sessions = [S("s1", "leader", peers=1), S("s2", "cllr", peers=1)]
+    plan = plan_and_verify(make(tmp_path, peers=peers, people=PEOPLE, sessions=sessions))
+    assert peers_of(plan, "s1") == peers_of(plan, "s2") == {"p1"}
+
+
+def test_theme_outranks_balanced_load(tmp_path):
+    peers = [P("p1", specialisms="t1"), P("p2")]
+    sessions = [S("s1", "dir", peers=1, themes="t1"), S("s2", "head", peers=1, themes="t1")]
+    plan = plan_and_verify(make(tmp_path, peers=peers, people=PEOPLE, sessions=sessions))
+    assert peers_of(plan, "s1") == peers_of(plan, "s2") == {"p1"}
+
+
+# --- §3.5 short days for people --------------------------------------------------------
+
+def test_short_days_put_a_persons_two_sessions_back_to_back(tmp_path):
+    peers = [P("p1"), P("p2")]
+    sessions = [S("s1", "dir", peers=1), S("s2", "dir", peers=1, earliest="15:00")]
+    plan = plan_and_verify(make(tmp_path, peers=peers, sessions=sessions))
+    first, second = sorted(plan.sessions, key=lambda i: i.start)
+    assert first.date == second.date
+    assert second.start == first.end
+    assert {first.peer_ids, second.peer_ids} == {("p1",), ("p2",)}  # different peers: no buffer needed
+
+
+def test_short_days_follow_a_fixed_session(tmp_path):
+    peers = [P("p1"), P("p2")]
+    sessions = [S("s1", "dir", peers=1, fixed_start=f"{DAY2} 14:00"), S("s2", "dir", peers=1),
+                S("s3", "dir", peers=1)]
+    plan = plan_and_verify(make(tmp_path, peers=peers, sessions=sessions))
+    items = sorted(plan.sessions, key=lambda i: i.start)
+    assert {i.date for i in items} == {dt.date.fromisoformat(DAY2)}
+    # three sessions, 3 hours, with a buffer of 15 minutes where one peer has two of them
+    span = items[-1].end - items[0].start
+    assert span <= dt.timedelta(hours=3, minutes=15)
+
+
+def test_short_days_with_one_peer_keep_only_the_buffer(tmp_path):
+    sessions = [S("s1", "dir", peers=1, required_peers="p1"), S("s2", "dir", peers=1, required_peers="p1")]
+    plan = plan_and_verify(make(tmp_path, sessions=sessions))
+    first, second = sorted(plan.sessions, key=lambda i: i.start)
+    assert second.start - first.end == dt.timedelta(minutes=15)
+
+
+def test_balanced_load_outranks_short_days(tmp_path):
+    # p2 is away on day 2, where s1 and s3 must be: p1 takes both. dir's day would be
+    # shortest with s2 beside s1 on day 2, but only p1 is there, who would then have 3.
+    peers = [P("p1"), P("p2", unavailable=DAY2)]
+    sessions = [S("s1", "dir", peers=1, days=DAY2), S("s2", "dir", peers=1), S("s3", "head", peers=1, days=DAY2)]
+    plan = plan_and_verify(make(tmp_path, peers=peers, people=PEOPLE, sessions=sessions))
+    # balanced: each peer one or two, the busiest has 2 (3 sessions, 2 peers)
+    loads = [sum(p in i.peer_ids for i in plan.sessions) for p in ("p1", "p2")]
+    assert max(loads) == 2
+    # p1 has s1 and s3 on day 2, so s2 goes to p2 on day 1 even though dir then spans two days
+    assert plan.session("s2").date == dt.date.fromisoformat(DAY1)
+    assert peers_of(plan, "s2") == {"p2"}
+
+
+# --- §3.6 on replan: fewest sessions moved ----------------------------------------------
+
+def test_replan_keeps_the_previous_plan_where_it_can(tmp_path):
+    # the previous plan put every session at an odd time (fixed then); re-planning the free
+    # visit keeps them there rather than where the solver would put them on its own
+    people = PEOPLE
+    odd = [S("s1", "dir", peers=1, fixed_start=f"{DAY2} 15:00"), S("s2", "head", peers=1,
+                                                                   fixed_start=f"{DAY2} 11:15"),
+           S("s3", "mgr", peers=1, fixed_start=f"{DAY1} 16:00")]
+    previous = plan_and_verify(make(tmp_path, people=people, sessions=odd))
+    free = [{k: v for k, v in row.items() if k != "fixed_start"} for row in odd]
+    visit = make(tmp_path, people=people, sessions=free)
+    fresh = plan_and_verify(visit)
+    def where(plan):
+        return {i.item_id: (i.start, i.room_id, i.peer_ids) for i in plan.sessions}
+    assert where(fresh) != where(previous), "the test needs a previous plan the solver would not choose"
+    kept = plan_and_verify(visit, previous=previous)
+    assert where(kept) == where(previous)
+    # one session made impossible where it was: only it moves
+    people2 = [dict(p, unavailable=f"{DAY2} 15:00-16:00") if p["id"] == "dir" else p for p in people]
+    moved = plan_and_verify(make(tmp_path, people=people2, sessions=free), previous=previous)
+    changed = {k for k, v in where(moved).items() if where(previous)[k] != v}
+    assert changed == {"s1"}
+
+
+# --- the weights -------------------------------------------------------------------------
+
+def full_model(tmp_path, with_previous=False):
+    """A model in which every soft term is present and non-trivial."""
+    sessions = [S("s1", "leader", themes="t1"), S("s2", "dir", themes="t2", priority="should"),
+                S("s3", "dir", peers=1), S("s4", "cllr", themes="t1;t2", priority="should")]
+    visit = make(tmp_path, people=PEOPLE, sessions=sessions)
+    pm = build(visit)
+    for rule in hard.HARD_RULES:
+        rule(pm)
+    for rule in soft.SOFT_RULES:
+        rule(pm)
+    if with_previous:
+        previous = plan_and_verify(visit)
+        soft.fewest_sessions_moved(pm, {i.item_id: i for i in previous.sessions})
+    return pm
+
+
+@pytest.mark.parametrize("with_previous", [False, True])
+def test_weights_are_lexicographic_in_the_order_of_the_contract(tmp_path, with_previous):
+    pm = full_model(tmp_path, with_previous)
+    weights = soft.weights(pm)
+    names = [n for n in soft.ORDER if n in pm.terms]
+    expected = ["must_sessions_left_out", "sessions_moved", "should_sessions_left_out", "peers_off_theme",
+                "councillor_sessions_without_member_peer", "busiest_peer_sessions", "people_idle_slots"]
+    assert names == [n for n in expected if with_previous or n != "sessions_moved"]
+    assert set(weights) == set(names)
+    for i, name in enumerate(names):
+        below = sum(weights[n] * pm.terms[n][1] for n in names[i + 1:])
+        # one unit of this rule outweighs the worst possible total of every rule below it
+        assert weights[name] > below, (name, weights[name], below)
+        assert pm.terms[name][1] >= 0
+    assert weights[names[-1]] == 1
+
+
+def test_the_bounds_are_real_upper_bounds(tmp_path):
+    # the worst case of each term: solve maximising it and compare with its bound
+    from ortools.sat.python import cp_model
+
+    pm = full_model(tmp_path)
+    for name, (expr, bound) in pm.terms.items():
+        if isinstance(expr, int):
+            assert expr <= bound
+            continue
+        pm.model.Maximize(expr)
+        solver = cp_model.CpSolver()
+        solver.parameters.num_workers = 1
+        solver.parameters.max_time_in_seconds = 10
+        assert solver.Solve(pm.model) == cp_model.OPTIMAL
+        assert 0 <= solver.ObjectiveValue() <= bound, name
+
+
+def test_the_objective_is_the_weighted_sum_reported_in_the_plan(tmp_path):
+    sessions = [S("s1", "leader", themes="t2"), S("s2", "dir", peers=1), S("s3", "dir", peers=1, themes="t1")]
+    visit = make(tmp_path, people=PEOPLE, sessions=sessions)
+    plan = plan_and_verify(visit)
+    solver = plan.meta["solver"]
+    total = sum(solver["weights"][n] * solver["penalties"][n] for n in solver["weights"])
+    assert total == pytest.approx(solver["objective"])
