@@ -292,9 +292,11 @@ def convert(input: str, output: str) -> None:
     from .workbook import convert as do_convert
 
     try:
-        do_convert(Path(input), Path(output))
+        warnings = do_convert(Path(input), Path(output))
     except PlannerError as error:
         _fail(error)
+    for warning in warnings or ():
+        err.print(f"warning: {warning}", markup=False, style="yellow")
     click.echo(f"Converted {input} to {output}")
 
 

@@ -1,7 +1,7 @@
 """Domain objects of a peer challenge visit.
 
 Everything here is plain, typed and immutable. Nothing in this module knows
-about files, spreadsheets, pandas, the solver or templates: the reading layer
+about files, spreadsheets, the solver or templates: the reading layer
 builds these objects, the model and the checker read them, and the exporters
 read a :class:`Plan` built from them.
 
