@@ -49,6 +49,7 @@ FORMAT = "peer-challenge-invites/1"
 PRODID = "-//peer-challenge-planner//Invites 1//EN"
 UID_DOMAIN = "peer-challenge-planner"
 MANIFEST = "invites/manifest.json"
+CANCELLED = "CANCELLED"  # the fingerprint of a cancellation in a unit's issue history
 LEDGER = "ledger.jsonl"
 
 KIND_LABELS = {"interview": "Interview", "focus_group": "Focus group", "site_visit": "Site visit",
@@ -447,9 +448,9 @@ def _content_hash(units: list[Unit], tzid: str) -> str:
     return _hash([(u.key, u.email, u.method, [(v.uid, v.fingerprint(tzid)) for v in u.views]) for u in units])[:24]
 
 
-def message_key(method: str, unit_key: str, email: str, sequences: dict[str, int]) -> str:
-    """Identifies one message: method, recipient, and each uid with its sequence."""
-    return _hash(method, unit_key, email, sorted(sequences.items()))[:32]
+def message_key(visit: d.Visit, method: str, unit_key: str, email: str, sequences: dict[str, int]) -> str:
+    """Identifies one message: visit, method, recipient, and each uid with its sequence."""
+    return _hash(visit_slug(visit), method, unit_key, email, sorted(sequences.items()))[:32]
 
 
 def message_id(key: str, visit: d.Visit) -> str:
@@ -490,7 +491,7 @@ def write_invites(folder, visit: d.Visit, plan: d.Plan, clock: dt.datetime,
     units, uninvited = build_units(visit, plan)
     content = _content_hash(units, tzid)
     holdings: dict[str, dict[str, dict]] = {}
-    history: dict[str, dict[str, int]] = {}
+    history: dict[str, dict[str, list]] = {}
     previous_units: dict[str, dict] = {}
     assumed = None
     if previous_manifest is not None:
@@ -500,12 +501,14 @@ def write_invites(folder, visit: d.Visit, plan: d.Plan, clock: dt.datetime,
         holdings = previous_manifest.holdings(assume_delivered=bool(assumed))
         for unit in previous_manifest.units:
             previous_units[unit["key"]] = unit
-            history[unit["key"]] = {k: int(v) for k, v in unit.get("sequences", {}).items()}
+            history[unit["key"]] = {k: list(v) for k, v in unit.get("issued", {}).items()}
 
     issue = _Issue()
     current_keys = {u.key for u in units}
-    ghosts = [previous_units[k] for k in sorted(set(holdings) - current_keys)
-              if holdings[k] and k in previous_units]
+    # recipients with nothing now: cancel what they hold, and keep their history of
+    # sequences so that a session given back to them later is issued above it
+    ghosts = [previous_units[k] for k in sorted(set(previous_units) - current_keys)
+              if holdings.get(k) or history.get(k)]
     for unit in list(units) + ghosts:
         _reconcile(issue, visit, clock, tzid, unit, holdings.get(_key(unit), {}), history.get(_key(unit), {}),
                    previous_units.get(_key(unit)), plan)
@@ -548,27 +551,32 @@ def _reconcile(issue: _Issue, visit, clock, tzid, unit, held: dict, history: dic
     stem = info["stem"]
     emailed = bool(email) and info["kind"] != "team"
     readdressed = previous is not None and previous.get("email") != email
-    sequences = dict(history)
+    issued = {uid: list(last) for uid, last in history.items()}  # uid -> [last sequence issued, fingerprint]
     events, cancelled = [], []
+
+    def next_sequence(uid: str, before: dict | None, fingerprint: str) -> int:
+        last = history.get(uid)
+        if last is not None and last[1] == fingerprint:
+            return int(last[0])  # issued before and never delivered: the very same message again
+        floor = max(int(before["sequence"]) if before else -1, int(last[0]) if last else -1)
+        return floor + 1
+
     for view in views:
         record = _view_record(view, tzid)
         before = held.get(view.uid)
         if before is not None and before.get("fingerprint") == record["fingerprint"]:
             sequence, change, due = int(before["sequence"]), "unchanged", readdressed
-        elif before is not None:
-            sequence = max(int(before["sequence"]), history.get(view.uid, -1)) + 1
-            change, due = "changed", True
         else:
-            sequence = history[view.uid] + 1 if view.uid in history else 0
-            change, due = "new", True
-        sequences[view.uid] = max(sequence, sequences.get(view.uid, -1))
+            sequence = next_sequence(view.uid, before, record["fingerprint"])
+            change, due = ("changed" if before is not None else "new"), True
+        issued[view.uid] = [sequence, record["fingerprint"]]
         events.append({**record, "sequence": sequence, "change": change, "to_send": bool(due and emailed),
                        "held": before, "description": view.description})
     current = {v.uid for v in views}
     for uid in sorted(set(held) - current, key=lambda u: (held[u].get("start", ""), u)):
         before = held[uid]
-        sequence = max(int(before["sequence"]), history.get(uid, -1)) + 1
-        sequences[uid] = sequence
+        sequence = next_sequence(uid, before, CANCELLED)
+        issued[uid] = [sequence, CANCELLED]
         cancelled.append({**before, "sequence": sequence, "to_send": emailed, "held": before,
                           "withdrawn": not any(i.item_id == before.get("item_id") for i in plan.items)})
 
@@ -602,12 +610,12 @@ def _reconcile(issue: _Issue, visit, clock, tzid, unit, held: dict, history: dic
                         "events": [{k: v for k, v in e.items() if k != "description"} for e in events],
                         "cancelled": [{k: v for k, v in c.items() if k not in ("description", "status")}
                                       for c in cancelled],
-                        "sequences": dict(sorted(sequences.items()))})
+                        "issued": dict(sorted(issued.items()))})
 
 
 def _message(issue: _Issue, visit, info: dict, method: str, file: str, eml: str, sequences: dict[str, int],
              to_send: bool, role: str) -> None:
-    key = message_key(method, info["key"], info["email"], sequences)
+    key = message_key(visit, method, info["key"], info["email"], sequences)
     issue.messages.append({
         "key": key, "message_id": message_id(key, visit), "unit": info["key"], "kind": info["kind"],
         "role": role, "recipient": info["recipient"], "name": info["name"], "email": info["email"],

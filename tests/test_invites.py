@@ -1,0 +1,662 @@
+"""Calendar invites and invitation e-mails: structure, safety, privacy, golden
+files, and re-issue after a change (SEQUENCE, METHOD, STATUS, to_send)."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import datetime as dt
+import json
+import os
+import re
+import shutil
+import zoneinfo
+from email import message_from_bytes, policy
+from pathlib import Path
+
+import pytest
+from icalendar import Calendar
+from ical.calendar_stream import IcsCalendarStream
+
+from conftest import write_visit, solve_fast
+from planner import domain as d
+from planner.exporters import EXPORTERS, fixed_clock
+from planner.exporters.emails import write_emails
+from planner.exporters.invites import export_invites, load_manifest, write_invites
+from planner.exporters.tzical import vtimezone
+from planner.planio import write_plan_files
+from planner.validation import load_visit
+
+GOLDEN = Path(__file__).parent / "golden" / "invites"
+CLOCK = dt.datetime(2026, 4, 1, 8, 30, tzinfo=dt.timezone.utc)
+EVIL = "\r\nATTENDEE:mailto:evil@example.com"
+
+PEERS = [
+    {"id": "p1", "name": "Pat One", "role": "Lead peer", "kind": "member", "specialisms": "t1",
+     "email": "pat@example.com"},
+    {"id": "p2", "name": "Sam Two", "role": "Officer peer", "kind": "officer", "specialisms": "t2",
+     "email": "sam@example.com"},
+    {"id": "p3", "name": "Lee Three", "role": "Peer challenge manager", "kind": "manager", "specialisms": "t1;t2"},
+]
+ROOMS = [
+    {"id": "office", "name": "Team office", "kind": "office", "capacity": "10", "location": "Floor 6"},
+    {"id": "r1", "name": "Room One", "kind": "interview", "capacity": "8", "location": "Floor 2"},
+    {"id": "r2", "name": "Room Two", "kind": "interview", "capacity": "8", "location": "Floor 3"},
+    {"id": "chamber", "name": "Council Chamber", "kind": "presentation", "capacity": "60",
+     "location": "Ground floor"},
+    {"id": "depot", "name": "Bow depot", "kind": "offsite", "capacity": "10", "location": "1 Depot Road, E3",
+     "travel_minutes": "20"},
+]
+PEOPLE = [
+    {"id": "ceo", "name": "Chris Chief", "job_title": "Chief Executive", "email": "ceo@example.org"},
+    {"id": "leader", "name": "Lou Leader", "job_title": "Leader", "category": "councillor",
+     "email": "leader@example.org"},
+    {"id": "dir", "name": "Dana Director", "job_title": "Director", "email": "dir@example.org"},
+    {"id": "ann", "name": "Annika Zebedee", "job_title": "Team leader", "email": "ann@example.org"},
+    {"id": "bob", "name": "Bartholomew Quince", "job_title": "Youth worker", "email": "bob@example.org"},
+    {"id": "noemail", "name": "Nora Noaddress", "job_title": "Resident"},
+]
+SESSIONS = [
+    {"id": "s1", "title": "Chief Executive", "attendees": "ceo", "themes": "t1"},
+    {"id": "s2", "title": "Leader", "attendees": "leader", "themes": "t2"},
+    {"id": "s3", "title": "Director", "attendees": "dir", "themes": "t1;t2", "notes": "Ask about the budget"},
+    {"id": "fg", "title": "Staff focus group", "kind": "focus_group", "attendees": "ann;bob;noemail",
+     "themes": "t2", "duration_minutes": "90"},
+    {"id": "sv", "title": "Depot visit", "kind": "site_visit", "attendees": "dir", "room": "depot"},
+]
+SETTINGS = {"location": "Town Hall, 1 High Street, Testshire TS1 1AA", "debrief_attendees": ["ceo"],
+            "feedback_audience": ["ceo", "leader"]}
+
+
+def small_visit(folder: Path, **changes) -> d.Visit:
+    args = dict(settings=SETTINGS, peers=PEERS, rooms=ROOMS, people=PEOPLE, sessions=SESSIONS)
+    args.update(changes)
+    return load_visit(write_visit(folder, **args))
+
+
+def at(day: int, hh: int, mm: int = 0) -> dt.datetime:
+    return dt.datetime(2026, 5, day, hh, mm)
+
+
+def item(visit: d.Visit, sid: str, start: dt.datetime, room: str, peers, minutes: int | None = None,
+         attendees=None) -> d.PlanItem:
+    session = visit.session_by_id[sid]
+    minutes = minutes or session.duration_minutes
+    return d.PlanItem(start=start, end=start + dt.timedelta(minutes=minutes), item_id=sid, kind=session.kind,
+                      title=session.title, room_id=room, peer_ids=tuple(peers),
+                      attendee_ids=tuple(session.attendees if attendees is None else attendees))
+
+
+def hand_plan(visit: d.Visit, **moves) -> d.Plan:
+    """A fixed plan of the small visit (no solver), with optional replacements per session id
+    (None withdraws the session)."""
+    items = {
+        "s1": item(visit, "s1", at(19, 9), "r1", ("p1", "p3")),
+        "s2": item(visit, "s2", at(19, 10, 15), "r2", ("p1", "p2")),
+        "s3": item(visit, "s3", at(20, 9), "r1", ("p2", "p3")),
+        "fg": item(visit, "fg", at(19, 14), "r1", ("p2", "p3")),
+        "sv": item(visit, "sv", at(20, 14), "depot", ("p1", "p2")),
+    }
+    for sid, replacement in moves.items():
+        if replacement is None:
+            items.pop(sid)
+        else:
+            items[sid] = replacement
+    return d.Plan(items=tuple(items.values()) + visit.fixed_items())
+
+
+def render(folder: Path, visit, plan, previous: Path | None = None, clock=CLOCK) -> dict:
+    folder.mkdir(parents=True, exist_ok=True)
+    manifest = write_invites(folder, visit, plan, clock,
+                             previous_manifest=load_manifest(previous) if previous else None)
+    write_emails(folder, visit, plan, clock)
+    return manifest
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory):
+    base = tmp_path_factory.mktemp("invites")
+    visit = small_visit(base / "visit")
+    plan = hand_plan(visit)
+    out = base / "out"
+    manifest = render(out, visit, plan)
+    return visit, plan, out, manifest
+
+
+@pytest.fixture(scope="module")
+def solved(tmp_path_factory):
+    """A visit planned by the solver, written like `planner plan` writes it."""
+    base = tmp_path_factory.mktemp("solved")
+    visit = small_visit(base / "visit")
+    plan = solve_fast(visit)
+    out = base / "out"
+    out.mkdir()
+    write_plan_files(out, plan, visit)
+    render(out, visit, plan)
+    return visit, plan, out
+
+
+def ics_files(folder: Path) -> list[Path]:
+    return sorted((folder / "invites").rglob("*.ics"))
+
+
+def unfolded(data: bytes) -> list[str]:
+    return data.decode("utf-8").replace("\r\n ", "").replace("\r\n\t", "").split("\r\n")[:-1]
+
+
+def events_of(path: Path):
+    return Calendar.from_ical(path.read_bytes()).walk("VEVENT")
+
+
+def event_by_item(path: Path, item_id: str):
+    found = [e for e in events_of(path) if str(e["UID"]).split(".", 1)[0] == item_id]
+    assert len(found) == 1, (path, item_id)
+    return found[0]
+
+
+# --- structure ---------------------------------------------------------------------------
+
+def test_layout_and_manifest(small):
+    visit, plan, out, manifest = small
+    names = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
+    for pid in ("ceo", "leader", "dir", "ann", "bob"):
+        assert f"invites/sessions/{pid}.ics" in names and f"emails/sessions/{pid}.eml" in names
+    assert "invites/sessions/noemail.ics" not in names
+    assert {"invites/debriefs/ceo.ics", "invites/feedback/ceo.ics", "invites/feedback/leader.ics",
+            "invites/peers/p1.ics", "invites/peers/p3.ics", "invites/team.ics", "invites/manifest.json",
+            "emails/peers/p1.eml"} <= names
+    assert "emails/peers/p3.eml" not in names  # p3 has no e-mail: a calendar file, no message
+    assert not any(n.endswith((".update.ics", ".cancel.ics")) for n in names)  # nothing to update on a first issue
+    assert [u["recipient"] for u in manifest["uninvited"]] == ["noemail"]
+    units = {u["key"]: u for u in manifest["units"]}
+    assert [e["item_id"] for e in units["sessions:dir"]["events"]] == ["s3", "sv"]
+    assert [e["item_id"] for e in units["debriefs:ceo"]["events"]] == ["debrief-2026-05-19", "debrief-2026-05-20"]
+    for unit in manifest["units"]:
+        for event in unit["events"]:
+            assert event["sequence"] == 0 and event["change"] == "new"
+    due = [m for m in manifest["messages"] if m["to_send"]]
+    assert {m["unit"] for m in due} == {u["key"] for u in manifest["units"] if u["email"]}
+    assert all(m["method"] in ("REQUEST", "PUBLISH") for m in due)
+    assert len({m["key"] for m in manifest["messages"]}) == len(manifest["messages"])
+    assert load_manifest(out).data == manifest
+
+
+def test_every_ics_parses_with_icalendar_and_the_strict_ical_package(small):
+    _, _, out, _ = small
+    files = ics_files(out)
+    assert len(files) >= 12
+    for path in files:
+        cal = Calendar.from_ical(path.read_bytes())
+        assert cal.walk("VEVENT"), path
+        strict = IcsCalendarStream.calendar_from_ics(path.read_text(encoding="utf-8"))
+        assert len(strict.events) == len(cal.walk("VEVENT"))
+        for event in strict.events:
+            assert event.dtstart.tzinfo is not None and event.dtend > event.dtstart
+
+
+def test_request_files_carry_the_itip_properties_and_a_vtimezone_per_tzid(small):
+    visit, _, out, _ = small
+    requests = [p for p in ics_files(out) if b"METHOD:REQUEST" in p.read_bytes()]
+    assert len(requests) == 8
+    for path in ics_files(out):
+        cal = Calendar.from_ical(path.read_bytes())
+        tzids = {c["TZID"] for c in cal.walk("VTIMEZONE")}
+        used = set(re.findall(r";TZID=([^:;]+)[:;]", path.read_text(encoding="utf-8")))
+        assert used and used <= tzids, path
+        if path in requests:
+            assert cal["METHOD"] == "REQUEST"
+            for event in cal.walk("VEVENT"):
+                for prop in ("ORGANIZER", "ATTENDEE", "UID", "DTSTAMP", "SEQUENCE", "DTSTART", "DTEND", "SUMMARY",
+                             "LOCATION", "DESCRIPTION"):
+                    assert prop in event, (path, prop)
+                assert str(event["ORGANIZER"]) == "mailto:strategy@example.org"
+                assert event["ORGANIZER"].params["CN"] == "Strategy team"
+                attendee = event["ATTENDEE"]
+                assert not isinstance(attendee, list), "exactly one attendee: the recipient"
+                assert attendee.params["RSVP"] == "TRUE" and attendee.params["PARTSTAT"] == "NEEDS-ACTION"
+                assert attendee.params["ROLE"] == "REQ-PARTICIPANT"
+                assert event.decoded("DTSTAMP") == CLOCK
+                assert event["SEQUENCE"] == 0
+    peer = Calendar.from_ical((out / "invites/peers/p1.ics").read_bytes())
+    assert peer["METHOD"] == "PUBLISH" and all("ATTENDEE" not in e for e in peer.walk("VEVENT"))
+
+
+def test_uids_are_built_from_ids_and_the_visit(small):
+    _, plan, out, _ = small
+    uids = {str(e["UID"]) for e in events_of(out / "invites/team.ics")}
+    assert uids == {f"{i.item_id}.corporate-peer-challenge-testshire-2026@peer-challenge-planner"
+                    for i in plan.items if i.kind != "lunch"}
+    # the same session has the same UID in every file that holds it
+    assert str(event_by_item(out / "invites/sessions/ceo.ics", "s1")["UID"]) == \
+        str(event_by_item(out / "invites/peers/p1.ics", "s1")["UID"])
+
+
+def test_vtimezone_for_london_is_rrule_based(small):
+    _, _, out, _ = small
+    text = (out / "invites/sessions/ceo.ics").read_text(encoding="utf-8")
+    block = text[text.index("BEGIN:VTIMEZONE"):text.index("END:VTIMEZONE")]
+    assert "RDATE" not in block
+    tz = Calendar.from_ical(text.encode()).walk("VTIMEZONE")[0]
+    (daylight,), (standard,) = tz.walk("DAYLIGHT"), tz.walk("STANDARD")
+    assert daylight["RRULE"]["FREQ"] == ["YEARLY"] and daylight["RRULE"]["BYMONTH"] == [3]
+    assert daylight["RRULE"]["BYDAY"] == ["-1SU"] and daylight["TZNAME"] == "BST"
+    assert standard["RRULE"]["BYMONTH"] == [10] and standard["RRULE"]["BYDAY"] == ["-1SU"]
+    assert daylight.decoded("TZOFFSETTO") == dt.timedelta(hours=1)
+    assert standard.decoded("TZOFFSETTO") == dt.timedelta(0)
+    assert daylight.decoded("DTSTART") < dt.datetime(2026, 1, 1)  # in force before the visit
+
+
+@pytest.mark.parametrize("tzid", ["Europe/London", "America/New_York", "Australia/Sydney", "Europe/Dublin",
+                                  "Asia/Kolkata", "America/Santiago", "Asia/Jerusalem"])
+def test_vtimezone_agrees_with_zoneinfo_hour_by_hour(tzid):
+    vtz = vtimezone(tzid, [2026])
+    component = Calendar.from_ical(vtz.to_ical()).walk("VTIMEZONE")[0]
+    if tzid != "Asia/Kolkata":
+        assert all("RRULE" in c for c in component.walk("DAYLIGHT") + component.walk("STANDARD"))
+    ours = component.to_tz(lookup_tzid=False)  # interpret our observances, not the name
+    zone = zoneinfo.ZoneInfo(tzid)
+    moment = dt.datetime(2026, 1, 1, 0, 30, tzinfo=dt.timezone.utc)
+    while moment.year == 2026:
+        assert moment.astimezone(ours).utcoffset() == moment.astimezone(zone).utcoffset(), (tzid, moment)
+        moment += dt.timedelta(hours=1)
+
+
+def test_zone_without_a_yearly_rule_falls_back_to_dated_observances():
+    vtz = vtimezone("Africa/Casablanca", [2026])  # Ramadan-dependent changes
+    assert "RRULE" not in vtz.to_ical().decode()
+    assert len(vtz.walk("DAYLIGHT")) >= 2
+    IcsCalendarStream.calendar_from_ics(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\n" + vtz.to_ical().decode() + "END:VCALENDAR\r\n")
+
+
+def test_crlf_line_endings_and_folded_lines(small):
+    _, _, out, _ = small
+    for path in ics_files(out):
+        data = path.read_bytes()
+        assert data.endswith(b"\r\n")
+        assert b"\n" not in data.replace(b"\r\n", b""), path
+        assert max(len(line) for line in data.split(b"\r\n")) <= 75, path
+    long = (out / "invites/sessions/ceo.ics").read_bytes()
+    assert b"\r\n " in long  # DESCRIPTION is folded
+
+
+def test_same_plan_gives_byte_identical_files(small, tmp_path):
+    visit, plan, out, _ = small
+    again = tmp_path / "again"
+    render(again, visit, plan)
+    ours = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    theirs = {p.relative_to(again): p.read_bytes() for p in again.rglob("*") if p.is_file()}
+    assert ours == theirs
+
+
+def test_times_match_schedule_csv(solved):
+    visit, plan, out = solved
+    rows = {r["item_id"]: r for r in csv.DictReader((out / "schedule.csv").open(encoding="utf-8"))}
+    zone = zoneinfo.ZoneInfo("Europe/London")
+    checked = 0
+    for path in ics_files(out):
+        for event in events_of(path):
+            row = rows[str(event["UID"]).split(".", 1)[0]]
+            start = dt.datetime.fromisoformat(f"{row['date']}T{row['start']}").replace(tzinfo=zone)
+            end = dt.datetime.fromisoformat(f"{row['date']}T{row['end']}").replace(tzinfo=zone)
+            assert event.decoded("DTSTART") == start and event.decoded("DTEND") == end
+            assert event.decoded("DTSTART").tzinfo.key == "Europe/London"
+            checked += 1
+    # every interviewee with an e-mail has each of their sessions in their own invite
+    for person in visit.people:
+        mine = [i for i in plan.sessions if person.id in i.attendee_ids]
+        path = out / f"invites/sessions/{person.id}.ics"
+        if person.email:
+            assert sorted(str(e["UID"]).split(".", 1)[0] for e in events_of(path)) == sorted(i.item_id for i in mine)
+        else:
+            assert not path.exists()
+    assert checked > 20
+
+
+def test_location_description_and_travel(small):
+    _, _, out, _ = small
+    s1 = event_by_item(out / "invites/sessions/ceo.ics", "s1")
+    assert str(s1["LOCATION"]) == "Room One, Floor 2, Town Hall, 1 High Street, Testshire TS1 1AA"
+    text = str(s1["DESCRIPTION"])
+    assert "Leadership" in text and "Pat One, Lead peer" in text and "Lee Three, Peer challenge manager" in text
+    assert "not attributed" in text and "strategy@example.org" in text
+    assert str(s1["SUMMARY"]) == "Peer challenge: Chief Executive"
+    sv = event_by_item(out / "invites/sessions/dir.ics", "sv")
+    assert str(sv["LOCATION"]) == "Bow depot, 1 Depot Road, E3"  # offsite: no town hall address
+    peer_sv = event_by_item(out / "invites/peers/p1.ics", "sv")
+    assert "Travel: 20 minutes each way" in str(peer_sv["DESCRIPTION"]) and "leave by 13:40" in str(peer_sv["DESCRIPTION"])
+    peer_s3 = event_by_item(out / "invites/peers/p2.ics", "s3")
+    assert "Dana Director (Director" in str(peer_s3["DESCRIPTION"]) and "Ask about the budget" in str(peer_s3["DESCRIPTION"])
+    kinds = {str(e["UID"]).split(".", 1)[0] for e in events_of(out / "invites/peers/p3.ics")}
+    assert {"debrief-2026-05-19", "prep", "feedback", "s1", "fg"} <= kinds
+
+
+# --- privacy ---------------------------------------------------------------------------
+
+def test_an_interviewee_sees_no_other_attendee(small):
+    visit, _, out, _ = small
+    for person in visit.people:
+        if not person.email:
+            continue
+        others = [p for p in visit.people if p.id != person.id]
+        for path in (out / f"invites/sessions/{person.id}.ics", out / f"emails/sessions/{person.id}.eml"):
+            raw = path.read_bytes()
+            text = raw.decode("utf-8")
+            if path.suffix == ".eml":
+                msg = message_from_bytes(raw, policy=policy.default)
+                text = "\n".join(part.get_content() if part.get_content_maintype() == "text"
+                                 else part.get_content().decode("utf-8")
+                                 for part in msg.walk() if not part.is_multipart()) + str(msg["To"])
+            unfolded_text = text.replace("\r\n ", "")
+            for other in others:
+                for secret in (other.name, other.email):
+                    if secret:
+                        assert secret not in unfolded_text, (person.id, secret, path.name)
+                if other.email:
+                    assert f"mailto:{other.email}" not in unfolded_text
+
+
+# --- safety ----------------------------------------------------------------------------
+
+def hostile(visit: d.Visit) -> d.Visit:
+    """The small visit with hostile text in every name the invites and e-mails print."""
+    s = dataclasses.replace(
+        visit.settings, name="Peer challenge" + EVIL, host="Host\r\nBcc: evil@example.com",
+        organiser_name='Strategy, "Team"\r\nBcc: evil@example.com', location="Hall\nATTENDEE:mailto:evil@example.com")
+    people = tuple(dataclasses.replace(p, name=f'{p.name}, "the {p.id}"' + EVIL,
+                                       job_title="Boss\rX-Injected: 1") for p in visit.people)
+    peers = tuple(dataclasses.replace(p, name=p.name + EVIL, role="Role\nBEGIN:VEVENT") for p in visit.peers)
+    rooms = tuple(dataclasses.replace(r, name=r.name + "\u2028LOCATION:evil", location=r.location + EVIL)
+                  for r in visit.rooms)
+    themes = tuple(dataclasses.replace(t, name=t.name + EVIL, question="Q\x00\x1b\x85?") for t in visit.themes)
+    sessions = tuple(dataclasses.replace(x, title=x.title + EVIL, notes="n\r\nDTSTART:19700101T000000")
+                     for x in visit.sessions)
+    return dataclasses.replace(visit, settings=s, people=people, peers=peers, rooms=rooms, themes=themes,
+                               sessions=sessions)
+
+
+KNOWN_PROPERTIES = {"BEGIN", "END", "VERSION", "PRODID", "CALSCALE", "METHOD", "X-WR-CALNAME", "X-WR-TIMEZONE",
+                    "TZID", "DTSTART", "DTEND", "RRULE", "TZNAME", "TZOFFSETFROM", "TZOFFSETTO", "SUMMARY",
+                    "DTSTAMP", "UID", "SEQUENCE", "ATTENDEE", "DESCRIPTION", "LOCATION", "ORGANIZER", "STATUS",
+                    "TRANSP"}
+
+
+def test_hostile_names_cannot_inject_properties_or_headers(small, tmp_path):
+    visit, _, _, _ = small
+    evil_visit = hostile(visit)
+    plan = d.Plan(items=tuple(dataclasses.replace(i, title=i.title + EVIL) for i in hand_plan(visit).items))
+    out = tmp_path / "evil"
+    render(out, evil_visit, plan)
+    for path in ics_files(out):
+        data = path.read_bytes()
+        for line in unfolded(data):
+            name = re.split(r"[;:]", line, maxsplit=1)[0]
+            assert name in KNOWN_PROPERTIES, (path.name, line)
+        cal = Calendar.from_ical(data)
+        IcsCalendarStream.calendar_from_ics(data.decode("utf-8"))
+        for event in cal.walk("VEVENT"):
+            attendees = event.get("ATTENDEE")
+            attendees = attendees if isinstance(attendees, list) else [attendees] if attendees else []
+            assert all("evil" not in str(a) for a in attendees)
+            assert len(attendees) <= 1 and str(event["DTSTART"].dt.year) == "2026"
+            for prop in ("SUMMARY", "LOCATION", "DESCRIPTION"):
+                value = str(event.get(prop, ""))
+                assert "\r" not in value and "\x00" not in value and "\x1b" not in value and "\u2028" not in value
+                for line in value.split("\n"):
+                    assert not re.match(r"^[A-Z-]+[:;]", line) or line.startswith(("Interview:", "Focus group:",
+                                                                                   "Site visit:", "Debrief:",
+                                                                                   "Feedback presentation:",
+                                                                                   "Peer team preparation:",
+                                                                                   "Travel:", "Notes:")), line
+    emls = sorted((out / "emails").rglob("*.eml"))
+    assert emls
+    for path in emls:
+        raw = path.read_bytes()
+        head = raw[:raw.index(b"\r\n\r\n")].decode("ascii")
+        names = [line.split(":", 1)[0] for line in head.split("\r\n") if line and not line[0].isspace()]
+        assert names == ["From", "To", "Subject", "Date", "Message-ID", "MIME-Version", "Content-Type"], names
+        msg = message_from_bytes(raw, policy=policy.default)
+        assert msg["Bcc"] is None and msg["X-Injected"] is None
+        (sender,) = msg["From"].addresses
+        assert sender.addr_spec == "strategy@example.org" and sender.display_name.startswith('Strategy, "Team"')
+        (to,) = msg["To"].addresses
+        assert to.addr_spec.endswith(("@example.org", "@example.com")) and "evil" not in to.addr_spec
+        assert "\n" not in str(msg["Subject"]) and "\r" not in str(msg["Subject"])
+
+
+def test_names_with_commas_and_quotes_are_encoded_in_headers(small, tmp_path):
+    visit, plan, _, _ = small
+    people = tuple(dataclasses.replace(p, name='Smith, "Jo" <x@example.com>') if p.id == "ceo" else p
+                   for p in visit.people)
+    odd = dataclasses.replace(visit, people=people)
+    out = tmp_path / "odd"
+    render(out, odd, plan)
+    msg = message_from_bytes((out / "emails/sessions/ceo.eml").read_bytes(), policy=policy.default)
+    (to,) = msg["To"].addresses
+    assert to.display_name == 'Smith, "Jo" <x@example.com>' and to.addr_spec == "ceo@example.org"
+    attendee = event_by_item(out / "invites/sessions/ceo.ics", "s1")["ATTENDEE"]
+    assert str(attendee) == "mailto:ceo@example.org"
+    assert attendee.params["CN"] == "Smith, 'Jo' <x@example.com>"
+
+
+# --- e-mails ---------------------------------------------------------------------------
+
+def test_emails_parse_back_with_the_calendar_as_alternative_and_attachment(small):
+    visit, _, out, manifest = small
+    for message in manifest["messages"]:
+        raw = (out / message["eml"]).read_bytes()
+        assert b"\n" not in raw.replace(b"\r\n", b"")
+        msg = message_from_bytes(raw, policy=policy.default)
+        assert msg.get_content_type() == "multipart/mixed"
+        assert msg["Message-ID"] == message["message_id"]
+        assert msg["Date"].datetime == CLOCK
+        assert msg["From"].addresses[0].addr_spec == "strategy@example.org"
+        assert msg["From"].addresses[0].display_name == "Strategy team"
+        assert [a.addr_spec for a in msg["To"].addresses] == [message["email"]]
+        assert "Corporate Peer Challenge — Testshire" in msg["Subject"]
+        alternative, attachment = msg.iter_parts()
+        assert alternative.get_content_type() == "multipart/alternative"
+        plain, calendar = alternative.iter_parts()
+        assert plain.get_content_type() == "text/plain"
+        assert calendar.get_content_type() == "text/calendar"
+        ics = (out / message["file"]).read_bytes()
+        method = Calendar.from_ical(ics)["METHOD"]
+        assert calendar.get_param("method") == method == message["method"]
+        assert Calendar.from_ical(calendar.get_content().encode()).to_ical() == Calendar.from_ical(ics).to_ical()
+        assert attachment.get_content_disposition() == "attachment"
+        assert attachment.get_filename().endswith(".ics")
+        assert attachment.get_content() == ics
+
+
+def test_interviewee_email_body_is_friendly_and_complete(small):
+    _, _, out, _ = small
+    msg = message_from_bytes((out / "emails/sessions/dir.eml").read_bytes(), policy=policy.default)
+    text = msg.get_body(("plain",)).get_content()
+    assert text.startswith("Dear Dana Director,")
+    assert "Tuesday 19 May 2026" not in text.split("meet you:")[1].split("\n\n")[0]  # s3 is on the 20th
+    assert "Wednesday 20 May 2026, 09:00–10:00 (60 minutes)" in text
+    assert "Where: Room One, Floor 2, Town Hall" in text
+    assert "With:  Sam Two, Officer peer; Lee Three, Peer challenge manager" in text
+    assert "Leadership — Is leadership effective?" in text
+    assert "not attributed to you" in text
+    assert "Strategy team at strategy@example.org" in text
+    assert msg["Subject"] == "Invitation: 2 sessions — Corporate Peer Challenge — Testshire"
+
+
+# --- golden files ------------------------------------------------------------------------
+
+GOLDEN_FILES = ("invites/sessions/ceo.ics", "invites/debriefs/ceo.ics", "invites/feedback/leader.ics",
+                "invites/peers/p1.ics", "invites/team.ics", "invites/manifest.json", "emails/sessions/ceo.eml")
+
+
+def test_golden_files(small):
+    """Regenerate deliberately with PLANNER_UPDATE_GOLDEN=1 and review the diff."""
+    _, _, out, _ = small
+    if os.environ.get("PLANNER_UPDATE_GOLDEN"):
+        for name in GOLDEN_FILES:
+            (GOLDEN / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(out / name, GOLDEN / name)
+    for name in GOLDEN_FILES:
+        assert (out / name).read_bytes() == (GOLDEN / name).read_bytes(), f"{name} differs from tests/golden"
+
+
+# --- re-issue after a change ---------------------------------------------------------------
+
+def unit_of(manifest: dict, key: str) -> dict:
+    (unit,) = [u for u in manifest["units"] if u["key"] == key]
+    return unit
+
+
+def messages_of(manifest: dict, key: str) -> dict[str, dict]:
+    return {m["method"]: m for m in manifest["messages"] if m["unit"] == key}
+
+
+def test_reissue_keeps_unchanged_raises_changed_and_cancels_withdrawn(small, tmp_path):
+    visit, _, first, first_manifest = small
+    # s1 moves a day; s3 is withdrawn; leader is taken off s2 and ann put on it; the rest stays.
+    plan = hand_plan(visit, s1=item(visit, "s1", at(20, 11), "r2", ("p1", "p3")), s3=None,
+                     s2=item(visit, "s2", at(19, 10, 15), "r2", ("p1", "p2"), attendees=("ann",)))
+    out = tmp_path / "second"
+    manifest = render(out, visit, plan, previous=first)
+    assert manifest["previous"] == {"content_hash": first_manifest["content_hash"], "ledger": False,
+                                    "assumed_delivered": True}
+
+    # unchanged: same SEQUENCE, not due
+    for key in ("debriefs:ceo", "feedback:ceo", "feedback:leader", "sessions:bob"):
+        unit = unit_of(manifest, key)
+        assert all(e["sequence"] == 0 and e["change"] == "unchanged" and not e["to_send"] for e in unit["events"])
+        assert not messages_of(manifest, key)["REQUEST"]["to_send"]
+    assert [(m["unit"], m["method"]) for m in manifest["messages"] if m["to_send"]] == [
+        ("sessions:ceo", "REQUEST"), ("sessions:dir", "CANCEL"), ("sessions:ann", "REQUEST"),
+        ("peer:p1", "PUBLISH"), ("peer:p2", "PUBLISH"), ("peer:p2", "CANCEL"), ("sessions:leader", "CANCEL")]
+
+    # moved: REQUEST, SEQUENCE 1, the new time
+    s1 = event_by_item(out / "invites/sessions/ceo.ics", "s1")
+    assert s1["SEQUENCE"] == 1 and s1.decoded("DTSTART").replace(tzinfo=None) == at(20, 11)
+    assert Calendar.from_ical((out / "invites/sessions/ceo.ics").read_bytes())["METHOD"] == "REQUEST"
+    assert unit_of(manifest, "sessions:ceo")["events"][0]["change"] == "changed"
+    assert unit_of(manifest, "sessions:ceo")["events"][0]["held"]["start"] == "2026-05-19T09:00"
+
+    # withdrawn: CANCEL, STATUS:CANCELLED, SEQUENCE 1, the time the person holds
+    cancel = Calendar.from_ical((out / "invites/sessions/dir.cancel.ics").read_bytes())
+    assert cancel["METHOD"] == "CANCEL"
+    (s3,) = cancel.walk("VEVENT")
+    assert str(s3["UID"]).startswith("s3.") and s3["STATUS"] == "CANCELLED" and s3["SEQUENCE"] == 1
+    assert s3.decoded("DTSTART").replace(tzinfo=None) == at(20, 9)
+    assert str(s3["ATTENDEE"]) == "mailto:dir@example.org" and "ORGANIZER" in s3
+    # dir keeps the site visit, unchanged, and is not re-sent it
+    assert [(e["item_id"], e["sequence"], e["to_send"]) for e in unit_of(manifest, "sessions:dir")["events"]] == [
+        ("sv", 0, False)]
+
+    # taken off a session that still runs: CANCEL for that person only
+    leader = Calendar.from_ical((out / "invites/sessions/leader.cancel.ics").read_bytes())
+    (s2,) = leader.walk("VEVENT")
+    assert str(s2["UID"]).startswith("s2.") and s2["STATUS"] == "CANCELLED" and s2["SEQUENCE"] == 1
+    assert not (out / "invites/sessions/leader.ics").exists()
+    assert unit_of(manifest, "sessions:leader")["cancelled"][0]["withdrawn"] is False
+    assert unit_of(manifest, "sessions:dir")["cancelled"][0]["withdrawn"] is True
+    # put on a session: a new invite, SEQUENCE 0
+    assert event_by_item(out / "invites/sessions/ann.ics", "s2")["SEQUENCE"] == 0
+    # a peer taken off a withdrawn session gets it cancelled from the week too
+    p2_cancel = Calendar.from_ical((out / "invites/peers/p2.cancel.ics").read_bytes())
+    assert [str(e["UID"]).split(".")[0] for e in p2_cancel.walk("VEVENT")] == ["s3"]
+    # every .ics of the re-issue still parses strictly
+    for path in ics_files(out):
+        IcsCalendarStream.calendar_from_ics(path.read_text(encoding="utf-8"))
+
+    # the e-mails say what happened
+    text = message_from_bytes((out / "emails/sessions/leader.cancel.eml").read_bytes(),
+                              policy=policy.default).get_body(("plain",)).get_content()
+    assert "no longer needed" in text and "Leader" in text
+    cancel_msg = message_from_bytes((out / "emails/sessions/dir.cancel.eml").read_bytes(), policy=policy.default)
+    assert cancel_msg["Subject"].startswith("Cancelled: Peer challenge: Director")
+    assert [p.get_param("method") for p in cancel_msg.walk() if p.get_content_type() == "text/calendar"] == ["CANCEL"]
+    moved = message_from_bytes((out / "emails/sessions/ceo.eml").read_bytes(), policy=policy.default)
+    assert moved["Subject"].startswith("Updated invitation: Chief Executive")
+    assert moved["Message-ID"] != message_from_bytes((first / "emails/sessions/ceo.eml").read_bytes(),
+                                                     policy=policy.default)["Message-ID"]
+
+
+def test_partial_change_sends_only_the_changed_session(small, tmp_path):
+    visit, _, first, _ = small
+    # dir has s3 and sv: only sv moves
+    plan = hand_plan(visit, sv=item(visit, "sv", at(20, 15), "depot", ("p1", "p2")))
+    out = tmp_path / "partial"
+    manifest = render(out, visit, plan, previous=first)
+    (message,) = [m for m in manifest["messages"] if m["unit"] == "sessions:dir"]
+    assert message["to_send"] and message["file"] == "invites/sessions/dir.update.ics"
+    assert list(message["sequences"].values()) == [1] and message["uids"][0].startswith("sv.")
+    update = events_of(out / "invites/sessions/dir.update.ics")
+    assert [(str(e["UID"]).split(".")[0], e["SEQUENCE"]) for e in update] == [("sv", 1)]
+    full = events_of(out / "invites/sessions/dir.ics")
+    assert [(str(e["UID"]).split(".")[0], e["SEQUENCE"]) for e in full] == [("s3", 0), ("sv", 1)]
+    text = message_from_bytes((out / message["eml"]).read_bytes(), policy=policy.default).get_body(
+        ("plain",)).get_content()
+    assert "Depot visit (site visit) — changed" in text and "Your other sessions stay as planned" in text
+    assert "Wednesday 20 May 2026, 15:00–16:00" in text
+
+
+def test_sequences_carry_over_generations_and_re_adding_raises_them(small, tmp_path):
+    visit, _, first, _ = small
+    second, third, fourth = tmp_path / "2", tmp_path / "3", tmp_path / "4"
+    moved = hand_plan(visit, s1=item(visit, "s1", at(20, 11), "r2", ("p1", "p3")), s2=None)
+    m2 = render(second, visit, moved, previous=first)
+    # re-planned to the same plan before anything went: the very same messages are still due
+    same = render(tmp_path / "2b", visit, moved, previous=second)
+    assert [(m["key"], m["to_send"]) for m in same["messages"]] == [(m["key"], m["to_send"]) for m in m2["messages"]]
+    # once they went (ledger), nothing changes: nothing due, sequences kept
+    (second / "ledger.jsonl").write_text("".join(json.dumps({"key": m["key"]}) + "\n"
+                                                 for m in m2["messages"] if m["to_send"]))
+    m3 = render(third, visit, moved, previous=second)
+    assert not [m for m in m3["messages"] if m["to_send"]]
+    assert unit_of(m3, "sessions:ceo")["events"][0]["sequence"] == 1
+    leader = unit_of(m3, "sessions:leader")  # nothing held any more, the history kept
+    assert (leader["events"], leader["cancelled"], leader["file"]) == ([], [], None)
+    assert list(leader["issued"].values()) == [[1, "CANCELLED"]]
+    # s1 moves back and s2 returns: s1 SEQUENCE 2, s2 for leader after its CANCEL (1) gets 2
+    m4 = render(fourth, visit, hand_plan(visit), previous=third)
+    assert unit_of(m4, "sessions:ceo")["events"][0]["sequence"] == 2
+    (s2,) = unit_of(m4, "sessions:leader")["events"]
+    assert s2["sequence"] == 2 and s2["change"] == "new" and s2["to_send"]
+
+
+def test_undelivered_messages_stay_due_according_to_the_ledger(small, tmp_path):
+    visit, plan, first, first_manifest = small
+    folder = tmp_path / "sent-some"
+    shutil.copytree(first, folder)
+    delivered = [m for m in first_manifest["messages"] if m["unit"] in ("sessions:ceo", "sessions:leader")]
+    (folder / "ledger.jsonl").write_text("".join(json.dumps({"key": m["key"]}) + "\n" for m in delivered))
+    # a re-plan moving s1: ceo's was delivered, so SEQUENCE 1; dir's never went, so it is still due at 0
+    moved = hand_plan(visit, s1=item(visit, "s1", at(20, 11), "r2", ("p1", "p3")))
+    manifest = render(tmp_path / "next", visit, moved, previous=folder)
+    assert manifest["previous"]["ledger"] is True
+    ceo, dir_, leader = (unit_of(manifest, k)["events"] for k in ("sessions:ceo", "sessions:dir", "sessions:leader"))
+    assert (ceo[0]["sequence"], ceo[0]["change"], ceo[0]["to_send"]) == (1, "changed", True)
+    assert all((e["sequence"], e["change"], e["to_send"]) == (0, "new", True) for e in dir_)
+    assert (leader[0]["sequence"], leader[0]["to_send"]) == (0, False)
+
+
+def test_re_exporting_the_same_plan_keeps_what_is_due(small, tmp_path):
+    """`planner export` passes the folder itself as previous: nothing sent yet, so all stays due."""
+    visit, plan, first, first_manifest = small
+    again = tmp_path / "again"
+    manifest = render(again, visit, plan, previous=first)
+    assert manifest["previous"]["assumed_delivered"] is False
+    assert [(m["key"], m["to_send"]) for m in manifest["messages"]] == \
+        [(m["key"], m["to_send"]) for m in first_manifest["messages"]]
+    assert (again / "invites/sessions/ceo.ics").read_bytes() == (first / "invites/sessions/ceo.ics").read_bytes()
+
+
+def test_exporters_are_registered_invites_first():
+    assert export_invites in EXPORTERS
+    assert EXPORTERS.index(export_invites) < EXPORTERS.index(write_emails)
+    assert export_invites.takes_previous is True
+
+
+def test_fixed_clock_default_is_used_for_dtstamp(small, tmp_path):
+    visit, plan, _, _ = small
+    out = tmp_path / "clock"
+    out.mkdir()
+    export_invites(out, visit, plan, fixed_clock(visit))
+    event = event_by_item(out / "invites/sessions/ceo.ics", "s1")
+    assert event.decoded("DTSTAMP") == dt.datetime(2026, 4, 21, 9, 0, tzinfo=dt.timezone.utc)
