@@ -660,3 +660,17 @@ def test_fixed_clock_default_is_used_for_dtstamp(small, tmp_path):
     export_invites(out, visit, plan, fixed_clock(visit))
     event = event_by_item(out / "invites/sessions/ceo.ics", "s1")
     assert event.decoded("DTSTAMP") == dt.datetime(2026, 4, 21, 9, 0, tzinfo=dt.timezone.utc)
+
+
+def test_re_exporting_after_an_input_fix_keeps_everything_due(small, tmp_path):
+    """Same plan, a corrected e-mail address: nothing went yet, so nothing may be taken as sent."""
+    visit, plan, first, first_manifest = small
+    people = tuple(dataclasses.replace(p, email="dana.director@example.org") if p.id == "dir" else p
+                   for p in visit.people)
+    fixed = dataclasses.replace(visit, people=people)
+    manifest = render(tmp_path / "fixed", fixed, plan, previous=first)
+    assert manifest["previous"]["assumed_delivered"] is False
+    due = {m["unit"]: m for m in manifest["messages"] if m["to_send"]}
+    assert set(due) == {m["unit"] for m in first_manifest["messages"] if m["to_send"]}
+    assert due["sessions:dir"]["email"] == "dana.director@example.org"
+    assert all(e["sequence"] == 0 for u in manifest["units"] for e in u["events"])

@@ -23,8 +23,8 @@ longer theirs: a withdrawn session, or a person taken off one.
 What a recipient "holds" is read from the previous folder's ledger.jsonl
 (written by ``planner send``): a message that was due but never sent is still
 due. A previous folder without a ledger is taken to have been distributed by
-hand, unless it is the very same issue being rendered again (``planner
-export``), which then keeps its messages due.
+hand, unless it holds the very same plan (``planner export`` renders a folder
+again, perhaps after an input fix), which then keeps its messages due.
 
 Files never contain the wall clock: DTSTAMP is the fixed ``clock``.
 """
@@ -448,6 +448,12 @@ def _content_hash(units: list[Unit], tzid: str) -> str:
     return _hash([(u.key, u.email, u.method, [(v.uid, v.fingerprint(tzid)) for v in u.views]) for u in units])[:24]
 
 
+def plan_hash(plan: d.Plan) -> str:
+    """Identifies a schedule: every item's id, kind, times, room, peers and attendees."""
+    return _hash([(i.item_id, i.kind, i.start.isoformat(), i.end.isoformat(), i.room_id, list(i.peer_ids),
+                   list(i.attendee_ids)) for i in plan.items if i.kind != "lunch"])[:24]
+
+
 def message_key(visit: d.Visit, method: str, unit_key: str, email: str, sequences: dict[str, int]) -> str:
     """Identifies one message: visit, method, recipient, and each uid with its sequence."""
     return _hash(visit_slug(visit), method, unit_key, email, sorted(sequences.items()))[:32]
@@ -494,8 +500,12 @@ def write_invites(folder, visit: d.Visit, plan: d.Plan, clock: dt.datetime,
     history: dict[str, dict[str, list]] = {}
     previous_units: dict[str, dict] = {}
     assumed = None
+    schedule = plan_hash(plan)
     if previous_manifest is not None:
-        same_issue = previous_manifest.data.get("content_hash") == content
+        # the same plan rendered again (planner export, perhaps after an input fix) is
+        # the same issue: what it had due stays due unless its ledger says it went
+        same_issue = (previous_manifest.data.get("content_hash") == content
+                      or previous_manifest.data.get("plan_hash") == schedule)
         if previous_manifest.ledger_keys is None:
             assumed = not same_issue
         holdings = previous_manifest.holdings(assume_delivered=bool(assumed))
@@ -520,6 +530,7 @@ def write_invites(folder, visit: d.Visit, plan: d.Plan, clock: dt.datetime,
                                 "email": clean_email(visit.settings.organiser_email)}},
         "clock": clock.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "content_hash": content,
+        "plan_hash": schedule,
         "previous": None if previous_manifest is None else {
             "content_hash": previous_manifest.data.get("content_hash"),
             "ledger": previous_manifest.ledger_keys is not None,
