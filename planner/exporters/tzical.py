@@ -38,10 +38,6 @@ class Transition:
         return (self.at_utc + self.offset_from).replace(tzinfo=None)
 
 
-def _offset(zone: ZoneInfo, moment: dt.datetime) -> dt.timedelta:
-    return moment.astimezone(zone).utcoffset()
-
-
 def _state(zone: ZoneInfo, moment: dt.datetime):
     local = moment.astimezone(zone)
     return local.utcoffset(), local.tzname(), bool(local.dst())
