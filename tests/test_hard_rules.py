@@ -263,6 +263,33 @@ def test_rule3_offsite_travel_back_collides_with_the_debrief(tmp_path):
     assert session(plan, "visit").start == at(DAY1, "16:15")
 
 
+TWO_DEPOTS = OFFSITE_ROOMS + [
+    {"id": "farm", "name": "City Farm", "kind": "offsite", "capacity": "10", "travel_minutes": "60"}]
+
+
+def test_rule3_travel_follows_the_room_among_offsite_rooms_of_different_travel(tmp_path):
+    # found by the property test: two offsite rooms with different travel made the model crash
+    sessions = [S("visit", "dir", kind="site_visit", peers=1, required_peers="p1", fixed_start=f"{DAY1} 10:00"),
+                S("s2", "leader", peers=1, required_peers="p1", earliest="11:00", latest="12:30")]
+    plan = plan_and_verify(make(tmp_path, {**ONE_DAY, "buffer_minutes": 0}, rooms=TWO_DEPOTS, sessions=sessions))
+    # the depot (30 minutes) lets p1 back by 11:30; the farm (60) would not
+    assert session(plan, "visit").room_id == "depot"
+    assert session(plan, "s2").start == at(DAY1, "11:30")
+    sessions[0]["room"] = "farm"
+    infeasible(make(tmp_path, {**ONE_DAY, "buffer_minutes": 0}, rooms=TWO_DEPOTS, sessions=sessions))
+
+
+def test_rule3_a_should_site_visit_with_travel_everywhere_can_be_left_out(tmp_path):
+    # no offsite room without travel: leaving the visit out must still be possible
+    rooms = [r for r in TWO_DEPOTS]
+    sessions = [S("s1", "dir", peers=1, required_peers="p1", fixed_start=f"{DAY1} 10:00"),
+                S("visit", "leader", kind="site_visit", peers=1, required_peers="p1",
+                  fixed_start=f"{DAY1} 11:00", priority="should")]
+    plan = plan_and_verify(make(tmp_path, ONE_DAY, rooms=rooms, sessions=sessions))
+    assert plan.session("visit") is None
+    assert [u.session_id for u in plan.unscheduled] == ["visit"]
+
+
 # --- rule 4: a peer's buffer between sessions ----------------------------------------
 
 def test_rule4_buffer_forces_the_second_session_to_start_after_end_plus_buffer(tmp_path):

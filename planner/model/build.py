@@ -37,6 +37,10 @@ class SessionVars:
     travel: cp_model.LinearExprT  # minutes each way for its peers (0 unless offsite)
     busy: dict[str, cp_model.IntervalVar] = field(default_factory=dict)  # peer id -> travel-inclusive interval
     starts: tuple[int, ...] = ()  # the start domain
+    # when travel depends on the room (a variable): the peers' travel-inclusive span,
+    # start - travel .. end + travel, as variables (CP-SAT intervals need affine ends)
+    leave: cp_model.IntVar | None = None
+    back: cp_model.IntVar | None = None
 
     @property
     def end(self):
@@ -131,7 +135,9 @@ def _session_vars(pm: PlanModel, session: d.Session) -> SessionVars:
     if len(travels) <= 1:
         travel = travels[0] if travels else 0
     else:
-        travel = model.NewIntVarFromDomain(cp_model.Domain.FromValues(travels), f"travel[{sid}]")
+        # 0 too: a session left out has no room, and leaving it out must stay possible
+        travel = model.NewIntVarFromDomain(cp_model.Domain.FromValues(sorted(set(travels) | {0})),
+                                           f"travel[{sid}]")
         model.Add(travel == sum(visit.room_by_id[r].travel * lit for r, lit in room_lits.items()))
     least_travel = travels[0] if travels else 0
     peer_lits = {}
@@ -142,12 +148,17 @@ def _session_vars(pm: PlanModel, session: d.Session) -> SessionVars:
             peer_lits[peer.id] = model.NewBoolVar(f"peer[{sid},{peer.id}]")
     sv = SessionVars(session, present, start, interval, day_lits, room_lits, peer_lits, travel,
                      starts=tuple(starts))
+    if not isinstance(travel, int):
+        dur = session.duration_minutes
+        sv.leave = model.NewIntVar(min(starts) - travels[-1], max(starts), f"leave[{sid}]")
+        sv.back = model.NewIntVar(min(starts) + dur, max(starts) + dur + travels[-1], f"back[{sid}]")
+        model.Add(sv.leave == start - travel)
+        model.Add(sv.back == start + dur + travel)
     for pid, lit in peer_lits.items():
         if isinstance(travel, int):
             sv.busy[pid] = model.NewOptionalFixedSizeIntervalVar(
                 start - travel, session.duration_minutes + 2 * travel, lit, f"busy[{sid},{pid}]")
         else:
             sv.busy[pid] = model.NewOptionalIntervalVar(
-                start - travel, session.duration_minutes + 2 * travel,
-                start + session.duration_minutes + travel, lit, f"busy[{sid},{pid}]")
+                sv.leave, session.duration_minutes + 2 * travel, sv.back, lit, f"busy[{sid},{pid}]")
     return sv

@@ -146,7 +146,7 @@ def peers_keep_a_buffer_between_sessions(pm: "PlanModel") -> None:
                     sv.start - travel, dur + 2 * travel + buffer, lit, f"buffer[{sv.session.id},{peer.id}]"))
             else:
                 stretched.append(model.NewOptionalIntervalVar(
-                    sv.start - travel, dur + 2 * travel + buffer, sv.start + dur + travel + buffer, lit,
+                    sv.leave, dur + 2 * travel + buffer, sv.back + buffer, lit,
                     f"buffer[{sv.session.id},{peer.id}]"))
         if len(stretched) > 1:
             pm.record("peers_keep_a_buffer_between_sessions", model.AddNoOverlap(stretched))
