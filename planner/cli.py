@@ -315,10 +315,22 @@ def convert(input: str, output: str) -> None:
               help="Password; better set env PLANNER_SMTP_PASSWORD than type it here.")
 @click.option("--dry-run/--send", "dry_run", default=True, show_default=True,
               help="--dry-run only lists what would go; --send sends it.")
-def send(folder, host, port, starttls, use_ssl, user, password, dry_run) -> None:
+@click.option("--mark-sent", is_flag=True,
+              help="Record every due message in the ledger without sending it (invites handed out another way).")
+def send(folder, host, port, starttls, use_ssl, user, password, dry_run, mark_sent) -> None:
     """Send the invitation e-mails of a plan folder that are due and not yet in its ledger."""
-    from .send import SmtpSettings, deliver
+    from .send import SmtpSettings, deliver, mark_sent as record_all
 
+    if mark_sent:
+        try:
+            marked = record_all(folder)
+        except PlannerError as error:
+            _fail(error)
+        for out in marked:
+            click.echo(f"marked  {out.describe()}")
+        click.echo(f"Recorded {len(marked)} message{'s' if len(marked) != 1 else ''} as sent, without sending; "
+                   f"ledger: {Path(folder) / 'ledger.jsonl'}")
+        return
     settings = SmtpSettings(host=host, port=port, starttls=starttls, ssl=use_ssl, user=user, password=password)
     try:
         report = deliver(folder, settings, dry_run=dry_run,

@@ -279,6 +279,24 @@ def deliver(folder, settings: SmtpSettings, *, dry_run: bool = True,
         return report
 
 
+def mark_sent(folder, now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc)) -> list[Outgoing]:
+    """Record every due message in the ledger without sending it: for invites
+    that reached people another way (printed, or sent by hand), so that a
+    later re-plan re-issues only what changes."""
+    folder = Path(folder)
+    with _locked(folder):
+        due, _already, _sender = due_messages(folder)
+        if not due:
+            return []
+        ledger = _Ledger(folder)
+        try:
+            for out in due:
+                ledger.record(out, now())
+        finally:
+            ledger.close()
+    return list(due)
+
+
 def _refusal(exc: smtplib.SMTPException) -> str:
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         return "; ".join(f"{who}: {code} {_text(text)}" for who, (code, text) in exc.recipients.items())

@@ -502,6 +502,16 @@ def test_golden_files(small):
 
 # --- re-issue after a change ---------------------------------------------------------------
 
+def delivered_copy(folder: Path, tmp_path: Path) -> Path:
+    """A copy of a plan folder after `planner send --mark-sent`: everything due went out."""
+    from planner.send import mark_sent
+
+    copy = tmp_path / f"{folder.name}-delivered"
+    shutil.copytree(folder, copy)
+    mark_sent(copy)
+    return copy
+
+
 def unit_of(manifest: dict, key: str) -> dict:
     (unit,) = [u for u in manifest["units"] if u["key"] == key]
     return unit
@@ -513,13 +523,14 @@ def messages_of(manifest: dict, key: str) -> dict[str, dict]:
 
 def test_reissue_keeps_unchanged_raises_changed_and_cancels_withdrawn(small, tmp_path):
     visit, _, first, first_manifest = small
+    first = delivered_copy(first, tmp_path)
     # s1 moves a day; s3 is withdrawn; leader is taken off s2 and ann put on it; the rest stays.
     plan = hand_plan(visit, s1=item(visit, "s1", at(20, 11), "r2", ("p1", "p3")), s3=None,
                      s2=item(visit, "s2", at(19, 10, 15), "r2", ("p1", "p2"), attendees=("ann",)))
     out = tmp_path / "second"
     manifest = render(out, visit, plan, previous=first)
-    assert manifest["previous"] == {"content_hash": first_manifest["content_hash"], "ledger": False,
-                                    "assumed_delivered": True}
+    assert manifest["previous"] == {"content_hash": first_manifest["content_hash"], "ledger": True,
+                                    "assumed_delivered": None}
 
     # unchanged: same SEQUENCE, not due
     for key in ("debriefs:ceo", "feedback:ceo", "feedback:leader", "sessions:bob"):
@@ -579,6 +590,7 @@ def test_reissue_keeps_unchanged_raises_changed_and_cancels_withdrawn(small, tmp
 
 def test_partial_change_sends_only_the_changed_session(small, tmp_path):
     visit, _, first, _ = small
+    first = delivered_copy(first, tmp_path)
     # dir has s3 and sv: only sv moves
     plan = hand_plan(visit, sv=item(visit, "sv", at(20, 15), "depot", ("p1", "p2")))
     out = tmp_path / "partial"
@@ -600,7 +612,7 @@ def test_sequences_carry_over_generations_and_re_adding_raises_them(small, tmp_p
     visit, _, first, _ = small
     second, third, fourth = tmp_path / "2", tmp_path / "3", tmp_path / "4"
     moved = hand_plan(visit, s1=item(visit, "s1", at(20, 11), "r2", ("p1", "p3")), s2=None)
-    m2 = render(second, visit, moved, previous=first)
+    m2 = render(second, visit, moved, previous=delivered_copy(first, tmp_path))
     # re-planned to the same plan before anything went: the very same messages are still due
     same = render(tmp_path / "2b", visit, moved, previous=second)
     assert [(m["key"], m["to_send"]) for m in same["messages"]] == [(m["key"], m["to_send"]) for m in m2["messages"]]

@@ -129,12 +129,13 @@ def test_nothing_changed_nothing_moves(tmp_path):
 def test_cli_replan_writes_change_report(tmp_path):
     folder = write_visit(tmp_path / "before", people=PEOPLE, sessions=SESSIONS, peers=PEERS)
     runner = CliRunner()
-    first = runner.invoke(cli, ["plan", str(folder), "--out", str(tmp_path / "a"), "--deterministic", "-q"])
+    first = runner.invoke(cli, ["plan", str(folder), "--out", str(tmp_path / "a"), "--deterministic", "-q",
+                                "--no-documents"])
     assert first.exit_code == 0, first.output
     after = write_visit(tmp_path / "after", people=PEOPLE, peers=PEERS,
                         sessions=[s for s in SESSIONS if s["id"] != "s2"])
     result = runner.invoke(cli, ["replan", str(after), "--previous", str(tmp_path / "a"),
-                                 "--out", str(tmp_path / "b"), "--deterministic"])
+                                 "--out", str(tmp_path / "b"), "--deterministic", "--no-documents"])
     assert result.exit_code == 0, result.output
     assert "0 moved, 0 added, 1 cancelled" in result.output
     rows = list(csv.DictReader((tmp_path / "b" / "changes.csv").open(encoding="utf-8")))
@@ -149,9 +150,71 @@ def test_cli_replan_writes_change_report(tmp_path):
 def test_cli_replan_bad_freeze_moment_is_a_usage_error(tmp_path):
     folder = write_visit(tmp_path / "v")
     runner = CliRunner()
-    runner.invoke(cli, ["plan", str(folder), "--out", str(tmp_path / "a"), "-q"])
+    runner.invoke(cli, ["plan", str(folder), "--out", str(tmp_path / "a"), "-q", "--no-documents"])
     result = runner.invoke(cli, ["replan", str(folder), "--previous", str(tmp_path / "a"), "--out",
                                  str(tmp_path / "b"), "--freeze-before", "tomorrow"])
     assert result.exit_code == 2
     assert "not a date and time" in result.output
     assert not (tmp_path / "b").exists()
+
+
+# --- invites follow the changes -------------------------------------------------------------
+
+def _events(path):
+    from icalendar import Calendar
+
+    calendar = Calendar.from_ical(path.read_bytes())
+    return calendar["METHOD"], {str(e["UID"]).split(".")[0]: e for e in calendar.walk("VEVENT")}
+
+
+def test_replan_reissues_only_changed_invites(tmp_path):
+    """Plan, send (recorded), then a person is away and a session is withdrawn:
+    the moved session is re-issued as REQUEST with SEQUENCE 1, the withdrawn
+    one cancelled with STATUS:CANCELLED and SEQUENCE 1, everything else keeps
+    SEQUENCE 0 and is not sent again."""
+    runner = CliRunner()
+    before = write_visit(tmp_path / "before", people=PEOPLE, sessions=SESSIONS, peers=PEERS)
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert runner.invoke(cli, ["plan", str(before), "--out", str(a), "--deterministic", "-q"]).exit_code == 0
+    marked = runner.invoke(cli, ["send", str(a), "--mark-sent"])
+    assert marked.exit_code == 0 and "Recorded" in marked.output
+    plan = read_plan(a)
+    held = plan.session("s3")
+    away = f"{held.start:%Y-%m-%d} {held.start:%H:%M}-{held.end:%H:%M}"
+    people = [dict(p, unavailable=away) if p["id"] == "x3" else p for p in PEOPLE]
+    after = write_visit(tmp_path / "after", people=people, peers=PEERS,
+                        sessions=[s for s in SESSIONS if s["id"] != "s5"])
+    result = runner.invoke(cli, ["replan", str(after), "--previous", str(a), "--out", str(b), "--deterministic"])
+    assert result.exit_code == 0, result.output
+    assert "1 moved, 0 added, 1 cancelled" in result.output
+
+    method, events = _events(b / "invites" / "sessions" / "x3.ics")
+    assert method == "REQUEST" and events["s3"]["SEQUENCE"] == 1
+    method, events = _events(b / "invites" / "sessions" / "x5.cancel.ics")
+    assert method == "CANCEL"
+    assert events["s5"]["STATUS"] == "CANCELLED" and events["s5"]["SEQUENCE"] == 1
+    for person in ("x0", "x1", "x2", "x4", "x6", "x7"):
+        method, events = _events(b / "invites" / "sessions" / f"{person}.ics")
+        assert method == "REQUEST" and all(e["SEQUENCE"] == 0 for e in events.values()), person
+
+    dry = runner.invoke(cli, ["send", str(b)])
+    assert dry.exit_code == 0
+    due = [line for line in dry.output.splitlines() if line.startswith("would send")]
+    recipients = " ".join(due)
+    assert "x3" in recipients and "x5" in recipients
+    assert not any(f"x{i}" in recipients for i in (0, 1, 2, 4, 6, 7))
+
+
+def test_without_a_ledger_nothing_is_assumed_sent(tmp_path):
+    """A plan whose invites never went: after a replan every invite is still due."""
+    runner = CliRunner()
+    before = write_visit(tmp_path / "before", people=PEOPLE, sessions=SESSIONS, peers=PEERS)
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert runner.invoke(cli, ["plan", str(before), "--out", str(a), "--deterministic", "-q"]).exit_code == 0
+    after = write_visit(tmp_path / "after", people=PEOPLE, peers=PEERS,
+                        sessions=[s for s in SESSIONS if s["id"] != "s5"])
+    assert runner.invoke(cli, ["replan", str(after), "--previous", str(a), "--out", str(b), "-q"]).exit_code == 0
+    dry = runner.invoke(cli, ["send", str(b)])
+    recipients = " ".join(line for line in dry.output.splitlines() if line.startswith("would send"))
+    assert all(f"x{i}" in recipients for i in (0, 1, 2, 3, 4, 6, 7))
+    assert "x5" not in recipients  # never told of s5, so nothing to cancel

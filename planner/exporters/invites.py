@@ -22,9 +22,10 @@ longer theirs: a withdrawn session, or a person taken off one.
 
 What a recipient "holds" is read from the previous folder's ledger.jsonl
 (written by ``planner send``): a message that was due but never sent is still
-due. A previous folder without a ledger is taken to have been distributed by
-hand, unless it holds the very same plan (``planner export`` renders a folder
-again, perhaps after an input fix), which then keeps its messages due.
+due, and a copy never sent needs no cancelling. A previous folder without a
+ledger has sent nothing: nothing is assumed delivered, so no invite is ever
+silently skipped (invites handed out another way are recorded with
+``planner send --mark-sent``).
 
 Files never contain the wall clock: DTSTAMP is the fixed ``clock``.
 """
@@ -507,7 +508,7 @@ def write_invites(folder, visit: d.Visit, plan: d.Plan, clock: dt.datetime,
         same_issue = (previous_manifest.data.get("content_hash") == content
                       or previous_manifest.data.get("plan_hash") == schedule)
         if previous_manifest.ledger_keys is None:
-            assumed = not same_issue
+            assumed = False  # nothing was sent from that folder: assume nothing delivered
         holdings = previous_manifest.holdings(assume_delivered=bool(assumed))
         for unit in previous_manifest.units:
             previous_units[unit["key"]] = unit
