@@ -580,3 +580,75 @@ def _raw_to_folder(raw, path: Path) -> None:
                 rows.append([cells.get(c, "") for c in table.columns])
                 next_number = number + 1
             _write_csv(temp / f"{name}.csv", table.columns, rows)
+
+
+# --- plan.xlsx: timetable grids ----------------------------------------------------
+
+@dataclass
+class Grid:
+    """A timetable sheet: a header row, rows of cells, and merges of one
+    column over several rows (row, column, last_row; 0-based data rows and
+    columns, so row 0 is the first row under the header)."""
+    name: str
+    header: Sequence[str]
+    rows: Sequence[Sequence[object]]
+    merges: Sequence[tuple[int, int, int]] = ()
+    widths: dict[int, float] = field(default_factory=dict)  # column index -> width
+    default_width: float = 30
+
+
+def write_timetable(path: Path, grids: Sequence[Grid], sheets: Sequence[Sheet] = ()) -> None:
+    """plan.xlsx: one sheet per Grid (wrapped text, items merged over their
+    rows, header and time column frozen), then plain Sheets. Text cells are
+    neutralised like write_sheets; saved through _save, so the same grids
+    give the same bytes."""
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+    from openpyxl.utils import get_column_letter
+
+    book = _new_book()
+    wrap = Alignment(wrap_text=True, vertical="top")
+    fill = PatternFill("solid", fgColor="EEF5FC")
+    thin = Side(style="thin", color="888888")
+    box = Border(left=thin, right=thin, top=thin, bottom=thin)
+    used_names: set[str] = set()
+    for grid in grids:
+        ws = book.create_sheet(_sheet_name(grid.name, used_names))
+        ws.append([safe_cell(str(h)) for h in grid.header])
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+            cell.alignment = wrap
+        for row in grid.rows:
+            ws.append([safe_cell(v) if isinstance(v, str) else v for v in row])
+        for row, col, last in grid.merges:
+            top = ws.cell(row=row + 2, column=col + 1)
+            top.alignment = wrap
+            top.fill = fill
+            top.border = box
+            if last > row:
+                ws.merge_cells(start_row=row + 2, start_column=col + 1, end_row=last + 2, end_column=col + 1)
+        for index in range(len(grid.header)):
+            ws.column_dimensions[get_column_letter(index + 1)].width = grid.widths.get(index, grid.default_width)
+        ws.freeze_panes = "B2"
+    for sheet in sheets:
+        ws = book.create_sheet(_sheet_name(sheet.name, used_names))
+        ws.append(list(sheet.header))
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+        ws.freeze_panes = "A2"
+        for row in sheet.rows:
+            ws.append([safe_cell(v) if isinstance(v, str) else v for v in row])
+        for letter, width in sheet.widths.items():
+            ws.column_dimensions[letter].width = width
+    _save(book, Path(path))
+
+
+def _sheet_name(name: str, used: set[str]) -> str:
+    """A valid, unique sheet name: at most 31 characters, none of []:*?/\\."""
+    clean = "".join("_" if c in "[]:*?/\\" else c for c in str(name)).strip("'") or "Sheet"
+    clean = clean[:31]
+    candidate, n = clean, 2
+    while candidate.lower() in used:
+        suffix = f" ({n})"
+        candidate, n = clean[:31 - len(suffix)] + suffix, n + 1
+    used.add(candidate.lower())
+    return candidate

@@ -45,3 +45,10 @@ from .invites import export_invites  # noqa: E402
 from .emails import write_emails  # noqa: E402
 
 EXPORTERS += [export_invites, write_emails]
+
+# --- the printable documents: agendas, briefing packs, logistics; index.html last --
+from .agendas import write_agendas  # noqa: E402
+from .briefings import write_briefings  # noqa: E402
+from .logistics import write_index, write_logistics  # noqa: E402
+
+EXPORTERS += [write_agendas, write_briefings, write_logistics, write_index]

@@ -1,0 +1,247 @@
+"""Printable agendas: the week at a glance, a timetable grid per day, each
+peer's own week, and a door sheet per room and day (HTML, and PDF).
+
+Layout inside the plan folder::
+
+    agendas/week.html, week.pdf              the week at a glance
+    agendas/day-YYYY-MM-DD.html, .pdf        one landscape timetable grid per day
+    agendas/peers/<peer>.html, .pdf          each peer's week, a page per day
+    agendas/doors/<room>-YYYY-MM-DD.html     a door sheet per room and day
+    agendas/doors.pdf                        all door sheets, one per page
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .. import domain as d
+from . import render as r
+
+ROW_MINUTES = 15  # the grid's rows; items off this grid are stretched to whole rows
+
+
+# --- who and what ----------------------------------------------------------------
+
+def peer_names(visit: d.Visit, item: d.PlanItem) -> list[str]:
+    return [visit.name_of(p) for p in item.peer_ids]
+
+
+def attendee_lines(visit: d.Visit, item: d.PlanItem, detail: bool = True) -> list[str]:
+    """'Name, Job title' per attendee (names only for big groups)."""
+    lines = []
+    for pid in item.attendee_ids:
+        person = visit.person_by_id.get(pid)
+        if person is None:
+            lines.append(pid)
+        elif detail and person.job_title:
+            lines.append(f"{person.name}, {person.job_title}")
+        else:
+            lines.append(person.name)
+    return lines
+
+
+def travel_minutes(visit: d.Visit, item: d.PlanItem) -> int:
+    room = visit.room_by_id.get(item.room_id)
+    return room.travel if room is not None and item.is_session else 0
+
+
+def theme_names(visit: d.Visit, item: d.PlanItem) -> list[str]:
+    session = visit.session_by_id.get(item.item_id) if item.is_session else None
+    if session is None:
+        return []
+    return [visit.name_of(t) for t in session.themes]
+
+
+# --- the day grid ----------------------------------------------------------------
+
+@dataclass
+class Cell:
+    item: d.PlanItem | None = None
+    rows: int = 1
+    covered: bool = False
+
+
+@dataclass
+class Column:
+    room_id: str
+    name: str
+    location: str
+    lane: int = 0
+    lanes: int = 1
+
+
+@dataclass
+class Row:
+    time: dt.datetime
+    cells: list[Cell] = field(default_factory=list)
+
+
+def _floor(moment: dt.datetime, origin: dt.datetime) -> int:
+    return int((moment - origin).total_seconds() // 60) // ROW_MINUTES
+
+
+def _ceil(moment: dt.datetime, origin: dt.datetime) -> int:
+    return -(-int((moment - origin).total_seconds() // 60) // ROW_MINUTES)
+
+
+def day_grid(visit: d.Visit, plan: d.Plan, day: dt.date) -> dict:
+    """Columns (the office, then each room used that day) and rows of
+    ROW_MINUTES with rowspans. Overlapping items in one room (never in a valid
+    plan, possible in a hand-edited one) get side-by-side lanes."""
+    s = visit.settings
+    items = [i for i in plan.on(day) if i.kind != "lunch"]
+    lunches = [i for i in plan.on(day) if i.kind == "lunch"]
+    origin = dt.datetime.combine(day, dt.time(0, 0))
+    first = min([dt.datetime.combine(day, s.day_start)] + [i.start for i in items])
+    first = origin + dt.timedelta(minutes=_floor(first, origin) * ROW_MINUTES)
+    last = max([dt.datetime.combine(day, s.day_end)] + [i.end for i in items])
+    count = max(1, _ceil(last, first))
+
+    used = {i.room_id for i in items}
+    room_order = [s.office_room] + [room.id for room in visit.rooms if room.id != s.office_room]
+    room_order += sorted(used - set(room_order))
+    columns: list[Column] = []
+    placed: list[tuple[int, int, int, d.PlanItem]] = []  # (column, first row, rows, item)
+    for room_id in room_order:
+        if room_id not in used and room_id != s.office_room:
+            continue
+        room = visit.room_by_id.get(room_id)
+        lanes: list[int] = []  # per lane: first free row
+        mine = []
+        for item in sorted((i for i in items if i.room_id == room_id), key=lambda i: (i.start, i.end)):
+            top = max(0, _floor(item.start, first))
+            rows = max(1, min(count, _ceil(item.end, first)) - top)
+            lane = next((k for k, free in enumerate(lanes) if free <= top), None)
+            if lane is None:
+                lane = len(lanes)
+                lanes.append(0)
+            lanes[lane] = top + rows
+            mine.append((lane, top, rows, item))
+        width = max(1, len(lanes))
+        base = len(columns)
+        for lane in range(width):
+            columns.append(Column(room_id, room.name if room else room_id,
+                                  room.location if room else "", lane, width))
+        placed += [(base + lane, top, rows, item) for lane, top, rows, item in mine]
+
+    grid = [[Cell() for _ in columns] for _ in range(count)]
+    for col, top, rows, item in placed:
+        grid[top][col] = Cell(item=item, rows=rows)
+        for k in range(top + 1, top + rows):
+            grid[k][col] = Cell(covered=True)
+    rows = [Row(first + dt.timedelta(minutes=k * ROW_MINUTES), grid[k]) for k in range(count)]
+    return {"day": day, "columns": columns, "rows": rows, "lunches": lunches,
+            "feedback_day": day == s.feedback_day}
+
+
+# --- week at a glance ------------------------------------------------------------
+
+def week_bands(visit: d.Visit, plan: d.Plan) -> dict:
+    """Hour bands down the side, days across; each cell lists the items
+    starting in that hour (lunch breaks are summarised per day)."""
+    days = list(r.visit_days(visit))
+    for day in plan.days():
+        if day not in days:
+            days.append(day)
+    days.sort()
+    items = [i for i in plan.items if i.kind != "lunch"]
+    hours = sorted({i.start.hour for i in items}) or [visit.settings.day_start.hour]
+    bands = []
+    for hour in range(hours[0], hours[-1] + 1):
+        cells = [[i for i in items if i.date == day and i.start.hour == hour] for day in days]
+        if any(cells):
+            bands.append({"hour": dt.time(hour, 0), "cells": cells})
+    lunches = {}
+    for day in days:
+        mine = [i for i in plan.items if i.kind == "lunch" and i.date == day]
+        if mine:
+            lunches[day] = (min(i.start for i in mine), max(i.end for i in mine))
+    counts = {day: sum(1 for i in items if i.date == day and i.is_session) for day in days}
+    return {"days": days, "bands": bands, "lunches": lunches, "counts": counts}
+
+
+# --- a peer's week -----------------------------------------------------------------
+
+def peer_week(visit: d.Visit, plan: d.Plan, peer: d.Peer) -> list[dict]:
+    out = []
+    mine = plan.for_participant(peer.id)
+    for day in r.visit_days(visit):
+        entries = []
+        for item in (i for i in mine if i.date == day):
+            travel = travel_minutes(visit, item)
+            entries.append({
+                "item": item,
+                "where": r.where(visit, item.room_id) if item.room_id else "",
+                "others": [visit.name_of(p) for p in item.peer_ids if p != peer.id],
+                "attendees": attendee_lines(visit, item, detail=len(item.attendee_ids) <= 6),
+                "themes": theme_names(visit, item),
+                "notes": visit.session_by_id[item.item_id].notes
+                if item.is_session and item.item_id in visit.session_by_id else "",
+                "leave": item.start - dt.timedelta(minutes=travel) if travel else None,
+                "back": item.end + dt.timedelta(minutes=travel) if travel else None,
+                "travel": travel,
+            })
+        out.append({"day": day, "entries": entries,
+                    "away": [w.describe() for w in peer.unavailable if w.start.date() <= day <= w.end.date()]})
+    return out
+
+
+# --- door sheets -------------------------------------------------------------------
+
+def door_sheets(visit: d.Visit, plan: d.Plan) -> list[dict]:
+    """One sheet per on-site room and day that has bookings (times and titles
+    only: a door never shows who is inside)."""
+    sheets = []
+    for room in visit.rooms:
+        if room.offsite:
+            continue
+        for day in plan.days():
+            items = [i for i in plan.on(day) if i.room_id == room.id and i.kind != "lunch"]
+            if items:
+                sheets.append({"room": room, "day": day, "bookings": items,
+                               "office": room.id == visit.settings.office_room})
+    return sheets
+
+
+# --- the exporter ------------------------------------------------------------------
+
+DENSITIES = (0, 1, 2)  # type sizes tried in turn until a page budget is met
+
+
+def write_agendas(folder: Path, visit: d.Visit, plan: d.Plan, clock: dt.datetime) -> None:
+    base = r.common(visit, clock)
+    jobs: list[r.PdfJob] = []
+
+    def variants(template: str, **context) -> tuple[str, ...]:
+        return tuple(r.render(template, **base, density=k, **context) for k in DENSITIES)
+
+    # the week on one sheet if it fits, smaller type before a second page
+    jobs.append(r.PdfJob("agendas/week", variants(
+        "agenda-week.html", week=week_bands(visit, plan), plan=plan, title="Week at a glance"), pages=1))
+
+    # the manager prints each day on one sheet
+    for day in plan.days():
+        jobs.append(r.PdfJob(f"agendas/day-{day.isoformat()}", variants(
+            "agenda-day.html", grid=day_grid(visit, plan, day), title=f"Day agenda — {r.long_date(day)}"),
+            pages=1))
+
+    # a page per day for each peer
+    names = r.unique_slugs((p.id for p in visit.peers), "peer")
+    for peer in visit.peers:
+        week = peer_week(visit, plan, peer)
+        jobs.append(r.PdfJob(f"agendas/peers/{names[peer.id]}", variants(
+            "agenda-peer.html", peer=peer, week=week, title=f"Agenda for {peer.name}"), pages=len(week)))
+
+    # door sheets: an HTML file each, one PDF with a sheet per page
+    sheets = door_sheets(visit, plan)
+    rooms = r.unique_slugs((room.id for room in visit.rooms), "room")
+    for sheet in sheets:
+        html = r.render("agenda-doors.html", **base, sheets=[sheet],
+                        title=f"{sheet['room'].name} — {r.long_date(sheet['day'])}")
+        r.write_text(folder, f"agendas/doors/{rooms[sheet['room'].id]}-{sheet['day'].isoformat()}.html", html)
+    if sheets:
+        jobs.append(r.PdfJob("agendas/doors", (r.render("agenda-doors.html", **base, sheets=sheets,
+                                                        title="Door sheets"),), html=False))
+    r.write_pdfs(folder, jobs, epoch=base["epoch"])

@@ -1,0 +1,145 @@
+"""Briefing packs: one for each interviewee, one for the peer team.
+
+Layout inside the plan folder::
+
+    briefings/interviewees/<person>.html     one pack per person with a session
+    briefings/interviewees.pdf               all interviewee packs, each starting on a new page
+    briefings/peer-team.html, .pdf           the peer team's pack: a section per day and session
+
+An interviewee's pack shows only that person's own sessions and never the
+other people in them (focus-group participants are not disclosed to each
+other): only the peers they will meet, where and when, and the themes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from .. import domain as d
+from . import render as r
+
+PEER_KIND_ROLES = {"member": "Member peer", "officer": "Officer peer", "manager": "Peer challenge manager"}
+
+
+def peer_role(peer: d.Peer) -> str:
+    return peer.role or PEER_KIND_ROLES.get(peer.kind, "Peer")
+
+
+def session_themes(visit: d.Visit, item: d.PlanItem) -> list[d.Theme]:
+    session = visit.session_by_id.get(item.item_id) if item.is_session else None
+    if session is None:
+        return []
+    return [visit.theme_by_id.get(t) or d.Theme(t, t, "") for t in session.themes]
+
+
+def evidence(visit: d.Visit, themes: list[d.Theme]) -> list[d.Document]:
+    """Documents of documents.csv that cover one of the themes, in file order."""
+    wanted = {t.id for t in themes}
+    return [doc for doc in visit.documents if wanted & set(doc.themes)]
+
+
+def how_to_find(visit: d.Visit, room_id: str) -> dict:
+    """Room, where it is, and the address of the site (or of the off-site venue)."""
+    room = visit.room_by_id.get(room_id)
+    s = visit.settings
+    if room is None:
+        return {"room": room_id, "location": "", "address": s.location, "offsite": False}
+    return {"room": room.name, "location": room.location,
+            "address": room.location if room.offsite else s.location, "offsite": room.offsite}
+
+
+# --- interviewees ------------------------------------------------------------------
+
+def interviewee_pack(visit: d.Visit, plan: d.Plan, person: d.Person) -> dict | None:
+    """What one person needs, and nothing about anyone else they meet except
+    the peers: None when they have no session."""
+    mine = [i for i in plan.items if person.id in i.attendee_ids]
+    sessions = [i for i in mine if i.is_session]
+    if not sessions:
+        return None
+    entries = []
+    all_themes: dict[str, d.Theme] = {}
+    for item in sessions:
+        themes = session_themes(visit, item)
+        for theme in themes:
+            all_themes.setdefault(theme.id, theme)
+        entries.append({
+            "item": item,
+            "find": how_to_find(visit, item.room_id),
+            "peers": [(p.name, peer_role(p)) for p in (visit.peer_by_id.get(pid) for pid in item.peer_ids) if p]
+                     + [(pid, "") for pid in item.peer_ids if pid not in visit.peer_by_id],
+            "themes": themes,
+            "group": item.kind == "focus_group" or len(item.attendee_ids) > 1,
+        })
+    others = [{"item": i, "find": how_to_find(visit, i.room_id)} for i in mine if not i.is_session]
+    days = sorted({i.date for i in mine})
+    return {"person": person, "entries": entries, "others": others,
+            "themes": list(all_themes.values()), "when": r.date_range(days)}
+
+
+def interviewee_packs(visit: d.Visit, plan: d.Plan) -> list[dict]:
+    packs = (interviewee_pack(visit, plan, person) for person in visit.people)
+    return [pack for pack in packs if pack is not None]
+
+
+# --- the peer team -----------------------------------------------------------------
+
+def person_rows(visit: d.Visit, ids) -> list[dict]:
+    rows = []
+    for pid in ids:
+        person = visit.person_by_id.get(pid)
+        if person is None:
+            rows.append({"name": pid, "job_title": "", "organisation": "", "category": ""})
+        else:
+            rows.append({"name": person.name, "job_title": person.job_title,
+                         "organisation": person.organisation or visit.settings.host,
+                         "category": person.category})
+    return rows
+
+
+def peer_team_pack(visit: d.Visit, plan: d.Plan) -> dict:
+    days = []
+    for day in r.visit_days(visit):
+        blocks = []
+        for item in (i for i in plan.on(day) if i.kind != "lunch"):
+            themes = session_themes(visit, item)
+            session = visit.session_by_id.get(item.item_id) if item.is_session else None
+            room = visit.room_by_id.get(item.room_id)
+            blocks.append({
+                "item": item,
+                "find": how_to_find(visit, item.room_id),
+                "travel": room.travel if room is not None and item.is_session else 0,
+                "peers": [(visit.name_of(pid), peer_role(visit.peer_by_id[pid]) if pid in visit.peer_by_id else "")
+                          for pid in item.peer_ids],
+                "attendees": person_rows(visit, item.attendee_ids),
+                "themes": themes,
+                "documents": evidence(visit, themes),
+                "notes": session.notes if session is not None else "",
+            })
+        lunches = [i for i in plan.on(day) if i.kind == "lunch"]
+        days.append({"day": day, "blocks": blocks, "lunches": lunches})
+    office = visit.room_by_id.get(visit.settings.office_room)
+    return {"days": days, "office": office, "peers": [(p, peer_role(p)) for p in visit.peers],
+            "rooms": list(visit.rooms), "unscheduled": list(plan.unscheduled)}
+
+
+# --- the exporter ------------------------------------------------------------------
+
+def write_briefings(folder: Path, visit: d.Visit, plan: d.Plan, clock: dt.datetime) -> None:
+    base = r.common(visit, clock)
+    jobs = [r.PdfJob("briefings/peer-team", (r.render(
+        "briefing-peer-team.html", **base, pack=peer_team_pack(visit, plan), title="Peer team briefing pack"),))]
+
+    packs = interviewee_packs(visit, plan)
+    names = r.unique_slugs((pack["person"].id for pack in packs), "person")
+    for pack in packs:
+        html = r.render("briefing-interviewee.html", **base, packs=[pack],
+                        title=f"Briefing for {pack['person'].name}")
+        r.write_text(folder, f"briefings/interviewees/{names[pack['person'].id]}.html", html)
+    if packs:
+        # One PDF to print them all, each person from a new page: a PDF per
+        # person would take WeasyPrint several times longer than all the rest.
+        jobs.append(r.PdfJob("briefings/interviewees", (r.render(
+            "briefing-interviewee.html", **base, packs=packs, title="Interviewee briefings"),), html=False))
+    r.write_pdfs(folder, jobs, epoch=base["epoch"])

@@ -1,0 +1,347 @@
+"""Shared helpers of the printable exporters: the Jinja2 environment, date
+and time wording, safe file names, and writing HTML and PDF files.
+
+Safety and reproducibility live here, once for every document:
+
+* templates are loaded from the installed package (``PackageLoader``) and
+  HTML is auto-escaped, so every cell of the input is shown as text;
+* file names are built with :func:`planio.slug` and checked with
+  :func:`planio.inside`, so no id can write outside the output folder;
+* PDFs are rendered with no base URL and a URL fetcher that refuses every
+  fetch: nothing is ever loaded from the network or the disk;
+* PDFs carry no wall-clock time: the creation date is the fixed clock and the
+  file identifier is a hash of the HTML, so the same plan gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import multiprocessing
+import os
+import posixpath
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable
+from urllib.parse import urlsplit
+
+from .. import domain as d
+from ..planio import inside, slug
+
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+          "October", "November", "December")
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+KIND_LABELS = {
+    "interview": "Interview",
+    "focus_group": "Focus group",
+    "site_visit": "Site visit",
+    "debrief": "Debrief",
+    "prep": "Team preparation",
+    "feedback": "Feedback presentation",
+    "lunch": "Lunch",
+}
+
+
+# --- wording -------------------------------------------------------------------
+
+def long_date(day: dt.date) -> str:
+    """'Tuesday 19 June 2018', whatever the machine's locale."""
+    return f"{WEEKDAYS[day.weekday()]} {day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+def short_date(day: dt.date) -> str:
+    """'Tue 19 Jun'."""
+    return f"{WEEKDAYS[day.weekday()][:3]} {day.day} {MONTHS[day.month - 1][:3]}"
+
+
+def hm(moment: dt.datetime | dt.time) -> str:
+    return f"{moment:%H:%M}"
+
+
+def span(item: d.PlanItem) -> str:
+    return f"{item.start:%H:%M}–{item.end:%H:%M}"
+
+
+def date_range(days: Iterable[dt.date]) -> str:
+    """'19–22 June 2018' (or across months/years as needed)."""
+    days = sorted(set(days))
+    if not days:
+        return ""
+    first, last = days[0], days[-1]
+    if first == last:
+        return f"{first.day} {MONTHS[first.month - 1]} {first.year}"
+    if (first.year, first.month) == (last.year, last.month):
+        return f"{first.day}–{last.day} {MONTHS[last.month - 1]} {last.year}"
+    if first.year == last.year:
+        return f"{first.day} {MONTHS[first.month - 1]} – {last.day} {MONTHS[last.month - 1]} {last.year}"
+    return (f"{first.day} {MONTHS[first.month - 1]} {first.year} – "
+            f"{last.day} {MONTHS[last.month - 1]} {last.year}")
+
+
+def visit_days(visit: d.Visit) -> tuple[dt.date, ...]:
+    return tuple(sorted(set(visit.settings.interview_days) | {visit.settings.feedback_day}))
+
+
+def duration(minutes: int) -> str:
+    hours, rest = divmod(int(minutes), 60)
+    if hours and rest:
+        return f"{hours} h {rest} min"
+    return f"{hours} h" if hours else f"{rest} min"
+
+
+def web_url(url: str) -> str:
+    """The URL if it is a plain http(s) link, otherwise '' (no javascript:, file:, data:)."""
+    url = (url or "").strip()
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return ""
+    if parts.scheme.lower() in ("http", "https") and parts.netloc and not any(c.isspace() for c in url):
+        return url
+    return ""
+
+
+def where(visit: d.Visit, room_id: str) -> str:
+    """'Room name, location' for a room id."""
+    room = visit.room_by_id.get(room_id)
+    if room is None:
+        return room_id
+    return f"{room.name}, {room.location}" if room.location else room.name
+
+
+# --- file names ----------------------------------------------------------------
+
+def unique_slugs(ids: Iterable[str], fallback: str = "item") -> dict[str, str]:
+    """A distinct file-name slug per id, stable for the same ids: slug(id),
+    or slug(id) plus a short hash of the id when two ids slug alike."""
+    ids = list(dict.fromkeys(ids))
+    plain = {i: slug(i, fallback) for i in ids}
+    counts: dict[str, int] = {}
+    for value in plain.values():
+        counts[value] = counts.get(value, 0) + 1
+    out = {}
+    for i in ids:
+        name = plain[i]
+        if counts[name] > 1 or name == fallback and i != fallback:
+            name = f"{name[:70]}-{hashlib.sha1(i.encode('utf-8')).hexdigest()[:8]}"
+        out[i] = name
+    return out
+
+
+def target(folder: Path, relative: str) -> Path:
+    """folder/relative, parents created, refusing anything outside the folder."""
+    path = inside(folder, relative)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def link(from_relative: str, to_relative: str) -> str:
+    """The relative href from one output file to another (both relative to the folder)."""
+    start = posixpath.dirname(from_relative) or "."
+    return posixpath.relpath(to_relative, start)
+
+
+# --- templates -----------------------------------------------------------------
+
+@lru_cache(maxsize=1)
+def environment():
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("planner", "templates"),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html", "htm", "xml"),
+                                            default_for_string=True, default=True),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(long_date=long_date, short_date=short_date, hm=hm, span=span,
+                       duration=duration, web_url=web_url)
+    env.globals.update(kind_label=lambda kind: KIND_LABELS.get(kind, kind))
+    return env
+
+
+def stylesheet_text() -> str:
+    env = environment()
+    source, _, _ = env.loader.get_source(env, "print.css")
+    return source
+
+
+def render(template: str, **context) -> str:
+    env = environment()
+    return env.get_template(template).render(stylesheet=_markup(stylesheet_text()), **context)
+
+
+def _markup(text: str):
+    from markupsafe import Markup
+
+    # Our own static stylesheet, inlined so every HTML file stands alone; it
+    # never holds input text, and '</' cannot close the <style> element.
+    return Markup(text.replace("</", "<\\/"))
+
+
+def common(visit: d.Visit, clock: dt.datetime) -> dict:
+    """Context every template gets."""
+    s = visit.settings
+    days = visit_days(visit)
+    return {
+        "visit": visit,
+        "settings": s,
+        "dates": date_range(days),
+        "issued": long_date(clock.date()),
+        "created": clock.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "epoch": int(clock.timestamp()),
+        "organiser": f"{s.organiser_name} <{s.organiser_email}>",
+        "names": lambda ids, empty="—": ", ".join(visit.name_of(i) for i in ids) or empty,
+    }
+
+
+# --- writing -------------------------------------------------------------------
+
+def write_text(folder: Path, relative: str, text: str) -> Path:
+    path = target(folder, relative)
+    path.write_text(text, encoding="utf-8", newline="\n")
+    return path
+
+
+def write_bytes(folder: Path, relative: str, data: bytes) -> Path:
+    path = target(folder, relative)
+    path.write_bytes(data)
+    return path
+
+
+def _no_fetch_class():
+    from weasyprint.urls import URLFetcher
+
+    class NoFetch(URLFetcher):
+        """Refuses every URL: a document never loads anything, local or remote."""
+
+        def fetch(self, url, headers=None):  # noqa: D401 - WeasyPrint's signature
+            raise ValueError(f"fetching is disabled: {url[:80]}")
+
+    return NoFetch
+
+
+@lru_cache(maxsize=1)
+def _fonts():
+    from weasyprint.text.fonts import FontConfiguration
+
+    return FontConfiguration()
+
+
+def layout(html: str):
+    """WeasyPrint's laid-out document of an HTML string: no base URL, no fetching."""
+    import logging
+
+    from weasyprint import HTML
+
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    return HTML(string=html, base_url=None, url_fetcher=_no_fetch_class()(),
+                media_type="print").render(font_config=_fonts())
+
+
+@contextlib.contextmanager
+def source_date_epoch(epoch: int):
+    """SOURCE_DATE_EPOCH set for the block: fontTools, which WeasyPrint uses
+    to subset the embedded fonts, stamps each subset's 'head' table with the
+    wall clock unless it is set (https://reproducible-builds.org/specs/source-date-epoch/)."""
+    before = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = str(int(epoch))
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("SOURCE_DATE_EPOCH", None)
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = before
+
+
+def pdf_bytes(html: str, document=None, epoch: int = 0) -> bytes:
+    """The PDF of an HTML string (or of its already laid-out document),
+    reproducible: a content-derived identifier, the creation date from the
+    HTML's dcterms.created (the fixed clock) and font subsets dated `epoch`,
+    so the same HTML always gives the same bytes."""
+    document = document if document is not None else layout(html)
+    identifier = hashlib.md5(html.encode("utf-8")).hexdigest().encode("ascii")
+    with source_date_epoch(epoch):
+        return document.write_pdf(pdf_identifier=identifier)
+
+
+def fitted(make_html, levels: int = 3, pages: int = 1):
+    """(html, document) of make_html(density) for the first density 0, 1, …
+    whose document takes at most `pages` pages (the densest one otherwise)."""
+    for density in range(levels):
+        html = make_html(density)
+        document = layout(html)
+        if len(document.pages) <= pages:
+            break
+    return html, document
+
+
+def write_pdf(folder: Path, relative: str, html: str, epoch: int = 0) -> Path:
+    return write_bytes(folder, relative, pdf_bytes(html, epoch=epoch))
+
+
+# --- many PDFs at once -------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PdfJob:
+    """stem.pdf (and stem.html unless html=False) from the first candidate
+    HTML whose layout takes at most `pages` pages (the last one otherwise)."""
+
+    stem: str
+    candidates: tuple[str, ...]
+    pages: int | None = None
+    html: bool = True
+
+
+def _run_job(candidates: tuple[str, ...], pages: int | None, epoch: int) -> tuple[int, bytes]:
+    for index, html in enumerate(candidates):
+        document = layout(html)
+        if pages is None or len(document.pages) <= pages or index == len(candidates) - 1:
+            return index, pdf_bytes(html, document, epoch)
+    raise ValueError("a PDF job needs at least one candidate")
+
+
+def pdf_workers(jobs: int) -> int:
+    """Processes for rendering: PLANNER_PDF_WORKERS, or one per available
+    core (at most 4), never more than the jobs."""
+    wanted = os.environ.get("PLANNER_PDF_WORKERS", "")
+    if wanted.isdigit() and int(wanted) > 0:
+        cores = int(wanted)
+    else:
+        try:
+            cores = len(os.sched_getaffinity(0))
+        except (AttributeError, OSError):
+            cores = os.cpu_count() or 1
+        cores = min(cores, 4)
+    return max(1, min(cores, jobs))
+
+
+def write_pdfs(folder: Path, jobs: list[PdfJob], epoch: int = 0) -> None:
+    """Render every job, in parallel processes when there are several jobs
+    and cores (forked, so nothing is imported again). The result does not
+    depend on the number of processes: each job's bytes are its own. `epoch`
+    dates the embedded fonts (pass the fixed clock's timestamp)."""
+    workers = pdf_workers(len(jobs))
+    results: dict[int, tuple[int, bytes]] = {}
+    if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
+        try:
+            from concurrent.futures import ProcessPoolExecutor
+
+            # biggest first, so the long ones do not start last
+            order = sorted(range(len(jobs)), key=lambda k: -len(jobs[k].candidates[0]))
+            with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
+                futures = {k: pool.submit(_run_job, jobs[k].candidates, jobs[k].pages, epoch) for k in order}
+                results = {k: future.result() for k, future in futures.items()}
+        except (OSError, RuntimeError, ImportError):  # no processes here: render in this one
+            results = {}
+    for k, job in enumerate(jobs):
+        index, data = results[k] if k in results else _run_job(job.candidates, job.pages, epoch)
+        if job.html:
+            write_text(folder, job.stem + ".html", job.candidates[index])
+        write_bytes(folder, job.stem + ".pdf", data)
