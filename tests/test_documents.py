@@ -482,3 +482,12 @@ def test_a_different_clock_changes_the_issue_date_only_where_shown(small, tmp_pa
     assert (later / "logistics/rooms.csv").read_bytes() == (out / "logistics/rooms.csv").read_bytes()
     assert "issued Friday 24 April 2026" in (later / "agendas/week.html").read_text(encoding="utf-8")
     assert (later / "agendas/week.pdf").read_bytes() != (out / "agendas/week.pdf").read_bytes()
+
+
+def test_an_empty_plan_still_gives_valid_documents(small, tmp_path):
+    visit, _, _ = small
+    out = run(tmp_path / "empty", visit, d.Plan(items=()))
+    assert (out / "agendas/week.pdf").is_file() and (out / "plan.xlsx").is_file()
+    assert not (out / "briefings/interviewees.pdf").exists()
+    assert json.loads((out / "logistics/figures.json").read_text())["sessions_held"] == 0
+    assert "Nothing planned for you" in (out / "agendas/peers/p1.html").read_text(encoding="utf-8")

@@ -270,6 +270,6 @@ def folder_index(folder: Path) -> list[dict]:
     rest: dict[str, list[str]] = {}
     for f in files("**/*"):
         if f not in known and not any(part.startswith(".") for part in f.split("/")):
-            rest.setdefault(f.split("/")[0] if "/" in f else "Other files", []).append(f)
+            rest.setdefault(f.split("/")[0].capitalize() if "/" in f else "Other files", []).append(f)
     groups += [{"title": title, "files": found} for title, found in sorted(rest.items())]
     return [g for g in groups if g["files"]]

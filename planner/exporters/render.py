@@ -20,7 +20,6 @@ import datetime as dt
 import hashlib
 import multiprocessing
 import os
-import posixpath
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -136,12 +135,6 @@ def target(folder: Path, relative: str) -> Path:
     path = inside(folder, relative)
     path.parent.mkdir(parents=True, exist_ok=True)
     return path
-
-
-def link(from_relative: str, to_relative: str) -> str:
-    """The relative href from one output file to another (both relative to the folder)."""
-    start = posixpath.dirname(from_relative) or "."
-    return posixpath.relpath(to_relative, start)
 
 
 # --- templates -----------------------------------------------------------------
@@ -269,21 +262,6 @@ def pdf_bytes(html: str, document=None, epoch: int = 0) -> bytes:
     identifier = hashlib.md5(html.encode("utf-8")).hexdigest().encode("ascii")
     with source_date_epoch(epoch):
         return document.write_pdf(pdf_identifier=identifier)
-
-
-def fitted(make_html, levels: int = 3, pages: int = 1):
-    """(html, document) of make_html(density) for the first density 0, 1, …
-    whose document takes at most `pages` pages (the densest one otherwise)."""
-    for density in range(levels):
-        html = make_html(density)
-        document = layout(html)
-        if len(document.pages) <= pages:
-            break
-    return html, document
-
-
-def write_pdf(folder: Path, relative: str, html: str, epoch: int = 0) -> Path:
-    return write_bytes(folder, relative, pdf_bytes(html, epoch=epoch))
 
 
 # --- many PDFs at once -------------------------------------------------------------
