@@ -148,6 +148,36 @@ def events_of(path: Path):
     return Calendar.from_ical(path.read_bytes()).walk("VEVENT")
 
 
+def scheduling_files(folder: Path) -> dict[str, list[str]]:
+    """Every METHOD:REQUEST or METHOD:CANCEL .ics and .eml of a plan folder -> the UIDs of its events."""
+    found = {}
+    for path in sorted((folder / "invites").rglob("*.ics")):
+        cal = Calendar.from_ical(path.read_bytes())
+        if str(cal["METHOD"]) in ("REQUEST", "CANCEL"):
+            found[path.relative_to(folder).as_posix()] = [str(e["UID"]) for e in cal.walk("VEVENT")]
+    for path in sorted((folder / "emails").rglob("*.eml")):
+        msg = message_from_bytes(path.read_bytes(), policy=policy.default)
+        for part in msg.walk():
+            if part.get_content_type() == "text/calendar" and part.get_param("method") in ("REQUEST", "CANCEL"):
+                cal = Calendar.from_ical(part.get_content().encode())
+                found[path.relative_to(folder).as_posix()] = [str(e["UID"]) for e in cal.walk("VEVENT")]
+    return found
+
+
+def assert_one_uid_per_scheduling_message(folder: Path) -> dict[str, list[str]]:
+    """iTIP: a REQUEST or CANCEL carries one event; Outlook acts on the first one only."""
+    found = scheduling_files(folder)
+    assert found, folder
+    several = {name: uids for name, uids in found.items() if len(uids) != 1}
+    assert not several, several
+    manifest = json.loads((folder / "invites/manifest.json").read_text(encoding="utf-8"))
+    for message in manifest["messages"]:
+        if message["method"] != "PUBLISH":
+            assert len(message["uids"]) == 1 == len(message["sequences"]), message
+            assert found[message["file"]] == found[message["eml"]] == message["uids"], message
+    return found
+
+
 def event_by_item(path: Path, item_id: str):
     found = [e for e in events_of(path) if str(e["UID"]).split(".", 1)[0] == item_id]
     assert len(found) == 1, (path, item_id)
@@ -159,26 +189,84 @@ def event_by_item(path: Path, item_id: str):
 def test_layout_and_manifest(small):
     visit, plan, out, manifest = small
     names = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
-    for pid in ("ceo", "leader", "dir", "ann", "bob"):
-        assert f"invites/sessions/{pid}.ics" in names and f"emails/sessions/{pid}.eml" in names
-    assert "invites/sessions/noemail.ics" not in names
-    assert {"invites/debriefs/ceo.ics", "invites/feedback/ceo.ics", "invites/feedback/leader.ics",
-            "invites/peers/p1.ics", "invites/peers/p3.ics", "invites/team.ics", "invites/manifest.json",
-            "emails/peers/p1.eml"} <= names
+    # one REQUEST file and one e-mail per (recipient, event)
+    invites = {"sessions/ceo/s1", "sessions/leader/s2", "sessions/dir/s3", "sessions/dir/sv", "sessions/ann/fg",
+               "sessions/bob/fg", "debriefs/ceo/debrief-2026-05-19", "debriefs/ceo/debrief-2026-05-20",
+               "feedback/ceo/feedback", "feedback/leader/feedback"}
+    assert {n for n in names if n.endswith(".eml") and not n.startswith("emails/peers/")} == \
+        {f"emails/{i}.eml" for i in invites}
+    assert {n for n in names if n.endswith(".ics") and not n.startswith(("invites/peers/", "invites/team"))} == \
+        {f"invites/{i}.ics" for i in invites}
+    assert not any("noemail" in n for n in names)
+    assert {"invites/peers/p1.ics", "invites/peers/p2.ics", "invites/peers/p3.ics", "invites/team.ics",
+            "invites/manifest.json", "emails/peers/p1.eml", "emails/peers/p2.eml"} <= names
     assert "emails/peers/p3.eml" not in names  # p3 has no e-mail: a calendar file, no message
-    assert not any(n.endswith((".update.ics", ".cancel.ics")) for n in names)  # nothing to update on a first issue
+    assert not any(n.endswith((".update.ics", ".cancel.ics", ".cancel.eml")) for n in names)  # a first issue
     assert [u["recipient"] for u in manifest["uninvited"]] == ["noemail"]
     units = {u["key"]: u for u in manifest["units"]}
-    assert [e["item_id"] for e in units["sessions:dir"]["events"]] == ["s3", "sv"]
+    assert [(e["item_id"], e["file"], e["eml"]) for e in units["sessions:dir"]["events"]] == [
+        ("s3", "invites/sessions/dir/s3.ics", "emails/sessions/dir/s3.eml"),
+        ("sv", "invites/sessions/dir/sv.ics", "emails/sessions/dir/sv.eml")]
     assert [e["item_id"] for e in units["debriefs:ceo"]["events"]] == ["debrief-2026-05-19", "debrief-2026-05-20"]
+    assert units["peer:p1"]["file"] == "invites/peers/p1.ics" and units["sessions:dir"]["file"] is None
     for unit in manifest["units"]:
         for event in unit["events"]:
             assert event["sequence"] == 0 and event["change"] == "new"
     due = [m for m in manifest["messages"] if m["to_send"]]
     assert {m["unit"] for m in due} == {u["key"] for u in manifest["units"] if u["email"]}
     assert all(m["method"] in ("REQUEST", "PUBLISH") for m in due)
+    # a message per event (REQUEST), one per peer's week (PUBLISH): 10 + 2
+    assert len(manifest["messages"]) == len(due) == 12
+    requests = [m for m in manifest["messages"] if m["method"] == "REQUEST"]
+    assert sorted((m["recipient"], m["item_id"]) for m in requests) == sorted(
+        (i.split("/")[1], i.split("/")[2]) for i in invites)
     assert len({m["key"] for m in manifest["messages"]}) == len(manifest["messages"])
-    assert load_manifest(out).data == manifest
+    assert load_manifest(out).data == manifest and manifest["format"] == "peer-challenge-invites/2"
+
+
+def test_every_request_and_cancel_carries_exactly_one_uid(small, solved, tmp_path):
+    """In every plan folder, first issue or re-issue with cancellations, each REQUEST
+    and CANCEL .ics (and the calendar of each such e-mail) holds one distinct UID."""
+    visit, _, first, _ = small
+    assert len(assert_one_uid_per_scheduling_message(first)) == 20  # 10 .ics + 10 .eml
+    assert assert_one_uid_per_scheduling_message(solved[2])
+    # a re-issue: s1 moves, s3 is withdrawn, the leader is taken off s2, p3 off fg
+    plan = hand_plan(visit, s1=item(visit, "s1", at(20, 11), "r2", ("p1", "p3")), s3=None,
+                     s2=item(visit, "s2", at(19, 10, 15), "r2", ("p1", "p2"), attendees=("ann",)),
+                     fg=item(visit, "fg", at(19, 14), "r1", ("p2", "p1")))
+    out = tmp_path / "second"
+    render(out, visit, plan, previous=delivered_copy(first, tmp_path))
+    found = assert_one_uid_per_scheduling_message(out)
+    cancels = sorted(n for n in found if ".cancel." in n)
+    assert cancels == ["emails/peers/p2/s3.cancel.eml", "emails/sessions/dir/s3.cancel.eml",
+                       "emails/sessions/leader/s2.cancel.eml", "invites/peers/p2/s3.cancel.ics",
+                       "invites/peers/p3/fg.cancel.ics", "invites/peers/p3/s3.cancel.ics",
+                       "invites/sessions/dir/s3.cancel.ics", "invites/sessions/leader/s2.cancel.ics",
+                       "invites/team/s3.cancel.ics"]
+    # p3 has no address: cancellations to import by hand, no e-mail; the PUBLISH week may hold many events
+    assert len(events_of(out / "invites/peers/p1.ics")) > 1
+
+
+def test_a_debrief_attendee_gets_one_invitation_per_debrief(small):
+    """The Chief Executive attends two debriefs: two messages, each with its own UID,
+    so that a mail client showing only one event per message misses none."""
+    _, _, out, manifest = small
+    debriefs = [m for m in manifest["messages"] if m["unit"] == "debriefs:ceo"]
+    assert [(m["item_id"], m["method"], m["to_send"]) for m in debriefs] == [
+        ("debrief-2026-05-19", "REQUEST", True), ("debrief-2026-05-20", "REQUEST", True)]
+    subjects, uids = [], set()
+    for message in debriefs:
+        msg = message_from_bytes((out / message["eml"]).read_bytes(), policy=policy.default)
+        calendar = next(p for p in msg.walk() if p.get_content_type() == "text/calendar")
+        (event,) = Calendar.from_ical(calendar.get_content().encode()).walk("VEVENT")
+        uids.add(str(event["UID"]))
+        assert str(event["UID"]) == message["uids"][0] and str(event["UID"]).startswith(message["item_id"] + ".")
+        subjects.append(str(msg["Subject"]))
+        text = msg.get_body(("plain",)).get_content().replace("\r\n", "\n")
+        assert "You have 2 daily debriefs with the peer team; each has its own invitation." in text
+    assert len(uids) == 2
+    assert subjects == ["Invitation: daily debrief, Tuesday 19 May — Corporate Peer Challenge — Testshire",
+                        "Invitation: daily debrief, Wednesday 20 May — Corporate Peer Challenge — Testshire"]
 
 
 def test_every_ics_parses_with_icalendar_and_the_strict_ical_package(small):
@@ -197,14 +285,14 @@ def test_every_ics_parses_with_icalendar_and_the_strict_ical_package(small):
 def test_request_files_carry_the_itip_properties_and_a_vtimezone_per_tzid(small):
     visit, _, out, _ = small
     requests = [p for p in ics_files(out) if b"METHOD:REQUEST" in p.read_bytes()]
-    assert len(requests) == 8
+    assert len(requests) == 10
     for path in ics_files(out):
         cal = Calendar.from_ical(path.read_bytes())
         tzids = {c["TZID"] for c in cal.walk("VTIMEZONE")}
         used = set(re.findall(r";TZID=([^:;]+)[:;]", path.read_text(encoding="utf-8")))
         assert used and used <= tzids, path
         if path in requests:
-            assert cal["METHOD"] == "REQUEST"
+            assert cal["METHOD"] == "REQUEST" and len(cal.walk("VEVENT")) == 1
             for event in cal.walk("VEVENT"):
                 for prop in ("ORGANIZER", "ATTENDEE", "UID", "DTSTAMP", "SEQUENCE", "DTSTART", "DTEND", "SUMMARY",
                              "LOCATION", "DESCRIPTION"):
@@ -227,13 +315,13 @@ def test_uids_are_built_from_ids_and_the_visit(small):
     assert uids == {f"{i.item_id}.corporate-peer-challenge-testshire-2026@peer-challenge-planner"
                     for i in plan.items if i.kind != "lunch"}
     # the same session has the same UID in every file that holds it
-    assert str(event_by_item(out / "invites/sessions/ceo.ics", "s1")["UID"]) == \
+    assert str(event_by_item(out / "invites/sessions/ceo/s1.ics", "s1")["UID"]) == \
         str(event_by_item(out / "invites/peers/p1.ics", "s1")["UID"])
 
 
 def test_vtimezone_for_london_is_rrule_based(small):
     _, _, out, _ = small
-    text = (out / "invites/sessions/ceo.ics").read_text(encoding="utf-8")
+    text = (out / "invites/sessions/ceo/s1.ics").read_text(encoding="utf-8")
     block = text[text.index("BEGIN:VTIMEZONE"):text.index("END:VTIMEZONE")]
     assert "RDATE" not in block
     tz = Calendar.from_ical(text.encode()).walk("VTIMEZONE")[0]
@@ -276,7 +364,7 @@ def test_crlf_line_endings_and_folded_lines(small):
         assert data.endswith(b"\r\n")
         assert b"\n" not in data.replace(b"\r\n", b""), path
         assert max(len(line) for line in data.split(b"\r\n")) <= 75, path
-    long = (out / "invites/sessions/ceo.ics").read_bytes()
+    long = (out / "invites/sessions/ceo/s1.ics").read_bytes()
     assert b"\r\n " in long  # DESCRIPTION is folded
 
 
@@ -302,26 +390,29 @@ def test_times_match_schedule_csv(solved):
             assert event.decoded("DTSTART") == start and event.decoded("DTEND") == end
             assert event.decoded("DTSTART").tzinfo.key == "Europe/London"
             checked += 1
-    # every interviewee with an e-mail has each of their sessions in their own invite
+    # every interviewee with an e-mail has an invite of their own for each of their sessions
     for person in visit.people:
         mine = [i for i in plan.sessions if person.id in i.attendee_ids]
-        path = out / f"invites/sessions/{person.id}.ics"
+        folder = out / f"invites/sessions/{person.id}"
         if person.email:
-            assert sorted(str(e["UID"]).split(".", 1)[0] for e in events_of(path)) == sorted(i.item_id for i in mine)
+            assert sorted(p.stem for p in folder.glob("*.ics")) == sorted(i.item_id for i in mine)
+            for session in mine:
+                (event,) = events_of(folder / f"{session.item_id}.ics")
+                assert str(event["UID"]).split(".", 1)[0] == session.item_id
         else:
-            assert not path.exists()
+            assert not folder.exists()
     assert checked > 20
 
 
 def test_location_description_and_travel(small):
     _, _, out, _ = small
-    s1 = event_by_item(out / "invites/sessions/ceo.ics", "s1")
+    s1 = event_by_item(out / "invites/sessions/ceo/s1.ics", "s1")
     assert str(s1["LOCATION"]) == "Room One, Floor 2, Town Hall, 1 High Street, Testshire TS1 1AA"
     text = str(s1["DESCRIPTION"])
     assert "Leadership" in text and "Pat One, Lead peer" in text and "Lee Three, Peer challenge manager" in text
     assert "not attributed" in text and "strategy@example.org" in text
     assert str(s1["SUMMARY"]) == "Peer challenge: Chief Executive"
-    sv = event_by_item(out / "invites/sessions/dir.ics", "sv")
+    sv = event_by_item(out / "invites/sessions/dir/sv.ics", "sv")
     assert str(sv["LOCATION"]) == "Bow depot, 1 Depot Road, E3"  # offsite: no town hall address
     peer_sv = event_by_item(out / "invites/peers/p1.ics", "sv")
     assert "Travel: 20 minutes each way" in str(peer_sv["DESCRIPTION"]) and "leave by 13:40" in str(peer_sv["DESCRIPTION"])
@@ -339,7 +430,10 @@ def test_an_interviewee_sees_no_other_attendee(small):
         if not person.email:
             continue
         others = [p for p in visit.people if p.id != person.id]
-        for path in (out / f"invites/sessions/{person.id}.ics", out / f"emails/sessions/{person.id}.eml"):
+        paths = sorted((out / "invites").glob(f"*/{person.id}/*.ics")) + sorted(
+            (out / "emails").glob(f"*/{person.id}/*.eml"))
+        assert paths
+        for path in paths:
             raw = path.read_bytes()
             text = raw.decode("utf-8")
             if path.suffix == ".eml":
@@ -431,12 +525,35 @@ def test_names_with_commas_and_quotes_are_encoded_in_headers(small, tmp_path):
     odd = dataclasses.replace(visit, people=people)
     out = tmp_path / "odd"
     render(out, odd, plan)
-    msg = message_from_bytes((out / "emails/sessions/ceo.eml").read_bytes(), policy=policy.default)
+    msg = message_from_bytes((out / "emails/sessions/ceo/s1.eml").read_bytes(), policy=policy.default)
     (to,) = msg["To"].addresses
     assert to.display_name == 'Smith, "Jo" <x@example.com>' and to.addr_spec == "ceo@example.org"
-    attendee = event_by_item(out / "invites/sessions/ceo.ics", "s1")["ATTENDEE"]
+    attendee = event_by_item(out / "invites/sessions/ceo/s1.ics", "s1")["ATTENDEE"]
     assert str(attendee) == "mailto:ceo@example.org"
     assert attendee.params["CN"] == "Smith, 'Jo' <x@example.com>"
+
+
+def test_ids_become_slugged_file_names_kept_inside_the_folder(small, tmp_path):
+    """A person and a session whose ids are not plain slugs (path parts, capitals, spaces):
+    the files of that one invitation get a slug plus a hash, inside the plan folder."""
+    visit, _, _, _ = small
+    person, session = "../../Evil CEO", "S1/../../x"
+    people = tuple(dataclasses.replace(p, id=person) if p.id == "ceo" else p for p in visit.people)
+    odd = dataclasses.replace(visit, people=people)
+    plan = hand_plan(visit, s1=dataclasses.replace(item(visit, "s1", at(19, 9), "r1", ("p1", "p3")),
+                                                   item_id=session, attendee_ids=(person,)))
+    out = tmp_path / "plan" / "out"
+    manifest = render(out, odd, plan)
+    assert sorted(p.name for p in (tmp_path / "plan").iterdir()) == ["out"]  # nothing written beside it
+    (message,) = [m for m in manifest["messages"] if m["item_id"] == session]
+    folder, name = message["file"].rsplit("/", 1)
+    assert re.fullmatch(r"invites/sessions/evil-ceo-[0-9a-f]{8}", folder)
+    assert re.fullmatch(r"s1-x-[0-9a-f]{8}\.ics", name)
+    assert message["eml"] == f"emails/sessions/{folder.rsplit('/', 1)[1]}/{name[:-4]}.eml"
+    (event,) = events_of(out / message["file"])
+    assert str(event["UID"]) == message["uids"][0] and str(event["UID"]).startswith("S1_______x.")
+    assert (out / message["eml"]).is_file()
+    assert_one_uid_per_scheduling_message(out)
 
 
 # --- e-mails ---------------------------------------------------------------------------
@@ -469,24 +586,35 @@ def test_emails_parse_back_with_the_calendar_as_alternative_and_attachment(small
 
 
 def test_interviewee_email_body_is_friendly_and_complete(small):
+    """Dana Director has two sessions: a letter for each, each about that session only."""
     _, _, out, _ = small
-    msg = message_from_bytes((out / "emails/sessions/dir.eml").read_bytes(), policy=policy.default)
-    text = msg.get_body(("plain",)).get_content()
+    msg = message_from_bytes((out / "emails/sessions/dir/s3.eml").read_bytes(), policy=policy.default)
+    text = msg.get_body(("plain",)).get_content().replace("\r\n", "\n")
     assert text.startswith("Dear Dana Director,")
-    assert "Tuesday 19 May 2026" not in text.split("meet you:")[1].split("\n\n")[0]  # s3 is on the 20th
-    assert "Wednesday 20 May 2026, 09:00–10:00 (60 minutes)" in text
+    assert "Director (interview)\n  When:  Wednesday 20 May 2026, 09:00–10:00 (60 minutes)" in text
     assert "Where: Room One, Floor 2, Town Hall" in text
     assert "With:  Sam Two, Officer peer; Lee Three, Peer challenge manager" in text
     assert "Leadership — Is leadership effective?" in text
+    assert "You have 2 sessions with the peer team; each has its own invitation." in text
     assert "not attributed to you" in text
     assert "Strategy team at strategy@example.org" in text
-    assert msg["Subject"] == "Invitation: 2 sessions — Corporate Peer Challenge — Testshire"
+    assert "Depot" not in text and "14:00" not in text  # the other session has its own letter
+    assert msg["Subject"] == "Invitation: Director — Corporate Peer Challenge — Testshire"
+    visit_msg = message_from_bytes((out / "emails/sessions/dir/sv.eml").read_bytes(), policy=policy.default)
+    text = visit_msg.get_body(("plain",)).get_content().replace("\r\n", "\n")
+    assert "Depot visit (site visit)\n  When:  Wednesday 20 May 2026, 14:00–15:00 (60 minutes)" in text
+    assert "Where: Bow depot, 1 Depot Road, E3" in text and "Director (interview)" not in text
+    assert visit_msg["Subject"] == "Invitation: Depot visit — Corporate Peer Challenge — Testshire"
+    # someone with one session is not told of a count
+    single = message_from_bytes((out / "emails/sessions/ceo/s1.eml").read_bytes(), policy=policy.default)
+    assert "You have" not in single.get_body(("plain",)).get_content().replace("\r\n", "\n")
 
 
 # --- golden files ------------------------------------------------------------------------
 
-GOLDEN_FILES = ("invites/sessions/ceo.ics", "invites/debriefs/ceo.ics", "invites/feedback/leader.ics",
-                "invites/peers/p1.ics", "invites/team.ics", "invites/manifest.json", "emails/sessions/ceo.eml")
+GOLDEN_FILES = ("invites/sessions/ceo/s1.ics", "invites/debriefs/ceo/debrief-2026-05-20.ics",
+                "invites/feedback/leader/feedback.ics", "invites/peers/p1.ics", "invites/team.ics",
+                "invites/manifest.json", "emails/sessions/ceo/s1.eml", "emails/debriefs/ceo/debrief-2026-05-20.eml")
 
 
 def test_golden_files(small):
@@ -517,8 +645,9 @@ def unit_of(manifest: dict, key: str) -> dict:
     return unit
 
 
-def messages_of(manifest: dict, key: str) -> dict[str, dict]:
-    return {m["method"]: m for m in manifest["messages"] if m["unit"] == key}
+def messages_of(manifest: dict, key: str) -> dict[tuple[str, str | None], dict]:
+    """(method, item id) -> message, of one unit (a PUBLISH message has no item id)."""
+    return {(m["method"], m["item_id"]): m for m in manifest["messages"] if m["unit"] == key}
 
 
 def test_reissue_keeps_unchanged_raises_changed_and_cancels_withdrawn(small, tmp_path):
@@ -532,59 +661,78 @@ def test_reissue_keeps_unchanged_raises_changed_and_cancels_withdrawn(small, tmp
     assert manifest["previous"] == {"content_hash": first_manifest["content_hash"], "ledger": True,
                                     "assumed_delivered": None}
 
-    # unchanged: same SEQUENCE, not due
+    # unchanged: same SEQUENCE, not due, the same message (key) as the one delivered
+    first_keys = {(m["unit"], m["method"], m["item_id"]): m["key"] for m in first_manifest["messages"]}
     for key in ("debriefs:ceo", "feedback:ceo", "feedback:leader", "sessions:bob"):
         unit = unit_of(manifest, key)
         assert all(e["sequence"] == 0 and e["change"] == "unchanged" and not e["to_send"] for e in unit["events"])
-        assert not messages_of(manifest, key)["REQUEST"]["to_send"]
-    assert [(m["unit"], m["method"]) for m in manifest["messages"] if m["to_send"]] == [
-        ("sessions:ceo", "REQUEST"), ("sessions:dir", "CANCEL"), ("sessions:ann", "REQUEST"),
-        ("peer:p1", "PUBLISH"), ("peer:p2", "PUBLISH"), ("peer:p2", "CANCEL"), ("sessions:leader", "CANCEL")]
+        messages = messages_of(manifest, key)
+        assert len(messages) == len(unit["events"]) and not any(m["to_send"] for m in messages.values())
+        assert all(m["key"] == first_keys[(key, "REQUEST", item_id)] for (_, item_id), m in messages.items())
+    assert [(m["unit"], m["method"], m["item_id"]) for m in manifest["messages"] if m["to_send"]] == [
+        ("sessions:ceo", "REQUEST", "s1"), ("sessions:dir", "CANCEL", "s3"), ("sessions:ann", "REQUEST", "s2"),
+        ("peer:p1", "PUBLISH", None), ("peer:p2", "PUBLISH", None), ("peer:p2", "CANCEL", "s3"),
+        ("sessions:leader", "CANCEL", "s2")]
+    # ann's focus group did not change: its invite is not sent again, the new s2 is
+    ann = messages_of(manifest, "sessions:ann")
+    assert (ann[("REQUEST", "fg")]["to_send"], ann[("REQUEST", "s2")]["to_send"]) == (False, True)
+    assert ann[("REQUEST", "s2")]["file"] == "invites/sessions/ann/s2.ics"
 
     # moved: REQUEST, SEQUENCE 1, the new time
-    s1 = event_by_item(out / "invites/sessions/ceo.ics", "s1")
+    (s1,) = events_of(out / "invites/sessions/ceo/s1.ics")
     assert s1["SEQUENCE"] == 1 and s1.decoded("DTSTART").replace(tzinfo=None) == at(20, 11)
-    assert Calendar.from_ical((out / "invites/sessions/ceo.ics").read_bytes())["METHOD"] == "REQUEST"
+    assert Calendar.from_ical((out / "invites/sessions/ceo/s1.ics").read_bytes())["METHOD"] == "REQUEST"
     assert unit_of(manifest, "sessions:ceo")["events"][0]["change"] == "changed"
     assert unit_of(manifest, "sessions:ceo")["events"][0]["held"]["start"] == "2026-05-19T09:00"
+    assert messages_of(manifest, "sessions:ceo")[("REQUEST", "s1")]["sequences"] == {str(s1["UID"]): 1}
 
     # withdrawn: CANCEL, STATUS:CANCELLED, SEQUENCE 1, the time the person holds
-    cancel = Calendar.from_ical((out / "invites/sessions/dir.cancel.ics").read_bytes())
+    cancel = Calendar.from_ical((out / "invites/sessions/dir/s3.cancel.ics").read_bytes())
     assert cancel["METHOD"] == "CANCEL"
     (s3,) = cancel.walk("VEVENT")
     assert str(s3["UID"]).startswith("s3.") and s3["STATUS"] == "CANCELLED" and s3["SEQUENCE"] == 1
     assert s3.decoded("DTSTART").replace(tzinfo=None) == at(20, 9)
     assert str(s3["ATTENDEE"]) == "mailto:dir@example.org" and "ORGANIZER" in s3
+    assert not (out / "invites/sessions/dir/s3.ics").exists()
     # dir keeps the site visit, unchanged, and is not re-sent it
     assert [(e["item_id"], e["sequence"], e["to_send"]) for e in unit_of(manifest, "sessions:dir")["events"]] == [
         ("sv", 0, False)]
+    assert (out / "invites/sessions/dir/sv.ics").read_bytes() == (first / "invites/sessions/dir/sv.ics").read_bytes()
 
     # taken off a session that still runs: CANCEL for that person only
-    leader = Calendar.from_ical((out / "invites/sessions/leader.cancel.ics").read_bytes())
+    leader = Calendar.from_ical((out / "invites/sessions/leader/s2.cancel.ics").read_bytes())
     (s2,) = leader.walk("VEVENT")
     assert str(s2["UID"]).startswith("s2.") and s2["STATUS"] == "CANCELLED" and s2["SEQUENCE"] == 1
-    assert not (out / "invites/sessions/leader.ics").exists()
+    assert sorted(p.name for p in (out / "invites/sessions/leader").iterdir()) == ["s2.cancel.ics"]
     assert unit_of(manifest, "sessions:leader")["cancelled"][0]["withdrawn"] is False
     assert unit_of(manifest, "sessions:dir")["cancelled"][0]["withdrawn"] is True
     # put on a session: a new invite, SEQUENCE 0
-    assert event_by_item(out / "invites/sessions/ann.ics", "s2")["SEQUENCE"] == 0
+    assert event_by_item(out / "invites/sessions/ann/s2.ics", "s2")["SEQUENCE"] == 0
     # a peer taken off a withdrawn session gets it cancelled from the week too
-    p2_cancel = Calendar.from_ical((out / "invites/peers/p2.cancel.ics").read_bytes())
+    p2_cancel = Calendar.from_ical((out / "invites/peers/p2/s3.cancel.ics").read_bytes())
     assert [str(e["UID"]).split(".")[0] for e in p2_cancel.walk("VEVENT")] == ["s3"]
+    assert "s3." not in (out / "invites/peers/p2.ics").read_text(encoding="utf-8")
     # every .ics of the re-issue still parses strictly
     for path in ics_files(out):
         IcsCalendarStream.calendar_from_ics(path.read_text(encoding="utf-8"))
 
     # the e-mails say what happened
-    text = message_from_bytes((out / "emails/sessions/leader.cancel.eml").read_bytes(),
-                              policy=policy.default).get_body(("plain",)).get_content()
+    text = message_from_bytes((out / "emails/sessions/leader/s2.cancel.eml").read_bytes(),
+                              policy=policy.default).get_body(("plain",)).get_content().replace("\r\n", "\n")
     assert "no longer needed" in text and "Leader" in text
-    cancel_msg = message_from_bytes((out / "emails/sessions/dir.cancel.eml").read_bytes(), policy=policy.default)
+    assert "Your other" not in text  # the leader has no session left
+    cancel_msg = message_from_bytes((out / "emails/sessions/dir/s3.cancel.eml").read_bytes(), policy=policy.default)
     assert cancel_msg["Subject"].startswith("Cancelled: Peer challenge: Director")
     assert [p.get_param("method") for p in cancel_msg.walk() if p.get_content_type() == "text/calendar"] == ["CANCEL"]
-    moved = message_from_bytes((out / "emails/sessions/ceo.eml").read_bytes(), policy=policy.default)
+    text = cancel_msg.get_body(("plain",)).get_content().replace("\r\n", "\n")
+    assert "has been cancelled" in text and "Your other session with the peer team stays as planned" in text
+    assert "Depot" not in text
+    moved = message_from_bytes((out / "emails/sessions/ceo/s1.eml").read_bytes(), policy=policy.default)
     assert moved["Subject"].startswith("Updated invitation: Chief Executive")
-    assert moved["Message-ID"] != message_from_bytes((first / "emails/sessions/ceo.eml").read_bytes(),
+    text = moved.get_body(("plain",)).get_content().replace("\r\n", "\n")
+    assert "Chief Executive (interview) — changed\n  When:  Wednesday 20 May 2026, 11:00–12:00" in text
+    assert "Was:   Tuesday 19 May 2026, 09:00–10:00 (60 minutes), Room One, Floor 2" in text
+    assert moved["Message-ID"] != message_from_bytes((first / "emails/sessions/ceo/s1.eml").read_bytes(),
                                                      policy=policy.default)["Message-ID"]
 
 
@@ -595,17 +743,24 @@ def test_partial_change_sends_only_the_changed_session(small, tmp_path):
     plan = hand_plan(visit, sv=item(visit, "sv", at(20, 15), "depot", ("p1", "p2")))
     out = tmp_path / "partial"
     manifest = render(out, visit, plan, previous=first)
-    (message,) = [m for m in manifest["messages"] if m["unit"] == "sessions:dir"]
-    assert message["to_send"] and message["file"] == "invites/sessions/dir.update.ics"
+    messages = messages_of(manifest, "sessions:dir")
+    assert sorted(messages) == [("REQUEST", "s3"), ("REQUEST", "sv")]
+    assert not messages[("REQUEST", "s3")]["to_send"] and messages[("REQUEST", "s3")]["sequences"] == {
+        next(iter(messages[("REQUEST", "s3")]["sequences"])): 0}
+    message = messages[("REQUEST", "sv")]
+    assert message["to_send"] and message["file"] == "invites/sessions/dir/sv.ics"
+    assert message["eml"] == "emails/sessions/dir/sv.eml"
     assert list(message["sequences"].values()) == [1] and message["uids"][0].startswith("sv.")
-    update = events_of(out / "invites/sessions/dir.update.ics")
-    assert [(str(e["UID"]).split(".")[0], e["SEQUENCE"]) for e in update] == [("sv", 1)]
-    full = events_of(out / "invites/sessions/dir.ics")
-    assert [(str(e["UID"]).split(".")[0], e["SEQUENCE"]) for e in full] == [("s3", 0), ("sv", 1)]
+    assert [(str(e["UID"]).split(".")[0], e["SEQUENCE"]) for e in events_of(out / message["file"])] == [("sv", 1)]
+    assert [(str(e["UID"]).split(".")[0], e["SEQUENCE"]) for e in events_of(out / "invites/sessions/dir/s3.ics")] \
+        == [("s3", 0)]
+    assert not list(out.rglob("*.update.ics"))
     text = message_from_bytes((out / message["eml"]).read_bytes(), policy=policy.default).get_body(
-        ("plain",)).get_content()
-    assert "Depot visit (site visit) — changed" in text and "Your other sessions stay as planned" in text
-    assert "Wednesday 20 May 2026, 15:00–16:00" in text
+        ("plain",)).get_content().replace("\r\n", "\n")
+    assert "Depot visit (site visit) — changed" in text and "Wednesday 20 May 2026, 15:00–16:00" in text
+    assert "Was:   Wednesday 20 May 2026, 14:00–15:00 (60 minutes)" in text
+    assert "You have 2 sessions with the peer team; each has its own invitation." in text
+    assert "Director (interview)" not in text
 
 
 def test_sequences_carry_over_generations_and_re_adding_raises_them(small, tmp_path):
@@ -623,7 +778,8 @@ def test_sequences_carry_over_generations_and_re_adding_raises_them(small, tmp_p
     assert not [m for m in m3["messages"] if m["to_send"]]
     assert unit_of(m3, "sessions:ceo")["events"][0]["sequence"] == 1
     leader = unit_of(m3, "sessions:leader")  # nothing held any more, the history kept
-    assert (leader["events"], leader["cancelled"], leader["file"]) == ([], [], None)
+    assert (leader["events"], leader["cancelled"]) == ([], [])
+    assert not (third / "invites/sessions/leader").exists()
     assert list(leader["issued"].values()) == [[1, "CANCELLED"]]
     # s1 moves back and s2 returns: s1 SEQUENCE 2, s2 for leader after its CANCEL (1) gets 2
     m4 = render(fourth, visit, hand_plan(visit), previous=third)
@@ -656,7 +812,8 @@ def test_re_exporting_the_same_plan_keeps_what_is_due(small, tmp_path):
     assert manifest["previous"]["assumed_delivered"] is False
     assert [(m["key"], m["to_send"]) for m in manifest["messages"]] == \
         [(m["key"], m["to_send"]) for m in first_manifest["messages"]]
-    assert (again / "invites/sessions/ceo.ics").read_bytes() == (first / "invites/sessions/ceo.ics").read_bytes()
+    assert (again / "invites/sessions/ceo/s1.ics").read_bytes() == \
+        (first / "invites/sessions/ceo/s1.ics").read_bytes()
 
 
 def test_exporters_are_registered_invites_first():
@@ -670,7 +827,7 @@ def test_fixed_clock_default_is_used_for_dtstamp(small, tmp_path):
     out = tmp_path / "clock"
     out.mkdir()
     export_invites(out, visit, plan, fixed_clock(visit))
-    event = event_by_item(out / "invites/sessions/ceo.ics", "s1")
+    event = event_by_item(out / "invites/sessions/ceo/s1.ics", "s1")
     assert event.decoded("DTSTAMP") == dt.datetime(2026, 4, 21, 9, 0, tzinfo=dt.timezone.utc)
 
 

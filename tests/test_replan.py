@@ -17,6 +17,7 @@ from planner.planio import read_plan
 from planner.replan import replan_plan, touched_days
 from planner.validation import load_visit
 from planner.verify import verify
+from test_invites import assert_one_uid_per_scheduling_message
 
 PEOPLE = [{"id": f"x{i}", "name": f"Person {i}", "email": f"x{i}@example.org"} for i in range(8)] + [
     {"id": "ceo", "name": "Chris Chief", "email": "ceo@example.org"}]
@@ -161,6 +162,7 @@ def test_cli_replan_bad_freeze_moment_is_a_usage_error(tmp_path):
 # --- invites follow the changes -------------------------------------------------------------
 
 def _events(path):
+    """(METHOD, {item id: VEVENT}) of an .ics file."""
     from icalendar import Calendar
 
     calendar = Calendar.from_ical(path.read_bytes())
@@ -188,14 +190,20 @@ def test_replan_reissues_only_changed_invites(tmp_path):
     assert result.exit_code == 0, result.output
     assert "1 moved, 0 added, 1 cancelled" in result.output
 
-    method, events = _events(b / "invites" / "sessions" / "x3.ics")
-    assert method == "REQUEST" and events["s3"]["SEQUENCE"] == 1
-    method, events = _events(b / "invites" / "sessions" / "x5.cancel.ics")
-    assert method == "CANCEL"
+    method, events = _events(b / "invites" / "sessions" / "x3" / "s3.ics")
+    assert method == "REQUEST" and list(events) == ["s3"] and events["s3"]["SEQUENCE"] == 1
+    method, events = _events(b / "invites" / "sessions" / "x5" / "s5.cancel.ics")
+    assert method == "CANCEL" and list(events) == ["s5"]
     assert events["s5"]["STATUS"] == "CANCELLED" and events["s5"]["SEQUENCE"] == 1
     for person in ("x0", "x1", "x2", "x4", "x6", "x7"):
-        method, events = _events(b / "invites" / "sessions" / f"{person}.ics")
-        assert method == "REQUEST" and all(e["SEQUENCE"] == 0 for e in events.values()), person
+        files = sorted((b / "invites" / "sessions" / person).glob("*.ics"))
+        assert files, person
+        for path in files:
+            method, events = _events(path)
+            assert method == "REQUEST" and list(events) == [path.stem], path
+            assert events[path.stem]["SEQUENCE"] == 0, path
+    # every scheduling message of the re-planned folder carries one event
+    assert_one_uid_per_scheduling_message(b)
 
     dry = runner.invoke(cli, ["send", str(b)])
     assert dry.exit_code == 0

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import shutil
 import smtplib
 import socket
@@ -22,6 +23,8 @@ from planner.cli import cli
 from planner.exporters.invites import load_manifest
 from planner.send import SmtpSettings, deliver, read_ledger
 from test_invites import at, hand_plan, item, render, small_visit
+
+UID_TAIL = "corporate-peer-challenge-testshire-2026@peer-challenge-planner"
 
 
 class Recorder:
@@ -93,8 +96,13 @@ def test_dry_run_is_the_default_and_sends_nothing(folder, server):
                                       "--no-starttls"])
     assert result.exit_code == 0, result.output
     lines = [line for line in result.output.splitlines() if line.startswith("would send")]
-    assert len(lines) == due_count(folder) == 10
-    assert any("REQUEST" in line and "ceo@example.org" in line and "emails/sessions/ceo.eml" in line for line in lines)
+    # one message per (recipient, event), one per peer's week: 10 invitations + 2 weeks
+    assert len(lines) == due_count(folder) == 12
+    assert any("REQUEST" in line and "ceo@example.org" in line and "emails/sessions/ceo/s1.eml" in line
+               for line in lines)
+    # the Chief Executive's two debriefs go as two messages, each naming its one event
+    debriefs = [line for line in lines if "emails/debriefs/ceo/" in line]
+    assert len(debriefs) == 2 and all(line.count("#") == 1 for line in debriefs)
     assert "Add --send" in result.output
     assert server.received == [] and not (folder / "ledger.jsonl").exists()
 
@@ -116,6 +124,9 @@ def test_send_delivers_every_due_message_once_and_records_it(folder, server):
         assert raw.replace(b"\r\n", b"\n").split(b"\n\n", 1)[1] == written.replace(b"\r\n", b"\n").split(b"\n\n", 1)[1]
         assert [p.get_param("method") for p in msg.walk() if p.get_content_type() == "text/calendar"] == [
             message["method"]]
+        calendar = next(p for p in msg.walk() if p.get_content_type() == "text/calendar").get_content()
+        uids = set(re.findall(r"^UID:(.*(?:\r?\n .*)*)", calendar, re.MULTILINE))
+        assert len(uids) == len(message["uids"]) and (len(uids) == 1 or message["method"] == "PUBLISH")
     ledger = read_ledger(folder)
     assert [e["key"] for e in ledger] == [m["key"] for m in due]
     assert all(e["message_id"] and e["sent_at"].endswith("Z") and e["sequences"] for e in ledger)
@@ -230,11 +241,14 @@ def test_after_a_replan_only_what_changed_goes(issued, folder, server, tmp_path)
     shutil.copy2(folder / "ledger.jsonl", second / "ledger.jsonl")  # as replan does
     report = deliver(second, settings(server), dry_run=False)
     assert report.ok
-    sent = {(o.unit, o.method): o.sequences for o in report.sent}
-    assert set(sent) == {("sessions:ceo", "REQUEST"), ("sessions:ann", "REQUEST"), ("sessions:leader", "CANCEL"),
-                         ("peer:p1", "PUBLISH"), ("peer:p2", "PUBLISH")}
-    assert list(sent[("sessions:ceo", "REQUEST")].values()) == [1]
-    assert list(sent[("sessions:leader", "CANCEL")].values()) == [1]
+    sent = {o.eml: (o.unit, o.method, o.sequences) for o in report.sent}
+    assert set(sent) == {"emails/sessions/ceo/s1.eml", "emails/sessions/ann/s2.eml",
+                         "emails/sessions/leader/s2.cancel.eml", "emails/peers/p1.eml", "emails/peers/p2.eml"}
+    assert sent["emails/sessions/ceo/s1.eml"][1:] == ("REQUEST", {"s1." + UID_TAIL: 1})
+    assert sent["emails/sessions/ann/s2.eml"][1:] == ("REQUEST", {"s2." + UID_TAIL: 0})
+    assert sent["emails/sessions/leader/s2.cancel.eml"][1:] == ("CANCEL", {"s2." + UID_TAIL: 1})
+    # ann's unchanged focus group invitation is not sent again
+    assert "emails/sessions/ann/fg.eml" not in sent
     assert len(server.received) == first_round + 5
     cancel = message_from_bytes(server.received[-1][2] if report.sent[-1].method == "CANCEL" else
                                 [r for _, to, r in server.received if to == ["leader@example.org"]][-1],

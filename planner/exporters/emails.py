@@ -1,5 +1,9 @@
 """Invitation e-mails: one RFC 5322 message per message of the invites manifest.
 
+A REQUEST or CANCEL message is about one event (one UID): its letter says
+when, where, how long, with which peers, what it is about, that nothing is
+attributed, and whom to contact. A peer's PUBLISH message carries their week.
+
 Each .eml is multipart/mixed: a multipart/alternative holding a friendly
 text/plain body and the invite as ``text/calendar; method=…`` (the method of
 the .ics), then the same .ics as an attachment. From is the organiser, To the
@@ -67,18 +71,42 @@ def _short(event: dict) -> str:
         f" — {clean(event['location'])}" if clean(event.get("location")) else "")
 
 
+NOUNS = {"sessions": ("session", "sessions"), "debriefs": ("daily debrief", "daily debriefs"),
+         "feedback": ("feedback presentation", "feedback presentations")}
+
+
+def _noun(kind: str, count: int) -> str:
+    one, many = NOUNS.get(kind, ("event", "events"))
+    return one if count == 1 else many
+
+
+def _was(event: dict) -> str:
+    """What the recipient held before a change, when the time or the place moved."""
+    held = event.get("held") or {}
+    if not held.get("start") or not held.get("end"):
+        return ""
+    start, end = dt.datetime.fromisoformat(held["start"]), dt.datetime.fromisoformat(held["end"])
+    moved = (held["start"], held["end"]) != (event["start"], event["end"])
+    place = clean(held.get("location"))
+    if not moved and place == clean(event.get("location")):
+        return ""
+    return f"  Was:   {_when(start, end)}" + (f", {place}" if place and place != clean(event.get("location")) else "")
+
+
 def body(visit: d.Visit, plan: d.Plan, unit: dict, message: dict) -> tuple[str, str]:
     """(subject, text) of one message."""
     s = visit.settings
     items = _item_lookup(plan)
     name = clean(s.name)
-    method, kind, role = message["method"], message["kind"], message["role"]
+    method, kind = message["method"], message["kind"]
     uids = set(message["uids"])
     lines = [f"Dear {clean(message['name'])},", ""]
     first, feedback = s.interview_days[0], s.feedback_day
     intro = (f"{clean(s.host)} is holding a peer challenge from {_day(dt.datetime.combine(first, dt.time()))} "
              f"to {_day(dt.datetime.combine(feedback, dt.time()))}: a team of experienced councillors and "
              f"officers from other councils spends the week with us to help us improve.")
+    contact = (f"If the time does not suit you or you have a question, please contact "
+               f"{clean(s.organiser_name)} at {clean_email(s.organiser_email)}.")
     if method == "CANCEL":
         events = [c for c in unit.get("cancelled", []) if c["uid"] in uids]
         withdrawn = all(c.get("withdrawn") for c in events)
@@ -95,48 +123,60 @@ def body(visit: d.Visit, plan: d.Plan, unit: dict, message: dict) -> tuple[str, 
         lines += [_short(event) for event in events]
         lines += ["", "The attached cancellation removes it from your calendar. Thank you for making the "
                       "time; we are sorry for the change."]
-        remaining = unit.get("events", [])
-        if remaining:
-            lines += ["", "Still planned for you:"] + [_short(e) for e in remaining]
-    else:
+        remaining = len(unit.get("events", []))
+        if remaining and kind == "peer":
+            lines += ["", "The rest of your week on the peer challenge stays as planned."]
+        elif remaining == 1:
+            lines += ["", f"Your other {_noun(kind, 1)} with the peer team stays as planned."]
+        elif remaining:
+            lines += ["", f"Your other {remaining} {_noun(kind, remaining)} with the peer team stay as planned; "
+                          "each has its own invitation."]
+        lines += ["", f"If you have a question, please contact {clean(s.organiser_name)} at "
+                      f"{clean_email(s.organiser_email)}."]
+    elif kind == "peer":
         events = [e for e in unit.get("events", []) if e["uid"] in uids]
-        others = [e for e in unit.get("events", []) if e["uid"] not in uids]
-        changed = any(e.get("change") == "changed" for e in events) or role == "update"
-        if kind == "peer":
-            subject = (f"Updated: your week — {name}" if changed else f"Your week — {name}")
-            lines += [("Your week on the peer challenge has changed. " if changed else
-                       "Here is your week on the peer challenge. ")
-                      + "The attached calendar holds every session, debrief, preparation and the feedback "
-                        "presentation, with attendees, themes and notes:", ""]
-            lines += [_short(e) + (" (changed)" if e.get("change") == "changed" else "") for e in events]
+        changed = any(e.get("change") == "changed" for e in events) or message.get("role") == "update"
+        subject = (f"Updated: your week — {name}" if changed else f"Your week — {name}")
+        lines += [("Your week on the peer challenge has changed. " if changed else
+                   "Here is your week on the peer challenge. ")
+                  + "The attached calendar holds every session, debrief, preparation and the feedback "
+                    "presentation, with attendees, themes and notes:", ""]
+        lines += [_short(e) + (" (changed)" if e.get("change") == "changed" else "") for e in events]
+        lines += ["", contact]
+    else:
+        # one event, one invitation
+        (event,) = [e for e in unit.get("events", []) if e["uid"] in uids]
+        item = items.get(event["item_id"])
+        changed = event.get("change") == "changed"
+        start = dt.datetime.fromisoformat(event["start"])
+        title = clean(item.title) if item is not None else clean(event.get("summary")).removeprefix(
+            "Peer challenge: ")
+        prefix = "Updated invitation" if changed else "Invitation"
+        if kind == "sessions":
+            subject = f"{prefix}: {title} — {name}"
+            lead = "The peer team would like to meet you:"
+        elif kind == "debriefs":
+            subject = f"{prefix}: daily debrief, {start:%A} {start.day} {start:%B} — {name}"
+            lead = ("The peer team would like to meet you at the end of the interview day to share what it "
+                    "heard and saw:")
         else:
-            if kind == "sessions":
-                about = (clean(events[0].get("summary")).removeprefix("Peer challenge: ")
-                         if len(events) == 1 else f"{len(events)} sessions")
-                subject = f"{'Updated invitation' if changed else 'Invitation'}: {about} — {name}"
-                lead = ("The peer team would like to meet you:" if not changed else
-                        "The plan for the peer challenge has changed. Here are the new details:")
-            elif kind == "debriefs":
-                subject = f"{'Updated invitation' if changed else 'Invitation'}: daily debriefs — {name}"
-                lead = ("The peer team would like to meet you at the end of each interview day to share "
-                        "what it heard and saw:" if not changed else
-                        "The plan for the daily debriefs has changed. Here are the new details:")
-            else:
-                subject = f"{'Updated invitation' if changed else 'Invitation'}: feedback presentation — {name}"
-                lead = ("You are invited to the peer team's feedback presentation, where it presents its "
-                        "findings and recommendations:" if not changed else
-                        "The plan for the feedback presentation has changed. Here are the new details:")
-            lines += [intro, "", lead, ""]
-            for event in events:
-                note = {"changed": "changed", "new": "new"}.get(event.get("change")) if changed else ""
-                lines += _event_block(visit, event, items.get(event["item_id"]), note or "") + [""]
-            if others:
-                lines += ["Your other sessions stay as planned:"] + [_short(e) for e in others] + [""]
-            if kind == "sessions":
-                lines += [NOT_ATTRIBUTED, ""]
-            lines += ["The calendar invitation is attached; please accept it so that we know you can come."]
-        lines += ["", f"If the time does not suit you or you have a question, please contact "
-                      f"{clean(s.organiser_name)} at {clean_email(s.organiser_email)}."]
+            subject = f"{prefix}: feedback presentation — {name}"
+            lead = ("You are invited to the peer team's feedback presentation, where it presents its findings "
+                    "and recommendations:")
+        if changed:
+            lead = "The plan for the peer challenge has changed. Here are the new details:"
+        lines += [intro, "", lead, ""]
+        lines += _event_block(visit, event, item, "changed" if changed else "")
+        was = _was(event) if changed else ""
+        lines += ([was] if was else []) + [""]
+        count = len(unit.get("events", []))
+        if count > 1:
+            lines += [f"You have {count} {_noun(kind, count)} with the peer team; each has its own invitation.",
+                      ""]
+        if kind == "sessions":
+            lines += [NOT_ATTRIBUTED, ""]
+        lines += ["The calendar invitation is attached; please accept it so that we know you can come.",
+                  "", contact]
     lines += ["", "Kind regards,", clean(s.organiser_name), clean(s.host), ""]
     return clean(subject), "\n".join(lines)
 

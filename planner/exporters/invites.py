@@ -1,15 +1,30 @@
 """Calendar invites (iCalendar, RFC 5545/5546) and the manifest that lets a
 re-plan re-issue only what changed.
 
-Who gets what (one *unit* per recipient and kind):
+Who gets what (one *unit* per recipient and kind; a unit is what that
+recipient holds of that kind):
 
-- ``sessions``: every interviewee with an e-mail address gets one METHOD:REQUEST
-  file for them alone, a VEVENT per session of theirs, with themselves as the
-  only ATTENDEE (no other interviewee is ever named).
-- ``debriefs`` / ``feedback``: each debrief attendee gets the daily debriefs,
-  each member of the feedback audience the feedback presentation (REQUEST).
+- ``sessions``: every interviewee with an e-mail address gets, for each of
+  their sessions, one METHOD:REQUEST file with that one event, with
+  themselves as the only ATTENDEE (no other interviewee is ever named).
+- ``debriefs`` / ``feedback``: each debrief attendee gets one REQUEST per
+  daily debrief, each member of the feedback audience one for the feedback
+  presentation.
 - ``peer``: each peer's week (sessions, debriefs, prep, feedback) as PUBLISH.
 - ``team``: the whole team's week as one PUBLISH file.
+
+Every scheduling message (REQUEST or CANCEL, file and e-mail) carries exactly
+one event, one UID, as iTIP expects (RFC 5546 §3.2, RFC 6047): mail clients
+such as Outlook act on the first event of a message only. PUBLISH files (a
+peer's week, the team's) hold many events, as PUBLISH may.
+
+Files (``<r>`` the recipient's file stem, ``<item>`` the item's)::
+
+    invites/<kind>/<r>/<item>.ics          REQUEST, one event
+    invites/<kind>/<r>/<item>.cancel.ics   CANCEL, one event
+    invites/peers/<r>.ics, invites/team.ics        PUBLISH, the week
+    invites/peers/<r>/<item>.cancel.ics, invites/team/<item>.cancel.ics
+    emails/…                               the same paths, .eml
 
 A recipient's copy of an event is identified by (uid, unit). Its fingerprint
 is a hash of what the recipient sees (start, end, summary, location,
@@ -46,7 +61,8 @@ from .. import domain as d
 from ..planio import inside, slug
 from .tzical import vtimezone
 
-FORMAT = "peer-challenge-invites/1"
+FORMAT = "peer-challenge-invites/2"  # /2: one event per REQUEST or CANCEL message
+READABLE_FORMATS = ("peer-challenge-invites/1", FORMAT)  # a previous folder written by /1 still reconciles
 PRODID = "-//peer-challenge-planner//Invites 1//EN"
 UID_DOMAIN = "peer-challenge-planner"
 MANIFEST = "invites/manifest.json"
@@ -255,14 +271,6 @@ class Unit:
     stem: str
     views: tuple[View, ...] = ()
 
-    @property
-    def folder(self) -> str:
-        return UNIT_FOLDERS[self.kind]
-
-    @property
-    def file(self) -> str:
-        return f"{self.folder}/{self.stem}.ics"
-
 
 def build_units(visit: d.Visit, plan: d.Plan) -> tuple[list[Unit], list[dict]]:
     """Every unit the plan calls for, and the people who cannot be invited (no e-mail)."""
@@ -379,7 +387,7 @@ def load_manifest(folder) -> Manifest | None:
     if not path.is_file():
         return None
     data = json.loads(path.read_text(encoding="utf-8"))
-    if data.get("format") != FORMAT:
+    if data.get("format") not in READABLE_FORMATS:
         return None
     return Manifest(data=data, ledger_keys=read_ledger_keys(folder), folder=folder)
 
@@ -503,10 +511,6 @@ def write_invites(folder, visit: d.Visit, plan: d.Plan, clock: dt.datetime,
     assumed = None
     schedule = plan_hash(plan)
     if previous_manifest is not None:
-        # the same plan rendered again (planner export, perhaps after an input fix) is
-        # the same issue: what it had due stays due unless its ledger says it went
-        same_issue = (previous_manifest.data.get("content_hash") == content
-                      or previous_manifest.data.get("plan_hash") == schedule)
         if previous_manifest.ledger_keys is None:
             assumed = False  # nothing was sent from that folder: assume nothing delivered
         holdings = previous_manifest.holdings(assume_delivered=bool(assumed))
@@ -561,6 +565,8 @@ def _reconcile(issue: _Issue, visit, clock, tzid, unit, held: dict, history: dic
     email = info["email"]
     folder = UNIT_FOLDERS[info["kind"]]
     stem = info["stem"]
+    own = f"{folder}/{stem}"  # the recipient's folder: one file per event
+    mails = "emails/" + own.removeprefix("invites/")
     emailed = bool(email) and info["kind"] != "team"
     readdressed = previous is not None and previous.get("email") != email
     issued = {uid: list(last) for uid, last in history.items()}  # uid -> [last sequence issued, fingerprint]
@@ -592,47 +598,62 @@ def _reconcile(issue: _Issue, visit, clock, tzid, unit, held: dict, history: dic
         cancelled.append({**before, "sequence": sequence, "to_send": emailed, "held": before,
                           "withdrawn": not any(i.item_id == before.get("item_id") for i in plan.items)})
 
-    attendee = (email, info["name"]) if info["method"] == "REQUEST" else None
-    full_file = f"{folder}/{stem}.ics"
-    if events:
-        issue.files[full_file] = calendar_bytes(
-            visit, clock, info["method"], events, attendee,
+    publish = info["method"] == "PUBLISH"
+    attendee = None if publish else (email, info["name"])
+    unit_file = None
+    if publish and events:
+        # a peer's or the team's week: one PUBLISH calendar with every event
+        unit_file = f"{folder}/{stem}.ics"
+        issue.files[unit_file] = calendar_bytes(
+            visit, clock, "PUBLISH", events, None,
             name=f"{info['name']} — {clean(visit.settings.name)}" if info["kind"] != "team"
             else clean(visit.settings.name))
-    due = [e for e in events if e["to_send"]]
-    message_file = full_file
-    if info["method"] == "REQUEST" and due and len(due) < len(events):
-        message_file = f"{folder}/{stem}.update.ics"
-        issue.files[message_file] = calendar_bytes(visit, clock, "REQUEST", due, attendee)
-    mail = f"emails/{folder.removeprefix('invites/')}/{stem}"
-    if emailed and events:
-        carried = due if (due and info["method"] == "REQUEST") else events
-        _message(issue, visit, info, info["method"], message_file, f"{mail}.eml",
-                 {e["uid"]: e["sequence"] for e in carried}, bool(due),
-                 "update" if message_file != full_file else "issue")
-    if cancelled:
-        cancel_file = f"{folder}/{stem}.cancel.ics"
-        records = [{**c, "status": "CANCELLED", "description": ""} for c in cancelled]
-        issue.files[cancel_file] = calendar_bytes(visit, clock, "CANCEL", records,
-                                                  (email, info["name"]) if attendee and email else None)
         if emailed:
-            _message(issue, visit, info, "CANCEL", cancel_file, f"{mail}.cancel.eml",
-                     {c["uid"]: c["sequence"] for c in cancelled}, True, "cancel")
-    issue.units.append({**info, "file": full_file if events else None,
+            changed = any(e["change"] == "changed" for e in events)
+            _message(issue, visit, info, "PUBLISH", unit_file, f"{mails}.eml",
+                     {e["uid"]: e["sequence"] for e in events}, any(e["to_send"] for e in events),
+                     "update" if changed else "issue")
+    elif events:
+        # a scheduling message per event: one UID per file and per e-mail
+        for event in events:
+            name = _event_stem(event)
+            event["file"] = f"{own}/{name}.ics"
+            issue.files[event["file"]] = calendar_bytes(visit, clock, "REQUEST", [event], attendee)
+            if emailed:
+                event["eml"] = f"{mails}/{name}.eml"
+                _message(issue, visit, info, "REQUEST", event["file"], event["eml"],
+                         {event["uid"]: event["sequence"]}, event["to_send"],
+                         "update" if event["change"] == "changed" else "issue", event["item_id"])
+    for cancel in cancelled:
+        name = _event_stem(cancel)
+        cancel["file"] = f"{own}/{name}.cancel.ics"
+        issue.files[cancel["file"]] = calendar_bytes(
+            visit, clock, "CANCEL", [{**cancel, "status": "CANCELLED", "description": ""}],
+            attendee if attendee and email else None)
+        if emailed:
+            cancel["eml"] = f"{mails}/{name}.cancel.eml"
+            _message(issue, visit, info, "CANCEL", cancel["file"], cancel["eml"],
+                     {cancel["uid"]: cancel["sequence"]}, True, "cancel", cancel.get("item_id"))
+    issue.units.append({**info, "folder": own, "file": unit_file,
                         "events": [{k: v for k, v in e.items() if k != "description"} for e in events],
                         "cancelled": [{k: v for k, v in c.items() if k not in ("description", "status")}
                                       for c in cancelled],
                         "issued": dict(sorted(issued.items()))})
 
 
+def _event_stem(event: dict) -> str:
+    """The file name of one event in a recipient's folder: its item id (slugged)."""
+    return file_stem(event.get("item_id") or event["uid"].split(".", 1)[0])
+
+
 def _message(issue: _Issue, visit, info: dict, method: str, file: str, eml: str, sequences: dict[str, int],
-             to_send: bool, role: str) -> None:
+             to_send: bool, role: str, item_id: str | None = None) -> None:
     key = message_key(visit, method, info["key"], info["email"], sequences)
     issue.messages.append({
         "key": key, "message_id": message_id(key, visit), "unit": info["key"], "kind": info["kind"],
         "role": role, "recipient": info["recipient"], "name": info["name"], "email": info["email"],
-        "method": method, "file": file, "eml": eml, "uids": list(sequences), "sequences": sequences,
-        "to_send": bool(to_send)})
+        "method": method, "item_id": item_id, "file": file, "eml": eml, "uids": list(sequences),
+        "sequences": sequences, "to_send": bool(to_send)})
 
 
 # --- the exporter --------------------------------------------------------------------
