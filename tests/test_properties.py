@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 from conftest import solve_fast, write_visit
 from planner.errors import Infeasible, SolverFailure
+from planner.planio import read_plan, write_plan_files
 from planner.validation import load_visit
 from planner.verify import verify
 
@@ -102,7 +103,10 @@ def visits(draw) -> dict:
         kind = draw(st.sampled_from(["interview", "interview", "focus_group", "site_visit"]))
         duration = draw(st.sampled_from(DURATIONS))
         n_peers_needed = draw(st.integers(1, min(2, n_peers)))
-        row = {"id": f"s{k}", "title": f"Session {k}", "kind": kind, "duration_minutes": str(duration),
+        title = f"Session {k}" + draw(st.sampled_from(["", "", " =SUM(A1)", ", with a comma", ' "quoted"']))
+        if draw(st.integers(0, 5)) == 0:
+            title = draw(st.sampled_from(["=1+1", "+44 line", "-minus", "@here", "Ünïcödé — dash"])) + f" {k}"
+        row = {"id": f"s{k}", "title": title, "kind": kind, "duration_minutes": str(duration),
                "peers": str(n_peers_needed),
                # a small pool, so people often have several sessions
                "attendees": ";".join(draw(st.lists(st.sampled_from(person_ids[: 2 + n_people // 2]),
@@ -149,9 +153,16 @@ def test_every_plan_the_solver_returns_passes_the_checker(tables):
             event(f"no plan ({type(refused).__name__})")
             assert str(refused).strip()
             return
-    event("planned, all sessions" if not plan.unscheduled else "planned, some `should` left out")
-    breaches = verify(visit, plan)
-    assert breaches == [], "\n".join(map(str, breaches))
+        event("planned, all sessions" if not plan.unscheduled else "planned, some `should` left out")
+        breaches = verify(visit, plan)
+        assert breaches == [], "\n".join(map(str, breaches))
+        # what `planner verify` reads back from the written files is the same plan, and passes too
+        out = Path(tmp) / "plan"
+        out.mkdir()
+        write_plan_files(out, plan, visit)
+        written = read_plan(out)
+        assert written.items == plan.items and written.unscheduled == plan.unscheduled
+        assert verify(visit, written) == []
     scheduled = {i.item_id for i in plan.sessions}
     assert all(s.id in scheduled for s in visit.sessions if s.must)
     assert {u.session_id for u in plan.unscheduled} == {s.id for s in visit.sessions if s.id not in scheduled}
