@@ -238,27 +238,44 @@ def sessions_have_one_room(pm: "PlanModel") -> None:
 
 def daily_session_caps(pm: "PlanModel") -> None:
     """Rule 7: at most max_sessions_per_day sessions start on a day, and at
-    most a peer's cap of them include that peer."""
+    most a peer's cap of them include that peer.
+
+    Each session gets its day index (start // 1440, a variable when it may
+    be held on several days), and each cap is a cumulative over day indices:
+    a held session is a unit interval [day, day + 1) of demand 1, so the
+    sessions on any one day sum to at most the cap. That states the rule
+    exactly with one interval per (session, peer) candidate, where counting
+    per (session, peer, day) needed a literal for each triple (34,000 extra
+    Booleans on a four-week programme, and a slow presolve)."""
     model, visit = pm.model, pm.visit
-    for k in pm.day_indices:
-        held = [sv.day[k] for sv in pm.sessions.values() if k in sv.day]
-        if len(held) > visit.settings.max_sessions_per_day:
-            pm.record("daily_session_caps", model.Add(sum(held) <= visit.settings.max_sessions_per_day))
+    day = {sid: _day_index(pm, sv) for sid, sv in pm.sessions.items()}
+    cap = visit.settings.max_sessions_per_day
+    if len(pm.sessions) > cap:
+        units = [model.NewOptionalFixedSizeIntervalVar(day[sid], 1, sv.present, f"daycap[{sid}]")
+                 for sid, sv in pm.sessions.items()]
+        pm.record("daily_session_caps", model.AddCumulative(units, [1] * len(units), cap))
     for peer in sorted(visit.peers, key=lambda p: p.id):
         cap = visit.peer_cap(peer)
-        for k in pm.day_indices:
-            on_day = []
-            for sv in pm.sessions.values():
-                if peer.id not in sv.peer or k not in sv.day:
-                    continue
-                if len(sv.day) == 1:
-                    on_day.append(sv.peer[peer.id])
-                    continue
-                both = model.NewBoolVar(f"peerday[{sv.session.id},{peer.id},{k}]")
-                model.AddBoolOr([sv.peer[peer.id].Not(), sv.day[k].Not(), both])
-                on_day.append(both)
-            if len(on_day) > cap:
-                pm.record("daily_session_caps", model.Add(sum(on_day) <= cap))
+        mine = [(sid, sv) for sid, sv in pm.sessions.items() if peer.id in sv.peer]
+        if len(mine) <= cap:
+            continue
+        units = [model.NewOptionalFixedSizeIntervalVar(day[sid], 1, sv.peer[peer.id], f"peercap[{sid},{peer.id}]")
+                 for sid, sv in mine]
+        pm.record("daily_session_caps", model.AddCumulative(units, [1] * len(units), cap))
+
+
+def _day_index(pm: "PlanModel", sv):
+    """The index of the day a session starts on: a constant, or a variable
+    tied to the start by day * 1440 <= start < (day + 1) * 1440."""
+    from .build import DAY
+
+    days = sorted({t // DAY for t in sv.starts})
+    if len(days) == 1:
+        return days[0]
+    index = pm.model.NewIntVarFromDomain(cp_model.Domain.FromValues(days), f"day[{sv.session.id}]")
+    pm.model.Add(DAY * index <= sv.start)
+    pm.model.Add(sv.start <= DAY * index + DAY - 1)
+    return index
 
 
 # --- rule 8 ---------------------------------------------------------------------

@@ -15,6 +15,12 @@ from ..errors import Infeasible, SolverFailure
 from . import hard, soft
 from .build import DAY, PlanModel, build
 
+# Presolve probing costs wall time that CP-SAT's deterministic clock does not
+# see: 0.2 s on a one-week visit (~360 session-peer literals), 6 s on two
+# weeks (~1,600), 25-30 s on four weeks (~4,200), where it delayed the first
+# plan past 40 s. Above this many literals it is switched off (benchmarks/RESULTS.md).
+PROBING_LIMIT = 1000
+
 Progress = Callable[[float, float, float], None]  # elapsed seconds, objective, bound
 
 
@@ -30,6 +36,7 @@ class SolveOptions:
     freeze_before: dt.datetime | None = None  # replan: keep everything before this exactly
     keep: frozenset[str] = frozenset()  # replan: session ids to keep exactly as in `previous`
     hint: d.Plan | None = None  # a complete or partial plan to start from
+    greedy_hint: bool = True  # without hint or previous plan: start from planner.model.greedy's plan
     log: bool = False
 
 
@@ -59,6 +66,10 @@ def build_model(visit: d.Visit, options: SolveOptions) -> tuple[PlanModel, dict[
         if options.freeze_before is not None:
             _freeze_unplanned(pm, options)
     hint = options.hint or options.previous
+    if hint is None and options.greedy_hint:
+        from .greedy import greedy_plan
+
+        hint = greedy_plan(visit)
     if hint is not None:
         _add_hint(pm, hint)
     return pm, soft.objective(pm)
@@ -124,6 +135,8 @@ def run(visit: d.Visit, options: SolveOptions) -> Outcome:
     p.log_search_progress = options.log
     if not options.presolve:
         p.cp_model_presolve = False
+    if sum(len(sv.peer) for sv in pm.sessions.values()) > PROBING_LIMIT:
+        p.cp_model_probing_level = 0
     if options.deterministic:
         # CP-SAT's parallel portfolio does not repeat itself (google/or-tools #2159);
         # interleaved search does, and a deterministic time limit keeps it so.
