@@ -1,0 +1,822 @@
+"""`make bench`: measure the planner at growing sizes and write benchmarks/RESULTS.md.
+
+    python benchmarks/run.py --out benchmarks/RESULTS.md        # the full run (~15 min)
+    python benchmarks/run.py --quick --out /tmp/RESULTS.md      # smoke run (~1 min)
+
+Cases: the bundled example visit (inputs/tower-hamlets-2018) and visits drawn
+by benchmarks/generate.py (one week, two weeks, four weeks; the four-week
+size with two seeds). For each case, in separate processes so that peak
+memory is each case's own:
+
+* product: load, build the model (greedy hint included), solve with a time
+  limit, write the plan files and every document, re-plan after one change;
+* greedy: the first-fit baseline of benchmarks/greedy.py;
+* time-indexed: the rejected formulation of benchmarks/alternative.py, with the
+  product's hint, time limit, workers and seed;
+* ablations (four weeks, first seed): the product with one lever undone.
+
+Every plan any of them returns is checked with planner.verify. Times are wall
+clock on this machine; the solver runs with 2 workers, not deterministically,
+as `planner plan` does by default.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import math
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+BENCH = Path(__file__).resolve().parent
+if str(BENCH) not in sys.path:
+    sys.path.insert(0, str(BENCH))
+
+MEMORY_LIMIT_MB = 3072  # a case using more is stopped (the machine is shared)
+LABEL = {"example": "example (Tower Hamlets 2018, one week)"}
+
+
+# ============================================================================
+# helpers used by the child processes
+# ============================================================================
+
+def rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def children_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def gap(objective: float | None, bound: float | None) -> float | None:
+    """CP-SAT's relative gap: |objective - bound| / max(1, |objective|)."""
+    if objective is None or bound is None:
+        return None
+    return abs(objective - bound) / max(1.0, abs(objective))
+
+
+def proven_terms(weights: dict[str, int], values: dict[str, int], bound: float) -> dict[str, dict]:
+    """Which rule terms of the lexicographic objective the bound proves optimal.
+
+    Terms are taken in order of weight. With the terms above fixed at their
+    values, the bound minus their weighted values bounds what is left; since
+    every lower term together weighs less than one unit of this one (that is
+    how soft.weights are built), the term cannot go below
+    ceil((left - (weight - 1)) / weight). If that equals its value, the term is
+    proven; the first term that is not leaves every term below it unproven."""
+    out: dict[str, dict] = {}
+    left = bound
+    unproven = False
+    for name in sorted(weights, key=lambda n: -weights[n]):
+        w, v = weights[name], values.get(name, 0)
+        least = max(0, math.ceil((left - (w - 1)) / w))
+        if unproven:
+            out[name] = {"value": v, "proven": False, "least": None}
+            continue
+        proven = least >= v
+        out[name] = {"value": v, "proven": proven, "least": least}
+        if not proven:
+            unproven = True
+        left -= w * v
+    return out
+
+
+def _product_options(time_limit: float, **extra):
+    from planner.model.solve import SolveOptions
+
+    return SolveOptions(time_limit=time_limit, workers=2, seed=0, **extra)
+
+
+def _apply_variant(variant: str):
+    """Undo one lever of the product's model (ablation), in this process only."""
+    from planner.model import hard, solve as _  # noqa: F401
+    import importlib
+
+    solve_module = importlib.import_module("planner.model.solve")
+    extra = {}
+    undo = set(variant.split("+")) if variant and variant != "product" else set()
+    if "no-hint" in undo or "before" in undo:
+        extra["greedy_hint"] = False
+    if "probing" in undo or "before" in undo:
+        solve_module.PROBING_LIMIT = 10 ** 9
+    if "old-caps" in undo or "before" in undo:
+        import ablations
+
+        rules = list(hard.HARD_RULES)
+        rules[[r.__name__ for r in rules].index("daily_session_caps")] = ablations.daily_session_caps_per_day_literals
+        hard.HARD_RULES = tuple(rules)
+    return extra
+
+
+def child_product(visit_dir: Path, time_limit: float, variant: str, documents: bool, replan: bool) -> dict:
+    import importlib
+
+    from planner.validation import load_visit
+    from planner.verify import verify
+
+    S = importlib.import_module("planner.model.solve")
+    extra = _apply_variant(variant)
+    t0 = time.perf_counter()
+    visit = load_visit(visit_dir)
+    load_s = time.perf_counter() - t0
+    events = []
+    options = _product_options(time_limit, on_progress=lambda e, o, b: events.append((e, o, b)), **extra)
+    t1 = time.perf_counter()
+    outcome = S.run(visit, options)
+    total_s = time.perf_counter() - t1
+    build_s = outcome.timings["build_seconds"]
+    out = {"load_s": load_s, "build_s": build_s, "status": outcome.status, "time_limit": time_limit,
+           "variant": variant, "solve_s": outcome.timings["solve_seconds"], "wall_s": total_s,
+           "booleans": None}
+    stats = outcome.pm.model.Proto()
+    out["variables"] = len(stats.variables)
+    out["constraints"] = len(stats.constraints)
+    w_must = outcome.weights["must_sessions_left_out"]
+    valid = [(e, o, b) for e, o, b in events if o < w_must]
+    out["first_solution_s"] = build_s + events[0][0] if events else None
+    out["first_valid_s"] = build_s + valid[0][0] if valid else None
+    out["within_1pct_s"] = next((build_s + e for e, o, b in valid if gap(o, b) <= 0.01), None)
+    out["rss_solve_mb"] = rss_mb()
+    if outcome.status in ("OPTIMAL", "FEASIBLE"):
+        solver = outcome.solver
+        objective, bound = solver.ObjectiveValue(), solver.BestObjectiveBound()
+        values = {n: int(solver.Value(e)) if not isinstance(e, int) else e for n, (e, _b) in outcome.pm.terms.items()}
+        out.update(objective=objective, bound=bound, gap=gap(objective, bound), terms=values,
+                   weights=outcome.weights, proof=proven_terms(outcome.weights, values, bound))
+        if out["status"] == "OPTIMAL":
+            out["optimal_s"] = build_s + outcome.timings["solve_seconds"]
+            if out["within_1pct_s"] is None:
+                out["within_1pct_s"] = out["optimal_s"]
+        plan = S.extract(outcome, options)
+        breaches = verify(visit, plan)
+        out["breaches"] = [str(b) for b in breaches]
+        out["must_left_out"] = values.get("must_sessions_left_out", 0)
+        if documents:
+            from planner.exporters import write_documents
+            from planner.planio import write_plan_files
+
+            with tempfile.TemporaryDirectory() as tmp:
+                t2 = time.perf_counter()
+                write_plan_files(Path(tmp), plan, visit)
+                write_documents(Path(tmp), visit, plan)
+                out["documents_s"] = time.perf_counter() - t2
+                out["documents_files"] = sum(1 for p in Path(tmp).rglob("*") if p.is_file())
+        if replan:
+            out["replan"] = _replan(visit_dir, visit, plan, time_limit)
+    out["rss_mb"] = rss_mb()
+    out["rss_children_mb"] = children_rss_mb()
+    return out
+
+
+def one_change(visit_dir: Path, visit, plan, into: Path) -> tuple[Path, str]:
+    """A copy of the visit with one change: an attendee of a session on the
+    second day becomes unavailable at the time of that session (the kind of
+    late change a strategy team re-plans for)."""
+    import csv
+
+    days = visit.settings.interview_days
+    day = days[1] if len(days) > 1 else days[0]
+    protected = set(visit.settings.debrief_attendees)
+    candidates = sorted((i for i in plan.sessions if i.start.date() == day and i.attendee_ids),
+                        key=lambda i: (i.start, i.item_id))
+    for item in candidates:
+        person = next((a for a in item.attendee_ids if a not in protected), None)
+        if person is None:
+            continue
+        shutil.copytree(visit_dir, into)
+        path = into / "people.csv"
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            rows = list(csv.DictReader(handle))
+            columns = list(rows[0].keys())
+        if "unavailable" not in columns:
+            columns.append("unavailable")
+        window = f"{item.start:%Y-%m-%d %H:%M}-{item.end:%H:%M}"
+        for row in rows:
+            if row["id"] == person:
+                row["unavailable"] = ";".join(x for x in ((row.get("unavailable") or ""), window) if x)
+        with path.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=columns)
+            writer.writeheader()
+            writer.writerows(rows)
+        return into, f"{person} becomes unavailable {window} (during {item.item_id})"
+    raise RuntimeError("no session to change")
+
+
+def _replan(visit_dir: Path, visit, plan, time_limit: float) -> dict:
+    from planner.replan import replan_plan
+    from planner.validation import load_visit
+    from planner.verify import verify
+
+    with tempfile.TemporaryDirectory() as tmp:
+        changed, what = one_change(visit_dir, visit, plan, Path(tmp) / "changed")
+        t0 = time.perf_counter()
+        new_visit = load_visit(changed)
+        t1 = time.perf_counter()
+        new_plan = replan_plan(new_visit, plan, _product_options(time_limit))
+        t2 = time.perf_counter()
+    before = {i.item_id: i for i in plan.sessions}
+    moved = sum(1 for i in new_plan.sessions if i.item_id in before and
+                (before[i.item_id].start, before[i.item_id].room_id, before[i.item_id].peer_ids)
+                != (i.start, i.room_id, i.peer_ids))
+    return {"change": what, "load_s": t1 - t0, "replan_s": t2 - t1, "moved": moved,
+            "status": new_plan.meta.get("solver", {}).get("status"),
+            "kept_days_untouched": new_plan.meta.get("replan", {}).get("kept_days_untouched"),
+            "breaches": [str(b) for b in verify(new_visit, new_plan)]}
+
+
+def score(visit, plan, time_limit: float = 30.0) -> dict:
+    """The product's objective for a given plan: the product's model with every
+    session fixed where the plan has it (lunches left to the solver)."""
+    import importlib
+
+    from ortools.sat.python import cp_model
+
+    S = importlib.import_module("planner.model.solve")
+    pm, weights = S.build_model(visit, _product_options(time_limit, greedy_hint=False))
+    held = {i.item_id: i for i in plan.sessions}
+    for sid, sv in pm.sessions.items():
+        item = held.get(sid)
+        if item is None:
+            pm.model.Add(sv.present == 0)
+            continue
+        pm.model.Add(sv.present == 1)
+        pm.model.Add(sv.start == pm.t(item.start))
+        for rid, lit in sv.room.items():
+            pm.model.Add(lit == int(rid == item.room_id))
+        for pid, lit in sv.peer.items():
+            pm.model.Add(lit == int(pid in item.peer_ids))
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = time_limit
+    solver.parameters.num_workers = 2
+    status = solver.Solve(pm.model)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return {"status": solver.StatusName(status)}
+    values = {n: int(solver.Value(e)) if not isinstance(e, int) else e for n, (e, _b) in pm.terms.items()}
+    return {"status": solver.StatusName(status), "objective": solver.ObjectiveValue(), "terms": values}
+
+
+def child_greedy(visit_dir: Path, time_limit: float) -> dict:
+    import greedy
+
+    from planner.validation import load_visit
+
+    visit = load_visit(visit_dir)
+    r = greedy.run(visit)
+    out = {"seconds": r.seconds, "placed": r.placed, "sessions": r.sessions, "must_placed": r.must_placed,
+           "musts": r.musts, "should_placed": r.should_placed, "shoulds": r.shoulds,
+           "other_breaches": [str(b) for b in r.other_breaches], "rss_mb": rss_mb()}
+    out["score"] = score(visit, r.plan)
+    return out
+
+
+def child_alternative(visit_dir: Path, time_limit: float) -> dict:
+    import alternative
+
+    from ortools.sat.python import cp_model
+
+    from planner.model.greedy import greedy_plan
+    from planner.validation import load_visit
+    from planner.verify import verify
+
+    visit = load_visit(visit_dir)
+    t0 = time.perf_counter()
+    try:
+        tm = alternative.build(visit, deadline=t0 + time_limit)
+    except alternative.BuildTimeout:
+        return {"build_timeout": True, "build_s": time.perf_counter() - t0, "rss_mb": rss_mb(),
+                "time_limit": time_limit}
+    alternative.add_hint(tm, greedy_plan(visit))
+    build_s = time.perf_counter() - t0
+    proto = tm.model.Proto()
+    out = {"build_s": build_s, "booleans": tm.booleans, "variables": len(proto.variables),
+           "constraints": len(proto.constraints), "rss_build_mb": rss_mb(), "time_limit": time_limit}
+    events = []
+
+    class Callback(cp_model.CpSolverSolutionCallback):
+        def __init__(self):
+            super().__init__()
+            self.t = time.perf_counter()
+
+        def on_solution_callback(self):
+            events.append((time.perf_counter() - self.t, self.ObjectiveValue(), self.BestObjectiveBound()))
+
+    solver = cp_model.CpSolver()
+    p = solver.parameters
+    p.num_workers, p.random_seed, p.max_time_in_seconds = 2, 0, time_limit
+    import importlib
+
+    S = importlib.import_module("planner.model.solve")
+    if sum(len(tv.peer) for tv in tm.sessions.values()) > S.PROBING_LIMIT:  # the product's rule, same levers
+        p.cp_model_probing_level = 0
+    status = solver.Solve(tm.model, Callback())
+    out["status"] = solver.StatusName(status)
+    out["solve_s"] = solver.WallTime()
+    weights = {n: 0 for n in tm.terms}
+    from planner.model import soft
+
+    weights = soft.weights(tm)
+    w_must = weights["must_sessions_left_out"]
+    valid = [(e, o, b) for e, o, b in events if o < w_must]
+    out["first_solution_s"] = build_s + events[0][0] if events else None
+    out["first_valid_s"] = build_s + valid[0][0] if valid else None
+    out["within_1pct_s"] = next((build_s + e for e, o, b in valid if gap(o, b) <= 0.01), None)
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        objective, bound = solver.ObjectiveValue(), solver.BestObjectiveBound()
+        values = {n: int(solver.Value(e)) if not isinstance(e, int) else e for n, (e, _b) in tm.terms.items()}
+        out.update(objective=objective, bound=bound, gap=gap(objective, bound), terms=values,
+                   must_left_out=values.get("must_sessions_left_out", 0))
+        if status == cp_model.OPTIMAL:
+            out["optimal_s"] = build_s + solver.WallTime()
+            if out["within_1pct_s"] is None:
+                out["within_1pct_s"] = out["optimal_s"]
+        plan = alternative.extract(tm, solver)
+        out["breaches"] = [str(b) for b in verify(visit, plan)]
+    out["rss_mb"] = rss_mb()
+    return out
+
+
+def child_main(args) -> None:
+    visit_dir, limit = Path(args.visit), args.time_limit
+    if args.child == "product":
+        result = child_product(visit_dir, limit, args.variant, args.documents, args.replan)
+    elif args.child == "greedy":
+        result = child_greedy(visit_dir, limit)
+    elif args.child == "alternative":
+        result = child_alternative(visit_dir, limit)
+    else:
+        raise SystemExit(f"unknown child {args.child}")
+    Path(args.result).write_text(json.dumps(result, indent=1, default=str), encoding="utf-8")
+
+
+# ============================================================================
+# the parent: run every case in its own process, then write RESULTS.md
+# ============================================================================
+
+def run_child(mode: str, visit_dir: Path, time_limit: float, *, variant: str = "product",
+              documents: bool = False, replan: bool = False, log=print) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        result = Path(tmp) / "result.json"
+        cmd = [sys.executable, str(Path(__file__).resolve()), "--child", mode, "--visit", str(visit_dir),
+               "--time-limit", str(time_limit), "--result", str(result), "--variant", variant]
+        if documents:
+            cmd.append("--documents")
+        if replan:
+            cmd.append("--replan")
+        started = time.perf_counter()
+        process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+        peak, killed = 0.0, None
+        deadline = started + 4 * time_limit + 300
+        while process.poll() is None:
+            rss = _rss_of(process.pid)
+            peak = max(peak, rss)
+            if rss > MEMORY_LIMIT_MB:
+                killed = f"stopped: more than {MEMORY_LIMIT_MB} MB resident"
+                process.kill()
+            elif time.perf_counter() > deadline:
+                killed = "stopped: ran far past its time limit"
+                process.kill()
+            time.sleep(0.2)
+        stdout, stderr = process.communicate()
+        wall = time.perf_counter() - started
+        if killed or process.returncode != 0 or not result.exists():
+            log(f"    {mode} {variant}: failed ({killed or process.returncode}) {stderr[-2000:]}")
+            return {"failed": killed or f"exit {process.returncode}: {stderr.strip().splitlines()[-1:]}",
+                    "rss_mb": peak, "process_wall_s": wall, "time_limit": time_limit}
+        data = json.loads(result.read_text(encoding="utf-8"))
+        data["process_wall_s"] = wall
+        data["rss_polled_mb"] = peak
+        return data
+
+
+def _rss_of(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def machine() -> dict:
+    import ortools
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    ram = None
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                ram = int(line.split()[1]) / 1024 / 1024
+    except OSError:
+        pass
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                                cwd=ROOT).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "planner"], capture_output=True,
+                               text=True, cwd=ROOT).stdout.strip()
+    except OSError:
+        commit, dirty = "", ""
+    return {"cpu": cpu, "cores": os.cpu_count(), "ram_gb": ram, "python": platform.python_version(),
+            "ortools": ortools.__version__, "platform": platform.platform(), "commit": commit,
+            "dirty": bool(dirty), "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            "load": os.getloadavg() if hasattr(os, "getloadavg") else None}
+
+
+def visit_stats(visit) -> dict:
+    return {"sessions": len(visit.sessions), "must": sum(s.must for s in visit.sessions),
+            "should": sum(not s.must for s in visit.sessions),
+            "focus_groups": sum(s.kind == "focus_group" for s in visit.sessions),
+            "site_visits": sum(s.kind == "site_visit" for s in visit.sessions),
+            "peers": len(visit.peers), "rooms": sum(r.kind != "office" for r in visit.rooms),
+            "days": len(visit.settings.interview_days), "people": len(visit.people),
+            "required": sum(bool(s.required_peers) for s in visit.sessions),
+            "peers_partly_away": sum(bool(p.unavailable) for p in visit.peers)}
+
+
+def plan_cases(quick: bool) -> list[dict]:
+    if quick:
+        return [dict(name="example", size=None, seed=None, limit=20, alternative=True, documents=True,
+                     replan=True),
+                dict(name="tiny #1", size="tiny", seed=1, limit=10, alternative=True, documents=False,
+                     replan=True)]
+    return [
+        dict(name="example", size=None, seed=None, limit=60, alternative=True, documents=True, replan=True),
+        dict(name="one-week #1", size="one-week", seed=1, limit=60, alternative=True, documents=True,
+             replan=True),
+        dict(name="two-weeks #1", size="two-weeks", seed=1, limit=60, alternative=True, documents=True,
+             replan=True),
+        dict(name="four-weeks #1", size="four-weeks", seed=1, limit=60, alternative=True, documents=True,
+             replan=True, ablations=("before", "no-hint", "probing", "old-caps")),
+        dict(name="four-weeks #2", size="four-weeks", seed=2, limit=60, alternative=False, documents=False,
+             replan=False),
+    ]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Run the benchmarks and write RESULTS.md")
+    parser.add_argument("--out", default=str(BENCH / "RESULTS.md"))
+    parser.add_argument("--quick", action="store_true", help="a smoke run: the example and a tiny visit")
+    parser.add_argument("--json", help="also write the raw measurements here")
+    parser.add_argument("--only", help="comma-separated case names to run (default: all)")
+    # child mode (internal)
+    parser.add_argument("--child")
+    parser.add_argument("--visit")
+    parser.add_argument("--time-limit", type=float, default=60)
+    parser.add_argument("--result")
+    parser.add_argument("--variant", default="product")
+    parser.add_argument("--documents", action="store_true")
+    parser.add_argument("--replan", action="store_true")
+    args = parser.parse_args(argv)
+    if args.child:
+        child_main(args)
+        return
+
+    from generate import generate
+
+    from planner.validation import load_visit
+
+    cases = plan_cases(args.quick)
+    if args.only:
+        wanted = {x.strip() for x in args.only.split(",")}
+        cases = [c for c in cases if c["name"] in wanted]
+    info = machine()
+    started = time.perf_counter()
+    print(f"benchmarks on {info['cpu']} ({info['cores']} cores), ortools {info['ortools']}", flush=True)
+    results = []
+    with tempfile.TemporaryDirectory(prefix="planner-bench-") as tmp:
+        for case in cases:
+            if case["size"] is None:
+                folder = ROOT / "inputs" / "tower-hamlets-2018"
+            else:
+                folder = Path(tmp) / case["name"].replace(" ", "").replace("#", "-")
+                generate(case["size"], case["seed"], folder)
+            visit = load_visit(folder)
+            entry = {"case": case, "stats": visit_stats(visit)}
+            print(f"  {case['name']}: {entry['stats']['sessions']} sessions", flush=True)
+            entry["product"] = run_child("product", folder, case["limit"], documents=case["documents"],
+                                         replan=case["replan"])
+            _say("product", entry["product"])
+            entry["greedy"] = run_child("greedy", folder, case["limit"])
+            print(f"    greedy: {entry['greedy'].get('must_placed')}/{entry['greedy'].get('musts')} must placed",
+                  flush=True)
+            if case.get("alternative"):
+                entry["alternative"] = run_child("alternative", folder, case["limit"])
+                _say("time-indexed", entry["alternative"])
+            entry["ablations"] = {}
+            for variant in case.get("ablations", ()):
+                entry["ablations"][variant] = run_child("product", folder, case["limit"], variant=variant)
+                _say(f"ablation {variant}", entry["ablations"][variant])
+            results.append(entry)
+    info["bench_minutes"] = (time.perf_counter() - started) / 60
+    info["load_after"] = os.getloadavg() if hasattr(os, "getloadavg") else None
+    if args.json:
+        Path(args.json).write_text(json.dumps({"machine": info, "results": results}, indent=1, default=str),
+                                   encoding="utf-8")
+    Path(args.out).write_text(render(info, results, args.quick), encoding="utf-8")
+    print(f"wrote {args.out} in {info['bench_minutes']:.1f} min", flush=True)
+
+
+def _say(what: str, r: dict) -> None:
+    if r.get("failed"):
+        print(f"    {what}: {r['failed']}", flush=True)
+        return
+    print(f"    {what}: status {r.get('status')}, first valid {_s(r.get('first_valid_s'))}, "
+          f"gap {_pct(r.get('gap'))}, rss {r.get('rss_polled_mb', 0):.0f} MB", flush=True)
+
+
+# ============================================================================
+# RESULTS.md
+# ============================================================================
+
+def _s(x, digits=1) -> str:
+    if x is None:
+        return "—"
+    return f"{x:.{digits}f} s" if x >= 0.1 or digits > 1 else f"{x:.2f} s"
+
+
+def _pct(x) -> str:
+    if x is None:
+        return "—"
+    if x == 0:
+        return "0 %"
+    return f"{100 * x:.2g} %" if x < 0.01 else f"{100 * x:.1f} %"
+
+
+def _mb(r: dict) -> str:
+    values = [r.get(k) for k in ("rss_mb", "rss_polled_mb") if r.get(k)]
+    return f"{max(values):.0f} MB" if values else "—"
+
+
+TERM_NAMES = {
+    "must_sessions_left_out": "must left out",
+    "sessions_moved": "moved",
+    "should_sessions_left_out": "should left out",
+    "peers_off_theme": "peers off theme",
+    "councillor_sessions_without_member_peer": "councillor sessions without a member peer",
+    "busiest_peer_sessions": "busiest peer's sessions",
+    "people_idle_slots": "people's idle slots",
+}
+
+
+def _proof(r: dict) -> str:
+    if r.get("status") == "OPTIMAL":
+        return "all proven"
+    proof = r.get("proof") or {}
+    open_terms = [f"{TERM_NAMES.get(n, n)} ({p['value']}" + (f", bound ≥ {p['least']})" if p["least"] is not None
+                                                              else ")")
+                  for n, p in proof.items() if not p["proven"]]
+    return "unproven: " + "; ".join(open_terms) if open_terms else "—"
+
+
+def _solver_cell(r: dict | None) -> list[str]:
+    if not r:
+        return ["not run"] * 7
+    if r.get("failed"):
+        return ["—", r["failed"], "—", "—", "—", _mb(r), "—"]
+    if r.get("build_timeout"):
+        return [f"> {r['time_limit']:.0f} s (stopped)", "none", "—", "—", "—", _mb(r), "—"]
+    placed = "—"
+    if "terms" in r:
+        placed = "all must" if not r.get("must_left_out") else f"{r['must_left_out']} must left out"
+    breaches = r.get("breaches")
+    checked = "—" if breaches is None else ("0 breaches" if not breaches else f"{len(breaches)} breaches")
+    final = (f"optimal at {_s(r.get('optimal_s'))}" if r.get("status") == "OPTIMAL"
+             else f"{r.get('status')}, gap {_pct(r.get('gap'))}")
+    return [_s(r.get("build_s"), 2), _s(r.get("first_valid_s"), 2), _s(r.get("within_1pct_s")), final,
+            placed, _mb(r), checked]
+
+
+def render(info: dict, results: list[dict], quick: bool) -> str:
+    lines = ["# Benchmarks", ""]
+    lines += [
+        "Written by `make bench` (`benchmarks/run.py`)" + (" in `--quick` mode (smoke run, short limits)" if quick
+                                                          else "") + ". Do not edit by hand.",
+        "",
+        f"- Date: {info['date']}",
+        f"- Machine: {info['cpu']}, {info['cores']} cores, {info['ram_gb']:.1f} GB RAM ({info['platform']})"
+        if info.get("ram_gb") else f"- Machine: {info['cpu']}, {info['cores']} cores",
+        f"- Versions: Python {info['python']}, OR-Tools {info['ortools']}; planner at commit {info['commit']}"
+        + (" with uncommitted changes" if info.get("dirty") else ""),
+        f"- Load average before / after: {_load(info.get('load'))} / {_load(info.get('load_after'))} "
+        "(other work on the machine slows the wall-clock times below)",
+        f"- Whole run: {info.get('bench_minutes', 0):.1f} min. Solver: CP-SAT, 2 workers, seed 0, not "
+        "deterministic (as `planner plan` by default); every case in its own process.",
+        "",
+    ]
+    lines += _targets(results)
+    lines += _per_size(results)
+    lines += _side_by_side(results)
+    lines += _ablations(results)
+    lines += _method()
+    return "\n".join(lines) + "\n"
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
+def _load(load) -> str:
+    return "—" if not load else ", ".join(f"{x:.1f}" for x in load)
+
+
+def _find(results, name):
+    return next((r for r in results if r["case"]["name"] == name), None)
+
+
+def _targets(results) -> list[str]:
+    out = ["## Targets (issue 5)", "", "| target | measured | met |", "|---|---|---|"]
+
+    def row(target, measured, ok):
+        out.append(f"| {target} | {measured} | {'yes' if ok else ('**no**' if ok is False else '—')} |")
+
+    ex = _find(results, "example")
+    if ex and not ex["product"].get("failed"):
+        p = ex["product"]
+        solve_part = (p["load_s"] + p["optimal_s"]) if p.get("optimal_s") is not None else None
+        docs = p.get("documents_s")
+        total = solve_part + docs if solve_part is not None and docs is not None else None
+        row("example one-week visit proven optimal and every document written ≤ 5 s",
+            f"load {_s(p['load_s'], 2)} + build and prove optimal {_s(p.get('optimal_s'), 2)} + documents "
+            f"{_s(docs, 2)} ({p.get('documents_files', 0)} files) = **{_s(total, 1)}**",
+            total is not None and total <= 5)
+    fours = [r for r in results if r["case"]["size"] == "four-weeks"]
+    for r in fours:
+        p = r["product"]
+        if p.get("failed"):
+            row(f"{r['case']['name']}: first valid plan ≤ 10 s", p["failed"], False)
+            continue
+        first = p.get("first_valid_s")
+        row(f"{r['case']['name']}: first valid plan ≤ 10 s", f"{_s(first, 1)} (build {_s(p['build_s'], 1)} "
+            f"included)", first is not None and first <= 10)
+        g = p.get("gap")
+        row(f"{r['case']['name']}: within 1 % of the best bound by 60 s",
+            f"gap {_pct(g)} at the {p['time_limit']:.0f} s limit; ≤ 1 % from {_s(p.get('within_1pct_s'))}",
+            g is not None and g <= 0.01 and p["time_limit"] <= 60)
+        mem = max(p.get("rss_mb") or 0, p.get("rss_polled_mb") or 0)
+        row(f"{r['case']['name']}: peak memory < 1 GB", f"{mem:.0f} MB", mem < 1024)
+    for r in results:
+        if r["case"]["size"] in (None, "one-week", "tiny") and r["product"].get("replan"):
+            rp = r["product"]["replan"]
+            row(f"{r['case']['name']}: replan after one change ≤ 2 s",
+                f"**{_s(rp['replan_s'], 2)}** ({rp['change']}; {_n(rp['moved'], 'session')} moved; "
+                f"{len(rp['breaches'])} breaches)", rp["replan_s"] <= 2 and not rp["breaches"])
+    out.append("")
+    return out
+
+
+def _per_size(results) -> list[str]:
+    out = ["## The product at each size", "",
+           "Times from the start of model building (the greedy hint included) unless said otherwise; "
+           "*load* reads and validates the input folder. *≤ 1 %* is the first solution whose gap "
+           "|objective − bound| / |objective| was at most 1 % when it was found. *Peak memory* is the "
+           "planning process's peak resident set (PDF rendering runs in child processes, listed apart).",
+           "",
+           "| case | sessions (must/should, focus groups, site visits) | peers | rooms | days | people | load | build | "
+           "first valid plan | ≤ 1 % | optimal / gap at limit | rule terms | documents | peak memory | "
+           "replan after one change |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in results:
+        st, p = r["stats"], r["product"]
+        name = LABEL.get(r["case"]["name"], r["case"]["name"])
+        sizes = (f"{st['sessions']} ({st['must']}/{st['should']}, {st['focus_groups']}, {st['site_visits']})")
+        if p.get("failed"):
+            out.append(f"| {name} | {sizes} | {st['peers']} | {st['rooms']} | {st['days']} | {st['people']} | "
+                       f"{p['failed']} |||||||||")
+            continue
+        final = (f"optimal, {_s(p.get('optimal_s'))}" if p["status"] == "OPTIMAL"
+                 else f"{p['status']}: gap {_pct(p.get('gap'))} at {p['time_limit']:.0f} s")
+        docs = (f"{_s(p['documents_s'])} ({p['documents_files']} files)" if p.get("documents_s") is not None
+                else "not run")
+        rp = p.get("replan")
+        replan = (f"{_s(rp['replan_s'], 2)}, {rp['moved']} moved, {len(rp['breaches'])} breaches"
+                  + ("" if rp.get("kept_days_untouched") else " (whole visit)") if rp else "not run")
+        mem = f"{p.get('rss_mb', 0):.0f} MB" + (f" (PDF workers {p['rss_children_mb']:.0f} MB)"
+                                                 if p.get("rss_children_mb") else "")
+        out.append(f"| {name} | {sizes} | {st['peers']} | {st['rooms']} | {st['days']} | {st['people']} | "
+                   f"{_s(p['load_s'], 2)} | {_s(p['build_s'], 2)} | {_s(p.get('first_valid_s'), 2)} | "
+                   f"{_s(p.get('within_1pct_s'))} | {final} | {_proof(p)} | {docs} | {mem} | {replan} |")
+    out.append("")
+    for r in results:
+        p = r["product"]
+        if p.get("breaches"):
+            out.append(f"- **{r['case']['name']}: the checker found breaches in the product's plan:** "
+                       + "; ".join(p["breaches"][:5]))
+    out.append("")
+    return out
+
+
+def _side_by_side(results) -> list[str]:
+    out = ["## Side by side: product, rejected formulation, greedy baseline", "",
+           "Same visit, same time limit, same hint, 2 workers each. *Product*: one start variable and "
+           "optional intervals per session, a NoOverlap per room, person and peer (planner/model). "
+           "*Time-indexed*: a Boolean per (session, start, room) and per (session, start, peer), an "
+           "AtMostOne per resource and moment (benchmarks/alternative.py). *Greedy*: first fit in file "
+           "order, no solver (benchmarks/greedy.py); its objective is the product's objective of its plan.",
+           "",
+           "| case | model | build | first valid plan | ≤ 1 % | final | placed | peak memory | checker |",
+           "|---|---|---|---|---|---|---|---|---|"]
+    for r in results:
+        name = r["case"]["name"]
+        p = r["product"]
+        cells = _solver_cell(p)
+        size = (f"{p.get('variables', '?')} variables, {p.get('constraints', '?')} constraints"
+                if not p.get("failed") else "")
+        out.append(f"| {name} | product ({size}) | " + " | ".join(cells) + " |")
+        a = r.get("alternative")
+        if a is not None:
+            size = (f"{a.get('booleans')} Booleans, {a.get('constraints')} constraints"
+                    if a.get("booleans") else "")
+            out.append(f"| {name} | time-indexed ({size}) | " + " | ".join(_solver_cell(a)) + " |")
+        g = r.get("greedy")
+        if g and not g.get("failed"):
+            sc = g.get("score", {})
+            objective = sc.get("objective")
+            ref = p.get("objective")
+            versus = (f"objective {objective:.4g}" + (f" ({objective / ref:.2f}× the product's)" if ref else "")
+                      if objective is not None else "objective —")
+            checked = "0 breaches" if not g["other_breaches"] else f"{len(g['other_breaches'])} breaches"
+            out.append(f"| {name} | greedy first fit | — | {_s(g['seconds'], 2)} (plan) | — | {versus} | "
+                       f"{g['must_placed']}/{g['musts']} must, {g['should_placed']}/{g['shoulds']} should | "
+                       f"{_mb(g)} | {checked} besides must left out |")
+    out.append("")
+    out.append("Rule terms of the final plans (lower is better; order = priority):")
+    out.append("")
+    header = ["case", "model"] + [TERM_NAMES[n] for n in TERM_NAMES if n != "sessions_moved"]
+    out.append("| " + " | ".join(header) + " |")
+    out.append("|" + "---|" * len(header))
+    for r in results:
+        for label, data in (("product", r["product"]), ("time-indexed", r.get("alternative")),
+                            ("greedy", (r.get("greedy") or {}).get("score"))):
+            if not data or "terms" not in data:
+                continue
+            out.append(f"| {r['case']['name']} | {label} | " + " | ".join(
+                str(data["terms"].get(n, "—")) for n in TERM_NAMES if n != "sessions_moved") + " |")
+    out.append("")
+    return out
+
+
+def _ablations(results) -> list[str]:
+    rows = [(r, v, a) for r in results for v, a in r.get("ablations", {}).items()]
+    if not rows:
+        return []
+    names = {"before": "before: all three levers undone (the model as it was)",
+             "no-hint": "without the greedy hint", "probing": "with presolve probing kept on",
+             "old-caps": "daily caps as one literal per (session, peer, day)"}
+    out = ["## Levers, measured (each undone on its own)", "",
+           "| case | model | build | first valid plan | ≤ 1 % | final | placed | peak memory | checker |",
+           "|---|---|---|---|---|---|---|---|---|"]
+    for r, v, a in rows:
+        out.append(f"| {r['case']['name']} | {names.get(v, v)} | " + " | ".join(_solver_cell(a)) + " |")
+        if v == rows[0][1]:
+            pass
+    for r in {id(r): r for r, _, _ in rows}.values():
+        out.append(f"| {r['case']['name']} | product (all levers) | " + " | ".join(_solver_cell(r["product"]))
+                   + " |")
+    out.append("")
+    return out
+
+
+def _method() -> list[str]:
+    return ["## How it is measured", "",
+            "- Visits: `benchmarks/generate.py` plants a complete schedule that keeps every hard rule, then "
+            "writes the visit's constraints around it (days, windows, fixed starts and rooms, `after`, "
+            "required peers, people's and rooms' unavailability); peers' partial availability is drawn "
+            "first and planted around. The planted plan passes the checker, so every visit is feasible; "
+            "the solver never sees it. About 80 % of rooms, peers' daily caps and the daily cap are used.",
+            "- *First valid plan*: the first solution with every `must` session placed (the objective "
+            "below the weight of one left-out `must` session).",
+            "- *Gap*: as CP-SAT reports it, |objective − bound| / |objective|. The objective is lexicographic "
+            "(planner/model/soft.py weights), so a gap is read term by term: *rule terms* lists the terms "
+            "the bound does not prove optimal, with the least value the bound allows.",
+            "- *Documents*: `planio.write_plan_files` and `exporters.write_documents` into a temporary "
+            "folder (schedule, JSON, agendas, invites, e-mails, briefing packs, PDFs).",
+            "- *Replan*: an attendee of a session on the second day becomes unavailable at that time; "
+            "`planner.replan.replan_plan` re-plans from the previous plan (days the change does not touch "
+            "kept). Timed from the loaded, changed visit to the new plan; the new plan is checked.",
+            "- *Peak memory*: each case runs in its own process; the process's own peak RSS "
+            "(`getrusage`), and the parent polls RSS and stops a case above "
+            f"{MEMORY_LIMIT_MB} MB.",
+            ""]
+
+
+if __name__ == "__main__":
+    main()
