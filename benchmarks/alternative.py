@@ -86,6 +86,7 @@ class TimeIndexed:
     sessions: dict[str, TVars]
     lunch: dict[tuple[str, int, int], cp_model.IntVar] = field(default_factory=dict)
     terms: dict = field(default_factory=dict)
+    weights: dict = field(default_factory=dict)
     constraints: dict = field(default_factory=dict)
     booleans: int = 0
 
@@ -150,8 +151,12 @@ def _at_most_one_per_point(model, items, rule_count) -> int:
     return n
 
 
-def build(visit: d.Visit, deadline: float | None = None) -> TimeIndexed:
-    """The time-indexed model with every hard rule and the product's objective."""
+def build(visit: d.Visit, deadline: float | None = None, weights: dict[str, int] | None = None) -> TimeIndexed:
+    """The time-indexed model with every hard rule and the product's objective.
+
+    `weights`: the product's lexicographic weights for this visit, so that both
+    models score a plan alike (computed here from this model's term bounds
+    otherwise, which may differ slightly: its domains are filtered tighter)."""
     model = cp_model.CpModel()
     s = visit.settings
     day0 = s.interview_days[0]
@@ -289,7 +294,11 @@ def build(visit: d.Visit, deadline: float | None = None) -> TimeIndexed:
     hard.must_sessions_scheduled_once(tm)
     for rule in soft.SOFT_RULES:
         rule(tm)
-    soft.objective(tm)
+    if weights is None:
+        tm.weights = soft.objective(tm)
+    else:
+        tm.weights = dict(weights)
+        model.Minimize(sum(w * tm.terms[name][0] for name, w in weights.items() if name in tm.terms))
     return tm
 
 

@@ -289,10 +289,15 @@ def child_alternative(visit_dir: Path, time_limit: float) -> dict:
     from planner.validation import load_visit
     from planner.verify import verify
 
+    import importlib
+
+    S = importlib.import_module("planner.model.solve")
     visit = load_visit(visit_dir)
+    _pm, weights = S.build_model(visit, _product_options(time_limit, greedy_hint=False))  # the same objective
+    del _pm
     t0 = time.perf_counter()
     try:
-        tm = alternative.build(visit, deadline=t0 + time_limit)
+        tm = alternative.build(visit, deadline=t0 + time_limit, weights=weights)
     except alternative.BuildTimeout:
         return {"build_timeout": True, "build_s": time.perf_counter() - t0, "rss_mb": rss_mb(),
                 "time_limit": time_limit}
@@ -314,18 +319,11 @@ def child_alternative(visit_dir: Path, time_limit: float) -> dict:
     solver = cp_model.CpSolver()
     p = solver.parameters
     p.num_workers, p.random_seed, p.max_time_in_seconds = 2, 0, time_limit
-    import importlib
-
-    S = importlib.import_module("planner.model.solve")
     if sum(len(tv.peer) for tv in tm.sessions.values()) > S.PROBING_LIMIT:  # the product's rule, same levers
         p.cp_model_probing_level = 0
     status = solver.Solve(tm.model, Callback())
     out["status"] = solver.StatusName(status)
     out["solve_s"] = solver.WallTime()
-    weights = {n: 0 for n in tm.terms}
-    from planner.model import soft
-
-    weights = soft.weights(tm)
     w_must = weights["must_sessions_left_out"]
     valid = [(e, o, b) for e, o, b in events if o < w_must]
     out["first_solution_s"] = build_s + events[0][0] if events else None
