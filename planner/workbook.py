@@ -37,20 +37,25 @@ def write_sheets(path: Path, sheets: Sequence[Sheet]) -> None:
     cells that start with = + - @ are neutralised so they never run as formulas.
     Written with fixed times (document properties and zip entries) so the same
     sheets give the same bytes."""
-    from openpyxl.styles import Font
-
     book = _new_book()
     for sheet in sheets:
-        ws = book.create_sheet(sheet.name[:31])
-        ws.append(list(sheet.header))
-        for cell in ws[1]:
-            cell.font = Font(bold=True)
-        ws.freeze_panes = "A2"
-        for row in sheet.rows:
-            ws.append([safe_cell(v) if isinstance(v, str) else v for v in row])
-        for letter, width in sheet.widths.items():
-            ws.column_dimensions[letter].width = width
+        _add_sheet(book, sheet, sheet.name[:31])
     _save(book, Path(path))
+
+
+def _add_sheet(book, sheet: Sheet, name: str) -> None:
+    """A sheet of header and rows: header bold and frozen, text cells neutralised."""
+    from openpyxl.styles import Font
+
+    ws = book.create_sheet(name)
+    ws.append(list(sheet.header))
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    ws.freeze_panes = "A2"
+    for row in sheet.rows:
+        ws.append([safe_cell(v) if isinstance(v, str) else v for v in row])
+    for letter, width in sheet.widths.items():
+        ws.column_dimensions[letter].width = width
 
 
 # --- what every sheet and column means (spec §1) -------------------------------
@@ -630,15 +635,7 @@ def write_timetable(path: Path, grids: Sequence[Grid], sheets: Sequence[Sheet] =
             ws.column_dimensions[get_column_letter(index + 1)].width = grid.widths.get(index, grid.default_width)
         ws.freeze_panes = "B2"
     for sheet in sheets:
-        ws = book.create_sheet(_sheet_name(sheet.name, used_names))
-        ws.append(list(sheet.header))
-        for cell in ws[1]:
-            cell.font = Font(bold=True)
-        ws.freeze_panes = "A2"
-        for row in sheet.rows:
-            ws.append([safe_cell(v) if isinstance(v, str) else v for v in row])
-        for letter, width in sheet.widths.items():
-            ws.column_dimensions[letter].width = width
+        _add_sheet(book, sheet, _sheet_name(sheet.name, used_names))
     _save(book, Path(path))
 
 
