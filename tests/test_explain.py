@@ -197,3 +197,26 @@ def test_should_session_that_can_never_fit_says_why(tmp_path):
     visit = load_visit(write_visit(tmp_path / "v", sessions=sessions))
     plan = solve_fast(visit)
     assert plan.unscheduled[0].reason == "it needs a room of kind offsite, and the visit has none"
+
+
+def test_explanations_probe_without_presolve(tmp_path, monkeypatch):
+    """google/or-tools #5141: answers about infeasibility are wrong with presolve;
+    the deletion filter's probes therefore run with presolve off."""
+    from ortools.sat.python import cp_model
+
+    from planner.model.solve import feasible_with
+
+    seen = []
+    real_solve = cp_model.CpSolver.Solve
+
+    def spy(self, model, callback=None):
+        seen.append(self.parameters.cp_model_presolve)
+        return real_solve(self, model)
+
+    monkeypatch.setattr(cp_model.CpSolver, "Solve", spy)
+    sessions = [{"id": "a", "title": "First", "attendees": "dir", "fixed_start": "2026-05-19 10:00"},
+                {"id": "b", "title": "Second", "attendees": "dir", "fixed_start": "2026-05-19 10:30"}]
+    visit = load_visit(write_visit(tmp_path / "v", sessions=sessions))
+    assert feasible_with(visit, ["no_one_in_two_places"], 5) is False
+    assert feasible_with(visit, [], 5) is True
+    assert seen == [False, False]
