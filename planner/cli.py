@@ -176,7 +176,10 @@ def plan(input, out, time_limit, seed, workers, deterministic, quiet, now, no_do
     """Plan a visit and write the schedule and every document into --out."""
     from .model import solve
 
+    from .planio import check_plan_target
+
     try:
+        check_plan_target(out)
         visit = _load(input, quiet)
         with _Progress(quiet) as progress:
             result = solve(visit, _solve_options(time_limit, seed, workers, deterministic, progress))

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Iterator
 
 from . import domain as d
-from .errors import Problem, InvalidInput
+from .errors import InvalidInput, PlannerError, Problem
 
 SCHEDULE_COLUMNS = ("item_id", "kind", "title", "date", "start", "end", "room_id", "peer_ids", "attendee_ids")
 UNSCHEDULED_COLUMNS = ("session_id", "reason")
@@ -98,6 +98,26 @@ def write_plan_files(folder: Path, plan: d.Plan, visit: d.Visit) -> None:
     (folder / "unscheduled.csv").write_text(
         csv_text(UNSCHEDULED_COLUMNS, ((u.session_id, u.reason) for u in plan.unscheduled)), encoding="utf-8")
     (folder / "schedule.json").write_text(plan_json(plan, visit), encoding="utf-8")
+
+
+class NotAPlanFolder(PlannerError):
+    """--out names something that is not a plan folder: never replace it."""
+
+    exit_code = 2
+
+
+def check_plan_target(target: str | Path) -> None:
+    """A plan replaces its output folder whole, so --out must be new, empty,
+    or a plan folder already (it holds schedule.csv): a typo such as
+    `--out ~/Documents` must never wipe a folder of other files."""
+    target = Path(target)
+    if not target.exists():
+        return
+    if not target.is_dir():
+        raise NotAPlanFolder(f"{target} is a file, not a folder; choose another --out")
+    if any(target.iterdir()) and not (target / "schedule.csv").is_file():
+        raise NotAPlanFolder(f"{target} already holds other files and is not a plan folder (no schedule.csv); "
+                             f"it would be replaced whole, so choose a new or empty folder for --out")
 
 
 @contextlib.contextmanager

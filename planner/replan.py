@@ -19,7 +19,7 @@ from . import domain as d
 from .changes import Change, compare
 from .errors import Infeasible, SolverFailure
 from .model import SolveOptions, solve
-from .planio import atomic_folder, read_plan, write_plan_files
+from .planio import atomic_folder, check_plan_target, read_plan, write_plan_files
 
 
 @dataclass
@@ -117,6 +117,7 @@ def replan(visit: d.Visit, previous_dir: str | Path, out: str | Path, *, freeze_
     from .exporters.changes import write_changes
 
     previous_dir = Path(previous_dir)
+    check_plan_target(out)
     previous = read_plan(previous_dir)
     plan = replan_plan(visit, previous, options, freeze_before)
     if self_check is not None:

@@ -331,3 +331,26 @@ def test_the_planner_script_quiet_and_piped(good, impossible, tmp_path):
     # verify: 0 on what plan wrote
     result = real(PLANNER, "verify", good, out)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_plan_never_replaces_a_folder_that_is_not_a_plan(tmp_path):
+    """--out is replaced whole: a folder of other files is refused, untouched."""
+    from click.testing import CliRunner
+
+    from conftest import write_visit
+    from planner.cli import cli
+
+    visit = write_visit(tmp_path / "visit")
+    precious = tmp_path / "Documents"
+    precious.mkdir()
+    (precious / "letter.txt").write_text("keep me", encoding="utf-8")
+    runner = CliRunner()
+    result = runner.invoke(cli, ["plan", str(visit), "--out", str(precious), "--no-documents"])
+    assert result.exit_code == 2
+    assert "not a plan folder" in result.output
+    assert [p.name for p in precious.iterdir()] == ["letter.txt"]
+    # a plan folder, or an empty one, is fine
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert runner.invoke(cli, ["plan", str(visit), "--out", str(empty), "--no-documents", "-q"]).exit_code == 0
+    assert runner.invoke(cli, ["plan", str(visit), "--out", str(empty), "--no-documents", "-q"]).exit_code == 0
