@@ -171,6 +171,29 @@ class Ledger:
             self.peer_day_count[(pid, day)] += 1
             self.load[pid] += 1
 
+    def unbook(self, session: d.Session) -> tuple[int, d.Room, tuple[str, ...]]:
+        """Take a booked session out again; returns (start, room, peers) as booked."""
+        start, end, room_id, peers = self.held.pop(session.id)
+        room = self.visit.room_by_id[room_id]
+        day = start // DAY
+        self.day_count[day] -= 1
+        self._remove(self.room_busy, room_id, start, end)
+        for a in session.attendees:
+            self._remove(self.person_busy, a, start, end)
+        for pid in peers:
+            self.peer_sessions[(pid, day)].remove((start - room.travel, end + room.travel))
+            self.peer_day_count[(pid, day)] -= 1
+            self.load[pid] -= 1
+        return start, room, peers
+
+    @staticmethod
+    def _remove(table, key: str, a: int, b: int) -> None:
+        while a < b:
+            day = a // DAY
+            cut = min(b, (day + 1) * DAY)
+            table[(key, day)].remove((a, cut))
+            a = cut
+
     def plan(self, meta: dict | None = None) -> d.Plan:
         """The bookings as a Plan: sessions, the fixed items and a lunch for every peer and day."""
         visit = self.visit
@@ -204,37 +227,41 @@ def candidates(ledger: Ledger, session: d.Session) -> tuple[list[int], list[d.Ro
 
 
 def choose_peers(ledger: Ledger, session: d.Session, free: list[str]) -> tuple[str, ...] | None:
-    """`session.peers` of the free peers: required ones, then by the soft rules."""
+    """`session.peers` of the free peers, by the soft rules in their order:
+    the required ones; then as few off theme as possible; then a member peer
+    when councillors attend, if one fits without putting more peers off
+    theme; then the least loaded."""
     if any(pid not in free for pid in session.required_peers):
         return None
     visit = ledger.visit
     themes = set(session.themes)
-    councillors = any(visit.person_by_id[a].category == "councillor" for a in session.attendees
-                      if a in visit.person_by_id)
+
+    def off(pid):
+        return bool(themes) and not themes & set(visit.peer_by_id[pid].specialisms)
+
+    def is_member(pid):
+        return visit.peer_by_id[pid].kind == "member"
+
     chosen = list(session.required_peers)
-    rest = [pid for pid in free if pid not in chosen]
-
-    def score(pid):
-        peer = visit.peer_by_id[pid]
-        off_theme = bool(themes) and not themes & set(peer.specialisms)
-        return (off_theme, ledger.load[pid], pid)
-
-    rest.sort(key=score)
-    if councillors and not any(visit.peer_by_id[p].kind == "member" for p in chosen):
-        members = [p for p in rest if visit.peer_by_id[p].kind == "member"]
-        if members and len(chosen) < session.peers:
-            chosen.append(members[0])
-            rest.remove(members[0])
-    chosen += rest[:session.peers - len(chosen)]
-    return tuple(chosen) if len(chosen) == session.peers else None
+    rest = sorted((pid for pid in free if pid not in chosen), key=lambda p: (off(p), ledger.load[p], p))
+    need = session.peers - len(chosen)
+    if need < 0 or len(rest) < need:
+        return None
+    pick = rest[:need]
+    if need and _has_councillor(visit, session) and not any(is_member(p) for p in chosen + pick):
+        members = [m for m in rest[need:] if is_member(m)]
+        if members and off(members[0]) <= off(pick[-1]):
+            pick[-1] = members[0]  # the member replaces the worst pick, at no cost in theme
+    return tuple(chosen + pick)
 
 
 def greedy_plan(visit: d.Visit, rounds: int = 6) -> d.Plan:
     """A plan that keeps every hard rule, with as many sessions as the greedy places.
 
-    "Squeaky wheel": when a round leaves a `must` session out, the next round
-    books it (and every session left out before) first. The best round wins:
-    most `must` sessions placed, then most sessions."""
+    "Squeaky wheel": when a round leaves a session out, the next round books
+    it (and every session left out before, `must` ones first) first. The best
+    round wins: fewest `must` sessions left out, then fewest `should` ones,
+    then the fewest peers off theme and councillor sessions without a member."""
     options = {}
     probe = Ledger(visit)
     for session in visit.sessions:
@@ -243,13 +270,17 @@ def greedy_plan(visit: d.Visit, rounds: int = 6) -> d.Plan:
     best, best_key = None, None
     for _ in range(max(1, rounds)):
         ledger = _one_round(visit, options, urgent)
-        missing = [s.id for s in visit.sessions if s.id not in ledger.held and s.must]
-        key = (len(missing), -len(ledger.held))
+        missing_must = [s.id for s in visit.sessions if s.id not in ledger.held and s.must]
+        missing_should = [s.id for s in visit.sessions if s.id not in ledger.held and not s.must
+                          and options[s.id][0] and options[s.id][1]]
+        costs = [_cost(ledger, visit.session_by_id[sid], held[3]) for sid, held in ledger.held.items()]
+        key = (len(missing_must), len(missing_should), sum(c[0] for c in costs), sum(c[1] for c in costs))
         if best_key is None or key < best_key:
             best, best_key = ledger, key
-        if not missing:
+        if not missing_must and not missing_should:
             break
-        urgent = list(dict.fromkeys(missing + urgent))
+        # the `must` sessions left out first; `should` ones once every `must` one fits
+        urgent = list(dict.fromkeys(missing_must + urgent + ([] if missing_must else missing_should)))
     return best.plan({"greedy": {"placed": len(best.held), "sessions": len(visit.sessions)}})
 
 
@@ -263,23 +294,25 @@ def _one_round(visit: d.Visit, options, urgent: list[str]) -> Ledger:
                 len(starts) * max(1, len(rooms)), -session.duration_minutes * session.peers, session.id)
 
     for session in sorted(visit.sessions, key=order):
-        starts, rooms = options[session.id]
-        if not starts or not rooms:
-            continue
-        by_day: dict[int, list[int]] = defaultdict(list)
-        for t in starts:
-            by_day[t // DAY].append(t)
-        rooms = sorted(rooms, key=lambda r: (r.capacity, r.id))  # keep big rooms for big groups
-        _place(ledger, session, by_day, rooms)
+        spot = _best_spot(ledger, session, options)
+        if spot is not None:
+            ledger.book(session, *spot[0])
+    _improve(ledger, options)
     return ledger
 
 
-def _place(ledger: Ledger, session: d.Session, by_day: dict[int, list[int]], rooms: list[d.Room],
-           patience: int = 400) -> bool:
-    """Book the session at the first start and room (least busy day first)
-    whose peers are as good as the session allows (on theme, a member peer
-    for councillors); if none is, at the best of the first `patience`
-    feasible ones."""
+def _best_spot(ledger: Ledger, session: d.Session, options, patience: int = 400):
+    """((start, room, peers), cost) for the session: the first start and room
+    (least busy day first, smallest room first) whose peers are as good as
+    the session allows (on theme, a member peer for councillors), or else the
+    best of the first `patience` feasible ones; None if nothing fits."""
+    starts, rooms = options[session.id]
+    if not starts or not rooms:
+        return None
+    by_day: dict[int, list[int]] = defaultdict(list)
+    for t in starts:
+        by_day[t // DAY].append(t)
+    rooms = sorted(rooms, key=lambda r: (r.capacity, r.id))  # keep big rooms for big groups
     best, best_cost = None, None
     ideal = _ideal_cost(ledger, session)
     seen = 0
@@ -296,12 +329,31 @@ def _place(ledger: Ledger, session: d.Session, by_day: dict[int, list[int]], roo
                     best, best_cost = (t, room, peers), cost
                 seen += 1
                 if cost <= ideal or seen >= patience:
-                    ledger.book(session, *best)
-                    return True
-    if best is not None:
-        ledger.book(session, *best)
-        return True
-    return False
+                    return best, best_cost
+    return (best, best_cost) if best is not None else None
+
+
+def _improve(ledger: Ledger, options, passes: int = 2) -> None:
+    """Local improvement: take out each session whose peers are worse than
+    its ideal and book it again at its best spot given everything else, if
+    that is better (peers off theme, then councillors without a member)."""
+    visit = ledger.visit
+    for _ in range(passes):
+        better = False
+        for sid in sorted(ledger.held):
+            session = visit.session_by_id[sid]
+            cost = _cost(ledger, session, ledger.held[sid][3])
+            if cost <= _ideal_cost(ledger, session):
+                continue
+            booked = ledger.unbook(session)
+            spot = _best_spot(ledger, session, options)
+            if spot is not None and spot[1] < cost:
+                ledger.book(session, *spot[0])
+                better = True
+            else:
+                ledger.book(session, *booked)
+        if not better:
+            return
 
 
 def _cost(ledger: Ledger, session: d.Session, peers: Sequence[str]) -> tuple[int, int]:
