@@ -175,8 +175,13 @@ def everyone_is_available(pm: "PlanModel") -> None:
     dur = lambda sv: sv.session.duration_minutes  # noqa: E731
 
     def free_starts(sv, windows, before=0, after=0):
+        # windows in minutes on the model's axis, compared as integers: the same
+        # overlap test as Window.overlaps without a datetime per start (that cost
+        # 1.2 million datetimes, ~0.6 s, on a four-week programme)
+        spans = [(pm.t(w.start), pm.t(w.end)) for w in windows]
+        length = dur(sv) + after
         return [t for t in sv.starts
-                if d.overlapping(windows, pm.moment(t - before), pm.moment(t + dur(sv) + after)) is None]
+                if not any(a < t + length and t - before < b for a, b in spans)]
 
     for sv in pm.sessions.values():
         windows = [w for a in sv.session.attendees for w in visit.person_by_id[a].unavailable]
