@@ -280,7 +280,7 @@ def child_greedy(visit_dir: Path, time_limit: float) -> dict:
     return out
 
 
-def child_alternative(visit_dir: Path, time_limit: float) -> dict:
+def child_alternative(visit_dir: Path, time_limit: float, progress: Path | None = None) -> dict:
     import alternative
 
     from ortools.sat.python import cp_model
@@ -306,6 +306,8 @@ def child_alternative(visit_dir: Path, time_limit: float) -> dict:
     proto = tm.model.Proto()
     out = {"build_s": build_s, "booleans": tm.booleans, "variables": len(proto.variables),
            "constraints": len(proto.constraints), "rss_build_mb": rss_mb(), "time_limit": time_limit}
+    if progress is not None:  # what the parent reports if it has to stop this process
+        progress.write_text(json.dumps(out), encoding="utf-8")
     events = []
 
     class Callback(cp_model.CpSolverSolutionCallback):
@@ -351,7 +353,7 @@ def child_main(args) -> None:
     elif args.child == "greedy":
         result = child_greedy(visit_dir, limit)
     elif args.child == "alternative":
-        result = child_alternative(visit_dir, limit)
+        result = child_alternative(visit_dir, limit, Path(args.result + ".partial"))
     else:
         raise SystemExit(f"unknown child {args.child}")
     Path(args.result).write_text(json.dumps(result, indent=1, default=str), encoding="utf-8")
@@ -389,8 +391,11 @@ def run_child(mode: str, visit_dir: Path, time_limit: float, *, variant: str = "
         wall = time.perf_counter() - started
         if killed or process.returncode != 0 or not result.exists():
             log(f"    {mode} {variant}: failed ({killed or process.returncode}) {stderr[-2000:]}")
-            return {"failed": killed or f"exit {process.returncode}: {stderr.strip().splitlines()[-1:]}",
-                    "rss_mb": peak, "process_wall_s": wall, "time_limit": time_limit}
+            partial = Path(str(result) + ".partial")
+            data = json.loads(partial.read_text(encoding="utf-8")) if partial.exists() else {}
+            data.update({"failed": killed or f"exit {process.returncode}: {stderr.strip().splitlines()[-1:]}",
+                         "rss_mb": peak, "process_wall_s": wall, "time_limit": time_limit})
+            return data
         data = json.loads(result.read_text(encoding="utf-8"))
         data["process_wall_s"] = wall
         data["rss_polled_mb"] = peak
@@ -466,6 +471,8 @@ def plan_cases(quick: bool) -> list[dict]:
              replan=True, ablations=("before", "no-hint", "probing", "old-caps")),
         dict(name="four-weeks #2", size="four-weeks", seed=2, limit=60, alternative=False, documents=False,
              replan=False),
+        dict(name="four-weeks #3", size="four-weeks", seed=3, limit=60, alternative=False, documents=False,
+             replan=False),
     ]
 
 
@@ -473,7 +480,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Run the benchmarks and write RESULTS.md")
     parser.add_argument("--out", default=str(BENCH / "RESULTS.md"))
     parser.add_argument("--quick", action="store_true", help="a smoke run: the example and a tiny visit")
-    parser.add_argument("--json", help="also write the raw measurements here")
+    parser.add_argument("--json", help="also write the raw measurements here (default: beside --out, "
+                                       "results.json)")
     parser.add_argument("--only", help="comma-separated case names to run (default: all)")
     # child mode (internal)
     parser.add_argument("--child")
@@ -526,8 +534,9 @@ def main(argv: list[str] | None = None) -> None:
             results.append(entry)
     info["bench_minutes"] = (time.perf_counter() - started) / 60
     info["load_after"] = os.getloadavg() if hasattr(os, "getloadavg") else None
-    if args.json:
-        Path(args.json).write_text(json.dumps({"machine": info, "results": results}, indent=1, default=str),
+    json_path = args.json or str(Path(args.out).with_name("results.json"))
+    if json_path:
+        Path(json_path).write_text(json.dumps({"machine": info, "results": results}, indent=1, default=str),
                                    encoding="utf-8")
     Path(args.out).write_text(render(info, results, args.quick), encoding="utf-8")
     print(f"wrote {args.out} in {info['bench_minutes']:.1f} min", flush=True)
@@ -548,7 +557,9 @@ def _say(what: str, r: dict) -> None:
 def _s(x, digits=1) -> str:
     if x is None:
         return "—"
-    return f"{x:.{digits}f} s" if x >= 0.1 or digits > 1 else f"{x:.2f} s"
+    if x < 0.095:
+        return f"{1000 * x:.0f} ms"
+    return f"{x:.{digits}f} s"
 
 
 def _pct(x) -> str:
@@ -589,7 +600,8 @@ def _solver_cell(r: dict | None) -> list[str]:
     if not r:
         return ["not run"] * 7
     if r.get("failed"):
-        return ["—", r["failed"], "—", "—", "—", _mb(r), "—"]
+        built = _s(r.get("build_s"), 2) if r.get("build_s") is not None else "—"
+        return [built, f"none: {r['failed']} after {_s(r.get('process_wall_s'))}", "—", "—", "—", _mb(r), "—"]
     if r.get("build_timeout"):
         return [f"> {r['time_limit']:.0f} s (stopped)", "none", "—", "—", "—", _mb(r), "—"]
     placed = "—"
@@ -597,8 +609,12 @@ def _solver_cell(r: dict | None) -> list[str]:
         placed = "all must" if not r.get("must_left_out") else f"{r['must_left_out']} must left out"
     breaches = r.get("breaches")
     checked = "—" if breaches is None else ("0 breaches" if not breaches else f"{len(breaches)} breaches")
-    final = (f"optimal at {_s(r.get('optimal_s'))}" if r.get("status") == "OPTIMAL"
-             else f"{r.get('status')}, gap {_pct(r.get('gap'))}")
+    if r.get("status") == "OPTIMAL":
+        final = f"optimal at {_s(r.get('optimal_s'))}"
+    elif r.get("status") == "UNKNOWN":
+        final = f"no plan in {r.get('time_limit', 0):.0f} s"
+    else:
+        final = f"{r.get('status')}, gap {_pct(r.get('gap'))}"
     return [_s(r.get("build_s"), 2), _s(r.get("first_valid_s"), 2), _s(r.get("within_1pct_s")), final,
             placed, _mb(r), checked]
 
