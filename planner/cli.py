@@ -97,7 +97,7 @@ def _self_check(visit, plan) -> None:
                             + "\n  ".join(str(b) for b in breaches))
 
 
-def _write(out: str, visit, plan, now, documents: bool, extra=None) -> Path:
+def _write(out: str, visit, plan, now, documents: bool, extra=None, print_all_packs: bool = False) -> Path:
     from .exporters import write_documents
     from .planio import atomic_folder, write_plan_files
 
@@ -106,7 +106,7 @@ def _write(out: str, visit, plan, now, documents: bool, extra=None) -> Path:
         if extra is not None:
             extra(folder)
         if documents:
-            write_documents(folder, visit, plan, now=now)
+            write_documents(folder, visit, plan, now=now, print_all_packs=print_all_packs)
     return Path(out)
 
 
@@ -135,6 +135,12 @@ common_solver_options = [
                  help="The clock written into invites (DTSTAMP), ISO date-time; default: fixed from the visit."),
     click.option("--no-documents", is_flag=True, help="Write only schedule.csv, unscheduled.csv and schedule.json."),
 ]
+
+
+print_all_packs_option = click.option(
+    "--print-all-packs", is_flag=True,
+    help="Put every interviewee's briefing pack into briefings/interviewees.pdf; by default it holds only "
+         "the packs of people without an e-mail address (the others get theirs with their invitation).")
 
 
 def solver_options(func):
@@ -172,7 +178,8 @@ def check(input: str, quiet: bool) -> None:
 @click.argument("input", type=click.Path())
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder to write the plan into.")
 @solver_options
-def plan(input, out, time_limit, seed, workers, deterministic, quiet, now, no_documents) -> None:
+@print_all_packs_option
+def plan(input, out, time_limit, seed, workers, deterministic, quiet, now, no_documents, print_all_packs) -> None:
     """Plan a visit and write the schedule and every document into --out."""
     from .model import solve
 
@@ -184,7 +191,7 @@ def plan(input, out, time_limit, seed, workers, deterministic, quiet, now, no_do
         with _Progress(quiet) as progress:
             result = solve(visit, _solve_options(time_limit, seed, workers, deterministic, progress))
         _self_check(visit, result)
-        folder = _write(out, visit, result, _now_option(now), not no_documents)
+        folder = _write(out, visit, result, _now_option(now), not no_documents, print_all_packs=print_all_packs)
     except PlannerError as error:
         _fail(error)
     if not quiet:
@@ -199,8 +206,9 @@ def plan(input, out, time_limit, seed, workers, deterministic, quiet, now, no_do
 @click.option("--freeze-before", default=None, metavar="'YYYY-MM-DD HH:MM'",
               help="Keep everything that starts before this moment exactly as it was.")
 @solver_options
+@print_all_packs_option
 def replan(input, previous, out, freeze_before, time_limit, seed, workers, deterministic, quiet, now,
-           no_documents) -> None:
+           no_documents, print_all_packs) -> None:
     """Re-plan after the inputs changed, moving as few sessions as possible."""
     from .replan import replan as do_replan
 
@@ -216,7 +224,8 @@ def replan(input, previous, out, freeze_before, time_limit, seed, workers, deter
         with _Progress(quiet) as progress:
             result = do_replan(visit, previous, out, freeze_before=freeze,
                                options=_solve_options(time_limit, seed, workers, deterministic, progress),
-                               now=_now_option(now), documents=not no_documents, self_check=_self_check)
+                               now=_now_option(now), documents=not no_documents, self_check=_self_check,
+                               print_all_packs=print_all_packs)
     except PlannerError as error:
         _fail(error)
     if not quiet:
@@ -253,7 +262,8 @@ def verify(input: str, folder: str, quiet: bool) -> None:
 @click.argument("folder", type=click.Path(exists=True, file_okay=False))
 @click.option("--now", "now", default=None, help="The clock written into invites (DTSTAMP), ISO date-time.")
 @click.option("--quiet", "-q", is_flag=True)
-def export(input: str, folder: str, now: str | None, quiet: bool) -> None:
+@print_all_packs_option
+def export(input: str, folder: str, now: str | None, quiet: bool, print_all_packs: bool) -> None:
     """Re-render every document from an existing plan, without solving."""
     from .exporters import write_documents
     from .planio import atomic_folder, read_plan
@@ -267,7 +277,8 @@ def export(input: str, folder: str, now: str | None, quiet: bool) -> None:
             for name in ("schedule.csv", "unscheduled.csv", "schedule.json", "changes.csv", "ledger.jsonl"):
                 if (source / name).is_file():
                     shutil.copy2(source / name, temp / name)
-            write_documents(temp, visit, written, now=_now_option(now), previous_folder=source)
+            write_documents(temp, visit, written, now=_now_option(now), previous_folder=source,
+                            print_all_packs=print_all_packs)
     except PlannerError as error:
         _fail(error)
     if not quiet:

@@ -111,8 +111,9 @@ def replan_plan(visit: d.Visit, previous: d.Plan, options: SolveOptions | None =
 
 def replan(visit: d.Visit, previous_dir: str | Path, out: str | Path, *, freeze_before=None,
            options: SolveOptions | None = None, now=None, documents: bool = True,
-           self_check=None) -> ReplanResult:
-    """`planner replan`: plan again and write the new folder atomically."""
+           self_check=None, print_all_packs: bool = False) -> ReplanResult:
+    """`planner replan`: plan again and write the new folder atomically
+    (`print_all_packs`: see :func:`planner.exporters.write_documents`)."""
     from .exporters import write_documents
     from .exporters.changes import write_changes
 
@@ -130,5 +131,6 @@ def replan(visit: d.Visit, previous_dir: str | Path, out: str | Path, *, freeze_
         if ledger.is_file():
             shutil.copy2(ledger, folder / "ledger.jsonl")
         if documents:
-            write_documents(folder, visit, plan, now=now, previous_folder=previous_dir)
+            write_documents(folder, visit, plan, now=now, previous_folder=previous_dir,
+                            print_all_packs=print_all_packs)
     return ReplanResult(plan, changes)

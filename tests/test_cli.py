@@ -208,7 +208,7 @@ def test_a_failed_plan_leaves_the_out_folder_as_it_was(impossible, existing, tmp
 def test_an_exporter_failing_mid_write_leaves_the_out_folder_as_it_was(good, existing, tmp_path, monkeypatch):
     import planner.exporters
 
-    def broken(folder, visit, plan, now=None):
+    def broken(folder, visit, plan, now=None, **options):
         (Path(folder) / "agenda.html").write_text("half a document", encoding="utf-8")
         raise OSError("disk full")
 
@@ -290,6 +290,26 @@ def test_export_rerenders_documents_without_solving(good, tmp_path, monkeypatch)
     assert (out / "marker.txt").read_text(encoding="utf-8") == "3 sessions at 2026-04-01"
     assert (out / "schedule.csv").read_bytes() == schedule
     assert run("export", good, tmp_path / "missing").exit_code == 2
+
+
+def test_print_all_packs_reaches_write_documents_from_plan_replan_and_export(good, tmp_path, monkeypatch):
+    import planner.exporters
+
+    out, again = tmp_path / "out", tmp_path / "again"
+    assert run("plan", good, "--out", out, *FAST).exit_code == 0
+    calls = []
+
+    def recorder(folder, visit, plan, now=None, previous_folder=None, print_all_packs=False):
+        calls.append(print_all_packs)
+
+    monkeypatch.setattr(planner.exporters, "write_documents", recorder)
+    solver = ["--deterministic", "--workers", "1", "--time-limit", "10"]
+    for args in (("plan", good, "--out", out, *solver), ("replan", good, "--previous", out, "--out", again, *solver),
+                 ("export", good, out)):
+        for flag in ((), ("--print-all-packs",)):
+            result = run(*args, *flag)
+            assert result.exit_code == 0, (args, result.output)
+    assert calls == [False, True] * 3
 
 
 # --- the installed script and python -m planner -------------------------------------------------

@@ -8,6 +8,7 @@ back: PDF text with pypdf, CSV with csv, the workbook with openpyxl.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import io
 import json
@@ -20,7 +21,7 @@ from pypdf import PdfReader
 from planner import domain as d
 from planner.exporters import EXPORTERS, render
 from planner.exporters.agendas import day_grid, write_agendas
-from planner.exporters.briefings import write_briefings
+from planner.exporters.briefings import print_all_wanted, write_briefings
 from planner.exporters.logistics import figures, write_index, write_logistics
 from planner.validation import load_visit
 
@@ -204,6 +205,94 @@ def test_interviewee_pack_shows_only_their_own_session_and_no_other_attendee(sma
     for page in pdf_pages(out / "briefings/interviewees.pdf"):
         if "Fay Alpha" in page:
             assert "Finn Beta" not in page and "Fox Gamma" not in page
+
+
+def briefing_owners(path: Path, visit: d.Visit) -> list[str]:
+    """The people whose pack is in a printed bundle, one per 'Your peer challenge briefing' page."""
+    owners = []
+    for page in pdf_pages(path):
+        if "Your peer challenge briefing" in page:
+            (who,) = [p.id for p in visit.people if p.name in page]
+            owners.append(who)
+    return owners
+
+
+def test_the_printed_bundle_holds_only_the_packs_of_people_without_an_email(small):
+    """The Chief Executive has an e-mail address and gets the pack with the
+    invitation; the six others get it on paper (their HTML packs are written too)."""
+    visit, _, out = small
+    owners = briefing_owners(out / "briefings/interviewees.pdf", visit)
+    assert "ceo" not in owners
+    assert sorted(owners) == sorted(["leader", "dir", "fa", "fb", "fc", "oo"])
+    assert (out / "briefings/interviewees/ceo.html").is_file()
+
+
+def test_print_all_packs_puts_every_interviewee_in_the_bundle(small, tmp_path, monkeypatch):
+    visit, plan, _ = small
+    monkeypatch.delenv("PLANNER_PRINT_ALL_PACKS", raising=False)
+    write_briefings(tmp_path / "all", visit, plan, CLOCK, print_all_packs=True)
+    assert sorted(briefing_owners(tmp_path / "all/briefings/interviewees.pdf", visit)) == sorted(
+        p["id"] for p in PEOPLE)
+    # the environment variable does the same when the option is not given
+    assert not print_all_wanted()
+    monkeypatch.setenv("PLANNER_PRINT_ALL_PACKS", "1")
+    assert print_all_wanted() and print_all_wanted(False)
+    monkeypatch.setenv("PLANNER_PRINT_ALL_PACKS", "0")
+    assert not print_all_wanted() and print_all_wanted(True)
+
+
+def test_write_documents_hands_print_all_packs_to_the_briefings(small, tmp_path, monkeypatch):
+    import planner.exporters as exporters
+
+    visit, plan, _ = small
+    seen = []
+
+    def briefings(folder, visit, plan, clock, print_all_packs=False):
+        seen.append(("briefings", print_all_packs))
+
+    def other(folder, visit, plan, clock):
+        seen.append(("other", None))
+
+    briefings.takes_print_all_packs = True
+    monkeypatch.setattr(exporters, "EXPORTERS", [briefings, other])
+    exporters.write_documents(tmp_path, visit, plan)
+    exporters.write_documents(tmp_path, visit, plan, print_all_packs=True)
+    assert seen == [("briefings", False), ("other", None), ("briefings", True), ("other", None)]
+
+
+def test_no_bundle_when_everyone_gets_their_pack_by_email(small, tmp_path):
+    visit, plan, _ = small
+    people = tuple(dataclasses.replace(p, email=f"{p.id}@example.org") for p in visit.people)
+    emailed = dataclasses.replace(visit, people=people)
+    out = tmp_path / "emailed"
+    out.mkdir()
+    write_briefings(out, emailed, plan, CLOCK)
+    write_index(out, emailed, plan, CLOCK)
+    assert not (out / "briefings/interviewees.pdf").exists()
+    assert len(list((out / "briefings/interviewees").glob("*.html"))) == len(PEOPLE)
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert "interviewees.pdf" not in index and 'href="briefings/interviewees/ceo.html"' in index
+
+
+def test_the_emailed_pack_is_the_persons_html_pack(small, tmp_path):
+    """The attachment of a session invitation is briefings/interviewees/<person>.html
+    (with the CRLF line ends of MIME text)."""
+    from email import message_from_bytes, policy
+
+    from planner.exporters.emails import write_emails
+    from planner.exporters.invites import export_invites
+
+    visit, plan, out = small
+    mail = tmp_path / "mail"
+    mail.mkdir()
+    export_invites(mail, visit, plan, CLOCK)
+    write_emails(mail, visit, plan, CLOCK)
+    (eml,) = (mail / "emails/sessions/ceo").glob("*.eml")
+    msg = message_from_bytes(eml.read_bytes(), policy=policy.default)
+    (pack,) = [p for p in msg.walk() if p.get_content_type() == "text/html"]
+    assert pack.get_content().replace("\r\n", "\n") == \
+        (out / "briefings/interviewees/ceo.html").read_text(encoding="utf-8")
+    assert not (mail / "emails/sessions/fa").exists()  # no address: Fay's pack is in the printed bundle
 
 
 def test_peer_team_pack_has_attendees_themes_evidence_notes_and_logistics(small):

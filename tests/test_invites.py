@@ -571,7 +571,10 @@ def test_emails_parse_back_with_the_calendar_as_alternative_and_attachment(small
         assert msg["From"].addresses[0].display_name == "Strategy team"
         assert [a.addr_spec for a in msg["To"].addresses] == [message["email"]]
         assert "Corporate Peer Challenge — Testshire" in msg["Subject"]
-        alternative, attachment = msg.iter_parts()
+        parts = list(msg.iter_parts())
+        briefing = message["kind"] == "sessions" and message["method"] == "REQUEST"
+        assert len(parts) == (3 if briefing else 2), (message["eml"], [p.get_content_type() for p in parts])
+        alternative, attachment = parts[:2]
         assert alternative.get_content_type() == "multipart/alternative"
         plain, calendar = alternative.iter_parts()
         assert plain.get_content_type() == "text/plain"
@@ -583,6 +586,8 @@ def test_emails_parse_back_with_the_calendar_as_alternative_and_attachment(small
         assert attachment.get_content_disposition() == "attachment"
         assert attachment.get_filename().endswith(".ics")
         assert attachment.get_content() == ics
+        if briefing:
+            assert parts[2].get_content_type() == "text/html" and parts[2].get_filename() == "briefing.html"
 
 
 def test_interviewee_email_body_is_friendly_and_complete(small):
@@ -608,6 +613,70 @@ def test_interviewee_email_body_is_friendly_and_complete(small):
     # someone with one session is not told of a count
     single = message_from_bytes((out / "emails/sessions/ceo/s1.eml").read_bytes(), policy=policy.default)
     assert "You have" not in single.get_body(("plain",)).get_content().replace("\r\n", "\n")
+
+
+def html_parts(msg) -> list:
+    return [p for p in msg.walk() if p.get_content_type() == "text/html"]
+
+
+def test_a_session_invitation_carries_the_persons_own_briefing_pack(small):
+    """Each session invitation has the person's pack attached (their sessions only,
+    no other attendee); debrief, feedback and peer e-mails have none."""
+    visit, plan, out, manifest = small
+    seen = set()
+    for message in manifest["messages"]:
+        msg = message_from_bytes((out / message["eml"]).read_bytes(), policy=policy.default)
+        text = msg.get_body(("plain",)).get_content().replace("\r\n", "\n")
+        packs = html_parts(msg)
+        if message["kind"] != "sessions":
+            assert packs == [] and "briefing pack" not in text, message["eml"]
+            continue
+        (pack,) = packs
+        assert pack.get_content_disposition() == "attachment" and pack.get_filename() == "briefing.html"
+        assert pack.get_content_charset() == "utf-8" and pack["Content-Type"].params["charset"] == "utf-8"
+        assert "Your briefing pack is attached: briefing.html" in text
+        html = pack.get_content()
+        person = visit.person_by_id[message["recipient"]]
+        mine = [i for i in plan.sessions if person.id in i.attendee_ids]
+        assert person.name in html and "Your peer challenge briefing" in html
+        for session in mine:
+            assert f">{session.title}<" in html and f"{session.start:%H:%M}–{session.end:%H:%M}" in html
+        for other in plan.sessions:
+            if other not in mine:
+                assert f">{other.title}<" not in html, (person.id, other.item_id)
+        for someone in visit.people:
+            if someone.id != person.id:
+                assert someone.name not in html and (not someone.email or someone.email not in html)
+        seen.add(person.id)
+    assert seen == {"ceo", "leader", "dir", "ann", "bob"}
+    # Dana has two sessions: each letter carries the same pack, covering both
+    s3, sv = (message_from_bytes((out / f"emails/sessions/dir/{n}.eml").read_bytes(), policy=policy.default)
+              for n in ("s3", "sv"))
+    assert html_parts(s3)[0].get_content() == html_parts(sv)[0].get_content()
+    assert "It covers all your sessions" in s3.get_body(("plain",)).get_content()
+    # the focus group's pack does not say who else comes
+    ann = message_from_bytes((out / "emails/sessions/ann/fg.eml").read_bytes(), policy=policy.default)
+    assert "Who else takes part is not shared in advance" in html_parts(ann)[0].get_content()
+
+
+def test_a_change_to_the_briefing_pack_alone_sends_nothing_again(small, tmp_path):
+    """The pack is not part of an invite's fingerprint: a new job title changes
+    the attached pack but not the person's invites, so none of theirs is due
+    again and every key is kept (only the peers' weeks, which list attendees
+    with job titles, are updated)."""
+    visit, plan, first, first_manifest = small
+    delivered = delivered_copy(first, tmp_path)
+    people = tuple(dataclasses.replace(p, job_title="Interim Chief Executive") if p.id == "ceo" else p
+                   for p in visit.people)
+    retitled = dataclasses.replace(visit, people=people)
+    out = tmp_path / "retitled"
+    manifest = render(out, retitled, plan, previous=delivered)
+    assert {m["unit"] for m in manifest["messages"] if m["to_send"]} == {"peer:p1", "peer:p2"}
+    keys = {(m["unit"], m["item_id"]): m["key"] for m in first_manifest["messages"] if m["kind"] != "peer"}
+    assert {(m["unit"], m["item_id"]): m["key"] for m in manifest["messages"] if m["kind"] != "peer"} == keys
+    assert (out / "invites/sessions/ceo/s1.ics").read_bytes() == (first / "invites/sessions/ceo/s1.ics").read_bytes()
+    msg = message_from_bytes((out / "emails/sessions/ceo/s1.eml").read_bytes(), policy=policy.default)
+    assert "Interim Chief Executive" in html_parts(msg)[0].get_content()
 
 
 # --- golden files ------------------------------------------------------------------------
@@ -723,6 +792,10 @@ def test_reissue_keeps_unchanged_raises_changed_and_cancels_withdrawn(small, tmp
     assert "Your other" not in text  # the leader has no session left
     cancel_msg = message_from_bytes((out / "emails/sessions/dir/s3.cancel.eml").read_bytes(), policy=policy.default)
     assert cancel_msg["Subject"].startswith("Cancelled: Peer challenge: Director")
+    for cancellation in sorted((out / "emails").rglob("*.cancel.eml")):
+        parsed = message_from_bytes(cancellation.read_bytes(), policy=policy.default)
+        assert html_parts(parsed) == [], cancellation  # no briefing pack with a cancellation
+        assert "briefing" not in parsed.get_body(("plain",)).get_content()
     assert [p.get_param("method") for p in cancel_msg.walk() if p.get_content_type() == "text/calendar"] == ["CANCEL"]
     text = cancel_msg.get_body(("plain",)).get_content().replace("\r\n", "\n")
     assert "has been cancelled" in text and "Your other session with the peer team stays as planned" in text
@@ -732,6 +805,9 @@ def test_reissue_keeps_unchanged_raises_changed_and_cancels_withdrawn(small, tmp
     text = moved.get_body(("plain",)).get_content().replace("\r\n", "\n")
     assert "Chief Executive (interview) — changed\n  When:  Wednesday 20 May 2026, 11:00–12:00" in text
     assert "Was:   Tuesday 19 May 2026, 09:00–10:00 (60 minutes), Room One, Floor 2" in text
+    assert "Your briefing pack is attached" in text
+    pack = html_parts(moved)[0].get_content()  # the pack of the new plan: the new time, not the old
+    assert "Wednesday 20 May 2026, 11:00–12:00" in pack and "09:00–10:00" not in pack
     assert moved["Message-ID"] != message_from_bytes((first / "emails/sessions/ceo/s1.eml").read_bytes(),
                                                      policy=policy.default)["Message-ID"]
 

@@ -5,7 +5,10 @@ Every exporter is a function ``(folder, visit, plan, clock) -> None`` listed
 in EXPORTERS; :func:`write_documents` runs them all. An exporter that must
 know the plan people already hold (the invites, which keep UID and SEQUENCE
 of what did not change) sets ``takes_previous = True`` and is also given
-``previous_folder``, the folder of that plan, or None on a first plan.
+``previous_folder``, the folder of that plan, or None on a first plan. An
+exporter that sets ``takes_print_all_packs = True`` (the briefings) is given
+``print_all_packs``: print every interviewee's pack, not only those of the
+people without an e-mail address.
 """
 
 from __future__ import annotations
@@ -31,13 +34,15 @@ def fixed_clock(visit: d.Visit, now: dt.datetime | None = None) -> dt.datetime:
 
 
 def write_documents(folder: Path, visit: d.Visit, plan: d.Plan, now: dt.datetime | None = None,
-                    previous_folder: Path | None = None) -> None:
+                    previous_folder: Path | None = None, print_all_packs: bool = False) -> None:
     clock = fixed_clock(visit, now)
     for exporter in EXPORTERS:
+        options = {}
         if getattr(exporter, "takes_previous", False):
-            exporter(Path(folder), visit, plan, clock, previous_folder=previous_folder)
-        else:
-            exporter(Path(folder), visit, plan, clock)
+            options["previous_folder"] = previous_folder
+        if getattr(exporter, "takes_print_all_packs", False):
+            options["print_all_packs"] = print_all_packs
+        exporter(Path(folder), visit, plan, clock, **options)
 
 
 # --- the invites and their e-mails (the e-mails read the invites' manifest) --------

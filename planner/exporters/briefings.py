@@ -3,8 +3,16 @@
 Layout inside the plan folder::
 
     briefings/interviewees/<person>.html     one pack per person with a session
-    briefings/interviewees.pdf               all interviewee packs, each starting on a new page
+    briefings/interviewees.pdf               the packs to print: those of the interviewees
+                                             without a usable e-mail address, each from a
+                                             new page (every pack with print_all_packs)
     briefings/peer-team.html, .pdf           the peer team's pack: a section per day and session
+
+An interviewee with an e-mail address gets their pack attached to each of
+their session invitations (see emails.py, which renders it with
+:func:`interviewee_html`, the very bytes of their .html file); only the others
+need it on paper, so only theirs go into the PDF: one 190-page PDF of every
+pack took WeasyPrint longer than all the other documents together.
 
 An interviewee's pack shows only that person's own sessions and never the
 other people in them (focus-group participants are not disclosed to each
@@ -14,10 +22,14 @@ other): only the peers they will meet, where and when, and the themes.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 
 from .. import domain as d
 from . import render as r
+from .invites import clean_email
+
+PRINT_ALL_PACKS_ENV = "PLANNER_PRINT_ALL_PACKS"
 
 PEER_KIND_ROLES = {"member": "Member peer", "officer": "Officer peer", "manager": "Peer challenge manager"}
 
@@ -126,7 +138,30 @@ def peer_team_pack(visit: d.Visit, plan: d.Plan) -> dict:
 
 # --- the exporter ------------------------------------------------------------------
 
-def write_briefings(folder: Path, visit: d.Visit, plan: d.Plan, clock: dt.datetime) -> None:
+def interviewee_html(visit: d.Visit, pack: dict, base: dict) -> str:
+    """One person's pack as a stand-alone HTML page (`base` is render.common()):
+    the file briefings/interviewees/<person>.html and the e-mail attachment."""
+    return r.render("briefing-interviewee.html", **base, packs=[pack],
+                    title=f"Briefing for {pack['person'].name}")
+
+
+def on_paper(person: d.Person) -> bool:
+    """True when the person gets no invitation e-mail (no usable address), so
+    their pack must be printed and handed over."""
+    return not clean_email(person.email)
+
+
+def print_all_wanted(print_all_packs: bool = False) -> bool:
+    """The option, or PLANNER_PRINT_ALL_PACKS set to anything but '' or '0'."""
+    return bool(print_all_packs) or os.environ.get(PRINT_ALL_PACKS_ENV, "").strip() not in ("", "0")
+
+
+def write_briefings(folder: Path, visit: d.Visit, plan: d.Plan, clock: dt.datetime,
+                    print_all_packs: bool = False) -> None:
+    """Exporter: the peer team's pack (HTML, PDF), every interviewee's HTML pack,
+    and briefings/interviewees.pdf with the packs to print: those of people
+    without an e-mail address, or everyone's with `print_all_packs`; no PDF
+    when there is none to print."""
     base = r.common(visit, clock)
     jobs = [r.PdfJob("briefings/peer-team", (r.render(
         "briefing-peer-team.html", **base, pack=peer_team_pack(visit, plan), title="Peer team briefing pack"),))]
@@ -134,12 +169,15 @@ def write_briefings(folder: Path, visit: d.Visit, plan: d.Plan, clock: dt.dateti
     packs = interviewee_packs(visit, plan)
     names = r.unique_slugs((pack["person"].id for pack in packs), "person")
     for pack in packs:
-        html = r.render("briefing-interviewee.html", **base, packs=[pack],
-                        title=f"Briefing for {pack['person'].name}")
-        r.write_text(folder, f"briefings/interviewees/{names[pack['person'].id]}.html", html)
-    if packs:
-        # One PDF to print them all, each person from a new page: a PDF per
-        # person would take WeasyPrint several times longer than all the rest.
+        r.write_text(folder, f"briefings/interviewees/{names[pack['person'].id]}.html",
+                     interviewee_html(visit, pack, base))
+    everyone = print_all_wanted(print_all_packs)
+    paper = [pack for pack in packs if everyone or on_paper(pack["person"])]
+    if paper:
+        # One PDF to print them all, each person from a new page.
         jobs.append(r.PdfJob("briefings/interviewees", (r.render(
-            "briefing-interviewee.html", **base, packs=packs, title="Interviewee briefings"),), html=False))
+            "briefing-interviewee.html", **base, packs=paper, title="Interviewee briefings"),), html=False))
     r.write_pdfs(folder, jobs, epoch=base["epoch"])
+
+
+write_briefings.takes_print_all_packs = True

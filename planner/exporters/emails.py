@@ -6,7 +6,12 @@ attributed, and whom to contact. A peer's PUBLISH message carries their week.
 
 Each .eml is multipart/mixed: a multipart/alternative holding a friendly
 text/plain body and the invite as ``text/calendar; method=…`` (the method of
-the .ics), then the same .ics as an attachment. From is the organiser, To the
+the .ics), then the same .ics as an attachment; an interviewee's session
+invitation (REQUEST of kind ``sessions``) also carries their briefing pack,
+``briefing.html`` (text/html), the same page as
+briefings/interviewees/<person>.html: only their own sessions, never another
+attendee. The pack is not part of the invite's fingerprint: a change to the
+pack alone sends nothing again. From is the organiser, To the
 recipient, Date the fixed clock, Message-ID stable (from the message key,
 i.e. uids, sequences, method and recipient). Every header is built from
 cleaned values with email.headerregistry.Address, so no CR/LF reaches a
@@ -30,6 +35,7 @@ from ..planio import inside
 from .invites import (MANIFEST, NOT_ATTRIBUTED, clean, clean_email, kind_label, peers_of, themes_of)
 
 ATTACHMENT_NAMES = {"REQUEST": "invite.ics", "PUBLISH": "calendar.ics", "CANCEL": "cancel.ics"}
+BRIEFING_NAME = "briefing.html"
 
 
 def _day(moment: dt.datetime) -> str:
@@ -93,8 +99,8 @@ def _was(event: dict) -> str:
     return f"  Was:   {_when(start, end)}" + (f", {place}" if place and place != clean(event.get("location")) else "")
 
 
-def body(visit: d.Visit, plan: d.Plan, unit: dict, message: dict) -> tuple[str, str]:
-    """(subject, text) of one message."""
+def body(visit: d.Visit, plan: d.Plan, unit: dict, message: dict, briefing: bool = False) -> tuple[str, str]:
+    """(subject, text) of one message; `briefing`: the briefing pack is attached."""
     s = visit.settings
     items = _item_lookup(plan)
     name = clean(s.name)
@@ -175,16 +181,23 @@ def body(visit: d.Visit, plan: d.Plan, unit: dict, message: dict) -> tuple[str, 
                       ""]
         if kind == "sessions":
             lines += [NOT_ATTRIBUTED, ""]
-        lines += ["The calendar invitation is attached; please accept it so that we know you can come.",
-                  "", contact]
+        lines += ["The calendar invitation is attached; please accept it so that we know you can come.", ""]
+        if briefing:
+            lines += [f"Your briefing pack is attached: {BRIEFING_NAME}, to open in a web browser or print. "
+                      + ("It covers all your sessions: " if count > 1 else "It tells you ")
+                      + "where to go and how to find the room, whom you will meet from the peer team, and the "
+                        "questions they would like to talk about.", ""]
+        lines += [contact]
     lines += ["", "Kind regards,", clean(s.organiser_name), clean(s.host), ""]
     return clean(subject), "\n".join(lines)
 
 
 def build_message(visit: d.Visit, plan: d.Plan, unit: dict, message: dict, ics: bytes,
-                  clock: dt.datetime) -> EmailMessage:
+                  clock: dt.datetime, briefing: str | None = None) -> EmailMessage:
+    """The e-mail of one manifest message; `briefing`, the recipient's briefing
+    pack (HTML), is attached as briefing.html when given."""
     s = visit.settings
-    subject, text = body(visit, plan, unit, message)
+    subject, text = body(visit, plan, unit, message, briefing=briefing is not None)
     msg = EmailMessage(policy=SMTP)
     msg["From"] = Address(display_name=clean(s.organiser_name), addr_spec=clean_email(s.organiser_email))
     msg["To"] = Address(display_name=clean(message["name"]), addr_spec=clean_email(message["email"]))
@@ -197,25 +210,50 @@ def build_message(visit: d.Visit, plan: d.Plan, unit: dict, message: dict, ics: 
     msg.add_alternative(calendar, subtype="calendar", charset="utf-8", params={"method": method},
                         cte="7bit" if calendar.isascii() else "quoted-printable")
     msg.add_attachment(ics, maintype="application", subtype="ics", filename=ATTACHMENT_NAMES[method])
+    if briefing is not None:
+        msg.add_attachment(briefing, subtype="html", charset="utf-8", cte="quoted-printable",
+                           filename=BRIEFING_NAME)
     # MIME boundaries are random by default: derive them from the message key.
     for number, part in enumerate(p for p in msg.walk() if p.is_multipart()):
         part.set_boundary(f"=_peer-challenge_{message['key'][:20]}_{number}")
     return msg
 
 
+def _briefings(visit: d.Visit, plan: d.Plan, clock: dt.datetime):
+    """person id -> their briefing pack (HTML) or None, rendered once per person."""
+    from . import render as r
+    from .briefings import interviewee_html, interviewee_pack
+
+    base = r.common(visit, clock)
+    cache: dict[str, str | None] = {}
+
+    def pack_of(person_id: str) -> str | None:
+        if person_id not in cache:
+            person = visit.person_by_id.get(person_id)
+            pack = interviewee_pack(visit, plan, person) if person is not None else None
+            cache[person_id] = interviewee_html(visit, pack, base) if pack is not None else None
+        return cache[person_id]
+
+    return pack_of
+
+
 def write_emails(folder: Path, visit: d.Visit, plan: d.Plan, clock: dt.datetime) -> None:
-    """Exporter: an .eml for every message of the invites manifest that has a recipient address."""
+    """Exporter: an .eml for every message of the invites manifest that has a
+    recipient address; session invitations carry the person's briefing pack."""
     folder = Path(folder)
     path = folder / MANIFEST
     if not path.is_file():
         raise RuntimeError("the invites exporter must run before the e-mails exporter")
     manifest = json.loads(path.read_text(encoding="utf-8"))
     units = {u["key"]: u for u in manifest["units"]}
+    briefing_of = _briefings(visit, plan, clock)
     for message in manifest["messages"]:
         if not clean_email(message.get("email")) or not message.get("eml"):
             continue
         ics = inside(folder, message["file"]).read_bytes()
-        msg = build_message(visit, plan, units[message["unit"]], message, ics, clock)
+        briefing = (briefing_of(message["recipient"])
+                    if message["kind"] == "sessions" and message["method"] == "REQUEST" else None)
+        msg = build_message(visit, plan, units[message["unit"]], message, ics, clock, briefing=briefing)
         target = inside(folder, message["eml"])
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(msg.as_bytes())
