@@ -19,7 +19,7 @@ import pytest
 from pypdf import PdfReader
 
 from planner import domain as d
-from planner.exporters import EXPORTERS, render
+from planner.exporters import EXPORTERS, render, run_exporters
 from planner.exporters.agendas import day_grid, write_agendas
 from planner.exporters.briefings import print_all_wanted, write_briefings
 from planner.exporters.logistics import figures, write_index, write_logistics
@@ -28,7 +28,7 @@ from planner.validation import load_visit
 from conftest import solve_fast, write_visit
 
 CLOCK = dt.datetime(2026, 4, 21, 9, 0, tzinfo=dt.timezone.utc)
-MINE = (write_agendas, write_briefings, write_logistics, write_index)
+MINE = (write_briefings, write_agendas, write_logistics, write_index)
 NAME = "Corporate Peer Challenge — Testshire"
 
 PEOPLE = [
@@ -56,9 +56,9 @@ DOCUMENTS = [
 
 
 def run(folder: Path, visit: d.Visit, plan: d.Plan, clock: dt.datetime = CLOCK) -> Path:
+    """The four exporters as write_documents runs them: their PDFs in one batch."""
     folder.mkdir(parents=True, exist_ok=True)
-    for exporter in MINE:
-        exporter(folder, visit, plan, clock)
+    run_exporters(MINE, folder, visit, plan, clock)
     return folder
 
 
@@ -83,7 +83,71 @@ def small(tmp_path_factory):
 def test_exporters_are_registered_with_the_index_last():
     positions = [EXPORTERS.index(e) for e in MINE]
     assert positions == sorted(positions)
-    assert EXPORTERS[-1] is write_index
+    assert EXPORTERS[-1] is write_index and write_index.reads_folder
+    assert EXPORTERS[0] is write_briefings  # the longest PDF (the peer team's pack) is queued first
+
+
+class FakePool:
+    """Stands for the process pool: records what is submitted, in order; each
+    job's future is finished by the test."""
+
+    def __init__(self):
+        self.submitted, self.futures = [], {}
+
+    def submit(self, fn, candidates, pages, epoch):
+        from concurrent.futures import Future
+
+        future = Future()
+        self.submitted.append(candidates[0])
+        self.futures[candidates[0]] = future
+        return future
+
+    def shutdown(self, wait=True, cancel_futures=False):
+        pass
+
+
+def test_a_pdf_batch_starts_the_biggest_waiting_job_first_and_writes_in_order(tmp_path, monkeypatch):
+    monkeypatch.setenv("PLANNER_PDF_WORKERS", "2")
+    pool = FakePool()
+    monkeypatch.setattr(render.PdfBatch, "_start_pool", lambda self: setattr(self, "pool", pool) or True)
+    sizes = {"a": 30, "b": 500, "c": 70, "d": 20, "e": 900, "f": 10}
+    html = {stem: stem * size for stem, size in sizes.items()}
+    with render.pdf_batch() as batch:
+        render.write_pdfs(tmp_path, [render.PdfJob(s, (html[s],)) for s in "abc"])
+        render.write_pdfs(tmp_path, [render.PdfJob(s, (html[s],)) for s in "def"])
+        # two per process at most: the four biggest of the first six, biggest first within each call
+        assert pool.submitted == [html["b"], html["c"], html["a"], html["e"]]
+        for stem in "be":
+            pool.futures[html[stem]].set_result((0, f"pdf {stem}".encode()))
+        batch.pump()
+        assert pool.submitted[4:] == [html["d"], html["f"]]
+        assert not (tmp_path / "b.pdf").exists(), "files are written when the batch finishes"
+        for stem in "acdf":
+            pool.futures[html[stem]].set_result((0, f"pdf {stem}".encode()))
+    assert render._BATCH is None
+    for stem in sizes:
+        assert (tmp_path / f"{stem}.pdf").read_bytes() == f"pdf {stem}".encode()
+        assert (tmp_path / f"{stem}.html").read_text(encoding="utf-8") == html[stem]
+
+
+def test_a_failing_pdf_job_fails_the_batch_and_writes_nothing(tmp_path, monkeypatch):
+    monkeypatch.setenv("PLANNER_PDF_WORKERS", "2")
+    pool = FakePool()
+    monkeypatch.setattr(render.PdfBatch, "_start_pool", lambda self: setattr(self, "pool", pool) or True)
+    with pytest.raises(ValueError, match="broken"):
+        with render.pdf_batch():
+            render.write_pdfs(tmp_path, [render.PdfJob("good", ("<p>good</p>",)),
+                                         render.PdfJob("bad", ("<p>bad</p>",))])
+            pool.futures["<p>good</p>"].set_result((0, b"pdf"))
+            pool.futures["<p>bad</p>"].set_exception(ValueError("broken"))
+    assert render._BATCH is None and list(tmp_path.iterdir()) == []
+    # in this process (one worker) the job fails as it is added
+    monkeypatch.undo()
+    monkeypatch.setenv("PLANNER_PDF_WORKERS", "1")
+    with pytest.raises(ValueError):
+        with render.pdf_batch():
+            render.write_pdfs(tmp_path, [render.PdfJob("none", ())])
+    assert render._BATCH is None
 
 
 def test_layout_of_the_plan_folder(small):

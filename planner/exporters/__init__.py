@@ -8,7 +8,12 @@ of what did not change) sets ``takes_previous = True`` and is also given
 ``previous_folder``, the folder of that plan, or None on a first plan. An
 exporter that sets ``takes_print_all_packs = True`` (the briefings) is given
 ``print_all_packs``: print every interviewee's pack, not only those of the
-people without an e-mail address.
+people without an e-mail address. An exporter that reads the files of the
+others (the index) sets ``reads_folder = True``.
+
+The exporters' PDFs render in one batch of processes (render.pdf_batch)
+while the exporters go on: biggest job first, whichever exporter queued it;
+every PDF is written before an exporter that reads the folder runs.
 """
 
 from __future__ import annotations
@@ -35,15 +40,34 @@ def fixed_clock(visit: d.Visit, now: dt.datetime | None = None) -> dt.datetime:
 
 def write_documents(folder: Path, visit: d.Visit, plan: d.Plan, now: dt.datetime | None = None,
                     previous_folder: Path | None = None, print_all_packs: bool = False) -> None:
-    clock = fixed_clock(visit, now)
-    for exporter in EXPORTERS:
-        options = {}
-        if getattr(exporter, "takes_previous", False):
-            options["previous_folder"] = previous_folder
-        if getattr(exporter, "takes_print_all_packs", False):
-            options["print_all_packs"] = print_all_packs
-        exporter(Path(folder), visit, plan, clock, **options)
+    run_exporters(EXPORTERS, folder, visit, plan, fixed_clock(visit, now), previous_folder=previous_folder,
+                  print_all_packs=print_all_packs)
 
+
+def run_exporters(exporters, folder: Path, visit: d.Visit, plan: d.Plan, clock: dt.datetime,
+                  previous_folder: Path | None = None, print_all_packs: bool = False) -> None:
+    """Run `exporters` in order, their PDFs in one batch of processes."""
+    from .render import pdf_batch
+
+    with pdf_batch() as batch:
+        for exporter in exporters:
+            options = {}
+            if getattr(exporter, "takes_previous", False):
+                options["previous_folder"] = previous_folder
+            if getattr(exporter, "takes_print_all_packs", False):
+                options["print_all_packs"] = print_all_packs
+            if getattr(exporter, "reads_folder", False):
+                batch.finish()
+            exporter(Path(folder), visit, plan, clock, **options)
+            batch.pump()
+
+
+# --- the printable documents first: their PDFs render while the rest is written;
+# the briefings first of all, as the peer team's pack is the longest PDF to render
+from .agendas import write_agendas  # noqa: E402
+from .briefings import write_briefings  # noqa: E402
+
+EXPORTERS += [write_briefings, write_agendas]
 
 # --- the invites and their e-mails (the e-mails read the invites' manifest) --------
 from .invites import export_invites  # noqa: E402
@@ -51,9 +75,8 @@ from .emails import write_emails  # noqa: E402
 
 EXPORTERS += [export_invites, write_emails]
 
-# --- the printable documents: agendas, briefing packs, logistics; index.html last --
-from .agendas import write_agendas  # noqa: E402
-from .briefings import write_briefings  # noqa: E402
+# --- logistics; index.html last, once every PDF is written ---------------------------
 from .logistics import write_index, write_logistics  # noqa: E402
 
-EXPORTERS += [write_agendas, write_briefings, write_logistics, write_index]
+EXPORTERS += [write_logistics, write_index]
+write_index.reads_folder = True

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
+import heapq
 import multiprocessing
 import os
 from dataclasses import dataclass
@@ -300,26 +301,147 @@ def pdf_workers(jobs: int) -> int:
     return max(1, min(cores, jobs))
 
 
-def write_pdfs(folder: Path, jobs: list[PdfJob], epoch: int = 0) -> None:
-    """Render every job, in parallel processes when there are several jobs
-    and cores (forked, so nothing is imported again). The result does not
-    depend on the number of processes: each job's bytes are its own. `epoch`
-    dates the embedded fonts (pass the fixed clock's timestamp)."""
+def _render_all(jobs: list[PdfJob], epoch: int) -> dict[int, tuple[int, bytes]]:
+    """Each job's (candidate used, PDF bytes), in parallel processes when there
+    are several jobs and cores (forked, so nothing is imported again); {} when
+    no process can be started here (the caller renders in this one)."""
     workers = pdf_workers(len(jobs))
-    results: dict[int, tuple[int, bytes]] = {}
-    if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
-        try:
-            from concurrent.futures import ProcessPoolExecutor
+    if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        return {}
+    try:
+        from concurrent.futures import ProcessPoolExecutor
 
-            # biggest first, so the long ones do not start last
-            order = sorted(range(len(jobs)), key=lambda k: -len(jobs[k].candidates[0]))
-            with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
-                futures = {k: pool.submit(_run_job, jobs[k].candidates, jobs[k].pages, epoch) for k in order}
-                results = {k: future.result() for k, future in futures.items()}
-        except (OSError, RuntimeError, ImportError):  # no processes here: render in this one
-            results = {}
+        # biggest first, so the long ones do not start last
+        order = sorted(range(len(jobs)), key=lambda k: -len(jobs[k].candidates[0]))
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            futures = {k: pool.submit(_run_job, jobs[k].candidates, jobs[k].pages, epoch) for k in order}
+            return {k: future.result() for k, future in futures.items()}
+    except (OSError, RuntimeError, ImportError):  # no processes here: render in this one
+        return {}
+
+
+def _write_job(folder: Path, job: PdfJob, index: int, data: bytes) -> None:
+    if job.html:
+        write_text(folder, job.stem + ".html", job.candidates[index])
+    write_bytes(folder, job.stem + ".pdf", data)
+
+
+def write_pdfs(folder: Path, jobs: list[PdfJob], epoch: int = 0) -> None:
+    """Render every job and write its files. The result does not depend on the
+    number of processes: each job's bytes are its own. `epoch` dates the
+    embedded fonts (pass the fixed clock's timestamp).
+
+    Inside :func:`pdf_batch` the jobs are only queued: they render in the
+    batch's processes, with every other exporter's, while the exporters go on,
+    and their files are written when the batch finishes."""
+    if _BATCH is not None:
+        _BATCH.add(Path(folder), jobs, epoch)
+        return
+    results = _render_all(jobs, epoch)
     for k, job in enumerate(jobs):
         index, data = results[k] if k in results else _run_job(job.candidates, job.pages, epoch)
-        if job.html:
-            write_text(folder, job.stem + ".html", job.candidates[index])
-        write_bytes(folder, job.stem + ".pdf", data)
+        _write_job(folder, job, index, data)
+
+
+# --- one set of processes for every exporter's PDFs -------------------------------------
+
+_BATCH = None  # the batch of write_documents, while it runs
+
+
+class PdfBatch:
+    """The PDF jobs of several exporters, rendered by one set of processes.
+
+    Rendering is most of the time documents take, and a single exporter's
+    jobs cannot keep the cores busy (the peer team's pack is one long job):
+    queued together, the biggest waiting job always goes next and the jobs run
+    while the main process writes the invites, e-mails and sheets. `pump()`
+    hands waiting jobs to free processes (at most one waiting in each);
+    `finish()` waits for all and writes their files in the order they were
+    added. Without processes (PLANNER_PDF_WORKERS=1, or none can start) each
+    job renders in this process as it is added: the same bytes either way."""
+
+    def __init__(self):
+        self.workers = pdf_workers(10 ** 6)
+        self.pool = None
+        self.entries: list[tuple[Path, PdfJob, int]] = []   # (folder, job, epoch), in order added
+        self.done: dict[int, tuple[int, bytes]] = {}
+        self.waiting: list[tuple[int, int]] = []            # heap of (-size, entry number)
+        self.running: dict[int, object] = {}                 # entry number -> future
+
+    def _start_pool(self) -> bool:
+        if self.pool is None and self.workers > 1 and "fork" in multiprocessing.get_all_start_methods():
+            try:
+                from concurrent.futures import ProcessPoolExecutor
+
+                self.pool = ProcessPoolExecutor(max_workers=self.workers,
+                                                mp_context=multiprocessing.get_context("fork"))
+            except (OSError, RuntimeError, ImportError):
+                self.workers = 1
+        return self.pool is not None
+
+    def add(self, folder: Path, jobs: list[PdfJob], epoch: int) -> None:
+        parallel = self._start_pool()
+        for job in jobs:
+            number = len(self.entries)
+            self.entries.append((folder, job, epoch))
+            if parallel:
+                heapq.heappush(self.waiting, (-len(job.candidates[0]), number))
+            else:
+                self.done[number] = _run_job(job.candidates, job.pages, epoch)
+        self.pump()
+
+    def _collect(self, number: int, future) -> None:
+        try:
+            self.done[number] = future.result()
+        except (OSError, RuntimeError):  # the process died (or could not start): render it here
+            _, job, epoch = self.entries[number]
+            self.done[number] = _run_job(job.candidates, job.pages, epoch)
+
+    def pump(self) -> None:
+        """Collect finished jobs and start waiting ones, biggest first; never blocks."""
+        for number, future in list(self.running.items()):
+            if future.done():
+                del self.running[number]
+                self._collect(number, future)
+        while self.waiting and len(self.running) < 2 * self.workers:
+            _, number = heapq.heappop(self.waiting)
+            _, job, epoch = self.entries[number]
+            try:
+                self.running[number] = self.pool.submit(_run_job, job.candidates, job.pages, epoch)
+            except RuntimeError:  # the pool broke: render here
+                self.done[number] = _run_job(job.candidates, job.pages, epoch)
+
+    def finish(self) -> None:
+        """Wait for every job and write the files of those not yet written."""
+        from concurrent.futures import FIRST_COMPLETED, wait
+
+        while self.waiting or self.running:
+            self.pump()
+            if self.running:
+                wait(list(self.running.values()), return_when=FIRST_COMPLETED)
+        for number, (folder, job, _) in enumerate(self.entries):
+            if number in self.done:
+                index, data = self.done.pop(number)
+                _write_job(folder, job, index, data)
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+
+
+@contextlib.contextmanager
+def pdf_batch():
+    """Within the block, write_pdfs queues its jobs in one PdfBatch (yielded);
+    the batch finishes (files written) when the block ends without error."""
+    global _BATCH
+    if _BATCH is not None:  # already inside a batch: join it
+        yield _BATCH
+        return
+    batch = _BATCH = PdfBatch()
+    try:
+        yield batch
+        batch.finish()
+    finally:
+        _BATCH = None
+        batch.close()
