@@ -21,6 +21,7 @@ The plan it returns passes :func:`planner.verify.verify` apart from rule 1
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections import defaultdict
 from typing import Iterable, Sequence
 
@@ -255,17 +256,23 @@ def choose_peers(ledger: Ledger, session: d.Session, free: list[str]) -> tuple[s
     return tuple(chosen + pick)
 
 
-def greedy_plan(visit: d.Visit, rounds: int = 6) -> d.Plan:
+def greedy_plan(visit: d.Visit, rounds: int = 6, seconds: float = 2.0) -> d.Plan:
     """A plan that keeps every hard rule, with as many sessions as the greedy places.
 
-    "Squeaky wheel": when a round leaves a session out, the next round books
-    it (and every session left out before, `must` ones first) first. The best
-    round wins: fewest `must` sessions left out, then fewest `should` ones,
-    then the fewest peers off theme and councillor sessions without a member."""
+    "Squeaky wheel": when a round leaves a session out, or gives it worse
+    peers than the team could (off theme, no member peer for councillors),
+    the next round books it first (`must` sessions left out before anything
+    else). The best round wins: fewest `must` sessions left out, then fewest
+    `should` ones, then the fewest peers off theme and councillor sessions
+    without a member peer. Rounds stop at `rounds`, or after `seconds` once
+    every session is placed."""
+    started = time.perf_counter()
     options = {}
     probe = Ledger(visit)
+    ideal = {}
     for session in visit.sessions:
         options[session.id] = candidates(probe, session)
+        ideal[session.id] = _ideal_cost(probe, session)
     urgent: list[str] = []
     best, best_key = None, None
     for _ in range(max(1, rounds)):
@@ -273,14 +280,19 @@ def greedy_plan(visit: d.Visit, rounds: int = 6) -> d.Plan:
         missing_must = [s.id for s in visit.sessions if s.id not in ledger.held and s.must]
         missing_should = [s.id for s in visit.sessions if s.id not in ledger.held and not s.must
                           and options[s.id][0] and options[s.id][1]]
-        costs = [_cost(ledger, visit.session_by_id[sid], held[3]) for sid, held in ledger.held.items()]
-        key = (len(missing_must), len(missing_should), sum(c[0] for c in costs), sum(c[1] for c in costs))
+        costs = {sid: _cost(ledger, visit.session_by_id[sid], held[3]) for sid, held in ledger.held.items()}
+        worse = sorted(sid for sid, cost in costs.items() if cost > ideal[sid])
+        key = (len(missing_must), len(missing_should), sum(c[0] for c in costs.values()),
+               sum(c[1] for c in costs.values()))
         if best_key is None or key < best_key:
             best, best_key = ledger, key
-        if not missing_must and not missing_should:
+        if not missing_must and not missing_should and not worse:
             break
-        # the `must` sessions left out first; `should` ones once every `must` one fits
-        urgent = list(dict.fromkeys(missing_must + urgent + ([] if missing_must else missing_should)))
+        if not missing_must and time.perf_counter() - started > seconds:
+            break
+        # the `must` sessions left out first; `should` ones and those with worse
+        # peers than they could have once every `must` one fits
+        urgent = list(dict.fromkeys(missing_must + urgent + ([] if missing_must else missing_should + worse)))
     return best.plan({"greedy": {"placed": len(best.held), "sessions": len(visit.sessions)}})
 
 
