@@ -462,9 +462,10 @@ def plan_cases(quick: bool) -> list[dict]:
                 dict(name="tiny #1", size="tiny", seed=1, limit=10, alternative=True, documents=False,
                      replan=True)]
     return [
-        dict(name="example", size=None, seed=None, limit=60, alternative=True, documents=True, replan=True),
+        dict(name="example", size=None, seed=None, limit=60, alternative=True, documents=True, replan=True,
+             repeat=3),
         dict(name="one-week #1", size="one-week", seed=1, limit=60, alternative=True, documents=True,
-             replan=True),
+             replan=True, repeat=3),
         dict(name="two-weeks #1", size="two-weeks", seed=1, limit=60, alternative=True, documents=True,
              replan=True),
         dict(name="four-weeks #1", size="four-weeks", seed=1, limit=60, alternative=True, documents=True,
@@ -524,9 +525,13 @@ def main(argv: list[str] | None = None) -> None:
             visit = load_visit(folder)
             entry = {"case": case, "stats": visit_stats(visit)}
             print(f"  {case['name']}: {entry['stats']['sessions']} sessions", flush=True)
-            entry["product"] = run_child("product", folder, case["limit"], documents=case["documents"],
-                                         replan=case["replan"])
-            _say("product", entry["product"])
+            runs = [run_child("product", folder, case["limit"], documents=case["documents"], replan=case["replan"])
+                    for _ in range(case.get("repeat", 1))]
+            for one in runs:
+                _say("product", one)
+            # the run with the median end-to-end time stands for the case; all are kept
+            entry["product"] = sorted(runs, key=_end_to_end)[len(runs) // 2]
+            entry["product_runs"] = runs
             entry["greedy"] = run_child("greedy", folder, case["limit"])
             print(f"    greedy: {entry['greedy'].get('must_placed')}/{entry['greedy'].get('musts')} must placed",
                   flush=True)
@@ -547,6 +552,14 @@ def main(argv: list[str] | None = None) -> None:
                                    encoding="utf-8")
     Path(args.out).write_text(render(info, results, args.quick), encoding="utf-8")
     print(f"wrote {args.out} in {info['bench_minutes']:.1f} min", flush=True)
+
+
+def _end_to_end(r: dict) -> float:
+    """Load + build + solve (to optimal, or the limit) + documents, for picking the median run."""
+    if r.get("failed"):
+        return math.inf
+    solve = r.get("optimal_s") if r.get("optimal_s") is not None else r.get("wall_s", 0)
+    return r.get("load_s", 0) + solve + (r.get("documents_s") or 0)
 
 
 def _say(what: str, r: dict) -> None:
@@ -681,9 +694,14 @@ def _targets(results) -> list[str]:
         solve_part = (p["load_s"] + p["optimal_s"]) if p.get("optimal_s") is not None else None
         docs = p.get("documents_s")
         total = solve_part + docs if solve_part is not None and docs is not None else None
+        runs = [x for x in ex.get("product_runs", [p]) if not x.get("failed")]
+        spread = ""
+        if len(runs) > 1:
+            totals = sorted(_end_to_end(x) for x in runs)
+            spread = (f"; median of {len(runs)} runs, all: " + ", ".join(_s(x, 1) for x in totals))
         row("example one-week visit proven optimal and every document written ≤ 5 s",
             f"load {_s(p['load_s'], 2)} + build and prove optimal {_s(p.get('optimal_s'), 2)} + documents "
-            f"{_s(docs, 2)} ({p.get('documents_files', 0)} files) = **{_s(total, 1)}**",
+            f"{_s(docs, 2)} ({p.get('documents_files', 0)} files) = **{_s(total, 1)}**{spread}",
             total is not None and total <= 5)
     fours = [r for r in results if r["case"]["size"] == "four-weeks"]
     for r in fours:
@@ -703,9 +721,12 @@ def _targets(results) -> list[str]:
     for r in results:
         if r["case"]["size"] in (None, "one-week", "tiny") and r["product"].get("replan"):
             rp = r["product"]["replan"]
+            others = [x["replan"]["replan_s"] for x in r.get("product_runs", []) if x.get("replan")]
+            spread = f"; every run: {', '.join(_s(x, 2) for x in sorted(others))}" if len(others) > 1 else ""
             row(f"{r['case']['name']}: replan after one change ≤ 2 s",
                 f"**{_s(rp['replan_s'], 2)}** ({rp['change']}; {_n(rp['moved'], 'session')} moved; "
-                f"{len(rp['breaches'])} breaches)", rp["replan_s"] <= 2 and not rp["breaches"])
+                f"{len(rp['breaches'])} breaches{spread})",
+                max([rp["replan_s"], *others]) <= 2 and not rp["breaches"])
     out.append("")
     return out
 
