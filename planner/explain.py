@@ -34,12 +34,14 @@ def _fmt_day(day: dt.date) -> str:
     return day.isoformat()
 
 
-def _span(start: dt.datetime, end: dt.datetime) -> str:
-    return f"{start:%H:%M}–{end:%H:%M} on {start:%Y-%m-%d}"
-
-
 def _free(windows, start, end) -> bool:
     return d.overlapping(windows, start, end) is None
+
+
+def fixed_item_conflicts(visit: d.Visit) -> list[str]:
+    from .model.hard import fixed_item_conflicts as conflicts
+
+    return conflicts(visit)
 
 
 def _rooms_for(visit: d.Visit, session: d.Session) -> list[d.Room]:
@@ -146,7 +148,7 @@ def prechecks(visit: d.Visit) -> list[str]:
         blocker = session_blockers(visit, session)
         if blocker:
             reasons.append(blocker)
-    reasons += _fixed_item_conflicts(visit)
+    reasons += fixed_item_conflicts(visit)
     # more must sessions than the daily limit allows, on the days they may use
     per_day = Counter()
     for session in must:
@@ -250,23 +252,6 @@ def _merge(spans):
             out[-1] = (out[-1][0], max(out[-1][1], b))
         else:
             out.append((a, b))
-    return out
-
-
-def _fixed_item_conflicts(visit: d.Visit) -> list[str]:
-    out = []
-    for item in visit.fixed_items():
-        room = visit.room_by_id.get(item.room_id)
-        window = d.overlapping(room.unavailable, item.start, item.end) if room else None
-        if window:
-            out.append(f"The {item.title.lower()} needs {visit.label(room.id)} {_span(item.start, item.end)}, "
-                       f"but the room is unavailable {window.describe()}")
-        if item.kind == "debrief":
-            for pid in item.attendee_ids:
-                window = d.overlapping(visit.unavailable_windows(pid), item.start, item.end)
-                if window:
-                    out.append(f"{visit.label(pid)} is unavailable {window.describe()}, but the daily debrief "
-                               f"runs {_span(item.start, item.end)}")
     return out
 
 

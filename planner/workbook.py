@@ -32,17 +32,6 @@ class Sheet:
     widths: dict[str, float] = field(default_factory=dict)  # column letter -> width
 
 
-def write_sheets(path: Path, sheets: Sequence[Sheet]) -> None:
-    """A workbook with one sheet per Sheet, header in bold and frozen. Text
-    cells that start with = + - @ are neutralised so they never run as formulas.
-    Written with fixed times (document properties and zip entries) so the same
-    sheets give the same bytes."""
-    book = _new_book()
-    for sheet in sheets:
-        _add_sheet(book, sheet, sheet.name[:31])
-    _save(book, Path(path))
-
-
 def _add_sheet(book, sheet: Sheet, name: str) -> None:
     """A sheet of header and rows: header bold and frozen, text cells neutralised."""
     from openpyxl.styles import Font
@@ -605,7 +594,7 @@ class Grid:
 def write_timetable(path: Path, grids: Sequence[Grid], sheets: Sequence[Sheet] = ()) -> None:
     """plan.xlsx: one sheet per Grid (wrapped text, items merged over their
     rows, header and time column frozen), then plain Sheets. Text cells are
-    neutralised like write_sheets; saved through _save, so the same grids
+    neutralised like every sheet here; saved through _save, so the same grids
     give the same bytes."""
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
     from openpyxl.utils import get_column_letter

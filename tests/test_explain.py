@@ -220,3 +220,13 @@ def test_explanations_probe_without_presolve(tmp_path, monkeypatch):
     assert feasible_with(visit, ["no_one_in_two_places"], 5) is False
     assert feasible_with(visit, [], 5) is True
     assert seen == [False, False]
+
+
+def test_office_unavailable_at_a_debrief(tmp_path):
+    rooms = [{"id": "office", "name": "Team office", "kind": "office", "capacity": "10",
+              "unavailable": "2026-05-19 17:00-18:00"},
+             {"id": "r1", "name": "Room One", "kind": "interview", "capacity": "6"},
+             {"id": "chamber", "name": "Council Chamber", "kind": "presentation", "capacity": "60"}]
+    reasons = reasons_for(tmp_path, rooms=rooms)
+    assert reasons == ["The daily debrief with the chief executive needs Team office (office) 17:30–18:15 on "
+                       "2026-05-19, but the room is unavailable 2026-05-19 17:00–18:00"]

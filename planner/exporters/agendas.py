@@ -24,10 +24,6 @@ ROW_MINUTES = 15  # the grid's rows; items off this grid are stretched to whole 
 
 # --- who and what ----------------------------------------------------------------
 
-def peer_names(visit: d.Visit, item: d.PlanItem) -> list[str]:
-    return [visit.name_of(p) for p in item.peer_ids]
-
-
 def attendee_lines(visit: d.Visit, item: d.PlanItem, detail: bool = True) -> list[str]:
     """'Name, Job title' per attendee (names only for big groups)."""
     lines = []

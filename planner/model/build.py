@@ -69,26 +69,12 @@ class PlanModel:
     def day_index(self, day: dt.date) -> int:
         return (day - self.day0).days
 
-    def day_of(self, t: int) -> dt.date:
-        return self.day0 + dt.timedelta(days=t // DAY)
-
     @property
     def day_indices(self) -> list[int]:
         return [self.day_index(day) for day in self.visit.settings.interview_days]
 
     def record(self, rule: str, constraint) -> None:
         self.constraints.setdefault(rule, []).append(constraint)
-
-
-def merged(windows) -> list[tuple[dt.datetime, dt.datetime]]:
-    spans = sorted((w.start, w.end) for w in windows)
-    out: list[list[dt.datetime]] = []
-    for start, end in spans:
-        if out and start <= out[-1][1]:
-            out[-1][1] = max(out[-1][1], end)
-        else:
-            out.append([start, end])
-    return [(a, b) for a, b in out]
 
 
 def free(windows, start: dt.datetime, end: dt.datetime) -> bool:

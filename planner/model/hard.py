@@ -171,7 +171,7 @@ def sessions_have_their_peers(pm: "PlanModel") -> None:
 def everyone_is_available(pm: "PlanModel") -> None:
     """Rule 5: every peer (travel included), person and room is outside its
     unavailable windows."""
-    model, visit = pm.model, pm.visit
+    visit = pm.visit
     dur = lambda sv: sv.session.duration_minutes  # noqa: E731
 
     def free_starts(sv, windows, before=0, after=0):
@@ -302,30 +302,38 @@ def every_peer_gets_lunch(pm: "PlanModel") -> None:
 
 # --- rule 9 ---------------------------------------------------------------------
 
-def debriefs_and_feedback_day(pm: "PlanModel") -> None:
-    """Rule 9: the debriefs, prep and feedback presentation are fixed (see
-    Visit.fixed_items) and enter every NoOverlap of rule 3. What no plan can
-    change is checked here: debrief attendees and the rooms must be free."""
-    visit = pm.visit
-    for item in visit.fixed_items():
+def fixed_item_conflicts(visit: d.Visit) -> list[str]:
+    """Rule 9, what no plan can change: the debriefs, prep and feedback are
+    fixed, so their rooms and the debrief attendees must be free then, and
+    two of them may not share a room or a person at once."""
+    out = []
+    fixed = visit.fixed_items()
+    for item in fixed:
+        span = f"{item.start:%H:%M}–{item.end:%H:%M} on {item.start:%Y-%m-%d}"
         room = visit.room_by_id[item.room_id]
         window = d.overlapping(room.unavailable, item.start, item.end)
         if window:
-            pm.conflicts.append(
-                f"{item.title} needs {visit.label(room.id)} {item.start:%Y-%m-%d %H:%M}–{item.end:%H:%M}, "
-                f"but the room is unavailable {window.describe()}")
+            out.append(f"The {item.title.lower()} needs {visit.label(room.id)} {span}, "
+                       f"but the room is unavailable {window.describe()}")
         if item.kind == "debrief":
             for pid in item.attendee_ids:
                 window = d.overlapping(visit.unavailable_windows(pid), item.start, item.end)
                 if window:
-                    pm.conflicts.append(
-                        f"{visit.label(pid)} is unavailable {window.describe()}, but the daily debrief "
-                        f"runs {item.start:%H:%M}–{item.end:%H:%M} on {item.start:%Y-%m-%d}")
-    for a, b in combinations(visit.fixed_items(), 2):
+                    out.append(f"{visit.label(pid)} is unavailable {window.describe()}, but the daily debrief "
+                               f"runs {span}")
+    for a, b in combinations(fixed, 2):
         if a.start < b.end and b.start < a.end:
             shared = (set(a.peer_ids) | set(a.attendee_ids)) & (set(b.peer_ids) | set(b.attendee_ids))
             if a.room_id == b.room_id or shared:
-                pm.conflicts.append(f"{a.title} and {b.title} overlap on {a.start:%Y-%m-%d}")
+                out.append(f"{a.title} and {b.title} overlap on {a.start:%Y-%m-%d}")
+    return out
+
+
+def debriefs_and_feedback_day(pm: "PlanModel") -> None:
+    """Rule 9: the debriefs, prep and feedback presentation are fixed (see
+    Visit.fixed_items) and enter every NoOverlap of rule 3; what no plan can
+    change is reported before solving (fixed_item_conflicts)."""
+    pm.conflicts.extend(fixed_item_conflicts(pm.visit))
 
 
 HARD_RULES = (
