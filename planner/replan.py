@@ -118,7 +118,7 @@ def replan(visit: d.Visit, previous_dir: str | Path, out: str | Path, *, freeze_
     from .exporters.changes import write_changes
 
     previous_dir = Path(previous_dir)
-    check_plan_target(out)
+    check_plan_target(out, previous=previous_dir, command="replan")
     previous = read_plan(previous_dir)
     plan = replan_plan(visit, previous, options, freeze_before)
     if self_check is not None:
