@@ -120,6 +120,10 @@ def replan(visit: d.Visit, previous_dir: str | Path, out: str | Path, *, freeze_
     previous_dir = Path(previous_dir)
     check_plan_target(out, previous=previous_dir, command="replan")
     previous = read_plan(previous_dir)
+    if documents:
+        from .exporters.invites import load_manifest
+
+        load_manifest(previous_dir)  # a damaged manifest is reported now, not after solving
     plan = replan_plan(visit, previous, options, freeze_before)
     if self_check is not None:
         self_check(visit, plan)
