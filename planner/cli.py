@@ -80,34 +80,10 @@ class _Progress:
             self.status.__exit__(*exc)
 
 
-def _solve_options(time_limit, seed, workers, deterministic, progress, **extra):
-    from .model import SolveOptions
+def _solve_options(time_limit, seed, workers, deterministic):
+    from .orchestrate import SolveOptions
 
-    return SolveOptions(time_limit=time_limit, seed=seed, workers=workers, deterministic=deterministic,
-                        on_progress=progress, **extra)
-
-
-def _self_check(visit, plan) -> None:
-    from .errors import SolverFailure
-    from .verify import verify
-
-    breaches = verify(visit, plan)
-    if breaches:
-        raise SolverFailure("the solver's plan breaks the rules (a bug; please report it):\n  "
-                            + "\n  ".join(str(b) for b in breaches))
-
-
-def _write(out: str, visit, plan, now, documents: bool, extra=None, print_all_packs: bool = False) -> Path:
-    from .exporters import write_documents
-    from .planio import atomic_folder, write_plan_files
-
-    with atomic_folder(out) as folder:
-        write_plan_files(folder, plan, visit)
-        if extra is not None:
-            extra(folder)
-        if documents:
-            write_documents(folder, visit, plan, now=now, print_all_packs=print_all_packs)
-    return Path(out)
+    return SolveOptions(time_limit=time_limit, seed=seed, workers=workers, deterministic=deterministic)
 
 
 def _summary(visit, plan, out: Path) -> None:
@@ -181,21 +157,20 @@ def check(input: str, quiet: bool) -> None:
 @print_all_packs_option
 def plan(input, out, time_limit, seed, workers, deterministic, quiet, now, no_documents, print_all_packs) -> None:
     """Plan a visit and write the schedule and every document into --out."""
-    from .model import solve
-
+    from .orchestrate import plan_visit, write_outcome
     from .planio import check_plan_target
 
     try:
         check_plan_target(out)
         visit = _load(input, quiet)
         with _Progress(quiet) as progress:
-            result = solve(visit, _solve_options(time_limit, seed, workers, deterministic, progress))
-        _self_check(visit, result)
-        folder = _write(out, visit, result, _now_option(now), not no_documents, print_all_packs=print_all_packs)
+            outcome = plan_visit(visit, _solve_options(time_limit, seed, workers, deterministic), progress=progress)
+        folder = write_outcome(out, outcome, now=_now_option(now), documents=not no_documents,
+                               print_all_packs=print_all_packs)
     except PlannerError as error:
         _fail(error)
     if not quiet:
-        _summary(visit, result, folder)
+        _summary(visit, outcome.plan, folder)
 
 
 @cli.command()
@@ -210,7 +185,9 @@ def plan(input, out, time_limit, seed, workers, deterministic, quiet, now, no_do
 def replan(input, previous, out, freeze_before, time_limit, seed, workers, deterministic, quiet, now,
            no_documents, print_all_packs) -> None:
     """Re-plan after the inputs changed, moving as few sessions as possible."""
-    from .replan import replan as do_replan
+    from .orchestrate import replan_visit, write_outcome
+    from .planio import check_plan_target
+    from .replan import changes_summary
 
     try:
         freeze = None
@@ -221,16 +198,17 @@ def replan(input, previous, out, freeze_before, time_limit, seed, workers, deter
             except BadValue as exc:
                 raise click.BadParameter(str(exc), param_hint="--freeze-before")
         visit = _load(input, quiet)
+        check_plan_target(out)
         with _Progress(quiet) as progress:
-            result = do_replan(visit, previous, out, freeze_before=freeze,
-                               options=_solve_options(time_limit, seed, workers, deterministic, progress),
-                               now=_now_option(now), documents=not no_documents, self_check=_self_check,
+            outcome = replan_visit(visit, previous, _solve_options(time_limit, seed, workers, deterministic),
+                                   freeze_before=freeze, progress=progress)
+        folder = write_outcome(out, outcome, now=_now_option(now), documents=not no_documents,
                                print_all_packs=print_all_packs)
     except PlannerError as error:
         _fail(error)
     if not quiet:
-        _summary(visit, result.plan, Path(out))
-        click.echo(result.summary())
+        _summary(visit, outcome.plan, folder)
+        click.echo(changes_summary(outcome.changes))
 
 
 @cli.command()
