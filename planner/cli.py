@@ -56,18 +56,33 @@ def _now_option(value: str | None) -> dt.datetime | None:
 
 
 class _Progress:
-    """Shows elapsed time, best objective and bound while the solver works."""
+    """Shows the step, elapsed time, best objective and bound while the solver
+    works; without a terminal, one line when solving begins."""
 
-    def __init__(self, quiet: bool):
+    STEPS = {"checking": "Checking the visit…", "building": "Building the model…", "solving": "Solving…",
+             "confirming": "Confirming without presolve…", "explaining": "Looking for the reasons…"}
+
+    def __init__(self, quiet: bool, time_limit: float | None = None):
         self.quiet = quiet or not err.is_terminal
+        self.plain = not quiet and not err.is_terminal
+        self.time_limit = time_limit
         self.status = None
         self.started = time.perf_counter()
+        self.said_solving = False
 
     def __enter__(self):
         if not self.quiet:
             self.status = err.status("Building the model…")
             self.status.__enter__()
         return self
+
+    def phase(self, name: str) -> None:
+        if self.status is not None:
+            self.status.update(self.STEPS.get(name, name))
+        elif self.plain and name == "solving" and not self.said_solving:
+            self.said_solving = True
+            limit = f" (at most {self.time_limit:g} s)" if self.time_limit else ""
+            err.print(f"Solving{limit}; Ctrl-C cancels and writes nothing.", markup=False)
 
     def __call__(self, elapsed: float, objective: float, bound: float) -> None:
         if self.status is not None:
@@ -163,8 +178,9 @@ def plan(input, out, time_limit, seed, workers, deterministic, quiet, now, no_do
     try:
         check_plan_target(out)
         visit = _load(input, quiet)
-        with _Progress(quiet) as progress:
-            outcome = plan_visit(visit, _solve_options(time_limit, seed, workers, deterministic), progress=progress)
+        with _Progress(quiet, time_limit) as progress:
+            outcome = plan_visit(visit, _solve_options(time_limit, seed, workers, deterministic), progress=progress,
+                                 phase=progress.phase)
         folder = write_outcome(out, outcome, now=_now_option(now), documents=not no_documents,
                                print_all_packs=print_all_packs)
     except PlannerError as error:
@@ -199,9 +215,9 @@ def replan(input, previous, out, freeze_before, time_limit, seed, workers, deter
                 raise click.BadParameter(str(exc), param_hint="--freeze-before")
         visit = _load(input, quiet)
         check_plan_target(out)
-        with _Progress(quiet) as progress:
+        with _Progress(quiet, time_limit) as progress:
             outcome = replan_visit(visit, previous, _solve_options(time_limit, seed, workers, deterministic),
-                                   freeze_before=freeze, progress=progress)
+                                   freeze_before=freeze, progress=progress, phase=progress.phase)
         folder = write_outcome(out, outcome, now=_now_option(now), documents=not no_documents,
                                print_all_packs=print_all_packs)
     except PlannerError as error:

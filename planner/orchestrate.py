@@ -19,8 +19,9 @@ One sequence, used by every front end::
 
 The API::
 
-    outcome = plan_visit(visit, options, progress=None, cancel=None)
-    outcome = replan_visit(visit, previous_dir, options, freeze_before=None, progress=None, cancel=None)
+    outcome = plan_visit(visit, options, progress=None, cancel=None, phase=None)
+    outcome = replan_visit(visit, previous_dir, options, freeze_before=None, progress=None, cancel=None,
+                           phase=None)
     folder = write_outcome(out_dir, outcome, now=None, documents=True, print_all_packs=False)
 
 Both planners return an :class:`Outcome` (the visit, the plan and, after a
@@ -32,7 +33,8 @@ time), or :class:`~planner.errors.Cancelled`. Nothing is written until
 :func:`write_outcome`, which replaces ``out_dir`` whole and atomically.
 
 ``progress(elapsed_seconds, objective, bound)`` is called on each better
-plan the solver finds. ``cancel`` is a ``threading.Event`` or a callable
+plan the solver finds; ``phase(name)`` when a step begins ("checking",
+"building", "solving", "confirming", "explaining"). ``cancel`` is a ``threading.Event`` or a callable
 returning True to stop: it is polled about every 50 ms while CP-SAT runs
 (which is then stopped with ``StopSearch``) and between the steps, and the
 run ends with :class:`~planner.errors.Cancelled` — never with the best plan
@@ -54,7 +56,7 @@ from . import domain as d
 from .changes import Change, compare
 from .errors import Cancelled, Infeasible, SolverFailure
 from .explain import explain_infeasible, explain_missing, prechecks, why_left_out
-from .model.solve import Cancel, Progress, SolveOptions, extract, solve_model
+from .model.solve import Cancel, Phase, Progress, SolveOptions, extract, solve_model
 from .planio import atomic_folder, check_plan_target, read_plan, write_plan_files
 from .replan import frozen_breaches, touched_days
 from .verify import verify
@@ -81,10 +83,10 @@ class Outcome:
 # --- planning -------------------------------------------------------------------------
 
 def plan_visit(visit: d.Visit, options: SolveOptions | None = None, progress: Progress | None = None,
-               cancel: Cancel | None = None) -> Outcome:
+               cancel: Cancel | None = None, phase: Phase | None = None) -> Outcome:
     """Plan a visit: pre-checks, solve, confirm, explain; the plan is checked
     by the independent checker before it is returned."""
-    options = _with_hooks(options, progress, cancel)
+    options = _with_hooks(options, progress, cancel, phase)
     plan = solve_visit(visit, options)
     self_check(visit, plan)
     return Outcome(visit, plan)
@@ -92,10 +94,10 @@ def plan_visit(visit: d.Visit, options: SolveOptions | None = None, progress: Pr
 
 def replan_visit(visit: d.Visit, previous_dir: str | Path, options: SolveOptions | None = None,
                  freeze_before: dt.datetime | None = None, progress: Progress | None = None,
-                 cancel: Cancel | None = None) -> Outcome:
+                 cancel: Cancel | None = None, phase: Phase | None = None) -> Outcome:
     """Re-plan a visit whose inputs changed, moving as few sessions of the
     plan in `previous_dir` as possible (see :func:`replan_plan`)."""
-    options = _with_hooks(options, progress, cancel)
+    options = _with_hooks(options, progress, cancel, phase)
     previous_dir = Path(previous_dir)
     previous = read_plan(previous_dir)
     plan = replan_plan(visit, previous, options, freeze_before)
@@ -103,13 +105,21 @@ def replan_visit(visit: d.Visit, previous_dir: str | Path, options: SolveOptions
     return Outcome(visit, plan, previous=previous, previous_dir=previous_dir, changes=compare(previous, plan))
 
 
-def _with_hooks(options: SolveOptions | None, progress: Progress | None, cancel: Cancel | None) -> SolveOptions:
+def _with_hooks(options: SolveOptions | None, progress: Progress | None, cancel: Cancel | None,
+                phase: Phase | None) -> SolveOptions:
     options = options or SolveOptions()
     if progress is not None:
         options = replace(options, on_progress=progress)
     if cancel is not None:
         options = replace(options, cancel=cancel)
+    if phase is not None:
+        options = replace(options, on_phase=phase)
     return options
+
+
+def _phase(options: SolveOptions, name: str) -> None:
+    if options.on_phase is not None:
+        options.on_phase(name)
 
 
 def _check_cancel(options: SolveOptions) -> None:
@@ -123,6 +133,7 @@ def solve_visit(visit: d.Visit, options: SolveOptions | None = None) -> d.Plan:
     SolverFailure / Cancelled. (Without the independent checker's look at the
     result, which :func:`plan_visit` adds.)"""
     options = options or SolveOptions()
+    _phase(options, "checking")
     reasons = prechecks(visit)
     if reasons:
         raise Infeasible(reasons)
@@ -131,6 +142,7 @@ def solve_visit(visit: d.Visit, options: SolveOptions | None = None) -> d.Plan:
     missing = outcome.missing_must
     if options.presolve and (outcome.status == "INFEASIBLE" or (outcome.status == "OPTIMAL" and missing)):
         _check_cancel(options)
+        _phase(options, "confirming")
         confirm = solve_model(visit, replace(options, presolve=False))
         confirm_missing = confirm.missing_must
         if confirm.found and (outcome.status == "INFEASIBLE" or len(confirm_missing) < len(missing)):
@@ -141,6 +153,8 @@ def solve_visit(visit: d.Visit, options: SolveOptions | None = None) -> d.Plan:
             raise SolverFailure(
                 "the solver said no plan exists, but could not confirm it without presolve within "
                 f"{options.time_limit:g} s; try a longer --time-limit")
+    if outcome.status == "INFEASIBLE" or missing:
+        _phase(options, "explaining")
     if outcome.status == "INFEASIBLE":
         raise Infeasible(explain_infeasible(visit, options))
     if not outcome.found:

@@ -29,6 +29,7 @@ from .greedy import greedy_plan
 PROBING_LIMIT = 1000
 
 Progress = Callable[[float, float, float], None]  # elapsed seconds, objective, bound
+Phase = Callable[[str], None]  # "checking", "building", "solving", "confirming", "explaining"
 Cancel = Union[Callable[[], bool], threading.Event]  # true (or set): stop solving, raise Cancelled
 
 
@@ -47,6 +48,7 @@ class SolveOptions:
     greedy_hint: bool = True  # without hint or previous plan: start from planner.model.greedy's plan
     log: bool = False
     cancel: Cancel | None = None  # polled while solving: true (or set) stops the run (Cancelled)
+    on_phase: Phase | None = None  # told when each step of a run begins
 
 
 @dataclass
@@ -145,6 +147,8 @@ def solve_model(visit: d.Visit, options: SolveOptions) -> SolverRun:
     """Build the model and run CP-SAT once. No pre-checks and no
     explanations: :mod:`planner.orchestrate` decides what the answer means."""
     t0 = time.perf_counter()
+    if options.on_phase:
+        options.on_phase("building")
     pm, weights = build_model(visit, options)
     timings = {"build_seconds": round(time.perf_counter() - t0, 3)}
     if pm.conflicts:
@@ -168,6 +172,8 @@ def solve_model(visit: d.Visit, options: SolveOptions) -> SolverRun:
         p.max_time_in_seconds = options.time_limit
     started = time.perf_counter()
     callback = _Callback(started, options.on_progress, timings)
+    if options.on_phase:
+        options.on_phase("solving")
     try:
         status = run_solver(solver, pm.model, callback, options.cancel)
     except (KeyboardInterrupt, Cancelled):
