@@ -22,6 +22,7 @@ from planner.validation import load_visit
 from planner.workbook import convert
 
 PLANNER = [sys.executable, "-m", "planner"]
+BEFORE = dt.date(2026, 1, 1)  # a day before the test visits (2026-05-19..21): no "in the past" warning
 
 
 # --- helpers -----------------------------------------------------------------------
@@ -73,7 +74,7 @@ def base(tmp_path):
 
 
 def test_the_base_visit_is_valid(base):
-    visit = load_visit(base)
+    visit = load_visit(base, today=BEFORE)
     assert [s.id for s in visit.sessions] == ["s1", "s2", "s3"]
     assert visit.warnings == ()
 
@@ -387,7 +388,7 @@ def test_new_columns_of_format_1_1_are_read(tmp_path):
              {"id": "chamber", "name": "Council Chamber", "kind": "presentation", "capacity": "60"}]
     folder = write_visit(tmp_path / "v", peers=peers, rooms=rooms,
                          settings={"organiser_phone": "020 7364 0000", "arrival": "Sign in at reception"})
-    visit = load_visit(folder)
+    visit = load_visit(folder, today=BEFORE)
     assert visit.peer_by_id["p1"].phone == "07700 900001"
     assert visit.room_by_id["r1"].directions == "Second floor, left out of the lift"
     assert visit.settings.organiser_phone == "020 7364 0000"
