@@ -170,7 +170,7 @@ def parse_phone(text: str) -> str:
 # How a field's text is read: kind -> (parser or None, format shown to the user)
 KINDS = {
     "text": "text",
-    "line": "text (one line)",
+    "line": "text",
     "id": "id",
     "peer_id": "letters, digits, - and _",
     "int": "whole number",

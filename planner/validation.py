@@ -64,7 +64,10 @@ def did_you_mean(value: str, known) -> str | None:
     if value.lower() in by_lower:
         return by_lower[value.lower()]
     close = difflib.get_close_matches(value.lower(), list(by_lower), n=1, cutoff=0.75)
-    return by_lower[close[0]] if close else None
+    if close:
+        return by_lower[close[0]]
+    longer = [k for k in by_lower if len(value) >= 3 and k.startswith(value.lower())]
+    return by_lower[longer[0]] if len(longer) == 1 else None
 
 
 def unknown_id_message(value: str, known, what: str) -> str:
