@@ -13,7 +13,6 @@ import datetime as dt
 import io
 import json
 import os
-import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -51,12 +50,6 @@ def csv_text(header, rows) -> str:
     for row in rows:
         writer.writerow([safe_cell(c) for c in row])
     return buffer.getvalue()
-
-
-def slug(text: str, fallback: str = "item") -> str:
-    """A file-name-safe slug: lower-case letters, digits, '-' and '_' only."""
-    out = re.sub(r"[^a-z0-9_-]+", "-", text.lower()).strip("-_.")
-    return out[:80] or fallback
 
 
 def inside(folder: Path, name: str) -> Path:
