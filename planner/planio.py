@@ -13,6 +13,7 @@ import datetime as dt
 import io
 import json
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
