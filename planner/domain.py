@@ -21,6 +21,7 @@ ITEM_KINDS = SESSION_KINDS + FIXED_KINDS + ("lunch",)
 PEER_KINDS = ("member", "officer", "manager")
 ROOM_KINDS = ("office", "interview", "presentation", "offsite")
 PERSON_CATEGORIES = ("councillor", "officer", "partner", "resident", "other")
+HOST_CATEGORIES = ("councillor", "officer")  # people whose blank organisation is the host
 PRIORITIES = ("must", "should")
 
 
@@ -37,6 +38,33 @@ def minutes_of(time: dt.time) -> int:
     return time.hour * 60 + time.minute
 
 
+def overlaps(start_a, end_a, start_b, end_b) -> bool:
+    """Whether the half-open spans [start_a, end_a) and [start_b, end_b) share
+    a moment: the one overlap test of the planner, for datetimes and for
+    minutes on a :class:`TimeAxis` alike."""
+    return start_a < end_b and start_b < end_a
+
+
+DAY_MINUTES = 24 * 60
+
+
+@dataclass(frozen=True)
+class TimeAxis:
+    """The one integer time axis of the solver model and the greedy hint:
+    minute ``(date - day0).days * 1440 + minutes since midnight``."""
+
+    day0: dt.date
+
+    def t(self, moment: dt.datetime) -> int:
+        return (moment.date() - self.day0).days * DAY_MINUTES + moment.hour * 60 + moment.minute
+
+    def moment(self, t: int) -> dt.datetime:
+        return dt.datetime.combine(self.day0, dt.time(0)) + dt.timedelta(minutes=t)
+
+    def day_index(self, day: dt.date) -> int:
+        return (day - self.day0).days
+
+
 @dataclass(frozen=True, order=True)
 class Window:
     """A stretch of unavailability, [start, end)."""
@@ -50,7 +78,7 @@ class Window:
         return cls(start, start + dt.timedelta(days=1))
 
     def overlaps(self, start: dt.datetime, end: dt.datetime) -> bool:
-        return self.start < end and start < self.end
+        return overlaps(self.start, self.end, start, end)
 
     def describe(self) -> str:
         if self.start.time() == dt.time(0) and self.end - self.start == dt.timedelta(days=1):
@@ -91,6 +119,8 @@ class Peer:
     specialisms: tuple[str, ...] = ()
     unavailable: tuple[Window, ...] = ()
     max_sessions_per_day: int | None = None
+    phone: str = ""
+    calendar: str = ""
 
 
 @dataclass(frozen=True)
@@ -102,6 +132,7 @@ class Room:
     location: str = ""
     travel_minutes: int = 0
     unavailable: tuple[Window, ...] = ()
+    directions: str = ""
 
     @property
     def offsite(self) -> bool:
@@ -122,6 +153,8 @@ class Person:
     category: str = "officer"
     email: str = ""
     unavailable: tuple[Window, ...] = ()
+    phone: str = ""
+    calendar: str = ""
 
 
 @dataclass(frozen=True)
@@ -182,6 +215,26 @@ class Settings:
     feedback_start: dt.time = dt.time(14, 0)
     feedback_minutes: int = 90
     feedback_audience: tuple[str, ...] = ()
+    organiser_phone: str = ""
+    arrival: str = ""
+    prep_start: dt.time | None = None  # None: day_start (contract 1.1)
+
+    @property
+    def prep_from(self) -> dt.time:
+        """When the team's prep starts on the feedback day."""
+        return self.prep_start if self.prep_start is not None else self.day_start
+
+    @property
+    def feedback_on_interview_day(self) -> bool:
+        """A lighter-touch progress review: the feedback day is also the last
+        interview day (contract 1.1), so that day has no debrief and its
+        sessions end at or before prep_start."""
+        return self.feedback_day in self.interview_days
+
+    @property
+    def debrief_days(self) -> tuple[dt.date, ...]:
+        """The interview days that end with a debrief."""
+        return tuple(day for day in self.interview_days if day != self.feedback_day)
 
 
 @dataclass(frozen=True)
@@ -231,6 +284,11 @@ class Visit:
         name = self.name_of(some_id)
         return f"{name} ({some_id})" if name != some_id else some_id
 
+    @cached_property
+    def time_axis(self) -> TimeAxis:
+        """Minutes from midnight of the first interview day (the model's axis)."""
+        return TimeAxis(self.settings.interview_days[0])
+
     # --- derived facts of the contract ----------------------------------
     def peer_cap(self, peer: Peer) -> int:
         if peer.max_sessions_per_day is not None:
@@ -250,7 +308,7 @@ class Visit:
 
     def prep_window(self) -> tuple[dt.datetime, dt.datetime]:
         s = self.settings
-        return combine(s.feedback_day, s.day_start), combine(s.feedback_day, s.feedback_start)
+        return combine(s.feedback_day, s.prep_from), combine(s.feedback_day, s.feedback_start)
 
     def feedback_window(self) -> tuple[dt.datetime, dt.datetime]:
         start = combine(self.settings.feedback_day, self.settings.feedback_start)
@@ -271,7 +329,7 @@ class Visit:
         contract places at fixed times: every plan contains exactly these."""
         s = self.settings
         items = []
-        for day in s.interview_days:
+        for day in s.debrief_days:
             start, end = self.debrief_window(day)
             items.append(PlanItem(
                 item_id=f"debrief-{day.isoformat()}", kind="debrief",

@@ -55,3 +55,12 @@ class SolverFailure(PlannerError):
     """The solver gave no answer we can trust (time limit, crash)."""
 
     exit_code = 1
+
+
+class Cancelled(PlannerError):
+    """The run was stopped (Ctrl-C, or a cancel hook) before it wrote anything (exit 130)."""
+
+    exit_code = 130
+
+    def __init__(self, message: str = "cancelled; nothing was written"):
+        super().__init__(message)

@@ -53,12 +53,6 @@ def csv_text(header, rows) -> str:
     return buffer.getvalue()
 
 
-def slug(text: str, fallback: str = "item") -> str:
-    """A file-name-safe slug: lower-case letters, digits, '-' and '_' only."""
-    out = re.sub(r"[^a-z0-9_-]+", "-", text.lower()).strip("-_.")
-    return out[:80] or fallback
-
-
 def inside(folder: Path, name: str) -> Path:
     """folder/name, refusing any name that would leave the folder."""
     target = (folder / name).resolve()

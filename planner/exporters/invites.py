@@ -59,7 +59,8 @@ from icalendar import Calendar, Event, vCalAddress
 
 from .. import domain as d
 from ..errors import InvalidInput, Problem
-from ..planio import inside, slug
+from ..planio import inside
+from ..text import is_email, slug
 from .tzical import vtimezone
 
 FORMAT = "peer-challenge-invites/2"  # /2: one event per REQUEST or CANCEL message
@@ -74,7 +75,6 @@ KIND_LABELS = {"interview": "Interview", "focus_group": "Focus group", "site_vis
                "debrief": "Debrief", "prep": "Peer team preparation", "feedback": "Feedback presentation"}
 UNIT_FOLDERS = {"sessions": "invites/sessions", "debriefs": "invites/debriefs", "feedback": "invites/feedback",
                 "peer": "invites/peers", "team": "invites"}
-EMAIL_RE = re.compile(r"^[^@\s<>\"',;:()\[\]\\]+@[A-Za-z0-9.-]+\.[A-Za-z0-9-]+$")
 
 # Control characters (C0, DEL, C1) and the Unicode line and paragraph
 # separators: none of them may reach a property or a header.
@@ -95,9 +95,9 @@ def clean_param(value) -> str:
 
 
 def clean_email(value) -> str:
-    """The address when it is a plain, safe addr-spec, otherwise ''."""
+    """The address when validation's e-mail predicate accepts it, otherwise ''."""
     text = clean(value)
-    return text if EMAIL_RE.match(text) else ""
+    return text if is_email(text) else ""
 
 
 def visit_slug(visit: d.Visit) -> str:
