@@ -55,7 +55,6 @@ from pathlib import Path
 from . import domain as d
 from .changes import Change, compare
 from .errors import Cancelled, Infeasible, SolverFailure
-from .exporters.invites import load_manifest
 from .explain import explain_infeasible, explain_missing, prechecks, why_left_out
 from .model.solve import Cancel, Phase, Progress, SolveOptions, extract, solve_model
 from .planio import atomic_folder, check_plan_target, read_plan, write_plan_files
@@ -101,6 +100,8 @@ def replan_visit(visit: d.Visit, previous_dir: str | Path, options: SolveOptions
     options = _with_hooks(options, progress, cancel, phase)
     previous_dir = Path(previous_dir)
     previous = read_plan(previous_dir)
+    from .exporters.invites import load_manifest
+
     load_manifest(previous_dir)  # a damaged invites manifest is reported now (exit 2), not after solving
     plan = replan_plan(visit, previous, options, freeze_before)
     self_check(visit, plan)
