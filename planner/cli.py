@@ -101,6 +101,9 @@ def _solve_options(time_limit, seed, workers, deterministic):
     return SolveOptions(time_limit=time_limit, seed=seed, workers=workers, deterministic=deterministic)
 
 
+SHOWN_LEFT_OUT = 25  # left-out sessions listed on the terminal; unscheduled.csv holds them all
+
+
 def _summary(visit, plan, out: Path) -> None:
     solver = plan.meta.get("solver", {})
     sessions = plan.sessions
@@ -108,8 +111,13 @@ def _summary(visit, plan, out: Path) -> None:
                f"{len(visit.settings.interview_days)} interview days "
                f"({solver.get('status', '?').lower()}, objective {solver.get('objective', 0):,.0f}, "
                f"bound {solver.get('bound', 0):,.0f}).")
-    for u in plan.unscheduled:
+    if solver.get("should_sessions_left_out_for_time"):
+        click.echo(f"No plan holding the `should` sessions was found within {solver.get('time_limit_seconds', 0):g} s: "
+                   f"the `must` sessions were planned without them.")
+    for u in plan.unscheduled[:SHOWN_LEFT_OUT]:
         click.echo(f"Left out: {visit.label(u.session_id)} — {u.reason}")
+    if len(plan.unscheduled) > SHOWN_LEFT_OUT:
+        click.echo(f"… and {len(plan.unscheduled) - SHOWN_LEFT_OUT} more left out (see unscheduled.csv).")
     click.echo(f"Written to {out}/")
 
 

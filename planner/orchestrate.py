@@ -54,9 +54,9 @@ from pathlib import Path
 
 from . import domain as d
 from .changes import Change, compare
-from .errors import Cancelled, Infeasible, SolverFailure
+from .errors import Cancelled, Infeasible, PlannerError, SolverFailure
 from .explain import explain_infeasible, explain_missing, prechecks, why_left_out
-from .model.solve import Cancel, Phase, Progress, SolveOptions, extract, solve_model
+from .model.solve import Cancel, Phase, Progress, SolveOptions, TimeLimitWhileBuilding, extract, solve_model
 from .planio import atomic_folder, check_plan_target, read_plan, write_plan_files
 from .replan import frozen_breaches, touched_days
 from .verify import verify
@@ -131,14 +131,52 @@ def _check_cancel(options: SolveOptions) -> None:
 def solve_visit(visit: d.Visit, options: SolveOptions | None = None) -> d.Plan:
     """Pre-checks, solve, confirm, explain: a Plan, or Infeasible /
     SolverFailure / Cancelled. (Without the independent checker's look at the
-    result, which :func:`plan_visit` adds.)"""
+    result, which :func:`plan_visit` adds.)
+
+    A `should` session never makes a visit fail: when no plan holding every
+    `must` session is found in time (or the time runs out while building),
+    the visit is planned again with its `must` sessions only, and every
+    `should` session is left out with that reason. That second run has a
+    time limit of its own, so such a run may take up to twice the limit."""
     options = options or SolveOptions()
     _phase(options, "checking")
     reasons = prechecks(visit)
     if reasons:
         raise Infeasible(reasons)
+    shoulds = sorted((s for s in visit.sessions if not s.must), key=lambda s: s.id)
+    try:
+        return _solve(visit, options)
+    except _NotInTime as late:
+        if not shoulds:
+            raise late.error from None
     _check_cancel(options)
-    outcome = solve_model(visit, options)
+    _phase(options, "solving without the should sessions")
+    musts_only = replace(visit, sessions=tuple(s for s in visit.sessions if s.must))
+    try:
+        plan = _solve(musts_only, options)
+    except _NotInTime as late:
+        raise late.error from None
+    reason = (f"no plan holding it was found within the time limit of {options.time_limit:g} s, so the "
+              f"`must` sessions were planned without the `should` ones (a longer --time-limit may place it)")
+    plan.meta.setdefault("solver", {})["should_sessions_left_out_for_time"] = True
+    return replace(plan, unscheduled=tuple(d.Unscheduled(s.id, reason) for s in shoulds))
+
+
+class _NotInTime(Exception):
+    """No complete plan within the time limit: `error` is what to tell the
+    user if nothing else can be done."""
+
+    def __init__(self, error: PlannerError):
+        super().__init__(str(error))
+        self.error = error
+
+
+def _solve(visit: d.Visit, options: SolveOptions) -> d.Plan:
+    _check_cancel(options)
+    try:
+        outcome = solve_model(visit, options)
+    except TimeLimitWhileBuilding as error:
+        raise _NotInTime(error) from None
     missing = outcome.missing_must
     if options.presolve and (outcome.status == "INFEASIBLE" or (outcome.status == "OPTIMAL" and missing)):
         _check_cancel(options)
@@ -158,11 +196,13 @@ def solve_visit(visit: d.Visit, options: SolveOptions | None = None) -> d.Plan:
     if outcome.status == "INFEASIBLE":
         raise Infeasible(explain_infeasible(visit, options))
     if not outcome.found:
-        raise SolverFailure(
+        raise _NotInTime(SolverFailure(
             f"no plan was found within the time limit of {options.time_limit:g} s "
-            f"(solver status {outcome.status}); try a longer --time-limit")
+            f"(solver status {outcome.status}); try a longer --time-limit"))
+    if missing and outcome.status != "OPTIMAL":
+        raise _NotInTime(Infeasible(explain_missing(visit, missing, False, options)))
     if missing:
-        raise Infeasible(explain_missing(visit, missing, outcome.status == "OPTIMAL", options))
+        raise Infeasible(explain_missing(visit, missing, True, options))
     plan = extract(outcome, options)
     return replace(plan, unscheduled=tuple(d.Unscheduled(u.session_id, why_left_out(visit, u.session_id, plan.items))
                                            for u in plan.unscheduled))
