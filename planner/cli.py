@@ -115,7 +115,7 @@ def _summary(visit, plan, out: Path) -> None:
         click.echo(f"No plan holding the `should` sessions was found within {solver.get('time_limit_seconds', 0):g} s: "
                    f"the `must` sessions were planned without them.")
     for u in plan.unscheduled[:SHOWN_LEFT_OUT]:
-        click.echo(f"Left out: {visit.label(u.session_id)} — {u.reason}")
+        click.echo(f"Left out: {visit.session_label(u.session_id)} — {u.reason}")
     if len(plan.unscheduled) > SHOWN_LEFT_OUT:
         click.echo(f"… and {len(plan.unscheduled) - SHOWN_LEFT_OUT} more left out (see unscheduled.csv).")
     click.echo(f"Written to {out}/")
