@@ -104,7 +104,28 @@ def _solve_options(time_limit, seed, workers, deterministic):
 SHOWN_LEFT_OUT = 25  # left-out sessions listed on the terminal; unscheduled.csv holds them all
 
 
-def _summary(visit, plan, out: Path) -> None:
+def _unreachable(outcome) -> None:
+    """The people who get no invitation, on stdout: someone must reach them another way."""
+    people = outcome.to_reach_another_way()
+    if not people:
+        return
+    visit = outcome.visit
+    click.echo(f"Reach another way: {len(people)} {'person has' if len(people) == 1 else 'people have'} "
+               f"no usable e-mail address and get no invitation e-mail:")
+    for who in people:
+        what = ", ".join(visit.session_label(i) if i in visit.session_by_id else _fixed_name(i)
+                         for i in who.item_ids)
+        click.echo(f"  {visit.label(who.person_id)}: {who.reason} — {what}")
+
+
+def _fixed_name(item_id: str) -> str:
+    if item_id.startswith("debrief-"):
+        return f"the debrief on {item_id.removeprefix('debrief-')}"
+    return "the feedback presentation" if item_id == "feedback" else item_id
+
+
+def _summary(outcome, out: Path) -> None:
+    visit, plan = outcome.visit, outcome.plan
     solver = plan.meta.get("solver", {})
     sessions = plan.sessions
     click.echo(f"Planned {len(sessions)} of {len(visit.sessions)} sessions over "
@@ -118,6 +139,7 @@ def _summary(visit, plan, out: Path) -> None:
         click.echo(f"Left out: {visit.session_label(u.session_id)} — {u.reason}")
     if len(plan.unscheduled) > SHOWN_LEFT_OUT:
         click.echo(f"… and {len(plan.unscheduled) - SHOWN_LEFT_OUT} more left out (see unscheduled.csv).")
+    _unreachable(outcome)
     click.echo(f"Written to {out}/")
 
 
@@ -194,7 +216,7 @@ def plan(input, out, time_limit, seed, workers, deterministic, quiet, now, no_do
     except PlannerError as error:
         _fail(error)
     if not quiet:
-        _summary(visit, outcome.plan, folder)
+        _summary(outcome, folder)
 
 
 @cli.command()
@@ -231,7 +253,7 @@ def replan(input, previous, out, freeze_before, time_limit, seed, workers, deter
     except PlannerError as error:
         _fail(error)
     if not quiet:
-        _summary(visit, outcome.plan, folder)
+        _summary(outcome, folder)
         click.echo(changes_summary(outcome.changes))
 
 

@@ -61,7 +61,7 @@ from .planio import atomic_folder, check_plan_target, read_plan, write_plan_file
 from .replan import frozen_breaches, touched_days
 from .verify import verify
 
-__all__ = ["Outcome", "SolveOptions", "plan_visit", "replan_visit", "write_outcome", "solve_visit",
+__all__ = ["Outcome", "Unreachable", "SolveOptions", "plan_visit", "replan_visit", "write_outcome", "solve_visit",
            "replan_plan", "self_check"]
 
 
@@ -78,6 +78,30 @@ class Outcome:
     @property
     def is_replan(self) -> bool:
         return self.previous is not None
+
+    def to_reach_another_way(self) -> list[Unreachable]:
+        """The people the plan needs (sessions, debriefs, feedback) who have
+        no usable e-mail address, so get no invitation: the same list as
+        ``uninvited`` in invites/manifest.json, one entry per person."""
+        from .exporters.invites import build_units
+
+        _units, uninvited = build_units(self.visit, self.plan)
+        people: dict[str, Unreachable] = {}
+        for entry in uninvited:
+            pid = entry["recipient"]
+            known = people.get(pid)
+            items = tuple(dict.fromkeys((known.item_ids if known else ()) + tuple(entry["items"])))
+            people[pid] = Unreachable(pid, entry["reason"], items)
+        return sorted(people.values(), key=lambda u: (self.visit.name_of(u.person_id).casefold(), u.person_id))
+
+
+@dataclass(frozen=True)
+class Unreachable:
+    """Someone to reach another way: no (usable) e-mail address."""
+
+    person_id: str
+    reason: str  # "no e-mail address" or "the e-mail address is not usable"
+    item_ids: tuple[str, ...]  # what they are expected at
 
 
 # --- planning -------------------------------------------------------------------------

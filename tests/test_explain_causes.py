@@ -117,3 +117,4 @@ def test_the_summary_names_a_left_out_session_by_its_title(tmp_path):
                                       "--deterministic", "--workers", "1", "--time-limit", "10"])
     assert result.exit_code == 0, result.output
     assert "Left out: The Director (dir) — it needs Dana Director (dir), who is unavailable" in result.output
+
