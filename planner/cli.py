@@ -45,6 +45,12 @@ def _load(path: str, quiet: bool) -> d.Visit:
     return visit
 
 
+def _notes(notes: list[str], quiet: bool) -> None:
+    if not quiet:
+        for note in notes:
+            err.print(f"note: {note}", markup=False, style="yellow")
+
+
 def _now_option(value: str | None) -> dt.datetime | None:
     if value is None:
         return None
@@ -143,12 +149,26 @@ def _summary(outcome, out: Path) -> None:
     click.echo(f"Written to {out}/")
 
 
+MAX_SEED = 2**31 - 1      # CP-SAT's random_seed is a 32-bit integer
+MAX_WORKERS = 64           # CP-SAT's search workers; far above any useful number on one machine
+MAX_TIME_LIMIT = 86_400.0  # a day
+
+
+def _finite(ctx, param, value):
+    if value is not None and value != value:  # NaN passes every range comparison
+        raise click.BadParameter("must be a number of seconds, not NaN", ctx=ctx, param=param)
+    return value
+
+
 common_solver_options = [
-    click.option("--time-limit", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
-                 help="Seconds the solver may take; it stops earlier once the plan is proven optimal."),
-    click.option("--seed", type=int, default=0, show_default=True, help="Random seed of the solver."),
-    click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True,
-                 help="Solver threads (the machines here have 2 cores)."),
+    click.option("--time-limit", type=click.FloatRange(min=0.1, max=MAX_TIME_LIMIT), default=30.0,
+                 show_default=True, callback=_finite,
+                 help=f"Seconds the solver may take (0.1 to {MAX_TIME_LIMIT:.0f}); it stops earlier once the plan "
+                      "is proven optimal."),
+    click.option("--seed", type=click.IntRange(0, MAX_SEED), default=0, show_default=True,
+                 help=f"Random seed of the solver (0 to {MAX_SEED})."),
+    click.option("--workers", type=click.IntRange(1, MAX_WORKERS), default=2, show_default=True,
+                 help=f"Solver threads, 1 to {MAX_WORKERS} (the machines here have 2 cores)."),
     click.option("--deterministic", is_flag=True,
                  help="Repeat exactly: interleaved search, fixed seed, a deterministic time limit."),
     click.option("--quiet", "-q", is_flag=True, help="No progress or warnings on stderr."),
@@ -203,10 +223,10 @@ def check(input: str, quiet: bool) -> None:
 def plan(input, out, time_limit, seed, workers, deterministic, quiet, now, no_documents, print_all_packs) -> None:
     """Plan a visit and write the schedule and every document into --out."""
     from .orchestrate import plan_visit, write_outcome
-    from .planio import check_plan_target
+    from .planio import prepare_target
 
     try:
-        check_plan_target(out)
+        _notes(prepare_target(out, inputs=[input], command="plan"), quiet)
         visit = _load(input, quiet)
         with _Progress(quiet, time_limit) as progress:
             outcome = plan_visit(visit, _solve_options(time_limit, seed, workers, deterministic), progress=progress,
@@ -232,10 +252,11 @@ def replan(input, previous, out, freeze_before, time_limit, seed, workers, deter
            no_documents, print_all_packs) -> None:
     """Re-plan after the inputs changed, moving as few sessions as possible."""
     from .orchestrate import replan_visit, write_outcome
-    from .planio import check_plan_target
+    from .planio import prepare_target
     from .replan import changes_summary
 
     try:
+        _notes(prepare_target(out, inputs=[input], previous=previous, command="replan"), quiet)
         freeze = None
         if freeze_before:
             from .validation import BadValue, parse_datetime
@@ -244,7 +265,6 @@ def replan(input, previous, out, freeze_before, time_limit, seed, workers, deter
             except BadValue as exc:
                 raise click.BadParameter(str(exc), param_hint="--freeze-before")
         visit = _load(input, quiet)
-        check_plan_target(out)
         with _Progress(quiet, time_limit) as progress:
             outcome = replan_visit(visit, previous, _solve_options(time_limit, seed, workers, deterministic),
                                    freeze_before=freeze, progress=progress, phase=progress.phase)
@@ -290,12 +310,18 @@ def verify(input: str, folder: str, quiet: bool) -> None:
 def export(input: str, folder: str, now: str | None, quiet: bool, print_all_packs: bool) -> None:
     """Re-render every document from an existing plan, without solving."""
     from .exporters import write_documents
-    from .planio import atomic_folder, read_plan
+    from dataclasses import replace
+    from .planio import atomic_folder, check_inputs_outside, read_plan, tidy_target, unknown_ids
     import shutil
 
     try:
+        _notes(tidy_target(folder), quiet)
+        check_inputs_outside(folder, inputs=[input])
         visit = _load(input, quiet)
         written = read_plan(folder)
+        problems = unknown_ids(written, visit)
+        if problems:
+            raise InvalidInput([replace(p, file=str(Path(folder) / p.file)) for p in problems])
         source = Path(folder)
         with atomic_folder(folder) as temp:
             for name in ("schedule.csv", "unscheduled.csv", "schedule.json", "changes.csv", "ledger.jsonl"):

@@ -18,7 +18,7 @@ class Problem:
         settings = self.file in ("visit.toml", "sheet visit")
         where = self.file
         if self.row is not None:
-            where += f", {'line' if self.file.endswith('.toml') else 'row'} {self.row}"
+            where += f", {'line' if self.file.endswith(('.toml', '.json')) else 'row'} {self.row}"
         if self.column:
             where += f", {'key' if settings else 'column'} {self.column}"
         return f"{where}: {self.message}"

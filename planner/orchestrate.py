@@ -283,7 +283,7 @@ def write_outcome(out_dir: str | Path, outcome: Outcome, now: dt.datetime | None
     from .exporters import write_documents
     from .exporters.changes import write_changes
 
-    check_plan_target(out_dir)
+    check_plan_target(out_dir, previous=outcome.previous_dir, command="replan" if outcome.is_replan else "plan")
     visit, plan = outcome.visit, outcome.plan
     with atomic_folder(out_dir) as folder:
         write_plan_files(folder, plan, visit)
