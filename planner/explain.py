@@ -358,8 +358,16 @@ def _involved(visit: d.Visit, session: d.Session) -> str:
     days = sorted({t.date() for t in _starts(visit, session)})
     parts.append(f"{session.duration_minutes} minutes on {', '.join(map(_fmt_day, days))}")
     rooms = _rooms_for(visit, session)
-    parts.append(f"one of the rooms {', '.join(visit.label(r.id) for r in rooms)}")
+    if session.room is not None:
+        room = visit.room_by_id[session.room]
+        parts.append(f"its room {visit.label(room.id)}"
+                     + (f" (unavailable {_windows_on(room.unavailable, days)})" if room.unavailable else ""))
+    else:
+        parts.append(f"one of the rooms {', '.join(visit.label(r.id) for r in rooms)}")
     text = ", ".join(parts) + "."
+    before = visit.session_by_id.get(session.after) if session.after else None
+    if before is not None:
+        text += f" It must come after {visit.session_label(before.id)} (its `after`)."
     sharing = []
     for other in sorted(visit.sessions, key=lambda x: x.id):
         if other.id == session.id or not other.must:

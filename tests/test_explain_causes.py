@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import itertools
 
+import pytest
+
 from click.testing import CliRunner
 
 from conftest import write_visit
@@ -118,3 +120,27 @@ def test_the_summary_names_a_left_out_session_by_its_title(tmp_path):
     assert result.exit_code == 0, result.output
     assert "Left out: The Director (dir) — it needs Dana Director (dir), who is unavailable" in result.output
 
+
+
+def test_the_deletion_filter_names_the_after_and_the_fixed_room(tmp_path):
+    """Only the solver sees this one (the CEO is busy until 10:00, so the
+    opening ends at 11:00 at the earliest): the explanation names the rules,
+    the session's `after` and its fixed room."""
+    from planner.errors import Infeasible
+    from planner.orchestrate import SolveOptions, solve_visit
+
+    rooms = [OFFICE, CHAMBER, {"id": "r1", "name": "Room One", "kind": "interview", "capacity": "6",
+                               "unavailable": f"{DAY1} 12:00-18:00"}]
+    sessions = [{"id": "busy", "title": "Early call", "attendees": "ceo", "fixed_start": f"{DAY1} 09:00"},
+                {"id": "opening", "title": "Opening", "attendees": "ceo"},
+                {"id": "mayor", "title": "The Mayor", "attendees": "leader", "after": "opening", "room": "r1",
+                 "latest": "11:00"}]
+    visit = load_visit(write_visit(tmp_path / "v", settings=ONE_DAY, rooms=rooms, sessions=sessions))
+    assert prechecks(visit) == []
+    with pytest.raises(Infeasible) as caught:
+        solve_visit(visit, SolveOptions(time_limit=10, workers=1, deterministic=True))
+    assert caught.value.reasons == [
+        "Session The Mayor (mayor) cannot be placed beside the other `must` sessions. Together these rules rule it "
+        "out: the `after` order of sessions (rule 2); no peer, person or room in two places at once (rule 3). It "
+        "needs Lou Leader (leader), 60 minutes on 2026-05-19, its room Room One (r1) (unavailable 2026-05-19 "
+        "12:00–18:00). It must come after Opening (opening) (its `after`)."]
