@@ -152,7 +152,7 @@ def _check_cancel(options: SolveOptions) -> None:
         raise Cancelled()
 
 
-def solve_visit(visit: d.Visit, options: SolveOptions | None = None) -> d.Plan:
+def solve_visit(visit: d.Visit, options: SolveOptions | None = None, drop_shoulds_if_late: bool = True) -> d.Plan:
     """Pre-checks, solve, confirm, explain: a Plan, or Infeasible /
     SolverFailure / Cancelled. (Without the independent checker's look at the
     result, which :func:`plan_visit` adds.)
@@ -161,7 +161,9 @@ def solve_visit(visit: d.Visit, options: SolveOptions | None = None) -> d.Plan:
     `must` session is found in time (or the time runs out while building),
     the visit is planned again with its `must` sessions only, and every
     `should` session is left out with that reason. That second run has a
-    time limit of its own, so such a run may take up to twice the limit."""
+    time limit of its own, so such a run may take up to twice the limit.
+    (`drop_shoulds_if_late=False`: raise instead, for a caller that has a
+    better next step.)"""
     options = options or SolveOptions()
     _phase(options, "checking")
     reasons = prechecks(visit)
@@ -171,7 +173,7 @@ def solve_visit(visit: d.Visit, options: SolveOptions | None = None) -> d.Plan:
     try:
         return _solve(visit, options)
     except _NotInTime as late:
-        if not shoulds:
+        if not shoulds or not drop_shoulds_if_late:
             raise late.error from None
     _check_cancel(options)
     _phase(options, "solving without the should sessions")
@@ -251,7 +253,7 @@ def replan_plan(visit: d.Visit, previous: d.Plan, options: SolveOptions | None =
                      if i.item_id in visit.session_by_id and i.start.date() not in days)
     if keep:
         try:
-            plan = solve_visit(visit, replace(options, keep=keep))
+            plan = solve_visit(visit, replace(options, keep=keep), drop_shoulds_if_late=False)
             plan.meta["replan"] = {"kept_days_untouched": True,
                                    "touched_days": sorted(day.isoformat() for day in days)}
             return plan
