@@ -410,14 +410,14 @@ def test_native_excel_dates_and_times_are_accepted(tmp_path):
 # --- workbook and CSV give the same plan ---------------------------------------------
 
 def test_workbook_and_csv_give_the_same_plan(tmp_path):
-    from planner.model import SolveOptions, solve
+    from planner.orchestrate import SolveOptions, solve_visit
     from planner.planio import write_plan_files
 
     outputs = []
     for source in (EXAMPLE, EXAMPLE_XLSX):
         visit = load_visit(source)
         # one worker: the same optimum as two here, in a quarter of the time
-        plan = solve(visit, SolveOptions(deterministic=True, workers=1, time_limit=60))
+        plan = solve_visit(visit, SolveOptions(deterministic=True, workers=1, time_limit=60))
         folder = tmp_path / source.name
         folder.mkdir()
         write_plan_files(folder, plan, visit)
