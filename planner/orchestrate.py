@@ -55,6 +55,7 @@ from pathlib import Path
 from . import domain as d
 from .changes import Change, compare
 from .errors import Cancelled, Infeasible, PlannerError, SolverFailure
+from .exporters.invites import load_manifest
 from .explain import explain_infeasible, explain_missing, prechecks, why_left_out
 from .model.solve import Cancel, Phase, Progress, SolveOptions, TimeLimitWhileBuilding, extract, solve_model
 from .planio import atomic_folder, check_plan_target, read_plan, write_plan_files
@@ -124,6 +125,7 @@ def replan_visit(visit: d.Visit, previous_dir: str | Path, options: SolveOptions
     options = _with_hooks(options, progress, cancel, phase)
     previous_dir = Path(previous_dir)
     previous = read_plan(previous_dir)
+    load_manifest(previous_dir)  # a damaged invites manifest is reported now (exit 2), not after solving
     plan = replan_plan(visit, previous, options, freeze_before)
     self_check(visit, plan)
     return Outcome(visit, plan, previous=previous, previous_dir=previous_dir, changes=compare(previous, plan))
