@@ -274,7 +274,8 @@ def export(input: str, folder: str, now: str | None, quiet: bool, print_all_pack
         written = read_plan(folder)
         source = Path(folder)
         with atomic_folder(folder) as temp:
-            for name in ("schedule.csv", "unscheduled.csv", "schedule.json", "changes.csv", "ledger.jsonl"):
+            for name in ("schedule.csv", "unscheduled.csv", "schedule.json", "changes.csv", "ledger.jsonl",
+                         "replies.jsonl"):
                 if (source / name).is_file():
                     shutil.copy2(source / name, temp / name)
             write_documents(temp, visit, written, now=_now_option(now), previous_folder=source,

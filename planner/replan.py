@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import domain as d
 from .changes import Change, compare
+from .declines import answers_in, apply_answers
 from .errors import Infeasible, SolverFailure
 from .model import SolveOptions, solve
 from .planio import atomic_folder, check_plan_target, read_plan, write_plan_files
@@ -26,17 +27,21 @@ from .planio import atomic_folder, check_plan_target, read_plan, write_plan_file
 class ReplanResult:
     plan: d.Plan
     changes: list[Change]
+    notes: list[str] = field(default_factory=list)  # answers to invitations that shaped the plan
 
     def summary(self) -> str:
         counts = {kind: sum(1 for c in self.changes if c.change == kind) for kind in ("moved", "added", "cancelled")}
+        answers = [f"  {note}" for note in self.notes]
+        if answers:
+            answers.insert(0, "Answers to the invitations:")
         if not self.changes:
-            return "Nothing moved: every session stays where it was."
-        lines = [f"Changes: {counts['moved']} moved, {counts['added']} added, {counts['cancelled']} cancelled "
+            return "\n".join(answers + ["Nothing moved: every session stays where it was."])
+        lines = answers + [f"Changes: {counts['moved']} moved, {counts['added']} added, {counts['cancelled']} cancelled "
                  f"(see changes.csv and changes.html)."]
         for c in self.changes:
             if c.change == "moved":
                 lines.append(f"  moved {c.session_id} ({', '.join(c.what)}): {Change.describe(c.before)} → "
-                             f"{Change.describe(c.after)}")
+                             f"{Change.describe(c.after)}" + (f" — {c.reason}" if c.reason else ""))
             else:
                 lines.append(f"  {c.change} {c.session_id}: {Change.describe(c.before or c.after)}")
         return "\n".join(lines)
@@ -120,17 +125,20 @@ def replan(visit: d.Visit, previous_dir: str | Path, out: str | Path, *, freeze_
     previous_dir = Path(previous_dir)
     check_plan_target(out)
     previous = read_plan(previous_dir)
+    # declines and delegations read by `planner replies` into the previous folder
+    answered = apply_answers(visit, previous, answers_in(previous_dir))
+    visit = answered.visit
     plan = replan_plan(visit, previous, options, freeze_before)
     if self_check is not None:
         self_check(visit, plan)
-    changes = compare(previous, plan)
+    changes = [replace(c, reason="; ".join(answered.reasons.get(c.session_id, ()))) for c in compare(previous, plan)]
     with atomic_folder(out) as folder:
         write_plan_files(folder, plan, visit)
         write_changes(folder, visit, changes)
-        ledger = previous_dir / "ledger.jsonl"
-        if ledger.is_file():
-            shutil.copy2(ledger, folder / "ledger.jsonl")
+        for log in ("ledger.jsonl", "replies.jsonl"):  # what was sent, and what people answered
+            if (previous_dir / log).is_file():
+                shutil.copy2(previous_dir / log, folder / log)
         if documents:
             write_documents(folder, visit, plan, now=now, previous_folder=previous_dir,
                             print_all_packs=print_all_packs)
-    return ReplanResult(plan, changes)
+    return ReplanResult(plan, changes, answered.notes)
