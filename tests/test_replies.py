@@ -278,3 +278,70 @@ def test_imap_reads_a_maildir_over_dovecot_twice_recording_once(issued, plan, mo
                                          "--user", imap["user"], "--no-tls"], env={"PLANNER_IMAP_PASSWORD": "nope"})
         assert wrong.exit_code == 1 and "refused the login" in wrong.output
     assert len(read_records(plan)) == 4
+
+
+# --- chasing ---------------------------------------------------------------------------
+
+def test_remind_writes_one_reminder_per_unanswered_invitation_with_the_same_invite(issued, plan, tmp_path):
+    from email import message_from_bytes, policy
+
+    from icalendar import Calendar
+
+    from planner.send import SmtpSettings, deliver, read_ledger
+    from test_send import Recorder, free_port
+    from aiosmtpd.controller import Controller
+
+    _, _, manifest = issued
+    read_replies(plan, [write_emls(tmp_path / "mail", client_replies(manifest))])
+    runner = CliRunner()
+    too_soon = runner.invoke(cli, ["replies", str(plan), "--remind", "--older-than", "10d", "--now", NOW.isoformat()])
+    assert too_soon.exit_code == 0, too_soon.output
+    assert "Reminders: 0 written" in too_soon.output
+    result = runner.invoke(cli, ["replies", str(plan), "--remind", "--older-than", "3d", "--now", NOW.isoformat()])
+    assert result.exit_code == 0, result.output
+    unanswered = [s for s in current_statuses(plan) if s.status == "none"]
+    reminders = [m for m in json.loads((plan / "invites/manifest.json").read_text())["messages"]
+                 if m.get("role") == "reminder"]
+    assert len(reminders) == len(unanswered) > 0
+    assert f"Reminders: {len(unanswered)} written" in result.output
+    for message in reminders:
+        status = next(s for s in unanswered if s.invitation.unit == message["unit"]
+                      and s.invitation.uid in message["uids"])
+        msg = message_from_bytes((plan / message["eml"]).read_bytes(), policy=policy.default)
+        assert msg["Subject"].startswith("Reminder: ") and msg["In-Reply-To"] == message["reminds"]
+        assert msg["To"].addresses[0].addr_spec == status.invitation.email
+        (part,) = [p for p in msg.walk() if p.get_content_type() == "text/calendar"]
+        assert part.get_param("method") == "REQUEST"
+        (event,) = Calendar.from_ical(part.get_content().encode()).walk("VEVENT")
+        assert str(event["UID"]) == status.invitation.uid and int(event["SEQUENCE"]) == status.invitation.sequence
+        assert part.get_content().encode() == (plan / message["file"]).read_bytes()
+    # a second run writes none while they wait to be sent
+    again = runner.invoke(cli, ["replies", str(plan), "--remind", "--now", NOW.isoformat()])
+    assert "Reminders: 0 written" in again.output and "not due yet" in again.output
+    # planner send sends them, recorded in the ledger
+    handler = Recorder()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        report = deliver(plan, SmtpSettings(host="127.0.0.1", port=controller.port, starttls=False, timeout=10),
+                         dry_run=False, now=lambda: NOW)
+    finally:
+        controller.stop()
+    assert len(report.sent) == len(reminders) and len(handler.received) == len(reminders)
+    assert sum(1 for e in read_ledger(plan) if e.get("role") == "reminder") == len(reminders)
+    # a day later: nothing again; four days later, one more each
+    later = (NOW + dt.timedelta(days=1)).isoformat()
+    assert "Reminders: 0 written" in runner.invoke(cli, ["replies", str(plan), "--remind", "--now", later]).output
+    later = (NOW + dt.timedelta(days=4)).isoformat()
+    result = runner.invoke(cli, ["replies", str(plan), "--remind", "--now", later])
+    assert f"Reminders: {len(unanswered)} written" in result.output
+    assert all(line.endswith("-2.eml") for line in result.output.splitlines() if line.startswith("reminder "))
+    # the reminders change nothing in what people hold: a re-export keeps every invite as it was
+    from planner.exporters.invites import load_manifest
+    held = load_manifest(plan).holdings(assume_delivered=False)
+    assert all(held[s.invitation.unit][s.invitation.uid]["sequence"] == s.invitation.sequence for s in unanswered)
+
+
+def test_bad_age_is_a_usage_error(plan):
+    result = CliRunner().invoke(cli, ["replies", str(plan), "--remind", "--older-than", "soon"])
+    assert result.exit_code == 2 and "not an age" in result.output

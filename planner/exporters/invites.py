@@ -353,7 +353,7 @@ class Manifest:
         """unit key -> uid -> the version of the event that recipient holds."""
         by_unit: dict[str, dict[str, bool]] = {}
         for message in self.messages:
-            if message.get("to_send"):
+            if message.get("to_send") and message.get("role") != "reminder":  # a reminder repeats an invite
                 if self.ledger_keys is None:
                     delivered = assume_delivered
                 else:
