@@ -169,6 +169,8 @@ def check(input: str, quiet: bool) -> None:
     except PlannerError as error:
         _fail(error)
     if not quiet:
+        for note in visit.notes:
+            click.echo(note)
         click.echo(f"{input}: valid — {len(visit.sessions)} sessions, {len(visit.peers)} peers, "
                    f"{len(visit.people)} people, {len(visit.rooms)} rooms, "
                    f"{len(visit.settings.interview_days)} interview days.")

@@ -11,7 +11,7 @@ import datetime as dt
 import hashlib
 import re
 import zoneinfo
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 from . import domain as d
@@ -44,11 +44,13 @@ COLUMNS = {
 def load_visit(path: str | Path) -> d.Visit:
     """Read, validate and build a visit, or raise InvalidInput listing every problem."""
     raw = read_raw(path)
-    return build_visit(raw)
+    path = Path(path)
+    return build_visit(raw, base=path if path.is_dir() else path.parent)
 
 
-def build_visit(raw: RawVisit) -> d.Visit:
-    v = _Validator(raw)
+def build_visit(raw: RawVisit, base: Path | None = None) -> d.Visit:
+    """`base`: the visit's folder, against which `calendar` paths are read."""
+    v = _Validator(raw, base)
     visit = v.run()
     if v.problems:
         raise InvalidInput(sorted(set(v.problems), key=_problem_order))
@@ -143,8 +145,10 @@ class _Row:
 
 
 class _Validator:
-    def __init__(self, raw: RawVisit):
+    def __init__(self, raw: RawVisit, base: Path | None = None):
         self.raw = raw
+        self.base = base
+        self.notes: list[str] = []
         self.problems: list[Problem] = list(raw.problems)
         self.warnings: list[str] = list(raw.warnings)
 
@@ -231,6 +235,8 @@ class _Validator:
                                       ids("peers", peers), ids("rooms", rooms), ids("people", people))
         if settings is not None:
             self.check_settings_references(settings, ids("rooms", rooms), ids("people", people), rooms)
+            peers = self.with_calendars(tables["peers"], peers, settings)
+            people = self.with_calendars(tables["people"], people, settings)
         if self.problems or settings is None:
             return None
         visit = d.Visit(settings=settings, peers=peers, rooms=rooms, people=people,
@@ -244,7 +250,41 @@ class _Validator:
                                      f"{window.describe()}; they are left off the feedback invitation")
         return d.Visit(settings=settings, peers=peers, rooms=rooms, people=people,
                        sessions=sessions, themes=themes, documents=documents,
-                       input_hash=digest, warnings=tuple(self.warnings))
+                       input_hash=digest, warnings=tuple(self.warnings), notes=tuple(self.notes))
+
+    def with_calendars(self, rows, items, settings):
+        """Busy time of each `calendar` file added to the person's unavailable windows."""
+        from .calendars import CalendarError, read_busy
+
+        if self.base is None or not any(item.calendar for item in items):
+            return items
+        where = {clean_text(row.cells.get("id", "")).strip(): row for row in rows}
+        last = max(settings.feedback_day, settings.interview_days[-1])
+        out = []
+        for item in items:
+            row = where.get(item.id)
+            source, number = (row.table.source, row.number) if row else ("", None)
+            if not item.calendar:
+                out.append(item)
+                continue
+            path = (self.base / item.calendar).resolve()
+            base = self.base.resolve()
+            if Path(item.calendar).is_absolute() or base not in path.parents:
+                self.problem(source, number, "calendar", f"'{item.calendar}' must be a file inside the visit "
+                                                         f"folder, named relative to it")
+            elif not path.is_file():
+                self.problem(source, number, "calendar", f"{item.calendar}: no such file")
+            else:
+                try:
+                    busy = read_busy(path, settings.timezone, settings.interview_days[0], last)
+                except CalendarError as exc:
+                    self.problem(source, number, "calendar", f"{item.calendar}, {exc}")
+                else:
+                    self.notes.append(f"{item.id}: {len(busy.windows)} window{'s' if len(busy.windows) != 1 else ''}"
+                                      f" from {item.calendar}")
+                    item = replace(item, unavailable=item.unavailable + busy.windows)
+            out.append(item)
+        return tuple(out)
 
     def rows(self, name: str) -> list[_Row]:
         table = self.raw.tables.get(name)
