@@ -383,13 +383,15 @@ def send(folder, host, port, starttls, use_ssl, user, password, dry_run, mark_se
               help="IMAP port (default 993 with TLS, 143 otherwise).")
 @click.option("--starttls", is_flag=True, help="Connect in plain text on port 143 and upgrade with STARTTLS.")
 @click.option("--no-tls", is_flag=True, help="No TLS at all: only for a trusted local server.")
+@click.option("--cafile", envvar="PLANNER_IMAP_CAFILE", default=None, type=click.Path(dir_okay=False),
+              help="Also trust the certificates in this PEM file (a private CA; env PLANNER_IMAP_CAFILE).")
 @click.option("--now", "now", default=None, help="The clock for 'days since sent' and reminders, ISO date-time.")
 @click.option("--remind", is_flag=True, help="Write a reminder for each invitation not answered (see --older-than).")
 @click.option("--older-than", default="3d", show_default=True, metavar="AGE",
               help="With --remind: only invitations sent at least this long ago (3d, 36h, 2w).")
 @click.option("--quiet", "-q", is_flag=True, help="Print only what was read, not the whole summary.")
-def replies(folder, sources, imap_host, user, imap_folder, port, starttls, no_tls, now, remind, older_than,
-            quiet) -> None:
+def replies(folder, sources, imap_host, user, imap_folder, port, starttls, no_tls, cafile, now, remind,
+            older_than, quiet) -> None:
     """Read the answers to a plan's invitations (.eml, .ics, mbox, Maildir, or --imap) into FOLDER:
     replies.jsonl, replies.csv and replies.html, and a summary of who has answered.
 
@@ -407,8 +409,9 @@ def replies(folder, sources, imap_host, user, imap_folder, port, starttls, no_tl
             if starttls and no_tls:
                 raise click.BadParameter("choose one of --starttls and --no-tls", param_hint="--no-tls")
             imap = r.ImapSettings(host=imap_host, user=user, password=os.environ.get("PLANNER_IMAP_PASSWORD", ""),
-                                  folder=imap_folder, port=port,
-                                  security="none" if no_tls else "starttls" if starttls else "tls")
+                                  folder=imap_folder, port=port, cafile=cafile,
+                                  security="none" if no_tls else "starttls" if starttls else "tls",
+                                  since=r.first_sent(folder))
         report = r.read_replies(folder, sources, imap)
         reminders = None
         if remind:

@@ -279,12 +279,25 @@ class ImapSettings:
     port: int | None = None
     security: str = "tls"  # tls (implicit, port 993) | starttls | none
     timeout: float = 30.0
+    cafile: str | None = None  # certificates to trust besides the system's (a private CA)
+    since: dt.date | None = None  # only messages received on or after this day
+    batch: int = 50
+
+
+def _context(settings: "ImapSettings") -> ssl.SSLContext:
+    context = ssl.create_default_context()
+    if settings.cafile:
+        try:
+            context.load_verify_locations(cafile=settings.cafile)
+        except (OSError, ssl.SSLError) as exc:
+            raise RepliesError(f"cannot read the certificates in {settings.cafile}: {exc}")
+    return context
 
 
 def read_imap(settings: ImapSettings) -> Iterator[tuple[str, bytes, str]]:
     """Every message of an IMAP folder, opened read-only: EXAMINE and BODY.PEEK,
     so no message is deleted, moved or flagged (not even as seen)."""
-    context = ssl.create_default_context()
+    context = _context(settings) if settings.security != "none" else None
     where = f"{settings.host}:{settings.port or (993 if settings.security == 'tls' else 143)}"
     try:
         if settings.security == "tls":
@@ -304,15 +317,20 @@ def read_imap(settings: ImapSettings) -> Iterator[tuple[str, bytes, str]]:
         typ, data = conn.select(_quoted(settings.folder), readonly=True)
         if typ != "OK":
             raise RepliesError(f"the IMAP server {where} has no folder {settings.folder!r}: {_text(data)}")
-        typ, data = conn.uid("SEARCH", None, "ALL")
+        criteria = ("SINCE", f"{settings.since.day}-{settings.since:%b-%Y}") if settings.since else ("ALL",)
+        typ, data = conn.uid("SEARCH", None, *criteria)
         if typ != "OK":
             raise RepliesError(f"the IMAP server {where} refused to list {settings.folder!r}: {_text(data)}")
-        uids = [u for u in (data[0] or b"").split() if u]
-        for uid in uids:
-            typ, parts = conn.uid("FETCH", uid, "(BODY.PEEK[])")
-            raw = next((p[1] for p in parts or () if isinstance(p, tuple) and len(p) > 1), None)
-            if typ == "OK" and raw:
-                yield f"imap://{where}/{settings.folder}#{uid.decode()}", raw, "eml"
+        uids = [u.decode() for u in (data[0] or b"").split() if u]
+        for start in range(0, len(uids), max(1, settings.batch)):
+            typ, parts = conn.uid("FETCH", ",".join(uids[start:start + settings.batch]), "(UID BODY.PEEK[])")
+            if typ != "OK":
+                raise RepliesError(f"the IMAP server {where} refused to fetch messages: {_text(parts)}")
+            for part in parts or ():
+                if isinstance(part, tuple) and len(part) > 1 and part[1]:
+                    found = re.search(rb"UID (\d+)", part[0])
+                    label = found.group(1).decode() if found else "?"
+                    yield f"imap://{where}/{settings.folder}#{label}", part[1], "eml"
         with contextlib.suppress(Exception):
             conn.close()
     except (OSError, imaplib.IMAP4.abort) as exc:
@@ -405,6 +423,19 @@ class Issued:
                  and int((e.get("sequences") or {}).get(invitation.uid, -1)) == invitation.sequence]
         times = [t for t in times if t]
         return min(times) if times else None
+
+
+def first_sent(folder) -> dt.date | None:
+    """The day before the first message of the folder's ledger was sent (replies come
+    after it; a day's margin for time zones), or None when nothing was recorded."""
+    from .send import read_ledger
+
+    times = sorted(e["sent_at"] for e in read_ledger(folder) if e.get("sent_at"))
+    if not times:
+        return None
+    with contextlib.suppress(ValueError):
+        return dt.datetime.fromisoformat(times[0].replace("Z", "+00:00")).date() - dt.timedelta(days=1)
+    return None
 
 
 # --- matching -------------------------------------------------------------------------

@@ -154,16 +154,37 @@ def need_dovecot():
         pytest.skip("Dovecot is not installed: apt-get install dovecot-imapd")
 
 
+def self_signed(folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key, made with openssl."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("openssl is required under CI: apt-get install openssl")
+        pytest.skip("openssl is not installed: apt-get install openssl")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run([openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    os.chmod(key, 0o644)  # the test's own throw-away key, read by Dovecot's processes
+    return cert, key
+
+
 @contextlib.contextmanager
-def dovecot_server(messages):
-    """A Dovecot IMAP server on 127.0.0.1 (free port, plain text, one user `planner`
-    with password `secret`) whose INBOX is a Maildir holding `messages`."""
+def dovecot_server(messages, tls: bool = False):
+    """A Dovecot IMAP server on 127.0.0.1 (free ports, one user `planner` with password
+    `secret`) whose INBOX is a Maildir holding `messages`; with `tls`, a self-signed
+    certificate (`cafile`), STARTTLS on `port` and implicit TLS on `tls_port`."""
     need_dovecot()
     base = Path(tempfile.mkdtemp(prefix="planner-dovecot-"))
     os.chmod(base, 0o755)  # the mail and auth processes run as other users when started by root
     process = None
     try:
-        port = free_port()
+        port, tls_port = free_port(), free_port()
+        ssl_lines = "ssl = no\n"
+        cert = None
+        if tls:
+            cert, key = self_signed(base)
+            ssl_lines = f"ssl = yes\nssl_cert = <{cert}\nssl_key = <{key}\n"
         root = os.geteuid() == 0
         me = pwd.getpwuid(os.geteuid()).pw_name
         if root:
@@ -185,8 +206,7 @@ def dovecot_server(messages):
 log_path = {base}/dovecot.log
 protocols = imap
 listen = 127.0.0.1
-ssl = no
-disable_plaintext_auth = no
+{ssl_lines}disable_plaintext_auth = no
 auth_mechanisms = plain login
 mail_location = maildir:{base}/mail/%u
 {users}passdb {{
@@ -203,7 +223,8 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {tls_port if tls else 0}
   }}
 }}
 service anvil {{
@@ -231,7 +252,8 @@ service stats {{
                 pytest.fail(f"Dovecot did not start: {process.stderr.read().decode() if process.poll() is not None else ''}"
                             f"\n{log}")
             time.sleep(0.1)
-        yield {"host": "127.0.0.1", "port": port, "user": "planner", "password": "secret", "maildir": home}
+        yield {"host": "127.0.0.1", "port": port, "tls_port": tls_port, "cafile": cert, "user": "planner",
+               "password": "secret", "maildir": home}
     finally:
         if process is not None:
             process.terminate()

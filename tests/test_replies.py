@@ -345,3 +345,22 @@ def test_remind_writes_one_reminder_per_unanswered_invitation_with_the_same_invi
 def test_bad_age_is_a_usage_error(plan):
     result = CliRunner().invoke(cli, ["replies", str(plan), "--remind", "--older-than", "soon"])
     assert result.exit_code == 2 and "not an age" in result.output
+
+
+def test_imap_over_tls_and_starttls_trusting_only_the_given_certificate(issued, plan, monkeypatch):
+    _, _, manifest = issued
+    with dovecot_server(client_replies(manifest)[:2], tls=True) as imap:
+        monkeypatch.setenv("PLANNER_IMAP_PASSWORD", imap["password"])
+        runner = CliRunner()
+        base = ["replies", str(plan), "--imap", imap["host"], "--user", imap["user"], "--now", NOW.isoformat()]
+        # the default: implicit TLS, verified; an unknown certificate is refused
+        refused = runner.invoke(cli, [*base, "--port", str(imap["tls_port"])])
+        assert refused.exit_code == 1 and "cannot talk to the IMAP server" in refused.output
+        assert "CERTIFICATE_VERIFY_FAILED" in refused.output
+        result = runner.invoke(cli, [*base, "--port", str(imap["tls_port"]), "--cafile", str(imap["cafile"])])
+        assert result.exit_code == 0, result.output
+        assert "Read 2 messages: 2 recorded" in result.output
+        result = runner.invoke(cli, [*base, "--port", str(imap["port"]), "--starttls", "--cafile",
+                                     str(imap["cafile"])])
+        assert result.exit_code == 0, result.output
+        assert "Read 2 messages: 0 recorded, 2 already recorded" in result.output
