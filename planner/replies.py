@@ -203,10 +203,12 @@ def answers_in_message(raw: bytes | email.message.Message, source: str) -> tuple
     with contextlib.suppress(Exception):
         date = _utc(parsedate_to_datetime(header("Date")))
     seen, answers, problems = set(), [], []
+    tnef = False
     for part in msg.walk():
         if part.is_multipart():
             continue
         name = (part.get_filename() or "").lower() if hasattr(part, "get_filename") else ""
+        tnef = tnef or part.get_content_type() == "application/ms-tnef" or name == "winmail.dat"
         if part.get_content_type() not in CALENDAR_TYPES and not name.endswith(".ics"):
             continue
         try:
@@ -222,6 +224,9 @@ def answers_in_message(raw: bytes | email.message.Message, source: str) -> tuple
                                            date=date, source=source)
         except ValueError as exc:
             problems.append(f"{source}: attachment {name or part.get_content_type()!s} is {exc}")
+    if tnef and not seen:
+        problems.append(f"{source}: an Outlook reply in its own format (winmail.dat, TNEF) with no iCalendar; "
+                        f"read the answer by hand, or have Outlook send calendar replies as iCalendar")
     return answers, problems
 
 

@@ -186,12 +186,19 @@ def test_stale_unknown_not_invited_forged_and_garbage_each_get_a_line(issued, pl
                                                    ("application/ics", "half.ics", b"BEGIN:VCALENDAR\r\nMETHOD:REPLY"
                                                                                    b"\r\nBEGIN:VEVENT\r\nUID")])
     nothing = reply_mail("google", b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n", "bob@example.org")
-    folder = write_emls(tmp_path / "mail", [stale, unknown, stranger, forged, garbage, nothing])
+    from email.message import EmailMessage
+    tnef = EmailMessage()
+    tnef["From"], tnef["Subject"] = "leader@example.org", "Accepted: Peer challenge: Leader"
+    tnef.set_content("Accepted")
+    tnef.add_attachment(b"\x78\x9f\x3e\x22" + bytes(40), maintype="application", subtype="ms-tnef",
+                        filename="winmail.dat")
+    folder = write_emls(tmp_path / "mail", [stale, unknown, stranger, forged, garbage, nothing, tnef])
     (folder / "junk.ics").write_bytes(b"\x89PNG\r\n\x1a\n")
     report = read_replies(second, [folder])
     kinds = sorted(f.kind for f in report.findings)
-    assert kinds == ["garbage", "garbage", "garbage", "not-invited", "recorded", "stale", "suspicious",
+    assert kinds == ["garbage", "garbage", "garbage", "garbage", "not-invited", "recorded", "stale", "suspicious",
                      "unknown"], [f.text for f in report.findings]
+    assert any("winmail.dat" in f.text for f in report.findings)
     texts = {f.kind: f.text for f in report.findings}
     assert "never issued" in texts["unknown"] and "not invited" in texts["not-invited"]
     assert "mallory@example.com" in texts["suspicious"] and "version 0" in texts["stale"]
