@@ -157,8 +157,8 @@ def test_a_bad_calendar_is_exit_2_naming_file_row_and_line(tmp_path):
     assert "people.csv, row 2, column calendar: calendars/ceo.ics, line 4: DTSTART 'tomorrow'" in result.output
 
 
-@pytest.mark.parametrize("cell, words", [("missing.ics", "no such file"), ("../outside.ics", "inside the visit"),
-                                         ("/etc/hostname", "inside the visit")])
+@pytest.mark.parametrize("cell, words", [("missing.ics", "no such file"), ("../outside.ics", "visit folder"),
+                                         ("/etc/hostname", "visit folder")])
 def test_a_calendar_outside_the_visit_or_missing_is_refused(tmp_path, cell, words):
     (tmp_path / "outside.ics").write_bytes(ics())
     folder = visit_with_calendars(tmp_path, people_calendar=cell)

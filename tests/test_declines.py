@@ -7,7 +7,7 @@ import shutil
 
 from planner import domain as d
 from planner.declines import Answered, apply_answers
-from planner.replan import replan
+from planner.orchestrate import replan_visit, write_outcome
 from planner.model import SolveOptions
 from test_invites import hand_plan, small_visit, render
 from test_replies import reply_ics, reply_mail, write_emls, uid
@@ -76,7 +76,8 @@ def test_replan_with_a_delegation_reinvites_only_those_affected(tmp_path):
     ]
     assert read_replies(first, [write_emls(tmp_path / "mail", mails)]).count("recorded") == 2
     second = tmp_path / "second"
-    result = replan(visit, first, second, options=SolveOptions(time_limit=20, workers=1, deterministic=True))
+    result = replan_visit(visit, first, SolveOptions(time_limit=20, workers=1, deterministic=True))
+    write_outcome(second, result)
     (change,) = [c for c in result.changes if c.session_id == "s2"]
     assert "attendees" in change.what and "delegated by Lou Leader (leader) to Annika Zebedee (ann)" in change.reason
     s2 = result.plan.session("s2")
