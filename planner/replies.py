@@ -15,8 +15,8 @@ Each reply is matched to the plan folder's invites/manifest.json:
 * the person by ATTENDEE, and by the From address when ATTENDEE is missing or
   names nobody invited (Outlook, answering for a delegate); a reply whose From
   differs from its ATTENDEE with no SENT-BY naming that From (the way a
-  delegate answers on someone's behalf) is recorded as *suspicious* and not
-  applied; one from somebody not invited to that event is reported only;
+  delegate answers on someone's behalf, from the attendee's own mail domain)
+  is recorded as *suspicious* and not applied; one from somebody not invited to that event is reported only;
 * the version by SEQUENCE: a reply to an older version of the invite is
   recorded as *stale* and not applied (Outlook sometimes omits SEQUENCE: such a
   reply is taken as answering the invite currently held, and says so).
@@ -464,6 +464,10 @@ def _status(answer: Answer) -> str | None:
     return None
 
 
+def _domain(address: str) -> str:
+    return address.rpartition("@")[2].lower()
+
+
 def judge(answer: Answer, issued: Issued) -> Finding:
     """What one answer means for the plan: a record to append (applied or not), or only a line."""
     who = answer.attendee or answer.sender or "someone"
@@ -482,12 +486,17 @@ def judge(answer: Answer, issued: Issued) -> Finding:
     notes, verdict, delegated_from = [], "applied", ""
     invitation = by_email.get(answer.attendee)
     if invitation is not None:
+        # a delegate (a PA) answers from their own address, named by SENT-BY, within the
+        # attendee's own organisation (the same mail domain)
+        delegate = answer.sent_by if answer.sent_by in (answer.sender, answer.on_behalf) else ""
         authentic = (not answer.sender or answer.sender == answer.attendee
-                     or (answer.sent_by and answer.sender == answer.sent_by)
-                     or (answer.sent_by and answer.on_behalf == answer.sent_by))
+                     or bool(delegate and _domain(delegate) == _domain(answer.attendee)))
         if not authentic:
             verdict = "suspicious"
-            notes.append(f"sent from {answer.sender}, not by {answer.attendee} and with no SENT-BY naming them")
+            if delegate:
+                notes.append(f"sent by {delegate} on behalf of {answer.attendee}, from another organisation")
+            else:
+                notes.append(f"sent from {answer.sender}, not by {answer.attendee} and with no SENT-BY naming them")
         elif answer.sender and answer.sender != answer.attendee:
             notes.append(f"answered on their behalf by {answer.sender}")
     elif answer.sender and answer.sender in by_email:

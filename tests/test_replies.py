@@ -181,6 +181,9 @@ def test_stale_unknown_not_invited_forged_and_garbage_each_get_a_line(issued, pl
     forged = reply_mail("thunderbird", reply_ics("thunderbird", s1, "ceo@example.org", "DECLINED", sequence=1,
                                                  dtstamp="20260405T130000Z"),
                         "mallory@example.com", partstat="DECLINED")
+    claimed = reply_mail("outlook", reply_ics("outlook", s1, "ceo@example.org", "ACCEPTED", sequence=1,
+                                              params=';SENT-BY="mailto:mallory@example.com"',
+                                              dtstamp="20260405T140000Z"), "mallory@example.com")
     garbage = reply_mail("apple", reply_ics("apple", uid(manifest, "s3"), "dir@example.org", "ACCEPTED"),
                          "dir@example.org", extra=[("text/calendar", "broken.ics", b"\x00\xff not a calendar \x01"),
                                                    ("application/ics", "half.ics", b"BEGIN:VCALENDAR\r\nMETHOD:REPLY"
@@ -192,18 +195,20 @@ def test_stale_unknown_not_invited_forged_and_garbage_each_get_a_line(issued, pl
     tnef.set_content("Accepted")
     tnef.add_attachment(b"\x78\x9f\x3e\x22" + bytes(40), maintype="application", subtype="ms-tnef",
                         filename="winmail.dat")
-    folder = write_emls(tmp_path / "mail", [stale, unknown, stranger, forged, garbage, nothing, tnef])
+    folder = write_emls(tmp_path / "mail", [stale, unknown, stranger, forged, claimed, garbage, nothing,
+                                                tnef])
     (folder / "junk.ics").write_bytes(b"\x89PNG\r\n\x1a\n")
     report = read_replies(second, [folder])
     kinds = sorted(f.kind for f in report.findings)
     assert kinds == ["garbage", "garbage", "garbage", "garbage", "not-invited", "recorded", "stale", "suspicious",
-                     "unknown"], [f.text for f in report.findings]
+                     "suspicious", "unknown"], [f.text for f in report.findings]
+    assert any("from another organisation" in f.text for f in report.findings)
     assert any("winmail.dat" in f.text for f in report.findings)
-    texts = {f.kind: f.text for f in report.findings}
+    texts = {f.kind: f.text for f in report.findings if "SENT-BY" in f.text or f.kind != "suspicious"}
     assert "never issued" in texts["unknown"] and "not invited" in texts["not-invited"]
     assert "mallory@example.com" in texts["suspicious"] and "version 0" in texts["stale"]
     records = read_records(second)
-    assert sorted(r["verdict"] for r in records) == ["applied", "stale", "suspicious"]
+    assert sorted(r["verdict"] for r in records) == ["applied", "stale", "suspicious", "suspicious"]
     got = statuses(second)
     assert got[("ceo", "s1")] == "none"  # neither the stale nor the forged answer is applied
     assert got[("dir", "s3")] == "accepted"
