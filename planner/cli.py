@@ -210,6 +210,8 @@ def check(input: str, quiet: bool) -> None:
     except PlannerError as error:
         _fail(error)
     if not quiet:
+        for note in visit.notes:
+            click.echo(note)
         click.echo(f"{input}: valid — {len(visit.sessions)} sessions, {len(visit.peers)} peers, "
                    f"{len(visit.people)} people, {len(visit.rooms)} rooms, "
                    f"{len(visit.settings.interview_days)} interview days.")
@@ -274,6 +276,10 @@ def replan(input, previous, out, freeze_before, time_limit, seed, workers, deter
         _fail(error)
     if not quiet:
         _summary(outcome, folder)
+        if outcome.notes:
+            click.echo("Answers to the invitations:")
+            for note in outcome.notes:
+                click.echo(f"  {note}")
         click.echo(changes_summary(outcome.changes))
 
 
@@ -324,7 +330,8 @@ def export(input: str, folder: str, now: str | None, quiet: bool, print_all_pack
             raise InvalidInput([replace(p, file=str(Path(folder) / p.file)) for p in problems])
         source = Path(folder)
         with atomic_folder(folder) as temp:
-            for name in ("schedule.csv", "unscheduled.csv", "schedule.json", "changes.csv", "ledger.jsonl"):
+            for name in ("schedule.csv", "unscheduled.csv", "schedule.json", "changes.csv", "ledger.jsonl",
+                         "replies.jsonl"):
                 if (source / name).is_file():
                     shutil.copy2(source / name, temp / name)
             write_documents(temp, visit, written, now=_now_option(now), previous_folder=source,
@@ -417,6 +424,76 @@ def send(folder, host, port, starttls, use_ssl, user, password, dry_run, mark_se
         err.print(f"{len(report.failed)} refused by the server; run again to retry them.", markup=False)
     if not report.ok:
         sys.exit(1)
+
+
+@cli.command()
+@click.argument("folder", type=click.Path(exists=True, file_okay=False))
+@click.argument("sources", nargs=-1, type=click.Path())
+@click.option("--imap", "imap_host", default=None, metavar="HOST", envvar="PLANNER_IMAP_HOST",
+              help="Also read the replies in an IMAP mailbox (read-only; env PLANNER_IMAP_HOST).")
+@click.option("--user", envvar="PLANNER_IMAP_USER", default=None, help="IMAP login (env PLANNER_IMAP_USER).")
+@click.option("--folder", "imap_folder", default="INBOX", show_default=True, help="IMAP folder to read.")
+@click.option("--port", type=click.IntRange(1, 65535), default=None,
+              help="IMAP port (default 993 with TLS, 143 otherwise).")
+@click.option("--starttls", is_flag=True, help="Connect in plain text on port 143 and upgrade with STARTTLS.")
+@click.option("--no-tls", is_flag=True, help="No TLS at all: only for a trusted local server.")
+@click.option("--cafile", envvar="PLANNER_IMAP_CAFILE", default=None, type=click.Path(dir_okay=False),
+              help="Also trust the certificates in this PEM file (a private CA; env PLANNER_IMAP_CAFILE).")
+@click.option("--now", "now", default=None, help="The clock for 'days since sent' and reminders, ISO date-time.")
+@click.option("--remind", is_flag=True, help="Write a reminder for each invitation not answered (see --older-than).")
+@click.option("--older-than", default="3d", show_default=True, metavar="AGE",
+              help="With --remind: only invitations sent at least this long ago (3d, 36h, 2w).")
+@click.option("--quiet", "-q", is_flag=True, help="Print only what was read, not the whole summary.")
+def replies(folder, sources, imap_host, user, imap_folder, port, starttls, no_tls, cafile, now, remind,
+            older_than, quiet) -> None:
+    """Read the answers to a plan's invitations (.eml, .ics, mbox, Maildir, or --imap) into FOLDER:
+    replies.jsonl, replies.csv and replies.html, and a summary of who has answered.
+
+    The IMAP password comes from the environment: PLANNER_IMAP_PASSWORD."""
+    import os
+
+    from . import replies as r
+
+    moment = _now_option(now) or dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    try:
+        imap = None
+        if imap_host:
+            if not user:
+                raise click.BadParameter("--imap needs --user (or env PLANNER_IMAP_USER)", param_hint="--user")
+            if starttls and no_tls:
+                raise click.BadParameter("choose one of --starttls and --no-tls", param_hint="--no-tls")
+            imap = r.ImapSettings(host=imap_host, user=user, password=os.environ.get("PLANNER_IMAP_PASSWORD", ""),
+                                  folder=imap_folder, port=port, cafile=cafile,
+                                  security="none" if no_tls else "starttls" if starttls else "tls",
+                                  since=r.first_sent(folder))
+        report = r.read_replies(folder, sources, imap)
+        reminders = None
+        if remind:
+            from .remind import parse_age, write_reminders
+            try:
+                age = parse_age(older_than)
+            except ValueError as exc:
+                raise click.BadParameter(str(exc), param_hint="--older-than")
+            reminders = write_reminders(folder, moment, age)
+        statuses = r.write_report(folder, moment)
+        issued = r.Issued.load(folder)
+    except PlannerError as error:
+        _fail(error)
+    for finding in report.findings:
+        click.echo(f"{finding.kind:<10} {finding.text}")
+    click.echo(f"Read {report.messages} message{'s' if report.messages != 1 else ''}"
+               + (f" ({report.without_reply} without an invitation reply)" if report.without_reply else "")
+               + f": {report.count('recorded')} recorded, {report.count('duplicate')} already recorded, "
+               f"{report.count('stale')} stale, {report.count('suspicious')} suspicious, "
+               f"{sum(report.count(k) for k in ('unknown', 'cancelled', 'not-invited', 'no-answer', 'garbage'))} "
+               f"not recorded.")
+    if reminders is not None:
+        for line in reminders.lines():
+            click.echo(line)
+    if not quiet:
+        for line in r.summary_lines(statuses, issued.uninvited, moment):
+            click.echo(line)
+    click.echo(f"Written: {Path(folder) / 'replies.csv'}, {Path(folder) / 'replies.html'}")
 
 
 def main() -> None:

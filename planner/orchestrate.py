@@ -49,11 +49,12 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import domain as d
 from .changes import Change, compare
+from .declines import answers_in, apply_answers
 from .errors import Cancelled, Infeasible, PlannerError, SolverFailure
 from .exporters.invites import load_manifest
 from .explain import explain_infeasible, explain_missing, prechecks, why_left_out
@@ -75,6 +76,7 @@ class Outcome:
     previous: d.Plan | None = None  # replan: the plan people already hold
     previous_dir: Path | None = None  # replan: the folder it was read from
     changes: list[Change] | None = None  # replan: what moved, was added or cancelled
+    notes: list[str] = field(default_factory=list)  # replan: answers to the invitations that shaped it
 
     @property
     def is_replan(self) -> bool:
@@ -126,9 +128,14 @@ def replan_visit(visit: d.Visit, previous_dir: str | Path, options: SolveOptions
     previous_dir = Path(previous_dir)
     previous = read_plan(previous_dir)
     load_manifest(previous_dir)  # a damaged invites manifest is reported now (exit 2), not after solving
+    # declines and accepted delegations read by `planner replies` into the previous folder
+    answered = apply_answers(visit, previous, answers_in(previous_dir))
+    visit = answered.visit
     plan = replan_plan(visit, previous, options, freeze_before)
     self_check(visit, plan)
-    return Outcome(visit, plan, previous=previous, previous_dir=previous_dir, changes=compare(previous, plan))
+    changes = [replace(c, reason="; ".join(answered.reasons.get(c.session_id, ()))) for c in compare(previous, plan)]
+    return Outcome(visit, plan, previous=previous, previous_dir=previous_dir, changes=changes,
+                   notes=answered.notes)
 
 
 def _with_hooks(options: SolveOptions | None, progress: Progress | None, cancel: Cancel | None,
@@ -294,9 +301,9 @@ def write_outcome(out_dir: str | Path, outcome: Outcome, now: dt.datetime | None
         if outcome.changes is not None:
             write_changes(folder, visit, outcome.changes)
         if outcome.previous_dir is not None:
-            ledger = outcome.previous_dir / "ledger.jsonl"
-            if ledger.is_file():
-                shutil.copy2(ledger, folder / "ledger.jsonl")
+            for log in ("ledger.jsonl", "replies.jsonl"):  # what was sent, and what people answered
+                if (outcome.previous_dir / log).is_file():
+                    shutil.copy2(outcome.previous_dir / log, folder / log)
         if documents:
             write_documents(folder, visit, plan, now=now, previous_folder=outcome.previous_dir,
                             print_all_packs=print_all_packs)
