@@ -41,7 +41,7 @@ KIND_LABELS = {
     "focus_group": "Focus group",
     "site_visit": "Site visit",
     "debrief": "Debrief",
-    "prep": "Team preparation",
+    "prep": "Peer team preparation",
     "feedback": "Feedback presentation",
     "lunch": "Lunch",
 }
