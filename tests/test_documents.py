@@ -343,14 +343,12 @@ def test_the_emailed_pack_is_the_persons_html_pack(small, tmp_path):
     (with the CRLF line ends of MIME text)."""
     from email import message_from_bytes, policy
 
-    from planner.exporters.emails import write_emails
-    from planner.exporters.invites import export_invites
+    from planner.exporters.emails import export_invites
 
     visit, plan, out = small
     mail = tmp_path / "mail"
     mail.mkdir()
     export_invites(mail, visit, plan, CLOCK)
-    write_emails(mail, visit, plan, CLOCK)
     (eml,) = (mail / "emails/sessions/ceo").glob("*.eml")
     msg = message_from_bytes(eml.read_bytes(), policy=policy.default)
     (pack,) = [p for p in msg.walk() if p.get_content_type() == "text/html"]

@@ -69,11 +69,10 @@ from .briefings import write_briefings  # noqa: E402
 
 EXPORTERS += [write_briefings, write_agendas]
 
-# --- the invites and their e-mails (the e-mails read the invites' manifest) --------
-from .invites import export_invites  # noqa: E402
-from .emails import write_emails  # noqa: E402
+# --- the invites and their e-mails (written from the manifest the invites return) ---
+from .emails import export_invites  # noqa: E402
 
-EXPORTERS += [export_invites, write_emails]
+EXPORTERS += [export_invites]
 
 # --- logistics; index.html last, once every PDF is written ---------------------------
 from .logistics import write_index, write_logistics  # noqa: E402

@@ -18,36 +18,16 @@ from pathlib import Path
 
 from .. import domain as d
 from . import render as r
+from .view import ItemView, plan_view
 
 ROW_MINUTES = 15  # the grid's rows; items off this grid are stretched to whole rows
 
 
 # --- who and what ----------------------------------------------------------------
 
-def attendee_lines(visit: d.Visit, item: d.PlanItem, detail: bool = True) -> list[str]:
+def attendee_lines(entry: ItemView, detail: bool = True) -> list[str]:
     """'Name, Job title' per attendee (names only for big groups)."""
-    lines = []
-    for pid in item.attendee_ids:
-        person = visit.person_by_id.get(pid)
-        if person is None:
-            lines.append(pid)
-        elif detail and person.job_title:
-            lines.append(f"{person.name}, {person.job_title}")
-        else:
-            lines.append(person.name)
-    return lines
-
-
-def travel_minutes(visit: d.Visit, item: d.PlanItem) -> int:
-    room = visit.room_by_id.get(item.room_id)
-    return room.travel if room is not None and item.is_session else 0
-
-
-def theme_names(visit: d.Visit, item: d.PlanItem) -> list[str]:
-    session = visit.session_by_id.get(item.item_id) if item.is_session else None
-    if session is None:
-        return []
-    return [visit.name_of(t) for t in session.themes]
+    return [f"{a.name}, {a.job_title}" if detail and a.job_title else a.name for a in entry.attendees]
 
 
 # --- the day grid ----------------------------------------------------------------
@@ -55,6 +35,7 @@ def theme_names(visit: d.Visit, item: d.PlanItem) -> list[str]:
 @dataclass
 class Cell:
     item: d.PlanItem | None = None
+    entry: ItemView | None = None
     rows: int = 1
     covered: bool = False
 
@@ -123,8 +104,9 @@ def day_grid(visit: d.Visit, plan: d.Plan, day: dt.date) -> dict:
         placed += [(base + lane, top, rows, item) for lane, top, rows, item in mine]
 
     grid = [[Cell() for _ in columns] for _ in range(count)]
+    view = plan_view(visit, plan)
     for col, top, rows, item in placed:
-        grid[top][col] = Cell(item=item, rows=rows)
+        grid[top][col] = Cell(item=item, entry=view.of(item), rows=rows)
         for k in range(top + 1, top + rows):
             grid[k][col] = Cell(covered=True)
     rows = [Row(first + dt.timedelta(minutes=k * ROW_MINUTES), grid[k]) for k in range(count)]
@@ -161,23 +143,23 @@ def week_bands(visit: d.Visit, plan: d.Plan) -> dict:
 # --- a peer's week -----------------------------------------------------------------
 
 def peer_week(visit: d.Visit, plan: d.Plan, peer: d.Peer) -> list[dict]:
+    view = plan_view(visit, plan)
     out = []
     mine = plan.for_participant(peer.id)
     for day in r.visit_days(visit):
         entries = []
-        for item in (i for i in mine if i.date == day):
-            travel = travel_minutes(visit, item)
+        for entry in view.each(i for i in mine if i.date == day):
+            item = entry.item
             entries.append({
                 "item": item,
-                "where": r.where(visit, item.room_id) if item.room_id else "",
-                "others": [visit.name_of(p) for p in item.peer_ids if p != peer.id],
-                "attendees": attendee_lines(visit, item, detail=len(item.attendee_ids) <= 6),
-                "themes": theme_names(visit, item),
-                "notes": visit.session_by_id[item.item_id].notes
-                if item.is_session and item.item_id in visit.session_by_id else "",
-                "leave": item.start - dt.timedelta(minutes=travel) if travel else None,
-                "back": item.end + dt.timedelta(minutes=travel) if travel else None,
-                "travel": travel,
+                "where": entry.place.line if item.room_id else "",
+                "others": [p.name for p in entry.peers if p.id != peer.id],
+                "attendees": attendee_lines(entry, detail=len(item.attendee_ids) <= 6),
+                "themes": [t.name for t in entry.themes],
+                "notes": entry.notes,
+                "leave": entry.leave,
+                "back": entry.back,
+                "travel": entry.travel,
             })
         out.append({"day": day, "entries": entries,
                     "away": [w.describe() for w in peer.unavailable if w.start.date() <= day <= w.end.date()]})

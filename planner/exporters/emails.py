@@ -17,13 +17,13 @@ i.e. uids, sequences, method and recipient). Every header is built from
 cleaned values with email.headerregistry.Address, so no CR/LF reaches a
 header and names with commas or quotes are encoded properly.
 
-The exporter runs after the invites exporter and reads invites/manifest.json.
+The exporter :func:`export_invites` writes the invites, then the e-mails from
+the manifest invites.write_invites returns (never re-reading its JSON).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -32,7 +32,8 @@ from pathlib import Path
 
 from .. import domain as d
 from ..planio import inside
-from .invites import (MANIFEST, NOT_ATTRIBUTED, clean, clean_email, kind_label, peers_of, themes_of)
+from .invites import NOT_ATTRIBUTED, clean, clean_email, load_manifest, peers_of, themes_of, write_invites
+from .view import kind_label, plan_view
 
 ATTACHMENT_NAMES = {"REQUEST": "invite.ics", "PUBLISH": "calendar.ics", "CANCEL": "cancel.ics"}
 BRIEFING_NAME = "briefing.html"
@@ -51,7 +52,7 @@ def _item_lookup(plan: d.Plan) -> dict[str, d.PlanItem]:
     return {i.item_id: i for i in plan.items}
 
 
-def _event_block(visit: d.Visit, event: dict, item: d.PlanItem | None, note: str = "") -> list[str]:
+def _event_block(visit: d.Visit, plan: d.Plan, event: dict, item: d.PlanItem | None, note: str = "") -> list[str]:
     start = dt.datetime.fromisoformat(event["start"])
     end = dt.datetime.fromisoformat(event["end"])
     title = clean(item.title) if item is not None else clean(event.get("summary", ""))
@@ -61,10 +62,11 @@ def _event_block(visit: d.Visit, event: dict, item: d.PlanItem | None, note: str
     if clean(event.get("location")):
         lines.append(f"  Where: {clean(event['location'])}")
     if item is not None:
-        peers = peers_of(visit, item)
+        entry = plan_view(visit, plan).of(item)
+        peers = peers_of(entry)
         if peers:
             lines.append("  With:  " + "; ".join(n + (f", {r}" if r else "") for n, r in peers))
-        themes = themes_of(visit, item)
+        themes = themes_of(entry)
         if themes:
             lines.append("  About: " + "; ".join(n + (f" — {q}" if q else "") for n, q in themes))
     return lines
@@ -172,7 +174,7 @@ def body(visit: d.Visit, plan: d.Plan, unit: dict, message: dict, briefing: bool
         if changed:
             lead = "The plan for the peer challenge has changed. Here are the new details:"
         lines += [intro, "", lead, ""]
-        lines += _event_block(visit, event, item, "changed" if changed else "")
+        lines += _event_block(visit, plan, event, item, "changed" if changed else "")
         was = _was(event) if changed else ""
         lines += ([was] if was else []) + [""]
         count = len(unit.get("events", []))
@@ -237,14 +239,11 @@ def _briefings(visit: d.Visit, plan: d.Plan, clock: dt.datetime):
     return pack_of
 
 
-def write_emails(folder: Path, visit: d.Visit, plan: d.Plan, clock: dt.datetime) -> None:
-    """Exporter: an .eml for every message of the invites manifest that has a
-    recipient address; session invitations carry the person's briefing pack."""
+def write_emails(folder: Path, visit: d.Visit, plan: d.Plan, clock: dt.datetime, manifest: dict) -> None:
+    """An .eml for every message of `manifest` (what invites.write_invites
+    returned, its .ics files written) that has a recipient address; session
+    invitations carry the person's briefing pack."""
     folder = Path(folder)
-    path = folder / MANIFEST
-    if not path.is_file():
-        raise RuntimeError("the invites exporter must run before the e-mails exporter")
-    manifest = json.loads(path.read_text(encoding="utf-8"))
     units = {u["key"]: u for u in manifest["units"]}
     briefing_of = _briefings(visit, plan, clock)
     for message in manifest["messages"]:
@@ -257,3 +256,17 @@ def write_emails(folder: Path, visit: d.Visit, plan: d.Plan, clock: dt.datetime)
         target = inside(folder, message["eml"])
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(msg.as_bytes())
+
+
+def export_invites(folder: Path, visit: d.Visit, plan: d.Plan, clock: dt.datetime,
+                   previous_folder: Path | None = None) -> dict:
+    """Exporter: the invites of `plan` (re-issuing against `previous_folder`
+    if given) and the e-mails of the messages they call for; returns the
+    invites manifest."""
+    previous = load_manifest(previous_folder) if previous_folder is not None else None
+    manifest = write_invites(folder, visit, plan, clock, previous_manifest=previous)
+    write_emails(folder, visit, plan, clock, manifest)
+    return manifest
+
+
+export_invites.takes_previous = True

@@ -23,6 +23,7 @@ from pathlib import Path
 from .. import domain as d
 from ..planio import csv_text
 from . import render as r
+from .view import plan_view
 
 ROOM_COLUMNS = ("room_id", "room_name", "location", "date", "start", "end", "item_id", "kind", "title",
                 "headcount")
@@ -57,12 +58,11 @@ def room_rows(visit: d.Visit, plan: d.Plan) -> list[tuple]:
             rows.append((s.office_room, office.name if office else s.office_room,
                          office.location if office else "", day.isoformat(), _hm(start), _hm(end),
                          "", "office", "Peer team office (all day)", str(len(visit.peers))))
-        for item in items:
+        for entry in plan_view(visit, plan).each(items):
+            item, place = entry.item, entry.place
             if not item.room_id:
                 continue
-            room = visit.room_by_id.get(item.room_id)
-            rows.append((item.room_id, room.name if room else item.room_id, room.location if room else "",
-                         day.isoformat(), _hm(item.start), _hm(item.end), item.item_id, item.kind, item.title,
+            rows.append((item.room_id, place.name, place.location, day.isoformat(), _hm(item.start), _hm(item.end), item.item_id, item.kind, item.title,
                          str(len(item.peer_ids) + len(item.attendee_ids))))
     rows.sort(key=lambda row: (order.get(row[0], len(order)), row[0], row[3], row[4], row[7] != "office", row[6]))
     return rows
@@ -145,12 +145,9 @@ def figures(visit: d.Visit, plan: d.Plan) -> dict:
             mine = [i for i in plan.on(day) if peer.id in i.peer_ids]
             if not mine:
                 continue
-            starts, ends = [], []
-            for item in mine:
-                room = visit.room_by_id.get(item.room_id)
-                travel = room.travel if room is not None and item.is_session else 0
-                starts.append(item.start - dt.timedelta(minutes=travel))
-                ends.append(item.end + dt.timedelta(minutes=travel))
+            entries = plan_view(visit, plan).each(mine)
+            starts = [e.busy_from for e in entries]
+            ends = [e.busy_until for e in entries]
             peer_minutes += int((max(ends) - min(starts)).total_seconds() // 60)
     for item in sessions:
         session_minutes += item.minutes * len(item.peer_ids)

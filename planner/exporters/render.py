@@ -31,21 +31,11 @@ from urllib.parse import urlsplit
 
 from .. import domain as d
 from ..planio import inside, slug
+from .view import KIND_LABELS, kind_label  # noqa: F401 (KIND_LABELS: for the templates' callers)
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
           "October", "November", "December")
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-
-KIND_LABELS = {
-    "interview": "Interview",
-    "focus_group": "Focus group",
-    "site_visit": "Site visit",
-    "debrief": "Debrief",
-    "prep": "Peer team preparation",
-    "feedback": "Feedback presentation",
-    "lunch": "Lunch",
-}
-
 
 # --- wording -------------------------------------------------------------------
 
@@ -157,7 +147,7 @@ def environment():
     )
     env.filters.update(long_date=long_date, short_date=short_date, hm=hm, span=span,
                        duration=duration, web_url=web_url)
-    env.globals.update(kind_label=lambda kind: KIND_LABELS.get(kind, kind))
+    env.globals.update(kind_label=kind_label)
     return env
 
 
