@@ -12,6 +12,7 @@ Layout inside the plan folder::
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +39,7 @@ class Cell:
     entry: ItemView | None = None
     rows: int = 1
     covered: bool = False
+    continued: bool = False  # the item began on the part before (a day split in two)
 
 
 @dataclass
@@ -112,6 +114,53 @@ def day_grid(visit: d.Visit, plan: d.Plan, day: dt.date) -> dict:
     rows = [Row(first + dt.timedelta(minutes=k * ROW_MINUTES), grid[k]) for k in range(count)]
     return {"day": day, "columns": columns, "rows": rows, "lunches": lunches,
             "feedback_day": day == s.feedback_day}
+
+
+def crossing(grid: dict, boundary: int) -> int:
+    """How many booked items span the line between rows boundary-1 and boundary."""
+    count = 0
+    for k, row in enumerate(grid["rows"][:boundary]):
+        count += sum(1 for cell in row.cells if cell.item is not None and k + cell.rows > boundary)
+    return count
+
+
+def split_point(grid: dict) -> int:
+    """The row where a crowded day is split into morning and afternoon: a
+    line between 11:30 and 14:30 that as few items cross as possible, the
+    nearest to 13:00; the middle row when the day has no such line."""
+    rows = grid["rows"]
+    if len(rows) < 2:
+        return len(rows)
+    day = rows[0].time.date()
+    low, high = (dt.datetime.combine(day, t) for t in (dt.time(11, 30), dt.time(14, 30)))
+    options = [k for k in range(1, len(rows)) if low <= rows[k].time <= high] or [len(rows) // 2]
+    noon = dt.datetime.combine(day, dt.time(13, 0))
+    return min(options, key=lambda k: (crossing(grid, k), abs((rows[k].time - noon).total_seconds()), k))
+
+
+def split_grid(grid: dict) -> list[dict]:
+    """The day's grid as two parts (morning, afternoon), each with the time
+    column and the headers; an item crossing the line is shown in both, cut
+    at it, and marked as continued in the second."""
+    rows = grid["rows"]
+    at = split_point(grid)
+    if at <= 0 or at >= len(rows):
+        return [{"rows": rows, "part": ""}]
+    morning = []
+    for k, row in enumerate(rows[:at]):
+        cells = [dataclasses.replace(c, rows=min(c.rows, at - k)) if c.item is not None else c for c in row.cells]
+        morning.append(Row(row.time, cells))
+    afternoon = [Row(row.time, list(row.cells)) for row in rows[at:]]
+    first = afternoon[0]
+    for col in range(len(first.cells)):
+        if not first.cells[col].covered:
+            continue
+        for k in range(at - 1, -1, -1):
+            cell = rows[k].cells[col]
+            if cell.item is not None:
+                first.cells[col] = dataclasses.replace(cell, rows=k + cell.rows - at, continued=True)
+                break
+    return [{"rows": morning, "part": "morning"}, {"rows": afternoon, "part": "afternoon"}]
 
 
 # --- week at a glance ------------------------------------------------------------
@@ -199,11 +248,16 @@ def write_agendas(folder: Path, visit: d.Visit, plan: d.Plan, clock: dt.datetime
     jobs.append(r.PdfJob("agendas/week", variants(
         "agenda-week.html", week=week_bands(visit, plan), plan=plan, title="Week at a glance"), pages=1))
 
-    # the manager prints each day on one sheet
+    # the manager prints each day on one sheet; a crowded day on two (morning
+    # and afternoon) before the type gets smaller, never below 7.5 pt
     for day in plan.days():
-        jobs.append(r.PdfJob(f"agendas/day-{day.isoformat()}", variants(
-            "agenda-day.html", grid=day_grid(visit, plan, day), title=f"Day agenda — {r.long_date(day)}"),
-            pages=1))
+        grid = day_grid(visit, plan, day)
+        title = f"Day agenda — {r.long_date(day)}"
+        whole, halves = [{"rows": grid["rows"], "part": ""}], split_grid(grid)
+        candidates = (r.render("agenda-day.html", **base, density=0, grid=grid, parts=whole, title=title),
+                      r.render("agenda-day.html", **base, density=0, grid=grid, parts=halves, title=title),
+                      r.render("agenda-day.html", **base, density=1, grid=grid, parts=halves, title=title))
+        jobs.append(r.PdfJob(f"agendas/day-{day.isoformat()}", candidates, pages=(1, len(halves), len(halves))))
 
     # a page per day for each peer
     names = r.unique_slugs((p.id for p in visit.peers), "peer")

@@ -260,18 +260,20 @@ def pdf_bytes(html: str, document=None, epoch: int = 0) -> bytes:
 @dataclass(frozen=True)
 class PdfJob:
     """stem.pdf (and stem.html unless html=False) from the first candidate
-    HTML whose layout takes at most `pages` pages (the last one otherwise)."""
+    HTML whose layout takes at most `pages` pages (its own budget when
+    `pages` is a tuple; the last candidate otherwise)."""
 
     stem: str
     candidates: tuple[str, ...]
-    pages: int | None = None
+    pages: int | tuple[int, ...] | None = None  # one budget for all, or one per candidate
     html: bool = True
 
 
-def _run_job(candidates: tuple[str, ...], pages: int | None, epoch: int) -> tuple[int, bytes]:
+def _run_job(candidates: tuple[str, ...], pages, epoch: int) -> tuple[int, bytes]:
     for index, html in enumerate(candidates):
         document = layout(html)
-        if pages is None or len(document.pages) <= pages or index == len(candidates) - 1:
+        budget = pages[index] if isinstance(pages, tuple) else pages
+        if budget is None or len(document.pages) <= budget or index == len(candidates) - 1:
             return index, pdf_bytes(html, document, epoch)
     raise ValueError("a PDF job needs at least one candidate")
 
