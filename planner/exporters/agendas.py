@@ -238,7 +238,7 @@ DENSITIES = (0, 1, 2)  # type sizes tried in turn until a page budget is met
 
 
 def write_agendas(folder: Path, visit: d.Visit, plan: d.Plan, clock: dt.datetime) -> None:
-    base = r.common(visit, clock)
+    base = r.common(visit, clock, plan)
     jobs: list[r.PdfJob] = []
 
     def variants(template: str, **context) -> tuple[str, ...]:

@@ -135,7 +135,7 @@ def write_briefings(folder: Path, visit: d.Visit, plan: d.Plan, clock: dt.dateti
     and briefings/interviewees.pdf with the packs to print: those of people
     without an e-mail address, or everyone's with `print_all_packs`; no PDF
     when there is none to print."""
-    base = r.common(visit, clock)
+    base = r.common(visit, clock, plan)
     jobs = [r.PdfJob("briefings/peer-team", (r.render(
         "briefing-peer-team.html", **base, pack=peer_team_pack(visit, plan), title="Peer team briefing pack"),))]
 

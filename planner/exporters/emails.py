@@ -38,6 +38,8 @@ from pathlib import Path
 from .. import domain as d
 from ..planio import inside
 from .invites import NOT_ATTRIBUTED, clean, clean_email, load_manifest, peers_of, themes_of, write_invites
+from .briefings import interviewee_html, interviewee_pack
+from .render import common, issued_wording, version_of
 from .view import kind_label, plan_view
 
 ADDRESS_HEADERS = frozenset({"from", "to"})
@@ -186,8 +188,10 @@ def _was(event: dict) -> str:
     return f"  Was:   {_when(start, end)}" + (f", {place}" if place and place != clean(event.get("location")) else "")
 
 
-def body(visit: d.Visit, plan: d.Plan, unit: dict, message: dict, briefing: bool = False) -> tuple[str, str]:
-    """(subject, text) of one message; `briefing`: the briefing pack is attached."""
+def body(visit: d.Visit, plan: d.Plan, unit: dict, message: dict, briefing: bool = False,
+         clock: dt.datetime | None = None) -> tuple[str, str]:
+    """(subject, text) of one message; `briefing`: the briefing pack is
+    attached; `clock`: the plan's issue time, named with its version."""
     s = visit.settings
     items = _item_lookup(plan)
     name = clean(s.name)
@@ -276,6 +280,10 @@ def body(visit: d.Visit, plan: d.Plan, unit: dict, message: dict, briefing: bool
                         "questions they would like to talk about.", ""]
         lines += [contact]
     lines += ["", "Kind regards,", clean(s.organiser_name), clean(s.host), ""]
+    if clock is not None:
+        version = version_of(plan)
+        lines += [("Plan version " + str(version) + ", issued " if version else "Plan issued ")
+                  + issued_wording(visit, clock) + ".", ""]
     return clean(subject), "\n".join(lines)
 
 
@@ -284,7 +292,7 @@ def build_message(visit: d.Visit, plan: d.Plan, unit: dict, message: dict, ics: 
     """The e-mail of one manifest message; `briefing`, the recipient's briefing
     pack (HTML), is attached as briefing.html when given."""
     s = visit.settings
-    subject, text = body(visit, plan, unit, message, briefing=briefing is not None)
+    subject, text = body(visit, plan, unit, message, briefing=briefing is not None, clock=clock)
     msg = EmailMessage(policy=MAIL_POLICY)
     msg["From"] = Address(display_name=clean(s.organiser_name), addr_spec=clean_email(s.organiser_email))
     msg["To"] = Address(display_name=clean(message["name"]), addr_spec=clean_email(message["email"]))
@@ -308,10 +316,7 @@ def build_message(visit: d.Visit, plan: d.Plan, unit: dict, message: dict, ics: 
 
 def _briefings(visit: d.Visit, plan: d.Plan, clock: dt.datetime):
     """person id -> their briefing pack (HTML) or None, rendered once per person."""
-    from . import render as r
-    from .briefings import interviewee_html, interviewee_pack
-
-    base = r.common(visit, clock)
+    base = common(visit, clock, plan)
     cache: dict[str, str | None] = {}
 
     def pack_of(person_id: str) -> str | None:

@@ -230,14 +230,14 @@ def write_logistics(folder: Path, visit: d.Visit, plan: d.Plan, clock: dt.dateti
     write_timetable(r.target(folder, "plan.xlsx"), grids, [flat])
 
     r.write_text(folder, "logistics/index.html",
-                 r.render("logistics.html", **r.common(visit, clock), figures=numbers,
+                 r.render("logistics.html", **r.common(visit, clock, plan), figures=numbers,
                           title="Logistics and headline figures"))
 
 
 def write_index(folder: Path, visit: d.Visit, plan: d.Plan, clock: dt.datetime) -> None:
     """index.html at the top of the folder, linking every file written before
     it: registered last in EXPORTERS so it sees the other exporters' files."""
-    r.write_text(folder, "index.html", r.render("index.html", **r.common(visit, clock), title="Documents",
+    r.write_text(folder, "index.html", r.render("index.html", **r.common(visit, clock, plan), title="Documents",
                                                 groups=folder_index(folder), plan=plan))
 
 

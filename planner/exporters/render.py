@@ -169,15 +169,33 @@ def _markup(text: str):
     return Markup(text.replace("</", "<\\/"))
 
 
-def common(visit: d.Visit, clock: dt.datetime) -> dict:
-    """Context every template gets."""
+def issued_wording(visit: d.Visit, clock: dt.datetime) -> str:
+    """'Friday 1 June 2018, 10:00': the issue time in the visit's time zone."""
+    from zoneinfo import ZoneInfo
+
+    try:
+        local = clock.astimezone(ZoneInfo(visit.settings.timezone))
+    except (KeyError, ValueError):
+        local = clock
+    return f"{long_date(local.date())}, {local:%H:%M}"
+
+
+def version_of(plan: d.Plan | None) -> int | None:
+    """The plan's version recorded in schedule.json (None when it has none)."""
+    value = plan.meta.get("version") if plan is not None else None
+    return int(value) if str(value).isdigit() else None
+
+
+def common(visit: d.Visit, clock: dt.datetime, plan: d.Plan | None = None) -> dict:
+    """Context every template gets (`plan`: for its version)."""
     s = visit.settings
     days = visit_days(visit)
     return {
         "visit": visit,
         "settings": s,
         "dates": date_range(days),
-        "issued": long_date(clock.date()),
+        "issued": issued_wording(visit, clock),
+        "version": version_of(plan),
         "created": clock.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "epoch": int(clock.timestamp()),
         "organiser": f"{s.organiser_name} <{s.organiser_email}>",
