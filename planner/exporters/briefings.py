@@ -28,14 +28,15 @@ from pathlib import Path
 from .. import domain as d
 from . import render as r
 from .invites import clean_email
-from .view import Place, peer_role, plan_view
+from .view import Place, is_progress_review, organisation_shown, over_lunch, peer_role, plan_view
 
 PRINT_ALL_PACKS_ENV = "PLANNER_PRINT_ALL_PACKS"
 
 
 def how_to_find(place: Place) -> dict:
     """Room, where it is, and the address of the site (or of the off-site venue)."""
-    return {"room": place.name, "location": place.location, "address": place.address, "offsite": place.offsite}
+    return {"room": place.name, "location": place.location, "address": place.address, "offsite": place.offsite,
+            "directions": place.directions}
 
 
 def evidence(visit: d.Visit, themes) -> list[d.Document]:
@@ -66,6 +67,7 @@ def interviewee_pack(visit: d.Visit, plan: d.Plan, person: d.Person) -> dict | N
                      + [(p.id, "") for p in entry.peers if not p.known],
             "themes": list(entry.themes),
             "group": entry.item.kind == "focus_group" or len(entry.item.attendee_ids) > 1,
+            "lunch": over_lunch(visit, entry.item),
         })
     others = [{"item": e.item, "find": how_to_find(e.place)} for e in view.each(i for i in mine if not i.is_session)]
     days = sorted({i.date for i in mine})
@@ -81,9 +83,10 @@ def interviewee_packs(visit: d.Visit, plan: d.Plan) -> list[dict]:
 # --- the peer team -----------------------------------------------------------------
 
 def person_rows(visit: d.Visit, people) -> list[dict]:
-    return [{"name": a.name, "job_title": a.job_title,
-             "organisation": (a.organisation or visit.settings.host) if a.known else "",
-             "category": a.category} for a in people]
+    """Attendees for the peer team: their own organisation (never the host's
+    for a partner or resident who gave none) and their phone."""
+    return [{"name": a.name, "job_title": a.job_title, "organisation": organisation_shown(visit, a),
+             "category": a.category, "phone": a.phone} for a in people]
 
 
 def peer_team_pack(visit: d.Visit, plan: d.Plan) -> dict:
@@ -101,6 +104,7 @@ def peer_team_pack(visit: d.Visit, plan: d.Plan) -> dict:
                 "themes": list(entry.themes),
                 "documents": evidence(visit, entry.themes),
                 "notes": entry.notes,
+                "lunch": over_lunch(visit, entry.item),
             })
         lunches = [i for i in plan.on(day) if i.kind == "lunch"]
         days.append({"day": day, "blocks": blocks, "lunches": lunches})
@@ -114,7 +118,7 @@ def peer_team_pack(visit: d.Visit, plan: d.Plan) -> dict:
 def interviewee_html(visit: d.Visit, pack: dict, base: dict) -> str:
     """One person's pack as a stand-alone HTML page (`base` is render.common()):
     the file briefings/interviewees/<person>.html and the e-mail attachment."""
-    return r.render("briefing-interviewee.html", **base, packs=[pack],
+    return r.render("briefing-interviewee.html", **base, packs=[pack], progress_review=is_progress_review(visit),
                     title=f"Briefing for {pack['person'].name}")
 
 
@@ -149,7 +153,8 @@ def write_briefings(folder: Path, visit: d.Visit, plan: d.Plan, clock: dt.dateti
     if paper:
         # One PDF to print them all, each person from a new page.
         jobs.append(r.PdfJob("briefings/interviewees", (r.render(
-            "briefing-interviewee.html", **base, packs=paper, title="Interviewee briefings"),), html=False))
+            "briefing-interviewee.html", **base, packs=paper, progress_review=is_progress_review(visit),
+            title="Interviewee briefings"),), html=False))
     r.write_pdfs(folder, jobs, epoch=base["epoch"])
 
 

@@ -195,3 +195,61 @@ def plan_view(visit: d.Visit, plan: d.Plan) -> PlanView:
     view = PlanView(visit, plan)
     _LAST[:] = [visit, plan, view]
     return view
+
+
+# --- the visit, in words ---------------------------------------------------------
+
+NUMBERS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+
+
+def is_progress_review(visit: d.Visit) -> bool:
+    """A lighter-touch progress review: feedback on the last interview day, or
+    at most two interview days."""
+    s = visit.settings
+    return bool(s.feedback_on_interview_day) or len(s.interview_days) <= 2
+
+
+def visit_kind(visit: d.Visit) -> str:
+    """'peer challenge progress review' or 'peer challenge'."""
+    return "peer challenge progress review" if is_progress_review(visit) else "peer challenge"
+
+
+def on_site_days(visit: d.Visit) -> int:
+    s = visit.settings
+    return len(set(s.interview_days) | {s.feedback_day})
+
+
+def stay_wording(visit: d.Visit) -> str:
+    """How long the peer team is with the host: 'spends two days', 'spends the week'."""
+    days = on_site_days(visit)
+    if days == 1:
+        return "spends a day"
+    if days == 5:
+        return "spends the week"
+    return f"spends {NUMBERS[days] if days < len(NUMBERS) else days} days"
+
+
+def over_lunch(visit: d.Visit, item: d.PlanItem) -> bool:
+    """A session held over lunch: it covers at least half of the lunch window,
+    or lunch_minutes of it."""
+    s = visit.settings
+    low, high = (dt.datetime.combine(item.date, t) for t in (s.lunch_start, s.lunch_end))
+    overlap = (min(item.end, high) - max(item.start, low)).total_seconds() / 60
+    window = (high - low).total_seconds() / 60
+    return item.is_session and overlap > 0 and (overlap >= window / 2 or overlap >= s.lunch_minutes)
+
+
+def organisation_shown(visit: d.Visit, person: PersonView) -> str:
+    """A person's organisation as the documents show it: their own, never the
+    host's for a partner, resident or other person who gave none."""
+    if person.organisation:
+        return person.organisation
+    if not person.known:
+        return ""
+    return {"partner": "Partner", "resident": "Resident"}.get(person.category, "")
+
+
+def organiser_contact(visit: d.Visit) -> str:
+    """'Name, e-mail, phone' of the organiser (the phone when given)."""
+    s = visit.settings
+    return ", ".join(p for p in (s.organiser_name, s.organiser_email, s.organiser_phone) if p)
