@@ -173,7 +173,8 @@ common_solver_options = [
                  help="Repeat exactly: interleaved search, fixed seed, a deterministic time limit."),
     click.option("--quiet", "-q", is_flag=True, help="No progress or warnings on stderr."),
     click.option("--now", "now", default=None,
-                 help="The clock written into invites (DTSTAMP), ISO date-time; default: fixed from the visit."),
+                 help="The plan's issue time (schedule.json, documents, DTSTAMP), ISO date-time; "
+                      "default: SOURCE_DATE_EPOCH if set, else the time of the run."),
     click.option("--no-documents", is_flag=True, help="Write only schedule.csv, unscheduled.csv and schedule.json."),
 ]
 
@@ -310,7 +311,8 @@ def verify(input: str, folder: str, quiet: bool) -> None:
 @cli.command()
 @click.argument("input", type=click.Path())
 @click.argument("folder", type=click.Path(exists=True, file_okay=False))
-@click.option("--now", "now", default=None, help="The clock written into invites (DTSTAMP), ISO date-time.")
+@click.option("--now", "now", default=None,
+              help="The issue time written into the documents, ISO date-time; default: the one in schedule.json.")
 @click.option("--quiet", "-q", is_flag=True)
 @print_all_packs_option
 def export(input: str, folder: str, now: str | None, quiet: bool, print_all_packs: bool) -> None:

@@ -288,14 +288,15 @@ def write_outcome(out_dir: str | Path, outcome: Outcome, now: dt.datetime | None
     """Write the plan folder: schedule.csv, unscheduled.csv, schedule.json;
     after a re-plan the change report and the previous send ledger; and,
     with `documents`, every document (see :func:`planner.exporters.write_documents`;
-    `now` is the clock written into them). The folder is built beside
+    `now` fixes the issue time recorded in schedule.json with the plan's
+    version and written into them). The folder is built beside
     `out_dir` and replaces it in one rename; `out_dir` must be new, empty or
     a plan folder already."""
-    from .exporters import write_documents
+    from .exporters import stamp, write_documents
     from .exporters.changes import write_changes
 
     check_plan_target(out_dir, previous=outcome.previous_dir, command="replan" if outcome.is_replan else "plan")
-    visit, plan = outcome.visit, outcome.plan
+    visit, plan = outcome.visit, stamp(outcome.plan, outcome.previous, now)  # version and issue time
     with atomic_folder(out_dir) as folder:
         write_plan_files(folder, plan, visit)
         if outcome.changes is not None:
