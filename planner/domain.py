@@ -21,6 +21,7 @@ ITEM_KINDS = SESSION_KINDS + FIXED_KINDS + ("lunch",)
 PEER_KINDS = ("member", "officer", "manager")
 ROOM_KINDS = ("office", "interview", "presentation", "offsite")
 PERSON_CATEGORIES = ("councillor", "officer", "partner", "resident", "other")
+HOST_CATEGORIES = ("councillor", "officer")  # people whose blank organisation is the host
 PRIORITIES = ("must", "should")
 
 
@@ -91,6 +92,8 @@ class Peer:
     specialisms: tuple[str, ...] = ()
     unavailable: tuple[Window, ...] = ()
     max_sessions_per_day: int | None = None
+    phone: str = ""
+    calendar: str = ""
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,7 @@ class Room:
     location: str = ""
     travel_minutes: int = 0
     unavailable: tuple[Window, ...] = ()
+    directions: str = ""
 
     @property
     def offsite(self) -> bool:
@@ -122,6 +126,8 @@ class Person:
     category: str = "officer"
     email: str = ""
     unavailable: tuple[Window, ...] = ()
+    phone: str = ""
+    calendar: str = ""
 
 
 @dataclass(frozen=True)
@@ -182,6 +188,26 @@ class Settings:
     feedback_start: dt.time = dt.time(14, 0)
     feedback_minutes: int = 90
     feedback_audience: tuple[str, ...] = ()
+    organiser_phone: str = ""
+    arrival: str = ""
+    prep_start: dt.time | None = None  # None: day_start (contract 1.1)
+
+    @property
+    def prep_from(self) -> dt.time:
+        """When the team's prep starts on the feedback day."""
+        return self.prep_start if self.prep_start is not None else self.day_start
+
+    @property
+    def feedback_on_interview_day(self) -> bool:
+        """A lighter-touch progress review: the feedback day is also the last
+        interview day (contract 1.1), so that day has no debrief and its
+        sessions end at or before prep_start."""
+        return self.feedback_day in self.interview_days
+
+    @property
+    def debrief_days(self) -> tuple[dt.date, ...]:
+        """The interview days that end with a debrief."""
+        return tuple(day for day in self.interview_days if day != self.feedback_day)
 
 
 @dataclass(frozen=True)
@@ -250,7 +276,7 @@ class Visit:
 
     def prep_window(self) -> tuple[dt.datetime, dt.datetime]:
         s = self.settings
-        return combine(s.feedback_day, s.day_start), combine(s.feedback_day, s.feedback_start)
+        return combine(s.feedback_day, s.prep_from), combine(s.feedback_day, s.feedback_start)
 
     def feedback_window(self) -> tuple[dt.datetime, dt.datetime]:
         start = combine(self.settings.feedback_day, self.settings.feedback_start)
@@ -271,7 +297,7 @@ class Visit:
         contract places at fixed times: every plan contains exactly these."""
         s = self.settings
         items = []
-        for day in s.interview_days:
+        for day in s.debrief_days:
             start, end = self.debrief_window(day)
             items.append(PlanItem(
                 item_id=f"debrief-{day.isoformat()}", kind="debrief",

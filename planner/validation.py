@@ -27,10 +27,12 @@ REQUIRED_SETTINGS = ("name", "host", "organiser_name", "organiser_email", "inter
                      "feedback_day", "office_room", "debrief_attendees", "feedback_room")
 
 COLUMNS = {
-    "peers": (("id", "name"), ("role", "kind", "email", "specialisms", "unavailable",
+    "peers": (("id", "name"), ("role", "kind", "email", "phone", "calendar", "specialisms", "unavailable",
                                "max_sessions_per_day")),
-    "rooms": (("id", "name", "kind", "capacity"), ("location", "travel_minutes", "unavailable")),
-    "people": (("id", "name"), ("job_title", "organisation", "category", "email", "unavailable")),
+    "rooms": (("id", "name", "kind", "capacity"), ("location", "travel_minutes", "directions",
+                                                   "unavailable")),
+    "people": (("id", "name"), ("job_title", "organisation", "category", "email", "phone", "calendar",
+                                "unavailable")),
     "sessions": (("id", "title", "attendees"),
                  ("kind", "themes", "duration_minutes", "peers", "required_peers", "room", "days",
                   "earliest", "latest", "fixed_start", "priority", "after", "notes")),
@@ -310,7 +312,9 @@ class _Validator:
                 email=self.email(row.table.source, row.number, "email", self.cell(row, "email", default="")),
                 specialisms=self.refs(row, "specialisms", theme_ids, "theme"),
                 unavailable=self.cell(row, "unavailable", parse_windows, default=()),
-                max_sessions_per_day=self.cell(row, "max_sessions_per_day", parse_int)))
+                max_sessions_per_day=self.cell(row, "max_sessions_per_day", parse_int),
+                phone=self.cell(row, "phone", default=""),
+                calendar=self.cell(row, "calendar", default="")))
         return tuple(peers)
 
     def read_rooms(self, rows):
@@ -325,20 +329,26 @@ class _Validator:
                 id=rid, name=self.cell(row, "name", required=True, default=rid), kind=kind,
                 capacity=self.cell(row, "capacity", lambda t: parse_int(t, 1), default=1, required=True),
                 location=self.cell(row, "location", default=""), travel_minutes=travel,
-                unavailable=self.cell(row, "unavailable", parse_windows, default=())))
+                unavailable=self.cell(row, "unavailable", parse_windows, default=()),
+                directions=self.cell(row, "directions", default="")))
         return tuple(rooms)
 
     def read_people(self, rows, peer_ids):
-        """people.csv; a blank organisation is the host's (contract §1)."""
+        """people.csv; a blank organisation is the host's for officers and
+        councillors, and none for partners, residents and others (contract 1.1)."""
         people = []
         for row, rid in self.unique_ids(rows, self.person_namespace):
+            category = self.choice(row, "category", d.PERSON_CATEGORIES, "officer")
+            default_organisation = self.host if category in d.HOST_CATEGORIES else ""
             people.append(d.Person(
                 id=rid, name=self.cell(row, "name", required=True, default=rid),
                 job_title=self.cell(row, "job_title", default=""),
-                organisation=self.cell(row, "organisation", default=self.host),
-                category=self.choice(row, "category", d.PERSON_CATEGORIES, "officer"),
+                organisation=self.cell(row, "organisation", default=default_organisation),
+                category=category,
                 email=self.email(row.table.source, row.number, "email", self.cell(row, "email", default="")),
-                unavailable=self.cell(row, "unavailable", parse_windows, default=())))
+                unavailable=self.cell(row, "unavailable", parse_windows, default=()),
+                phone=self.cell(row, "phone", default=""),
+                calendar=self.cell(row, "calendar", default="")))
         return tuple(people)
 
     def read_documents(self, rows, theme_ids):
@@ -435,7 +445,8 @@ class _Validator:
             if key not in SETTING_KEYS:
                 self.warnings.append(f"{source}: unknown key '{key}' is ignored")
         values = {}
-        for key in ("name", "host", "organiser_name", "location", "office_room", "feedback_room"):
+        for key in ("name", "host", "organiser_name", "location", "office_room", "feedback_room",
+                    "organiser_phone", "arrival"):
             values[key] = self.setting(key, default="")
         values["organiser_email"] = self.email(source, self.setting_row("organiser_email"),
                                                "organiser_email", self.setting("organiser_email", default=""))
@@ -453,13 +464,16 @@ class _Validator:
                          "interview days must be listed in order, each once")
         values["interview_days"] = tuple(sorted(set(days)))
         feedback_day = self.setting("feedback_day", parse_date)
-        if feedback_day and days and feedback_day <= max(days):
+        if feedback_day and days and feedback_day < max(days):
             self.problem(source, self.setting_row("feedback_day"), "feedback_day",
-                         f"feedback_day {feedback_day} must come after the last interview day {max(days)}")
+                         f"feedback_day {feedback_day} must be the last interview day {max(days)} or a day "
+                         f"after it")
         values["feedback_day"] = feedback_day
         defaults = {f.name: f.default for f in fields(d.Settings)}
-        for key in ("day_start", "day_end", "lunch_start", "lunch_end", "debrief_start", "feedback_start"):
+        for key in ("day_start", "day_end", "lunch_start", "lunch_end", "debrief_start", "feedback_start",
+                    "prep_start"):
             values[key] = self.setting(key, parse_time, default=defaults[key])
+        prep_from = values["prep_start"] or values["day_start"]
         for key, minimum in (("slot_minutes", 1), ("max_sessions_per_day", 0),
                              ("max_sessions_per_peer_per_day", 0), ("buffer_minutes", 0),
                              ("lunch_minutes", 0), ("debrief_minutes", 1), ("feedback_minutes", 1)):
@@ -479,8 +493,11 @@ class _Validator:
             (m(values["lunch_end"]) - m(values["lunch_start"]) >= values["lunch_minutes"], "lunch_end",
              f"the lunch window {values['lunch_start']:%H:%M}–{values['lunch_end']:%H:%M} is shorter "
              f"than lunch_minutes ({values['lunch_minutes']})"),
-            (m(values["feedback_start"]) >= m(values["day_start"]), "feedback_start",
-             "feedback_start must not be before day_start (prep runs from day_start until then)"),
+            (m(values["feedback_start"]) >= m(prep_from), "feedback_start",
+             f"feedback_start must not be before prep_start {prep_from:%H:%M} (prep runs from prep_start "
+             f"until then)"),
+            (values["prep_start"] is None or m(values["prep_start"]) >= m(values["day_start"]), "prep_start",
+             "prep_start must not be before day_start"),
             (m(values["debrief_start"]) + values["debrief_minutes"] <= 24 * 60, "debrief_minutes",
              "the debrief must end by midnight"),
             (m(values["feedback_start"]) + values["feedback_minutes"] <= 24 * 60, "feedback_minutes",

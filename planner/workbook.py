@@ -90,10 +90,15 @@ VISIT_KEYS: tuple[tuple[Field, str], ...] = (
      "Corporate Strategy team"),
     (Field("organiser_email", True, "", "e-mail address", "ORGANIZER of every invite"),
      "strategy@example.org"),
+    (Field("organiser_phone", False, "", "text", "Phone number shown wherever the organiser is named as "
+           "the contact"), ""),
+    (Field("arrival", False, "", "text", "How a visitor arrives: reception, signing in, parking; in every "
+           "letter and pack for a session on site"), ""),
     (Field("interview_days", True, "", "list of dates, ;-separated", "Dates on which sessions are held, "
            "in order"), "2026-05-19;2026-05-20;2026-05-21"),
     (Field("feedback_day", True, "", DATE, "A date after the last interview day: no sessions, team prep "
-           "then the feedback presentation"), "2026-05-22"),
+           "then the feedback presentation. For a progress review it may be the last interview day itself: "
+           "no debrief that day, sessions end by prep_start, then prep and feedback"), "2026-05-22"),
     (Field("day_start", False, "09:00", TIME, "Earliest start of any session"), ""),
     (Field("day_end", False, "17:15", TIME, "Latest end of any session on an interview day "
            "(not after debrief_start)"), ""),
@@ -112,8 +117,9 @@ VISIT_KEYS: tuple[tuple[Field, str], ...] = (
     (Field("debrief_minutes", False, "45", INT, "Length of the debrief"), ""),
     (Field("debrief_attendees", True, "", IDS + " (people)", "Person ids who join each debrief (at least "
            "the chief executive)"), "chief-executive"),
+    (Field("prep_start", False, "", TIME, "When the team's prep starts on feedback_day (blank: day_start)"), ""),
     (Field("feedback_start", False, "14:00", TIME, "Start of the feedback presentation on feedback_day; "
-           "prep runs from day_start until then"), ""),
+           "prep runs from prep_start until then"), ""),
     (Field("feedback_minutes", False, "90", INT, "Length of the feedback presentation"), ""),
     (Field("feedback_room", True, "", "room id", "Room of the feedback presentation"), "council-chamber"),
     (Field("feedback_audience", False, "", IDS + " (people)", "Person ids invited to the feedback "
@@ -132,6 +138,9 @@ TABLE_FIELDS: dict[str, tuple[Field, ...]] = {
         Field("kind", False, "officer", _one_of("peers", "kind"),
               "member (elected councillor peer), officer, or manager"),
         Field("email", False, "", "e-mail address", ""),
+        Field("phone", False, "", "text", "Shown to the organiser and on the peer team's pack"),
+        Field("calendar", False, "", "file path", "An .ics calendar export or free/busy file, relative to "
+              "the visit folder: its busy times count as unavailable"),
         Field("specialisms", False, "", IDS + " (themes)", "Themes this peer covers best"),
         Field("unavailable", False, "", WINDOWS, "When this peer cannot be booked"),
         Field("max_sessions_per_day", False, "visit default", INT,
@@ -146,15 +155,20 @@ TABLE_FIELDS: dict[str, tuple[Field, ...]] = {
         Field("capacity", True, "", INT, "People the room holds, peers included"),
         Field("location", False, "", "text", "Floor, building or address"),
         Field("travel_minutes", False, "0", INT, "offsite rooms only: travel each way from the office"),
+        Field("directions", False, "", "text", "How to find the room from the entrance; in the letters and "
+              "packs of the people meeting there"),
         Field("unavailable", False, "", WINDOWS, "When the room cannot be booked"),
     ),
     "people": (
         Field("id", True, "", "text", "Unique, and distinct from every peer id"),
         Field("name", True, "", "text", "Full name"),
         Field("job_title", False, "", "text", ""),
-        Field("organisation", False, "the host", "text", ""),
+        Field("organisation", False, "the host for officers and councillors", "text",
+              "Partners, residents and others have none unless given"),
         Field("category", False, "officer", _one_of("people", "category"), ""),
         Field("email", False, "", "e-mail address", "Where their invite goes"),
+        Field("phone", False, "", "text", "Shown to the organiser (who to ring on the day)"),
+        Field("calendar", False, "", "file path", "As for peers"),
         Field("unavailable", False, "", WINDOWS, "When this person cannot be booked"),
     ),
     "sessions": (
