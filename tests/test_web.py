@@ -411,3 +411,40 @@ def test_unknown_visits_versions_and_bad_slugs_are_404(client):
 def test_wrong_host_header_is_refused(board):
     http = TestClient(board.app, base_url="http://evil.example.com")
     assert http.get("/").status_code == 400
+
+
+def test_the_verdict_on_the_days_a_move_touches_equals_the_whole_plans(tmp_path):
+    import sys
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from generate import generate
+
+    generated = generate("one-week", 3, tmp_path / "visit")
+    visit, plan = generated.visit, generated.planted
+    checked = breaking = 0
+    for item in plan.sessions[::3]:
+        for day in visit.settings.interview_days:
+            for start in ("09:00", "11:30", "14:15", "16:30"):
+                for room in [r.id for r in visit.rooms][:3]:
+                    move = actions.parse_move(visit, item.item_id, f"{day}", start, room, list(item.peer_ids))[0]
+                    fast = actions.verdict(visit, plan, move)
+                    assert fast == actions.verdict_whole(visit, plan, move), (item.item_id, day, start, room)
+                    checked += 1
+                    breaking += bool(fast)
+    assert checked > 100 and 0 < breaking < checked
+
+
+def test_add_user_makes_a_hashed_login(tmp_path):
+    from click.testing import CliRunner
+
+    from planner.cli import cli
+
+    result = CliRunner().invoke(cli, ["serve", str(tmp_path / "ws"), "--add-user", "alex"],
+                                input="a long passphrase\na long passphrase\n")
+    assert result.exit_code == 0, result.output
+    from planner.web.security import Users
+    users = Users(tmp_path / "ws" / ".planner-web" / "users.json")
+    assert users.verify("alex", "a long passphrase") and not users.verify("alex", "wrong")
+    assert (users.path.stat().st_mode & 0o077) == 0
+    short = CliRunner().invoke(cli, ["serve", str(tmp_path / "ws"), "--add-user", "sam"], input="short\nshort\n")
+    assert short.exit_code != 0 and "sam" not in users.load()
