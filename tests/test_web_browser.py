@@ -286,3 +286,42 @@ def test_two_browsers_editing_at_once_lose_no_edit(server, browser, tmp_path):
     finally:
         first.close()
         second.close()
+
+
+def test_keyboard_only_move_and_200_percent_zoom(server, browser):
+    """At 200 % zoom (a 1280 px window is 640 CSS px wide) no page scrolls sideways (wide tables
+    scroll inside their own focusable region), and a move is made with the keyboard alone."""
+    from conftest import solve_fast, write_visit
+    from planner.planio import write_plan_files
+    from planner.web import actions
+
+    board, base = server
+    folder = write_visit(board.ws.root / "keys")
+    visit = actions.load(folder)
+    plan = solve_fast(visit, time_limit=5)
+    (folder / "plans" / "v001").mkdir(parents=True)
+    write_plan_files(folder / "plans" / "v001", plan, visit)
+    item = plan.session("s1")
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, device_scale_factor=2,
+                                  bypass_csp=True)
+    try:
+        page = context.new_page()
+        page.set_viewport_size({"width": 640, "height": 900})
+        for url in ("/", "/v/keys", f"/v/keys/board/v001?day={item.start:%Y-%m-%d}", "/v/keys/settings",
+                    "/v/keys/edit/sessions/2", "/v/keys/board/v001/move/s1", "/v/keys/changes/v001"):
+            page.goto(base + url)
+            wide = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            assert wide <= 1, f"{url} scrolls sideways by {wide}px at 200 % zoom"
+        page.goto(f"{base}/v/keys/board/v001?day={item.start:%Y-%m-%d}")
+        page.focus("#card-s1 .move-link")
+        page.keyboard.press("Enter")
+        page.wait_for_url("**/move/s1")
+        page.focus("#f-start")
+        page.keyboard.press("Control+A")
+        page.keyboard.type(f"{item.start:%H:%M}")
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#verdict")
+        assert page.evaluate("document.activeElement.id") == "verdict"  # the verdict is announced first
+        assert page.inner_text("#verdict-h")
+    finally:
+        context.close()
