@@ -45,6 +45,12 @@ def _load(path: str, quiet: bool) -> d.Visit:
     return visit
 
 
+def _notes(notes: list[str], quiet: bool) -> None:
+    if not quiet:
+        for note in notes:
+            err.print(f"note: {note}", markup=False, style="yellow")
+
+
 def _now_option(value: str | None) -> dt.datetime | None:
     if value is None:
         return None
@@ -56,18 +62,33 @@ def _now_option(value: str | None) -> dt.datetime | None:
 
 
 class _Progress:
-    """Shows elapsed time, best objective and bound while the solver works."""
+    """Shows the step, elapsed time, best objective and bound while the solver
+    works; without a terminal, one line when solving begins."""
 
-    def __init__(self, quiet: bool):
+    STEPS = {"checking": "Checking the visit…", "building": "Building the model…", "solving": "Solving…",
+             "confirming": "Confirming without presolve…", "explaining": "Looking for the reasons…"}
+
+    def __init__(self, quiet: bool, time_limit: float | None = None):
         self.quiet = quiet or not err.is_terminal
+        self.plain = not quiet and not err.is_terminal
+        self.time_limit = time_limit
         self.status = None
         self.started = time.perf_counter()
+        self.said_solving = False
 
     def __enter__(self):
         if not self.quiet:
             self.status = err.status("Building the model…")
             self.status.__enter__()
         return self
+
+    def phase(self, name: str) -> None:
+        if self.status is not None:
+            self.status.update(self.STEPS.get(name, name))
+        elif self.plain and name == "solving" and not self.said_solving:
+            self.said_solving = True
+            limit = f" (at most {self.time_limit:g} s)" if self.time_limit else ""
+            err.print(f"Solving{limit}; Ctrl-C cancels and writes nothing.", markup=False)
 
     def __call__(self, elapsed: float, objective: float, bound: float) -> None:
         if self.status is not None:
@@ -80,34 +101,10 @@ class _Progress:
             self.status.__exit__(*exc)
 
 
-def _solve_options(time_limit, seed, workers, deterministic, progress, **extra):
-    from .model import SolveOptions
+def _solve_options(time_limit, seed, workers, deterministic):
+    from .orchestrate import SolveOptions
 
-    return SolveOptions(time_limit=time_limit, seed=seed, workers=workers, deterministic=deterministic,
-                        on_progress=progress, **extra)
-
-
-def _self_check(visit, plan) -> None:
-    from .errors import SolverFailure
-    from .verify import verify
-
-    breaches = verify(visit, plan)
-    if breaches:
-        raise SolverFailure("the solver's plan breaks the rules (a bug; please report it):\n  "
-                            + "\n  ".join(str(b) for b in breaches))
-
-
-def _write(out: str, visit, plan, now, documents: bool, extra=None, print_all_packs: bool = False) -> Path:
-    from .exporters import write_documents
-    from .planio import atomic_folder, write_plan_files
-
-    with atomic_folder(out) as folder:
-        write_plan_files(folder, plan, visit)
-        if extra is not None:
-            extra(folder)
-        if documents:
-            write_documents(folder, visit, plan, now=now, print_all_packs=print_all_packs)
-    return Path(out)
+    return SolveOptions(time_limit=time_limit, seed=seed, workers=workers, deterministic=deterministic)
 
 
 def _summary(visit, plan, out: Path) -> None:
@@ -122,12 +119,26 @@ def _summary(visit, plan, out: Path) -> None:
     click.echo(f"Written to {out}/")
 
 
+MAX_SEED = 2**31 - 1      # CP-SAT's random_seed is a 32-bit integer
+MAX_WORKERS = 64           # CP-SAT's search workers; far above any useful number on one machine
+MAX_TIME_LIMIT = 86_400.0  # a day
+
+
+def _finite(ctx, param, value):
+    if value is not None and value != value:  # NaN passes every range comparison
+        raise click.BadParameter("must be a number of seconds, not NaN", ctx=ctx, param=param)
+    return value
+
+
 common_solver_options = [
-    click.option("--time-limit", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
-                 help="Seconds the solver may take; it stops earlier once the plan is proven optimal."),
-    click.option("--seed", type=int, default=0, show_default=True, help="Random seed of the solver."),
-    click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True,
-                 help="Solver threads (the machines here have 2 cores)."),
+    click.option("--time-limit", type=click.FloatRange(min=0.1, max=MAX_TIME_LIMIT), default=30.0,
+                 show_default=True, callback=_finite,
+                 help=f"Seconds the solver may take (0.1 to {MAX_TIME_LIMIT:.0f}); it stops earlier once the plan "
+                      "is proven optimal."),
+    click.option("--seed", type=click.IntRange(0, MAX_SEED), default=0, show_default=True,
+                 help=f"Random seed of the solver (0 to {MAX_SEED})."),
+    click.option("--workers", type=click.IntRange(1, MAX_WORKERS), default=2, show_default=True,
+                 help=f"Solver threads, 1 to {MAX_WORKERS} (the machines here have 2 cores)."),
     click.option("--deterministic", is_flag=True,
                  help="Repeat exactly: interleaved search, fixed seed, a deterministic time limit."),
     click.option("--quiet", "-q", is_flag=True, help="No progress or warnings on stderr."),
@@ -181,21 +192,21 @@ def check(input: str, quiet: bool) -> None:
 @print_all_packs_option
 def plan(input, out, time_limit, seed, workers, deterministic, quiet, now, no_documents, print_all_packs) -> None:
     """Plan a visit and write the schedule and every document into --out."""
-    from .model import solve
-
-    from .planio import check_plan_target
+    from .orchestrate import plan_visit, write_outcome
+    from .planio import prepare_target
 
     try:
-        check_plan_target(out)
+        _notes(prepare_target(out, inputs=[input], command="plan"), quiet)
         visit = _load(input, quiet)
-        with _Progress(quiet) as progress:
-            result = solve(visit, _solve_options(time_limit, seed, workers, deterministic, progress))
-        _self_check(visit, result)
-        folder = _write(out, visit, result, _now_option(now), not no_documents, print_all_packs=print_all_packs)
+        with _Progress(quiet, time_limit) as progress:
+            outcome = plan_visit(visit, _solve_options(time_limit, seed, workers, deterministic), progress=progress,
+                                 phase=progress.phase)
+        folder = write_outcome(out, outcome, now=_now_option(now), documents=not no_documents,
+                               print_all_packs=print_all_packs)
     except PlannerError as error:
         _fail(error)
     if not quiet:
-        _summary(visit, result, folder)
+        _summary(visit, outcome.plan, folder)
 
 
 @cli.command()
@@ -210,9 +221,12 @@ def plan(input, out, time_limit, seed, workers, deterministic, quiet, now, no_do
 def replan(input, previous, out, freeze_before, time_limit, seed, workers, deterministic, quiet, now,
            no_documents, print_all_packs) -> None:
     """Re-plan after the inputs changed, moving as few sessions as possible."""
-    from .replan import replan as do_replan
+    from .orchestrate import replan_visit, write_outcome
+    from .planio import prepare_target
+    from .replan import changes_summary
 
     try:
+        _notes(prepare_target(out, inputs=[input], previous=previous, command="replan"), quiet)
         freeze = None
         if freeze_before:
             from .validation import BadValue, parse_datetime
@@ -221,16 +235,16 @@ def replan(input, previous, out, freeze_before, time_limit, seed, workers, deter
             except BadValue as exc:
                 raise click.BadParameter(str(exc), param_hint="--freeze-before")
         visit = _load(input, quiet)
-        with _Progress(quiet) as progress:
-            result = do_replan(visit, previous, out, freeze_before=freeze,
-                               options=_solve_options(time_limit, seed, workers, deterministic, progress),
-                               now=_now_option(now), documents=not no_documents, self_check=_self_check,
+        with _Progress(quiet, time_limit) as progress:
+            outcome = replan_visit(visit, previous, _solve_options(time_limit, seed, workers, deterministic),
+                                   freeze_before=freeze, progress=progress, phase=progress.phase)
+        folder = write_outcome(out, outcome, now=_now_option(now), documents=not no_documents,
                                print_all_packs=print_all_packs)
     except PlannerError as error:
         _fail(error)
     if not quiet:
-        _summary(visit, result.plan, Path(out))
-        click.echo(result.summary())
+        _summary(visit, outcome.plan, folder)
+        click.echo(changes_summary(outcome.changes))
 
 
 @cli.command()
@@ -266,12 +280,18 @@ def verify(input: str, folder: str, quiet: bool) -> None:
 def export(input: str, folder: str, now: str | None, quiet: bool, print_all_packs: bool) -> None:
     """Re-render every document from an existing plan, without solving."""
     from .exporters import write_documents
-    from .planio import atomic_folder, read_plan
+    from dataclasses import replace
+    from .planio import atomic_folder, check_inputs_outside, read_plan, tidy_target, unknown_ids
     import shutil
 
     try:
+        _notes(tidy_target(folder), quiet)
+        check_inputs_outside(folder, inputs=[input])
         visit = _load(input, quiet)
         written = read_plan(folder)
+        problems = unknown_ids(written, visit)
+        if problems:
+            raise InvalidInput([replace(p, file=str(Path(folder) / p.file)) for p in problems])
         source = Path(folder)
         with atomic_folder(folder) as temp:
             for name in ("schedule.csv", "unscheduled.csv", "schedule.json", "changes.csv", "ledger.jsonl"):

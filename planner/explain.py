@@ -15,6 +15,13 @@ import datetime as dt
 from collections import Counter, defaultdict
 
 from . import domain as d
+from .candidates import session_rooms as _rooms_for
+from .candidates import session_starts as _starts
+from .candidates import suitable_room_kinds
+from .errors import Cancelled
+from .model import hard
+from .model.hard import fixed_item_conflicts
+from .model.solve import feasible_with
 
 # Rule families in the order the deletion filter tries to drop them: the
 # ones tried last are kept when several sets explain the same impossibility,
@@ -38,24 +45,6 @@ def _free(windows, start, end) -> bool:
     return d.overlapping(windows, start, end) is None
 
 
-def fixed_item_conflicts(visit: d.Visit) -> list[str]:
-    from .model.hard import fixed_item_conflicts as conflicts
-
-    return conflicts(visit)
-
-
-def _rooms_for(visit: d.Visit, session: d.Session) -> list[d.Room]:
-    from .model.hard import room_fits_session
-
-    return room_fits_session(visit, session)
-
-
-def _starts(visit: d.Visit, session: d.Session) -> list[dt.datetime]:
-    from .model.hard import session_inside_its_day_and_window
-
-    return session_inside_its_day_and_window(visit, session)
-
-
 # --- why one session cannot be held at all ---------------------------------------
 
 def session_blockers(visit: d.Visit, session: d.Session) -> str | None:
@@ -76,7 +65,7 @@ def session_blockers(visit: d.Visit, session: d.Session) -> str | None:
         what = " and ".join(limits) or "the interview days"
         return (f"{name} lasts {session.duration_minutes} minutes, which does not fit {what} inside "
                 f"{s.day_start:%H:%M}–{s.day_end:%H:%M} on the {s.slot_minutes}-minute grid")
-    suitable = ("offsite",) if session.kind == "site_visit" else ("interview", "presentation")
+    suitable = suitable_room_kinds(session)
     rooms = _rooms_for(visit, session)
     if not rooms:
         if session.room is not None:
@@ -311,17 +300,16 @@ def conflicting_rules(visit: d.Visit, session_id: str, options) -> list[str]:
     with all `must` sessions required, drop each family in turn and keep it
     dropped while the visit stays impossible. What remains is a minimal set
     of families that together make the session impossible to place."""
-    from .model import hard
-    from .model.solve import feasible_with
-
     families = [f for f in RULE_NAMES if hasattr(hard, f)]
     needed = list(families)
     budget = max(1.0, min(options.time_limit / 4, 10.0))
     for family in families:
         trial = [f for f in needed if f != family]
         try:
-            if feasible_with(visit, trial, budget) is False:
+            if feasible_with(visit, trial, budget, cancel=options.cancel) is False:
                 needed = trial
+        except Cancelled:
+            raise
         except Exception:  # a failed probe only weakens the explanation
             continue
     return needed
@@ -350,14 +338,14 @@ def why_left_out(visit: d.Visit, session_id: str, items) -> str:
             continue
         busy_people = [a for a in session.attendees
                        if not _free(visit.person_by_id[a].unavailable, start, end)
-                       or any(a in i.attendee_ids and i.start < end and start < i.end for i in items)]
+                       or any(a in i.attendee_ids and d.overlaps(i.start, i.end, start, end) for i in items)]
         if busy_people:
             reasons["people"] += 1
             examples["people"] = (f"{', '.join(visit.label(a) for a in busy_people)} "
                                   f"{'is' if len(busy_people) == 1 else 'are'} busy or away at the times left")
             continue
         free_rooms = [r for r in rooms if _free(r.unavailable, start, end)
-                      and not any(i.room_id == r.id and i.start < end and start < i.end for i in items)]
+                      and not any(i.room_id == r.id and d.overlaps(i.start, i.end, start, end) for i in items)]
         if not free_rooms:
             reasons["rooms"] += 1
             examples["rooms"] = (f"every room that fits it ({', '.join(visit.label(r.id) for r in rooms)}) "
@@ -370,7 +358,7 @@ def why_left_out(visit: d.Visit, session_id: str, items) -> str:
             a, b = d.add_minutes(start, -travel - buffer), d.add_minutes(end, travel + buffer)
             if not _free(peer.unavailable, d.add_minutes(start, -travel), d.add_minutes(end, travel)):
                 continue
-            if any(peer.id in i.peer_ids and i.kind != "lunch" and i.start < b and a < i.end for i in items):
+            if any(peer.id in i.peer_ids and i.kind != "lunch" and d.overlaps(i.start, i.end, a, b) for i in items):
                 continue
             if sum(1 for i in held if peer.id in i.peer_ids) >= visit.peer_cap(peer):
                 continue

@@ -14,7 +14,8 @@ from planner.cli import cli
 from planner.errors import Infeasible
 from planner.model import SolveOptions
 from planner.planio import read_plan
-from planner.replan import replan_plan, touched_days
+from planner.orchestrate import replan_plan
+from planner.replan import touched_days
 from planner.validation import load_visit
 from planner.verify import verify
 from test_invites import assert_one_uid_per_scheduling_message

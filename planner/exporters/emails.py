@@ -14,8 +14,11 @@ attendee. The pack is not part of the invite's fingerprint: a change to the
 pack alone sends nothing again. From is the organiser, To the
 recipient, Date the fixed clock, Message-ID stable (from the message key,
 i.e. uids, sequences, method and recipient). Every header is built from
-cleaned values with email.headerregistry.Address, so no CR/LF reaches a
-header and names with commas or quotes are encoded properly.
+cleaned values, so no CR/LF reaches a header; From and To are written by
+:func:`mailbox_field` (plain words, or RFC 2047 encoded-words for any name with
+punctuation or non-ASCII letters), never by the library's folding, which in
+Python 3.11 drops the quotes of a long display name and so lets a name such as
+``Ann Smith: attacker@evil.example, …`` add addresses.
 
 The exporter runs after the invites exporter and reads invites/manifest.json.
 """
@@ -24,15 +27,97 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
+from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.policy import SMTP
+from email.policy import EmailPolicy
 from email.utils import format_datetime
 from pathlib import Path
 
 from .. import domain as d
 from ..planio import inside
 from .invites import (MANIFEST, NOT_ATTRIBUTED, clean, clean_email, kind_label, peers_of, themes_of)
+
+ADDRESS_HEADERS = frozenset({"from", "to"})
+MAX_DISPLAY_NAME = 200  # characters of a display name kept in a header; a header line stays far below 998
+_ATOM = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+\Z")  # RFC 5322 atext: safe unquoted in a phrase
+
+
+def _encoded_words(text: str) -> list[str]:
+    """`text` as RFC 2047 encoded-words of at most 75 characters, cut after a
+    space where possible (the space stays inside the word before the cut, as
+    white space between two encoded-words is not part of the text)."""
+    words, rest = [], text
+    while rest:
+        cut = len(rest)
+        while len(_ew(rest[:cut])) > 75:
+            space = rest.rfind(" ", 0, cut - 1)
+            cut = space + 1 if space > 0 else cut - 1
+        words.append(_ew(rest[:cut]))
+        rest = rest[cut:]
+    return words
+
+
+def _ew(text: str) -> str:
+    return Header(text, "utf-8").encode(maxlinelen=10_000)
+
+
+def _quoted(word: str) -> str:
+    return word if _ATOM.match(word) else '"' + word.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def mailbox_field(name: str, addr_spec: str, header: str = "To", linesep: str = "\r\n") -> str:
+    """The folded value of an address header holding exactly one mailbox.
+
+    The display name is written word by word: plain words (letters, digits and
+    ``!#$%&'*+/=?^_`{|}~-``) as they are, other ASCII words as quoted strings,
+    runs of words with non-ASCII letters as RFC 2047 encoded-words. Lines are
+    folded only between those tokens, never inside one, so no comma, colon,
+    quote or angle bracket of a name, at any length, is ever read as syntax.
+    """
+    name = " ".join(clean(name)[:MAX_DISPLAY_NAME].split())
+    tokens, run = [], []
+    for word in name.split(" ") if name else []:
+        if word.isascii():
+            if run:
+                tokens += _encoded_words(" ".join(run))
+                run = []
+            tokens.append(_quoted(word))
+        else:
+            run.append(word)
+    if run:
+        tokens += _encoded_words(" ".join(run))
+    tokens.append(f"<{addr_spec}>")
+    lines = [f"{header}:"]
+    for token in tokens:
+        if len(lines[-1]) + 1 + len(token) > 78 and lines[-1] != f"{header}:":
+            lines.append("")
+        lines[-1] += " " + token
+    return linesep.join(lines)[len(header) + 2:]
+
+
+class _MailboxPolicy(EmailPolicy):
+    """SMTP policy whose From and To are folded by :func:`mailbox_field`."""
+
+    def _mailbox(self, name, value) -> str | None:
+        addresses = getattr(value, "addresses", None)
+        if name.lower() not in ADDRESS_HEADERS or not addresses or len(addresses) != 1:
+            return None
+        (address,) = addresses
+        return f"{name}: {mailbox_field(address.display_name, address.addr_spec, name, self.linesep)}{self.linesep}"
+
+    def fold(self, name, value):
+        return self._mailbox(name, value) or super().fold(name, value)
+
+    def fold_binary(self, name, value):
+        folded = self._mailbox(name, value)
+        if folded is None:
+            return super().fold_binary(name, value)
+        return folded.encode("utf-8" if self.utf8 or not folded.isascii() else "ascii")
+
+
+MAIL_POLICY = _MailboxPolicy(linesep="\r\n")  # email.policy.SMTP, with From and To as above
 
 ATTACHMENT_NAMES = {"REQUEST": "invite.ics", "PUBLISH": "calendar.ics", "CANCEL": "cancel.ics"}
 BRIEFING_NAME = "briefing.html"
@@ -198,7 +283,7 @@ def build_message(visit: d.Visit, plan: d.Plan, unit: dict, message: dict, ics: 
     pack (HTML), is attached as briefing.html when given."""
     s = visit.settings
     subject, text = body(visit, plan, unit, message, briefing=briefing is not None)
-    msg = EmailMessage(policy=SMTP)
+    msg = EmailMessage(policy=MAIL_POLICY)
     msg["From"] = Address(display_name=clean(s.organiser_name), addr_spec=clean_email(s.organiser_email))
     msg["To"] = Address(display_name=clean(message["name"]), addr_spec=clean_email(message["email"]))
     msg["Subject"] = subject

@@ -58,7 +58,9 @@ from zoneinfo import ZoneInfo
 from icalendar import Calendar, Event, vCalAddress
 
 from .. import domain as d
-from ..planio import inside, slug
+from ..errors import InvalidInput, Problem
+from ..planio import inside
+from ..text import is_email, slug
 from .tzical import vtimezone
 
 FORMAT = "peer-challenge-invites/2"  # /2: one event per REQUEST or CANCEL message
@@ -73,7 +75,6 @@ KIND_LABELS = {"interview": "Interview", "focus_group": "Focus group", "site_vis
                "debrief": "Debrief", "prep": "Peer team preparation", "feedback": "Feedback presentation"}
 UNIT_FOLDERS = {"sessions": "invites/sessions", "debriefs": "invites/debriefs", "feedback": "invites/feedback",
                 "peer": "invites/peers", "team": "invites"}
-EMAIL_RE = re.compile(r"^[^@\s<>\"',;:()\[\]\\]+@[A-Za-z0-9.-]+\.[A-Za-z0-9-]+$")
 
 # Control characters (C0, DEL, C1) and the Unicode line and paragraph
 # separators: none of them may reach a property or a header.
@@ -94,9 +95,9 @@ def clean_param(value) -> str:
 
 
 def clean_email(value) -> str:
-    """The address when it is a plain, safe addr-spec, otherwise ''."""
+    """The address when validation's e-mail predicate accepts it, otherwise ''."""
     text = clean(value)
-    return text if EMAIL_RE.match(text) else ""
+    return text if is_email(text) else ""
 
 
 def visit_slug(visit: d.Visit) -> str:
@@ -380,15 +381,101 @@ def read_ledger_keys(folder: Path) -> set | None:
     return keys
 
 
+def manifest_problems(data: dict) -> list[tuple[str, str]]:
+    """(where, what) for each part of a manifest that this code could not
+    read: the shape of every unit, event, held record and message."""
+    problems: list[tuple[str, str]] = []
+
+    def need(value, where: str, kind, what: str, optional: bool = False) -> bool:
+        if value is None and optional:
+            return True
+        ok = isinstance(value, kind) and not (kind is int and isinstance(value, bool))
+        if not ok:
+            problems.append((where, f"{what} expected, found {type(value).__name__}"))
+        return ok
+
+    def moment(value, where: str) -> None:
+        if need(value, where, str, "a date-time text"):
+            try:
+                dt.datetime.fromisoformat(value)
+            except ValueError:
+                problems.append((where, f"not a date-time: {value[:40]!r}"))
+
+    def event(record, where: str, held: bool = False) -> None:
+        if not need(record, where, dict, "an object"):
+            return
+        need(record.get("uid"), f"{where}.uid", str, "a text")
+        need(record.get("sequence"), f"{where}.sequence", int, "a whole number")
+        moment(record.get("start"), f"{where}.start")
+        moment(record.get("end"), f"{where}.end")
+        for key in ("item_id", "kind", "summary", "location", "fingerprint"):
+            need(record.get(key), f"{where}.{key}", str, "a text", optional=True)
+        if not held and record.get("held") is not None:
+            event(record["held"], f"{where}.held", held=True)
+
+    units, messages = data.get("units", []), data.get("messages", [])
+    if need(units, "units", list, "a list"):
+        for u, unit in enumerate(units):
+            where = f"units[{u}]"
+            if not need(unit, where, dict, "an object"):
+                continue
+            for key in ("key", "recipient", "name", "email", "method", "stem"):
+                need(unit.get(key), f"{where}.{key}", str, "a text")
+            if unit.get("kind") not in UNIT_FOLDERS:
+                problems.append((f"{where}.kind", f"unknown kind {str(unit.get('kind'))[:40]!r}"))
+            for part in ("events", "cancelled"):
+                if need(unit.get(part, []), f"{where}.{part}", list, "a list"):
+                    for e, record in enumerate(unit.get(part, [])):
+                        event(record, f"{where}.{part}[{e}]")
+            issued = unit.get("issued", {})
+            if need(issued, f"{where}.issued", dict, "an object"):
+                for uid, last in issued.items():
+                    if not (isinstance(last, list) and len(last) == 2 and isinstance(last[0], int)
+                            and not isinstance(last[0], bool) and isinstance(last[1], str)):
+                        problems.append((f"{where}.issued", f"[sequence, fingerprint] expected for {uid[:60]!r}"))
+    if need(messages, "messages", list, "a list"):
+        for m, message in enumerate(messages):
+            where = f"messages[{m}]"
+            if not need(message, where, dict, "an object"):
+                continue
+            for key in ("key", "unit", "method"):
+                need(message.get(key), f"{where}.{key}", str, "a text")
+            for key in ("message_id", "recipient", "name", "email", "eml", "file", "kind", "role"):
+                need(message.get(key), f"{where}.{key}", str, "a text", optional=True)
+            if need(message.get("uids", []), f"{where}.uids", list, "a list"):
+                for uid in message.get("uids", []):
+                    need(uid, f"{where}.uids", str, "a text")
+            sequences = message.get("sequences", {})
+            if need(sequences, f"{where}.sequences", dict, "an object"):
+                for value in sequences.values():
+                    need(value, f"{where}.sequences", int, "a whole number")
+    return problems
+
+
 def load_manifest(folder) -> Manifest | None:
     """The invites manifest of a plan folder with its send ledger, or None if it has none."""
     folder = Path(folder)
     path = folder / MANIFEST
     if not path.is_file():
         return None
-    data = json.loads(path.read_text(encoding="utf-8"))
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise InvalidInput([Problem(str(path), None, None, f"not UTF-8 text ({exc.reason} at byte {exc.start}); "
+                                    f"the plan folder is damaged: plan again or restore it")])
+    except ValueError as exc:
+        raise InvalidInput([Problem(str(path), getattr(exc, "lineno", None), None,
+                                    f"not valid JSON ({getattr(exc, 'msg', exc)}); the plan folder is damaged: "
+                                    f"plan again or restore it")])
+    if not isinstance(data, dict):
+        raise InvalidInput([Problem(str(path), None, None, "not a manifest (a JSON object is expected); the plan "
+                                    "folder is damaged: plan again or restore it")])
     if data.get("format") not in READABLE_FORMATS:
         return None
+    problems = manifest_problems(data)
+    if problems:
+        raise InvalidInput([Problem(str(path), None, None, f"{where}: {what}; the plan folder is damaged: plan "
+                                    f"again or restore it") for where, what in problems[:20]])
     return Manifest(data=data, ledger_keys=read_ledger_keys(folder), folder=folder)
 
 

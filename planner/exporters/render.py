@@ -5,7 +5,7 @@ Safety and reproducibility live here, once for every document:
 
 * templates are loaded from the installed package (``PackageLoader``) and
   HTML is auto-escaped, so every cell of the input is shown as text;
-* file names are built with :func:`planio.slug` and checked with
+* file names are built with :func:`planner.text.slug` and checked with
   :func:`planio.inside`, so no id can write outside the output folder;
 * PDFs are rendered with no base URL and a URL fetcher that refuses every
   fetch: nothing is ever loaded from the network or the disk;
@@ -30,7 +30,8 @@ from typing import Iterable
 from urllib.parse import urlsplit
 
 from .. import domain as d
-from ..planio import inside, slug
+from ..planio import inside
+from ..text import slug
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
           "October", "November", "December")

@@ -26,9 +26,8 @@ from collections import defaultdict
 from typing import Iterable, Sequence
 
 from .. import domain as d
-from . import hard
-
-DAY = 24 * 60
+from ..candidates import session_rooms, session_starts
+from ..domain import DAY_MINUTES as DAY
 
 
 class Ledger:
@@ -37,7 +36,7 @@ class Ledger:
     def __init__(self, visit: d.Visit):
         self.visit = visit
         s = visit.settings
-        self.day0 = s.interview_days[0]
+        self.axis = visit.time_axis
         self.buffer = s.buffer_minutes
         self.lunch_minutes = s.lunch_minutes
         self.lunch_window = {self.k(day): (self.t(d.combine(day, s.lunch_start)), self.t(d.combine(day, s.lunch_end)))
@@ -76,15 +75,15 @@ class Ledger:
             for pid in item.peer_ids:
                 self._add(self.peer_fixed, pid, a, b)
 
-    # --- time axis (the model's: minutes from midnight of the first interview day)
+    # --- time axis (the model's, domain.TimeAxis) ---------------------------
     def t(self, moment: dt.datetime) -> int:
-        return (moment.date() - self.day0).days * DAY + moment.hour * 60 + moment.minute
+        return self.axis.t(moment)
 
     def k(self, day: dt.date) -> int:
-        return (day - self.day0).days
+        return self.axis.day_index(day)
 
     def moment(self, t: int) -> dt.datetime:
-        return dt.datetime.combine(self.day0, dt.time(0)) + dt.timedelta(minutes=t)
+        return self.axis.moment(t)
 
     @staticmethod
     def _add(table, key: str, a: int, b: int) -> None:
@@ -97,7 +96,7 @@ class Ledger:
 
     @staticmethod
     def _clash(spans: Iterable[tuple[int, int]], a: int, b: int) -> bool:
-        return any(a < y and x < b for x, y in spans)
+        return any(d.overlaps(x, y, a, b) for x, y in spans)
 
     def _busy(self, table, key: str, a: int, b: int) -> bool:
         day = a // DAY
@@ -223,8 +222,8 @@ class Ledger:
 
 def candidates(ledger: Ledger, session: d.Session) -> tuple[list[int], list[d.Room]]:
     """The session's starts (rule 2) and rooms (rule 6), as the model computes them."""
-    starts = [ledger.t(m) for m in hard.session_inside_its_day_and_window(ledger.visit, session)]
-    return starts, hard.room_fits_session(ledger.visit, session)
+    starts = [ledger.t(m) for m in session_starts(ledger.visit, session)]
+    return starts, session_rooms(ledger.visit, session)
 
 
 def choose_peers(ledger: Ledger, session: d.Session, free: list[str]) -> tuple[str, ...] | None:

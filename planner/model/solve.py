@@ -1,19 +1,26 @@
-"""Solving: build the model, run CP-SAT, turn its answer into a Plan."""
+"""Solving: build the model, run CP-SAT once, turn its answer into a Plan.
+
+What an answer means (pre-checks, the confirmation without presolve,
+explanations in the user's terms) is decided above this layer, in
+:mod:`planner.orchestrate`.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
-from dataclasses import dataclass, field, replace
-from typing import Callable
+from dataclasses import dataclass, field
+from typing import Callable, Union
 
 import ortools
 from ortools.sat.python import cp_model
 
 from .. import domain as d
-from ..errors import Infeasible, SolverFailure
+from ..errors import Cancelled, Infeasible, SolverFailure
 from . import hard, soft
 from .build import DAY, PlanModel, build
+from .greedy import greedy_plan
 
 # Presolve probing costs wall time that CP-SAT's deterministic clock does not
 # see: 0.2 s on a one-week visit (~360 session-peer literals), 6 s on two
@@ -22,6 +29,8 @@ from .build import DAY, PlanModel, build
 PROBING_LIMIT = 1000
 
 Progress = Callable[[float, float, float], None]  # elapsed seconds, objective, bound
+Phase = Callable[[str], None]  # "checking", "building", "solving", "confirming", "explaining"
+Cancel = Union[Callable[[], bool], threading.Event]  # true (or set): stop solving, raise Cancelled
 
 
 @dataclass
@@ -38,17 +47,31 @@ class SolveOptions:
     hint: d.Plan | None = None  # a complete or partial plan to start from
     greedy_hint: bool = True  # without hint or previous plan: start from planner.model.greedy's plan
     log: bool = False
+    cancel: Cancel | None = None  # polled while solving: true (or set) stops the run (Cancelled)
+    on_phase: Phase | None = None  # told when each step of a run begins
 
 
 @dataclass
-class Outcome:
-    """What the solver said, before it becomes a Plan or an error."""
+class SolverRun:
+    """What one CP-SAT run said, before it becomes a Plan or an error."""
 
     pm: PlanModel
     status: str
     solver: cp_model.CpSolver | None
     weights: dict[str, int]
     timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def found(self) -> bool:
+        return self.status in ("OPTIMAL", "FEASIBLE")
+
+    @property
+    def missing_must(self) -> list[str]:
+        """The `must` sessions the solver's plan leaves out (none without a plan)."""
+        if not self.found:
+            return []
+        return [sid for sid, sv in self.pm.sessions.items()
+                if sv.session.must and not self.solver.BooleanValue(sv.present)]
 
 
 def build_model(visit: d.Visit, options: SolveOptions) -> tuple[PlanModel, dict[str, int]]:
@@ -67,8 +90,6 @@ def build_model(visit: d.Visit, options: SolveOptions) -> tuple[PlanModel, dict[
             _freeze_unplanned(pm, options)
     hint = options.hint or options.previous
     if hint is None and options.greedy_hint:
-        from .greedy import greedy_plan
-
         hint = greedy_plan(visit)
     if hint is not None:
         _add_hint(pm, hint)
@@ -122,8 +143,12 @@ class _Callback(cp_model.CpSolverSolutionCallback):
             self.report(elapsed, self.ObjectiveValue(), self.BestObjectiveBound())
 
 
-def run(visit: d.Visit, options: SolveOptions) -> Outcome:
+def solve_model(visit: d.Visit, options: SolveOptions) -> SolverRun:
+    """Build the model and run CP-SAT once. No pre-checks and no
+    explanations: :mod:`planner.orchestrate` decides what the answer means."""
     t0 = time.perf_counter()
+    if options.on_phase:
+        options.on_phase("building")
     pm, weights = build_model(visit, options)
     timings = {"build_seconds": round(time.perf_counter() - t0, 3)}
     if pm.conflicts:
@@ -147,61 +172,66 @@ def run(visit: d.Visit, options: SolveOptions) -> Outcome:
         p.max_time_in_seconds = options.time_limit
     started = time.perf_counter()
     callback = _Callback(started, options.on_progress, timings)
+    if options.on_phase:
+        options.on_phase("solving")
     try:
-        status = solver.Solve(pm.model, callback)
+        status = run_solver(solver, pm.model, callback, options.cancel)
+    except (KeyboardInterrupt, Cancelled):
+        raise
     except Exception as exc:  # a crash inside the solver is a failure, never a traceback
         raise SolverFailure(f"the solver failed: {type(exc).__name__}: {exc}") from exc
     timings["solve_seconds"] = round(time.perf_counter() - started, 3)
-    return Outcome(pm, solver.StatusName(status), solver, weights, timings)
+    return SolverRun(pm, solver.StatusName(status), solver, weights, timings)
 
 
-def solve(visit: d.Visit, options: SolveOptions | None = None) -> d.Plan:
-    """Plan a visit, or raise Infeasible / SolverFailure.
+def run_solver(solver: cp_model.CpSolver, model: cp_model.CpModel,
+               callback: cp_model.CpSolverSolutionCallback | None = None, cancel: Cancel | None = None) -> int:
+    """``solver.Solve(model, callback)``, stoppable.
 
-    Fast pre-checks explain the common impossible visits before any solving.
-    An answer that says a `must` session cannot be placed is not trusted
-    blindly: OR-Tools' presolve has known bugs that turn feasible models
-    INFEASIBLE (google/or-tools #5274), so it is confirmed without presolve
-    first, and a plan that the confirmation finds is used instead."""
-    from ..explain import explain_infeasible, explain_missing, prechecks
+    CP-SAT runs in a worker thread while the calling thread waits in short
+    steps, so that it can take Ctrl-C (Python raises KeyboardInterrupt in the
+    main thread only while that thread runs Python code) and poll `cancel`.
+    CP-SAT's own SIGINT handler is switched off: it would stop the search and
+    hand back the best plan so far as if the time limit had come. On either,
+    the search is stopped (``StopSearch``) and the interrupt propagates —
+    KeyboardInterrupt, or :class:`~planner.errors.Cancelled` for the cancel
+    hook — so no plan ever comes out of an interrupted run."""
+    should_stop = cancel.is_set if isinstance(cancel, threading.Event) else cancel
+    solver.parameters.catch_sigint_signal = False
+    if should_stop is not None and should_stop():
+        raise Cancelled()
+    answer: dict = {}
 
-    options = options or SolveOptions()
-    reasons = prechecks(visit)
-    if reasons:
-        raise Infeasible(reasons)
-    outcome = run(visit, options)
-    missing = _missing_must(outcome)
-    if options.presolve and (outcome.status == "INFEASIBLE" or (outcome.status == "OPTIMAL" and missing)):
-        confirm = run(visit, replace(options, presolve=False))
-        confirm_missing = _missing_must(confirm)
-        if confirm.status in ("OPTIMAL", "FEASIBLE") and (
-                outcome.status == "INFEASIBLE" or len(confirm_missing) < len(missing)):
-            outcome, missing = confirm, confirm_missing
-        elif confirm.status == "INFEASIBLE" or confirm.status == "OPTIMAL":
-            pass  # confirmed
-        elif outcome.status == "INFEASIBLE":
-            raise SolverFailure(
-                "the solver said no plan exists, but could not confirm it without presolve within "
-                f"{options.time_limit:g} s; try a longer --time-limit")
-    if outcome.status == "INFEASIBLE":
-        raise Infeasible(explain_infeasible(visit, options))
-    if outcome.status not in ("OPTIMAL", "FEASIBLE"):
-        raise SolverFailure(
-            f"no plan was found within the time limit of {options.time_limit:g} s "
-            f"(solver status {outcome.status}); try a longer --time-limit")
-    if missing:
-        raise Infeasible(explain_missing(visit, missing, outcome.status == "OPTIMAL", options))
-    return extract(outcome, options)
+    def work() -> None:
+        try:
+            answer["status"] = solver.Solve(model, callback)
+        except BaseException as exc:  # handed over to the waiting thread
+            answer["error"] = exc
+
+    worker = threading.Thread(target=work, name="cp-sat", daemon=True)
+    worker.start()
+    stop: BaseException | None = None
+    try:
+        while worker.is_alive():
+            worker.join(0.05)
+            if stop is None and should_stop is not None and should_stop():
+                stop = Cancelled()
+            if stop is not None:
+                solver.StopSearch()  # repeated until it takes: the search may not have begun yet
+    except KeyboardInterrupt as interrupt:
+        stop = interrupt
+        while worker.is_alive():
+            solver.StopSearch()
+            worker.join(0.05)
+    if stop is not None:
+        raise stop
+    if "error" in answer:
+        raise answer["error"]
+    return answer["status"]
 
 
-def _missing_must(outcome: Outcome) -> list[str]:
-    if outcome.status not in ("OPTIMAL", "FEASIBLE"):
-        return []
-    return [sid for sid, sv in outcome.pm.sessions.items()
-            if sv.session.must and not outcome.solver.BooleanValue(sv.present)]
-
-
-def feasible_with(visit: d.Visit, families: list[str], time_limit: float) -> bool | None:
+def feasible_with(visit: d.Visit, families: list[str], time_limit: float,
+                  cancel: Cancel | None = None) -> bool | None:
     """Can every `must` session be held under only these hard-rule families?
     True, False, or None when the solver could not tell in time. Presolve is
     off: this answer explains an impossibility, so it must be trustworthy."""
@@ -219,7 +249,7 @@ def feasible_with(visit: d.Visit, families: list[str], time_limit: float) -> boo
     solver.parameters.max_time_in_seconds = time_limit
     solver.parameters.num_workers = 1
     solver.parameters.cp_model_presolve = False
-    status = solver.Solve(pm.model)
+    status = run_solver(solver, pm.model, cancel=cancel)
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return True
     if status == cp_model.INFEASIBLE:
@@ -227,7 +257,9 @@ def feasible_with(visit: d.Visit, families: list[str], time_limit: float) -> boo
     return None
 
 
-def extract(outcome: Outcome, options: SolveOptions) -> d.Plan:
+def extract(outcome: SolverRun, options: SolveOptions) -> d.Plan:
+    """The solver's answer as a Plan. The `should` sessions left out are
+    listed without a reason: saying why is :mod:`planner.explain`'s task."""
     pm, solver, visit = outcome.pm, outcome.solver, outcome.pm.visit
     items = list(visit.fixed_items())
     left_out = []
@@ -247,10 +279,7 @@ def extract(outcome: Outcome, options: SolveOptions) -> d.Plan:
         items.append(d.PlanItem(start=start, end=d.add_minutes(start, visit.settings.lunch_minutes),
                                 item_id=f"lunch-{pid}-{start:%Y-%m-%d}", kind="lunch", title="Lunch",
                                 peer_ids=(pid,)))
-    from ..explain import why_left_out
-
-    unscheduled = tuple(d.Unscheduled(sid, why_left_out(visit, sid, items))
-                        for sid in left_out if not visit.session_by_id[sid].must)
+    unscheduled = tuple(d.Unscheduled(sid, "") for sid in left_out if not visit.session_by_id[sid].must)
     penalties = {name: int(solver.Value(expr)) if not isinstance(expr, int) else expr
                  for name, (expr, _bound) in pm.terms.items()}
     meta = {
