@@ -405,7 +405,7 @@ def serve(workspace, host, port, users, add_user, workers) -> None:
     from .web.server import serve as run, users_file
 
     if add_user:
-        from .planio import slug
+        from .text import slug
 
         if slug(add_user, "") != add_user.lower() or not add_user.strip():
             raise click.BadParameter("use letters, digits, '-' and '_' only", param_hint="--add-user")

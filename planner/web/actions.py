@@ -467,35 +467,27 @@ def unpin(vd: VisitDir, visit: d.Visit, session_id: str, who: str):
 # --- planning (runs in a worker process) ------------------------------------------------------
 
 def solve_into(visit_folder: str, out: str, previous: str | None, time_limit: float, workers: int,
-               report) -> dict:
-    """Plan (or re-plan against `previous`) the visit and write the plan files
-    into `out` atomically; what `planner plan` / `planner replan --no-documents`
-    do. `report(elapsed, objective, bound)` is called as the solver improves."""
-    from ..model import SolveOptions, solve
-    from ..replan import replan
+               report, cancel=None, phase=None) -> dict:
+    """Plan (or re-plan against the plan folder `previous`) the visit and write
+    the plan files into `out` atomically, through the orchestration module
+    that `planner plan` / `planner replan --no-documents` use (pre-checks,
+    solve, confirm, the independent checker, explanations). `report(elapsed,
+    objective, bound)` is called as the solver improves, `phase(name)` as a
+    step begins; `cancel()` returning True stops the run (nothing written)."""
+    from ..orchestrate import SolveOptions, plan_visit, replan_visit, write_outcome
 
     visit = load(Path(visit_folder))
-    options = SolveOptions(time_limit=time_limit, workers=workers, on_progress=report)
-
-    def self_check(v, plan):
-        breaches = verify(v, plan)
-        if breaches:
-            from ..errors import SolverFailure
-            raise SolverFailure("the solver's plan breaks the rules (a bug; please report it):\n  "
-                                + "\n  ".join(str(b) for b in breaches))
-
+    options = SolveOptions(time_limit=time_limit, workers=workers)
     if previous:
-        result = replan(visit, previous, out, options=options, documents=False, self_check=self_check)
-        plan, changes = result.plan, len(result.changes)
+        outcome = replan_visit(visit, previous, options, progress=report, cancel=cancel, phase=phase)
     else:
-        plan = solve(visit, options)
-        self_check(visit, plan)
-        with atomic_folder(out) as folder:
-            write_plan_files(folder, plan, visit)
-        changes = None
+        outcome = plan_visit(visit, options, progress=report, cancel=cancel, phase=phase)
+    write_outcome(out, outcome, documents=False)
+    plan = outcome.plan
     solver = plan.meta.get("solver", {})
     return {"placed": len(plan.sessions), "sessions": len(visit.sessions), "status": solver.get("status", ""),
-            "objective": solver.get("objective"), "bound": solver.get("bound"), "changes": changes,
+            "objective": solver.get("objective"), "bound": solver.get("bound"),
+            "changes": len(outcome.changes) if outcome.changes is not None else None,
             "left_out": [f"{visit.label(u.session_id)} — {u.reason}" for u in plan.unscheduled]}
 
 

@@ -30,7 +30,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from ..errors import Infeasible, InvalidInput, PlannerError
-from ..planio import slug as slugify
+from ..text import slug as slugify
 from . import actions
 from .board import day_grid
 from .security import (CSP, MAX_UPLOAD_BYTES, UnsafeUpload, Users, csrf_ok, csrf_token, secret_key,

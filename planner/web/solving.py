@@ -26,19 +26,23 @@ class AlreadySolving(Exception):
     pass
 
 
-def _worker(visit_folder: str, out: str, previous: str | None, time_limit: float, workers: int, q) -> None:
-    from ..errors import Infeasible, InvalidInput, PlannerError
+def _worker(visit_folder: str, out: str, previous: str | None, time_limit: float, workers: int, q,
+            stop) -> None:
+    from ..errors import Cancelled, Infeasible, InvalidInput, PlannerError
     from . import actions
-
-    last = [0.0]
 
     def report(elapsed, objective, bound):
         q.put(("progress", round(elapsed, 2), objective, bound))
-        last[0] = elapsed
+
+    def phase(name):
+        q.put(("phase", name))
 
     try:
-        summary = actions.solve_into(visit_folder, out, previous, time_limit, workers, report)
+        summary = actions.solve_into(visit_folder, out, previous, time_limit, workers, report,
+                                     cancel=stop.is_set, phase=phase)
         q.put(("done", summary))
+    except Cancelled:
+        q.put(("failed", "Cancelled; no version was added.", []))
     except InvalidInput as error:
         q.put(("failed", "The input is invalid; nothing was planned.", [str(p) for p in error.problems]))
     except Infeasible as error:
@@ -62,18 +66,21 @@ class Run:
     objective: float | None = None
     bound: float | None = None
     improvements: int = 0
+    phase: str = "starting"
     message: str = ""
     reasons: list[str] = field(default_factory=list)
     summary: dict = field(default_factory=dict)
     version: str | None = None
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     process: object = None
+    stop: object = None
     staging: Path | None = None
 
     def snapshot(self) -> dict:
         return {"id": self.id, "kind": self.kind, "state": self.state,
                 "elapsed": round(time.monotonic() - self.started if self.state == "running" else self.elapsed, 1),
                 "objective": self.objective, "bound": self.bound, "improvements": self.improvements,
+                "phase": self.phase,
                 "time_limit": self.time_limit, "message": self.message, "reasons": self.reasons,
                 "summary": self.summary, "version": self.version}
 
@@ -100,13 +107,13 @@ class Solver:
             staging = vd.staging() / uuid.uuid4().hex[:12]
             staging.mkdir()
             run = Run(vd.slug, kind, who, time_limit, staging=staging)
-            q = self.context.Queue()
+            q, stop = self.context.Queue(), self.context.Event()
             previous_path = str(vd.version_path(previous)) if previous else None
             process = self.context.Process(
                 target=_worker, args=(str(vd.path), str(staging / "plan"), previous_path, time_limit,
-                                      self.workers, q), daemon=True)
+                                      self.workers, q, stop), daemon=True)
             process.start()
-            run.process = process
+            run.process, run.stop = process, stop
             self.runs[vd.slug] = run
         threading.Thread(target=self._watch, args=(vd, run, q), daemon=True).start()
         return run
@@ -132,6 +139,8 @@ class Solver:
             if message[0] == "progress":
                 run.elapsed, run.objective, run.bound = message[1], message[2], message[3]
                 run.improvements += 1
+            elif message[0] == "phase":
+                run.phase = message[1]
             else:
                 outcome = message
         process.join(timeout=5)
@@ -161,8 +170,11 @@ class Solver:
         run.state = "cancelled"
         run.message = "Cancelled; no version was added."
         run.elapsed = round(time.monotonic() - run.started, 1)
-        run.process.terminate()
+        run.stop.set()  # the solver stops at its next poll (about every 50 ms) and writes nothing
         run.process.join(timeout=5)
+        if run.process.is_alive():  # still building the model: stop the process itself
+            run.process.terminate()
+            run.process.join(timeout=5)
         if run.staging is not None:
             shutil.rmtree(run.staging, ignore_errors=True)
         return True

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-from ..planio import slug
+from ..text import slug
 
 JOURNAL = "journal.jsonl"
 PLANS = "plans"
