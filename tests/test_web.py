@@ -448,3 +448,29 @@ def test_add_user_makes_a_hashed_login(tmp_path):
     assert (users.path.stat().st_mode & 0o077) == 0
     short = CliRunner().invoke(cli, ["serve", str(tmp_path / "ws"), "--add-user", "sam"], input="short\nshort\n")
     assert short.exit_code != 0 and "sam" not in users.load()
+
+
+def test_undo_withdraws_a_moved_version_and_keeps_its_folder(client, board):
+    v1 = plan(client)
+    visit = actions.load(board.ws.root / "small")
+    current = actions.read_version(board.ws.visit("small"), v1)
+    item = current.session("s1")
+    for hour in range(9, 17):
+        move = actions.parse_move(visit, "s1", f"{item.start:%Y-%m-%d}", f"{hour:02d}:00", item.room_id,
+                                  list(item.peer_ids))[0]
+        if move.start != item.start.time() and not actions.verdict(visit, current, move):
+            break
+    else:
+        pytest.skip("no free hour for s1 in this plan")
+    data = {"day": f"{move.day}", "start": f"{move.start:%H:%M}", "room": move.room_id, "peers_shown": "1",
+            "peers": list(move.peer_ids), "action": "save", "rev": client.rev("small")}
+    assert client.post(f"/v/small/board/{v1}/move/s1", data).status_code == 303
+    vd = board.ws.visit("small")
+    assert vd.current() == "v002"
+    assert client.post("/v/small/undo", {"rev": client.rev("small")}).status_code == 303
+    assert vd.current() == "v001" and (vd.plans / "v002" / "schedule.csv").is_file()
+    assert "v002" not in client.get("/v/small").text.split('id="settings"')[0]
+    assert client.post("/v/small/undo", {"rev": client.rev("small")}).status_code == 303  # the plan itself
+    assert vd.current() is None
+    r = client.post("/v/small/undo", {"rev": client.rev("small")})
+    assert r.status_code == 409 and "nothing to undo" in r.text

@@ -227,8 +227,8 @@ def test_the_whole_path_from_workbook_to_published_plan(server, page, tmp_path):
     page.click("#p-result a:has-text('Changes and publish')")
     page.wait_for_url("**/changes/v003")
     axe_clean(page)
-    page.click("button:has-text('Publish v003')")
-    page.wait_for_url("**/invites/v003", timeout=120000)
+    page.click("button:has-text('Publish v003')", no_wait_after=True)  # writes every document: may take a while
+    page.wait_for_url("**/invites/v003", timeout=240000)
     assert page.locator("table.data tbody tr").count() > 10
     assert "REQUEST" in page.inner_text("table.data")
     axe_clean(page)
@@ -321,7 +321,8 @@ def test_keyboard_only_move_and_200_percent_zoom(server, browser):
         page.keyboard.type(f"{item.start:%H:%M}")
         page.keyboard.press("Enter")
         page.wait_for_selector("#verdict")
-        assert page.evaluate("document.activeElement.id") == "verdict"  # the verdict is announced first
+        # the verdict takes the focus, so a screen reader reads it first
+        page.wait_for_function("document.activeElement && document.activeElement.id === 'verdict'")
         assert page.inner_text("#verdict-h")
     finally:
         context.close()

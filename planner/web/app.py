@@ -14,6 +14,7 @@ import contextlib
 import datetime as dt
 import getpass
 import json
+import shutil
 import tempfile
 import urllib.parse
 from pathlib import Path
@@ -29,14 +30,14 @@ from starlette.responses import (HTMLResponse, JSONResponse, PlainTextResponse, 
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from ..errors import Infeasible, InvalidInput, PlannerError
+from ..errors import InvalidInput, PlannerError
 from ..text import slug as slugify
 from . import actions
 from .board import day_grid
 from .security import (CSP, MAX_UPLOAD_BYTES, UnsafeUpload, Users, csrf_ok, csrf_token, secret_key,
                        unpack_zip)
 from .solving import AlreadySolving, Solver
-from .workspace import StaleEdit, VisitDir, Workspace
+from .workspace import STAGING, StaleEdit, VisitDir, Workspace
 
 HERE = Path(__file__).parent
 SOLVE_DEFAULT_SECONDS = 10.0
@@ -80,6 +81,8 @@ class Board:
         self.users = Users(users_file or self.ws.server_dir / "users.json")
         self.require_login = require_login or bool(self.users.load())
         self.solver = Solver(workers=workers)
+        for vd in self.ws.visits():  # staging folders of runs a crash or a stop left behind (ours only)
+            shutil.rmtree(vd.path / STAGING, ignore_errors=True)
         self.solve_seconds = solve_seconds
         self.local_user = f"{getpass.getuser()} (local)"
         self.env = jinja2.Environment(loader=jinja2.PackageLoader("planner.web", "templates"),
@@ -316,8 +319,10 @@ class Board:
             return denied
         vd = self.visit_dir(request.path_params["slug"])
         ctx = self.visit_context(vd)
-        return self.render(request, "visit.html", status=status, title=ctx["settings_name"]
-                           if "settings_name" in ctx else vd.slug, errors=errors or [], notice=notice, **ctx)
+        checked = ctx["checked"]
+        return self.render(request, "visit.html", status=status,
+                           title=checked.visit.settings.name if checked.valid else vd.slug,
+                           errors=errors or [], notice=notice, **ctx)
 
     async def stale(self, request: Request, exc: StaleEdit):
         return await self.visit_page(request, errors=[("", str(exc))], status=409)
