@@ -197,7 +197,8 @@ def test_plan_move_pin_replan_publish_and_invites(client, board, tmp_path):
     s1, s2 = current.session("s1"), current.session("s2")
     page = client.get(f"/v/small/board/{v1}?day={s1.start:%Y-%m-%d}")
     assert page.status_code == 200 and 'id="card-s1"' in page.text and "kind-debrief" in page.text
-    assert 'id="card-s1"' in client.get(f"/v/small/board/{v1}?view=peers&day={s1.start:%Y-%m-%d}").text
+    peers_view = client.get(f"/v/small/board/{v1}?view=peers&day={s1.start:%Y-%m-%d}").text
+    assert all(f'id="card-s1-{p}"' in peers_view for p in s1.peer_ids)
     # a move into another session's room and time breaks rule 3, named as verify names it
     breaking = {"day": f"{s2.start:%Y-%m-%d}", "start": f"{s2.start:%H:%M}", "room": s2.room_id,
                 "peers_shown": "1", "peers": list(s2.peer_ids)}
@@ -474,3 +475,31 @@ def test_undo_withdraws_a_moved_version_and_keeps_its_folder(client, board):
     assert vd.current() is None
     r = client.post("/v/small/undo", {"rev": client.rev("small")})
     assert r.status_code == 409 and "nothing to undo" in r.text
+
+
+def test_invites_are_listed_then_sent_with_planner_sends_settings(client, board, monkeypatch):
+    from aiosmtpd.controller import Controller
+
+    from test_send import Recorder, free_port
+
+    v1 = plan(client)
+    r = client.get(f"/v/small/invites/{v1}")
+    assert "publish v001 first" in r.text
+    assert client.post(f"/v/small/publish/{v1}", {"rev": client.rev("small")}).status_code == 303
+    listed = client.get(f"/v/small/invites/{v1}").text
+    due = len(re.findall(r"<tr><td>REQUEST</td>", listed))
+    assert due >= 3
+    handler = Recorder()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        monkeypatch.setenv("PLANNER_SMTP_HOST", "127.0.0.1")
+        monkeypatch.setenv("PLANNER_SMTP_PORT", str(controller.port))
+        monkeypatch.setenv("PLANNER_SMTP_STARTTLS", "false")
+        r = client.post(f"/v/small/invites/{v1}", {})
+        assert r.status_code == 200 and f"Sent {due} of {due} due messages" in r.text
+        assert len(handler.received) == due
+        again = client.get(f"/v/small/invites/{v1}").text
+        assert f"0 messages due ({due} already sent" in again
+    finally:
+        controller.stop()

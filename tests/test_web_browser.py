@@ -324,5 +324,19 @@ def test_keyboard_only_move_and_200_percent_zoom(server, browser):
         # the verdict takes the focus, so a screen reader reads it first
         page.wait_for_function("document.activeElement && document.activeElement.id === 'verdict'")
         assert page.inner_text("#verdict-h")
+        # the peers view: a card dragged into another peer's column hands the session to that peer
+        page.set_viewport_size({"width": 1600, "height": 2400})
+        page.goto(f"{base}/v/keys/board/v001?view=peers&day={item.start:%Y-%m-%d}")
+        source = item.peer_ids[0]
+        other = next(p.id for p in visit.peers if p.id not in item.peer_ids)
+        target = f"td.slot[data-peer='{other}'][data-start='{item.start:%H:%M}']"
+        if not page.locator(target).count():  # that peer is busy then: any free slot of theirs
+            target = f"td.slot[data-peer='{other}'] >> nth=2"
+        page.drag_and_drop(f"#card-s1-{source}", target)
+        page.wait_for_url("**/move/s1**")
+        assert f"peers={other}" in page.url and f"peers={source}" not in page.url
+        assert page.is_checked(f"input[name=peers][value={other}]")
+        assert not page.is_checked(f"input[name=peers][value={source}]")
+        assert page.inner_text("#verdict-h")
     finally:
         context.close()

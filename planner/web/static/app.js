@@ -51,10 +51,12 @@
     var slug = grid.getAttribute("data-slug");
     var version = grid.getAttribute("data-version");
     var dragged = null;
+    var draggedCard = null;
     grid.addEventListener("dragstart", function (event) {
       var card = event.target.closest ? event.target.closest(".card[data-session]") : null;
       if (!card) { return; }
       dragged = card.getAttribute("data-session");
+      draggedCard = card;
       card.classList.add("dragging");
       event.dataTransfer.setData("text/plain", dragged);
       event.dataTransfer.effectAllowed = "move";
@@ -64,7 +66,7 @@
       if (card) { card.classList.remove("dragging"); }
     });
     grid.addEventListener("dragover", function (event) {
-      var cell = event.target.closest ? event.target.closest("td.slot[data-room]") : null;
+      var cell = event.target.closest ? event.target.closest("td.slot[data-start]") : null;
       if (cell && dragged) { event.preventDefault(); cell.classList.add("drop-over"); }
     });
     grid.addEventListener("dragleave", function (event) {
@@ -72,12 +74,22 @@
       if (cell) { cell.classList.remove("drop-over"); }
     });
     grid.addEventListener("drop", function (event) {
-      var cell = event.target.closest ? event.target.closest("td.slot[data-room]") : null;
+      var cell = event.target.closest ? event.target.closest("td.slot[data-start]") : null;
       if (!cell || !dragged) { return; }
       event.preventDefault();
+      var room = cell.getAttribute("data-room") || draggedCard.getAttribute("data-room");
       var query = "day=" + encodeURIComponent(cell.getAttribute("data-day")) +
         "&start=" + encodeURIComponent(cell.getAttribute("data-start")) +
-        "&room=" + encodeURIComponent(cell.getAttribute("data-room"));
+        "&room=" + encodeURIComponent(room);
+      var peer = cell.getAttribute("data-peer");
+      if (peer) {  // the peers view: the peer of the target column replaces the one the card came from
+        var from = draggedCard.getAttribute("data-from");
+        var peers = draggedCard.getAttribute("data-peers").split(";").filter(function (p) {
+          return p && p !== from && p !== peer;
+        });
+        peers.push(peer);
+        query += "&peers_shown=1" + peers.map(function (p) { return "&peers=" + encodeURIComponent(p); }).join("");
+      }
       window.location.href = "/v/" + encodeURIComponent(slug) + "/board/" + encodeURIComponent(version) +
         "/move/" + encodeURIComponent(dragged) + "?" + query + "#verdict";
     });
