@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import shutil
 import time
@@ -503,3 +504,26 @@ def test_invites_are_listed_then_sent_with_planner_sends_settings(client, board,
         assert f"0 messages due ({due} already sent" in again
     finally:
         controller.stop()
+
+
+def test_a_visit_folder_dropped_in_appears_or_is_asked_to_be_renamed(client, board):
+    shutil.copytree(EXAMPLE, board.ws.root / "copied-by-hand")
+    shutil.copytree(EXAMPLE, board.ws.root / "Bad Name")
+    page = client.get("/").text
+    assert "/v/copied-by-hand" in page
+    assert "The folder Bad Name holds a visit but is not shown" in page and "bad-name" in page
+    assert client.get("/v/Bad%20Name").status_code == 404
+
+
+def test_progress_events_repeat_while_solving_and_cancel_stops_it(client, board):
+    shutil.copytree(EXAMPLE, board.ws.root / "th")
+    assert client.post("/v/th/solve", {"time_limit": "30", "kind": "plan"}).status_code == 303
+    with client.http.stream("GET", "/v/th/events?seconds=2.5") as r:
+        body = "".join(r.iter_text())
+    assert client.post("/v/th/cancel", {}).status_code == 303
+    runs = [json.loads(line[5:]) for line in body.splitlines()
+            if line.startswith("data:") and '"state": "running"' in line]
+    assert len(runs) >= 2  # emitted twice a second while the solve runs, not only when the solver improves
+    elapsed = [run["elapsed"] for run in runs]
+    assert elapsed == sorted(elapsed) and elapsed[-1] > elapsed[0]
+    assert client.wait("th")["state"] == "cancelled" and board.ws.visit("th").versions() == []

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import jinja2
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
@@ -170,6 +171,17 @@ class Board:
                                "or wrong); nothing was saved. Go back, reload the page and try again.")
         return form
 
+    async def locked(self, vd: VisitDir, revision, work):
+        """Run `work()` holding the visit's lock, after checking the revision the
+        form was made from; in a worker thread, so a long write (publishing)
+        never blocks the server's other requests."""
+        def run():
+            with vd.locked():
+                vd.check_revision(revision)
+                return work()
+
+        return await run_in_threadpool(run)
+
     def visit_dir(self, slug: str) -> VisitDir:
         try:
             return self.ws.visit(slug)
@@ -216,6 +228,8 @@ class Board:
         if (denied := self.guard(request)):
             return denied
         notes = actions.import_dropped(self.ws, self.who(request))
+        notes += [f"The folder {name} holds a visit but is not shown: rename it with lower-case letters, digits, "
+                  f"'-' and '_' only (for example {slugify(name, 'visit')})." for name in self.ws.unlisted()]
         rows = []
         for vd in self.ws.visits():
             checked = actions.check(vd.path)
@@ -339,9 +353,7 @@ class Board:
             form = await self.form(request)
             values = {k: str(form.get(k, "")) for k in keys}
             try:
-                with vd.locked():
-                    vd.check_revision(form.get("rev"))
-                    actions.save_settings(vd, values, self.who(request))
+                await self.locked(vd, form.get("rev"), lambda: actions.save_settings(vd, values, self.who(request)))
                 return RedirectResponse(f"/v/{vd.slug}#settings", status_code=303)
             except StaleEdit as exc:
                 return await self.stale(request, exc)
@@ -372,9 +384,8 @@ class Board:
             form = await self.form(request)
             cells = {c: str(form.get(c, "")) for c in columns}
             try:
-                with vd.locked():
-                    vd.check_revision(form.get("rev"))
-                    actions.save_row(vd, table, number, cells, self.who(request))
+                await self.locked(vd, form.get("rev"),
+                                  lambda: actions.save_row(vd, table, number, cells, self.who(request)))
                 return RedirectResponse(f"/v/{vd.slug}#table-{table}", status_code=303)
             except StaleEdit as exc:
                 return await self.stale(request, exc)
@@ -393,9 +404,8 @@ class Board:
         form = await self.form(request)
         table, row = request.path_params["table"], request.path_params["row"]
         try:
-            with vd.locked():
-                vd.check_revision(form.get("rev"))
-                actions.delete_row(vd, table, int(row) if row.isdigit() else -1, self.who(request))
+            await self.locked(vd, form.get("rev"), lambda: actions.delete_row(
+                vd, table, int(row) if row.isdigit() else -1, self.who(request)))
         except StaleEdit as exc:
             return await self.stale(request, exc)
         except KeyError:
@@ -410,9 +420,7 @@ class Board:
         vd = self.visit_dir(request.path_params["slug"])
         form = await self.form(request)
         try:
-            with vd.locked():
-                vd.check_revision(form.get("rev"))
-                entry = actions.undo(vd, self.who(request))
+            entry = await self.locked(vd, form.get("rev"), lambda: actions.undo(vd, self.who(request)))
         except StaleEdit as exc:
             return await self.stale(request, exc)
         if entry is None:
@@ -559,19 +567,18 @@ class Board:
         if form is not None and move is not None:
             choice = str(form.get("action", "save"))
             try:
-                with vd.locked():
-                    vd.check_revision(form.get("rev"))
-                    if choice == "replan":
-                        moved = actions.moved_plan(visit, plan, move).session(session_id)
-                        actions.pin(vd, visit, moved, self.who(request))
-                    elif not breaches:
-                        target = actions.save_move(vd, visit, version, move, self.who(request))
-                        return RedirectResponse(f"/v/{vd.slug}/board/{target}?day={move.day}", status_code=303)
-                    else:
-                        notice, status = ("Not moved: the move breaks the rules below. Choose another slot, "
-                                          "or re-plan around it."), 409
+                who = self.who(request)
                 if choice == "replan":
+                    moved = actions.moved_plan(visit, plan, move).session(session_id)
+                    await self.locked(vd, form.get("rev"), lambda: actions.pin(vd, visit, moved, who))
                     return self.start_solve(request, vd, "replan", self.solve_seconds)
+                if not breaches:
+                    target = await self.locked(vd, form.get("rev"),
+                                               lambda: actions.save_move(vd, visit, version, move, who))
+                    return RedirectResponse(f"/v/{vd.slug}/board/{target}?day={move.day}", status_code=303)
+                vd.check_revision(form.get("rev"))
+                notice, status = ("Not moved: the move breaks the rules below. Choose another slot, "
+                                  "or re-plan around it."), 409
             except StaleEdit as exc:
                 errors, status = [str(exc)], 409
             except actions.EditRefused as exc:
@@ -603,12 +610,9 @@ class Board:
         if item is None:
             raise Refused(404, f"Session {session_id} is not on the board of {version}.")
         try:
-            with vd.locked():
-                vd.check_revision(form.get("rev"))
-                if pinning:
-                    actions.pin(vd, visit, item, self.who(request))
-                else:
-                    actions.unpin(vd, visit, session_id, self.who(request))
+            who = self.who(request)
+            await self.locked(vd, form.get("rev"), lambda: actions.pin(vd, visit, item, who) if pinning
+                              else actions.unpin(vd, visit, session_id, who))
         except StaleEdit as exc:
             return await self.stale(request, exc)
         except actions.EditRefused as exc:
@@ -643,10 +647,8 @@ class Board:
         version = self.version_of(vd, request.path_params["version"])
         visit = self.valid_visit(vd)
         try:
-            with vd.locked():
-                vd.check_revision(form.get("rev"))
-                from starlette.concurrency import run_in_threadpool
-                await run_in_threadpool(actions.publish, vd, visit, version, self.who(request))
+            who = self.who(request)
+            await self.locked(vd, form.get("rev"), lambda: actions.publish(vd, visit, version, who))
         except StaleEdit as exc:
             return await self.stale(request, exc)
         except PlannerError as exc:
@@ -671,7 +673,6 @@ class Board:
             await self.form(request)
             if vd.published() != version:
                 raise Refused(409, f"{version} is not the published version; publish it before sending.")
-            from starlette.concurrency import run_in_threadpool
             try:
                 report = await run_in_threadpool(actions.send_invites, vd, version)
             except PlannerError as exc:

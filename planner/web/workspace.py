@@ -247,11 +247,17 @@ class Workspace:
         return self.root / SERVER_DIR
 
     def visits(self) -> list[VisitDir]:
-        out = []
-        for path in sorted(self.root.iterdir()):
-            if path.is_dir() and not path.name.startswith(".") and (path / "visit.toml").is_file():
-                out.append(VisitDir(path))
-        return out
+        """The visit folders of the workspace whose names are slugs (what a URL may name)."""
+        return [VisitDir(p) for p in self._visit_folders() if slug(p.name, "") == p.name]
+
+    def unlisted(self) -> list[str]:
+        """Visit folders dropped in with names that are not slugs: the board asks for a rename."""
+        return [p.name for p in self._visit_folders() if slug(p.name, "") != p.name]
+
+    def _visit_folders(self) -> list[Path]:
+        return [p for p in sorted(self.root.iterdir())
+                if p.is_dir() and not p.name.startswith(".") and not p.is_symlink()
+                and (p / "visit.toml").is_file()]
 
     def visit(self, name: str) -> VisitDir:
         if not name or slug(name, "") != name:
