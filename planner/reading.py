@@ -124,8 +124,13 @@ def _read_toml(path: Path, raw: RawVisit) -> None:
     try:
         text = text_bytes.decode("utf-8-sig")
         data = tomllib.loads(text)
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raw.problems.append(Problem("visit.toml", None, None, f"not valid TOML: {exc}"))
+    except UnicodeDecodeError:
+        raw.problems.append(Problem("visit.toml", None, None, "is not UTF-8 text; save it as UTF-8"))
+        return
+    except tomllib.TOMLDecodeError as exc:
+        where = re.search(r"\(at line (\d+), column \d+\)", str(exc))
+        raw.problems.append(Problem("visit.toml", int(where.group(1)) if where else None, None,
+                                    f"not valid TOML: {exc}"))
         return
     lines = {}
     for number, line in enumerate(text.splitlines(), start=1):
