@@ -36,7 +36,8 @@ time), or :class:`~planner.errors.Cancelled`. Nothing is written until
 plan the solver finds; ``phase(name)`` when a step begins ("checking",
 "building", "solving", "confirming", "explaining"). ``cancel`` is a ``threading.Event`` or a callable
 returning True to stop: it is polled about every 50 ms while CP-SAT runs
-(which is then stopped with ``StopSearch``) and between the steps, and the
+(which is then stopped with ``StopSearch``), every few sessions while the
+model is built, and between the steps; the
 run ends with :class:`~planner.errors.Cancelled` — never with the best plan
 so far. Ctrl-C does the same from the command line (KeyboardInterrupt, exit
 130). Keeping the best plan found so far is what the time limit is for
