@@ -248,6 +248,7 @@ class Visit:
     documents: tuple[Document, ...] = ()
     input_hash: str = ""
     warnings: tuple[str, ...] = field(default=(), compare=False)
+    notes: tuple[str, ...] = field(default=(), compare=False)  # what was read besides the tables (calendars)
 
     # --- look-ups -------------------------------------------------------
     @cached_property

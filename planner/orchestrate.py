@@ -51,12 +51,14 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import domain as d
 from .changes import Change, compare
+from .declines import answers_in, apply_answers
 from .errors import Cancelled, Infeasible, InvalidInput, PlannerError, SolverFailure
+from .exporters.invites import load_manifest
 from .explain import explain_infeasible, explain_missing, prechecks, why_left_out
 from .model.solve import Cancel, Phase, Progress, SolveOptions, TimeLimitWhileBuilding, extract, solve_model
 from .planio import atomic_folder, check_plan_target, read_plan, unknown_ids, write_plan_files
@@ -76,6 +78,7 @@ class Outcome:
     previous: d.Plan | None = None  # replan: the plan people already hold
     previous_dir: Path | None = None  # replan: the folder it was read from
     changes: list[Change] | None = None  # replan: what moved, was added or cancelled
+    notes: list[str] = field(default_factory=list)  # replan: answers to the invitations that shaped it
 
     @property
     def is_replan(self) -> bool:
@@ -126,9 +129,15 @@ def replan_visit(visit: d.Visit, previous_dir: str | Path, options: SolveOptions
     options = _with_hooks(options, progress, cancel, phase)
     previous_dir = Path(previous_dir)
     previous = read_plan(previous_dir)
+    load_manifest(previous_dir)  # a damaged invites manifest is reported now (exit 2), not after solving
+    # declines and accepted delegations read by `planner replies` into the previous folder
+    answered = apply_answers(visit, previous, answers_in(previous_dir))
+    visit = answered.visit
     plan = replan_plan(visit, previous, options, freeze_before)
     self_check(visit, plan)
-    return Outcome(visit, plan, previous=previous, previous_dir=previous_dir, changes=compare(previous, plan))
+    changes = [replace(c, reason="; ".join(answered.reasons.get(c.session_id, ()))) for c in compare(previous, plan)]
+    return Outcome(visit, plan, previous=previous, previous_dir=previous_dir, changes=changes,
+                   notes=answered.notes)
 
 
 def _with_hooks(options: SolveOptions | None, progress: Progress | None, cancel: Cancel | None,
@@ -281,22 +290,23 @@ def write_outcome(out_dir: str | Path, outcome: Outcome, now: dt.datetime | None
     """Write the plan folder: schedule.csv, unscheduled.csv, schedule.json;
     after a re-plan the change report and the previous send ledger; and,
     with `documents`, every document (see :func:`planner.exporters.write_documents`;
-    `now` is the clock written into them). The folder is built beside
+    `now` fixes the issue time recorded in schedule.json with the plan's
+    version and written into them). The folder is built beside
     `out_dir` and replaces it in one rename; `out_dir` must be new, empty or
     a plan folder already."""
-    from .exporters import write_documents
+    from .exporters import stamp, write_documents
     from .exporters.changes import write_changes
 
     check_plan_target(out_dir, previous=outcome.previous_dir, command="replan" if outcome.is_replan else "plan")
-    visit, plan = outcome.visit, outcome.plan
+    visit, plan = outcome.visit, stamp(outcome.plan, outcome.previous, now)  # version and issue time
     with atomic_folder(out_dir) as folder:
         write_plan_files(folder, plan, visit)
         if outcome.changes is not None:
             write_changes(folder, visit, outcome.changes)
         if outcome.previous_dir is not None:
-            ledger = outcome.previous_dir / "ledger.jsonl"
-            if ledger.is_file():
-                shutil.copy2(ledger, folder / "ledger.jsonl")
+            for log in ("ledger.jsonl", "replies.jsonl"):  # what was sent, and what people answered
+                if (outcome.previous_dir / log).is_file():
+                    shutil.copy2(outcome.previous_dir / log, folder / log)
         if documents:
             write_documents(folder, visit, plan, now=now, previous_folder=outcome.previous_dir,
                             print_all_packs=print_all_packs)
@@ -318,7 +328,8 @@ def export_documents(folder: str | Path, visit: d.Visit, now: dt.datetime | None
     if problems:
         raise InvalidInput([replace(p, file=str(source / p.file)) for p in problems])
     with atomic_folder(source) as temp:
-        for name in ("schedule.csv", "unscheduled.csv", "schedule.json", "changes.csv", "ledger.jsonl"):
+        for name in ("schedule.csv", "unscheduled.csv", "schedule.json", "changes.csv", "ledger.jsonl",
+                     "replies.jsonl"):
             if (source / name).is_file():
                 shutil.copy2(source / name, temp / name)
         write_documents(temp, visit, written, now=now, previous_folder=source, print_all_packs=print_all_packs)

@@ -30,7 +30,7 @@ def changes_summary(changes: list[Change]) -> str:
     for c in changes:
         if c.change == "moved":
             lines.append(f"  moved {c.session_id} ({', '.join(c.what)}): {Change.describe(c.before)} → "
-                         f"{Change.describe(c.after)}")
+                         f"{Change.describe(c.after)}" + (f" — {c.reason}" if c.reason else ""))
         else:
             lines.append(f"  {c.change} {c.session_id}: {Change.describe(c.before or c.after)}")
     return "\n".join(lines)
