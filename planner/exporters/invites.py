@@ -231,7 +231,7 @@ class View:
                      self.description)[:24]
 
 
-def _view(visit: d.Visit, entry: ItemView, audience: str) -> View:
+def _view(visit: d.Visit, entry: ItemView, audience: str, uids: dict[str, str] | None = None) -> View:
     item = entry.item
     if audience == "attendee":
         summary = f"Peer challenge: {clean(item.title)}"
@@ -241,7 +241,8 @@ def _view(visit: d.Visit, entry: ItemView, audience: str) -> View:
         if audience == "team" and item.peer_ids:
             summary += " — " + ", ".join(clean(p.name) for p in entry.peers)
         description = _team_description(visit, entry)
-    return View(uid=uid_for(visit, item.item_id), item_id=item.item_id, kind=item.kind,
+    uid = (uids or {}).get(item.item_id) or uid_for(visit, item.item_id)
+    return View(uid=uid, item_id=item.item_id, kind=item.kind,
                 start=item.start, end=item.end, summary=summary,
                 location=calendar_location(entry.place), description=description)
 
@@ -260,8 +261,9 @@ class Unit:
     views: tuple[View, ...] = ()
 
 
-def build_units(visit: d.Visit, plan: d.Plan) -> tuple[list[Unit], list[dict]]:
-    """Every unit the plan calls for, and the people who cannot be invited (no e-mail)."""
+def build_units(visit: d.Visit, plan: d.Plan, uids: dict[str, str] | None = None) -> tuple[list[Unit], list[dict]]:
+    """Every unit the plan calls for, and the people who cannot be invited (no e-mail).
+    `uids` (item id -> UID) are the UIDs minted before (see :func:`carried_uids`)."""
     units, uninvited = [], []
     view = plan_view(visit, plan)
     picks = (
@@ -282,15 +284,16 @@ def build_units(visit: d.Visit, plan: d.Plan) -> tuple[list[Unit], list[dict]]:
                                   else "the e-mail address is not usable"})
                 continue
             units.append(Unit(f"{kind}:{person.id}", kind, person.id, clean(person.name), email, "REQUEST",
-                              file_stem(person.id), tuple(_view(visit, view.of(i), "attendee") for i in items)))
+                              file_stem(person.id), tuple(_view(visit, view.of(i), "attendee", uids) for i in items)))
     for peer in visit.peers:
         items = [i for i in plan.items if i.kind != "lunch" and peer.id in i.peer_ids]
         if items:
             units.append(Unit(f"peer:{peer.id}", "peer", peer.id, clean(peer.name), clean_email(peer.email),
-                              "PUBLISH", file_stem(peer.id), tuple(_view(visit, view.of(i), "peer") for i in items)))
+                              "PUBLISH", file_stem(peer.id),
+                              tuple(_view(visit, view.of(i), "peer", uids) for i in items)))
     team_items = [i for i in plan.items if i.kind != "lunch"]
     units.append(Unit("team", "team", "team", "Peer team", "", "PUBLISH", "team",
-                      tuple(_view(visit, view.of(i), "team") for i in team_items)))
+                      tuple(_view(visit, view.of(i), "team", uids) for i in team_items)))
     return units, uninvited
 
 
@@ -323,11 +326,24 @@ class Manifest:
         sent = self.ledger_keys or set()
         return [m for m in self.messages if m.get("to_send") and m["key"] not in sent]
 
+    def uids(self) -> dict[str, str]:
+        """item id -> the UID minted for it (by any earlier generation)."""
+        out = dict(self.data.get("uids", {}))
+        for unit in self.units:
+            for event in (*unit.get("events", []), *unit.get("cancelled", [])):
+                if event.get("item_id") and event.get("uid"):
+                    out.setdefault(event["item_id"], event["uid"])
+        return out
+
+    def issued_events(self) -> dict[str, dict[str, dict]]:
+        """unit key -> uid -> the version of each event the folder issued (sent or not)."""
+        return {unit["key"]: {e["uid"]: _record(e) for e in unit.get("events", [])} for unit in self.units}
+
     def holdings(self, assume_delivered: bool) -> dict[str, dict[str, dict]]:
         """unit key -> uid -> the version of the event that recipient holds."""
         by_unit: dict[str, dict[str, bool]] = {}
         for message in self.messages:
-            if message.get("to_send"):
+            if message.get("to_send") and message.get("role") != "reminder":  # a reminder repeats an invite
                 if self.ledger_keys is None:
                     delivered = assume_delivered
                 else:
@@ -578,7 +594,11 @@ def write_invites(folder, visit: d.Visit, plan: d.Plan, clock: dt.datetime,
     the recipient's is cancelled with SEQUENCE + 1."""
     folder = Path(folder)
     tzid = visit.settings.timezone
-    units, uninvited = build_units(visit, plan)
+    uids = previous_manifest.uids() if previous_manifest is not None else {}
+    units, uninvited = build_units(visit, plan, uids)
+    for unit in units:
+        for view in unit.views:
+            uids.setdefault(view.item_id, view.uid)
     content = _content_hash(units, tzid)
     holdings: dict[str, dict[str, dict]] = {}
     history: dict[str, dict[str, list]] = {}
@@ -593,15 +613,27 @@ def write_invites(folder, visit: d.Visit, plan: d.Plan, clock: dt.datetime,
             previous_units[unit["key"]] = unit
             history[unit["key"]] = {k: list(v) for k, v in unit.get("issued", {}).items()}
 
+    # a withdrawn event is cancelled for everyone it was issued to, delivered or not:
+    # due when the folder has no ledger (it may have gone by hand), written but not
+    # due when the ledger shows it never went
+    withdrawn: dict[str, dict[str, tuple[dict, bool]]] = {}
+    if previous_manifest is not None:
+        planned = {i.item_id for i in plan.items}
+        no_ledger = previous_manifest.ledger_keys is None
+        for key, events in previous_manifest.issued_events().items():
+            for uid, record in events.items():
+                if record.get("item_id") not in planned and uid not in holdings.get(key, {}):
+                    withdrawn.setdefault(key, {})[uid] = (record, no_ledger)
+
     issue = _Issue()
     current_keys = {u.key for u in units}
     # recipients with nothing now: cancel what they hold, and keep their history of
     # sequences so that a session given back to them later is issued above it
     ghosts = [previous_units[k] for k in sorted(set(previous_units) - current_keys)
-              if holdings.get(k) or history.get(k)]
+              if holdings.get(k) or history.get(k) or withdrawn.get(k)]
     for unit in list(units) + ghosts:
         _reconcile(issue, visit, clock, tzid, unit, holdings.get(_key(unit), {}), history.get(_key(unit), {}),
-                   previous_units.get(_key(unit)), plan)
+                   previous_units.get(_key(unit)), plan, withdrawn.get(_key(unit), {}))
 
     manifest = {
         "format": FORMAT,
@@ -615,6 +647,7 @@ def write_invites(folder, visit: d.Visit, plan: d.Plan, clock: dt.datetime,
             "content_hash": previous_manifest.data.get("content_hash"),
             "ledger": previous_manifest.ledger_keys is not None,
             "assumed_delivered": assumed},
+        "uids": dict(sorted(uids.items())),
         "units": issue.units,
         "messages": issue.messages,
         "uninvited": uninvited,
@@ -634,7 +667,7 @@ def _key(unit) -> str:
 
 
 def _reconcile(issue: _Issue, visit, clock, tzid, unit, held: dict, history: dict, previous: dict | None,
-               plan: d.Plan) -> None:
+               plan: d.Plan, withdrawn: dict | None = None) -> None:
     info = _unit_record(unit)
     views = unit.views if isinstance(unit, Unit) else ()
     email = info["email"]
@@ -672,9 +705,18 @@ def _reconcile(issue: _Issue, visit, clock, tzid, unit, held: dict, history: dic
         issued[uid] = [sequence, CANCELLED]
         cancelled.append({**before, "sequence": sequence, "to_send": emailed, "held": before,
                           "withdrawn": not any(i.item_id == before.get("item_id") for i in plan.items)})
+    for uid, (before, due) in sorted((withdrawn or {}).items(), key=lambda kv: (kv[1][0].get("start", ""), kv[0])):
+        if uid in current or uid in held:
+            continue
+        sequence = next_sequence(uid, before, CANCELLED)
+        issued[uid] = [sequence, CANCELLED]
+        cancelled.append({**before, "sequence": sequence, "to_send": bool(emailed and due),
+                          "held": before if due else None, "withdrawn": True})
 
     publish = info["method"] == "PUBLISH"
     attendee = None if publish else (email, info["name"])
+    # a cancellation is addressed to its recipient, a peer's included (its To is an ATTENDEE)
+    cancel_attendee = (email, info["name"]) if email and info["kind"] != "team" else None
     unit_file = None
     if publish and events:
         # a peer's or the team's week: one PUBLISH calendar with every event
@@ -703,12 +745,11 @@ def _reconcile(issue: _Issue, visit, clock, tzid, unit, held: dict, history: dic
         name = _event_stem(cancel)
         cancel["file"] = f"{own}/{name}.cancel.ics"
         issue.files[cancel["file"]] = calendar_bytes(
-            visit, clock, "CANCEL", [{**cancel, "status": "CANCELLED", "description": ""}],
-            attendee if attendee and email else None)
+            visit, clock, "CANCEL", [{**cancel, "status": "CANCELLED", "description": ""}], cancel_attendee)
         if emailed:
             cancel["eml"] = f"{mails}/{name}.cancel.eml"
             _message(issue, visit, info, "CANCEL", cancel["file"], cancel["eml"],
-                     {cancel["uid"]: cancel["sequence"]}, True, "cancel", cancel.get("item_id"))
+                     {cancel["uid"]: cancel["sequence"]}, cancel["to_send"], "cancel", cancel.get("item_id"))
     issue.units.append({**info, "folder": own, "file": unit_file,
                         "events": [{k: v for k, v in e.items() if k != "description"} for e in events],
                         "cancelled": [{k: v for k, v in c.items() if k not in ("description", "status")}
