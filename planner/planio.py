@@ -311,7 +311,9 @@ def atomic_folder(target: str | Path) -> Iterator[Path]:
         _sync(parent)
         # after an exchange, `temp` holds the previous folder: removed below
     finally:
-        if temp.exists():
+        if temp.is_symlink():  # DIR was a symbolic link, exchanged out: the link goes, not what it points to
+            temp.unlink()
+        elif temp.exists():
             shutil.rmtree(temp, ignore_errors=True)
 
 

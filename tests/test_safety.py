@@ -151,6 +151,24 @@ def test_atomic_folder_replaces_whole_and_leaves_nothing_beside(tmp_path, monkey
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plan"]
 
 
+@pytest.mark.parametrize("exchange", [True, False], ids=["rename-exchange", "fallback"])
+def test_a_plan_folder_given_as_a_symbolic_link(tmp_path, monkeypatch, exchange):
+    """The link is replaced by the new folder; the folder it pointed to is kept, nothing left beside."""
+    if not exchange:
+        monkeypatch.setenv("PLANNER_NO_RENAME_EXCHANGE", "1")
+    real = tmp_path / "elsewhere"
+    real.mkdir()
+    _fill(real, "old")
+    (tmp_path / "out").mkdir()
+    link = tmp_path / "out" / "plan"
+    link.symlink_to(real)
+    with atomic_folder(link) as temp:
+        _fill(temp, "new")
+    assert not link.is_symlink() and (link / "schedule.csv").read_text(encoding="utf-8") == "new"
+    assert (real / "schedule.csv").read_text(encoding="utf-8") == "old"
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["plan"]
+
+
 def test_rename_exchange_is_used_on_linux(tmp_path):
     import sys
     from planner.planio import _exchange
