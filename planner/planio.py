@@ -101,6 +101,10 @@ class NotAPlanFolder(PlannerError):
 
 
 LEDGER_NAME = "ledger.jsonl"  # planner send's record of what went (exporters.invites.LEDGER)
+# Records a plan folder keeps across re-plans, which a fresh `plan` over it would lose:
+# (file, what it is, what it means)
+RECORDS = ((LEDGER_NAME, "a send ledger", "invitations from it have gone out"),
+           ("replies.jsonl", "people's replies", "it records what people answered (declines, delegates)"))
 
 
 def _within(path: Path, folder: Path) -> bool:
@@ -148,9 +152,11 @@ def check_plan_target(target: str | Path, inputs=(), previous=None, command: str
     `--out ~/Documents` must never wipe a folder of other files.
 
     `inputs`, `previous`: see check_inputs_outside. For `plan`
-    (command="plan"), a plan folder whose send ledger records messages is
-    refused too: a fresh plan restarts every invite at SEQUENCE 0, so the
-    ledger could no longer tell what people hold; `replan` keeps it true."""
+    (command="plan"), a plan folder whose send ledger records messages, or
+    that holds people's replies (RECORDS), is refused too: a fresh plan
+    restarts every invite at SEQUENCE 0, so the ledger could no longer tell
+    what people hold, and the replies would be lost; `replan` keeps both.
+    A re-plan into another folder holding either of its own is refused."""
     target = Path(target)
     check_writable(target)
     check_inputs_outside(target, inputs, previous)
@@ -161,17 +167,20 @@ def check_plan_target(target: str | Path, inputs=(), previous=None, command: str
     if any(target.iterdir()) and not (target / "schedule.csv").is_file():
         raise NotAPlanFolder(f"{target} already holds other files and is not a plan folder (no schedule.csv); "
                              f"it would be replaced whole, so choose a new or empty folder for --out")
-    ledger = target / LEDGER_NAME
     in_place = previous is not None and Path(previous).resolve() == target.resolve()
-    if command != "plan" and not in_place and ledger.is_file() and ledger.stat().st_size:
-        raise NotAPlanFolder(f"{target} holds a send ledger of its own ({ledger}), which this re-plan would "
-                             f"replace; re-plan it in place (--previous {target} --out {target}) or choose "
-                             f"another --out")
-    if command == "plan" and ledger.is_file() and ledger.stat().st_size:
-        raise NotAPlanFolder(f"{target} holds a send ledger ({ledger}): invitations from it have gone out, and a "
-                             f"new plan there would make the ledger untrue. Use `planner replan INPUT --previous "
-                             f"{target} --out {target}` to re-plan it (only the changes are sent), or choose "
-                             f"another --out")
+    for name, what, why in RECORDS:
+        record = target / name
+        if not (record.is_file() and record.stat().st_size):
+            continue
+        if command != "plan" and not in_place:
+            raise NotAPlanFolder(f"{target} holds {what} of its own ({record}), which this re-plan would "
+                                 f"replace; re-plan it in place (--previous {target} --out {target}) or choose "
+                                 f"another --out")
+        if command == "plan":
+            raise NotAPlanFolder(f"{target} holds {what} ({record}): {why}, and a new plan there would lose it "
+                                 f"or make it untrue. Use `planner replan INPUT --previous {target} --out {target}` "
+                                 f"to re-plan it (it keeps {name}; only the changes are sent), or choose another "
+                                 f"--out")
 
 
 # --- the atomic output folder ---------------------------------------------------

@@ -82,6 +82,15 @@ def test_plan_over_a_folder_with_a_ledger_refuses_and_replan_in_place_sends_noth
     assert (other / "ledger.jsonl").read_text(encoding="utf-8") == '{"key": "x"}\n'
 
 
+def test_plan_over_a_folder_with_replies_refuses(plan_copy):
+    visit, out = plan_copy
+    (out / "replies.jsonl").write_text('{"item_id": "s1", "person_id": "ceo"}\n', encoding="utf-8")
+    before = snapshot(out)
+    result = run("plan", visit, "--out", out, *FAST)
+    assert result.exit_code == 2 and "people's replies" in result.output and "replan" in result.output
+    assert snapshot(out) == before
+
+
 # --- 1: --out never holds the input, nor sits inside it ----------------------------------
 
 def test_out_holding_the_input_folder_is_refused_and_the_input_kept(plan_copy):
