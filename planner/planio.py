@@ -283,8 +283,34 @@ def _sync(path: Path) -> None:
             os.close(fd)
 
 
+# Top-level names the planner writes in a plan folder (some only sometimes): an old copy of one
+# of these that a new run does not write is the planner's and goes; anything else is the user's.
+PLAN_FOLDER_NAMES = frozenset({
+    "schedule.csv", "unscheduled.csv", "schedule.json", "changes.csv", "changes.html", "index.html",
+    "plan.xlsx", "agendas", "briefings", "emails", "invites", "logistics", LEDGER_NAME, ".ledger.lock",
+    "replies.jsonl", "replies.csv", "replies.html", ".replies.lock"})
+
+
+def _keep_others(target: Path, temp: Path, owned: frozenset) -> None:
+    """Copy into `temp` what `target` holds that the planner did not write
+    (its top-level entries neither in `owned` nor written by this run): a
+    user's notes saved in a plan folder survive a re-plan. Copied, not moved,
+    so `target` stays whole until the swap."""
+    if not target.is_dir() or target.is_symlink():
+        return
+    for entry in sorted(target.iterdir()):
+        if entry.name in owned or os.path.lexists(temp / entry.name):
+            continue
+        if entry.is_symlink():
+            os.symlink(os.readlink(entry), temp / entry.name)
+        elif entry.is_dir():
+            shutil.copytree(entry, temp / entry.name, symlinks=True)
+        else:
+            shutil.copy2(entry, temp / entry.name)
+
+
 @contextlib.contextmanager
-def atomic_folder(target: str | Path) -> Iterator[Path]:
+def atomic_folder(target: str | Path, owned: frozenset | None = None) -> Iterator[Path]:
     """Yield a fresh temporary folder beside `target`; when the block ends
     normally it replaces `target`, otherwise it is removed and `target` keeps
     what it held (Ctrl-C included).
@@ -294,7 +320,11 @@ def atomic_folder(target: str | Path) -> Iterator[Path]:
     removed. Elsewhere `target` is moved aside into `.NAME.old-*` and the new
     folder renamed in; if the run is killed between the two, the next run
     puts the old folder back (tidy_target). Temporary folders of killed runs
-    are removed by the next run."""
+    are removed by the next run.
+
+    `owned`: the top-level names the writer owns in `target` (for a plan
+    folder, PLAN_FOLDER_NAMES); any other entry of the old `target` that the
+    block did not write is copied into the new folder, so it is never lost."""
     target = Path(os.path.abspath(target))
     parent = target.parent
     try:
@@ -305,6 +335,8 @@ def atomic_folder(target: str | Path) -> Iterator[Path]:
         raise NotAPlanFolder(f"cannot write {target}: {exc.strerror or exc}; choose another folder") from None
     try:
         yield temp
+        if owned is not None:
+            _keep_others(target, temp, owned)
         _sync(temp)
         if not os.path.lexists(target):
             os.rename(temp, target)

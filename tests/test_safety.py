@@ -178,6 +178,24 @@ def test_a_plan_folder_given_as_a_symbolic_link(tmp_path, monkeypatch, exchange)
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["plan"]
 
 
+def test_files_the_planner_did_not_write_survive_plan_replan_and_export(plan_copy):
+    visit, out = plan_copy
+    (out / "notes.txt").write_text("my notes", encoding="utf-8")
+    (out / "minutes").mkdir()
+    (out / "minutes" / "day1.txt").write_text("minutes", encoding="utf-8")
+    (out / "changes.html").write_text("stale: the planner's name, not written by a fresh plan", encoding="utf-8")
+    for command in (["plan", visit, "--out", out, *FAST], ["replan", visit, "--previous", out, "--out", out, *FAST],
+                    ["export", visit, out, "-q"]):
+        result = run(*command)
+        assert result.exit_code == 0, result.output
+        assert (out / "notes.txt").read_text(encoding="utf-8") == "my notes", command[0]
+        assert (out / "minutes" / "day1.txt").read_text(encoding="utf-8") == "minutes", command[0]
+        assert (out / "schedule.csv").is_file()
+        if command[0] == "plan":
+            assert not (out / "changes.html").exists()
+    assert sorted(p.name for p in out.parent.iterdir()) == ["plan", "visit"]
+
+
 def test_rename_exchange_is_used_on_linux(tmp_path):
     import sys
     from planner.planio import _exchange
