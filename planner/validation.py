@@ -17,7 +17,7 @@ import datetime as dt
 import difflib
 import hashlib
 import zoneinfo
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from . import domain as d
@@ -39,11 +39,13 @@ FAR_WINDOW = dt.timedelta(days=366)  # unavailable windows this far from the vis
 def load_visit(path: str | Path, today: dt.date | None = None) -> d.Visit:
     """Read, validate and build a visit, or raise InvalidInput listing every problem."""
     raw = read_raw(path)
-    return build_visit(raw, today=today)
+    path = Path(path)
+    return build_visit(raw, today=today, base=path if path.is_dir() else path.parent)
 
 
-def build_visit(raw: RawVisit, today: dt.date | None = None) -> d.Visit:
-    v = _Validator(raw, today or dt.date.today())
+def build_visit(raw: RawVisit, today: dt.date | None = None, base: Path | None = None) -> d.Visit:
+    """`base`: the visit's folder, against which `calendar` paths are read."""
+    v = _Validator(raw, today or dt.date.today(), base)
     visit = v.run()
     if v.problems:
         raise InvalidInput(sorted(set(v.problems), key=_problem_order))
@@ -112,9 +114,11 @@ class _Row:
 
 
 class _Validator:
-    def __init__(self, raw: RawVisit, today: dt.date):
+    def __init__(self, raw: RawVisit, today: dt.date, base: Path | None = None):
         self.raw = raw
         self.today = today
+        self.base = base
+        self.notes: list[str] = []
         self.problems: list[Problem] = list(raw.problems)
         self.warnings: list[str] = list(raw.warnings)
         self.span: tuple[dt.date, dt.date] | None = None  # first interview day .. feedback day
@@ -228,6 +232,9 @@ class _Validator:
         sessions = self.read_sessions(tables["sessions"], values, theme_ids,
                                       ids("peers", peers), ids("rooms", rooms), ids("people", people))
         self.check_settings_references(values, ids("rooms", rooms), ids("people", people), rooms)
+        if settings is not None:
+            peers = self.with_calendars(tables["peers"], peers, settings)
+            people = self.with_calendars(tables["people"], people, settings)
         if self.problems or settings is None:
             return None
         visit = d.Visit(settings=settings, peers=peers, rooms=rooms, people=people,
@@ -241,7 +248,42 @@ class _Validator:
                                      f"{window.describe()}; they are left off the feedback invitation")
         return d.Visit(settings=settings, peers=peers, rooms=rooms, people=people,
                        sessions=sessions, themes=themes, documents=documents,
-                       input_hash=digest, warnings=tuple(self.warnings))
+                       input_hash=digest, warnings=tuple(self.warnings), notes=tuple(self.notes))
+
+    def with_calendars(self, rows, items, settings):
+        """Busy time of each `calendar` file (planner.calendars) added to the person's
+        unavailable windows; the path was checked by the schema (relative, inside)."""
+        from .calendars import CalendarError, read_busy
+
+        if self.base is None or not any(item.calendar for item in items):
+            return items
+        where = {clean_text(row.cells.get("id", "")).strip(): row for row in rows}
+        last = max(settings.feedback_day, settings.interview_days[-1])
+        base = self.base.resolve()
+        out = []
+        for item in items:
+            row = where.get(item.id)
+            source, number = (row.table.source, row.number) if row else ("", None)
+            if not item.calendar:
+                out.append(item)
+                continue
+            path = (self.base / item.calendar).resolve()
+            if base not in path.parents:  # a symbolic link leading out of the visit folder
+                self.problem(source, number, "calendar", f"'{item.calendar}' must be a file inside the visit "
+                                                         f"folder, named relative to it")
+            elif not path.is_file():
+                self.problem(source, number, "calendar", f"{item.calendar}: no such file")
+            else:
+                try:
+                    busy = read_busy(path, settings.timezone, settings.interview_days[0], last)
+                except CalendarError as exc:
+                    self.problem(source, number, "calendar", f"{item.calendar}, {exc}")
+                else:
+                    self.notes.append(f"{item.id}: {len(busy.windows)} window{'s' if len(busy.windows) != 1 else ''}"
+                                      f" from {item.calendar}")
+                    item = replace(item, unavailable=item.unavailable + busy.windows)
+            out.append(item)
+        return tuple(out)
 
     def rows(self, name: str) -> list[_Row]:
         table = self.raw.tables.get(name)

@@ -208,7 +208,10 @@ def test_a_relative_calendar_path_and_a_phone_are_kept_as_text(tmp_path):
     people = [{"id": "ceo", "name": "Chris Chief", "calendar": "calendars/../calendars/ceo.ics",
                "phone": "020 7364\x07 4000\n ext. 12"},
               {"id": "leader", "name": "Lou Leader"}, {"id": "dir", "name": "Dana Director"}]
-    visit = load_visit(write_visit(tmp_path / "v", people=people), today=BEFORE)
+    folder = write_visit(tmp_path / "v", people=people)
+    (folder / "calendars").mkdir()  # the calendar is read (issue 11): an empty one
+    (folder / "calendars" / "ceo.ics").write_text("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n")
+    visit = load_visit(folder, today=BEFORE)
     ceo = visit.person_by_id["ceo"]
     assert ceo.calendar == "calendars/../calendars/ceo.ics"
     assert ceo.phone == "020 7364 4000 ext. 12"
