@@ -505,8 +505,12 @@ def judge(answer: Answer, issued: Issued) -> Finding:
     else:
         delegator = next((by_email[a] for a in answer.delegated_from if a in by_email), None)
         if delegator is None or (answer.sender and answer.sender != answer.attendee):
-            return Finding("not-invited", f"{label}: answered {item_id} but was not invited to it; nothing "
-                                          f"recorded")
+            known = issued.people.get(answer.attendee) or issued.people.get(answer.sender)
+            why = f" ({known} holds it as part of a published calendar, which asks for no answer)" \
+                if known and any(e.get("unit", "").endswith(f":{known}") and e.get("method") == "PUBLISH"
+                                 for e in issued.messages) else ""
+            return Finding("not-invited", f"{label}: answered {item_id} but was not invited to it{why}; "
+                                          f"nothing recorded")
         invitation = delegator
         delegated_from = delegator.person_id
         notes.append(f"delegate of {delegator.person_id}")
