@@ -107,15 +107,45 @@ def _solve_options(time_limit, seed, workers, deterministic):
     return SolveOptions(time_limit=time_limit, seed=seed, workers=workers, deterministic=deterministic)
 
 
-def _summary(visit, plan, out: Path) -> None:
+SHOWN_LEFT_OUT = 25  # left-out sessions listed on the terminal; unscheduled.csv holds them all
+
+
+def _unreachable(outcome) -> None:
+    """The people who get no invitation, on stdout: someone must reach them another way."""
+    people = outcome.to_reach_another_way()
+    if not people:
+        return
+    visit = outcome.visit
+    click.echo(f"Reach another way: {len(people)} {'person has' if len(people) == 1 else 'people have'} "
+               f"no usable e-mail address and get no invitation e-mail:")
+    for who in people:
+        what = ", ".join(visit.session_label(i) if i in visit.session_by_id else _fixed_name(i)
+                         for i in who.item_ids)
+        click.echo(f"  {visit.label(who.person_id)}: {who.reason} — {what}")
+
+
+def _fixed_name(item_id: str) -> str:
+    if item_id.startswith("debrief-"):
+        return f"the debrief on {item_id.removeprefix('debrief-')}"
+    return "the feedback presentation" if item_id == "feedback" else item_id
+
+
+def _summary(outcome, out: Path) -> None:
+    visit, plan = outcome.visit, outcome.plan
     solver = plan.meta.get("solver", {})
     sessions = plan.sessions
     click.echo(f"Planned {len(sessions)} of {len(visit.sessions)} sessions over "
                f"{len(visit.settings.interview_days)} interview days "
                f"({solver.get('status', '?').lower()}, objective {solver.get('objective', 0):,.0f}, "
                f"bound {solver.get('bound', 0):,.0f}).")
-    for u in plan.unscheduled:
-        click.echo(f"Left out: {visit.label(u.session_id)} — {u.reason}")
+    if solver.get("should_sessions_left_out_for_time"):
+        click.echo(f"No plan holding the `should` sessions was found within {solver.get('time_limit_seconds', 0):g} s: "
+                   f"the `must` sessions were planned without them.")
+    for u in plan.unscheduled[:SHOWN_LEFT_OUT]:
+        click.echo(f"Left out: {visit.session_label(u.session_id)} — {u.reason}")
+    if len(plan.unscheduled) > SHOWN_LEFT_OUT:
+        click.echo(f"… and {len(plan.unscheduled) - SHOWN_LEFT_OUT} more left out (see unscheduled.csv).")
+    _unreachable(outcome)
     click.echo(f"Written to {out}/")
 
 
@@ -143,7 +173,8 @@ common_solver_options = [
                  help="Repeat exactly: interleaved search, fixed seed, a deterministic time limit."),
     click.option("--quiet", "-q", is_flag=True, help="No progress or warnings on stderr."),
     click.option("--now", "now", default=None,
-                 help="The clock written into invites (DTSTAMP), ISO date-time; default: fixed from the visit."),
+                 help="The plan's issue time (schedule.json, documents, DTSTAMP), ISO date-time; "
+                      "default: SOURCE_DATE_EPOCH if set, else the time of the run."),
     click.option("--no-documents", is_flag=True, help="Write only schedule.csv, unscheduled.csv and schedule.json."),
 ]
 
@@ -208,7 +239,7 @@ def plan(input, out, time_limit, seed, workers, deterministic, quiet, now, no_do
     except PlannerError as error:
         _fail(error)
     if not quiet:
-        _summary(visit, outcome.plan, folder)
+        _summary(outcome, folder)
 
 
 @cli.command()
@@ -245,7 +276,7 @@ def replan(input, previous, out, freeze_before, time_limit, seed, workers, deter
     except PlannerError as error:
         _fail(error)
     if not quiet:
-        _summary(visit, outcome.plan, folder)
+        _summary(outcome, folder)
         if outcome.notes:
             click.echo("Answers to the invitations:")
             for note in outcome.notes:
@@ -280,7 +311,8 @@ def verify(input: str, folder: str, quiet: bool) -> None:
 @cli.command()
 @click.argument("input", type=click.Path())
 @click.argument("folder", type=click.Path(exists=True, file_okay=False))
-@click.option("--now", "now", default=None, help="The clock written into invites (DTSTAMP), ISO date-time.")
+@click.option("--now", "now", default=None,
+              help="The issue time written into the documents, ISO date-time; default: the one in schedule.json.")
 @click.option("--quiet", "-q", is_flag=True)
 @print_all_packs_option
 def export(input: str, folder: str, now: str | None, quiet: bool, print_all_packs: bool) -> None:

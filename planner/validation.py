@@ -56,29 +56,34 @@ def _problem_order(p: Problem):
     return (p.file, p.row or 0, p.column or "", p.message)
 
 
+TYPO_SEARCH_LIMIT = 2_000  # above this many known ids only letter case is compared (difflib is quadratic)
+
+
 def did_you_mean(value: str, known) -> str | None:
     """The known id or choice the user most likely meant: the same letters in
-    another case, or a small typo (difflib)."""
-    known = sorted(known)
-    by_lower = {}
-    for k in known:
+    another case, or a small typo (difflib), or the one longer name it begins."""
+    lower = value.lower()
+    by_lower: dict[str, str] = {}
+    for k in sorted(known):
         by_lower.setdefault(k.lower(), k)
-    if value.lower() in by_lower:
-        return by_lower[value.lower()]
-    close = difflib.get_close_matches(value.lower(), list(by_lower), n=1, cutoff=0.75)
+    if lower in by_lower:
+        return by_lower[lower]
+    if len(by_lower) > TYPO_SEARCH_LIMIT:
+        return None
+    close = difflib.get_close_matches(lower, list(by_lower), n=1, cutoff=0.75)
     if close:
         return by_lower[close[0]]
-    longer = [k for k in by_lower if len(value) >= 3 and k.startswith(value.lower())]
+    longer = [k for k in by_lower if len(value) >= 3 and k.startswith(lower)]
     return by_lower[longer[0]] if len(longer) == 1 else None
 
 
-def unknown_id_message(value: str, known, what: str) -> str:
+def unknown_id_message(value: str, known, what: str, hint: bool = True) -> str:
     shown = value if len(value) <= 60 else value[:60] + "…"
     message = f"unknown {what} id '{shown}'"
     if "," in value:
         parts = [p.strip() for p in value.split(",") if p.strip()]
         return f"{message}: lists are separated with `;`, write `{';'.join(parts)}`"
-    guess = did_you_mean(value, known) if known else None
+    guess = did_you_mean(value, known) if known and hint else None
     if guess is not None:
         message += f"; did you mean `{guess}`?" + (" (ids are exact, letter case included)"
                                                   if guess.lower() == value.lower() else "")
@@ -118,8 +123,15 @@ class _Validator:
         self.problems: list[Problem] = list(raw.problems)
         self.warnings: list[str] = list(raw.warnings)
         self.span: tuple[dt.date, dt.date] | None = None  # first interview day .. feedback day
+        self.hints_left = self.HINTS
 
     # helpers
+    HINTS = 100  # near-miss searches per run: a file of thousands of wrong ids stays fast
+
+    def unknown(self, value: str, known, what: str) -> str:
+        self.hints_left -= 1
+        return unknown_id_message(value, known, what, hint=self.hints_left >= 0)
+
     def problem(self, source: str, row: int | None, column: str | None, message: str) -> None:
         self.problems.append(Problem(source, row, column, message))
 
@@ -327,7 +339,7 @@ class _Validator:
         what = schema.REF_NAMES[field.refers_to]
         for value in values:
             if value not in known:
-                self.problem(source, row, column, unknown_id_message(value, known, what))
+                self.problem(source, row, column, self.unknown(value, known, what))
         if len(set(values)) != len(values):
             self.problem(source, row, column, "an id is listed twice")
         return tuple(dict.fromkeys(v for v in values if v in known))
@@ -338,7 +350,7 @@ class _Validator:
         value = self.value(row, column)
         if value is not None and known is not None and value not in known:
             self.problem(row.table.source, row.number, column,
-                         unknown_id_message(value, known, schema.REF_NAMES[field.refers_to]))
+                         self.unknown(value, known, schema.REF_NAMES[field.refers_to]))
             return None
         return value
 
@@ -444,7 +456,7 @@ class _Validator:
         for s in sessions:
             if s.after is not None and s.after not in ids:
                 src, n = numbers[s.id]
-                self.problem(src, n, "after", unknown_id_message(s.after, ids, "session"))
+                self.problem(src, n, "after", self.unknown(s.after, ids, "session"))
             elif s.after == s.id:
                 src, n = numbers[s.id]
                 self.problem(src, n, "after", "a session cannot come after itself")
@@ -592,7 +604,7 @@ class _Validator:
         for key in ("office_room", "feedback_room"):
             value = values.get(key)
             if value and room_ids is not None and value not in room_ids:
-                self.problem(source, self.setting_row(key), key, unknown_id_message(value, room_ids, "room"))
+                self.problem(source, self.setting_row(key), key, self.unknown(value, room_ids, "room"))
         office = next((r for r in rooms if r.id == values.get("office_room")), None)
         if office is not None and office.kind != "office":
             self.warnings.append(f"{source}: office_room '{office.id}' is a room of kind {office.kind}, "

@@ -351,3 +351,25 @@ def test_a_sheet_with_too_many_rows_is_refused(tmp_path):
     workbook["themes"].cell(row=schema.MAX_ROWS + 1, column=2, value="Late theme")
     workbook.save(book)
     only(book, "sheet themes", schema.MAX_ROWS + 1, None, "more than 20,000 rows (the limit")
+
+
+@pytest.mark.parametrize("damage", ["bomb", "entity", "corrupt"])
+def test_planner_check_answers_a_hostile_workbook_with_exit_2(tmp_path, damage):
+    import subprocess
+    import sys
+
+    book = _book(tmp_path)
+    part = _sheet_part(book, "people")
+    with zipfile.ZipFile(book) as archive:
+        xml = archive.read(part)
+    if damage == "bomb":
+        xml = xml.replace(b"</sheetData>", b"</sheetData><!--" + b" " * (5 * 2**20) + b"-->")
+    elif damage == "entity":
+        xml = LAUGHS + xml.replace(b"<t>Chris Chief</t>", b"<t>&lol3;</t>", 1)
+    else:
+        xml = xml[:-40]
+    _rewrite(book, {part: xml})
+    run = subprocess.run([sys.executable, "-m", "planner", "check", str(book)], capture_output=True,
+                         text=True, timeout=120)
+    assert run.returncode == 2, run.stderr
+    assert "visit.xlsx:" in run.stderr and "Traceback" not in run.stderr

@@ -62,6 +62,7 @@ from ..errors import InvalidInput, Problem
 from ..planio import inside
 from ..text import is_email, slug
 from .tzical import vtimezone
+from .view import ItemView, Place, kind_label, plan_view
 
 FORMAT = "peer-challenge-invites/2"  # /2: one event per REQUEST or CANCEL message
 READABLE_FORMATS = ("peer-challenge-invites/1", FORMAT)  # a previous folder written by /1 still reconciles
@@ -71,8 +72,6 @@ MANIFEST = "invites/manifest.json"
 CANCELLED = "CANCELLED"  # the fingerprint of a cancellation in a unit's issue history
 LEDGER = "ledger.jsonl"
 
-KIND_LABELS = {"interview": "Interview", "focus_group": "Focus group", "site_visit": "Site visit",
-               "debrief": "Debrief", "prep": "Peer team preparation", "feedback": "Feedback presentation"}
 UNIT_FOLDERS = {"sessions": "invites/sessions", "debriefs": "invites/debriefs", "feedback": "invites/feedback",
                 "peer": "invites/peers", "team": "invites"}
 
@@ -127,48 +126,40 @@ def _hash(*parts) -> str:
 
 # --- what each item says -------------------------------------------------------------
 
-def location_of(visit: d.Visit, room_id: str) -> str:
+def calendar_location(place: Place) -> str:
     """Room name, room location and the visit's address (not for an offsite room)."""
-    room = visit.room_by_id.get(room_id)
-    if room is None:
-        return clean(visit.settings.location)
-    parts = [clean(room.name), clean(room.location)]
-    address = clean(visit.settings.location)
-    if address and not room.offsite and address not in parts[1]:
+    if not place.known:
+        return clean(place.site)
+    parts = [clean(place.name), clean(place.location)]
+    address = clean(place.site)
+    if address and not place.offsite and address not in parts[1]:
         parts.append(address)
     return ", ".join(p for p in parts if p)
 
 
-def themes_of(visit: d.Visit, item: d.PlanItem) -> list[tuple[str, str]]:
-    session = visit.session_by_id.get(item.item_id) if item.is_session else None
-    if session is None:
-        return []
-    out = []
-    for tid in session.themes:
-        theme = visit.theme_by_id.get(tid)
-        out.append((clean(theme.name), clean(theme.question)) if theme else (clean(tid), ""))
-    return out
+def location_of(visit: d.Visit, room_id: str) -> str:
+    """The calendar location of a room id (see calendar_location)."""
+    from .view import place_of
+
+    return calendar_location(place_of(visit, room_id))
 
 
-def peers_of(visit: d.Visit, item: d.PlanItem) -> list[tuple[str, str]]:
+def themes_of(entry: ItemView) -> list[tuple[str, str]]:
+    """(name, question) of the item's themes, cleaned to one line each."""
+    return [(clean(t.name), clean(t.question)) for t in entry.themes]
+
+
+def peers_of(entry: ItemView) -> list[tuple[str, str]]:
     """(name, role) of the item's peers."""
-    out = []
-    for pid in item.peer_ids:
-        peer = visit.peer_by_id.get(pid)
-        out.append((clean(peer.name), clean(peer.role)) if peer else (clean(pid), ""))
-    return out
+    return [(clean(p.name), clean(p.role)) for p in entry.peers]
 
 
-def attendees_of(visit: d.Visit, item: d.PlanItem) -> list[str]:
+def attendees_of(entry: ItemView) -> list[str]:
     """Attendees with job title and organisation: for the peer team only."""
     out = []
-    for pid in item.attendee_ids:
-        person = visit.person_by_id.get(pid)
-        if person is None:
-            out.append(clean(pid))
-            continue
-        extra = ", ".join(p for p in (clean(person.job_title), clean(person.organisation)) if p)
-        out.append(f"{clean(person.name)}" + (f" ({extra})" if extra else ""))
+    for a in entry.attendees:
+        extra = ", ".join(p for p in (clean(a.job_title), clean(a.organisation)) if p)
+        out.append(f"{clean(a.name)}" + (f" ({extra})" if extra else ""))
     return out
 
 
@@ -177,17 +168,14 @@ def organiser_line(visit: d.Visit) -> str:
     return f"Questions or changes: {clean(s.organiser_name)}, {clean(s.organiser_email)}"
 
 
-def kind_label(kind: str) -> str:
-    return KIND_LABELS.get(kind, clean(kind).replace("_", " ").capitalize())
-
-
 NOT_ATTRIBUTED = ("A peer challenge is an improvement tool, not an inspection. What you say is not "
                   "attributed to you: the peer team reports what it heard, never who said it.")
 
 
-def _attendee_description(visit: d.Visit, item: d.PlanItem) -> str:
-    lines = [clean(visit.settings.name), f"{kind_label(item.kind)}: {clean(item.title)} ({item.minutes} minutes)"]
-    themes = themes_of(visit, item)
+def _attendee_description(visit: d.Visit, entry: ItemView) -> str:
+    item = entry.item
+    lines = [clean(visit.settings.name), f"{entry.label}: {clean(item.title)} ({item.minutes} minutes)"]
+    themes = themes_of(entry)
     if themes:
         lines += ["", "What it covers:"] + [f"- {n}" + (f": {q}" if q else "") for n, q in themes]
     elif item.kind == "debrief":
@@ -195,7 +183,7 @@ def _attendee_description(visit: d.Visit, item: d.PlanItem) -> str:
                       "will look at next."]
     elif item.kind == "feedback":
         lines += ["", "The peer team presents its findings and recommendations to the council."]
-    peers = peers_of(visit, item)
+    peers = peers_of(entry)
     if peers:
         lines += ["", "From the peer team:"] + [f"- {n}" + (f", {r}" if r else "") for n, r in peers]
     if item.is_session:
@@ -204,25 +192,23 @@ def _attendee_description(visit: d.Visit, item: d.PlanItem) -> str:
     return "\n".join(lines)
 
 
-def _team_description(visit: d.Visit, item: d.PlanItem) -> str:
-    lines = [clean(visit.settings.name), f"{kind_label(item.kind)}: {clean(item.title)} ({item.minutes} minutes)"]
-    room = visit.room_by_id.get(item.room_id)
-    if room is not None and room.travel:
-        lines.append(f"Travel: {room.travel} minutes each way from the office; leave by "
-                     f"{item.start - dt.timedelta(minutes=room.travel):%H:%M}, back by "
-                     f"{item.end + dt.timedelta(minutes=room.travel):%H:%M}.")
-    themes = themes_of(visit, item)
+def _team_description(visit: d.Visit, entry: ItemView) -> str:
+    item = entry.item
+    lines = [clean(visit.settings.name), f"{entry.label}: {clean(item.title)} ({item.minutes} minutes)"]
+    if entry.travel:
+        lines.append(f"Travel: {entry.travel} minutes each way from the office; leave by "
+                     f"{entry.leave:%H:%M}, back by {entry.back:%H:%M}.")
+    themes = themes_of(entry)
     if themes:
         lines += ["", "Themes:"] + [f"- {n}" + (f": {q}" if q else "") for n, q in themes]
-    peers = peers_of(visit, item)
+    peers = peers_of(entry)
     if peers:
         lines += ["", "Peers:"] + [f"- {n}" + (f", {r}" if r else "") for n, r in peers]
-    attendees = attendees_of(visit, item)
+    attendees = attendees_of(entry)
     if attendees:
         lines += ["", "Attendees:"] + [f"- {a}" for a in attendees]
-    session = visit.session_by_id.get(item.item_id) if item.is_session else None
-    if session is not None and clean(session.notes):
-        lines += ["", f"Notes: {clean(session.notes)}"]
+    if clean(entry.notes):
+        lines += ["", f"Notes: {clean(entry.notes)}"]
     lines += ["", organiser_line(visit)]
     return "\n".join(lines)
 
@@ -245,19 +231,20 @@ class View:
                      self.description)[:24]
 
 
-def _view(visit: d.Visit, item: d.PlanItem, audience: str, uids: dict[str, str] | None = None) -> View:
+def _view(visit: d.Visit, entry: ItemView, audience: str, uids: dict[str, str] | None = None) -> View:
+    item = entry.item
     if audience == "attendee":
         summary = f"Peer challenge: {clean(item.title)}"
-        description = _attendee_description(visit, item)
+        description = _attendee_description(visit, entry)
     else:
         summary = clean(item.title)
         if audience == "team" and item.peer_ids:
-            summary += " — " + ", ".join(clean(visit.name_of(p)) for p in item.peer_ids)
-        description = _team_description(visit, item)
+            summary += " — " + ", ".join(clean(p.name) for p in entry.peers)
+        description = _team_description(visit, entry)
     uid = (uids or {}).get(item.item_id) or uid_for(visit, item.item_id)
     return View(uid=uid, item_id=item.item_id, kind=item.kind,
                 start=item.start, end=item.end, summary=summary,
-                location=location_of(visit, item.room_id), description=description)
+                location=calendar_location(entry.place), description=description)
 
 
 # --- units: who should hold what now -------------------------------------------------
@@ -278,6 +265,7 @@ def build_units(visit: d.Visit, plan: d.Plan, uids: dict[str, str] | None = None
     """Every unit the plan calls for, and the people who cannot be invited (no e-mail).
     `uids` (item id -> UID) are the UIDs minted before (see :func:`carried_uids`)."""
     units, uninvited = [], []
+    view = plan_view(visit, plan)
     picks = (
         ("sessions", lambda i: i.is_session),
         ("debriefs", lambda i: i.kind == "debrief"),
@@ -296,15 +284,16 @@ def build_units(visit: d.Visit, plan: d.Plan, uids: dict[str, str] | None = None
                                   else "the e-mail address is not usable"})
                 continue
             units.append(Unit(f"{kind}:{person.id}", kind, person.id, clean(person.name), email, "REQUEST",
-                              file_stem(person.id), tuple(_view(visit, i, "attendee", uids) for i in items)))
+                              file_stem(person.id), tuple(_view(visit, view.of(i), "attendee", uids) for i in items)))
     for peer in visit.peers:
         items = [i for i in plan.items if i.kind != "lunch" and peer.id in i.peer_ids]
         if items:
             units.append(Unit(f"peer:{peer.id}", "peer", peer.id, clean(peer.name), clean_email(peer.email),
-                              "PUBLISH", file_stem(peer.id), tuple(_view(visit, i, "peer", uids) for i in items)))
+                              "PUBLISH", file_stem(peer.id),
+                              tuple(_view(visit, view.of(i), "peer", uids) for i in items)))
     team_items = [i for i in plan.items if i.kind != "lunch"]
     units.append(Unit("team", "team", "team", "Peer team", "", "PUBLISH", "team",
-                      tuple(_view(visit, i, "team", uids) for i in team_items)))
+                      tuple(_view(visit, view.of(i), "team", uids) for i in team_items)))
     return units, uninvited
 
 
@@ -781,15 +770,3 @@ def _message(issue: _Issue, visit, info: dict, method: str, file: str, eml: str,
         "role": role, "recipient": info["recipient"], "name": info["name"], "email": info["email"],
         "method": method, "item_id": item_id, "file": file, "eml": eml, "uids": list(sequences),
         "sequences": sequences, "to_send": bool(to_send)})
-
-
-# --- the exporter --------------------------------------------------------------------
-
-def export_invites(folder: Path, visit: d.Visit, plan: d.Plan, clock: dt.datetime,
-                   previous_folder: Path | None = None) -> None:
-    """Exporter: the invites of `plan`, re-issuing against `previous_folder` if given."""
-    previous = load_manifest(previous_folder) if previous_folder is not None else None
-    write_invites(folder, visit, plan, clock, previous_manifest=previous)
-
-
-export_invites.takes_previous = True
