@@ -833,6 +833,7 @@ def write_report(folder, now: dt.datetime) -> list[Status]:
     settings = {"name": visit.get("name", ""), "organiser_name": (visit.get("organiser") or {}).get("name", "")}
     moment = now.astimezone(dt.timezone.utc)
     html = render("replies.html", title="Who has answered", settings=settings, events=list(events.values()),
+                  version=None,
                   unreachable=unreachable, issued=f"{moment:%Y-%m-%d %H:%M} UTC",
                   created=moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
                   totals={k: sum(1 for s in statuses if s.status == k) for k in (*STATUSES, "none")})
