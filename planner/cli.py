@@ -333,7 +333,7 @@ def export(input: str, folder: str, now: str | None, quiet: bool, print_all_pack
         source = Path(folder)
         with atomic_folder(folder) as temp:
             for name in ("schedule.csv", "unscheduled.csv", "schedule.json", "changes.csv", "ledger.jsonl",
-                         "replies.jsonl"):
+                         "replies.jsonl", "replies.csv", "replies.html"):
                 if (source / name).is_file():
                     shutil.copy2(source / name, temp / name)
             write_documents(temp, visit, written, now=_now_option(now), previous_folder=source,
