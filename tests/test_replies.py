@@ -392,3 +392,21 @@ def test_a_later_answer_replaces_an_earlier_one_and_a_peer_is_told_apart(issued,
     assert statuses(plan)[("leader", "s2")] == "accepted"
     (line,) = [f.text for f in report.findings if f.kind == "not-invited"]
     assert "p1 holds it as part of a published calendar" in line
+
+
+def test_export_keeps_the_answers(issued, plan, tmp_path, monkeypatch):
+    from planner.exporters.emails import export_invites
+    from planner.planio import write_plan_files
+
+    monkeypatch.setattr("planner.exporters.EXPORTERS", [export_invites])
+    _, _, manifest = issued
+    visit = small_visit(tmp_path / "visit")
+    write_plan_files(plan, hand_plan(visit), visit)
+    read_replies(plan, [write_emls(tmp_path / "mail", client_replies(manifest))])
+    write_report(plan, NOW)
+    kept = {name: (plan / name).read_bytes() for name in ("replies.jsonl", "replies.csv", "replies.html")}
+    result = CliRunner().invoke(cli, ["export", str(tmp_path / "visit"), str(plan), "-q"])
+    assert result.exit_code == 0, result.output
+    assert {name: (plan / name).read_bytes() for name in kept} == kept
+    # the invitations are the same ones, so the answers still stand
+    assert statuses(plan)[("leader", "s2")] == "declined"
