@@ -285,7 +285,8 @@ class ImapSettings:
     security: str = "tls"  # tls (implicit, port 993) | starttls | none
     timeout: float = 30.0
     cafile: str | None = None  # certificates to trust besides the system's (a private CA)
-    since: dt.date | None = None  # only messages received on or after this day
+    since: dt.date | None = None  # only messages received on or after this day (none: every message;
+    # invites marked sent with --mark-sent may have been answered before they were marked)
     batch: int = 50
 
 
@@ -428,19 +429,6 @@ class Issued:
                  and int((e.get("sequences") or {}).get(invitation.uid, -1)) == invitation.sequence]
         times = [t for t in times if t]
         return min(times) if times else None
-
-
-def first_sent(folder) -> dt.date | None:
-    """The day before the first message of the folder's ledger was sent (replies come
-    after it; a day's margin for time zones), or None when nothing was recorded."""
-    from .send import read_ledger
-
-    times = sorted(e["sent_at"] for e in read_ledger(folder) if e.get("sent_at"))
-    if not times:
-        return None
-    with contextlib.suppress(ValueError):
-        return dt.datetime.fromisoformat(times[0].replace("Z", "+00:00")).date() - dt.timedelta(days=1)
-    return None
 
 
 # --- matching -------------------------------------------------------------------------
