@@ -497,6 +497,41 @@ def replies(folder, sources, imap_host, user, imap_folder, port, starttls, no_tl
     click.echo(f"Written: {Path(folder) / 'replies.csv'}, {Path(folder) / 'replies.html'}")
 
 
+@cli.command()
+@click.argument("workspace", default="workspace", type=click.Path(file_okay=False))
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; any other than the loopback needs users (--add-user).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True, help="Port to listen on.")
+@click.option("--users", "users", type=click.Path(dir_okay=False), default=None,
+              help="Users file (default WORKSPACE/.planner-web/users.json).")
+@click.option("--add-user", metavar="NAME", default=None,
+              help="Add (or reset) a login to the users file, asking for its password, and exit.")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Solver threads of each planning run.")
+def serve(workspace, host, port, users, add_user, workers) -> None:
+    """Serve the planning board: the visits in WORKSPACE (default ./workspace) in a browser."""
+    from .web.server import serve as run, users_file
+
+    if add_user:
+        from .text import slug
+
+        if slug(add_user, "") != add_user.lower() or not add_user.strip():
+            raise click.BadParameter("use letters, digits, '-' and '_' only", param_hint="--add-user")
+        password = click.prompt(f"Password for {add_user}", hide_input=True, confirmation_prompt=True, err=True)
+        if len(password) < 10:
+            raise click.BadParameter("a password needs at least 10 characters", param_hint="--add-user")
+        store = users_file(workspace, users)
+        store.add(add_user, password)
+        click.echo(f"User {add_user} saved in {store.path}")
+        return
+    try:
+        run(workspace, host=host, port=port, users=users, workers=workers,
+            on_ready=lambda board: err.print(f"Planning board on http://{host}:{port}/ serving "
+                                             f"{board.ws.root} (Ctrl-C stops it)", markup=False))
+    except PlannerError as error:
+        _fail(error)
+
+
 def main() -> None:
     import os
 
