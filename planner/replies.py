@@ -827,3 +827,25 @@ def write_report(folder, now: dt.datetime) -> list[Status]:
                   totals={k: sum(1 for s in statuses if s.status == k) for k in (*STATUSES, "none")})
     _atomic_write(folder, "replies.html", html)
     return statuses
+
+
+def answers_by_item(folder) -> dict[str, str]:
+    """item id -> a line saying who has answered ("1 accepted, 1 declined (Lou Leader), 2 no
+    answer yet"), for the board's cards; {} for a folder whose invites asked nothing yet."""
+    folder = Path(folder)
+    if load_manifest(folder) is None:
+        return {}
+    groups: dict[str, list[Status]] = {}
+    for s in current_statuses(folder):
+        groups.setdefault(s.invitation.item_id, []).append(s)
+    out = {}
+    for item_id, group in groups.items():
+        parts = []
+        for status, label in (("accepted", "accepted"), ("tentative", "tentative"), ("declined", "declined"),
+                              ("delegated", "delegated"), ("none", "no answer yet")):
+            who = [s.invitation.name or s.invitation.person_id for s in group if s.status == status]
+            if who:
+                names = f" ({', '.join(who)})" if status in ("declined", "delegated") else ""
+                parts.append(f"{len(who)} {label}{names}")
+        out[item_id] = ", ".join(parts)
+    return out
