@@ -317,27 +317,14 @@ def verify(input: str, folder: str, quiet: bool) -> None:
 @print_all_packs_option
 def export(input: str, folder: str, now: str | None, quiet: bool, print_all_packs: bool) -> None:
     """Re-render every document from an existing plan, without solving."""
-    from .exporters import write_documents
-    from dataclasses import replace
-    from .planio import atomic_folder, check_inputs_outside, read_plan, tidy_target, unknown_ids
-    import shutil
+    from .orchestrate import export_documents
+    from .planio import check_inputs_outside, tidy_target
 
     try:
         _notes(tidy_target(folder), quiet)
         check_inputs_outside(folder, inputs=[input])
         visit = _load(input, quiet)
-        written = read_plan(folder)
-        problems = unknown_ids(written, visit)
-        if problems:
-            raise InvalidInput([replace(p, file=str(Path(folder) / p.file)) for p in problems])
-        source = Path(folder)
-        with atomic_folder(folder) as temp:
-            for name in ("schedule.csv", "unscheduled.csv", "schedule.json", "changes.csv", "ledger.jsonl",
-                         "replies.jsonl", "replies.csv", "replies.html"):
-                if (source / name).is_file():
-                    shutil.copy2(source / name, temp / name)
-            write_documents(temp, visit, written, now=_now_option(now), previous_folder=source,
-                            print_all_packs=print_all_packs)
+        export_documents(folder, visit, now=_now_option(now), print_all_packs=print_all_packs)
     except PlannerError as error:
         _fail(error)
     if not quiet:
@@ -466,7 +453,8 @@ def replies(folder, sources, imap_host, user, imap_folder, port, starttls, no_tl
                 raise click.BadParameter("choose one of --starttls and --no-tls", param_hint="--no-tls")
             imap = r.ImapSettings(host=imap_host, user=user, password=os.environ.get("PLANNER_IMAP_PASSWORD", ""),
                                   folder=imap_folder, port=port, cafile=cafile,
-                                  security="none" if no_tls else "starttls" if starttls else "tls")
+                                  security="none" if no_tls else "starttls" if starttls else "tls",
+                                  since=r.first_sent(folder))
         report = r.read_replies(folder, sources, imap)
         reminders = None
         if remind:
