@@ -825,11 +825,7 @@ def write_report(folder, now: dt.datetime) -> list[Status]:
     except PlannerError:
         version = None
     html = render("replies.html", title="Who has answered", settings=settings, events=list(events.values()),
-<<<<<<< HEAD
-                  version=None,
-=======
                   version=version,
->>>>>>> main
                   unreachable=unreachable, issued=f"{moment:%Y-%m-%d %H:%M} UTC",
                   created=moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
                   totals={k: sum(1 for s in statuses if s.status == k) for k in (*STATUSES, "none")})

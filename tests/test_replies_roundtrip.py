@@ -35,11 +35,7 @@ def invite_of(raw: bytes):
 def test_decline_read_over_imap_moves_only_that_session(tmp_path, monkeypatch):
     need_dovecot()
     # the invites and their e-mails are what this test is about: skip the PDFs
-<<<<<<< HEAD
-    monkeypatch.setattr("planner.exporters.EXPORTERS", [export_invites])
-=======
     monkeypatch.setattr("planner.exporters.EXPORTERS", [export_invites])  # writes the e-mails too
->>>>>>> main
     runner = CliRunner()
     first, second = tmp_path / "first", tmp_path / "second"
     solver = ["--deterministic", "--workers", "1", "--time-limit", "30", "--now", NOW, "-q"]
