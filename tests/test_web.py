@@ -527,3 +527,25 @@ def test_progress_events_repeat_while_solving_and_cancel_stops_it(client, board)
     elapsed = [run["elapsed"] for run in runs]
     assert elapsed == sorted(elapsed) and elapsed[-1] > elapsed[0]
     assert client.wait("th")["state"] == "cancelled" and board.ws.visit("th").versions() == []
+
+
+def test_a_breaking_move_is_saved_only_by_re_planning_around_it(client, board):
+    v1 = plan(client)
+    vd = board.ws.visit("small")
+    current = actions.read_version(vd, v1)
+    s1, s2 = current.session("s1"), current.session("s2")
+    data = {"day": f"{s2.start:%Y-%m-%d}", "start": f"{s2.start:%H:%M}", "room": s1.room_id, "peers_shown": "1",
+            "peers": list(s1.peer_ids)}
+    page = client.get(f"/v/small/board/{v1}/move/s1", params=data).text
+    assert "This move breaks" in page and "Pin it here and re-plan around it" in page
+    r = client.post(f"/v/small/board/{v1}/move/s1", {**data, "action": "replan", "rev": client.rev("small")})
+    assert r.status_code == 303 and r.headers["location"] == "/v/small/solve"
+    row = next(r for r in csv.DictReader((vd.path / "sessions.csv").open()) if r["id"] == "s1")
+    assert row["fixed_start"] == f"{s2.start:%Y-%m-%d %H:%M}" and row["room"] == s1.room_id
+    run = client.wait("small")
+    if run["state"] == "done":
+        new = actions.read_version(vd, run["version"])
+        assert (new.session("s1").start, new.session("s1").room_id) == (s2.start, s1.room_id)
+        assert vd.journal()[-1].action == "replan"
+    else:
+        assert "No plan satisfies" in run["message"] and vd.versions() == [v1]
