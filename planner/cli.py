@@ -107,15 +107,45 @@ def _solve_options(time_limit, seed, workers, deterministic):
     return SolveOptions(time_limit=time_limit, seed=seed, workers=workers, deterministic=deterministic)
 
 
-def _summary(visit, plan, out: Path) -> None:
+SHOWN_LEFT_OUT = 25  # left-out sessions listed on the terminal; unscheduled.csv holds them all
+
+
+def _unreachable(outcome) -> None:
+    """The people who get no invitation, on stdout: someone must reach them another way."""
+    people = outcome.to_reach_another_way()
+    if not people:
+        return
+    visit = outcome.visit
+    click.echo(f"Reach another way: {len(people)} {'person has' if len(people) == 1 else 'people have'} "
+               f"no usable e-mail address and get no invitation e-mail:")
+    for who in people:
+        what = ", ".join(visit.session_label(i) if i in visit.session_by_id else _fixed_name(i)
+                         for i in who.item_ids)
+        click.echo(f"  {visit.label(who.person_id)}: {who.reason} — {what}")
+
+
+def _fixed_name(item_id: str) -> str:
+    if item_id.startswith("debrief-"):
+        return f"the debrief on {item_id.removeprefix('debrief-')}"
+    return "the feedback presentation" if item_id == "feedback" else item_id
+
+
+def _summary(outcome, out: Path) -> None:
+    visit, plan = outcome.visit, outcome.plan
     solver = plan.meta.get("solver", {})
     sessions = plan.sessions
     click.echo(f"Planned {len(sessions)} of {len(visit.sessions)} sessions over "
                f"{len(visit.settings.interview_days)} interview days "
                f"({solver.get('status', '?').lower()}, objective {solver.get('objective', 0):,.0f}, "
                f"bound {solver.get('bound', 0):,.0f}).")
-    for u in plan.unscheduled:
-        click.echo(f"Left out: {visit.label(u.session_id)} — {u.reason}")
+    if solver.get("should_sessions_left_out_for_time"):
+        click.echo(f"No plan holding the `should` sessions was found within {solver.get('time_limit_seconds', 0):g} s: "
+                   f"the `must` sessions were planned without them.")
+    for u in plan.unscheduled[:SHOWN_LEFT_OUT]:
+        click.echo(f"Left out: {visit.session_label(u.session_id)} — {u.reason}")
+    if len(plan.unscheduled) > SHOWN_LEFT_OUT:
+        click.echo(f"… and {len(plan.unscheduled) - SHOWN_LEFT_OUT} more left out (see unscheduled.csv).")
+    _unreachable(outcome)
     click.echo(f"Written to {out}/")
 
 
@@ -143,7 +173,8 @@ common_solver_options = [
                  help="Repeat exactly: interleaved search, fixed seed, a deterministic time limit."),
     click.option("--quiet", "-q", is_flag=True, help="No progress or warnings on stderr."),
     click.option("--now", "now", default=None,
-                 help="The clock written into invites (DTSTAMP), ISO date-time; default: fixed from the visit."),
+                 help="The plan's issue time (schedule.json, documents, DTSTAMP), ISO date-time; "
+                      "default: SOURCE_DATE_EPOCH if set, else the time of the run."),
     click.option("--no-documents", is_flag=True, help="Write only schedule.csv, unscheduled.csv and schedule.json."),
 ]
 
@@ -180,6 +211,8 @@ def check(input: str, quiet: bool) -> None:
     except PlannerError as error:
         _fail(error)
     if not quiet:
+        for note in visit.notes:
+            click.echo(note)
         click.echo(f"{input}: valid — {len(visit.sessions)} sessions, {len(visit.peers)} peers, "
                    f"{len(visit.people)} people, {len(visit.rooms)} rooms, "
                    f"{len(visit.settings.interview_days)} interview days.")
@@ -206,7 +239,7 @@ def plan(input, out, time_limit, seed, workers, deterministic, quiet, now, no_do
     except PlannerError as error:
         _fail(error)
     if not quiet:
-        _summary(visit, outcome.plan, folder)
+        _summary(outcome, folder)
 
 
 @cli.command()
@@ -243,7 +276,11 @@ def replan(input, previous, out, freeze_before, time_limit, seed, workers, deter
     except PlannerError as error:
         _fail(error)
     if not quiet:
-        _summary(visit, outcome.plan, folder)
+        _summary(outcome, folder)
+        if outcome.notes:
+            click.echo("Answers to the invitations:")
+            for note in outcome.notes:
+                click.echo(f"  {note}")
         click.echo(changes_summary(outcome.changes))
 
 
@@ -274,7 +311,8 @@ def verify(input: str, folder: str, quiet: bool) -> None:
 @cli.command()
 @click.argument("input", type=click.Path())
 @click.argument("folder", type=click.Path(exists=True, file_okay=False))
-@click.option("--now", "now", default=None, help="The clock written into invites (DTSTAMP), ISO date-time.")
+@click.option("--now", "now", default=None,
+              help="The issue time written into the documents, ISO date-time; default: the one in schedule.json.")
 @click.option("--quiet", "-q", is_flag=True)
 @print_all_packs_option
 def export(input: str, folder: str, now: str | None, quiet: bool, print_all_packs: bool) -> None:
@@ -294,7 +332,8 @@ def export(input: str, folder: str, now: str | None, quiet: bool, print_all_pack
             raise InvalidInput([replace(p, file=str(Path(folder) / p.file)) for p in problems])
         source = Path(folder)
         with atomic_folder(folder) as temp:
-            for name in ("schedule.csv", "unscheduled.csv", "schedule.json", "changes.csv", "ledger.jsonl"):
+            for name in ("schedule.csv", "unscheduled.csv", "schedule.json", "changes.csv", "ledger.jsonl",
+                         "replies.jsonl"):
                 if (source / name).is_file():
                     shutil.copy2(source / name, temp / name)
             write_documents(temp, visit, written, now=_now_option(now), previous_folder=source,
@@ -387,6 +426,76 @@ def send(folder, host, port, starttls, use_ssl, user, password, dry_run, mark_se
         err.print(f"{len(report.failed)} refused by the server; run again to retry them.", markup=False)
     if not report.ok:
         sys.exit(1)
+
+
+@cli.command()
+@click.argument("folder", type=click.Path(exists=True, file_okay=False))
+@click.argument("sources", nargs=-1, type=click.Path())
+@click.option("--imap", "imap_host", default=None, metavar="HOST", envvar="PLANNER_IMAP_HOST",
+              help="Also read the replies in an IMAP mailbox (read-only; env PLANNER_IMAP_HOST).")
+@click.option("--user", envvar="PLANNER_IMAP_USER", default=None, help="IMAP login (env PLANNER_IMAP_USER).")
+@click.option("--folder", "imap_folder", default="INBOX", show_default=True, help="IMAP folder to read.")
+@click.option("--port", type=click.IntRange(1, 65535), default=None,
+              help="IMAP port (default 993 with TLS, 143 otherwise).")
+@click.option("--starttls", is_flag=True, help="Connect in plain text on port 143 and upgrade with STARTTLS.")
+@click.option("--no-tls", is_flag=True, help="No TLS at all: only for a trusted local server.")
+@click.option("--cafile", envvar="PLANNER_IMAP_CAFILE", default=None, type=click.Path(dir_okay=False),
+              help="Also trust the certificates in this PEM file (a private CA; env PLANNER_IMAP_CAFILE).")
+@click.option("--now", "now", default=None, help="The clock for 'days since sent' and reminders, ISO date-time.")
+@click.option("--remind", is_flag=True, help="Write a reminder for each invitation not answered (see --older-than).")
+@click.option("--older-than", default="3d", show_default=True, metavar="AGE",
+              help="With --remind: only invitations sent at least this long ago (3d, 36h, 2w).")
+@click.option("--quiet", "-q", is_flag=True, help="Print only what was read, not the whole summary.")
+def replies(folder, sources, imap_host, user, imap_folder, port, starttls, no_tls, cafile, now, remind,
+            older_than, quiet) -> None:
+    """Read the answers to a plan's invitations (.eml, .ics, mbox, Maildir, or --imap) into FOLDER:
+    replies.jsonl, replies.csv and replies.html, and a summary of who has answered.
+
+    The IMAP password comes from the environment: PLANNER_IMAP_PASSWORD."""
+    import os
+
+    from . import replies as r
+
+    moment = _now_option(now) or dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    try:
+        imap = None
+        if imap_host:
+            if not user:
+                raise click.BadParameter("--imap needs --user (or env PLANNER_IMAP_USER)", param_hint="--user")
+            if starttls and no_tls:
+                raise click.BadParameter("choose one of --starttls and --no-tls", param_hint="--no-tls")
+            imap = r.ImapSettings(host=imap_host, user=user, password=os.environ.get("PLANNER_IMAP_PASSWORD", ""),
+                                  folder=imap_folder, port=port, cafile=cafile,
+                                  security="none" if no_tls else "starttls" if starttls else "tls",
+                                  since=r.first_sent(folder))
+        report = r.read_replies(folder, sources, imap)
+        reminders = None
+        if remind:
+            from .remind import parse_age, write_reminders
+            try:
+                age = parse_age(older_than)
+            except ValueError as exc:
+                raise click.BadParameter(str(exc), param_hint="--older-than")
+            reminders = write_reminders(folder, moment, age)
+        statuses = r.write_report(folder, moment)
+        issued = r.Issued.load(folder)
+    except PlannerError as error:
+        _fail(error)
+    for finding in report.findings:
+        click.echo(f"{finding.kind:<10} {finding.text}")
+    click.echo(f"Read {report.messages} message{'s' if report.messages != 1 else ''}"
+               + (f" ({report.without_reply} without an invitation reply)" if report.without_reply else "")
+               + f": {report.count('recorded')} recorded, {report.count('duplicate')} already recorded, "
+               f"{report.count('stale')} stale, {report.count('suspicious')} suspicious, "
+               f"{sum(report.count(k) for k in ('unknown', 'cancelled', 'not-invited', 'no-answer', 'garbage'))} "
+               f"not recorded.")
+    if reminders is not None:
+        for line in reminders.lines():
+            click.echo(line)
+    if not quiet:
+        for line in r.summary_lines(statuses, issued.uninvited, moment):
+            click.echo(line)
+    click.echo(f"Written: {Path(folder) / 'replies.csv'}, {Path(folder) / 'replies.html'}")
 
 
 @cli.command()

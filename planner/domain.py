@@ -248,6 +248,7 @@ class Visit:
     documents: tuple[Document, ...] = ()
     input_hash: str = ""
     warnings: tuple[str, ...] = field(default=(), compare=False)
+    notes: tuple[str, ...] = field(default=(), compare=False)  # what was read besides the tables (calendars)
 
     # --- look-ups -------------------------------------------------------
     @cached_property
@@ -288,6 +289,13 @@ class Visit:
     def time_axis(self) -> TimeAxis:
         """Minutes from midnight of the first interview day (the model's axis)."""
         return TimeAxis(self.settings.interview_days[0])
+
+    def session_label(self, session_id: str) -> str:
+        """`Title (id)` of a session, also when a person, peer or room has the same id."""
+        session = self.session_by_id.get(session_id)
+        if session is None:
+            return self.label(session_id)
+        return f"{session.title} ({session_id})" if session.title != session_id else session_id
 
     # --- derived facts of the contract ----------------------------------
     def peer_cap(self, peer: Peer) -> int:

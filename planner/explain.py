@@ -49,7 +49,7 @@ def _free(windows, start, end) -> bool:
 
 def session_blockers(visit: d.Visit, session: d.Session) -> str | None:
     """Why a session cannot be held whatever else happens, or None."""
-    name = f"Session {visit.label(session.id)}"
+    name = f"Session {visit.session_label(session.id)}"
     s = visit.settings
     starts = _starts(visit, session)
     if not starts:
@@ -104,18 +104,41 @@ def session_blockers(visit: d.Visit, session: d.Session) -> str | None:
                     f"{'; '.join(w.describe() for w in peer.unavailable)}")
     if not any(_free(r.unavailable, t, d.add_minutes(t, session.duration_minutes)) for r in rooms for t in starts):
         return (f"{name} has no room free at any possible start: "
-                + "; ".join(f"{visit.label(r.id)} unavailable {', '.join(w.describe() for w in r.unavailable)}"
-                            for r in rooms))
-    together = [t for t in starts
-                if all(_free(visit.person_by_id[p].unavailable, t, d.add_minutes(t, session.duration_minutes))
-                       for p in session.attendees)
-                and all(_free(visit.peer_by_id[p].unavailable, d.add_minutes(t, -travel),
-                              d.add_minutes(t, session.duration_minutes + travel)) for p in session.required_peers)
-                and any(_free(r.unavailable, t, d.add_minutes(t, session.duration_minutes)) for r in rooms)]
+                + "; ".join(f"{visit.label(r.id)} unavailable {_windows_on(r.unavailable, days)}" for r in rooms)
+                + _other_rooms(visit, session, rooms))
+    together = _free_starts(visit, session, starts, rooms)
     if not together:
-        who = [visit.label(p) for p in session.attendees if visit.person_by_id[p].unavailable]
-        who += [f"peer {visit.label(p)}" for p in session.required_peers if visit.peer_by_id[p].unavailable]
-        return (f"{name} has no start at which all of {', '.join(who)} and a room are free together")
+        who = [f"{visit.label(p)} (unavailable {_windows_on(visit.person_by_id[p].unavailable, days)})"
+               for p in session.attendees if visit.person_by_id[p].unavailable]
+        who += [f"peer {visit.label(p)} (away {_windows_on(visit.peer_by_id[p].unavailable, days)})"
+                for p in session.required_peers if visit.peer_by_id[p].unavailable]
+        closed = [r for r in rooms if r.unavailable]
+        if session.room is not None:
+            room = visit.room_by_id[session.room]
+            where = f"its room {visit.label(room.id)}" + (
+                f" (unavailable {_windows_on(room.unavailable, days)})" if room.unavailable else "")
+            note = ""
+        elif len(closed) == len(rooms):
+            where = "a room (" + "; ".join(f"{visit.label(r.id)} unavailable {_windows_on(r.unavailable, days)}"
+                                          for r in rooms) + ")"
+            note = _other_rooms(visit, session, rooms)
+        else:
+            where, note = "a room", ""
+        return f"{name} has no start at which {' and '.join([', '.join(who), where] if who else [where])} " \
+               f"are free together{note}"
+    before = visit.session_by_id.get(session.after) if session.after else None
+    if before is not None and before.must:
+        # rule 2, `after`: it starts once that `must` session has ended, which is
+        # never earlier than the end of that session's first free start
+        their_starts = _free_starts(visit, before, _starts(visit, before), _rooms_for(visit, before))
+        if their_starts:
+            first_end = min(d.add_minutes(t, before.duration_minutes) for t in their_starts)
+            later = [t for t in together if t >= first_end]
+            if not later:
+                return (f"{name} must come after {visit.session_label(before.id)} (its `after`), which cannot end "
+                        f"before {first_end:%Y-%m-%d %H:%M}, but its last possible start is "
+                        f"{max(together):%Y-%m-%d %H:%M}{_limits_note(visit, session, rooms, days)}")
+            together = later
     free_peers = [p for p in visit.peers
                   if any(_free(p.unavailable, d.add_minutes(t, -travel),
                                d.add_minutes(t, session.duration_minutes + travel)) for t in together)]
@@ -123,6 +146,62 @@ def session_blockers(visit: d.Visit, session: d.Session) -> str | None:
         return (f"{name} needs {session.peers} peers but only {len(free_peers)} "
                 f"({', '.join(visit.label(p.id) for p in free_peers) or 'none'}) are free at any possible start")
     return None
+
+
+def _free_starts(visit: d.Visit, session: d.Session, starts, rooms) -> list[dt.datetime]:
+    """The starts at which the session's attendees and required peers (with
+    travel) and at least one of its rooms are all free."""
+    minutes = session.duration_minutes
+    travel = min((r.travel for r in rooms), default=0)
+    return [t for t in starts
+            if all(_free(visit.person_by_id[p].unavailable, t, d.add_minutes(t, minutes)) for p in session.attendees)
+            and all(_free(visit.peer_by_id[p].unavailable, d.add_minutes(t, -travel),
+                          d.add_minutes(t, minutes + travel)) for p in session.required_peers)
+            and any(_free(r.unavailable, t, d.add_minutes(t, minutes)) for r in rooms)]
+
+
+def _windows_on(windows, days) -> str:
+    """The windows that touch the given days, described (all of them if none does)."""
+    touching = [w for w in windows
+                if any(w.overlaps(d.combine(day, dt.time(0)), d.combine(day, dt.time(0)) + dt.timedelta(days=1))
+                       for day in days)]
+    return ", ".join(w.describe() for w in (touching or windows))
+
+
+def _other_rooms(visit: d.Visit, session: d.Session, rooms) -> str:
+    """Why no room but `rooms` can take the session, as a clause to append."""
+    if session.room is not None:
+        return f"; its room is fixed to {visit.label(session.room)} (the `room` column)"
+    suitable = suitable_room_kinds(session)
+    reasons = []
+    for room in sorted(visit.rooms, key=lambda r: r.id):
+        if room in rooms:
+            continue
+        if room.id == visit.settings.office_room:
+            reasons.append(f"{visit.label(room.id)} is the team's office")
+        elif room.kind not in suitable:
+            reasons.append(f"{visit.label(room.id)} is of kind {room.kind} (needs {' or '.join(suitable)})")
+        elif room.capacity < session.headcount:
+            reasons.append(f"{visit.label(room.id)} holds only {room.capacity} ({session.headcount} needed)")
+    if not reasons:
+        return "; the visit has no other room"
+    return "; every other room is too small or of the wrong kind: " + "; ".join(reasons)
+
+
+def _limits_note(visit: d.Visit, session: d.Session, rooms, days) -> str:
+    """What ends the session's possible starts early: its latest, its fixed
+    room's or its attendees' unavailability (a clause to append, or '')."""
+    notes = []
+    if session.latest is not None:
+        notes.append(f"its latest is {session.latest:%H:%M}")
+    if session.room is not None and visit.room_by_id[session.room].unavailable:
+        room = visit.room_by_id[session.room]
+        notes.append(f"its room {visit.label(room.id)} is unavailable {_windows_on(room.unavailable, days)}")
+    for pid in session.attendees:
+        person = visit.person_by_id[pid]
+        if person.unavailable:
+            notes.append(f"{visit.label(pid)} is unavailable {_windows_on(person.unavailable, days)}")
+    return (" (" + "; ".join(notes) + ")") if notes else ""
 
 
 # --- pre-checks ---------------------------------------------------------------------
@@ -170,7 +249,7 @@ def prechecks(visit: d.Visit) -> list[str]:
         for day, sessions in sorted(by_day.items()):
             if len(sessions) > cap:
                 reasons.append(f"Peer {visit.label(peer.id)} is required on {len(sessions)} sessions on {day} "
-                               f"({', '.join(visit.label(x.id) for x in sessions)}) but may take at most {cap} a day")
+                               f"({', '.join(visit.session_label(x.id) for x in sessions)}) but may take at most {cap} a day")
         required = [x for x in must if peer.id in x.required_peers]
         if len(required) > cap * len(s.interview_days):
             reasons.append(f"Peer {visit.label(peer.id)} is required on {len(required)} sessions but may take "
@@ -256,7 +335,7 @@ def explain_missing(visit: d.Visit, missing: list[str], proven: bool, options) -
     if not proven:
         return [f"No complete plan was found within {options.time_limit:g} s; these `must` sessions could "
                 f"not be placed (a longer --time-limit may help):"] + \
-               [f"  - {visit.label(sid)}" for sid in missing]
+               [f"  - {visit.session_label(sid)}" for sid in missing]
     reasons = []
     for sid in missing:
         families = conflicting_rules(visit, sid, options)
@@ -264,10 +343,10 @@ def explain_missing(visit: d.Visit, missing: list[str], proven: bool, options) -
         involved = _involved(visit, session)
         if families:
             rules = "; ".join(RULE_NAMES.get(f, f) for f in families)
-            reasons.append(f"Session {visit.label(sid)} cannot be placed beside the other `must` sessions. "
+            reasons.append(f"Session {visit.session_label(sid)} cannot be placed beside the other `must` sessions. "
                            f"Together these rules rule it out: {rules}. {involved}")
         else:
-            reasons.append(f"Session {visit.label(sid)} cannot be placed beside the other `must` sessions. "
+            reasons.append(f"Session {visit.session_label(sid)} cannot be placed beside the other `must` sessions. "
                            f"{involved}")
     return reasons
 
@@ -279,8 +358,16 @@ def _involved(visit: d.Visit, session: d.Session) -> str:
     days = sorted({t.date() for t in _starts(visit, session)})
     parts.append(f"{session.duration_minutes} minutes on {', '.join(map(_fmt_day, days))}")
     rooms = _rooms_for(visit, session)
-    parts.append(f"one of the rooms {', '.join(visit.label(r.id) for r in rooms)}")
+    if session.room is not None:
+        room = visit.room_by_id[session.room]
+        parts.append(f"its room {visit.label(room.id)}"
+                     + (f" (unavailable {_windows_on(room.unavailable, days)})" if room.unavailable else ""))
+    else:
+        parts.append(f"one of the rooms {', '.join(visit.label(r.id) for r in rooms)}")
     text = ", ".join(parts) + "."
+    before = visit.session_by_id.get(session.after) if session.after else None
+    if before is not None:
+        text += f" It must come after {visit.session_label(before.id)} (its `after`)."
     sharing = []
     for other in sorted(visit.sessions, key=lambda x: x.id):
         if other.id == session.id or not other.must:
@@ -289,7 +376,7 @@ def _involved(visit: d.Visit, session: d.Session) -> str:
         shared += [p for p in session.required_peers if p in other.required_peers]
         if shared:
             when = f" fixed at {other.fixed_start:%Y-%m-%d %H:%M}" if other.fixed_start else ""
-            sharing.append(f"{visit.label(other.id)}{when} (shares {', '.join(visit.label(x) for x in shared)})")
+            sharing.append(f"{visit.session_label(other.id)}{when} (shares {', '.join(visit.label(x) for x in shared)})")
     if sharing:
         text += " It competes with " + "; ".join(sharing[:5]) + "."
     return text
@@ -322,7 +409,7 @@ def why_left_out(visit: d.Visit, session_id: str, items) -> str:
     session = visit.session_by_id[session_id]
     blocker = session_blockers(visit, session)
     if blocker:
-        return blocker.replace(f"Session {visit.label(session.id)} ", "it ", 1)
+        return blocker.replace(f"Session {visit.session_label(session.id)} ", "it ", 1)
     s = visit.settings
     sessions = [i for i in items if i.is_session and i.item_id != session_id]
     reasons = Counter()

@@ -49,19 +49,21 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import domain as d
 from .changes import Change, compare
-from .errors import Cancelled, Infeasible, SolverFailure
+from .declines import answers_in, apply_answers
+from .errors import Cancelled, Infeasible, PlannerError, SolverFailure
+from .exporters.invites import load_manifest
 from .explain import explain_infeasible, explain_missing, prechecks, why_left_out
-from .model.solve import Cancel, Phase, Progress, SolveOptions, extract, solve_model
+from .model.solve import Cancel, Phase, Progress, SolveOptions, TimeLimitWhileBuilding, extract, solve_model
 from .planio import atomic_folder, check_plan_target, read_plan, write_plan_files
 from .replan import frozen_breaches, touched_days
 from .verify import verify
 
-__all__ = ["Outcome", "SolveOptions", "plan_visit", "replan_visit", "write_outcome", "solve_visit",
+__all__ = ["Outcome", "Unreachable", "SolveOptions", "plan_visit", "replan_visit", "write_outcome", "solve_visit",
            "replan_plan", "self_check"]
 
 
@@ -74,10 +76,35 @@ class Outcome:
     previous: d.Plan | None = None  # replan: the plan people already hold
     previous_dir: Path | None = None  # replan: the folder it was read from
     changes: list[Change] | None = None  # replan: what moved, was added or cancelled
+    notes: list[str] = field(default_factory=list)  # replan: answers to the invitations that shaped it
 
     @property
     def is_replan(self) -> bool:
         return self.previous is not None
+
+    def to_reach_another_way(self) -> list[Unreachable]:
+        """The people the plan needs (sessions, debriefs, feedback) who have
+        no usable e-mail address, so get no invitation: the same list as
+        ``uninvited`` in invites/manifest.json, one entry per person."""
+        from .exporters.invites import build_units
+
+        _units, uninvited = build_units(self.visit, self.plan)
+        people: dict[str, Unreachable] = {}
+        for entry in uninvited:
+            pid = entry["recipient"]
+            known = people.get(pid)
+            items = tuple(dict.fromkeys((known.item_ids if known else ()) + tuple(entry["items"])))
+            people[pid] = Unreachable(pid, entry["reason"], items)
+        return sorted(people.values(), key=lambda u: (self.visit.name_of(u.person_id).casefold(), u.person_id))
+
+
+@dataclass(frozen=True)
+class Unreachable:
+    """Someone to reach another way: no (usable) e-mail address."""
+
+    person_id: str
+    reason: str  # "no e-mail address" or "the e-mail address is not usable"
+    item_ids: tuple[str, ...]  # what they are expected at
 
 
 # --- planning -------------------------------------------------------------------------
@@ -100,9 +127,15 @@ def replan_visit(visit: d.Visit, previous_dir: str | Path, options: SolveOptions
     options = _with_hooks(options, progress, cancel, phase)
     previous_dir = Path(previous_dir)
     previous = read_plan(previous_dir)
+    load_manifest(previous_dir)  # a damaged invites manifest is reported now (exit 2), not after solving
+    # declines and accepted delegations read by `planner replies` into the previous folder
+    answered = apply_answers(visit, previous, answers_in(previous_dir))
+    visit = answered.visit
     plan = replan_plan(visit, previous, options, freeze_before)
     self_check(visit, plan)
-    return Outcome(visit, plan, previous=previous, previous_dir=previous_dir, changes=compare(previous, plan))
+    changes = [replace(c, reason="; ".join(answered.reasons.get(c.session_id, ()))) for c in compare(previous, plan)]
+    return Outcome(visit, plan, previous=previous, previous_dir=previous_dir, changes=changes,
+                   notes=answered.notes)
 
 
 def _with_hooks(options: SolveOptions | None, progress: Progress | None, cancel: Cancel | None,
@@ -128,17 +161,57 @@ def _check_cancel(options: SolveOptions) -> None:
         raise Cancelled()
 
 
-def solve_visit(visit: d.Visit, options: SolveOptions | None = None) -> d.Plan:
+def solve_visit(visit: d.Visit, options: SolveOptions | None = None, drop_shoulds_if_late: bool = True) -> d.Plan:
     """Pre-checks, solve, confirm, explain: a Plan, or Infeasible /
     SolverFailure / Cancelled. (Without the independent checker's look at the
-    result, which :func:`plan_visit` adds.)"""
+    result, which :func:`plan_visit` adds.)
+
+    A `should` session never makes a visit fail: when no plan holding every
+    `must` session is found in time (or the time runs out while building),
+    the visit is planned again with its `must` sessions only, and every
+    `should` session is left out with that reason. That second run has a
+    time limit of its own, so such a run may take up to twice the limit.
+    (`drop_shoulds_if_late=False`: raise instead, for a caller that has a
+    better next step.)"""
     options = options or SolveOptions()
     _phase(options, "checking")
     reasons = prechecks(visit)
     if reasons:
         raise Infeasible(reasons)
+    shoulds = sorted((s for s in visit.sessions if not s.must), key=lambda s: s.id)
+    try:
+        return _solve(visit, options)
+    except _NotInTime as late:
+        if not shoulds or not drop_shoulds_if_late:
+            raise late.error from None
     _check_cancel(options)
-    outcome = solve_model(visit, options)
+    _phase(options, "solving without the should sessions")
+    musts_only = replace(visit, sessions=tuple(s for s in visit.sessions if s.must))
+    try:
+        plan = _solve(musts_only, options)
+    except _NotInTime as late:
+        raise late.error from None
+    reason = (f"no plan holding it was found within the time limit of {options.time_limit:g} s, so the "
+              f"`must` sessions were planned without the `should` ones (a longer --time-limit may place it)")
+    plan.meta.setdefault("solver", {})["should_sessions_left_out_for_time"] = True
+    return replace(plan, unscheduled=tuple(d.Unscheduled(s.id, reason) for s in shoulds))
+
+
+class _NotInTime(Exception):
+    """No complete plan within the time limit: `error` is what to tell the
+    user if nothing else can be done."""
+
+    def __init__(self, error: PlannerError):
+        super().__init__(str(error))
+        self.error = error
+
+
+def _solve(visit: d.Visit, options: SolveOptions) -> d.Plan:
+    _check_cancel(options)
+    try:
+        outcome = solve_model(visit, options)
+    except TimeLimitWhileBuilding as error:
+        raise _NotInTime(error) from None
     missing = outcome.missing_must
     if options.presolve and (outcome.status == "INFEASIBLE" or (outcome.status == "OPTIMAL" and missing)):
         _check_cancel(options)
@@ -158,11 +231,13 @@ def solve_visit(visit: d.Visit, options: SolveOptions | None = None) -> d.Plan:
     if outcome.status == "INFEASIBLE":
         raise Infeasible(explain_infeasible(visit, options))
     if not outcome.found:
-        raise SolverFailure(
+        raise _NotInTime(SolverFailure(
             f"no plan was found within the time limit of {options.time_limit:g} s "
-            f"(solver status {outcome.status}); try a longer --time-limit")
+            f"(solver status {outcome.status}); try a longer --time-limit"))
+    if missing and outcome.status != "OPTIMAL":
+        raise _NotInTime(Infeasible(explain_missing(visit, missing, False, options)))
     if missing:
-        raise Infeasible(explain_missing(visit, missing, outcome.status == "OPTIMAL", options))
+        raise Infeasible(explain_missing(visit, missing, True, options))
     plan = extract(outcome, options)
     return replace(plan, unscheduled=tuple(d.Unscheduled(u.session_id, why_left_out(visit, u.session_id, plan.items))
                                            for u in plan.unscheduled))
@@ -187,7 +262,7 @@ def replan_plan(visit: d.Visit, previous: d.Plan, options: SolveOptions | None =
                      if i.item_id in visit.session_by_id and i.start.date() not in days)
     if keep:
         try:
-            plan = solve_visit(visit, replace(options, keep=keep))
+            plan = solve_visit(visit, replace(options, keep=keep), drop_shoulds_if_late=False)
             plan.meta["replan"] = {"kept_days_untouched": True,
                                    "touched_days": sorted(day.isoformat() for day in days)}
             return plan
@@ -213,22 +288,23 @@ def write_outcome(out_dir: str | Path, outcome: Outcome, now: dt.datetime | None
     """Write the plan folder: schedule.csv, unscheduled.csv, schedule.json;
     after a re-plan the change report and the previous send ledger; and,
     with `documents`, every document (see :func:`planner.exporters.write_documents`;
-    `now` is the clock written into them). The folder is built beside
+    `now` fixes the issue time recorded in schedule.json with the plan's
+    version and written into them). The folder is built beside
     `out_dir` and replaces it in one rename; `out_dir` must be new, empty or
     a plan folder already."""
-    from .exporters import write_documents
+    from .exporters import stamp, write_documents
     from .exporters.changes import write_changes
 
     check_plan_target(out_dir, previous=outcome.previous_dir, command="replan" if outcome.is_replan else "plan")
-    visit, plan = outcome.visit, outcome.plan
+    visit, plan = outcome.visit, stamp(outcome.plan, outcome.previous, now)  # version and issue time
     with atomic_folder(out_dir) as folder:
         write_plan_files(folder, plan, visit)
         if outcome.changes is not None:
             write_changes(folder, visit, outcome.changes)
         if outcome.previous_dir is not None:
-            ledger = outcome.previous_dir / "ledger.jsonl"
-            if ledger.is_file():
-                shutil.copy2(ledger, folder / "ledger.jsonl")
+            for log in ("ledger.jsonl", "replies.jsonl"):  # what was sent, and what people answered
+                if (outcome.previous_dir / log).is_file():
+                    shutil.copy2(outcome.previous_dir / log, folder / log)
         if documents:
             write_documents(folder, visit, plan, now=now, previous_folder=outcome.previous_dir,
                             print_all_packs=print_all_packs)

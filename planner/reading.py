@@ -124,8 +124,13 @@ def _read_toml(path: Path, raw: RawVisit) -> None:
     try:
         text = text_bytes.decode("utf-8-sig")
         data = tomllib.loads(text)
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raw.problems.append(Problem("visit.toml", None, None, f"not valid TOML: {exc}"))
+    except UnicodeDecodeError:
+        raw.problems.append(Problem("visit.toml", None, None, "is not UTF-8 text; save it as UTF-8"))
+        return
+    except tomllib.TOMLDecodeError as exc:
+        where = re.search(r"\(at line (\d+), column \d+\)", str(exc))
+        raw.problems.append(Problem("visit.toml", int(where.group(1)) if where else None, None,
+                                    f"not valid TOML: {exc}"))
         return
     lines = {}
     for number, line in enumerate(text.splitlines(), start=1):
@@ -280,6 +285,7 @@ def _unsafe_workbook(path: Path) -> str | None:
     part), checked from the zip's directory before any XML is parsed; None
     when it is safe to open."""
     import zipfile
+    import zlib
 
     size = path.stat().st_size
     if size > schema.MAX_WORKBOOK_BYTES:
@@ -311,7 +317,9 @@ def _unsafe_workbook(path: Path) -> str | None:
                     if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
                         return (f"its part {info.filename} declares XML entities (a DTD), which a workbook "
                                 f"never needs (refused for safety)")
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, RuntimeError,
+            NotImplementedError) as exc:
+        # a damaged deflate stream (zlib.error), an encrypted part (RuntimeError), an unknown compression
         return f"cannot be opened as a workbook: {_reason(exc)}"
     return None
 

@@ -30,7 +30,7 @@ def changes_summary(changes: list[Change]) -> str:
     for c in changes:
         if c.change == "moved":
             lines.append(f"  moved {c.session_id} ({', '.join(c.what)}): {Change.describe(c.before)} → "
-                         f"{Change.describe(c.after)}")
+                         f"{Change.describe(c.after)}" + (f" — {c.reason}" if c.reason else ""))
         else:
             lines.append(f"  {c.change} {c.session_id}: {Change.describe(c.before or c.after)}")
     return "\n".join(lines)
@@ -45,12 +45,12 @@ def frozen_breaches(visit: d.Visit, previous: d.Plan, freeze_before: dt.datetime
         for pid in (*item.attendee_ids, *item.peer_ids, item.room_id):
             window = d.overlapping(visit.unavailable_windows(pid), item.start, item.end)
             if window:
-                out.append(f"Session {visit.label(item.item_id)} started before the freeze "
+                out.append(f"Session {visit.session_label(item.item_id)} started before the freeze "
                            f"({freeze_before:%Y-%m-%d %H:%M}) at {item.start:%Y-%m-%d %H:%M} and must stay "
                            f"as it was, but {visit.label(pid)} is now unavailable {window.describe()}")
         session = visit.session_by_id[item.item_id]
         if session.fixed_start and session.fixed_start != item.start:
-            out.append(f"Session {visit.label(item.item_id)} started before the freeze at {item.start:%Y-%m-%d %H:%M} "
+            out.append(f"Session {visit.session_label(item.item_id)} started before the freeze at {item.start:%Y-%m-%d %H:%M} "
                        f"but its fixed_start is now {session.fixed_start:%Y-%m-%d %H:%M}")
     return out
 

@@ -181,8 +181,8 @@ KINDS = {
     "windows": ("window list: ;-separated items, each a whole date 2018-06-19 or a date with a "
                 "time range 2018-06-19 09:00-12:00"),
     "choice": "one of",
-    "email": "e-mail address (ASCII)",
-    "phone": "text (one line)",
+    "email": "e-mail address, ASCII",
+    "phone": "text, one line",
     "timezone": "IANA timezone name",
     "path": "file path relative to the visit folder",
     "ref": "id",  # one id of another table

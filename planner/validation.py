@@ -17,7 +17,7 @@ import datetime as dt
 import difflib
 import hashlib
 import zoneinfo
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from . import domain as d
@@ -39,11 +39,13 @@ FAR_WINDOW = dt.timedelta(days=366)  # unavailable windows this far from the vis
 def load_visit(path: str | Path, today: dt.date | None = None) -> d.Visit:
     """Read, validate and build a visit, or raise InvalidInput listing every problem."""
     raw = read_raw(path)
-    return build_visit(raw, today=today)
+    path = Path(path)
+    return build_visit(raw, today=today, base=path if path.is_dir() else path.parent)
 
 
-def build_visit(raw: RawVisit, today: dt.date | None = None) -> d.Visit:
-    v = _Validator(raw, today or dt.date.today())
+def build_visit(raw: RawVisit, today: dt.date | None = None, base: Path | None = None) -> d.Visit:
+    """`base`: the visit's folder, against which `calendar` paths are read."""
+    v = _Validator(raw, today or dt.date.today(), base)
     visit = v.run()
     if v.problems:
         raise InvalidInput(sorted(set(v.problems), key=_problem_order))
@@ -54,29 +56,34 @@ def _problem_order(p: Problem):
     return (p.file, p.row or 0, p.column or "", p.message)
 
 
+TYPO_SEARCH_LIMIT = 2_000  # above this many known ids only letter case is compared (difflib is quadratic)
+
+
 def did_you_mean(value: str, known) -> str | None:
     """The known id or choice the user most likely meant: the same letters in
-    another case, or a small typo (difflib)."""
-    known = sorted(known)
-    by_lower = {}
-    for k in known:
+    another case, or a small typo (difflib), or the one longer name it begins."""
+    lower = value.lower()
+    by_lower: dict[str, str] = {}
+    for k in sorted(known):
         by_lower.setdefault(k.lower(), k)
-    if value.lower() in by_lower:
-        return by_lower[value.lower()]
-    close = difflib.get_close_matches(value.lower(), list(by_lower), n=1, cutoff=0.75)
+    if lower in by_lower:
+        return by_lower[lower]
+    if len(by_lower) > TYPO_SEARCH_LIMIT:
+        return None
+    close = difflib.get_close_matches(lower, list(by_lower), n=1, cutoff=0.75)
     if close:
         return by_lower[close[0]]
-    longer = [k for k in by_lower if len(value) >= 3 and k.startswith(value.lower())]
+    longer = [k for k in by_lower if len(value) >= 3 and k.startswith(lower)]
     return by_lower[longer[0]] if len(longer) == 1 else None
 
 
-def unknown_id_message(value: str, known, what: str) -> str:
+def unknown_id_message(value: str, known, what: str, hint: bool = True) -> str:
     shown = value if len(value) <= 60 else value[:60] + "…"
     message = f"unknown {what} id '{shown}'"
     if "," in value:
         parts = [p.strip() for p in value.split(",") if p.strip()]
         return f"{message}: lists are separated with `;`, write `{';'.join(parts)}`"
-    guess = did_you_mean(value, known) if known else None
+    guess = did_you_mean(value, known) if known and hint else None
     if guess is not None:
         message += f"; did you mean `{guess}`?" + (" (ids are exact, letter case included)"
                                                   if guess.lower() == value.lower() else "")
@@ -107,14 +114,23 @@ class _Row:
 
 
 class _Validator:
-    def __init__(self, raw: RawVisit, today: dt.date):
+    def __init__(self, raw: RawVisit, today: dt.date, base: Path | None = None):
         self.raw = raw
         self.today = today
+        self.base = base
+        self.notes: list[str] = []
         self.problems: list[Problem] = list(raw.problems)
         self.warnings: list[str] = list(raw.warnings)
         self.span: tuple[dt.date, dt.date] | None = None  # first interview day .. feedback day
+        self.hints_left = self.HINTS
 
     # helpers
+    HINTS = 100  # near-miss searches per run: a file of thousands of wrong ids stays fast
+
+    def unknown(self, value: str, known, what: str) -> str:
+        self.hints_left -= 1
+        return unknown_id_message(value, known, what, hint=self.hints_left >= 0)
+
     def problem(self, source: str, row: int | None, column: str | None, message: str) -> None:
         self.problems.append(Problem(source, row, column, message))
 
@@ -216,6 +232,9 @@ class _Validator:
         sessions = self.read_sessions(tables["sessions"], values, theme_ids,
                                       ids("peers", peers), ids("rooms", rooms), ids("people", people))
         self.check_settings_references(values, ids("rooms", rooms), ids("people", people), rooms)
+        if settings is not None:
+            peers = self.with_calendars(tables["peers"], peers, settings)
+            people = self.with_calendars(tables["people"], people, settings)
         if self.problems or settings is None:
             return None
         visit = d.Visit(settings=settings, peers=peers, rooms=rooms, people=people,
@@ -229,7 +248,42 @@ class _Validator:
                                      f"{window.describe()}; they are left off the feedback invitation")
         return d.Visit(settings=settings, peers=peers, rooms=rooms, people=people,
                        sessions=sessions, themes=themes, documents=documents,
-                       input_hash=digest, warnings=tuple(self.warnings))
+                       input_hash=digest, warnings=tuple(self.warnings), notes=tuple(self.notes))
+
+    def with_calendars(self, rows, items, settings):
+        """Busy time of each `calendar` file (planner.calendars) added to the person's
+        unavailable windows; the path was checked by the schema (relative, inside)."""
+        from .calendars import CalendarError, read_busy
+
+        if self.base is None or not any(item.calendar for item in items):
+            return items
+        where = {clean_text(row.cells.get("id", "")).strip(): row for row in rows}
+        last = max(settings.feedback_day, settings.interview_days[-1])
+        base = self.base.resolve()
+        out = []
+        for item in items:
+            row = where.get(item.id)
+            source, number = (row.table.source, row.number) if row else ("", None)
+            if not item.calendar:
+                out.append(item)
+                continue
+            path = (self.base / item.calendar).resolve()
+            if base not in path.parents:  # a symbolic link leading out of the visit folder
+                self.problem(source, number, "calendar", f"'{item.calendar}' must be a file inside the visit "
+                                                         f"folder, named relative to it")
+            elif not path.is_file():
+                self.problem(source, number, "calendar", f"{item.calendar}: no such file")
+            else:
+                try:
+                    busy = read_busy(path, settings.timezone, settings.interview_days[0], last)
+                except CalendarError as exc:
+                    self.problem(source, number, "calendar", f"{item.calendar}, {exc}")
+                else:
+                    self.notes.append(f"{item.id}: {len(busy.windows)} window{'s' if len(busy.windows) != 1 else ''}"
+                                      f" from {item.calendar}")
+                    item = replace(item, unavailable=item.unavailable + busy.windows)
+            out.append(item)
+        return tuple(out)
 
     def rows(self, name: str) -> list[_Row]:
         table = self.raw.tables.get(name)
@@ -282,7 +336,7 @@ class _Validator:
         what = schema.REF_NAMES[field.refers_to]
         for value in values:
             if value not in known:
-                self.problem(source, row, column, unknown_id_message(value, known, what))
+                self.problem(source, row, column, self.unknown(value, known, what))
         if len(set(values)) != len(values):
             self.problem(source, row, column, "an id is listed twice")
         return tuple(dict.fromkeys(v for v in values if v in known))
@@ -293,7 +347,7 @@ class _Validator:
         value = self.value(row, column)
         if value is not None and known is not None and value not in known:
             self.problem(row.table.source, row.number, column,
-                         unknown_id_message(value, known, schema.REF_NAMES[field.refers_to]))
+                         self.unknown(value, known, schema.REF_NAMES[field.refers_to]))
             return None
         return value
 
@@ -399,7 +453,7 @@ class _Validator:
         for s in sessions:
             if s.after is not None and s.after not in ids:
                 src, n = numbers[s.id]
-                self.problem(src, n, "after", unknown_id_message(s.after, ids, "session"))
+                self.problem(src, n, "after", self.unknown(s.after, ids, "session"))
             elif s.after == s.id:
                 src, n = numbers[s.id]
                 self.problem(src, n, "after", "a session cannot come after itself")
@@ -547,7 +601,7 @@ class _Validator:
         for key in ("office_room", "feedback_room"):
             value = values.get(key)
             if value and room_ids is not None and value not in room_ids:
-                self.problem(source, self.setting_row(key), key, unknown_id_message(value, room_ids, "room"))
+                self.problem(source, self.setting_row(key), key, self.unknown(value, room_ids, "room"))
         office = next((r for r in rooms if r.id == values.get("office_room")), None)
         if office is not None and office.kind != "office":
             self.warnings.append(f"{source}: office_room '{office.id}' is a room of kind {office.kind}, "

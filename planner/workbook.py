@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import os
 import re
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -355,7 +356,8 @@ def _template_toml() -> str:
         "",
     ]
     for f in schema.VISIT:
-        lines.append(f"# {'REQUIRED. ' if f.required else ''}{f.meaning} ({f.format}).")
+        comment = f"{'REQUIRED. ' if f.required else ''}{f.meaning} ({f.format})."
+        lines += [f"# {line}" for line in textwrap.wrap(comment, 96)]
         if f.required:
             lines.append(f"# For example: {_toml_line(f.name, f.example)}")
             lines.append(_toml_line(f.name, ""))

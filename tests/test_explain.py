@@ -121,7 +121,9 @@ def test_after_order_that_cannot_hold(tmp_path):
     with pytest.raises(Infeasible) as caught:
         solve_fast(visit)
     text = "\n".join(caught.value.reasons)
-    assert "Follow-up (b)" in text and "the `after` order of sessions (rule 2)" in text
+    # named before solving since issue 10 (item 11): the `after` is the cause
+    assert text == ("Session Follow-up (b) must come after Opening (a) (its `after`), which cannot end before "
+                    "2026-05-19 16:00, but its last possible start is 2026-05-19 15:00 (its latest is 15:30)")
 
 
 def test_cli_impossible_visit_exits_1_names_it_and_writes_nothing(tmp_path):

@@ -208,7 +208,10 @@ def test_a_relative_calendar_path_and_a_phone_are_kept_as_text(tmp_path):
     people = [{"id": "ceo", "name": "Chris Chief", "calendar": "calendars/../calendars/ceo.ics",
                "phone": "020 7364\x07 4000\n ext. 12"},
               {"id": "leader", "name": "Lou Leader"}, {"id": "dir", "name": "Dana Director"}]
-    visit = load_visit(write_visit(tmp_path / "v", people=people), today=BEFORE)
+    folder = write_visit(tmp_path / "v", people=people)
+    (folder / "calendars").mkdir()  # the calendar is read (issue 11): an empty one
+    (folder / "calendars" / "ceo.ics").write_text("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n")
+    visit = load_visit(folder, today=BEFORE)
     ceo = visit.person_by_id["ceo"]
     assert ceo.calendar == "calendars/../calendars/ceo.ics"
     assert ceo.phone == "020 7364 4000 ext. 12"
@@ -348,3 +351,25 @@ def test_a_sheet_with_too_many_rows_is_refused(tmp_path):
     workbook["themes"].cell(row=schema.MAX_ROWS + 1, column=2, value="Late theme")
     workbook.save(book)
     only(book, "sheet themes", schema.MAX_ROWS + 1, None, "more than 20,000 rows (the limit")
+
+
+@pytest.mark.parametrize("damage", ["bomb", "entity", "corrupt"])
+def test_planner_check_answers_a_hostile_workbook_with_exit_2(tmp_path, damage):
+    import subprocess
+    import sys
+
+    book = _book(tmp_path)
+    part = _sheet_part(book, "people")
+    with zipfile.ZipFile(book) as archive:
+        xml = archive.read(part)
+    if damage == "bomb":
+        xml = xml.replace(b"</sheetData>", b"</sheetData><!--" + b" " * (5 * 2**20) + b"-->")
+    elif damage == "entity":
+        xml = LAUGHS + xml.replace(b"<t>Chris Chief</t>", b"<t>&lol3;</t>", 1)
+    else:
+        xml = xml[:-40]
+    _rewrite(book, {part: xml})
+    run = subprocess.run([sys.executable, "-m", "planner", "check", str(book)], capture_output=True,
+                         text=True, timeout=120)
+    assert run.returncode == 2, run.stderr
+    assert "visit.xlsx:" in run.stderr and "Traceback" not in run.stderr

@@ -185,7 +185,8 @@ def test_csv_not_utf8(base):
 def test_bad_toml(base):
     with (base / "visit.toml").open("a", encoding="utf-8") as handle:
         handle.write('location = "unterminated\n')
-    only(base, "visit.toml", None, None, "not valid TOML")
+    lines = len((base / "visit.toml").read_text(encoding="utf-8").splitlines())
+    only(base, "visit.toml", lines, None, "not valid TOML")
 
 
 def test_no_peers(tmp_path):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Callable
 
 from ortools.sat.python import cp_model
 
@@ -81,11 +82,14 @@ def free(windows, start: dt.datetime, end: dt.datetime) -> bool:
     return d.overlapping(windows, start, end) is None
 
 
-def build(visit: d.Visit) -> PlanModel:
-    """Create the variables. Rules are added by the functions of hard.py and soft.py."""
+def build(visit: d.Visit, on_the_way: Callable[[str], None] | None = None) -> PlanModel:
+    """Create the variables. Rules are added by the functions of hard.py and soft.py.
+    `on_the_way(step)` is called every few sessions (the time limit's check)."""
     model = cp_model.CpModel()
     pm = PlanModel(visit, model, visit.time_axis, {})
-    for session in sorted(visit.sessions, key=lambda s: s.id):
+    for n, session in enumerate(sorted(visit.sessions, key=lambda s: s.id)):
+        if on_the_way is not None and n % 64 == 0:
+            on_the_way("the variables")
         pm.sessions[session.id] = _session_vars(pm, session)
     return pm
 

@@ -255,7 +255,7 @@ def choose_peers(ledger: Ledger, session: d.Session, free: list[str]) -> tuple[s
     return tuple(chosen + pick)
 
 
-def greedy_plan(visit: d.Visit, rounds: int = 6, seconds: float = 2.0) -> d.Plan:
+def greedy_plan(visit: d.Visit, rounds: int = 6, seconds: float = 2.0, deadline: float | None = None) -> d.Plan:
     """A plan that keeps every hard rule, with as many sessions as the greedy places.
 
     "Squeaky wheel": when a round leaves a session out, or gives it worse
@@ -264,18 +264,24 @@ def greedy_plan(visit: d.Visit, rounds: int = 6, seconds: float = 2.0) -> d.Plan
     else). The best round wins: fewest `must` sessions left out, then fewest
     `should` ones, then the fewest peers off theme and councillor sessions
     without a member peer. Rounds stop at `rounds`, or after `seconds` once
-    every session is placed."""
+    every session is placed, and always at `deadline` (a perf_counter
+    moment: the plan is then the best round so far, or the first round's
+    bookings up to that moment)."""
     started = time.perf_counter()
     options = {}
     probe = Ledger(visit)
     ideal = {}
     for session in visit.sessions:
+        if deadline is not None and time.perf_counter() > deadline:
+            return probe.plan({"greedy": {"placed": 0, "sessions": len(visit.sessions), "cut": True}})
         options[session.id] = candidates(probe, session)
         ideal[session.id] = _ideal_cost(probe, session)
     urgent: list[str] = []
     best, best_key = None, None
     for _ in range(max(1, rounds)):
-        ledger = _one_round(visit, options, urgent)
+        ledger = _one_round(visit, options, urgent, deadline)
+        if deadline is not None and time.perf_counter() > deadline and best is not None:
+            break  # a round cut short is no better than a whole one
         missing_must = [s.id for s in visit.sessions if s.id not in ledger.held and s.must]
         missing_should = [s.id for s in visit.sessions if s.id not in ledger.held and not s.must
                           and options[s.id][0] and options[s.id][1]]
@@ -287,6 +293,8 @@ def greedy_plan(visit: d.Visit, rounds: int = 6, seconds: float = 2.0) -> d.Plan
             best, best_key = ledger, key
         if not missing_must and not missing_should and not worse:
             break
+        if deadline is not None and time.perf_counter() > deadline:
+            break
         if not missing_must and time.perf_counter() - started > seconds:
             break
         # the `must` sessions left out first; `should` ones and those with worse
@@ -295,7 +303,7 @@ def greedy_plan(visit: d.Visit, rounds: int = 6, seconds: float = 2.0) -> d.Plan
     return best.plan({"greedy": {"placed": len(best.held), "sessions": len(visit.sessions)}})
 
 
-def _one_round(visit: d.Visit, options, urgent: list[str]) -> Ledger:
+def _one_round(visit: d.Visit, options, urgent: list[str], deadline: float | None = None) -> Ledger:
     ledger = Ledger(visit)
     rank = {sid: i for i, sid in enumerate(urgent)}
 
@@ -305,6 +313,8 @@ def _one_round(visit: d.Visit, options, urgent: list[str]) -> Ledger:
                 len(starts) * max(1, len(rooms)), -session.duration_minutes * session.peers, session.id)
 
     for session in sorted(visit.sessions, key=order):
+        if deadline is not None and time.perf_counter() > deadline:
+            return ledger
         spot = _best_spot(ledger, session, options)
         if spot is not None:
             ledger.book(session, *spot[0])

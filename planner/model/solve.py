@@ -74,11 +74,38 @@ class SolverRun:
                 if sv.session.must and not self.solver.BooleanValue(sv.present)]
 
 
-def build_model(visit: d.Visit, options: SolveOptions) -> tuple[PlanModel, dict[str, int]]:
-    pm = build(visit)
+class TimeLimitWhileBuilding(SolverFailure):
+    """The time limit ran out before the solver could start."""
+
+    def __init__(self, time_limit: float, sessions: int, step: str):
+        self.step = step
+        super().__init__(f"the time limit of {time_limit:g} s ran out while building the model of "
+                         f"{sessions:,} sessions ({step}), before any solving; try a longer --time-limit")
+
+
+def _deadline(options: SolveOptions) -> float:
+    """The wall-clock moment a run must end by (perf_counter): the time limit,
+    or ten times it under --deterministic, where the solver's limit is its
+    deterministic time."""
+    return time.perf_counter() + options.time_limit * (10 if options.deterministic else 1)
+
+
+def build_model(visit: d.Visit, options: SolveOptions,
+                deadline: float | None = None) -> tuple[PlanModel, dict[str, int]]:
+    """The model with every rule, and the objective's weights. With a
+    `deadline` (perf_counter), building stops with TimeLimitWhileBuilding
+    when it passes, and the greedy hint gets at most half the time left."""
+
+    def on_the_way(step: str) -> None:
+        if deadline is not None and time.perf_counter() > deadline:
+            raise TimeLimitWhileBuilding(options.time_limit, len(visit.sessions), step)
+
+    pm = build(visit, on_the_way)
     for rule in hard.HARD_RULES:
+        on_the_way(f"hard rule {rule.__name__}")
         rule(pm)
     for rule in soft.SOFT_RULES:
+        on_the_way(f"soft rule {rule.__name__}")
         rule(pm)
     if options.previous is not None:
         previous = {i.item_id: i for i in options.previous.sessions if i.item_id in visit.session_by_id}
@@ -90,10 +117,15 @@ def build_model(visit: d.Visit, options: SolveOptions) -> tuple[PlanModel, dict[
             _freeze_unplanned(pm, options)
     hint = options.hint or options.previous
     if hint is None and options.greedy_hint:
-        hint = greedy_plan(visit)
+        on_the_way("the greedy starting plan")
+        hint = greedy_plan(visit, deadline=None if deadline is None else
+                           time.perf_counter() + (deadline - time.perf_counter()) / 2)
     if hint is not None:
+        on_the_way("the hint")
         _add_hint(pm, hint)
-    return pm, soft.objective(pm)
+    objective = soft.objective(pm)
+    on_the_way("the objective")
+    return pm, objective
 
 
 def _freeze_unplanned(pm: PlanModel, options: SolveOptions) -> None:
@@ -147,10 +179,12 @@ def solve_model(visit: d.Visit, options: SolveOptions) -> SolverRun:
     """Build the model and run CP-SAT once. No pre-checks and no
     explanations: :mod:`planner.orchestrate` decides what the answer means."""
     t0 = time.perf_counter()
+    deadline = _deadline(options)
     if options.on_phase:
         options.on_phase("building")
-    pm, weights = build_model(visit, options)
+    pm, weights = build_model(visit, options, deadline)
     timings = {"build_seconds": round(time.perf_counter() - t0, 3)}
+    wall = deadline - time.perf_counter()  # what building left of the time limit
     if pm.conflicts:
         raise Infeasible(pm.conflicts)
     solver = cp_model.CpSolver()
@@ -167,9 +201,7 @@ def solve_model(visit: d.Visit, options: SolveOptions) -> SolverRun:
         # interleaved search does, and a deterministic time limit keeps it so.
         p.interleave_search = True
         p.max_deterministic_time = options.time_limit
-        p.max_time_in_seconds = options.time_limit * 10
-    else:
-        p.max_time_in_seconds = options.time_limit
+    p.max_time_in_seconds = max(0.01, wall)
     started = time.perf_counter()
     callback = _Callback(started, options.on_progress, timings)
     if options.on_phase:
