@@ -549,3 +549,12 @@ def test_a_breaking_move_is_saved_only_by_re_planning_around_it(client, board):
         assert vd.journal()[-1].action == "replan"
     else:
         assert "No plan satisfies" in run["message"] and vd.versions() == [v1]
+
+
+def test_a_form_without_a_length_is_refused(client, board):
+    def chunks():
+        yield f"csrf={client.csrf}&name=chunked".encode()
+
+    r = client.http.post("/visits/new", content=chunks(),
+                         headers={"content-type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 411 and not (board.ws.root / "chunked").exists()
