@@ -635,7 +635,7 @@ class Board:
         if against:
             self.version_of(vd, against)
         changes = actions.changes_between(vd, against, version)
-        effects = actions.invite_effects(changes)
+        effects = actions.invite_effects(visit, changes)
         told = sorted({x for c in changes for x in c.notify})
         return self.render(request, "changes.html", title=f"Changes in {version}", vd=vd, visit=visit,
                            version=version, against=against, effects=effects, told=told,
