@@ -499,12 +499,20 @@ def changes_between(vd: VisitDir, older: str | None, newer: str) -> list[Change]
     return compare(old, new)
 
 
-def invite_effects(changes: list[Change]) -> list[tuple[Change, str]]:
-    """What each change does to the invites people hold."""
+def invite_effects(visit: d.Visit, changes: list[Change]) -> list[tuple[Change, str]]:
+    """What each change does to the invites people hold (as the invites
+    exporter re-issues them against the published version)."""
     out = []
     for c in changes:
         if c.change == "moved":
-            out.append((c, "REQUEST with a higher SEQUENCE to everyone on the session"))
+            before = set(c.before.peer_ids) | set(c.before.attendee_ids)
+            after = set(c.after.peer_ids) | set(c.after.attendee_ids)
+            text = "REQUEST with a higher SEQUENCE to everyone on it"
+            if before - after:
+                text += "; CANCEL to " + ", ".join(visit.name_of(x) for x in sorted(before - after))
+            if after - before:
+                text += "; a new REQUEST to " + ", ".join(visit.name_of(x) for x in sorted(after - before))
+            out.append((c, text))
         elif c.change == "cancelled":
             out.append((c, "CANCEL (STATUS:CANCELLED) to everyone who held it"))
         else:

@@ -164,7 +164,9 @@ class Board:
     async def form(self, request: Request):
         """The posted form, after the size limit and the CSRF token are checked."""
         length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > MAX_UPLOAD_BYTES + 65536:
+        if not (length and length.isdigit()):  # browsers always say how long a form is
+            raise Refused(411, "The form did not say how long it is (no Content-Length); nothing was saved.")
+        if int(length) > MAX_UPLOAD_BYTES + 65536:
             raise Refused(413, f"The upload is larger than {MAX_UPLOAD_BYTES // 2 ** 20} MB; nothing was saved.")
         form = await request.form(max_files=2, max_fields=200, max_part_size=MAX_UPLOAD_BYTES)
         if not csrf_ok(request.session, form.get("csrf") or request.headers.get("x-csrf-token")):
@@ -638,7 +640,7 @@ class Board:
         if against:
             self.version_of(vd, against)
         changes = actions.changes_between(vd, against, version)
-        effects = actions.invite_effects(changes)
+        effects = actions.invite_effects(visit, changes)
         told = sorted({x for c in changes for x in c.notify})
         return self.render(request, "changes.html", title=f"Changes in {version}", vd=vd, visit=visit,
                            version=version, against=against, effects=effects, told=told,
