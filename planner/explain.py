@@ -51,9 +51,10 @@ def _rooms_for(visit: d.Visit, session: d.Session) -> list[d.Room]:
 
 
 def _starts(visit: d.Visit, session: d.Session) -> list[dt.datetime]:
-    from .model.hard import session_inside_its_day_and_window
+    """The session's possible starts: rule 2, and rule 9 on a progress review's last day."""
+    from .model.hard import ends_before_the_prep, session_inside_its_day_and_window
 
-    return session_inside_its_day_and_window(visit, session)
+    return [t for t in session_inside_its_day_and_window(visit, session) if ends_before_the_prep(visit, session, t)]
 
 
 # --- why one session cannot be held at all ---------------------------------------
@@ -74,8 +75,12 @@ def session_blockers(visit: d.Visit, session: d.Session) -> str | None:
         if session.latest:
             limits.append(f"latest {session.latest:%H:%M}")
         what = " and ".join(limits) or "the interview days"
+        review = ""
+        if s.feedback_on_interview_day and s.feedback_day in visit.allowed_days(session):
+            review = (f" (on {_fmt_day(s.feedback_day)}, the last day of a progress review, sessions end by "
+                      f"prep_start {s.prep_from:%H:%M})")
         return (f"{name} lasts {session.duration_minutes} minutes, which does not fit {what} inside "
-                f"{s.day_start:%H:%M}–{s.day_end:%H:%M} on the {s.slot_minutes}-minute grid")
+                f"{s.day_start:%H:%M}–{s.day_end:%H:%M} on the {s.slot_minutes}-minute grid{review}")
     suitable = ("offsite",) if session.kind == "site_visit" else ("interview", "presentation")
     rooms = _rooms_for(visit, session)
     if not rooms:

@@ -511,6 +511,35 @@ def test_rule8_every_peer_gets_lunch_every_interview_day(tmp_path):
     assert lunches == {((p,), day) for p in ("p1", "p2", "p3") for day in days}
 
 
+def test_rule8_lunch_starts_on_the_slot_grid(tmp_path):
+    # p1 is back from the first session at 12:35 and leaves for the depot (20 minutes away) at 13:10:
+    # 35 minutes, but the first grid start after 12:35 is 12:45, and 12:45-13:15 runs into the travel
+    rooms = OFFSITE_ROOMS[:3] + [dict(OFFSITE_ROOMS[3], travel_minutes="20")]
+    sessions = [S("s1", "dir", peers=1, required_peers="p1", duration_minutes=35, fixed_start=f"{DAY1} 12:00"),
+                S("visit", "leader", kind="site_visit", peers=1, required_peers="p1", fixed_start=f"{DAY1} 13:30")]
+    infeasible(make(tmp_path, {**ONE_DAY, "buffer_minutes": 0}, rooms=rooms, sessions=sessions))
+    # with the visit 15 minutes later the 12:45 lunch fits
+    sessions[1]["fixed_start"] = f"{DAY1} 13:45"
+    plan = plan_and_verify(make(tmp_path, {**ONE_DAY, "buffer_minutes": 0}, rooms=rooms, sessions=sessions))
+    lunch = [i for i in plan.items if i.kind == "lunch" and i.peer_ids == ("p1",)]
+    assert [i.start for i in lunch] == [at(DAY1, "12:45")]
+
+
+def test_rule8_the_grid_counts_from_day_start(tmp_path):
+    # day_start 09:10 with a 30-minute grid: lunch may start 12:10, 12:40, 13:10 (not 12:00)
+    plan = plan_and_verify(make(tmp_path, {**ONE_DAY, "day_start": "09:10", "slot_minutes": 30},
+                                sessions=[S("s1", peers=1)]))
+    starts = {i.start.time() for i in plan.items if i.kind == "lunch"}
+    assert starts and starts <= {dt.time(12, 10), dt.time(12, 40), dt.time(13, 10)}
+
+
+def test_rule8_a_window_without_a_grid_start_is_infeasible(tmp_path):
+    # 12:05-12:40 holds 30 minutes, but no start on the 15-minute grid leaves 30 minutes inside it
+    error = infeasible(make(tmp_path, {**ONE_DAY, "lunch_start": "12:05", "lunch_end": "12:40"},
+                            sessions=[S("s1", peers=1)]))
+    assert "grid" in "\n".join(error.reasons)
+
+
 # --- rule 9: debriefs, prep, feedback -------------------------------------------------
 
 def test_rule9_debriefs_prep_and_feedback_are_in_every_plan(tmp_path):

@@ -285,27 +285,55 @@ def _day_index(pm: "PlanModel", sv):
 
 # --- rule 8 ---------------------------------------------------------------------
 
+def lunch_starts(visit: d.Visit, day: dt.date) -> list[int]:
+    """Rule 8, as the minutes since midnight at which a lunch break may start
+    on `day`: inside lunch_start..lunch_end, lunch_minutes long, and *(1.1)*
+    on the slot grid counted from day_start."""
+    s = visit.settings
+    lo, hi = d.minutes_of(s.lunch_start), d.minutes_of(s.lunch_end) - s.lunch_minutes
+    origin, slot = d.minutes_of(s.day_start), s.slot_minutes
+    first = lo + (origin - lo) % slot  # the first grid time at or after lunch_start
+    return list(range(first, hi + 1, slot))
+
+
 def every_peer_gets_lunch(pm: "PlanModel") -> None:
     """Rule 8: lunch_minutes unbroken inside the lunch window, every peer,
-    every interview day. Each lunch is an interval that the peer's sessions
-    (with travel) and fixed items may not overlap (see rule 3)."""
+    every interview day, starting on the slot grid. Each lunch is a start
+    variable whose domain is the grid inside the window; its interval enters
+    the peer's NoOverlap of rule 3 with the peer's sessions (travel
+    included) and fixed items."""
     s = pm.visit.settings
     if s.lunch_minutes <= 0:
         return
     for peer in sorted(pm.visit.peers, key=lambda p: p.id):
         for day in s.interview_days:
             k = pm.day_index(day)
-            lo = pm.t(d.combine(day, s.lunch_start))
-            hi = pm.t(d.combine(day, s.lunch_end)) - s.lunch_minutes
-            pm.lunch[(peer.id, k)] = pm.model.NewIntVar(lo, hi, f"lunch[{peer.id},{day}]")
+            base = pm.t(d.combine(day, dt.time(0)))
+            starts = [base + m for m in lunch_starts(pm.visit, day)]
+            if not starts:  # no grid start fits the window: no plan (a pre-check says so)
+                pm.model.Add(pm.model.NewConstant(0) == 1)
+                starts = [base + d.minutes_of(s.lunch_start)]
+            pm.lunch[(peer.id, k)] = pm.model.NewIntVarFromDomain(cp_model.Domain.FromValues(starts),
+                                                                  f"lunch[{peer.id},{day}]")
 
 
 # --- rule 9 ---------------------------------------------------------------------
 
+def ends_before_the_prep(visit: d.Visit, session: d.Session, start: dt.datetime) -> bool:
+    """Rule 9 *(1.1)*: when feedback_day is the last interview day (a progress
+    review), a session held that day ends at or before prep_start."""
+    s = visit.settings
+    if start.date() != s.feedback_day:
+        return True
+    return d.add_minutes(start, session.duration_minutes) <= d.combine(s.feedback_day, s.prep_from)
+
+
 def fixed_item_conflicts(visit: d.Visit) -> list[str]:
     """Rule 9, what no plan can change: the debriefs, prep and feedback are
     fixed, so their rooms and the debrief attendees must be free then, and
-    two of them may not share a room or a person at once."""
+    two of them may not share a room or a person at once; and every peer
+    who attends them still needs a lunch break on the grid (rule 8) around
+    them (on a progress review's last day the prep may cover the window)."""
     out = []
     fixed = visit.fixed_items()
     for item in fixed:
@@ -326,14 +354,37 @@ def fixed_item_conflicts(visit: d.Visit) -> list[str]:
             shared = (set(a.peer_ids) | set(a.attendee_ids)) & (set(b.peer_ids) | set(b.attendee_ids))
             if a.room_id == b.room_id or shared:
                 out.append(f"{a.title} and {b.title} overlap on {a.start:%Y-%m-%d}")
+    s = visit.settings
+    if s.lunch_minutes > 0:
+        for day in s.interview_days:
+            starts = [d.add_minutes(d.combine(day, dt.time(0)), m) for m in lunch_starts(visit, day)]
+            if not starts:
+                out.append(f"No {s.lunch_minutes}-minute lunch break starting on the {s.slot_minutes}-minute grid "
+                           f"(from {s.day_start:%H:%M}) fits inside {s.lunch_start:%H:%M}–{s.lunch_end:%H:%M}")
+                break
+            for peer in sorted(visit.peers, key=lambda p: p.id):
+                mine = [i for i in fixed if i.date == day and peer.id in i.peer_ids]
+                if mine and not any(all(not (i.start < d.add_minutes(t, s.lunch_minutes) and t < i.end)
+                                        for i in mine) for t in starts):
+                    what = " and ".join(f"the {i.title.lower()} ({i.start:%H:%M}–{i.end:%H:%M})" for i in mine)
+                    out.append(f"On {day} {what} leave {visit.label(peer.id)} no {s.lunch_minutes}-minute lunch "
+                               f"break inside {s.lunch_start:%H:%M}–{s.lunch_end:%H:%M}")
     return out
 
 
 def debriefs_and_feedback_day(pm: "PlanModel") -> None:
     """Rule 9: the debriefs, prep and feedback presentation are fixed (see
     Visit.fixed_items) and enter every NoOverlap of rule 3; what no plan can
-    change is reported before solving (fixed_item_conflicts)."""
+    change is reported before solving (fixed_item_conflicts). *(1.1)* On a
+    progress review's last day (feedback_day among the interview days) a
+    session's start is limited so that it ends by prep_start."""
     pm.conflicts.extend(fixed_item_conflicts(pm.visit))
+    if not pm.visit.settings.feedback_on_interview_day:
+        return
+    for sv in pm.sessions.values():
+        ok = [t for t in sv.starts if ends_before_the_prep(pm.visit, sv.session, pm.moment(t))]
+        if len(ok) < len(sv.starts):
+            _start_in(pm, sv, ok, sv.present)
 
 
 HARD_RULES = (
