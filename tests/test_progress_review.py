@@ -144,3 +144,21 @@ def test_checker_a_lunch_during_the_prep(review):
     visit, plan = review
     lunch = next(i for i in plan.items if i.kind == "lunch" and i.date == dt.date.fromisoformat(DAY2))
     assert rules(visit, moved(plan, lunch.item_id, at(DAY2, "13:00"))) == {8}
+
+
+# --- the bundled progress review ------------------------------------------------------
+
+def test_the_bundled_progress_review_plans_to_proven_optimality():
+    from conftest import ROOT
+
+    visit = load_visit(ROOT / "inputs" / "tower-hamlets-progress-review-2024")
+    s = visit.settings
+    assert s.feedback_on_interview_day and len(s.interview_days) == 2
+    plan = plan_and_verify(visit, time_limit=60)
+    assert plan.meta["solver"]["status"] == "OPTIMAL"
+    assert {u.session_id for u in plan.unscheduled} <= {"member-development"}
+    last = s.interview_days[-1]
+    assert not [i for i in plan.items if i.kind == "debrief" and i.date == last]
+    cut = dt.datetime.combine(last, s.prep_from)
+    assert all(i.end <= cut for i in plan.sessions if i.date == last)
+    assert [i.kind for i in plan.on(last) if not i.is_session and i.kind != "lunch"] == ["prep", "feedback"]
