@@ -58,6 +58,7 @@ class PlanModel:
     constraints: dict[str, list] = field(default_factory=dict)  # rule -> constraints added
     conflicts: list[str] = field(default_factory=list)  # fixed items that no plan can satisfy
     intervals: dict[tuple, cp_model.IntervalVar] = field(default_factory=dict)  # shared interval cache
+    held_days: dict[str, int] | None = None  # rooms-and-peers stage: session id -> its day, as held
 
     # --- time axis ------------------------------------------------------
     def t(self, moment: dt.datetime) -> int:

@@ -49,6 +49,7 @@ class Outcome:
     solver: cp_model.CpSolver | None
     weights: dict[str, int]
     timings: dict[str, float] = field(default_factory=dict)
+    stages: list[dict] = field(default_factory=list)  # per stage: rules, status, objective, bound
 
 
 def build_model(visit: d.Visit, options: SolveOptions) -> tuple[PlanModel, dict[str, int]]:
@@ -123,11 +124,58 @@ class _Callback(cp_model.CpSolverSolutionCallback):
 
 
 def run(visit: d.Visit, options: SolveOptions) -> Outcome:
+    """Build the model and solve it, stage by stage (see soft.stages): each
+    later stage holds the terms of the stages before at the values found and
+    starts from that plan. With one stage, the whole time limit goes to it;
+    with more, the first gets 80 % and the later ones share what is left
+    (at least a tenth of the limit each). The outcome is OPTIMAL only when
+    every stage is."""
     t0 = time.perf_counter()
     pm, weights = build_model(visit, options)
     timings = {"build_seconds": round(time.perf_counter() - t0, 3)}
     if pm.conflicts:
         raise Infeasible(pm.conflicts)
+    stages = (soft.stages(pm) or [[]]) + [list(soft.ROOM_TERMS)]
+    started = time.perf_counter()
+    callback = _Callback(started, options.on_progress, timings)
+    limit = options.time_limit
+    budget = limit if len(stages) == 1 else 0.8 * limit
+    spent = 0.0
+    solver, status, reports = None, None, []
+    for index, names in enumerate(stages):
+        if index:
+            if status not in ("OPTIMAL", "FEASIBLE"):
+                break
+            _hold(pm, solver, stages[index - 1])
+            if names == list(soft.ROOM_TERMS):
+                _hold_times(pm, solver)
+                for rule in soft.ROOM_RULES:
+                    rule(pm)
+                weights.update(soft.weights(pm))
+            pm.model.Minimize(soft.stage_objective(pm, names, weights))
+            left = len(stages) - index
+            budget = max((limit - spent) / left, 0.1 * limit)
+        stage_solver = _solver(pm, options, budget)
+        try:
+            code = stage_solver.Solve(pm.model, callback)
+        except Exception as exc:  # a crash inside the solver is a failure, never a traceback
+            raise SolverFailure(f"the solver failed: {type(exc).__name__}: {exc}") from exc
+        stage_status = stage_solver.StatusName(code)
+        spent += stage_solver.deterministic_time if options.deterministic else stage_solver.wall_time
+        reports.append({"rules": list(names), "status": stage_status,
+                        "objective": stage_solver.ObjectiveValue(), "bound": stage_solver.BestObjectiveBound(),
+                        "deterministic_time": stage_solver.deterministic_time})
+        if index and stage_status not in ("OPTIMAL", "FEASIBLE"):
+            status = "FEASIBLE"  # the later stage found nothing new in time: the plan of the stage before stands
+            break
+        solver = stage_solver
+        status = stage_status if index == 0 or status == "OPTIMAL" and stage_status == "OPTIMAL" else "FEASIBLE"
+    timings["solve_seconds"] = round(time.perf_counter() - started, 3)
+    timings["deterministic_time"] = round(sum(r.pop("deterministic_time") for r in reports), 6)
+    return Outcome(pm, status, solver, weights, timings, reports)
+
+
+def _solver(pm: PlanModel, options: SolveOptions, time_limit: float) -> cp_model.CpSolver:
     solver = cp_model.CpSolver()
     p = solver.parameters
     p.random_seed = options.seed
@@ -141,18 +189,38 @@ def run(visit: d.Visit, options: SolveOptions) -> Outcome:
         # CP-SAT's parallel portfolio does not repeat itself (google/or-tools #2159);
         # interleaved search does, and a deterministic time limit keeps it so.
         p.interleave_search = True
-        p.max_deterministic_time = options.time_limit
-        p.max_time_in_seconds = options.time_limit * 10
+        p.max_deterministic_time = time_limit
+        p.max_time_in_seconds = time_limit * 10
     else:
-        p.max_time_in_seconds = options.time_limit
-    started = time.perf_counter()
-    callback = _Callback(started, options.on_progress, timings)
-    try:
-        status = solver.Solve(pm.model, callback)
-    except Exception as exc:  # a crash inside the solver is a failure, never a traceback
-        raise SolverFailure(f"the solver failed: {type(exc).__name__}: {exc}") from exc
-    timings["solve_seconds"] = round(time.perf_counter() - started, 3)
-    return Outcome(pm, solver.StatusName(status), solver, weights, timings)
+        p.max_time_in_seconds = time_limit
+    return solver
+
+
+def _hold_times(pm: PlanModel, solver: cp_model.CpSolver) -> None:
+    """Before the rooms-and-peers stage (§3.7, §3.8): every session held or left
+    out as found, at the start found."""
+    pm.held_days = {}
+    for sid, sv in pm.sessions.items():
+        present = solver.BooleanValue(sv.present)
+        pm.model.Add(sv.present == int(present))
+        if present:
+            start = solver.Value(sv.start)
+            pm.model.Add(sv.start == start)
+            pm.held_days[sid] = start // DAY
+
+
+def _hold(pm: PlanModel, solver: cp_model.CpSolver, names: list[str]) -> None:
+    """Hold a solved stage: each of its terms at most the value found, and the
+    plan found as the hint of the next stage (every variable)."""
+    for name in names:
+        expr, _bound = pm.terms[name]
+        if not isinstance(expr, int):
+            pm.model.Add(expr <= int(solver.Value(expr)))
+    proto = pm.model.Proto()
+    values = solver.ResponseProto().solution
+    pm.model.ClearHints()
+    proto.solution_hint.vars.extend(range(len(values)))
+    proto.solution_hint.values.extend(values)
 
 
 def solve(visit: d.Visit, options: SolveOptions | None = None) -> d.Plan:
@@ -256,8 +324,8 @@ def extract(outcome: Outcome, options: SolveOptions) -> d.Plan:
     meta = {
         "solver": {
             "status": outcome.status,
-            "objective": solver.ObjectiveValue(),
-            "bound": solver.BestObjectiveBound(),
+            "objective": outcome.stages[0]["objective"],
+            "bound": outcome.stages[0]["bound"],
             "seed": options.seed,
             "workers": options.workers,
             "deterministic": options.deterministic,
@@ -265,9 +333,10 @@ def extract(outcome: Outcome, options: SolveOptions) -> d.Plan:
             "ortools": ortools.__version__,
             "weights": outcome.weights,
             "penalties": penalties,
+            "stages": outcome.stages,
             # wall-clock timings would make two identical runs differ; under
             # --deterministic only the solver's deterministic time is kept
-            "timings": ({"deterministic_time": round(solver.deterministic_time, 6)}
+            "timings": ({"deterministic_time": outcome.timings["deterministic_time"]}
                         if options.deterministic else outcome.timings),
         },
         "input_hash": visit.input_hash,
