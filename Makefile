@@ -1,13 +1,14 @@
 # make demo: plan the bundled example visit into outputs/
 # make test: run the whole test suite
 # make bench: run the benchmarks and write benchmarks/RESULTS.md
+# make serve: the planning board on http://127.0.0.1:8765/ with the example visit in workspace/
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 EXAMPLE := inputs/tower-hamlets-2018
 
-.PHONY: demo test bench clean
+.PHONY: demo test bench serve clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +25,11 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py --out benchmarks/RESULTS.md
+
+serve: $(STAMP)
+	@mkdir -p workspace
+	@[ -e workspace/tower-hamlets-2018 ] || cp -R $(EXAMPLE) workspace/tower-hamlets-2018
+	$(BIN)/planner serve workspace
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -20,7 +20,7 @@ peers' busy points; the caps are sums of x (or z) over a day.
 
 Same hard rules, exactly, as the product with these documented choices:
 
-* domains are the product's (planner.model.hard computes the starts and
+* domains are the product's (planner.candidates computes the starts and
   rooms); unavailable rooms, people and peers, and the fixed debriefs, prep
   and feedback, are removed from the domains of x and z instead of being
   constrained (equivalent);
@@ -52,6 +52,7 @@ if str(ROOT) not in sys.path:
 from ortools.sat.python import cp_model  # noqa: E402
 
 from planner import domain as d  # noqa: E402
+from planner.candidates import session_rooms, session_starts  # noqa: E402
 from planner.model import hard, soft  # noqa: E402
 
 DAY = 24 * 60
@@ -198,10 +199,10 @@ def build(visit: d.Visit, deadline: float | None = None, weights: dict[str, int]
     for session in sorted(visit.sessions, key=lambda x: x.id):
         check_time()
         sid, dur = session.id, session.duration_minutes
-        starts = [t(m) for m in hard.session_inside_its_day_and_window(visit, session)]
+        starts = [t(m) for m in session_starts(visit, session)]
         blocked = [sp for a in session.attendees for sp in person_block[a]]
         starts = [x for x in starts if _clear(blocked, x, x + dur)]
-        rooms = hard.room_fits_session(visit, session)
+        rooms = session_rooms(visit, session)
         present = tm.new_bool(f"present[{sid}]")
         xs = {}
         for x0 in starts:

@@ -25,7 +25,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from planner import domain as d  # noqa: E402
-from planner.model import hard  # noqa: E402
+from planner.candidates import session_rooms, session_starts  # noqa: E402
 from planner.model.greedy import Ledger  # noqa: E402
 from planner.verify import verify  # noqa: E402
 
@@ -35,8 +35,8 @@ def first_fit(visit: d.Visit) -> d.Plan:
     ledger = Ledger(visit)
     room_order = {room.id: i for i, room in enumerate(visit.rooms)}
     for session in visit.sessions:
-        starts = [ledger.t(m) for m in hard.session_inside_its_day_and_window(visit, session)]
-        rooms = sorted(hard.room_fits_session(visit, session), key=lambda r: room_order[r.id])
+        starts = [ledger.t(m) for m in session_starts(visit, session)]
+        rooms = sorted(session_rooms(visit, session), key=lambda r: room_order[r.id])
         _first(ledger, session, starts, rooms)
     return ledger.plan({"greedy": "first-fit baseline"})
 

@@ -100,10 +100,9 @@ def _product_options(time_limit: float, **extra):
 
 def _apply_variant(variant: str):
     """Undo one lever of the product's model (ablation), in this process only."""
-    from planner.model import hard, solve as _  # noqa: F401
-    import importlib
+    from planner.model import hard
+    from planner.model import solve as solve_module
 
-    solve_module = importlib.import_module("planner.model.solve")
     extra = {}
     undo = set(variant.split("+")) if variant and variant != "product" else set()
     if "no-hint" in undo or "before" in undo:
@@ -133,7 +132,7 @@ def child_product(visit_dir: Path, time_limit: float, variant: str, documents: b
     events = []
     options = _product_options(time_limit, on_progress=lambda e, o, b: events.append((e, o, b)), **extra)
     t1 = time.perf_counter()
-    outcome = S.run(visit, options)
+    outcome = S.solve_model(visit, options)
     total_s = time.perf_counter() - t1
     build_s = outcome.timings["build_seconds"]
     out = {"load_s": load_s, "build_s": build_s, "status": outcome.status, "time_limit": time_limit,
@@ -214,7 +213,7 @@ def one_change(visit_dir: Path, visit, plan, into: Path) -> tuple[Path, str]:
 
 
 def _replan(visit_dir: Path, visit, plan, time_limit: float) -> dict:
-    from planner.replan import replan_plan
+    from planner.orchestrate import replan_plan
     from planner.validation import load_visit
     from planner.verify import verify
 
@@ -858,7 +857,7 @@ def _method() -> list[str]:
             "- *Documents*: `planio.write_plan_files` and `exporters.write_documents` into a temporary "
             "folder (schedule, JSON, agendas, invites, e-mails, briefing packs, PDFs).",
             "- *Replan*: an attendee of a session on the second day becomes unavailable at that time; "
-            "`planner.replan.replan_plan` re-plans from the previous plan (days the change does not touch "
+            "`planner.orchestrate.replan_plan` re-plans from the previous plan (days the change does not touch "
             "kept). Timed from the loaded, changed visit to the new plan; the new plan is checked.",
             "- *Peak memory*: each case runs in its own process; the process's own peak RSS "
             "(`getrusage`), and the parent polls RSS and stops a case above "

@@ -16,6 +16,7 @@ class Change:
     before: d.PlanItem | None
     after: d.PlanItem | None
     notify: tuple[str, ...]  # peer and person ids to tell
+    reason: str = ""  # why, when the plan knows (e.g. "declined by Lou Leader (leader)")
 
     @staticmethod
     def describe(item: d.PlanItem | None) -> str:

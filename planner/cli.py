@@ -45,6 +45,12 @@ def _load(path: str, quiet: bool) -> d.Visit:
     return visit
 
 
+def _notes(notes: list[str], quiet: bool) -> None:
+    if not quiet:
+        for note in notes:
+            err.print(f"note: {note}", markup=False, style="yellow")
+
+
 def _now_option(value: str | None) -> dt.datetime | None:
     if value is None:
         return None
@@ -56,18 +62,33 @@ def _now_option(value: str | None) -> dt.datetime | None:
 
 
 class _Progress:
-    """Shows elapsed time, best objective and bound while the solver works."""
+    """Shows the step, elapsed time, best objective and bound while the solver
+    works; without a terminal, one line when solving begins."""
 
-    def __init__(self, quiet: bool):
+    STEPS = {"checking": "Checking the visit…", "building": "Building the model…", "solving": "Solving…",
+             "confirming": "Confirming without presolve…", "explaining": "Looking for the reasons…"}
+
+    def __init__(self, quiet: bool, time_limit: float | None = None):
         self.quiet = quiet or not err.is_terminal
+        self.plain = not quiet and not err.is_terminal
+        self.time_limit = time_limit
         self.status = None
         self.started = time.perf_counter()
+        self.said_solving = False
 
     def __enter__(self):
         if not self.quiet:
             self.status = err.status("Building the model…")
             self.status.__enter__()
         return self
+
+    def phase(self, name: str) -> None:
+        if self.status is not None:
+            self.status.update(self.STEPS.get(name, name))
+        elif self.plain and name == "solving" and not self.said_solving:
+            self.said_solving = True
+            limit = f" (at most {self.time_limit:g} s)" if self.time_limit else ""
+            err.print(f"Solving{limit}; Ctrl-C cancels and writes nothing.", markup=False)
 
     def __call__(self, elapsed: float, objective: float, bound: float) -> None:
         if self.status is not None:
@@ -80,59 +101,80 @@ class _Progress:
             self.status.__exit__(*exc)
 
 
-def _solve_options(time_limit, seed, workers, deterministic, progress, **extra):
-    from .model import SolveOptions
+def _solve_options(time_limit, seed, workers, deterministic):
+    from .orchestrate import SolveOptions
 
-    return SolveOptions(time_limit=time_limit, seed=seed, workers=workers, deterministic=deterministic,
-                        on_progress=progress, **extra)
-
-
-def _self_check(visit, plan) -> None:
-    from .errors import SolverFailure
-    from .verify import verify
-
-    breaches = verify(visit, plan)
-    if breaches:
-        raise SolverFailure("the solver's plan breaks the rules (a bug; please report it):\n  "
-                            + "\n  ".join(str(b) for b in breaches))
+    return SolveOptions(time_limit=time_limit, seed=seed, workers=workers, deterministic=deterministic)
 
 
-def _write(out: str, visit, plan, now, documents: bool, extra=None, print_all_packs: bool = False) -> Path:
-    from .exporters import write_documents
-    from .planio import atomic_folder, write_plan_files
-
-    with atomic_folder(out) as folder:
-        write_plan_files(folder, plan, visit)
-        if extra is not None:
-            extra(folder)
-        if documents:
-            write_documents(folder, visit, plan, now=now, print_all_packs=print_all_packs)
-    return Path(out)
+SHOWN_LEFT_OUT = 25  # left-out sessions listed on the terminal; unscheduled.csv holds them all
 
 
-def _summary(visit, plan, out: Path) -> None:
+def _unreachable(outcome) -> None:
+    """The people who get no invitation, on stdout: someone must reach them another way."""
+    people = outcome.to_reach_another_way()
+    if not people:
+        return
+    visit = outcome.visit
+    click.echo(f"Reach another way: {len(people)} {'person has' if len(people) == 1 else 'people have'} "
+               f"no usable e-mail address and get no invitation e-mail:")
+    for who in people:
+        what = ", ".join(visit.session_label(i) if i in visit.session_by_id else _fixed_name(i)
+                         for i in who.item_ids)
+        click.echo(f"  {visit.label(who.person_id)}: {who.reason} — {what}")
+
+
+def _fixed_name(item_id: str) -> str:
+    if item_id.startswith("debrief-"):
+        return f"the debrief on {item_id.removeprefix('debrief-')}"
+    return "the feedback presentation" if item_id == "feedback" else item_id
+
+
+def _summary(outcome, out: Path) -> None:
+    visit, plan = outcome.visit, outcome.plan
     solver = plan.meta.get("solver", {})
     sessions = plan.sessions
     click.echo(f"Planned {len(sessions)} of {len(visit.sessions)} sessions over "
                f"{len(visit.settings.interview_days)} interview days "
                f"({solver.get('status', '?').lower()}, objective {solver.get('objective', 0):,.0f}, "
                f"bound {solver.get('bound', 0):,.0f}).")
-    for u in plan.unscheduled:
-        click.echo(f"Left out: {visit.label(u.session_id)} — {u.reason}")
+    if solver.get("should_sessions_left_out_for_time"):
+        click.echo(f"No plan holding the `should` sessions was found within {solver.get('time_limit_seconds', 0):g} s: "
+                   f"the `must` sessions were planned without them.")
+    for u in plan.unscheduled[:SHOWN_LEFT_OUT]:
+        click.echo(f"Left out: {visit.session_label(u.session_id)} — {u.reason}")
+    if len(plan.unscheduled) > SHOWN_LEFT_OUT:
+        click.echo(f"… and {len(plan.unscheduled) - SHOWN_LEFT_OUT} more left out (see unscheduled.csv).")
+    _unreachable(outcome)
     click.echo(f"Written to {out}/")
 
 
+MAX_SEED = 2**31 - 1      # CP-SAT's random_seed is a 32-bit integer
+MAX_WORKERS = 64           # CP-SAT's search workers; far above any useful number on one machine
+MAX_TIME_LIMIT = 86_400.0  # a day
+
+
+def _finite(ctx, param, value):
+    if value is not None and value != value:  # NaN passes every range comparison
+        raise click.BadParameter("must be a number of seconds, not NaN", ctx=ctx, param=param)
+    return value
+
+
 common_solver_options = [
-    click.option("--time-limit", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
-                 help="Seconds the solver may take; it stops earlier once the plan is proven optimal."),
-    click.option("--seed", type=int, default=0, show_default=True, help="Random seed of the solver."),
-    click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True,
-                 help="Solver threads (the machines here have 2 cores)."),
+    click.option("--time-limit", type=click.FloatRange(min=0.1, max=MAX_TIME_LIMIT), default=30.0,
+                 show_default=True, callback=_finite,
+                 help=f"Seconds the solver may take (0.1 to {MAX_TIME_LIMIT:.0f}); it stops earlier once the plan "
+                      "is proven optimal."),
+    click.option("--seed", type=click.IntRange(0, MAX_SEED), default=0, show_default=True,
+                 help=f"Random seed of the solver (0 to {MAX_SEED})."),
+    click.option("--workers", type=click.IntRange(1, MAX_WORKERS), default=2, show_default=True,
+                 help=f"Solver threads, 1 to {MAX_WORKERS} (the machines here have 2 cores)."),
     click.option("--deterministic", is_flag=True,
                  help="Repeat exactly: interleaved search, fixed seed, a deterministic time limit."),
     click.option("--quiet", "-q", is_flag=True, help="No progress or warnings on stderr."),
     click.option("--now", "now", default=None,
-                 help="The clock written into invites (DTSTAMP), ISO date-time; default: fixed from the visit."),
+                 help="The plan's issue time (schedule.json, documents, DTSTAMP), ISO date-time; "
+                      "default: SOURCE_DATE_EPOCH if set, else the time of the run."),
     click.option("--no-documents", is_flag=True, help="Write only schedule.csv, unscheduled.csv and schedule.json."),
 ]
 
@@ -169,6 +211,8 @@ def check(input: str, quiet: bool) -> None:
     except PlannerError as error:
         _fail(error)
     if not quiet:
+        for note in visit.notes:
+            click.echo(note)
         click.echo(f"{input}: valid — {len(visit.sessions)} sessions, {len(visit.peers)} peers, "
                    f"{len(visit.people)} people, {len(visit.rooms)} rooms, "
                    f"{len(visit.settings.interview_days)} interview days.")
@@ -181,21 +225,21 @@ def check(input: str, quiet: bool) -> None:
 @print_all_packs_option
 def plan(input, out, time_limit, seed, workers, deterministic, quiet, now, no_documents, print_all_packs) -> None:
     """Plan a visit and write the schedule and every document into --out."""
-    from .model import solve
-
-    from .planio import check_plan_target
+    from .orchestrate import plan_visit, write_outcome
+    from .planio import prepare_target
 
     try:
-        check_plan_target(out)
+        _notes(prepare_target(out, inputs=[input], command="plan"), quiet)
         visit = _load(input, quiet)
-        with _Progress(quiet) as progress:
-            result = solve(visit, _solve_options(time_limit, seed, workers, deterministic, progress))
-        _self_check(visit, result)
-        folder = _write(out, visit, result, _now_option(now), not no_documents, print_all_packs=print_all_packs)
+        with _Progress(quiet, time_limit) as progress:
+            outcome = plan_visit(visit, _solve_options(time_limit, seed, workers, deterministic), progress=progress,
+                                 phase=progress.phase)
+        folder = write_outcome(out, outcome, now=_now_option(now), documents=not no_documents,
+                               print_all_packs=print_all_packs)
     except PlannerError as error:
         _fail(error)
     if not quiet:
-        _summary(visit, result, folder)
+        _summary(outcome, folder)
 
 
 @cli.command()
@@ -210,9 +254,12 @@ def plan(input, out, time_limit, seed, workers, deterministic, quiet, now, no_do
 def replan(input, previous, out, freeze_before, time_limit, seed, workers, deterministic, quiet, now,
            no_documents, print_all_packs) -> None:
     """Re-plan after the inputs changed, moving as few sessions as possible."""
-    from .replan import replan as do_replan
+    from .orchestrate import replan_visit, write_outcome
+    from .planio import prepare_target
+    from .replan import changes_summary
 
     try:
+        _notes(prepare_target(out, inputs=[input], previous=previous, command="replan"), quiet)
         freeze = None
         if freeze_before:
             from .validation import BadValue, parse_datetime
@@ -221,16 +268,20 @@ def replan(input, previous, out, freeze_before, time_limit, seed, workers, deter
             except BadValue as exc:
                 raise click.BadParameter(str(exc), param_hint="--freeze-before")
         visit = _load(input, quiet)
-        with _Progress(quiet) as progress:
-            result = do_replan(visit, previous, out, freeze_before=freeze,
-                               options=_solve_options(time_limit, seed, workers, deterministic, progress),
-                               now=_now_option(now), documents=not no_documents, self_check=_self_check,
+        with _Progress(quiet, time_limit) as progress:
+            outcome = replan_visit(visit, previous, _solve_options(time_limit, seed, workers, deterministic),
+                                   freeze_before=freeze, progress=progress, phase=progress.phase)
+        folder = write_outcome(out, outcome, now=_now_option(now), documents=not no_documents,
                                print_all_packs=print_all_packs)
     except PlannerError as error:
         _fail(error)
     if not quiet:
-        _summary(visit, result.plan, Path(out))
-        click.echo(result.summary())
+        _summary(outcome, folder)
+        if outcome.notes:
+            click.echo("Answers to the invitations:")
+            for note in outcome.notes:
+                click.echo(f"  {note}")
+        click.echo(changes_summary(outcome.changes))
 
 
 @cli.command()
@@ -260,21 +311,29 @@ def verify(input: str, folder: str, quiet: bool) -> None:
 @cli.command()
 @click.argument("input", type=click.Path())
 @click.argument("folder", type=click.Path(exists=True, file_okay=False))
-@click.option("--now", "now", default=None, help="The clock written into invites (DTSTAMP), ISO date-time.")
+@click.option("--now", "now", default=None,
+              help="The issue time written into the documents, ISO date-time; default: the one in schedule.json.")
 @click.option("--quiet", "-q", is_flag=True)
 @print_all_packs_option
 def export(input: str, folder: str, now: str | None, quiet: bool, print_all_packs: bool) -> None:
     """Re-render every document from an existing plan, without solving."""
     from .exporters import write_documents
-    from .planio import atomic_folder, read_plan
+    from dataclasses import replace
+    from .planio import atomic_folder, check_inputs_outside, read_plan, tidy_target, unknown_ids
     import shutil
 
     try:
+        _notes(tidy_target(folder), quiet)
+        check_inputs_outside(folder, inputs=[input])
         visit = _load(input, quiet)
         written = read_plan(folder)
+        problems = unknown_ids(written, visit)
+        if problems:
+            raise InvalidInput([replace(p, file=str(Path(folder) / p.file)) for p in problems])
         source = Path(folder)
         with atomic_folder(folder) as temp:
-            for name in ("schedule.csv", "unscheduled.csv", "schedule.json", "changes.csv", "ledger.jsonl"):
+            for name in ("schedule.csv", "unscheduled.csv", "schedule.json", "changes.csv", "ledger.jsonl",
+                         "replies.jsonl"):
                 if (source / name).is_file():
                     shutil.copy2(source / name, temp / name)
             write_documents(temp, visit, written, now=_now_option(now), previous_folder=source,
@@ -367,6 +426,111 @@ def send(folder, host, port, starttls, use_ssl, user, password, dry_run, mark_se
         err.print(f"{len(report.failed)} refused by the server; run again to retry them.", markup=False)
     if not report.ok:
         sys.exit(1)
+
+
+@cli.command()
+@click.argument("folder", type=click.Path(exists=True, file_okay=False))
+@click.argument("sources", nargs=-1, type=click.Path())
+@click.option("--imap", "imap_host", default=None, metavar="HOST", envvar="PLANNER_IMAP_HOST",
+              help="Also read the replies in an IMAP mailbox (read-only; env PLANNER_IMAP_HOST).")
+@click.option("--user", envvar="PLANNER_IMAP_USER", default=None, help="IMAP login (env PLANNER_IMAP_USER).")
+@click.option("--folder", "imap_folder", default="INBOX", show_default=True, help="IMAP folder to read.")
+@click.option("--port", type=click.IntRange(1, 65535), default=None,
+              help="IMAP port (default 993 with TLS, 143 otherwise).")
+@click.option("--starttls", is_flag=True, help="Connect in plain text on port 143 and upgrade with STARTTLS.")
+@click.option("--no-tls", is_flag=True, help="No TLS at all: only for a trusted local server.")
+@click.option("--cafile", envvar="PLANNER_IMAP_CAFILE", default=None, type=click.Path(dir_okay=False),
+              help="Also trust the certificates in this PEM file (a private CA; env PLANNER_IMAP_CAFILE).")
+@click.option("--now", "now", default=None, help="The clock for 'days since sent' and reminders, ISO date-time.")
+@click.option("--remind", is_flag=True, help="Write a reminder for each invitation not answered (see --older-than).")
+@click.option("--older-than", default="3d", show_default=True, metavar="AGE",
+              help="With --remind: only invitations sent at least this long ago (3d, 36h, 2w).")
+@click.option("--quiet", "-q", is_flag=True, help="Print only what was read, not the whole summary.")
+def replies(folder, sources, imap_host, user, imap_folder, port, starttls, no_tls, cafile, now, remind,
+            older_than, quiet) -> None:
+    """Read the answers to a plan's invitations (.eml, .ics, mbox, Maildir, or --imap) into FOLDER:
+    replies.jsonl, replies.csv and replies.html, and a summary of who has answered.
+
+    The IMAP password comes from the environment: PLANNER_IMAP_PASSWORD."""
+    import os
+
+    from . import replies as r
+
+    moment = _now_option(now) or dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    try:
+        imap = None
+        if imap_host:
+            if not user:
+                raise click.BadParameter("--imap needs --user (or env PLANNER_IMAP_USER)", param_hint="--user")
+            if starttls and no_tls:
+                raise click.BadParameter("choose one of --starttls and --no-tls", param_hint="--no-tls")
+            imap = r.ImapSettings(host=imap_host, user=user, password=os.environ.get("PLANNER_IMAP_PASSWORD", ""),
+                                  folder=imap_folder, port=port, cafile=cafile,
+                                  security="none" if no_tls else "starttls" if starttls else "tls",
+                                  since=r.first_sent(folder))
+        report = r.read_replies(folder, sources, imap)
+        reminders = None
+        if remind:
+            from .remind import parse_age, write_reminders
+            try:
+                age = parse_age(older_than)
+            except ValueError as exc:
+                raise click.BadParameter(str(exc), param_hint="--older-than")
+            reminders = write_reminders(folder, moment, age)
+        statuses = r.write_report(folder, moment)
+        issued = r.Issued.load(folder)
+    except PlannerError as error:
+        _fail(error)
+    for finding in report.findings:
+        click.echo(f"{finding.kind:<10} {finding.text}")
+    click.echo(f"Read {report.messages} message{'s' if report.messages != 1 else ''}"
+               + (f" ({report.without_reply} without an invitation reply)" if report.without_reply else "")
+               + f": {report.count('recorded')} recorded, {report.count('duplicate')} already recorded, "
+               f"{report.count('stale')} stale, {report.count('suspicious')} suspicious, "
+               f"{sum(report.count(k) for k in ('unknown', 'cancelled', 'not-invited', 'no-answer', 'garbage'))} "
+               f"not recorded.")
+    if reminders is not None:
+        for line in reminders.lines():
+            click.echo(line)
+    if not quiet:
+        for line in r.summary_lines(statuses, issued.uninvited, moment):
+            click.echo(line)
+    click.echo(f"Written: {Path(folder) / 'replies.csv'}, {Path(folder) / 'replies.html'}")
+
+
+@cli.command()
+@click.argument("workspace", default="workspace", type=click.Path(file_okay=False))
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; any other than the loopback needs users (--add-user).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True, help="Port to listen on.")
+@click.option("--users", "users", type=click.Path(dir_okay=False), default=None,
+              help="Users file (default WORKSPACE/.planner-web/users.json).")
+@click.option("--add-user", metavar="NAME", default=None,
+              help="Add (or reset) a login to the users file, asking for its password, and exit.")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Solver threads of each planning run.")
+def serve(workspace, host, port, users, add_user, workers) -> None:
+    """Serve the planning board: the visits in WORKSPACE (default ./workspace) in a browser."""
+    from .web.server import serve as run, users_file
+
+    if add_user:
+        from .text import slug
+
+        if slug(add_user, "") != add_user.lower() or not add_user.strip():
+            raise click.BadParameter("use letters, digits, '-' and '_' only", param_hint="--add-user")
+        password = click.prompt(f"Password for {add_user}", hide_input=True, confirmation_prompt=True, err=True)
+        if len(password) < 10:
+            raise click.BadParameter("a password needs at least 10 characters", param_hint="--add-user")
+        store = users_file(workspace, users)
+        store.add(add_user, password)
+        click.echo(f"User {add_user} saved in {store.path}")
+        return
+    try:
+        run(workspace, host=host, port=port, users=users, workers=workers,
+            on_ready=lambda board: err.print(f"Planning board on http://{host}:{port}/ serving "
+                                             f"{board.ws.root} (Ctrl-C stops it)", markup=False))
+    except PlannerError as error:
+        _fail(error)
 
 
 def main() -> None:

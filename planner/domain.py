@@ -38,6 +38,33 @@ def minutes_of(time: dt.time) -> int:
     return time.hour * 60 + time.minute
 
 
+def overlaps(start_a, end_a, start_b, end_b) -> bool:
+    """Whether the half-open spans [start_a, end_a) and [start_b, end_b) share
+    a moment: the one overlap test of the planner, for datetimes and for
+    minutes on a :class:`TimeAxis` alike."""
+    return start_a < end_b and start_b < end_a
+
+
+DAY_MINUTES = 24 * 60
+
+
+@dataclass(frozen=True)
+class TimeAxis:
+    """The one integer time axis of the solver model and the greedy hint:
+    minute ``(date - day0).days * 1440 + minutes since midnight``."""
+
+    day0: dt.date
+
+    def t(self, moment: dt.datetime) -> int:
+        return (moment.date() - self.day0).days * DAY_MINUTES + moment.hour * 60 + moment.minute
+
+    def moment(self, t: int) -> dt.datetime:
+        return dt.datetime.combine(self.day0, dt.time(0)) + dt.timedelta(minutes=t)
+
+    def day_index(self, day: dt.date) -> int:
+        return (day - self.day0).days
+
+
 @dataclass(frozen=True, order=True)
 class Window:
     """A stretch of unavailability, [start, end)."""
@@ -51,7 +78,7 @@ class Window:
         return cls(start, start + dt.timedelta(days=1))
 
     def overlaps(self, start: dt.datetime, end: dt.datetime) -> bool:
-        return self.start < end and start < self.end
+        return overlaps(self.start, self.end, start, end)
 
     def describe(self) -> str:
         if self.start.time() == dt.time(0) and self.end - self.start == dt.timedelta(days=1):
@@ -221,6 +248,7 @@ class Visit:
     documents: tuple[Document, ...] = ()
     input_hash: str = ""
     warnings: tuple[str, ...] = field(default=(), compare=False)
+    notes: tuple[str, ...] = field(default=(), compare=False)  # what was read besides the tables (calendars)
 
     # --- look-ups -------------------------------------------------------
     @cached_property
@@ -256,6 +284,18 @@ class Visit:
         """`Name (id)`, the way messages name things."""
         name = self.name_of(some_id)
         return f"{name} ({some_id})" if name != some_id else some_id
+
+    @cached_property
+    def time_axis(self) -> TimeAxis:
+        """Minutes from midnight of the first interview day (the model's axis)."""
+        return TimeAxis(self.settings.interview_days[0])
+
+    def session_label(self, session_id: str) -> str:
+        """`Title (id)` of a session, also when a person, peer or room has the same id."""
+        session = self.session_by_id.get(session_id)
+        if session is None:
+            return self.label(session_id)
+        return f"{session.title} ({session_id})" if session.title != session_id else session_id
 
     # --- derived facts of the contract ----------------------------------
     def peer_cap(self, peer: Peer) -> int:

@@ -18,7 +18,7 @@ class Problem:
         settings = self.file in ("visit.toml", "sheet visit")
         where = self.file
         if self.row is not None:
-            where += f", {'line' if self.file.endswith('.toml') else 'row'} {self.row}"
+            where += f", {'line' if self.file.endswith(('.toml', '.json')) else 'row'} {self.row}"
         if self.column:
             where += f", {'key' if settings else 'column'} {self.column}"
         return f"{where}: {self.message}"
@@ -55,3 +55,12 @@ class SolverFailure(PlannerError):
     """The solver gave no answer we can trust (time limit, crash)."""
 
     exit_code = 1
+
+
+class Cancelled(PlannerError):
+    """The run was stopped (Ctrl-C, or a cancel hook) before it wrote anything (exit 130)."""
+
+    exit_code = 130
+
+    def __init__(self, message: str = "cancelled; nothing was written"):
+        super().__init__(message)

@@ -15,6 +15,13 @@ import datetime as dt
 from collections import Counter, defaultdict
 
 from . import domain as d
+from .candidates import session_rooms as _rooms_for
+from .candidates import possible_starts as _starts
+from .candidates import suitable_room_kinds
+from .errors import Cancelled
+from .model import hard
+from .model.hard import fixed_item_conflicts
+from .model.solve import feasible_with
 
 # Rule families in the order the deletion filter tries to drop them: the
 # ones tried last are kept when several sets explain the same impossibility,
@@ -38,30 +45,11 @@ def _free(windows, start, end) -> bool:
     return d.overlapping(windows, start, end) is None
 
 
-def fixed_item_conflicts(visit: d.Visit) -> list[str]:
-    from .model.hard import fixed_item_conflicts as conflicts
-
-    return conflicts(visit)
-
-
-def _rooms_for(visit: d.Visit, session: d.Session) -> list[d.Room]:
-    from .model.hard import room_fits_session
-
-    return room_fits_session(visit, session)
-
-
-def _starts(visit: d.Visit, session: d.Session) -> list[dt.datetime]:
-    """The session's possible starts: rule 2, and rule 9 on a progress review's last day."""
-    from .model.hard import ends_before_the_prep, session_inside_its_day_and_window
-
-    return [t for t in session_inside_its_day_and_window(visit, session) if ends_before_the_prep(visit, session, t)]
-
-
 # --- why one session cannot be held at all ---------------------------------------
 
 def session_blockers(visit: d.Visit, session: d.Session) -> str | None:
     """Why a session cannot be held whatever else happens, or None."""
-    name = f"Session {visit.label(session.id)}"
+    name = f"Session {visit.session_label(session.id)}"
     s = visit.settings
     starts = _starts(visit, session)
     if not starts:
@@ -81,7 +69,7 @@ def session_blockers(visit: d.Visit, session: d.Session) -> str | None:
                       f"prep_start {s.prep_from:%H:%M})")
         return (f"{name} lasts {session.duration_minutes} minutes, which does not fit {what} inside "
                 f"{s.day_start:%H:%M}–{s.day_end:%H:%M} on the {s.slot_minutes}-minute grid{review}")
-    suitable = ("offsite",) if session.kind == "site_visit" else ("interview", "presentation")
+    suitable = suitable_room_kinds(session)
     rooms = _rooms_for(visit, session)
     if not rooms:
         if session.room is not None:
@@ -120,18 +108,41 @@ def session_blockers(visit: d.Visit, session: d.Session) -> str | None:
                     f"{'; '.join(w.describe() for w in peer.unavailable)}")
     if not any(_free(r.unavailable, t, d.add_minutes(t, session.duration_minutes)) for r in rooms for t in starts):
         return (f"{name} has no room free at any possible start: "
-                + "; ".join(f"{visit.label(r.id)} unavailable {', '.join(w.describe() for w in r.unavailable)}"
-                            for r in rooms))
-    together = [t for t in starts
-                if all(_free(visit.person_by_id[p].unavailable, t, d.add_minutes(t, session.duration_minutes))
-                       for p in session.attendees)
-                and all(_free(visit.peer_by_id[p].unavailable, d.add_minutes(t, -travel),
-                              d.add_minutes(t, session.duration_minutes + travel)) for p in session.required_peers)
-                and any(_free(r.unavailable, t, d.add_minutes(t, session.duration_minutes)) for r in rooms)]
+                + "; ".join(f"{visit.label(r.id)} unavailable {_windows_on(r.unavailable, days)}" for r in rooms)
+                + _other_rooms(visit, session, rooms))
+    together = _free_starts(visit, session, starts, rooms)
     if not together:
-        who = [visit.label(p) for p in session.attendees if visit.person_by_id[p].unavailable]
-        who += [f"peer {visit.label(p)}" for p in session.required_peers if visit.peer_by_id[p].unavailable]
-        return (f"{name} has no start at which all of {', '.join(who)} and a room are free together")
+        who = [f"{visit.label(p)} (unavailable {_windows_on(visit.person_by_id[p].unavailable, days)})"
+               for p in session.attendees if visit.person_by_id[p].unavailable]
+        who += [f"peer {visit.label(p)} (away {_windows_on(visit.peer_by_id[p].unavailable, days)})"
+                for p in session.required_peers if visit.peer_by_id[p].unavailable]
+        closed = [r for r in rooms if r.unavailable]
+        if session.room is not None:
+            room = visit.room_by_id[session.room]
+            where = f"its room {visit.label(room.id)}" + (
+                f" (unavailable {_windows_on(room.unavailable, days)})" if room.unavailable else "")
+            note = ""
+        elif len(closed) == len(rooms):
+            where = "a room (" + "; ".join(f"{visit.label(r.id)} unavailable {_windows_on(r.unavailable, days)}"
+                                          for r in rooms) + ")"
+            note = _other_rooms(visit, session, rooms)
+        else:
+            where, note = "a room", ""
+        return f"{name} has no start at which {' and '.join([', '.join(who), where] if who else [where])} " \
+               f"are free together{note}"
+    before = visit.session_by_id.get(session.after) if session.after else None
+    if before is not None and before.must:
+        # rule 2, `after`: it starts once that `must` session has ended, which is
+        # never earlier than the end of that session's first free start
+        their_starts = _free_starts(visit, before, _starts(visit, before), _rooms_for(visit, before))
+        if their_starts:
+            first_end = min(d.add_minutes(t, before.duration_minutes) for t in their_starts)
+            later = [t for t in together if t >= first_end]
+            if not later:
+                return (f"{name} must come after {visit.session_label(before.id)} (its `after`), which cannot end "
+                        f"before {first_end:%Y-%m-%d %H:%M}, but its last possible start is "
+                        f"{max(together):%Y-%m-%d %H:%M}{_limits_note(visit, session, rooms, days)}")
+            together = later
     free_peers = [p for p in visit.peers
                   if any(_free(p.unavailable, d.add_minutes(t, -travel),
                                d.add_minutes(t, session.duration_minutes + travel)) for t in together)]
@@ -139,6 +150,62 @@ def session_blockers(visit: d.Visit, session: d.Session) -> str | None:
         return (f"{name} needs {session.peers} peers but only {len(free_peers)} "
                 f"({', '.join(visit.label(p.id) for p in free_peers) or 'none'}) are free at any possible start")
     return None
+
+
+def _free_starts(visit: d.Visit, session: d.Session, starts, rooms) -> list[dt.datetime]:
+    """The starts at which the session's attendees and required peers (with
+    travel) and at least one of its rooms are all free."""
+    minutes = session.duration_minutes
+    travel = min((r.travel for r in rooms), default=0)
+    return [t for t in starts
+            if all(_free(visit.person_by_id[p].unavailable, t, d.add_minutes(t, minutes)) for p in session.attendees)
+            and all(_free(visit.peer_by_id[p].unavailable, d.add_minutes(t, -travel),
+                          d.add_minutes(t, minutes + travel)) for p in session.required_peers)
+            and any(_free(r.unavailable, t, d.add_minutes(t, minutes)) for r in rooms)]
+
+
+def _windows_on(windows, days) -> str:
+    """The windows that touch the given days, described (all of them if none does)."""
+    touching = [w for w in windows
+                if any(w.overlaps(d.combine(day, dt.time(0)), d.combine(day, dt.time(0)) + dt.timedelta(days=1))
+                       for day in days)]
+    return ", ".join(w.describe() for w in (touching or windows))
+
+
+def _other_rooms(visit: d.Visit, session: d.Session, rooms) -> str:
+    """Why no room but `rooms` can take the session, as a clause to append."""
+    if session.room is not None:
+        return f"; its room is fixed to {visit.label(session.room)} (the `room` column)"
+    suitable = suitable_room_kinds(session)
+    reasons = []
+    for room in sorted(visit.rooms, key=lambda r: r.id):
+        if room in rooms:
+            continue
+        if room.id == visit.settings.office_room:
+            reasons.append(f"{visit.label(room.id)} is the team's office")
+        elif room.kind not in suitable:
+            reasons.append(f"{visit.label(room.id)} is of kind {room.kind} (needs {' or '.join(suitable)})")
+        elif room.capacity < session.headcount:
+            reasons.append(f"{visit.label(room.id)} holds only {room.capacity} ({session.headcount} needed)")
+    if not reasons:
+        return "; the visit has no other room"
+    return "; every other room is too small or of the wrong kind: " + "; ".join(reasons)
+
+
+def _limits_note(visit: d.Visit, session: d.Session, rooms, days) -> str:
+    """What ends the session's possible starts early: its latest, its fixed
+    room's or its attendees' unavailability (a clause to append, or '')."""
+    notes = []
+    if session.latest is not None:
+        notes.append(f"its latest is {session.latest:%H:%M}")
+    if session.room is not None and visit.room_by_id[session.room].unavailable:
+        room = visit.room_by_id[session.room]
+        notes.append(f"its room {visit.label(room.id)} is unavailable {_windows_on(room.unavailable, days)}")
+    for pid in session.attendees:
+        person = visit.person_by_id[pid]
+        if person.unavailable:
+            notes.append(f"{visit.label(pid)} is unavailable {_windows_on(person.unavailable, days)}")
+    return (" (" + "; ".join(notes) + ")") if notes else ""
 
 
 # --- pre-checks ---------------------------------------------------------------------
@@ -186,7 +253,7 @@ def prechecks(visit: d.Visit) -> list[str]:
         for day, sessions in sorted(by_day.items()):
             if len(sessions) > cap:
                 reasons.append(f"Peer {visit.label(peer.id)} is required on {len(sessions)} sessions on {day} "
-                               f"({', '.join(visit.label(x.id) for x in sessions)}) but may take at most {cap} a day")
+                               f"({', '.join(visit.session_label(x.id) for x in sessions)}) but may take at most {cap} a day")
         required = [x for x in must if peer.id in x.required_peers]
         if len(required) > cap * len(s.interview_days):
             reasons.append(f"Peer {visit.label(peer.id)} is required on {len(required)} sessions but may take "
@@ -272,7 +339,7 @@ def explain_missing(visit: d.Visit, missing: list[str], proven: bool, options) -
     if not proven:
         return [f"No complete plan was found within {options.time_limit:g} s; these `must` sessions could "
                 f"not be placed (a longer --time-limit may help):"] + \
-               [f"  - {visit.label(sid)}" for sid in missing]
+               [f"  - {visit.session_label(sid)}" for sid in missing]
     reasons = []
     for sid in missing:
         families = conflicting_rules(visit, sid, options)
@@ -280,10 +347,10 @@ def explain_missing(visit: d.Visit, missing: list[str], proven: bool, options) -
         involved = _involved(visit, session)
         if families:
             rules = "; ".join(RULE_NAMES.get(f, f) for f in families)
-            reasons.append(f"Session {visit.label(sid)} cannot be placed beside the other `must` sessions. "
+            reasons.append(f"Session {visit.session_label(sid)} cannot be placed beside the other `must` sessions. "
                            f"Together these rules rule it out: {rules}. {involved}")
         else:
-            reasons.append(f"Session {visit.label(sid)} cannot be placed beside the other `must` sessions. "
+            reasons.append(f"Session {visit.session_label(sid)} cannot be placed beside the other `must` sessions. "
                            f"{involved}")
     return reasons
 
@@ -295,8 +362,16 @@ def _involved(visit: d.Visit, session: d.Session) -> str:
     days = sorted({t.date() for t in _starts(visit, session)})
     parts.append(f"{session.duration_minutes} minutes on {', '.join(map(_fmt_day, days))}")
     rooms = _rooms_for(visit, session)
-    parts.append(f"one of the rooms {', '.join(visit.label(r.id) for r in rooms)}")
+    if session.room is not None:
+        room = visit.room_by_id[session.room]
+        parts.append(f"its room {visit.label(room.id)}"
+                     + (f" (unavailable {_windows_on(room.unavailable, days)})" if room.unavailable else ""))
+    else:
+        parts.append(f"one of the rooms {', '.join(visit.label(r.id) for r in rooms)}")
     text = ", ".join(parts) + "."
+    before = visit.session_by_id.get(session.after) if session.after else None
+    if before is not None:
+        text += f" It must come after {visit.session_label(before.id)} (its `after`)."
     sharing = []
     for other in sorted(visit.sessions, key=lambda x: x.id):
         if other.id == session.id or not other.must:
@@ -305,7 +380,7 @@ def _involved(visit: d.Visit, session: d.Session) -> str:
         shared += [p for p in session.required_peers if p in other.required_peers]
         if shared:
             when = f" fixed at {other.fixed_start:%Y-%m-%d %H:%M}" if other.fixed_start else ""
-            sharing.append(f"{visit.label(other.id)}{when} (shares {', '.join(visit.label(x) for x in shared)})")
+            sharing.append(f"{visit.session_label(other.id)}{when} (shares {', '.join(visit.label(x) for x in shared)})")
     if sharing:
         text += " It competes with " + "; ".join(sharing[:5]) + "."
     return text
@@ -316,17 +391,16 @@ def conflicting_rules(visit: d.Visit, session_id: str, options) -> list[str]:
     with all `must` sessions required, drop each family in turn and keep it
     dropped while the visit stays impossible. What remains is a minimal set
     of families that together make the session impossible to place."""
-    from .model import hard
-    from .model.solve import feasible_with
-
     families = [f for f in RULE_NAMES if hasattr(hard, f)]
     needed = list(families)
     budget = max(1.0, min(options.time_limit / 4, 10.0))
     for family in families:
         trial = [f for f in needed if f != family]
         try:
-            if feasible_with(visit, trial, budget) is False:
+            if feasible_with(visit, trial, budget, cancel=options.cancel) is False:
                 needed = trial
+        except Cancelled:
+            raise
         except Exception:  # a failed probe only weakens the explanation
             continue
     return needed
@@ -339,7 +413,7 @@ def why_left_out(visit: d.Visit, session_id: str, items) -> str:
     session = visit.session_by_id[session_id]
     blocker = session_blockers(visit, session)
     if blocker:
-        return blocker.replace(f"Session {visit.label(session.id)} ", "it ", 1)
+        return blocker.replace(f"Session {visit.session_label(session.id)} ", "it ", 1)
     s = visit.settings
     sessions = [i for i in items if i.is_session and i.item_id != session_id]
     reasons = Counter()
@@ -355,14 +429,14 @@ def why_left_out(visit: d.Visit, session_id: str, items) -> str:
             continue
         busy_people = [a for a in session.attendees
                        if not _free(visit.person_by_id[a].unavailable, start, end)
-                       or any(a in i.attendee_ids and i.start < end and start < i.end for i in items)]
+                       or any(a in i.attendee_ids and d.overlaps(i.start, i.end, start, end) for i in items)]
         if busy_people:
             reasons["people"] += 1
             examples["people"] = (f"{', '.join(visit.label(a) for a in busy_people)} "
                                   f"{'is' if len(busy_people) == 1 else 'are'} busy or away at the times left")
             continue
         free_rooms = [r for r in rooms if _free(r.unavailable, start, end)
-                      and not any(i.room_id == r.id and i.start < end and start < i.end for i in items)]
+                      and not any(i.room_id == r.id and d.overlaps(i.start, i.end, start, end) for i in items)]
         if not free_rooms:
             reasons["rooms"] += 1
             examples["rooms"] = (f"every room that fits it ({', '.join(visit.label(r.id) for r in rooms)}) "
@@ -375,7 +449,7 @@ def why_left_out(visit: d.Visit, session_id: str, items) -> str:
             a, b = d.add_minutes(start, -travel - buffer), d.add_minutes(end, travel + buffer)
             if not _free(peer.unavailable, d.add_minutes(start, -travel), d.add_minutes(end, travel)):
                 continue
-            if any(peer.id in i.peer_ids and i.kind != "lunch" and i.start < b and a < i.end for i in items):
+            if any(peer.id in i.peer_ids and i.kind != "lunch" and d.overlaps(i.start, i.end, a, b) for i in items):
                 continue
             if sum(1 for i in held if peer.id in i.peer_ids) >= visit.peer_cap(peer):
                 continue

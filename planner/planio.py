@@ -53,12 +53,6 @@ def csv_text(header, rows) -> str:
     return buffer.getvalue()
 
 
-def slug(text: str, fallback: str = "item") -> str:
-    """A file-name-safe slug: lower-case letters, digits, '-' and '_' only."""
-    out = re.sub(r"[^a-z0-9_-]+", "-", text.lower()).strip("-_.")
-    return out[:80] or fallback
-
-
 def inside(folder: Path, name: str) -> Path:
     """folder/name, refusing any name that would leave the folder."""
     target = (folder / name).resolve()
@@ -106,11 +100,60 @@ class NotAPlanFolder(PlannerError):
     exit_code = 2
 
 
-def check_plan_target(target: str | Path) -> None:
+LEDGER_NAME = "ledger.jsonl"  # planner send's record of what went (exporters.invites.LEDGER)
+
+
+def _within(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+def check_writable(target: str | Path, option: str = "--out") -> None:
+    """The folder that will hold `target` exists or can be made, and can be written."""
+    target = Path(os.path.abspath(target))
+    ancestor = target.parent
+    while not ancestor.exists():
+        if os.path.lexists(ancestor):  # a dangling symbolic link
+            raise NotAPlanFolder(f"{option} {target}: {ancestor} is a broken link; choose another {option}")
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise NotAPlanFolder(f"{option} {target}: {ancestor} is a file, not a folder; choose another {option}")
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        raise NotAPlanFolder(f"{option} {target}: cannot write in {ancestor} (permission denied); "
+                             f"choose another {option}")
+
+
+def check_inputs_outside(target: str | Path, inputs=(), previous=None) -> None:
+    """--out may neither hold an input of the run (the visit folder or
+    workbook) nor lie inside one; a previous plan may be --out itself (a
+    re-plan in place) but neither hold nor lie inside it."""
+    target = Path(target)
+    resolved = target.resolve()
+    for given in inputs:
+        source = Path(given).resolve()
+        if _within(source, resolved):
+            raise NotAPlanFolder(f"--out {target} holds the input {given}; the plan folder is replaced whole, "
+                                 f"so the input would be lost: choose an --out outside it")
+        if _within(resolved, source):
+            raise NotAPlanFolder(f"--out {target} is inside the input {given}; choose an --out outside it")
+    if previous is not None:
+        source = Path(previous).resolve()
+        if source != resolved and (_within(source, resolved) or _within(resolved, source)):
+            raise NotAPlanFolder(f"--out {target} and --previous {previous} are nested; use the same folder "
+                                 f"(re-plan in place) or two separate ones")
+
+
+def check_plan_target(target: str | Path, inputs=(), previous=None, command: str = "plan") -> None:
     """A plan replaces its output folder whole, so --out must be new, empty,
     or a plan folder already (it holds schedule.csv): a typo such as
-    `--out ~/Documents` must never wipe a folder of other files."""
+    `--out ~/Documents` must never wipe a folder of other files.
+
+    `inputs`, `previous`: see check_inputs_outside. For `plan`
+    (command="plan"), a plan folder whose send ledger records messages is
+    refused too: a fresh plan restarts every invite at SEQUENCE 0, so the
+    ledger could no longer tell what people hold; `replan` keeps it true."""
     target = Path(target)
+    check_writable(target)
+    check_inputs_outside(target, inputs, previous)
     if not target.exists():
         return
     if not target.is_dir():
@@ -118,34 +161,182 @@ def check_plan_target(target: str | Path) -> None:
     if any(target.iterdir()) and not (target / "schedule.csv").is_file():
         raise NotAPlanFolder(f"{target} already holds other files and is not a plan folder (no schedule.csv); "
                              f"it would be replaced whole, so choose a new or empty folder for --out")
+    ledger = target / LEDGER_NAME
+    in_place = previous is not None and Path(previous).resolve() == target.resolve()
+    if command != "plan" and not in_place and ledger.is_file() and ledger.stat().st_size:
+        raise NotAPlanFolder(f"{target} holds a send ledger of its own ({ledger}), which this re-plan would "
+                             f"replace; re-plan it in place (--previous {target} --out {target}) or choose "
+                             f"another --out")
+    if command == "plan" and ledger.is_file() and ledger.stat().st_size:
+        raise NotAPlanFolder(f"{target} holds a send ledger ({ledger}): invitations from it have gone out, and a "
+                             f"new plan there would make the ledger untrue. Use `planner replan INPUT --previous "
+                             f"{target} --out {target}` to re-plan it (only the changes are sent), or choose "
+                             f"another --out")
+
+
+# --- the atomic output folder ---------------------------------------------------
+
+_SCRATCH = r"\.{name}\.(tmp|old)-(?:(\d+)-)?[a-z0-9_]{{8}}"
+
+
+def _scratch(parent: Path, name: str, kind: str) -> Path:
+    """A new temporary folder beside the target, named with our process id so
+    that a later run knows whether its writer is still alive."""
+    return Path(tempfile.mkdtemp(prefix=f".{name}.{kind}-{os.getpid()}-", dir=parent))
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, not ours
+        return True
+    return True
+
+
+def tidy_target(target: str | Path) -> list[str]:
+    """Clean up after interrupted runs that wrote `target`: a missing `target`
+    whose previous folder was moved aside (`.NAME.old-*/previous`) is put
+    back, and the temporary folders of runs no longer running
+    (`.NAME.tmp-*`, `.NAME.old-*`) are removed. Returns what was done, to
+    tell the user."""
+    target = Path(os.path.abspath(target))
+    parent = target.parent
+    if not parent.is_dir():
+        return []
+    pattern = re.compile(_SCRATCH.format(name=re.escape(target.name)) + r"\Z")
+    notes = []
+    stale = []
+    for entry in sorted(parent.iterdir()):
+        match = pattern.match(entry.name)
+        if not match or not entry.is_dir() or entry.is_symlink():
+            continue
+        if match.group(2) is not None and _alive(int(match.group(2))):
+            continue
+        stale.append((match.group(1), entry))
+    for kind, entry in stale:
+        previous = entry / "previous"
+        if kind == "old" and not os.path.lexists(target) and previous.is_dir():
+            os.rename(previous, target)
+            notes.append(f"{target} was missing after an interrupted run; its previous contents were put back "
+                         f"from {entry.name}")
+    for kind, entry in stale:
+        shutil.rmtree(entry, ignore_errors=True)
+        if not entry.exists():
+            notes.append(f"removed {entry.name}, left beside {target.name} by an interrupted run")
+    return notes
+
+
+def prepare_target(target: str | Path, inputs=(), previous=None, command: str = "plan") -> list[str]:
+    """tidy_target, then check_plan_target; returns tidy_target's notes."""
+    notes = tidy_target(target)
+    check_plan_target(target, inputs, previous, command)
+    return notes
+
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one step (Linux renameat2 RENAME_EXCHANGE); False
+    where the system or the file system cannot."""
+    import ctypes
+    import errno
+    import sys
+
+    if not sys.platform.startswith("linux") or os.environ.get("PLANNER_NO_RENAME_EXCHANGE"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = (ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint)
+    renameat2.restype = ctypes.c_int
+    if renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EPERM):
+        return False
+    raise OSError(code, os.strerror(code), str(b))
+
+
+def _sync(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 @contextlib.contextmanager
 def atomic_folder(target: str | Path) -> Iterator[Path]:
     """Yield a fresh temporary folder beside `target`; when the block ends
-    normally it replaces `target` in one rename, otherwise it is removed and
-    `target` keeps what it held (Ctrl-C included)."""
-    target = Path(target)
-    parent = target.resolve().parent
-    parent.mkdir(parents=True, exist_ok=True)
-    temp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=parent))
+    normally it replaces `target`, otherwise it is removed and `target` keeps
+    what it held (Ctrl-C included).
+
+    `target` is whole at every instant: on Linux the new folder and `target`
+    are exchanged in one step (renameat2 RENAME_EXCHANGE), then the old one is
+    removed. Elsewhere `target` is moved aside into `.NAME.old-*` and the new
+    folder renamed in; if the run is killed between the two, the next run
+    puts the old folder back (tidy_target). Temporary folders of killed runs
+    are removed by the next run."""
+    target = Path(os.path.abspath(target))
+    parent = target.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        tidy_target(target)
+        temp = _scratch(parent, target.name, "tmp")
+    except OSError as exc:
+        raise NotAPlanFolder(f"cannot write {target}: {exc.strerror or exc}; choose another folder") from None
     try:
         yield temp
-        old = None
-        if target.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=parent))
-            os.rename(target, old / "previous")
-        try:
+        _sync(temp)
+        if not os.path.lexists(target):
             os.rename(temp, target)
-        except BaseException:
-            if old is not None:
+        elif not _exchange(temp, target):
+            old = _scratch(parent, target.name, "old")
+            os.rename(target, old / "previous")
+            try:
+                os.rename(temp, target)
+            except BaseException:
                 os.rename(old / "previous", target)
-            raise
-        if old is not None:
+                raise
             shutil.rmtree(old, ignore_errors=True)
+        _sync(parent)
+        # after an exchange, `temp` holds the previous folder: removed below
     finally:
         if temp.exists():
             shutil.rmtree(temp, ignore_errors=True)
+
+
+# --- checking a written plan against a visit ------------------------------------------
+
+def unknown_ids(plan: d.Plan, visit: d.Visit) -> list[Problem]:
+    """Ids of schedule.csv (row by row) that the visit does not have: a plan
+    of another visit, or of this one before sessions, rooms, peers or people
+    were removed (re-plan it: `planner replan`)."""
+    problems = []
+    hint = "; the visit no longer has it (re-plan with `planner replan`)"
+    for row, item in enumerate(plan.items, start=2):
+        if item.kind not in d.ITEM_KINDS:
+            problems.append(Problem("schedule.csv", row, "kind", f"unknown kind {item.kind!r}"))
+        if item.kind in d.SESSION_KINDS and item.item_id not in visit.session_by_id:
+            problems.append(Problem("schedule.csv", row, "item_id", f"session {item.item_id!r}{hint}"))
+        if item.room_id and item.room_id not in visit.room_by_id:
+            problems.append(Problem("schedule.csv", row, "room_id", f"room {item.room_id!r}{hint}"))
+        for pid in item.peer_ids:
+            if pid not in visit.peer_by_id:
+                problems.append(Problem("schedule.csv", row, "peer_ids", f"peer {pid!r}{hint}"))
+        for pid in item.attendee_ids:
+            if pid not in visit.person_by_id:
+                problems.append(Problem("schedule.csv", row, "attendee_ids", f"person {pid!r}{hint}"))
+    return problems
 
 
 # --- reading -------------------------------------------------------------------
@@ -194,7 +385,15 @@ def read_plan(folder: str | Path) -> d.Plan:
     if jpath.is_file():
         try:
             data = json.loads(jpath.read_text(encoding="utf-8"))
-            meta = {k: v for k, v in data.items() if k not in ("items", "unscheduled")}
-        except (ValueError, OSError):
-            meta = {}
+        except UnicodeDecodeError as exc:
+            raise InvalidInput([Problem(str(jpath), None, None, f"not UTF-8 text ({exc.reason}); the plan folder "
+                                        f"is damaged: plan again or restore it")])
+        except ValueError as exc:
+            raise InvalidInput([Problem(str(jpath), getattr(exc, "lineno", None), None,
+                                        f"not valid JSON ({getattr(exc, 'msg', exc)}); the plan folder is damaged: "
+                                        f"plan again or restore it")])
+        if not isinstance(data, dict):
+            raise InvalidInput([Problem(str(jpath), None, None, "a JSON object is expected; the plan folder is "
+                                        "damaged: plan again or restore it")])
+        meta = {k: v for k, v in data.items() if k not in ("items", "unscheduled")}
     return d.Plan(items=tuple(items), unscheduled=tuple(unscheduled), meta=meta)

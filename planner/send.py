@@ -172,7 +172,8 @@ class _Ledger:
 
     def record(self, out: Outgoing, when: dt.datetime) -> None:
         entry = {"key": out.key, "message_id": out.message_id, "unit": out.unit, "recipient": out.recipient,
-                 "email": out.email, "method": out.method, "sequences": out.sequences, "eml": out.eml,
+                 "email": out.email, "method": out.method, "role": out.role, "sequences": out.sequences,
+                 "eml": out.eml,
                  "sent_at": when.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
         self.handle.write((json.dumps(entry, ensure_ascii=False) + "\n").encode("utf-8"))
         self.handle.flush()

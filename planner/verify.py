@@ -39,13 +39,6 @@ def _sessions(plan: d.Plan) -> list[d.PlanItem]:
     return [i for i in plan.items if i.kind in SESSION_KINDS]
 
 
-def _window_hit(windows, start, end):
-    for w in windows:
-        if w.start < end and start < w.end:
-            return w
-    return None
-
-
 def _travel(visit: d.Visit, item: d.PlanItem) -> int:
     room = visit.room_by_id.get(item.room_id)
     if item.kind in SESSION_KINDS and room is not None and room.kind == "offsite":
@@ -202,18 +195,18 @@ def sessions_have_their_peers_and_everyone_is_available(visit: d.Visit, plan: d.
                 out.append(Breach(5, f"{name} has '{pid}', who is not a peer of the visit"))
                 continue
             a, b = _peer_span(visit, item)
-            w = _window_hit(peer.unavailable, a, b)
+            w = d.overlapping(peer.unavailable, a, b)
             if w:
                 out.append(Breach(5, f"peer {visit.label(pid)} is on {name} ({_when(item)}) but unavailable "
                                      f"{w.describe()}"))
         for pid in item.attendee_ids:
             person = visit.person_by_id.get(pid)
-            w = _window_hit(person.unavailable, item.start, item.end) if person else None
+            w = d.overlapping(person.unavailable, item.start, item.end) if person else None
             if w:
                 out.append(Breach(5, f"{visit.label(pid)} attends {name} ({_when(item)}) but is unavailable "
                                      f"{w.describe()}"))
         room = visit.room_by_id.get(item.room_id)
-        w = _window_hit(room.unavailable, item.start, item.end) if room else None
+        w = d.overlapping(room.unavailable, item.start, item.end) if room else None
         if w:
             out.append(Breach(5, f"{name} is in {visit.label(room.id)} ({_when(item)}), which is unavailable "
                                  f"{w.describe()}"))
@@ -334,7 +327,7 @@ def debriefs_and_feedback_day(visit: d.Visit, plan: d.Plan) -> list[Breach]:
     out = []
 
     def free_peers(start, end):
-        return {p.id for p in visit.peers if _window_hit(p.unavailable, start, end) is None}
+        return {p.id for p in visit.peers if d.overlapping(p.unavailable, start, end) is None}
 
     def check(kind, day, start_time, minutes, room, what, attendees_needed=(), attendees_allowed=None,
               audience=()):
@@ -358,7 +351,7 @@ def debriefs_and_feedback_day(visit: d.Visit, plan: d.Plan) -> list[Breach]:
             if pid not in item.attendee_ids:
                 out.append(Breach(9, f"{visit.label(pid)} is missing from the {what} on {day}"))
             person = visit.person_by_id.get(pid)
-            w = _window_hit(person.unavailable, start, end) if person else None
+            w = d.overlapping(person.unavailable, start, end) if person else None
             if w:
                 out.append(Breach(9, f"{visit.label(pid)} must attend the {what} on {day} but is unavailable "
                                      f"{w.describe()}"))
@@ -368,10 +361,10 @@ def debriefs_and_feedback_day(visit: d.Visit, plan: d.Plan) -> list[Breach]:
                     out.append(Breach(9, f"{visit.label(pid)} is not in the audience of the {what}"))
         for pid in audience:  # invited: everyone of the audience who is free then
             person = visit.person_by_id.get(pid)
-            if person and _window_hit(person.unavailable, start, end) is None and pid not in item.attendee_ids:
+            if person and d.overlapping(person.unavailable, start, end) is None and pid not in item.attendee_ids:
                 out.append(Breach(9, f"{visit.label(pid)} is in the audience but missing from the {what}"))
         room_obj = visit.room_by_id.get(room)
-        w = _window_hit(room_obj.unavailable, start, end) if room_obj else None
+        w = d.overlapping(room_obj.unavailable, start, end) if room_obj else None
         if w:
             out.append(Breach(9, f"the {what} on {day} needs {visit.label(room)}, unavailable {w.describe()}"))
 

@@ -15,11 +15,12 @@ from __future__ import annotations
 import csv
 import os
 import re
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
-from . import domain as d
+from . import schema
 from .errors import InvalidInput, PlannerError
 from .planio import safe_cell
 
@@ -47,186 +48,11 @@ def _add_sheet(book, sheet: Sheet, name: str) -> None:
         ws.column_dimensions[letter].width = width
 
 
-# --- what every sheet and column means (spec §1) -------------------------------
+# --- what every sheet and column means: planner.schema (spec §1) -----------------
 
-@dataclass(frozen=True)
-class Field:
-    name: str
-    required: bool
-    default: str
-    format: str
-    meaning: str
-
-
-DATE = "date YYYY-MM-DD"
-TIME = "time HH:MM (24-hour)"
-DATETIME = "date and time YYYY-MM-DD HH:MM"
-WINDOWS = ("window list: ;-separated items, each a whole date 2018-06-19 or a date with a "
-           "time range 2018-06-19 09:00-12:00")
-INT = "whole number"
-IDS = "id list, ;-separated"
-
-CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
-    ("peers", "kind"): d.PEER_KINDS,
-    ("rooms", "kind"): d.ROOM_KINDS,
-    ("people", "category"): d.PERSON_CATEGORIES,
-    ("sessions", "kind"): d.SESSION_KINDS,
-    ("sessions", "priority"): d.PRIORITIES,
-}
-
-
-def _one_of(table: str, column: str) -> str:
-    return "one of: " + ", ".join(CHOICES[(table, column)])
-
-
-# Keys of the visit sheet / visit.toml. `example` is shown (commented) for the required keys.
-VISIT_KEYS: tuple[tuple[Field, str], ...] = (
-    (Field("name", True, "", "text", "Title of the visit"),
-     "Corporate Peer Challenge — Anyshire County Council"),
-    (Field("host", True, "", "text", "The host organisation"), "Anyshire County Council"),
-    (Field("timezone", False, "Europe/London", "IANA timezone name", "Zone of all times"), ""),
-    (Field("location", False, "", "text", "Address of the site; goes into invites with the room name"), ""),
-    (Field("organiser_name", True, "", "text", "Who sends the invites (the host's strategy team)"),
-     "Corporate Strategy team"),
-    (Field("organiser_email", True, "", "e-mail address", "ORGANIZER of every invite"),
-     "strategy@example.org"),
-    (Field("organiser_phone", False, "", "text", "Phone number shown wherever the organiser is named as "
-           "the contact"), ""),
-    (Field("arrival", False, "", "text", "How a visitor arrives: reception, signing in, parking; in every "
-           "letter and pack for a session on site"), ""),
-    (Field("interview_days", True, "", "list of dates, ;-separated", "Dates on which sessions are held, "
-           "in order"), "2026-05-19;2026-05-20;2026-05-21"),
-    (Field("feedback_day", True, "", DATE, "A date after the last interview day: no sessions, team prep "
-           "then the feedback presentation. For a progress review it may be the last interview day itself: "
-           "no debrief that day, sessions end by prep_start, then prep and feedback"), "2026-05-22"),
-    (Field("day_start", False, "09:00", TIME, "Earliest start of any session"), ""),
-    (Field("day_end", False, "17:15", TIME, "Latest end of any session on an interview day "
-           "(not after debrief_start)"), ""),
-    (Field("slot_minutes", False, "15", INT, "Sessions start on this grid, counted from day_start"), ""),
-    (Field("max_sessions_per_day", False, "15", INT, "Most sessions starting on one day"), ""),
-    (Field("max_sessions_per_peer_per_day", False, "6", INT, "Default cap of sessions per peer per day"), ""),
-    (Field("buffer_minutes", False, "15", INT, "A peer's minimum gap between two of their sessions"), ""),
-    (Field("lunch_start", False, "12:00", TIME, "Start of the window in which each peer gets lunch"), ""),
-    (Field("lunch_end", False, "14:00", TIME, "End of the lunch window"), ""),
-    (Field("lunch_minutes", False, "30", INT, "Unbroken break each peer gets inside the lunch window, "
-           "every interview day"), ""),
-    (Field("office_room", True, "", "room id", "The team's base room (a room of kind office); debriefs "
-           "and prep happen there"), "team-office"),
-    (Field("debrief_start", False, "17:30", TIME, "Daily debrief with the Chief Executive on every "
-           "interview day; every peer attends who is not unavailable then"), ""),
-    (Field("debrief_minutes", False, "45", INT, "Length of the debrief"), ""),
-    (Field("debrief_attendees", True, "", IDS + " (people)", "Person ids who join each debrief (at least "
-           "the chief executive)"), "chief-executive"),
-    (Field("prep_start", False, "", TIME, "When the team's prep starts on feedback_day (blank: day_start)"), ""),
-    (Field("feedback_start", False, "14:00", TIME, "Start of the feedback presentation on feedback_day; "
-           "prep runs from prep_start until then"), ""),
-    (Field("feedback_minutes", False, "90", INT, "Length of the feedback presentation"), ""),
-    (Field("feedback_room", True, "", "room id", "Room of the feedback presentation"), "council-chamber"),
-    (Field("feedback_audience", False, "", IDS + " (people)", "Person ids invited to the feedback "
-           "presentation"), ""),
-)
-
-LIST_KEYS = ("interview_days", "debrief_attendees", "feedback_audience")
-INT_KEYS = tuple(f.name for f, _ in VISIT_KEYS if f.format == INT)
-
-TABLE_FIELDS: dict[str, tuple[Field, ...]] = {
-    "peers": (
-        Field("id", True, "", "letters, digits, - and _", "Unique; distinct from every person id"),
-        Field("name", True, "", "text", "Full name"),
-        Field("role", False, "", "text", 'e.g. "Lead peer", "Member peer", "Officer peer", '
-              '"Peer challenge manager"'),
-        Field("kind", False, "officer", _one_of("peers", "kind"),
-              "member (elected councillor peer), officer, or manager"),
-        Field("email", False, "", "e-mail address", ""),
-        Field("phone", False, "", "text", "Shown to the organiser and on the peer team's pack"),
-        Field("calendar", False, "", "file path", "An .ics calendar export or free/busy file, relative to "
-              "the visit folder: its busy times count as unavailable"),
-        Field("specialisms", False, "", IDS + " (themes)", "Themes this peer covers best"),
-        Field("unavailable", False, "", WINDOWS, "When this peer cannot be booked"),
-        Field("max_sessions_per_day", False, "visit default", INT,
-              "Overrides max_sessions_per_peer_per_day for this peer"),
-    ),
-    "rooms": (
-        Field("id", True, "", "text", "Unique"),
-        Field("name", True, "", "text", ""),
-        Field("kind", True, "", _one_of("rooms", "kind"),
-              "Interviews and focus groups use interview or presentation rooms; site visits use an "
-              "offsite room; debriefs and prep use the office"),
-        Field("capacity", True, "", INT, "People the room holds, peers included"),
-        Field("location", False, "", "text", "Floor, building or address"),
-        Field("travel_minutes", False, "0", INT, "offsite rooms only: travel each way from the office"),
-        Field("directions", False, "", "text", "How to find the room from the entrance; in the letters and "
-              "packs of the people meeting there"),
-        Field("unavailable", False, "", WINDOWS, "When the room cannot be booked"),
-    ),
-    "people": (
-        Field("id", True, "", "text", "Unique, and distinct from every peer id"),
-        Field("name", True, "", "text", "Full name"),
-        Field("job_title", False, "", "text", ""),
-        Field("organisation", False, "the host for officers and councillors", "text",
-              "Partners, residents and others have none unless given"),
-        Field("category", False, "officer", _one_of("people", "category"), ""),
-        Field("email", False, "", "e-mail address", "Where their invite goes"),
-        Field("phone", False, "", "text", "Shown to the organiser (who to ring on the day)"),
-        Field("calendar", False, "", "file path", "As for peers"),
-        Field("unavailable", False, "", WINDOWS, "When this person cannot be booked"),
-    ),
-    "sessions": (
-        Field("id", True, "", "text", "Unique"),
-        Field("title", True, "", "text", ""),
-        Field("kind", False, "interview", _one_of("sessions", "kind"), ""),
-        Field("themes", False, "", IDS + " (themes)", "Themes the session gives evidence on"),
-        Field("attendees", True, "", IDS + " (people)", "Person ids, at least one"),
-        Field("duration_minutes", False, "60", INT, ""),
-        Field("peers", False, "2", INT, "How many peers attend"),
-        Field("required_peers", False, "", IDS + " (peers)", "Peer ids who must be among them"),
-        Field("room", False, "", "room id", "The room this session must use"),
-        Field("days", False, "all interview days", "list of dates, ;-separated", "Dates it may be held on"),
-        Field("earliest", False, "", TIME, "It may start no earlier than this"),
-        Field("latest", False, "", TIME, "It must end no later than this"),
-        Field("fixed_start", False, "", DATETIME, "It must start exactly then (on an interview day, on "
-              "the slot grid)"),
-        Field("priority", False, "must", _one_of("sessions", "priority"),
-              "must, or should (scheduled only if it fits)"),
-        Field("after", False, "", "session id", "A session that must end before this one starts"),
-        Field("notes", False, "", "text", "Free text for the peer briefing"),
-    ),
-    "themes": (
-        Field("id", True, "", "text", "Unique"),
-        Field("name", True, "", "text", ""),
-        Field("question", False, "", "text", "The question the peer team looks for evidence on"),
-    ),
-    "documents": (
-        Field("id", True, "", "text", "Unique"),
-        Field("title", True, "", "text", ""),
-        Field("themes", False, "", IDS + " (themes)", ""),
-        Field("url", False, "", "text", "Link to the document"),
-    ),
-}
-
-SHEET_PURPOSE = {
-    "visit": "Settings of the visit: one key per row, its value in the value column.",
-    "peers": "The visiting peer team.",
-    "rooms": "Rooms: the team's office, interview rooms, the presentation room, off-site venues.",
-    "people": "Interviewees and every other host attendee.",
-    "sessions": "What must be scheduled: interviews, focus groups and site visits.",
-    "themes": "The themes (questions) the peer team looks for evidence on.",
-    "documents": "Optional: the evidence library for the briefing packs.",
-}
-
-GENERAL_NOTES = (
-    "Fill in every sheet (documents is optional). Required columns and keys must not be blank; "
-    "a blank optional cell takes the default.",
-    "Lists inside one cell are separated by ; (for example p1;p2).",
-    "Dates are YYYY-MM-DD, times HH:MM (24-hour), date-times YYYY-MM-DD HH:MM, all in the visit's "
-    "timezone. In a workbook, Excel dates and times are accepted too.",
-    "Window lists (the unavailable columns): ;-separated items, each a whole date 2018-06-19 or a "
-    "date with a time range 2018-06-19 09:00-12:00.",
-    "Ids are how sheets refer to each other: sessions name people (attendees), peers (required_peers), "
-    "rooms (room), themes and other sessions (after).",
-    "Blank rows are ignored; extra columns are ignored with a warning. Keep the header row.",
-    "Check your visit with: planner check PATH. Plan it with: planner plan PATH --out FOLDER.",
-)
+WIDE = {"name": 28, "title": 36, "role": 28, "job_title": 30, "organisation": 26, "email": 30,
+        "question": 60, "notes": 40, "attendees": 36, "unavailable": 30, "location": 28, "url": 40,
+        "directions": 40, "calendar": 24, "phone": 18}
 
 
 # --- errors ----------------------------------------------------------------------
@@ -294,8 +120,6 @@ def _new_book():
     return book
 
 
-WIDE = {"name": 28, "title": 36, "role": 28, "job_title": 30, "organisation": 26, "email": 30,
-        "question": 60, "notes": 40, "attendees": 36, "unavailable": 30, "location": 28, "url": 40}
 
 
 def _header(ws, names: Sequence[str], widths: Sequence[float] | None = None) -> None:
@@ -359,105 +183,169 @@ def write_template(path: Path) -> None:
         _template_folder(path)
 
 
+INSTRUCTION_HEADER = ["sheet", "column", "required", "default", "format / values", "meaning"]
+
+
 def _instruction_rows() -> list[list[str]]:
     rows: list[list[str]] = [["How to fill in this visit", "", "", "", "", ""]]
-    rows += [[note, "", "", "", "", ""] for note in GENERAL_NOTES]
+    rows += [[note, "", "", "", "", ""] for note in schema.GENERAL_NOTES]
     rows.append(["", "", "", "", "", ""])
-    rows.append(["sheet", "column", "required", "default", "format / values", "meaning"])
-    rows.append(["visit", "(key, value)", "", "", "", SHEET_PURPOSE["visit"]])
-    for f, example in VISIT_KEYS:
-        meaning = f.meaning + (f" (example: {example})" if example else "")
-        rows.append(["visit", f.name, "yes" if f.required else "no", f.default, f.format, meaning])
-    for table, fields_ in TABLE_FIELDS.items():
-        rows.append([table, "", "", "", "", SHEET_PURPOSE[table]])
+    rows.append(list(INSTRUCTION_HEADER))
+    rows.append(["visit", "(key, value)", "", "", "", schema.SHEET_PURPOSE["visit"]])
+    for f in schema.VISIT:
+        meaning = f.meaning + (f" (example: {f.example})" if f.example else "")
+        rows.append(["visit", f.name, "yes" if f.required else "no", f.shown_default, f.format, meaning])
+    for table, fields_ in schema.TABLES.items():
+        rows.append([table, "", "", "", "", schema.SHEET_PURPOSE[table]])
         for f in fields_:
-            rows.append([table, f.name, "yes" if f.required else "no", f.default, f.format, f.meaning])
+            rows.append([table, f.name, "yes" if f.required else "no", f.shown_default, f.format, f.meaning])
     return rows
+
+
+def _visit_note(f) -> str:
+    """The note beside a key of the visit sheet: required or default, format, meaning, example."""
+    head = "REQUIRED" if f.required else (f"optional, default {f.shown_default}" if f.shown_default
+                                          else "optional")
+    example = f" Example: {f.example}" if f.example else ""
+    return f"{head}; {f.format}. {f.meaning}.{example}"
+
+
+def _lines_needed(text: str, width: float) -> int:
+    """How many lines a wrapped cell of this column width needs (about one
+    character per unit of width, a little less for safety)."""
+    per_line = max(1, int(width * 1.05) - 2)
+    return sum(max(1, -(-len(part) // per_line)) for part in str(text).split("\n"))
+
+
+def _fit_rows(ws, widths: dict[int, float], first_row: int = 1) -> None:
+    """Row heights that hold every wrapped cell, so nothing overlaps on screen
+    or paper (openpyxl does not measure text, and some viewers keep the
+    default height of a row whose text wraps)."""
+    for row in ws.iter_rows(min_row=first_row):
+        lines = 1
+        for cell in row:
+            width = widths.get(cell.column)
+            if cell.value is not None and width:
+                lines = max(lines, _lines_needed(cell.value, width))
+        if lines > 1:
+            ws.row_dimensions[row[0].row].height = 15 * lines
+
+
+def _print_setup(ws, title_rows: str = "1:1") -> None:
+    """Landscape, one page wide, the header row repeated on every page."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = title_rows
+    ws.print_options.gridLines = True
+    ws.page_margins.left = ws.page_margins.right = 0.4
+
+
+def _id_list(table: str) -> str:
+    """The id column of a sheet as a range that covers every row a visit may have."""
+    from openpyxl.utils import get_column_letter
+
+    names = [f.name for f in schema.TABLES[table]]
+    letter = get_column_letter(names.index("id") + 1)
+    return f"{table}!${letter}$2:${letter}${schema.MAX_ROWS}"
+
+
+def _dropdown(ws, where: str, f, title: str) -> None:
+    """A drop-down for one column (or cell): its fixed values, or the ids of the
+    sheet it refers to. Single values are checked; a list cell (ids separated by
+    ;) offers the ids to start it and accepts what is typed."""
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    if f.kind == "choice":
+        check = DataValidation(type="list", formula1='"' + ",".join(f.choices) + '"', allow_blank=True,
+                               showErrorMessage=True, errorTitle=title,
+                               error=f"{f.name} must be one of: {', '.join(f.choices)}",
+                               promptTitle=f.name, prompt=", ".join(f.choices), showInputMessage=True)
+    else:
+        what = schema.REF_NAMES[f.refers_to]
+        single = f.kind == "ref"
+        prompt = (f"a {what} id from the {f.refers_to} sheet" if single else
+                  f"{what} ids from the {f.refers_to} sheet, separated by ; (pick the first here)")
+        check = DataValidation(type="list", formula1=_id_list(f.refers_to), allow_blank=True,
+                               showErrorMessage=single, errorStyle="warning", errorTitle=title,
+                               error=f"{f.name} names a {what} id of the {f.refers_to} sheet",
+                               promptTitle=f.name, prompt=prompt[:255], showInputMessage=True)
+    check.add(where)
+    ws.add_data_validation(check)
 
 
 def _template_workbook(path: Path) -> None:
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.datavalidation import DataValidation
 
+    wrap = Alignment(wrap_text=True, vertical="top")
     book = _new_book()
     ws = book.create_sheet("instructions")
     rows = _instruction_rows()
-    table_header = rows.index(["sheet", "column", "required", "default", "format / values", "meaning"]) + 1
+    table_header = rows.index(INSTRUCTION_HEADER) + 1
     for r, row in enumerate(rows, start=1):
         for c, value in enumerate(row, start=1):
             if value:
-                ws.cell(row=r, column=c, value=value)
+                ws.cell(row=r, column=c, value=value).alignment = wrap
     ws.cell(row=1, column=1).font = Font(bold=True, size=14)
     for c in range(1, 7):
         ws.cell(row=table_header, column=c).font = Font(bold=True)
     for r in range(table_header + 1, len(rows) + 1):
         if not ws.cell(row=r, column=2).value:  # a sheet's heading row
             ws.cell(row=r, column=1).font = Font(bold=True)
-        ws.cell(row=r, column=6).alignment = Alignment(wrap_text=True, vertical="top")
-        ws.cell(row=r, column=5).alignment = Alignment(wrap_text=True, vertical="top")
-    for letter, width in zip("ABCDEF", (12, 30, 10, 18, 40, 70)):
-        ws.column_dimensions[letter].width = width
+    widths = dict(zip(range(1, 7), (11, 28, 9, 16, 34, 60)))
+    for index, width in widths.items():
+        ws.column_dimensions[get_column_letter(index)].width = width
+    for r in range(2, table_header - 1):  # the notes run across the sheet
+        ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=6)
+    _fit_rows(ws, {**widths, 1: sum(widths.values())}, first_row=2)
+    _print_setup(ws, f"{table_header}:{table_header}")
 
     ws = book.create_sheet("visit")
-    _header(ws, ["key", "value"], [32, 60])
-    for r, (f, _example) in enumerate(VISIT_KEYS, start=2):
-        ws.cell(row=r, column=1, value=f.name)
-        if not f.required and f.default:
-            _put(ws, r, 2, f.default)
+    _header(ws, ["key", "value", "meaning"], [30, 40, 70])
+    for r, f in enumerate(schema.VISIT, start=2):
+        ws.cell(row=r, column=1, value=f.name).alignment = wrap
+        if f.template_value:
+            _put(ws, r, 2, f.template_value)
+        ws.cell(row=r, column=2).alignment = wrap
+        ws.cell(row=r, column=3, value=_visit_note(f)).alignment = wrap
+        if f.kind in ("ref", "refs", "choice"):
+            _dropdown(ws, f"B{r}", f, f"visit.{f.name}")
+    _fit_rows(ws, {1: 30, 2: 40, 3: 70}, first_row=2)
+    _print_setup(ws)
 
-    for table, fields_ in TABLE_FIELDS.items():
+    for table, fields_ in schema.TABLES.items():
         ws = book.create_sheet(table)
         names = [f.name for f in fields_]
         _header(ws, names)
-        for index, name in enumerate(names, start=1):
-            choices = CHOICES.get((table, name))
-            if choices is None:
-                continue
-            letter = get_column_letter(index)
-            check = DataValidation(type="list", formula1='"' + ",".join(choices) + '"', allow_blank=True,
-                                   showErrorMessage=True, errorTitle=f"{table}.{name}",
-                                   error=f"{name} must be one of: {', '.join(choices)}",
-                                   promptTitle=name, prompt=", ".join(choices), showInputMessage=True)
-            check.add(f"{letter}2:{letter}1048576")
-            ws.add_data_validation(check)
+        for index, f in enumerate(fields_, start=1):
+            ws.cell(row=1, column=index).alignment = wrap
+            if f.kind in ("choice", "ref", "refs"):
+                letter = get_column_letter(index)
+                _dropdown(ws, f"{letter}2:{letter}1048576", f, f"{table}.{f.name}")
+        _print_setup(ws)
     _save(book, path)
-
-
-def _toml_string(text: str) -> str:
-    out = ['"']
-    for ch in text:
-        if ch == "\\":
-            out.append("\\\\")
-        elif ch == '"':
-            out.append('\\"')
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\t":
-            out.append("\\t")
-        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
-            out.append(f"\\u{ord(ch):04X}")
-        else:
-            out.append(ch)
-    out.append('"')
-    return "".join(out)
-
-
-def _toml_key(key: str) -> str:
-    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else _toml_string(key)
 
 
 def _toml_line(key: str, value: str) -> str:
     """key = value for visit.toml, from the text of a visit-sheet cell: list keys
     become arrays, canonical whole numbers of number keys become integers,
     everything else a string (so invalid values are carried over unchanged and
-    `planner check` still reports them)."""
-    if key in LIST_KEYS:
+    `planner check` still reports them). Written by tomli-w."""
+    import tomli_w
+
+    def toml(value) -> str:  # a value as tomli-w writes it
+        return tomli_w.dumps({"v": value})[len("v = "):].rstrip("\n")
+
+    name = tomli_w.dumps({key: 0})[:-len(" = 0\n")]
+    if key in schema.LIST_KEYS:  # an inline array, one line, so the key's line is the line to report
         items = [item.strip() for item in value.split(";") if item.strip()]
-        return f"{_toml_key(key)} = [{', '.join(_toml_string(i) for i in items)}]"
-    if key in INT_KEYS and _INT_RE.match(value):
-        return f"{_toml_key(key)} = {value}"
-    return f"{_toml_key(key)} = {_toml_string(value)}"
+        return f"{name} = [{', '.join(toml(item) for item in items)}]"
+    if key in schema.INT_KEYS and _INT_RE.match(value):
+        return f"{name} = {toml(int(value))}"
+    return f"{name} = {toml(value)}"
 
 
 def _template_toml() -> str:
@@ -467,34 +355,35 @@ def _template_toml() -> str:
         "# Dates YYYY-MM-DD, times \"HH:MM\" (24-hour), lists [\"a\", \"b\"]. See README.txt.",
         "",
     ]
-    for f, example in VISIT_KEYS:
-        lines.append(f"# {'REQUIRED. ' if f.required else ''}{f.meaning}.")
+    for f in schema.VISIT:
+        comment = f"{'REQUIRED. ' if f.required else ''}{f.meaning} ({f.format})."
+        lines += [f"# {line}" for line in textwrap.wrap(comment, 96)]
         if f.required:
-            lines.append(f"# For example: {_toml_line(f.name, example)}")
+            lines.append(f"# For example: {_toml_line(f.name, f.example)}")
             lines.append(_toml_line(f.name, ""))
         else:
-            lines.append(_toml_line(f.name, f.default))
+            lines.append(_toml_line(f.name, f.template_value))
         lines.append("")
     return "\n".join(lines)
 
 
 def _template_readme() -> str:
     out = ["An empty visit for the peer challenge planner", "=" * 46, ""]
-    out += [f"- {note}" for note in GENERAL_NOTES]
-    out += ["", "visit.toml", "-" * 10, SHEET_PURPOSE["visit"].replace("sheet", "file"), ""]
-    for f, example in VISIT_KEYS:
-        out.append(_field_line(f) + (f" Example: {example}" if example else ""))
-    for table, fields_ in TABLE_FIELDS.items():
+    out += [f"- {note}" for note in schema.GENERAL_NOTES]
+    out += ["", "visit.toml", "-" * 10, schema.SHEET_PURPOSE["visit"].replace("sheet", "file"), ""]
+    for f in schema.VISIT:
+        out.append(_field_line(f) + (f" Example: {f.example}" if f.example else ""))
+    for table, fields_ in schema.TABLES.items():
         title = f"{table}.csv"
-        out += ["", title, "-" * len(title), SHEET_PURPOSE[table], ""]
+        out += ["", title, "-" * len(title), schema.SHEET_PURPOSE[table], ""]
         out += [_field_line(f) for f in fields_]
     return "\n".join(out) + "\n"
 
 
-def _field_line(f: Field) -> str:
+def _field_line(f: schema.Field) -> str:
     parts = [f"* {f.name} ({'required' if f.required else 'optional'}"]
-    if f.default:
-        parts.append(f", default {f.default}")
+    if f.shown_default:
+        parts.append(f", default {f.shown_default}")
     parts.append(f"; {f.format})")
     if f.meaning:
         parts.append(f": {f.meaning}.")
@@ -506,7 +395,7 @@ def _template_folder(path: Path) -> None:
 
     with atomic_folder(path) as temp:
         (temp / "visit.toml").write_text(_template_toml(), encoding="utf-8")
-        for table, fields_ in TABLE_FIELDS.items():
+        for table, fields_ in schema.TABLES.items():
             _write_csv(temp / f"{table}.csv", [f.name for f in fields_], [])
         (temp / "README.txt").write_text(_template_readme(), encoding="utf-8")
 

@@ -105,11 +105,11 @@ def visit_dir(tmp_path):
 
 
 def solve_fast(visit, **options):
-    from planner.model import SolveOptions, solve
+    from planner.orchestrate import SolveOptions, solve_visit
 
     defaults = dict(time_limit=20, workers=1, deterministic=True)
     defaults.update(options)
-    return solve(visit, SolveOptions(**defaults))
+    return solve_visit(visit, SolveOptions(**defaults))
 
 
 def plan_and_verify(visit, **options):

@@ -20,7 +20,8 @@ def files(out: Path) -> dict[str, bytes]:
 def test_two_deterministic_plans_of_the_example_are_byte_identical(tmp_path):
     # two real processes, nothing shared in memory; run side by side to halve the wall time
     # (deterministic mode limits the solver by deterministic time, so load does not matter)
-    env = {k: v for k, v in os.environ.items() if k != "PLANNER_DEBUG"}
+    # the issue time is the real time of the run unless --now or SOURCE_DATE_EPOCH fixes it
+    env = {k: v for k, v in os.environ.items() if k != "PLANNER_DEBUG"} | {"SOURCE_DATE_EPOCH": "1527843600"}
     runs = {name: subprocess.Popen([str(PLANNER), "plan", str(EXAMPLE), "--out", str(tmp_path / name),
                                     "--deterministic", "--quiet"],
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env)

@@ -343,14 +343,12 @@ def test_the_emailed_pack_is_the_persons_html_pack(small, tmp_path):
     (with the CRLF line ends of MIME text)."""
     from email import message_from_bytes, policy
 
-    from planner.exporters.emails import write_emails
-    from planner.exporters.invites import export_invites
+    from planner.exporters.emails import export_invites
 
     visit, plan, out = small
     mail = tmp_path / "mail"
     mail.mkdir()
     export_invites(mail, visit, plan, CLOCK)
-    write_emails(mail, visit, plan, CLOCK)
     (eml,) = (mail / "emails/sessions/ceo").glob("*.eml")
     msg = message_from_bytes(eml.read_bytes(), policy=policy.default)
     (pack,) = [p for p in msg.walk() if p.get_content_type() == "text/html"]
@@ -608,33 +606,6 @@ def test_pdfs_load_nothing_from_disk_or_network(tmp_path):
     assert "after" in PdfReader(io.BytesIO(data)).pages[0].extract_text()
     assert render.web_url("javascript:alert(1)") == "" and render.web_url("file:///etc/passwd") == ""
     assert render.web_url("https://example.org/a.pdf") == "https://example.org/a.pdf"
-
-
-def embedded_fonts(data: bytes) -> dict[str, bytes]:
-    """Font name (without the subset tag) -> the embedded font file, of a PDF's first page."""
-    fonts = {}
-    for ref in PdfReader(io.BytesIO(data)).pages[0]["/Resources"]["/Font"].values():
-        font = ref.get_object()
-        descriptor = font["/DescendantFonts"][0].get_object()["/FontDescriptor"].get_object()
-        fonts[str(font["/BaseFont"]).split("+", 1)[-1]] = descriptor["/FontFile2"].get_object().get_data()
-    return fonts
-
-
-def test_documents_share_one_font_subset_unless_they_need_other_glyphs():
-    if not render._reuse_font_subsets():
-        pytest.skip("WeasyPrint subsets with HarfBuzz here: nothing is shared")
-    first = embedded_fonts(render.pdf_bytes("<p>Alpha <b>Bravo</b> – “fine”</p>", epoch=1_700_000_000))
-    second = embedded_fonts(render.pdf_bytes("<p>Zulu <b>Yankee</b> · Ł…</p>", epoch=1_700_000_000))
-    assert len(first) == 2 and first == second
-    # a character outside the common set: a subset of its own, the text intact
-    greek = render.pdf_bytes("<p>Ωmega <b>Bravo</b></p>", epoch=1_700_000_000)
-    assert "Ωmega" in PdfReader(io.BytesIO(greek)).pages[0].extract_text()
-    regular = next(name for name in first if "Bold" not in name)
-    assert embedded_fonts(greek)[regular] != first[regular]
-    # the fixed clock dates the subsets: another clock, other bytes; back to the first, the same bytes
-    later = embedded_fonts(render.pdf_bytes("<p>Alpha <b>Bravo</b> – “fine”</p>", epoch=1_800_000_000))
-    assert later[regular] != first[regular]
-    assert embedded_fonts(render.pdf_bytes("<p>Zulu</p><p><b>x</b></p>", epoch=1_700_000_000)) == first
 
 
 # --- reproducibility ------------------------------------------------------------------

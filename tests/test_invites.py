@@ -20,9 +20,9 @@ from ical.calendar_stream import IcsCalendarStream
 
 from conftest import write_visit, solve_fast
 from planner import domain as d
-from planner.exporters import EXPORTERS, fixed_clock
-from planner.exporters.emails import write_emails
-from planner.exporters.invites import export_invites, load_manifest, write_invites
+from planner.exporters import EXPORTERS, plan_clock
+from planner.exporters.emails import export_invites, write_emails
+from planner.exporters.invites import load_manifest, write_invites
 from planner.exporters.tzical import vtimezone
 from planner.planio import write_plan_files
 from planner.validation import load_visit
@@ -109,7 +109,7 @@ def render(folder: Path, visit, plan, previous: Path | None = None, clock=CLOCK)
     folder.mkdir(parents=True, exist_ok=True)
     manifest = write_invites(folder, visit, plan, clock,
                              previous_manifest=load_manifest(previous) if previous else None)
-    write_emails(folder, visit, plan, clock)
+    write_emails(folder, visit, plan, clock, manifest)
     return manifest
 
 
@@ -892,19 +892,38 @@ def test_re_exporting_the_same_plan_keeps_what_is_due(small, tmp_path):
         (first / "invites/sessions/ceo/s1.ics").read_bytes()
 
 
-def test_exporters_are_registered_invites_first():
+def test_the_invites_exporter_writes_the_emails_from_the_manifest_it_returns(small, tmp_path, monkeypatch):
+    """The e-mails are written from the manifest the invites writer returns,
+    never from invites/manifest.json read back."""
     assert export_invites in EXPORTERS
-    assert EXPORTERS.index(export_invites) < EXPORTERS.index(write_emails)
     assert export_invites.takes_previous is True
-
-
-def test_fixed_clock_default_is_used_for_dtstamp(small, tmp_path):
     visit, plan, _, _ = small
+    out = tmp_path / "mails"
+    out.mkdir()
+    real = Path.read_text
+
+    def no_manifest(self, *args, **kwargs):
+        assert self.name != "manifest.json", "the e-mails re-read the manifest"
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "read_text", no_manifest)
+    manifest = export_invites(out, visit, plan, CLOCK)
+    assert manifest["messages"] and all((out / m["eml"]).is_file() for m in manifest["messages"] if m["email"])
+
+
+def test_the_plans_recorded_issue_time_is_used_for_dtstamp(small, tmp_path, monkeypatch):
+    """DTSTAMP is the issue time recorded with the plan (schedule.json), never
+    the clock of the export; without one, SOURCE_DATE_EPOCH fixes it."""
+    visit, plan, _, _ = small
+    stamped = dataclasses.replace(plan, meta={**plan.meta, "issued": "2026-04-21T09:00:00Z", "version": 1})
     out = tmp_path / "clock"
     out.mkdir()
-    export_invites(out, visit, plan, fixed_clock(visit))
+    export_invites(out, visit, stamped, plan_clock(stamped))
     event = event_by_item(out / "invites/sessions/ceo/s1.ics", "s1")
     assert event.decoded("DTSTAMP") == dt.datetime(2026, 4, 21, 9, 0, tzinfo=dt.timezone.utc)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    assert plan_clock(dataclasses.replace(plan, meta={})) == dt.datetime(2023, 11, 14, 22, 13, 20,
+                                                                          tzinfo=dt.timezone.utc)
 
 
 def test_re_exporting_after_an_input_fix_keeps_everything_due(small, tmp_path):

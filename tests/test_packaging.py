@@ -21,6 +21,9 @@ def test_wheel_contains_the_templates_and_an_installed_copy_finds_them(tmp_path)
     assert "planner/templates/print.css" in templates
     assert "planner/templates/changes.html" in templates
     assert len([n for n in templates if n.endswith(".html")]) >= 10
+    # the planning board's templates and static files (planner serve)
+    assert {"planner/web/templates/board.html", "planner/web/static/app.js",
+            "planner/web/static/board.css"} <= set(names)
 
     target = tmp_path / "site"
     install = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target),

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import importlib
 import itertools
 
 import pytest
@@ -20,14 +19,13 @@ import pytest
 from conftest import plan_and_verify, solve_fast, write_visit
 from planner import domain as d
 from planner.errors import Infeasible
-from planner.model import SolveOptions, hard
+from planner.model import SolveOptions, hard, solve as solve_module
 from planner.validation import load_visit
 from planner.verify import verify
 
 DAY1, DAY2 = "2026-05-19", "2026-05-20"
 REVIEW = {"interview_days": [DAY1, DAY2], "feedback_day": DAY2, "prep_start": "12:30", "feedback_start": "14:00"}
 _names = itertools.count()
-solve_module = importlib.import_module("planner.model.solve")
 
 
 def make(tmp_path, settings=None, **tables):
@@ -79,9 +77,8 @@ def test_model_without_rule_9_a_session_runs_after_the_feedback_and_the_checker_
     visit = make(tmp_path, sessions=[S("s1", peers=1, days=DAY2, earliest="15:45")])
     monkeypatch.setattr(hard, "HARD_RULES", tuple(r for r in hard.HARD_RULES
                                                   if r is not hard.debriefs_and_feedback_day))
-    monkeypatch.setattr("planner.explain.prechecks", lambda visit: [])
     options = SolveOptions(time_limit=10, workers=1, deterministic=True)
-    outcome = solve_module.run(visit, options)
+    outcome = solve_module.solve_model(visit, options)
     plan = solve_module.extract(outcome, options)
     assert plan.session("s1").start >= at(DAY2, "15:45")
     assert rules(visit, plan) == {9}
@@ -93,11 +90,9 @@ def test_prep_over_the_whole_lunch_window_leaves_no_lunch(tmp_path):
     with pytest.raises(Infeasible) as caught:
         solve_fast(visit)
     assert "lunch" in "\n".join(caught.value.reasons)
-    # the model says so on its own too
+    # the model says so on its own too (the conflict is found while it is built)
     with pytest.raises(Infeasible):
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setattr("planner.explain.prechecks", lambda visit: [])
-            solve_fast(visit)
+        solve_module.solve_model(visit, SolveOptions(time_limit=10, workers=1, deterministic=True))
     plan_and_verify(make(tmp_path, {"prep_start": "12:30"}, sessions=[S("s1", peers=1, days=DAY1)]))
 
 

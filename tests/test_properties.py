@@ -14,7 +14,6 @@ returns a plan, planner.verify must find nothing wrong with it.
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import tempfile
 from pathlib import Path
 
@@ -23,12 +22,11 @@ from hypothesis import strategies as st
 
 from conftest import solve_fast, write_visit
 from planner.errors import Infeasible, SolverFailure
-from planner.model import SolveOptions
+from planner.model import SolveOptions, solve
 from planner.planio import read_plan, write_plan_files
 from planner.validation import load_visit
 from planner.verify import verify
 
-solve_module = importlib.import_module("planner.model.solve")  # planner.model.solve is also a function
 FIRST_DAY = dt.date(2026, 5, 18)
 THEMES = ["t1", "t2", "t3"]
 DURATIONS = [30, 45, 60, 90]
@@ -146,12 +144,12 @@ def complete_plan_from_the_model(visit):
     """A plan holding every `must` session, straight from the CP-SAT model, or None."""
     options = SolveOptions(time_limit=5, workers=1, deterministic=True)
     try:
-        outcome = solve_module.run(visit, options)
+        outcome = solve.solve_model(visit, options)
     except Infeasible:  # fixed items that clash: nothing to solve
         return None
     if outcome.status not in ("OPTIMAL", "FEASIBLE"):
         return None
-    plan = solve_module.extract(outcome, options)
+    plan = solve.extract(outcome, options)
     held = {i.item_id for i in plan.sessions}
     return plan if all(s.id in held for s in visit.sessions if s.must) else None
 

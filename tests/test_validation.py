@@ -22,6 +22,7 @@ from planner.validation import load_visit
 from planner.workbook import convert
 
 PLANNER = [sys.executable, "-m", "planner"]
+BEFORE = dt.date(2026, 1, 1)  # a day before the test visits (2026-05-19..21): no "in the past" warning
 
 
 # --- helpers -----------------------------------------------------------------------
@@ -73,7 +74,7 @@ def base(tmp_path):
 
 
 def test_the_base_visit_is_valid(base):
-    visit = load_visit(base)
+    visit = load_visit(base, today=BEFORE)
     assert [s.id for s in visit.sessions] == ["s1", "s2", "s3"]
     assert visit.warnings == ()
 
@@ -184,7 +185,8 @@ def test_csv_not_utf8(base):
 def test_bad_toml(base):
     with (base / "visit.toml").open("a", encoding="utf-8") as handle:
         handle.write('location = "unterminated\n')
-    only(base, "visit.toml", None, None, "not valid TOML")
+    lines = len((base / "visit.toml").read_text(encoding="utf-8").splitlines())
+    only(base, "visit.toml", lines, None, "not valid TOML")
 
 
 def test_no_peers(tmp_path):
@@ -387,9 +389,75 @@ def test_new_columns_of_format_1_1_are_read(tmp_path):
              {"id": "chamber", "name": "Council Chamber", "kind": "presentation", "capacity": "60"}]
     folder = write_visit(tmp_path / "v", peers=peers, rooms=rooms,
                          settings={"organiser_phone": "020 7364 0000", "arrival": "Sign in at reception"})
-    visit = load_visit(folder)
+    visit = load_visit(folder, today=BEFORE)
     assert visit.peer_by_id["p1"].phone == "07700 900001"
     assert visit.room_by_id["r1"].directions == "Second floor, left out of the lift"
     assert visit.settings.organiser_phone == "020 7364 0000"
     assert visit.settings.arrival == "Sign in at reception"
     assert not visit.warnings
+
+
+# --- every problem in one pass, and how to fix it (issue 10) ------------------------------------
+
+def test_reference_problems_come_with_the_others_in_one_pass(tmp_path):
+    """A required key missing used to hide the unknown office_room and debrief attendee."""
+    folder = write_visit(tmp_path / "v", settings={"host": None, "office_room": "basement",
+                                                   "debrief_attendees": ["ceo", "chief"]})
+    set_cell(folder, "rooms", 3, "capacity", "six")
+    problems = problems_of(folder)
+    find(problems, "visit.toml", None, "host", "host is required")
+    find(problems, "visit.toml", line_of(folder, "office_room"), "office_room", "unknown room id 'basement'")
+    find(problems, "visit.toml", line_of(folder, "debrief_attendees"), "debrief_attendees",
+         "unknown person id 'chief'")
+    find(problems, "rooms.csv", 3, "capacity", "is not a whole number")
+    assert len(problems) == 4, "\n".join(map(str, problems))
+
+
+@pytest.mark.parametrize("value,message", [
+    ("Finance", "unknown theme id 'Finance'; did you mean `finance`? (ids are exact, letter case included)"),
+    ("finanse", "unknown theme id 'finanse'; did you mean `finance`?"),
+    ("finance,leadership", "unknown theme id 'finance,leadership': lists are separated with `;`, write "
+                           "`finance;leadership`"),
+])
+def test_an_unknown_id_says_how_to_fix_it(tmp_path, value, message):
+    themes = [{"id": "leadership", "name": "Leadership"}, {"id": "finance", "name": "Finance"}]
+    folder = write_visit(tmp_path / "v", themes=themes, peers=[
+        {"id": "p1", "name": "Pat One", "kind": "member"}, {"id": "p2", "name": "Sam Two"},
+        {"id": "p3", "name": "Lee Three"}], sessions=[
+        {"id": "s1", "title": "Chief Executive", "attendees": "ceo", "themes": value},
+        {"id": "s2", "title": "Leader", "attendees": "leader"}])
+    problem = only(folder, "sessions.csv", 2, "themes", message)
+    assert problem.message == message
+
+
+def test_near_misses_of_rooms_sessions_people_and_choices(tmp_path):
+    folder = write_visit(tmp_path / "v", settings={"feedback_room": "Chamber"})
+    set_cell(folder, "sessions", 3, "after", "S1")
+    set_cell(folder, "sessions", 4, "attendees", "dir,ceo")
+    set_cell(folder, "peers", 2, "kind", "membr")
+    problems = problems_of(folder)
+    find(problems, "visit.toml", line_of(folder, "feedback_room"), "feedback_room",
+         "unknown room id 'Chamber'; did you mean `chamber`?")
+    find(problems, "sessions.csv", 3, "after", "unknown session id 'S1'; did you mean `s1`?")
+    find(problems, "sessions.csv", 4, "attendees", "lists are separated with `;`, write `dir;ceo`")
+    find(problems, "peers.csv", 2, "kind", "'membr' is not a known kind (did you mean `member`?); use one of")
+    assert len(problems) == 4, "\n".join(map(str, problems))
+
+
+def test_one_rule_for_letter_case(base):
+    """Fixed values in any case; ids exactly (with a hint)."""
+    set_cell(base, "rooms", 3, "kind", "Interview")
+    set_cell(base, "people", 3, "category", "COUNCILLOR")
+    set_cell(base, "sessions", 2, "themes", "T1")
+    problem = only(base, "sessions.csv", 2, "themes", "did you mean `t1`?")
+    assert "letter case" in problem.message
+
+
+def test_unknown_columns_and_keys_suggest_the_known_one(tmp_path):
+    folder = write_visit(tmp_path / "v", settings={"bufer_minutes": 10})
+    set_cell(folder, "sessions", 2, "duration", "90")
+    visit = load_visit(folder, today=BEFORE)
+    assert "sessions.csv: unknown column 'duration' is ignored (did you mean `duration_minutes`?)" \
+        in visit.warnings
+    assert "visit.toml: unknown key 'bufer_minutes' is ignored (did you mean `buffer_minutes`?)" \
+        in visit.warnings

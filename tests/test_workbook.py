@@ -28,6 +28,16 @@ FIXED_CHOICES = {
     ("sessions", "kind"): ("interview", "focus_group", "site_visit"),
     ("sessions", "priority"): ("must", "should"),
 }
+# the id columns offer the ids of the sheet they name, over every row a visit may have
+ID_LISTS = {
+    ("peers", "specialisms"): "themes!$A$2:$A$20000",
+    ("sessions", "themes"): "themes!$A$2:$A$20000",
+    ("sessions", "attendees"): "people!$A$2:$A$20000",
+    ("sessions", "required_peers"): "peers!$A$2:$A$20000",
+    ("sessions", "room"): "rooms!$A$2:$A$20000",
+    ("sessions", "after"): "sessions!$A$2:$A$20000",
+    ("documents", "themes"): "themes!$A$2:$A$20000",
+}
 EXAMPLE_XLSX = ROOT / "inputs" / "tower-hamlets-2018.xlsx"
 NATIVE = ROOT / "tests" / "fixtures" / "native-dates.xlsx"
 
@@ -55,8 +65,8 @@ def test_template_workbook_has_instructions_headers_and_dropdowns(tmp_path):
         assert set(header) == all_columns(table), table
         assert len(header) == len(set(header))
 
-    # a drop-down on exactly the columns with a fixed set of values
-    found = {}
+    # a drop-down on exactly the columns with a fixed set of values or ids of another sheet
+    found, ids = {}, {}
     for table in TABLE_ORDER:
         ws = book[table]
         header = [c.value for c in ws[1]]
@@ -66,12 +76,28 @@ def test_template_workbook_has_instructions_headers_and_dropdowns(tmp_path):
             letter = first.rstrip("0123456789")
             assert (first, last) == (f"{letter}2", f"{letter}1048576")  # the whole column below the header
             column = header[openpyxl.utils.column_index_from_string(letter) - 1]
-            found[(table, column)] = tuple(check.formula1.strip('"').split(","))
+            if check.formula1.startswith('"'):
+                found[(table, column)] = tuple(check.formula1.strip('"').split(","))
+                assert check.showErrorMessage
+            else:
+                ids[(table, column)] = check.formula1
+                # a single id is checked (as a warning); a list cell accepts "a;b"
+                assert bool(check.showErrorMessage) == (column in ("room", "after")), (table, column)
     assert found == FIXED_CHOICES
+    assert ids == ID_LISTS
+    on_visit = {book["visit"].cell(row=int(str(c.sqref)[1:]), column=1).value: c.formula1
+                for c in book["visit"].data_validations.dataValidation}
+    assert on_visit == {"office_room": "rooms!$A$2:$A$20000", "feedback_room": "rooms!$A$2:$A$20000",
+                        "debrief_attendees": "people!$A$2:$A$20000",
+                        "feedback_audience": "people!$A$2:$A$20000"}
 
     # the visit sheet: every key; defaults filled in; required keys left blank
     visit = {row[0]: row[1] for row in book["visit"].iter_rows(min_row=2, values_only=True)}
-    assert [c.value for c in book["visit"][1]] == ["key", "value"]
+    assert [c.value for c in book["visit"][1]] == ["key", "value", "meaning"]
+    notes = {row[0]: row[2] for row in book["visit"].iter_rows(min_row=2, values_only=True)}
+    assert all(notes[key] for key in SETTING_KEYS)  # a note beside every key
+    assert notes["organiser_email"].startswith("REQUIRED; e-mail address")
+    assert notes["slot_minutes"].startswith("optional, default 15; whole number 1–1440")
     assert set(visit) == SETTING_KEYS
     assert all(visit[key] is None for key in REQUIRED_SETTINGS)
     assert visit["day_end"] == "17:15" and visit["slot_minutes"] == 15
@@ -384,14 +410,14 @@ def test_native_excel_dates_and_times_are_accepted(tmp_path):
 # --- workbook and CSV give the same plan ---------------------------------------------
 
 def test_workbook_and_csv_give_the_same_plan(tmp_path):
-    from planner.model import SolveOptions, solve
+    from planner.orchestrate import SolveOptions, solve_visit
     from planner.planio import write_plan_files
 
     outputs = []
     for source in (EXAMPLE, EXAMPLE_XLSX):
         visit = load_visit(source)
         # one worker: the same optimum as two here, in a quarter of the time
-        plan = solve(visit, SolveOptions(deterministic=True, workers=1, time_limit=60))
+        plan = solve_visit(visit, SolveOptions(deterministic=True, workers=1, time_limit=60))
         folder = tmp_path / source.name
         folder.mkdir()
         write_plan_files(folder, plan, visit)

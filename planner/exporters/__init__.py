@@ -19,6 +19,7 @@ every PDF is written before an exporter that reads the folder runs.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 
 from .. import domain as d
@@ -26,21 +27,48 @@ from .. import domain as d
 EXPORTERS: list = []
 
 
-def fixed_clock(visit: d.Visit, now: dt.datetime | None = None) -> dt.datetime:
-    """The moment written into documents (DTSTAMP, 'issued' lines).
-
-    Never the wall clock, so the same plan gives byte-identical files: the
-    --now option when given, otherwise 09:00 UTC four weeks before the first
-    interview day, a plausible moment for invitations to go out."""
+def issue_time(now: dt.datetime | None = None) -> dt.datetime:
+    """The moment a plan is issued: `now` (the --now option) when given, else
+    SOURCE_DATE_EPOCH when set (reproducible builds), else the wall clock; in
+    UTC, to the second. Recorded once in schedule.json (`issued`) by whoever
+    writes the plan, and read back from there by every document."""
     if now is not None:
         return now.astimezone(dt.timezone.utc).replace(microsecond=0)
-    first = visit.settings.interview_days[0] - dt.timedelta(days=28)
-    return dt.datetime.combine(first, dt.time(9, 0), tzinfo=dt.timezone.utc)
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdigit():
+        return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc)
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+
+
+def plan_clock(plan: d.Plan, now: dt.datetime | None = None) -> dt.datetime:
+    """The moment written into a plan's documents (DTSTAMP, 'issued' lines):
+    `now` when given, else the issue time recorded in the plan (schedule.json),
+    else :func:`issue_time`. Never a clock of its own for a recorded plan, so
+    the same plan gives byte-identical files."""
+    if now is None:
+        recorded = str(plan.meta.get("issued") or "")
+        try:
+            moment = dt.datetime.fromisoformat(recorded.replace("Z", "+00:00"))
+        except ValueError:
+            moment = None
+        if moment is not None and moment.tzinfo is not None:
+            return moment.astimezone(dt.timezone.utc)
+    return issue_time(now)
+
+
+def stamp(plan: d.Plan, previous: d.Plan | None = None, now: dt.datetime | None = None) -> d.Plan:
+    """Record in the plan's metadata (schedule.json) its version — 1 for a
+    first plan, the previous plan's version + 1 after a re-plan — and its
+    issue time (see :func:`issue_time`). Returns the plan."""
+    before = previous.meta.get("version") if previous is not None else None
+    plan.meta["version"] = (int(before) if str(before).isdigit() else 1) + 1 if previous is not None else 1
+    plan.meta["issued"] = issue_time(now).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return plan
 
 
 def write_documents(folder: Path, visit: d.Visit, plan: d.Plan, now: dt.datetime | None = None,
                     previous_folder: Path | None = None, print_all_packs: bool = False) -> None:
-    run_exporters(EXPORTERS, folder, visit, plan, fixed_clock(visit, now), previous_folder=previous_folder,
+    run_exporters(EXPORTERS, folder, visit, plan, plan_clock(plan, now), previous_folder=previous_folder,
                   print_all_packs=print_all_packs)
 
 
@@ -69,11 +97,10 @@ from .briefings import write_briefings  # noqa: E402
 
 EXPORTERS += [write_briefings, write_agendas]
 
-# --- the invites and their e-mails (the e-mails read the invites' manifest) --------
-from .invites import export_invites  # noqa: E402
-from .emails import write_emails  # noqa: E402
+# --- the invites and their e-mails (written from the manifest the invites return) ---
+from .emails import export_invites  # noqa: E402
 
-EXPORTERS += [export_invites, write_emails]
+EXPORTERS += [export_invites]
 
 # --- logistics; index.html last, once every PDF is written ---------------------------
 from .logistics import write_index, write_logistics  # noqa: E402

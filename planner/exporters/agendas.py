@@ -12,42 +12,23 @@ Layout inside the plan folder::
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import domain as d
 from . import render as r
+from .view import ItemView, plan_view
 
 ROW_MINUTES = 15  # the grid's rows; items off this grid are stretched to whole rows
 
 
 # --- who and what ----------------------------------------------------------------
 
-def attendee_lines(visit: d.Visit, item: d.PlanItem, detail: bool = True) -> list[str]:
+def attendee_lines(entry: ItemView, detail: bool = True) -> list[str]:
     """'Name, Job title' per attendee (names only for big groups)."""
-    lines = []
-    for pid in item.attendee_ids:
-        person = visit.person_by_id.get(pid)
-        if person is None:
-            lines.append(pid)
-        elif detail and person.job_title:
-            lines.append(f"{person.name}, {person.job_title}")
-        else:
-            lines.append(person.name)
-    return lines
-
-
-def travel_minutes(visit: d.Visit, item: d.PlanItem) -> int:
-    room = visit.room_by_id.get(item.room_id)
-    return room.travel if room is not None and item.is_session else 0
-
-
-def theme_names(visit: d.Visit, item: d.PlanItem) -> list[str]:
-    session = visit.session_by_id.get(item.item_id) if item.is_session else None
-    if session is None:
-        return []
-    return [visit.name_of(t) for t in session.themes]
+    return [f"{a.name}, {a.job_title}" if detail and a.job_title else a.name for a in entry.attendees]
 
 
 # --- the day grid ----------------------------------------------------------------
@@ -55,8 +36,10 @@ def theme_names(visit: d.Visit, item: d.PlanItem) -> list[str]:
 @dataclass
 class Cell:
     item: d.PlanItem | None = None
+    entry: ItemView | None = None
     rows: int = 1
     covered: bool = False
+    continued: bool = False  # the item began on the part before (a day split in two)
 
 
 @dataclass
@@ -123,13 +106,61 @@ def day_grid(visit: d.Visit, plan: d.Plan, day: dt.date) -> dict:
         placed += [(base + lane, top, rows, item) for lane, top, rows, item in mine]
 
     grid = [[Cell() for _ in columns] for _ in range(count)]
+    view = plan_view(visit, plan)
     for col, top, rows, item in placed:
-        grid[top][col] = Cell(item=item, rows=rows)
+        grid[top][col] = Cell(item=item, entry=view.of(item), rows=rows)
         for k in range(top + 1, top + rows):
             grid[k][col] = Cell(covered=True)
     rows = [Row(first + dt.timedelta(minutes=k * ROW_MINUTES), grid[k]) for k in range(count)]
     return {"day": day, "columns": columns, "rows": rows, "lunches": lunches,
             "feedback_day": day == s.feedback_day}
+
+
+def crossing(grid: dict, boundary: int) -> int:
+    """How many booked items span the line between rows boundary-1 and boundary."""
+    count = 0
+    for k, row in enumerate(grid["rows"][:boundary]):
+        count += sum(1 for cell in row.cells if cell.item is not None and k + cell.rows > boundary)
+    return count
+
+
+def split_point(grid: dict) -> int:
+    """The row where a crowded day is split into morning and afternoon: a
+    line between 11:30 and 14:30 that as few items cross as possible, the
+    nearest to 13:00; the middle row when the day has no such line."""
+    rows = grid["rows"]
+    if len(rows) < 2:
+        return len(rows)
+    day = rows[0].time.date()
+    low, high = (dt.datetime.combine(day, t) for t in (dt.time(11, 30), dt.time(14, 30)))
+    options = [k for k in range(1, len(rows)) if low <= rows[k].time <= high] or [len(rows) // 2]
+    noon = dt.datetime.combine(day, dt.time(13, 0))
+    return min(options, key=lambda k: (crossing(grid, k), abs((rows[k].time - noon).total_seconds()), k))
+
+
+def split_grid(grid: dict) -> list[dict]:
+    """The day's grid as two parts (morning, afternoon), each with the time
+    column and the headers; an item crossing the line is shown in both, cut
+    at it, and marked as continued in the second."""
+    rows = grid["rows"]
+    at = split_point(grid)
+    if at <= 0 or at >= len(rows):
+        return [{"rows": rows, "part": ""}]
+    morning = []
+    for k, row in enumerate(rows[:at]):
+        cells = [dataclasses.replace(c, rows=min(c.rows, at - k)) if c.item is not None else c for c in row.cells]
+        morning.append(Row(row.time, cells))
+    afternoon = [Row(row.time, list(row.cells)) for row in rows[at:]]
+    first = afternoon[0]
+    for col in range(len(first.cells)):
+        if not first.cells[col].covered:
+            continue
+        for k in range(at - 1, -1, -1):
+            cell = rows[k].cells[col]
+            if cell.item is not None:
+                first.cells[col] = dataclasses.replace(cell, rows=k + cell.rows - at, continued=True)
+                break
+    return [{"rows": morning, "part": "morning"}, {"rows": afternoon, "part": "afternoon"}]
 
 
 # --- week at a glance ------------------------------------------------------------
@@ -161,23 +192,23 @@ def week_bands(visit: d.Visit, plan: d.Plan) -> dict:
 # --- a peer's week -----------------------------------------------------------------
 
 def peer_week(visit: d.Visit, plan: d.Plan, peer: d.Peer) -> list[dict]:
+    view = plan_view(visit, plan)
     out = []
     mine = plan.for_participant(peer.id)
     for day in r.visit_days(visit):
         entries = []
-        for item in (i for i in mine if i.date == day):
-            travel = travel_minutes(visit, item)
+        for entry in view.each(i for i in mine if i.date == day):
+            item = entry.item
             entries.append({
                 "item": item,
-                "where": r.where(visit, item.room_id) if item.room_id else "",
-                "others": [visit.name_of(p) for p in item.peer_ids if p != peer.id],
-                "attendees": attendee_lines(visit, item, detail=len(item.attendee_ids) <= 6),
-                "themes": theme_names(visit, item),
-                "notes": visit.session_by_id[item.item_id].notes
-                if item.is_session and item.item_id in visit.session_by_id else "",
-                "leave": item.start - dt.timedelta(minutes=travel) if travel else None,
-                "back": item.end + dt.timedelta(minutes=travel) if travel else None,
-                "travel": travel,
+                "where": entry.place.line if item.room_id else "",
+                "others": [p.name for p in entry.peers if p.id != peer.id],
+                "attendees": attendee_lines(entry, detail=len(item.attendee_ids) <= 6),
+                "themes": [t.name for t in entry.themes],
+                "notes": entry.notes,
+                "leave": entry.leave,
+                "back": entry.back,
+                "travel": entry.travel,
             })
         out.append({"day": day, "entries": entries,
                     "away": [w.describe() for w in peer.unavailable if w.start.date() <= day <= w.end.date()]})
@@ -207,7 +238,7 @@ DENSITIES = (0, 1, 2)  # type sizes tried in turn until a page budget is met
 
 
 def write_agendas(folder: Path, visit: d.Visit, plan: d.Plan, clock: dt.datetime) -> None:
-    base = r.common(visit, clock)
+    base = r.common(visit, clock, plan)
     jobs: list[r.PdfJob] = []
 
     def variants(template: str, **context) -> tuple[str, ...]:
@@ -217,11 +248,16 @@ def write_agendas(folder: Path, visit: d.Visit, plan: d.Plan, clock: dt.datetime
     jobs.append(r.PdfJob("agendas/week", variants(
         "agenda-week.html", week=week_bands(visit, plan), plan=plan, title="Week at a glance"), pages=1))
 
-    # the manager prints each day on one sheet
+    # the manager prints each day on one sheet; a crowded day on two (morning
+    # and afternoon) before the type gets smaller, never below 7.5 pt
     for day in plan.days():
-        jobs.append(r.PdfJob(f"agendas/day-{day.isoformat()}", variants(
-            "agenda-day.html", grid=day_grid(visit, plan, day), title=f"Day agenda — {r.long_date(day)}"),
-            pages=1))
+        grid = day_grid(visit, plan, day)
+        title = f"Day agenda — {r.long_date(day)}"
+        whole, halves = [{"rows": grid["rows"], "part": ""}], split_grid(grid)
+        candidates = (r.render("agenda-day.html", **base, density=0, grid=grid, parts=whole, title=title),
+                      r.render("agenda-day.html", **base, density=0, grid=grid, parts=halves, title=title),
+                      r.render("agenda-day.html", **base, density=1, grid=grid, parts=halves, title=title))
+        jobs.append(r.PdfJob(f"agendas/day-{day.isoformat()}", candidates, pages=(1, len(halves), len(halves))))
 
     # a page per day for each peer
     names = r.unique_slugs((p.id for p in visit.peers), "peer")

@@ -28,37 +28,21 @@ from pathlib import Path
 from .. import domain as d
 from . import render as r
 from .invites import clean_email
+from .view import Place, is_progress_review, organisation_shown, over_lunch, peer_role, plan_view
 
 PRINT_ALL_PACKS_ENV = "PLANNER_PRINT_ALL_PACKS"
 
-PEER_KIND_ROLES = {"member": "Member peer", "officer": "Officer peer", "manager": "Peer challenge manager"}
+
+def how_to_find(place: Place) -> dict:
+    """Room, where it is, and the address of the site (or of the off-site venue)."""
+    return {"room": place.name, "location": place.location, "address": place.address, "offsite": place.offsite,
+            "directions": place.directions}
 
 
-def peer_role(peer: d.Peer) -> str:
-    return peer.role or PEER_KIND_ROLES.get(peer.kind, "Peer")
-
-
-def session_themes(visit: d.Visit, item: d.PlanItem) -> list[d.Theme]:
-    session = visit.session_by_id.get(item.item_id) if item.is_session else None
-    if session is None:
-        return []
-    return [visit.theme_by_id.get(t) or d.Theme(t, t, "") for t in session.themes]
-
-
-def evidence(visit: d.Visit, themes: list[d.Theme]) -> list[d.Document]:
+def evidence(visit: d.Visit, themes) -> list[d.Document]:
     """Documents of documents.csv that cover one of the themes, in file order."""
     wanted = {t.id for t in themes}
     return [doc for doc in visit.documents if wanted & set(doc.themes)]
-
-
-def how_to_find(visit: d.Visit, room_id: str) -> dict:
-    """Room, where it is, and the address of the site (or of the off-site venue)."""
-    room = visit.room_by_id.get(room_id)
-    s = visit.settings
-    if room is None:
-        return {"room": room_id, "location": "", "address": s.location, "offsite": False}
-    return {"room": room.name, "location": room.location,
-            "address": room.location if room.offsite else s.location, "offsite": room.offsite}
 
 
 # --- interviewees ------------------------------------------------------------------
@@ -70,21 +54,22 @@ def interviewee_pack(visit: d.Visit, plan: d.Plan, person: d.Person) -> dict | N
     sessions = [i for i in mine if i.is_session]
     if not sessions:
         return None
+    view = plan_view(visit, plan)
     entries = []
     all_themes: dict[str, d.Theme] = {}
-    for item in sessions:
-        themes = session_themes(visit, item)
-        for theme in themes:
+    for entry in view.each(sessions):
+        for theme in entry.themes:
             all_themes.setdefault(theme.id, theme)
         entries.append({
-            "item": item,
-            "find": how_to_find(visit, item.room_id),
-            "peers": [(p.name, peer_role(p)) for p in (visit.peer_by_id.get(pid) for pid in item.peer_ids) if p]
-                     + [(pid, "") for pid in item.peer_ids if pid not in visit.peer_by_id],
-            "themes": themes,
-            "group": item.kind == "focus_group" or len(item.attendee_ids) > 1,
+            "item": entry.item,
+            "find": how_to_find(entry.place),
+            "peers": [(p.name, p.role_label) for p in entry.peers if p.known]
+                     + [(p.id, "") for p in entry.peers if not p.known],
+            "themes": list(entry.themes),
+            "group": entry.item.kind == "focus_group" or len(entry.item.attendee_ids) > 1,
+            "lunch": over_lunch(visit, entry.item),
         })
-    others = [{"item": i, "find": how_to_find(visit, i.room_id)} for i in mine if not i.is_session]
+    others = [{"item": e.item, "find": how_to_find(e.place)} for e in view.each(i for i in mine if not i.is_session)]
     days = sorted({i.date for i in mine})
     return {"person": person, "entries": entries, "others": others,
             "themes": list(all_themes.values()), "when": r.date_range(days)}
@@ -97,37 +82,29 @@ def interviewee_packs(visit: d.Visit, plan: d.Plan) -> list[dict]:
 
 # --- the peer team -----------------------------------------------------------------
 
-def person_rows(visit: d.Visit, ids) -> list[dict]:
-    rows = []
-    for pid in ids:
-        person = visit.person_by_id.get(pid)
-        if person is None:
-            rows.append({"name": pid, "job_title": "", "organisation": "", "category": ""})
-        else:
-            rows.append({"name": person.name, "job_title": person.job_title,
-                         "organisation": person.organisation or visit.settings.host,
-                         "category": person.category})
-    return rows
+def person_rows(visit: d.Visit, people) -> list[dict]:
+    """Attendees for the peer team: their own organisation (never the host's
+    for a partner or resident who gave none) and their phone."""
+    return [{"name": a.name, "job_title": a.job_title, "organisation": organisation_shown(visit, a),
+             "category": a.category, "phone": a.phone} for a in people]
 
 
 def peer_team_pack(visit: d.Visit, plan: d.Plan) -> dict:
+    view = plan_view(visit, plan)
     days = []
     for day in r.visit_days(visit):
         blocks = []
-        for item in (i for i in plan.on(day) if i.kind != "lunch"):
-            themes = session_themes(visit, item)
-            session = visit.session_by_id.get(item.item_id) if item.is_session else None
-            room = visit.room_by_id.get(item.room_id)
+        for entry in (e for e in view.on(day) if e.item.kind != "lunch"):
             blocks.append({
-                "item": item,
-                "find": how_to_find(visit, item.room_id),
-                "travel": room.travel if room is not None and item.is_session else 0,
-                "peers": [(visit.name_of(pid), peer_role(visit.peer_by_id[pid]) if pid in visit.peer_by_id else "")
-                          for pid in item.peer_ids],
-                "attendees": person_rows(visit, item.attendee_ids),
-                "themes": themes,
-                "documents": evidence(visit, themes),
-                "notes": session.notes if session is not None else "",
+                "item": entry.item,
+                "find": how_to_find(entry.place),
+                "travel": entry.travel,
+                "peers": [(p.name, p.role_label) for p in entry.peers],
+                "attendees": person_rows(visit, entry.attendees),
+                "themes": list(entry.themes),
+                "documents": evidence(visit, entry.themes),
+                "notes": entry.notes,
+                "lunch": over_lunch(visit, entry.item),
             })
         lunches = [i for i in plan.on(day) if i.kind == "lunch"]
         days.append({"day": day, "blocks": blocks, "lunches": lunches})
@@ -141,7 +118,7 @@ def peer_team_pack(visit: d.Visit, plan: d.Plan) -> dict:
 def interviewee_html(visit: d.Visit, pack: dict, base: dict) -> str:
     """One person's pack as a stand-alone HTML page (`base` is render.common()):
     the file briefings/interviewees/<person>.html and the e-mail attachment."""
-    return r.render("briefing-interviewee.html", **base, packs=[pack],
+    return r.render("briefing-interviewee.html", **base, packs=[pack], progress_review=is_progress_review(visit),
                     title=f"Briefing for {pack['person'].name}")
 
 
@@ -162,7 +139,7 @@ def write_briefings(folder: Path, visit: d.Visit, plan: d.Plan, clock: dt.dateti
     and briefings/interviewees.pdf with the packs to print: those of people
     without an e-mail address, or everyone's with `print_all_packs`; no PDF
     when there is none to print."""
-    base = r.common(visit, clock)
+    base = r.common(visit, clock, plan)
     jobs = [r.PdfJob("briefings/peer-team", (r.render(
         "briefing-peer-team.html", **base, pack=peer_team_pack(visit, plan), title="Peer team briefing pack"),))]
 
@@ -176,7 +153,8 @@ def write_briefings(folder: Path, visit: d.Visit, plan: d.Plan, clock: dt.dateti
     if paper:
         # One PDF to print them all, each person from a new page.
         jobs.append(r.PdfJob("briefings/interviewees", (r.render(
-            "briefing-interviewee.html", **base, packs=paper, title="Interviewee briefings"),), html=False))
+            "briefing-interviewee.html", **base, packs=paper, progress_review=is_progress_review(visit),
+            title="Interviewee briefings"),), html=False))
     r.write_pdfs(folder, jobs, epoch=base["epoch"])
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from jinja2 import Environment, PackageLoader, select_autoescape
-
 from .. import domain as d
 from ..changes import Change
 from ..planio import csv_text
+from .render import environment
+from .view import item_view
 
 COLUMNS = ("session_id", "title", "change", "what_changed", "before", "after", "notify_ids", "notify_names")
 
@@ -16,14 +16,15 @@ COLUMNS = ("session_id", "title", "change", "what_changed", "before", "after", "
 def _when(visit: d.Visit, item: d.PlanItem | None) -> str:
     if item is None:
         return ""
-    room = visit.name_of(item.room_id)
-    peers = ", ".join(visit.name_of(p) for p in item.peer_ids)
+    entry = item_view(visit, item)
+    room = entry.place.name
+    peers = ", ".join(p.name for p in entry.peers)
     return f"{item.start:%a %d %b %Y %H:%M}–{item.end:%H:%M}, {room}, with {peers}"
 
 
 def rows(visit: d.Visit, changes: list[Change]) -> list[dict]:
     return [{
-        "session_id": c.session_id, "title": c.title, "change": c.change, "what": ", ".join(c.what),
+        "session_id": c.session_id, "title": c.title, "change": c.change, "what": "; ".join(x for x in (", ".join(c.what), c.reason) if x),
         "before": _when(visit, c.before), "after": _when(visit, c.after),
         "notify_ids": ";".join(c.notify),
         "notify": ", ".join(visit.label(x) for x in c.notify),
@@ -35,8 +36,6 @@ def write_changes(folder: Path, visit: d.Visit, changes: list[Change]) -> None:
     (folder / "changes.csv").write_text(csv_text(COLUMNS, (
         (r["session_id"], r["title"], r["change"], r["what"], r["before"], r["after"], r["notify_ids"], r["notify"])
         for r in table)), encoding="utf-8")
-    env = Environment(loader=PackageLoader("planner", "templates"),
-                      autoescape=select_autoescape(["html"]), keep_trailing_newline=True)
     counts = {kind: sum(1 for c in changes if c.change == kind) for kind in ("moved", "added", "cancelled")}
-    html = env.get_template("changes.html").render(visit=visit, rows=table, counts=counts)
+    html = environment().get_template("changes.html").render(visit=visit, rows=table, counts=counts)
     (folder / "changes.html").write_text(html, encoding="utf-8")

@@ -58,8 +58,11 @@ from zoneinfo import ZoneInfo
 from icalendar import Calendar, Event, vCalAddress
 
 from .. import domain as d
-from ..planio import inside, slug
+from ..errors import InvalidInput, Problem
+from ..planio import inside
+from ..text import is_email, slug
 from .tzical import vtimezone
+from .view import ItemView, Place, kind_label, plan_view
 
 FORMAT = "peer-challenge-invites/2"  # /2: one event per REQUEST or CANCEL message
 READABLE_FORMATS = ("peer-challenge-invites/1", FORMAT)  # a previous folder written by /1 still reconciles
@@ -69,11 +72,8 @@ MANIFEST = "invites/manifest.json"
 CANCELLED = "CANCELLED"  # the fingerprint of a cancellation in a unit's issue history
 LEDGER = "ledger.jsonl"
 
-KIND_LABELS = {"interview": "Interview", "focus_group": "Focus group", "site_visit": "Site visit",
-               "debrief": "Debrief", "prep": "Peer team preparation", "feedback": "Feedback presentation"}
 UNIT_FOLDERS = {"sessions": "invites/sessions", "debriefs": "invites/debriefs", "feedback": "invites/feedback",
                 "peer": "invites/peers", "team": "invites"}
-EMAIL_RE = re.compile(r"^[^@\s<>\"',;:()\[\]\\]+@[A-Za-z0-9.-]+\.[A-Za-z0-9-]+$")
 
 # Control characters (C0, DEL, C1) and the Unicode line and paragraph
 # separators: none of them may reach a property or a header.
@@ -94,9 +94,9 @@ def clean_param(value) -> str:
 
 
 def clean_email(value) -> str:
-    """The address when it is a plain, safe addr-spec, otherwise ''."""
+    """The address when validation's e-mail predicate accepts it, otherwise ''."""
     text = clean(value)
-    return text if EMAIL_RE.match(text) else ""
+    return text if is_email(text) else ""
 
 
 def visit_slug(visit: d.Visit) -> str:
@@ -126,48 +126,40 @@ def _hash(*parts) -> str:
 
 # --- what each item says -------------------------------------------------------------
 
-def location_of(visit: d.Visit, room_id: str) -> str:
+def calendar_location(place: Place) -> str:
     """Room name, room location and the visit's address (not for an offsite room)."""
-    room = visit.room_by_id.get(room_id)
-    if room is None:
-        return clean(visit.settings.location)
-    parts = [clean(room.name), clean(room.location)]
-    address = clean(visit.settings.location)
-    if address and not room.offsite and address not in parts[1]:
+    if not place.known:
+        return clean(place.site)
+    parts = [clean(place.name), clean(place.location)]
+    address = clean(place.site)
+    if address and not place.offsite and address not in parts[1]:
         parts.append(address)
     return ", ".join(p for p in parts if p)
 
 
-def themes_of(visit: d.Visit, item: d.PlanItem) -> list[tuple[str, str]]:
-    session = visit.session_by_id.get(item.item_id) if item.is_session else None
-    if session is None:
-        return []
-    out = []
-    for tid in session.themes:
-        theme = visit.theme_by_id.get(tid)
-        out.append((clean(theme.name), clean(theme.question)) if theme else (clean(tid), ""))
-    return out
+def location_of(visit: d.Visit, room_id: str) -> str:
+    """The calendar location of a room id (see calendar_location)."""
+    from .view import place_of
+
+    return calendar_location(place_of(visit, room_id))
 
 
-def peers_of(visit: d.Visit, item: d.PlanItem) -> list[tuple[str, str]]:
+def themes_of(entry: ItemView) -> list[tuple[str, str]]:
+    """(name, question) of the item's themes, cleaned to one line each."""
+    return [(clean(t.name), clean(t.question)) for t in entry.themes]
+
+
+def peers_of(entry: ItemView) -> list[tuple[str, str]]:
     """(name, role) of the item's peers."""
-    out = []
-    for pid in item.peer_ids:
-        peer = visit.peer_by_id.get(pid)
-        out.append((clean(peer.name), clean(peer.role)) if peer else (clean(pid), ""))
-    return out
+    return [(clean(p.name), clean(p.role)) for p in entry.peers]
 
 
-def attendees_of(visit: d.Visit, item: d.PlanItem) -> list[str]:
+def attendees_of(entry: ItemView) -> list[str]:
     """Attendees with job title and organisation: for the peer team only."""
     out = []
-    for pid in item.attendee_ids:
-        person = visit.person_by_id.get(pid)
-        if person is None:
-            out.append(clean(pid))
-            continue
-        extra = ", ".join(p for p in (clean(person.job_title), clean(person.organisation)) if p)
-        out.append(f"{clean(person.name)}" + (f" ({extra})" if extra else ""))
+    for a in entry.attendees:
+        extra = ", ".join(p for p in (clean(a.job_title), clean(a.organisation)) if p)
+        out.append(f"{clean(a.name)}" + (f" ({extra})" if extra else ""))
     return out
 
 
@@ -176,17 +168,14 @@ def organiser_line(visit: d.Visit) -> str:
     return f"Questions or changes: {clean(s.organiser_name)}, {clean(s.organiser_email)}"
 
 
-def kind_label(kind: str) -> str:
-    return KIND_LABELS.get(kind, clean(kind).replace("_", " ").capitalize())
-
-
 NOT_ATTRIBUTED = ("A peer challenge is an improvement tool, not an inspection. What you say is not "
                   "attributed to you: the peer team reports what it heard, never who said it.")
 
 
-def _attendee_description(visit: d.Visit, item: d.PlanItem) -> str:
-    lines = [clean(visit.settings.name), f"{kind_label(item.kind)}: {clean(item.title)} ({item.minutes} minutes)"]
-    themes = themes_of(visit, item)
+def _attendee_description(visit: d.Visit, entry: ItemView) -> str:
+    item = entry.item
+    lines = [clean(visit.settings.name), f"{entry.label}: {clean(item.title)} ({item.minutes} minutes)"]
+    themes = themes_of(entry)
     if themes:
         lines += ["", "What it covers:"] + [f"- {n}" + (f": {q}" if q else "") for n, q in themes]
     elif item.kind == "debrief":
@@ -194,7 +183,7 @@ def _attendee_description(visit: d.Visit, item: d.PlanItem) -> str:
                       "will look at next."]
     elif item.kind == "feedback":
         lines += ["", "The peer team presents its findings and recommendations to the council."]
-    peers = peers_of(visit, item)
+    peers = peers_of(entry)
     if peers:
         lines += ["", "From the peer team:"] + [f"- {n}" + (f", {r}" if r else "") for n, r in peers]
     if item.is_session:
@@ -203,25 +192,23 @@ def _attendee_description(visit: d.Visit, item: d.PlanItem) -> str:
     return "\n".join(lines)
 
 
-def _team_description(visit: d.Visit, item: d.PlanItem) -> str:
-    lines = [clean(visit.settings.name), f"{kind_label(item.kind)}: {clean(item.title)} ({item.minutes} minutes)"]
-    room = visit.room_by_id.get(item.room_id)
-    if room is not None and room.travel:
-        lines.append(f"Travel: {room.travel} minutes each way from the office; leave by "
-                     f"{item.start - dt.timedelta(minutes=room.travel):%H:%M}, back by "
-                     f"{item.end + dt.timedelta(minutes=room.travel):%H:%M}.")
-    themes = themes_of(visit, item)
+def _team_description(visit: d.Visit, entry: ItemView) -> str:
+    item = entry.item
+    lines = [clean(visit.settings.name), f"{entry.label}: {clean(item.title)} ({item.minutes} minutes)"]
+    if entry.travel:
+        lines.append(f"Travel: {entry.travel} minutes each way from the office; leave by "
+                     f"{entry.leave:%H:%M}, back by {entry.back:%H:%M}.")
+    themes = themes_of(entry)
     if themes:
         lines += ["", "Themes:"] + [f"- {n}" + (f": {q}" if q else "") for n, q in themes]
-    peers = peers_of(visit, item)
+    peers = peers_of(entry)
     if peers:
         lines += ["", "Peers:"] + [f"- {n}" + (f", {r}" if r else "") for n, r in peers]
-    attendees = attendees_of(visit, item)
+    attendees = attendees_of(entry)
     if attendees:
         lines += ["", "Attendees:"] + [f"- {a}" for a in attendees]
-    session = visit.session_by_id.get(item.item_id) if item.is_session else None
-    if session is not None and clean(session.notes):
-        lines += ["", f"Notes: {clean(session.notes)}"]
+    if clean(entry.notes):
+        lines += ["", f"Notes: {clean(entry.notes)}"]
     lines += ["", organiser_line(visit)]
     return "\n".join(lines)
 
@@ -244,18 +231,20 @@ class View:
                      self.description)[:24]
 
 
-def _view(visit: d.Visit, item: d.PlanItem, audience: str) -> View:
+def _view(visit: d.Visit, entry: ItemView, audience: str, uids: dict[str, str] | None = None) -> View:
+    item = entry.item
     if audience == "attendee":
         summary = f"Peer challenge: {clean(item.title)}"
-        description = _attendee_description(visit, item)
+        description = _attendee_description(visit, entry)
     else:
         summary = clean(item.title)
         if audience == "team" and item.peer_ids:
-            summary += " — " + ", ".join(clean(visit.name_of(p)) for p in item.peer_ids)
-        description = _team_description(visit, item)
-    return View(uid=uid_for(visit, item.item_id), item_id=item.item_id, kind=item.kind,
+            summary += " — " + ", ".join(clean(p.name) for p in entry.peers)
+        description = _team_description(visit, entry)
+    uid = (uids or {}).get(item.item_id) or uid_for(visit, item.item_id)
+    return View(uid=uid, item_id=item.item_id, kind=item.kind,
                 start=item.start, end=item.end, summary=summary,
-                location=location_of(visit, item.room_id), description=description)
+                location=calendar_location(entry.place), description=description)
 
 
 # --- units: who should hold what now -------------------------------------------------
@@ -272,9 +261,11 @@ class Unit:
     views: tuple[View, ...] = ()
 
 
-def build_units(visit: d.Visit, plan: d.Plan) -> tuple[list[Unit], list[dict]]:
-    """Every unit the plan calls for, and the people who cannot be invited (no e-mail)."""
+def build_units(visit: d.Visit, plan: d.Plan, uids: dict[str, str] | None = None) -> tuple[list[Unit], list[dict]]:
+    """Every unit the plan calls for, and the people who cannot be invited (no e-mail).
+    `uids` (item id -> UID) are the UIDs minted before (see :func:`carried_uids`)."""
     units, uninvited = [], []
+    view = plan_view(visit, plan)
     picks = (
         ("sessions", lambda i: i.is_session),
         ("debriefs", lambda i: i.kind == "debrief"),
@@ -293,15 +284,16 @@ def build_units(visit: d.Visit, plan: d.Plan) -> tuple[list[Unit], list[dict]]:
                                   else "the e-mail address is not usable"})
                 continue
             units.append(Unit(f"{kind}:{person.id}", kind, person.id, clean(person.name), email, "REQUEST",
-                              file_stem(person.id), tuple(_view(visit, i, "attendee") for i in items)))
+                              file_stem(person.id), tuple(_view(visit, view.of(i), "attendee", uids) for i in items)))
     for peer in visit.peers:
         items = [i for i in plan.items if i.kind != "lunch" and peer.id in i.peer_ids]
         if items:
             units.append(Unit(f"peer:{peer.id}", "peer", peer.id, clean(peer.name), clean_email(peer.email),
-                              "PUBLISH", file_stem(peer.id), tuple(_view(visit, i, "peer") for i in items)))
+                              "PUBLISH", file_stem(peer.id),
+                              tuple(_view(visit, view.of(i), "peer", uids) for i in items)))
     team_items = [i for i in plan.items if i.kind != "lunch"]
     units.append(Unit("team", "team", "team", "Peer team", "", "PUBLISH", "team",
-                      tuple(_view(visit, i, "team") for i in team_items)))
+                      tuple(_view(visit, view.of(i), "team", uids) for i in team_items)))
     return units, uninvited
 
 
@@ -334,11 +326,24 @@ class Manifest:
         sent = self.ledger_keys or set()
         return [m for m in self.messages if m.get("to_send") and m["key"] not in sent]
 
+    def uids(self) -> dict[str, str]:
+        """item id -> the UID minted for it (by any earlier generation)."""
+        out = dict(self.data.get("uids", {}))
+        for unit in self.units:
+            for event in (*unit.get("events", []), *unit.get("cancelled", [])):
+                if event.get("item_id") and event.get("uid"):
+                    out.setdefault(event["item_id"], event["uid"])
+        return out
+
+    def issued_events(self) -> dict[str, dict[str, dict]]:
+        """unit key -> uid -> the version of each event the folder issued (sent or not)."""
+        return {unit["key"]: {e["uid"]: _record(e) for e in unit.get("events", [])} for unit in self.units}
+
     def holdings(self, assume_delivered: bool) -> dict[str, dict[str, dict]]:
         """unit key -> uid -> the version of the event that recipient holds."""
         by_unit: dict[str, dict[str, bool]] = {}
         for message in self.messages:
-            if message.get("to_send"):
+            if message.get("to_send") and message.get("role") != "reminder":  # a reminder repeats an invite
                 if self.ledger_keys is None:
                     delivered = assume_delivered
                 else:
@@ -380,15 +385,101 @@ def read_ledger_keys(folder: Path) -> set | None:
     return keys
 
 
+def manifest_problems(data: dict) -> list[tuple[str, str]]:
+    """(where, what) for each part of a manifest that this code could not
+    read: the shape of every unit, event, held record and message."""
+    problems: list[tuple[str, str]] = []
+
+    def need(value, where: str, kind, what: str, optional: bool = False) -> bool:
+        if value is None and optional:
+            return True
+        ok = isinstance(value, kind) and not (kind is int and isinstance(value, bool))
+        if not ok:
+            problems.append((where, f"{what} expected, found {type(value).__name__}"))
+        return ok
+
+    def moment(value, where: str) -> None:
+        if need(value, where, str, "a date-time text"):
+            try:
+                dt.datetime.fromisoformat(value)
+            except ValueError:
+                problems.append((where, f"not a date-time: {value[:40]!r}"))
+
+    def event(record, where: str, held: bool = False) -> None:
+        if not need(record, where, dict, "an object"):
+            return
+        need(record.get("uid"), f"{where}.uid", str, "a text")
+        need(record.get("sequence"), f"{where}.sequence", int, "a whole number")
+        moment(record.get("start"), f"{where}.start")
+        moment(record.get("end"), f"{where}.end")
+        for key in ("item_id", "kind", "summary", "location", "fingerprint"):
+            need(record.get(key), f"{where}.{key}", str, "a text", optional=True)
+        if not held and record.get("held") is not None:
+            event(record["held"], f"{where}.held", held=True)
+
+    units, messages = data.get("units", []), data.get("messages", [])
+    if need(units, "units", list, "a list"):
+        for u, unit in enumerate(units):
+            where = f"units[{u}]"
+            if not need(unit, where, dict, "an object"):
+                continue
+            for key in ("key", "recipient", "name", "email", "method", "stem"):
+                need(unit.get(key), f"{where}.{key}", str, "a text")
+            if unit.get("kind") not in UNIT_FOLDERS:
+                problems.append((f"{where}.kind", f"unknown kind {str(unit.get('kind'))[:40]!r}"))
+            for part in ("events", "cancelled"):
+                if need(unit.get(part, []), f"{where}.{part}", list, "a list"):
+                    for e, record in enumerate(unit.get(part, [])):
+                        event(record, f"{where}.{part}[{e}]")
+            issued = unit.get("issued", {})
+            if need(issued, f"{where}.issued", dict, "an object"):
+                for uid, last in issued.items():
+                    if not (isinstance(last, list) and len(last) == 2 and isinstance(last[0], int)
+                            and not isinstance(last[0], bool) and isinstance(last[1], str)):
+                        problems.append((f"{where}.issued", f"[sequence, fingerprint] expected for {uid[:60]!r}"))
+    if need(messages, "messages", list, "a list"):
+        for m, message in enumerate(messages):
+            where = f"messages[{m}]"
+            if not need(message, where, dict, "an object"):
+                continue
+            for key in ("key", "unit", "method"):
+                need(message.get(key), f"{where}.{key}", str, "a text")
+            for key in ("message_id", "recipient", "name", "email", "eml", "file", "kind", "role"):
+                need(message.get(key), f"{where}.{key}", str, "a text", optional=True)
+            if need(message.get("uids", []), f"{where}.uids", list, "a list"):
+                for uid in message.get("uids", []):
+                    need(uid, f"{where}.uids", str, "a text")
+            sequences = message.get("sequences", {})
+            if need(sequences, f"{where}.sequences", dict, "an object"):
+                for value in sequences.values():
+                    need(value, f"{where}.sequences", int, "a whole number")
+    return problems
+
+
 def load_manifest(folder) -> Manifest | None:
     """The invites manifest of a plan folder with its send ledger, or None if it has none."""
     folder = Path(folder)
     path = folder / MANIFEST
     if not path.is_file():
         return None
-    data = json.loads(path.read_text(encoding="utf-8"))
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise InvalidInput([Problem(str(path), None, None, f"not UTF-8 text ({exc.reason} at byte {exc.start}); "
+                                    f"the plan folder is damaged: plan again or restore it")])
+    except ValueError as exc:
+        raise InvalidInput([Problem(str(path), getattr(exc, "lineno", None), None,
+                                    f"not valid JSON ({getattr(exc, 'msg', exc)}); the plan folder is damaged: "
+                                    f"plan again or restore it")])
+    if not isinstance(data, dict):
+        raise InvalidInput([Problem(str(path), None, None, "not a manifest (a JSON object is expected); the plan "
+                                    "folder is damaged: plan again or restore it")])
     if data.get("format") not in READABLE_FORMATS:
         return None
+    problems = manifest_problems(data)
+    if problems:
+        raise InvalidInput([Problem(str(path), None, None, f"{where}: {what}; the plan folder is damaged: plan "
+                                    f"again or restore it") for where, what in problems[:20]])
     return Manifest(data=data, ledger_keys=read_ledger_keys(folder), folder=folder)
 
 
@@ -503,7 +594,11 @@ def write_invites(folder, visit: d.Visit, plan: d.Plan, clock: dt.datetime,
     the recipient's is cancelled with SEQUENCE + 1."""
     folder = Path(folder)
     tzid = visit.settings.timezone
-    units, uninvited = build_units(visit, plan)
+    uids = previous_manifest.uids() if previous_manifest is not None else {}
+    units, uninvited = build_units(visit, plan, uids)
+    for unit in units:
+        for view in unit.views:
+            uids.setdefault(view.item_id, view.uid)
     content = _content_hash(units, tzid)
     holdings: dict[str, dict[str, dict]] = {}
     history: dict[str, dict[str, list]] = {}
@@ -518,15 +613,27 @@ def write_invites(folder, visit: d.Visit, plan: d.Plan, clock: dt.datetime,
             previous_units[unit["key"]] = unit
             history[unit["key"]] = {k: list(v) for k, v in unit.get("issued", {}).items()}
 
+    # a withdrawn event is cancelled for everyone it was issued to, delivered or not:
+    # due when the folder has no ledger (it may have gone by hand), written but not
+    # due when the ledger shows it never went
+    withdrawn: dict[str, dict[str, tuple[dict, bool]]] = {}
+    if previous_manifest is not None:
+        planned = {i.item_id for i in plan.items}
+        no_ledger = previous_manifest.ledger_keys is None
+        for key, events in previous_manifest.issued_events().items():
+            for uid, record in events.items():
+                if record.get("item_id") not in planned and uid not in holdings.get(key, {}):
+                    withdrawn.setdefault(key, {})[uid] = (record, no_ledger)
+
     issue = _Issue()
     current_keys = {u.key for u in units}
     # recipients with nothing now: cancel what they hold, and keep their history of
     # sequences so that a session given back to them later is issued above it
     ghosts = [previous_units[k] for k in sorted(set(previous_units) - current_keys)
-              if holdings.get(k) or history.get(k)]
+              if holdings.get(k) or history.get(k) or withdrawn.get(k)]
     for unit in list(units) + ghosts:
         _reconcile(issue, visit, clock, tzid, unit, holdings.get(_key(unit), {}), history.get(_key(unit), {}),
-                   previous_units.get(_key(unit)), plan)
+                   previous_units.get(_key(unit)), plan, withdrawn.get(_key(unit), {}))
 
     manifest = {
         "format": FORMAT,
@@ -540,6 +647,7 @@ def write_invites(folder, visit: d.Visit, plan: d.Plan, clock: dt.datetime,
             "content_hash": previous_manifest.data.get("content_hash"),
             "ledger": previous_manifest.ledger_keys is not None,
             "assumed_delivered": assumed},
+        "uids": dict(sorted(uids.items())),
         "units": issue.units,
         "messages": issue.messages,
         "uninvited": uninvited,
@@ -559,7 +667,7 @@ def _key(unit) -> str:
 
 
 def _reconcile(issue: _Issue, visit, clock, tzid, unit, held: dict, history: dict, previous: dict | None,
-               plan: d.Plan) -> None:
+               plan: d.Plan, withdrawn: dict | None = None) -> None:
     info = _unit_record(unit)
     views = unit.views if isinstance(unit, Unit) else ()
     email = info["email"]
@@ -597,9 +705,18 @@ def _reconcile(issue: _Issue, visit, clock, tzid, unit, held: dict, history: dic
         issued[uid] = [sequence, CANCELLED]
         cancelled.append({**before, "sequence": sequence, "to_send": emailed, "held": before,
                           "withdrawn": not any(i.item_id == before.get("item_id") for i in plan.items)})
+    for uid, (before, due) in sorted((withdrawn or {}).items(), key=lambda kv: (kv[1][0].get("start", ""), kv[0])):
+        if uid in current or uid in held:
+            continue
+        sequence = next_sequence(uid, before, CANCELLED)
+        issued[uid] = [sequence, CANCELLED]
+        cancelled.append({**before, "sequence": sequence, "to_send": bool(emailed and due),
+                          "held": before if due else None, "withdrawn": True})
 
     publish = info["method"] == "PUBLISH"
     attendee = None if publish else (email, info["name"])
+    # a cancellation is addressed to its recipient, a peer's included (its To is an ATTENDEE)
+    cancel_attendee = (email, info["name"]) if email and info["kind"] != "team" else None
     unit_file = None
     if publish and events:
         # a peer's or the team's week: one PUBLISH calendar with every event
@@ -628,12 +745,11 @@ def _reconcile(issue: _Issue, visit, clock, tzid, unit, held: dict, history: dic
         name = _event_stem(cancel)
         cancel["file"] = f"{own}/{name}.cancel.ics"
         issue.files[cancel["file"]] = calendar_bytes(
-            visit, clock, "CANCEL", [{**cancel, "status": "CANCELLED", "description": ""}],
-            attendee if attendee and email else None)
+            visit, clock, "CANCEL", [{**cancel, "status": "CANCELLED", "description": ""}], cancel_attendee)
         if emailed:
             cancel["eml"] = f"{mails}/{name}.cancel.eml"
             _message(issue, visit, info, "CANCEL", cancel["file"], cancel["eml"],
-                     {cancel["uid"]: cancel["sequence"]}, True, "cancel", cancel.get("item_id"))
+                     {cancel["uid"]: cancel["sequence"]}, cancel["to_send"], "cancel", cancel.get("item_id"))
     issue.units.append({**info, "folder": own, "file": unit_file,
                         "events": [{k: v for k, v in e.items() if k != "description"} for e in events],
                         "cancelled": [{k: v for k, v in c.items() if k not in ("description", "status")}
@@ -654,15 +770,3 @@ def _message(issue: _Issue, visit, info: dict, method: str, file: str, eml: str,
         "role": role, "recipient": info["recipient"], "name": info["name"], "email": info["email"],
         "method": method, "item_id": item_id, "file": file, "eml": eml, "uids": list(sequences),
         "sequences": sequences, "to_send": bool(to_send)})
-
-
-# --- the exporter --------------------------------------------------------------------
-
-def export_invites(folder: Path, visit: d.Visit, plan: d.Plan, clock: dt.datetime,
-                   previous_folder: Path | None = None) -> None:
-    """Exporter: the invites of `plan`, re-issuing against `previous_folder` if given."""
-    previous = load_manifest(previous_folder) if previous_folder is not None else None
-    write_invites(folder, visit, plan, clock, previous_manifest=previous)
-
-
-export_invites.takes_previous = True

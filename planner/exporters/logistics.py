@@ -23,10 +23,11 @@ from pathlib import Path
 from .. import domain as d
 from ..planio import csv_text
 from . import render as r
+from .view import organisation_shown, person_view, plan_view
 
 ROOM_COLUMNS = ("room_id", "room_name", "location", "date", "start", "end", "item_id", "kind", "title",
                 "headcount")
-PASS_COLUMNS = ("date", "id", "name", "kind", "job_title", "organisation", "arrive", "leave", "rooms")
+PASS_COLUMNS = ("date", "id", "name", "kind", "job_title", "organisation", "arrive", "leave", "rooms", "phone")
 REFRESHMENT_COLUMNS = ("date", "room_id", "room_name", "start", "end", "item_id", "title", "headcount",
                        "peers", "attendees")
 
@@ -57,12 +58,11 @@ def room_rows(visit: d.Visit, plan: d.Plan) -> list[tuple]:
             rows.append((s.office_room, office.name if office else s.office_room,
                          office.location if office else "", day.isoformat(), _hm(start), _hm(end),
                          "", "office", "Peer team office (all day)", str(len(visit.peers))))
-        for item in items:
+        for entry in plan_view(visit, plan).each(items):
+            item, place = entry.item, entry.place
             if not item.room_id:
                 continue
-            room = visit.room_by_id.get(item.room_id)
-            rows.append((item.room_id, room.name if room else item.room_id, room.location if room else "",
-                         day.isoformat(), _hm(item.start), _hm(item.end), item.item_id, item.kind, item.title,
+            rows.append((item.room_id, place.name, place.location, day.isoformat(), _hm(item.start), _hm(item.end), item.item_id, item.kind, item.title,
                          str(len(item.peer_ids) + len(item.attendee_ids))))
     rows.sort(key=lambda row: (order.get(row[0], len(order)), row[0], row[3], row[4], row[7] != "office", row[6]))
     return rows
@@ -88,13 +88,14 @@ def pass_rows(visit: d.Visit, plan: d.Plan) -> list[tuple]:
             peer, person = visit.peer_by_id.get(pid), visit.person_by_id.get(pid)
             rooms = list(dict.fromkeys(visit.name_of(i.room_id) for i in mine if i.room_id))
             if peer is not None:
-                kind, job, organisation = "peer", peer.role, "Peer team"
+                kind, job, organisation, phone = "peer", peer.role, "Peer team", peer.phone
             elif person is not None:
-                kind, job, organisation = "attendee", person.job_title, person.organisation or visit.settings.host
+                kind, job, phone = "attendee", person.job_title, person.phone
+                organisation = organisation_shown(visit, person_view(visit, pid))
             else:
-                kind, job, organisation = "unknown", "", ""
+                kind, job, organisation, phone = "unknown", "", "", ""
             rows.append((day.isoformat(), pid, visit.name_of(pid), kind, job, organisation,
-                         _hm(min(i.start for i in mine)), _hm(max(i.end for i in mine)), "; ".join(rooms)))
+                         _hm(min(i.start for i in mine)), _hm(max(i.end for i in mine)), "; ".join(rooms), phone))
     return rows
 
 
@@ -145,12 +146,9 @@ def figures(visit: d.Visit, plan: d.Plan) -> dict:
             mine = [i for i in plan.on(day) if peer.id in i.peer_ids]
             if not mine:
                 continue
-            starts, ends = [], []
-            for item in mine:
-                room = visit.room_by_id.get(item.room_id)
-                travel = room.travel if room is not None and item.is_session else 0
-                starts.append(item.start - dt.timedelta(minutes=travel))
-                ends.append(item.end + dt.timedelta(minutes=travel))
+            entries = plan_view(visit, plan).each(mine)
+            starts = [e.busy_from for e in entries]
+            ends = [e.busy_until for e in entries]
             peer_minutes += int((max(ends) - min(starts)).total_seconds() // 60)
     for item in sessions:
         session_minutes += item.minutes * len(item.peer_ids)
@@ -233,15 +231,33 @@ def write_logistics(folder: Path, visit: d.Visit, plan: d.Plan, clock: dt.dateti
     write_timetable(r.target(folder, "plan.xlsx"), grids, [flat])
 
     r.write_text(folder, "logistics/index.html",
-                 r.render("logistics.html", **r.common(visit, clock), figures=numbers,
+                 r.render("logistics.html", **r.common(visit, clock, plan), figures=numbers,
                           title="Logistics and headline figures"))
 
 
 def write_index(folder: Path, visit: d.Visit, plan: d.Plan, clock: dt.datetime) -> None:
     """index.html at the top of the folder, linking every file written before
     it: registered last in EXPORTERS so it sees the other exporters' files."""
-    r.write_text(folder, "index.html", r.render("index.html", **r.common(visit, clock), title="Documents",
-                                                groups=folder_index(folder), plan=plan))
+    r.write_text(folder, "index.html", r.render("index.html", **r.common(visit, clock, plan), title="Documents",
+                                                groups=folder_index(folder), plan=plan,
+                                                unreachable=unreachable(visit, plan)))
+
+
+def unreachable(visit: d.Visit, plan: d.Plan) -> list[dict]:
+    """The people the plan needs who have no usable e-mail address, so get no
+    invitation and must be reached another way (``uninvited`` of the invites
+    manifest, one entry per person): name, job title, phone, why, and what
+    they are expected at."""
+    from .invites import build_units
+
+    titles = {i.item_id: f"{r.short_date(i.date)} {i.start:%H:%M} {i.title}" for i in plan.items}
+    people: dict[str, dict] = {}
+    for entry in build_units(visit, plan)[1]:
+        person = person_view(visit, entry["recipient"])
+        known = people.setdefault(person.id, {"name": person.name, "job_title": person.job_title,
+                                              "phone": person.phone, "reason": entry["reason"], "items": []})
+        known["items"] += [titles.get(i, i) for i in entry["items"] if titles.get(i, i) not in known["items"]]
+    return sorted(people.values(), key=lambda p: p["name"].casefold())
 
 
 GROUPS = (

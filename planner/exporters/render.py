@@ -5,7 +5,7 @@ Safety and reproducibility live here, once for every document:
 
 * templates are loaded from the installed package (``PackageLoader``) and
   HTML is auto-escaped, so every cell of the input is shown as text;
-* file names are built with :func:`planio.slug` and checked with
+* file names are built with :func:`planner.text.slug` and checked with
   :func:`planio.inside`, so no id can write outside the output folder;
 * PDFs are rendered with no base URL and a URL fetcher that refuses every
   fetch: nothing is ever loaded from the network or the disk;
@@ -19,8 +19,6 @@ import contextlib
 import datetime as dt
 import hashlib
 import heapq
-import inspect
-import io
 import multiprocessing
 import os
 from dataclasses import dataclass
@@ -30,22 +28,13 @@ from typing import Iterable
 from urllib.parse import urlsplit
 
 from .. import domain as d
-from ..planio import inside, slug
+from ..planio import inside
+from ..text import slug
+from .view import KIND_LABELS, kind_label  # noqa: F401 (KIND_LABELS: for the templates' callers)
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
           "October", "November", "December")
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-
-KIND_LABELS = {
-    "interview": "Interview",
-    "focus_group": "Focus group",
-    "site_visit": "Site visit",
-    "debrief": "Debrief",
-    "prep": "Team preparation",
-    "feedback": "Feedback presentation",
-    "lunch": "Lunch",
-}
-
 
 # --- wording -------------------------------------------------------------------
 
@@ -157,7 +146,7 @@ def environment():
     )
     env.filters.update(long_date=long_date, short_date=short_date, hm=hm, span=span,
                        duration=duration, web_url=web_url)
-    env.globals.update(kind_label=lambda kind: KIND_LABELS.get(kind, kind))
+    env.globals.update(kind_label=kind_label)
     return env
 
 
@@ -180,15 +169,33 @@ def _markup(text: str):
     return Markup(text.replace("</", "<\\/"))
 
 
-def common(visit: d.Visit, clock: dt.datetime) -> dict:
-    """Context every template gets."""
+def issued_wording(visit: d.Visit, clock: dt.datetime) -> str:
+    """'Friday 1 June 2018, 10:00': the issue time in the visit's time zone."""
+    from zoneinfo import ZoneInfo
+
+    try:
+        local = clock.astimezone(ZoneInfo(visit.settings.timezone))
+    except (KeyError, ValueError):
+        local = clock
+    return f"{long_date(local.date())}, {local:%H:%M}"
+
+
+def version_of(plan: d.Plan | None) -> int | None:
+    """The plan's version recorded in schedule.json (None when it has none)."""
+    value = plan.meta.get("version") if plan is not None else None
+    return int(value) if str(value).isdigit() else None
+
+
+def common(visit: d.Visit, clock: dt.datetime, plan: d.Plan | None = None) -> dict:
+    """Context every template gets (`plan`: for its version)."""
     s = visit.settings
     days = visit_days(visit)
     return {
         "visit": visit,
         "settings": s,
         "dates": date_range(days),
-        "issued": long_date(clock.date()),
+        "issued": issued_wording(visit, clock),
+        "version": version_of(plan),
         "created": clock.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "epoch": int(clock.timestamp()),
         "organiser": f"{s.organiser_name} <{s.organiser_email}>",
@@ -263,72 +270,8 @@ def pdf_bytes(html: str, document=None, epoch: int = 0) -> bytes:
     so the same HTML always gives the same bytes."""
     document = document if document is not None else layout(html)
     identifier = hashlib.md5(html.encode("utf-8")).hexdigest().encode("ascii")
-    _reuse_font_subsets()
     with source_date_epoch(epoch):
         return document.write_pdf(pdf_identifier=identifier)
-
-
-# --- font subsets, made once per process ------------------------------------------------
-
-# Characters whose glyphs every font subset carries: Latin (with Latin-1 and
-# Extended-A/B), general punctuation, the euro, arrows, minus and the f-ligatures.
-COMMON_CHARACTERS = ((0x20, 0x7F), (0xA0, 0x250), (0x2010, 0x2060), (0x20AC, 0x20AD), (0x2190, 0x2194),
-                     (0x2212, 0x2213), (0xFB00, 0xFB05))
-
-
-@lru_cache(maxsize=16)
-def _common_glyphs(digest: bytes, content: bytes, index: int) -> frozenset:
-    from fontTools.ttLib import TTFont
-
-    font = TTFont(io.BytesIO(content), fontNumber=index, lazy=True)
-    cmap = font.getBestCmap() or {}
-    return frozenset(font.getGlyphID(cmap[c]) for low, high in COMMON_CHARACTERS for c in range(low, high)
-                     if c in cmap)
-
-
-@lru_cache(maxsize=1)
-def _reuse_font_subsets() -> bool:
-    """Without the HarfBuzz-Subset library WeasyPrint subsets each PDF's fonts
-    with fontTools, keeping every glyph id up to the highest one used: about a
-    third of the time all the PDFs of a visit take. Each subset is made here
-    to hold the glyphs of COMMON_CHARACTERS as well as the document's, so the
-    documents of a visit share one subset per font (computed once per process
-    and reused); a document with other characters gets a subset of its own.
-    The bytes depend only on the font, the glyphs, the hinting option and
-    SOURCE_DATE_EPOCH, never on which document came first. With HarfBuzz-Subset
-    (fast already), or a WeasyPrint whose font subsetting looks different,
-    nothing is changed."""
-    try:
-        from weasyprint.pdf import fonts
-        from weasyprint.text.ffi import harfbuzz_subset
-    except ImportError:
-        return False
-    original = getattr(getattr(fonts, "Font", None), "subset", None)
-    if harfbuzz_subset is not None or original is None or getattr(original, "shared", False):
-        return False
-    if list(inspect.signature(original).parameters) != ["self", "to_unicode", "hinting"]:
-        return False
-    made: dict[tuple, bytes] = {}
-
-    def subset(self, to_unicode, hinting):
-        try:
-            content, index, missing = self.file_content, self.index, self.missing
-        except AttributeError:
-            return original(self, to_unicode, hinting)
-        if not to_unicode:
-            return original(self, to_unicode, hinting)
-        digest = hashlib.sha256(content).digest()
-        glyphs = frozenset(to_unicode) | _common_glyphs(digest, content, index)
-        key = (digest, index, bool(hinting), tuple(sorted(missing.items())),
-               os.environ.get("SOURCE_DATE_EPOCH"), glyphs)
-        if key not in made:
-            original(self, dict.fromkeys(sorted(glyphs)), hinting)
-            made[key] = self.file_content
-        self.file_content = made[key]
-
-    subset.shared = True
-    fonts.Font.subset = subset
-    return True
 
 
 # --- many PDFs at once -------------------------------------------------------------
@@ -336,18 +279,20 @@ def _reuse_font_subsets() -> bool:
 @dataclass(frozen=True)
 class PdfJob:
     """stem.pdf (and stem.html unless html=False) from the first candidate
-    HTML whose layout takes at most `pages` pages (the last one otherwise)."""
+    HTML whose layout takes at most `pages` pages (its own budget when
+    `pages` is a tuple; the last candidate otherwise)."""
 
     stem: str
     candidates: tuple[str, ...]
-    pages: int | None = None
+    pages: int | tuple[int, ...] | None = None  # one budget for all, or one per candidate
     html: bool = True
 
 
-def _run_job(candidates: tuple[str, ...], pages: int | None, epoch: int) -> tuple[int, bytes]:
+def _run_job(candidates: tuple[str, ...], pages, epoch: int) -> tuple[int, bytes]:
     for index, html in enumerate(candidates):
         document = layout(html)
-        if pages is None or len(document.pages) <= pages or index == len(candidates) - 1:
+        budget = pages[index] if isinstance(pages, tuple) else pages
+        if budget is None or len(document.pages) <= budget or index == len(candidates) - 1:
             return index, pdf_bytes(html, document, epoch)
     raise ValueError("a PDF job needs at least one candidate")
 

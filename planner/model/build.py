@@ -5,9 +5,9 @@ returns a :class:`PlanModel`, a CP-SAT model plus the variables that the hard
 rules (:mod:`planner.model.hard`) constrain and the soft rules
 (:mod:`planner.model.soft`) score.
 
-Time is one integer axis: minute ``(date - first interview day).days * 1440 +
-minutes since midnight``. Each session has one start variable whose domain is
-computed before the model is built (slot grid, days, earliest/latest,
+Time is one integer axis (:class:`planner.domain.TimeAxis`): minute
+``(date - first interview day).days * 1440 + minutes since midnight``. Each session has one start variable whose domain is
+computed before the model is built (:mod:`planner.candidates`: slot grid, days, earliest/latest,
 fixed_start, attendees' unavailability, a fixed room's and required peers'
 unavailability), a presence literal, a literal per candidate room and per
 candidate peer, and optional intervals tied to those literals.
@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Callable
 
 from ortools.sat.python import cp_model
 
 from .. import domain as d
-
-DAY = 24 * 60
+from ..candidates import session_rooms, session_starts
+from ..domain import DAY_MINUTES as DAY
 
 
 @dataclass
@@ -51,7 +52,7 @@ class SessionVars:
 class PlanModel:
     visit: d.Visit
     model: cp_model.CpModel
-    day0: dt.date
+    axis: d.TimeAxis
     sessions: dict[str, SessionVars]
     lunch: dict[tuple[str, int], cp_model.IntVar] = field(default_factory=dict)  # (peer, day) -> start
     terms: dict[str, tuple[cp_model.LinearExprT, int]] = field(default_factory=dict)  # rule -> (penalty, upper bound)
@@ -60,15 +61,15 @@ class PlanModel:
     intervals: dict[tuple, cp_model.IntervalVar] = field(default_factory=dict)  # shared interval cache
     held_days: dict[str, int] | None = None  # rooms-and-peers stage: session id -> its day, as held
 
-    # --- time axis ------------------------------------------------------
+    # --- time axis (domain.TimeAxis) -------------------------------------
     def t(self, moment: dt.datetime) -> int:
-        return (moment.date() - self.day0).days * DAY + moment.hour * 60 + moment.minute
+        return self.axis.t(moment)
 
     def moment(self, t: int) -> dt.datetime:
-        return dt.datetime.combine(self.day0, dt.time(0)) + dt.timedelta(minutes=t)
+        return self.axis.moment(t)
 
     def day_index(self, day: dt.date) -> int:
-        return (day - self.day0).days
+        return self.axis.day_index(day)
 
     @property
     def day_indices(self) -> list[int]:
@@ -82,23 +83,23 @@ def free(windows, start: dt.datetime, end: dt.datetime) -> bool:
     return d.overlapping(windows, start, end) is None
 
 
-def build(visit: d.Visit) -> PlanModel:
-    """Create the variables. Rules are added by the functions of hard.py and soft.py."""
+def build(visit: d.Visit, on_the_way: Callable[[str], None] | None = None) -> PlanModel:
+    """Create the variables. Rules are added by the functions of hard.py and soft.py.
+    `on_the_way(step)` is called every few sessions (the time limit's check)."""
     model = cp_model.CpModel()
-    day0 = visit.settings.interview_days[0]
-    pm = PlanModel(visit, model, day0, {})
-    for session in sorted(visit.sessions, key=lambda s: s.id):
+    pm = PlanModel(visit, model, visit.time_axis, {})
+    for n, session in enumerate(sorted(visit.sessions, key=lambda s: s.id)):
+        if on_the_way is not None and n % 64 == 0:
+            on_the_way("the variables")
         pm.sessions[session.id] = _session_vars(pm, session)
     return pm
 
 
 def _session_vars(pm: PlanModel, session: d.Session) -> SessionVars:
-    from . import hard
-
     visit, model = pm.visit, pm.model
     sid = session.id
-    starts = [pm.t(s) for s in hard.session_inside_its_day_and_window(visit, session)]
-    rooms = hard.room_fits_session(visit, session)
+    starts = [pm.t(s) for s in session_starts(visit, session)]
+    rooms = session_rooms(visit, session)
     present = model.NewBoolVar(f"present[{sid}]")
     if not starts:
         model.Add(present == 0)

@@ -26,9 +26,8 @@ from collections import defaultdict
 from typing import Iterable, Sequence
 
 from .. import domain as d
-from . import hard
-
-DAY = 24 * 60
+from ..candidates import lunch_starts, possible_starts, session_rooms
+from ..domain import DAY_MINUTES as DAY
 
 
 class Ledger:
@@ -37,11 +36,11 @@ class Ledger:
     def __init__(self, visit: d.Visit):
         self.visit = visit
         s = visit.settings
-        self.day0 = s.interview_days[0]
+        self.axis = visit.time_axis
         self.buffer = s.buffer_minutes
         self.lunch_minutes = s.lunch_minutes
         # the grid starts of each day's lunch break (rule 8)
-        self.lunch_starts = {self.k(day): [self.k(day) * DAY + m for m in hard.lunch_starts(visit, day)]
+        self.lunch_starts = {self.k(day): [self.k(day) * DAY + m for m in lunch_starts(visit, day)]
                              for day in s.interview_days}
         self.max_per_day = s.max_sessions_per_day
         self.cap = {p.id: visit.peer_cap(p) for p in visit.peers}
@@ -77,15 +76,15 @@ class Ledger:
             for pid in item.peer_ids:
                 self._add(self.peer_fixed, pid, a, b)
 
-    # --- time axis (the model's: minutes from midnight of the first interview day)
+    # --- time axis (the model's, domain.TimeAxis) ---------------------------
     def t(self, moment: dt.datetime) -> int:
-        return (moment.date() - self.day0).days * DAY + moment.hour * 60 + moment.minute
+        return self.axis.t(moment)
 
     def k(self, day: dt.date) -> int:
-        return (day - self.day0).days
+        return self.axis.day_index(day)
 
     def moment(self, t: int) -> dt.datetime:
-        return dt.datetime.combine(self.day0, dt.time(0)) + dt.timedelta(minutes=t)
+        return self.axis.moment(t)
 
     @staticmethod
     def _add(table, key: str, a: int, b: int) -> None:
@@ -98,7 +97,7 @@ class Ledger:
 
     @staticmethod
     def _clash(spans: Iterable[tuple[int, int]], a: int, b: int) -> bool:
-        return any(a < y and x < b for x, y in spans)
+        return any(d.overlaps(x, y, a, b) for x, y in spans)
 
     def _busy(self, table, key: str, a: int, b: int) -> bool:
         day = a // DAY
@@ -217,11 +216,9 @@ class Ledger:
 # --- the hint ------------------------------------------------------------------
 
 def candidates(ledger: Ledger, session: d.Session) -> tuple[list[int], list[d.Room]]:
-    """The session's starts (rule 2, and rule 9 on a progress review's last day) and rooms
-    (rule 6), as the model computes them."""
-    starts = [ledger.t(m) for m in hard.session_inside_its_day_and_window(ledger.visit, session)
-              if hard.ends_before_the_prep(ledger.visit, session, m)]
-    return starts, hard.room_fits_session(ledger.visit, session)
+    """The session's starts (rules 2 and 9) and rooms (rule 6), as the model allows them."""
+    starts = [ledger.t(m) for m in possible_starts(ledger.visit, session)]
+    return starts, session_rooms(ledger.visit, session)
 
 
 def choose_peers(ledger: Ledger, session: d.Session, free: list[str]) -> tuple[str, ...] | None:
@@ -253,7 +250,7 @@ def choose_peers(ledger: Ledger, session: d.Session, free: list[str]) -> tuple[s
     return tuple(chosen + pick)
 
 
-def greedy_plan(visit: d.Visit, rounds: int = 6, seconds: float = 2.0) -> d.Plan:
+def greedy_plan(visit: d.Visit, rounds: int = 6, seconds: float = 2.0, deadline: float | None = None) -> d.Plan:
     """A plan that keeps every hard rule, with as many sessions as the greedy places.
 
     "Squeaky wheel": when a round leaves a session out, or gives it worse
@@ -262,18 +259,24 @@ def greedy_plan(visit: d.Visit, rounds: int = 6, seconds: float = 2.0) -> d.Plan
     else). The best round wins: fewest `must` sessions left out, then fewest
     `should` ones, then the fewest peers off theme and councillor sessions
     without a member peer. Rounds stop at `rounds`, or after `seconds` once
-    every session is placed."""
+    every session is placed, and always at `deadline` (a perf_counter
+    moment: the plan is then the best round so far, or the first round's
+    bookings up to that moment)."""
     started = time.perf_counter()
     options = {}
     probe = Ledger(visit)
     ideal = {}
     for session in visit.sessions:
+        if deadline is not None and time.perf_counter() > deadline:
+            return probe.plan({"greedy": {"placed": 0, "sessions": len(visit.sessions), "cut": True}})
         options[session.id] = candidates(probe, session)
         ideal[session.id] = _ideal_cost(probe, session)
     urgent: list[str] = []
     best, best_key = None, None
     for _ in range(max(1, rounds)):
-        ledger = _one_round(visit, options, urgent)
+        ledger = _one_round(visit, options, urgent, deadline)
+        if deadline is not None and time.perf_counter() > deadline and best is not None:
+            break  # a round cut short is no better than a whole one
         missing_must = [s.id for s in visit.sessions if s.id not in ledger.held and s.must]
         missing_should = [s.id for s in visit.sessions if s.id not in ledger.held and not s.must
                           and options[s.id][0] and options[s.id][1]]
@@ -285,6 +288,8 @@ def greedy_plan(visit: d.Visit, rounds: int = 6, seconds: float = 2.0) -> d.Plan
             best, best_key = ledger, key
         if not missing_must and not missing_should and not worse:
             break
+        if deadline is not None and time.perf_counter() > deadline:
+            break
         if not missing_must and time.perf_counter() - started > seconds:
             break
         # the `must` sessions left out first; `should` ones and those with worse
@@ -293,7 +298,7 @@ def greedy_plan(visit: d.Visit, rounds: int = 6, seconds: float = 2.0) -> d.Plan
     return best.plan({"greedy": {"placed": len(best.held), "sessions": len(visit.sessions)}})
 
 
-def _one_round(visit: d.Visit, options, urgent: list[str]) -> Ledger:
+def _one_round(visit: d.Visit, options, urgent: list[str], deadline: float | None = None) -> Ledger:
     ledger = Ledger(visit)
     rank = {sid: i for i, sid in enumerate(urgent)}
 
@@ -303,6 +308,8 @@ def _one_round(visit: d.Visit, options, urgent: list[str]) -> Ledger:
                 len(starts) * max(1, len(rooms)), -session.duration_minutes * session.peers, session.id)
 
     for session in sorted(visit.sessions, key=order):
+        if deadline is not None and time.perf_counter() > deadline:
+            return ledger
         spot = _best_spot(ledger, session, options)
         if spot is not None:
             ledger.book(session, *spot[0])

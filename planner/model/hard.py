@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING
 from ortools.sat.python import cp_model
 
 from .. import domain as d
+from ..candidates import ends_before_the_prep, lunch_starts
+from ..domain import DAY_MINUTES as DAY
 
 if TYPE_CHECKING:
     from .build import PlanModel
@@ -33,38 +35,8 @@ def must_sessions_scheduled_once(pm: "PlanModel") -> None:
 
 
 # --- rule 2 ---------------------------------------------------------------------
-
-def session_inside_its_day_and_window(visit: d.Visit, session: d.Session) -> list[dt.datetime]:
-    """Rule 2, as the domain of a session's start: an interview day, on the
-    slot grid, within day_start..day_end, and its days, earliest, latest and
-    fixed_start."""
-    s = visit.settings
-    if session.fixed_start is not None:
-        candidates = [session.fixed_start]
-    else:
-        candidates = []
-        for day in visit.allowed_days(session):
-            t = d.combine(day, s.day_start)
-            while t.date() == day:
-                candidates.append(t)
-                t = d.add_minutes(t, s.slot_minutes)
-    out = []
-    for start in candidates:
-        end = d.add_minutes(start, session.duration_minutes)
-        day_end = d.combine(start.date(), s.day_end)
-        if start.date() not in s.interview_days or start.time() < s.day_start or end > day_end:
-            continue
-        if (d.minutes_of(start.time()) - d.minutes_of(s.day_start)) % s.slot_minutes:
-            continue
-        if session.days and start.date() not in session.days:
-            continue
-        if session.earliest is not None and start.time() < session.earliest:
-            continue
-        if session.latest is not None and end > d.combine(start.date(), session.latest):
-            continue
-        out.append(start)
-    return out
-
+# The day, grid and window part of rule 2 is each start variable's domain,
+# computed by planner.candidates.session_starts (see build.py).
 
 def sessions_keep_their_order(pm: "PlanModel") -> None:
     """Rule 2, `after`: that session ends before this one starts (when both are held)."""
@@ -175,13 +147,13 @@ def everyone_is_available(pm: "PlanModel") -> None:
     dur = lambda sv: sv.session.duration_minutes  # noqa: E731
 
     def free_starts(sv, windows, before=0, after=0):
-        # windows in minutes on the model's axis, compared as integers: the same
-        # overlap test as Window.overlaps without a datetime per start (that cost
+        # windows in minutes on the model's axis, compared as integers: the one
+        # overlap test (domain.overlaps) without a datetime per start (that cost
         # 1.2 million datetimes, ~0.6 s, on a four-week programme)
         spans = [(pm.t(w.start), pm.t(w.end)) for w in windows]
         length = dur(sv) + after
         return [t for t in sv.starts
-                if not any(a < t + length and t - before < b for a, b in spans)]
+                if not any(d.overlaps(a, b, t - before, t + length) for a, b in spans)]
 
     for sv in pm.sessions.values():
         windows = [w for a in sv.session.attendees for w in visit.person_by_id[a].unavailable]
@@ -215,23 +187,8 @@ def _start_in(pm, sv, starts, enforce):
 
 
 # --- rule 6 ---------------------------------------------------------------------
-
-def room_fits_session(visit: d.Visit, session: d.Session) -> list[d.Room]:
-    """Rule 6, as the rooms a session may use: interviews and focus groups in
-    interview or presentation rooms, site visits offsite, never the office,
-    and room for attendees plus peers (and the session's own room if set)."""
-    suitable = ("offsite",) if session.kind == "site_visit" else ("interview", "presentation")
-    rooms = []
-    for room in sorted(visit.rooms, key=lambda r: r.id):
-        if session.room is not None and room.id != session.room:
-            continue
-        if room.kind not in suitable or room.id == visit.settings.office_room:
-            continue
-        if room.capacity < session.headcount:
-            continue
-        rooms.append(room)
-    return rooms
-
+# The rooms that fit a session (kind, office, capacity, its own room) are its
+# room literals, computed by planner.candidates.session_rooms (see build.py).
 
 def sessions_have_one_room(pm: "PlanModel") -> None:
     """Rule 6: a held session is in exactly one of the rooms that fit it."""
@@ -272,8 +229,6 @@ def daily_session_caps(pm: "PlanModel") -> None:
 def _day_index(pm: "PlanModel", sv):
     """The index of the day a session starts on: a constant, or a variable
     tied to the start by day * 1440 <= start < (day + 1) * 1440."""
-    from .build import DAY
-
     days = sorted({t // DAY for t in sv.starts})
     if len(days) == 1:
         return days[0]
@@ -284,17 +239,6 @@ def _day_index(pm: "PlanModel", sv):
 
 
 # --- rule 8 ---------------------------------------------------------------------
-
-def lunch_starts(visit: d.Visit, day: dt.date) -> list[int]:
-    """Rule 8, as the minutes since midnight at which a lunch break may start
-    on `day`: inside lunch_start..lunch_end, lunch_minutes long, and *(1.1)*
-    on the slot grid counted from day_start."""
-    s = visit.settings
-    lo, hi = d.minutes_of(s.lunch_start), d.minutes_of(s.lunch_end) - s.lunch_minutes
-    origin, slot = d.minutes_of(s.day_start), s.slot_minutes
-    first = lo + (origin - lo) % slot  # the first grid time at or after lunch_start
-    return list(range(first, hi + 1, slot))
-
 
 def every_peer_gets_lunch(pm: "PlanModel") -> None:
     """Rule 8: lunch_minutes unbroken inside the lunch window, every peer,
@@ -319,15 +263,6 @@ def every_peer_gets_lunch(pm: "PlanModel") -> None:
 
 # --- rule 9 ---------------------------------------------------------------------
 
-def ends_before_the_prep(visit: d.Visit, session: d.Session, start: dt.datetime) -> bool:
-    """Rule 9 *(1.1)*: when feedback_day is the last interview day (a progress
-    review), a session held that day ends at or before prep_start."""
-    s = visit.settings
-    if start.date() != s.feedback_day:
-        return True
-    return d.add_minutes(start, session.duration_minutes) <= d.combine(s.feedback_day, s.prep_from)
-
-
 def fixed_item_conflicts(visit: d.Visit) -> list[str]:
     """Rule 9, what no plan can change: the debriefs, prep and feedback are
     fixed, so their rooms and the debrief attendees must be free then, and
@@ -350,7 +285,7 @@ def fixed_item_conflicts(visit: d.Visit) -> list[str]:
                     out.append(f"{visit.label(pid)} is unavailable {window.describe()}, but the daily debrief "
                                f"runs {span}")
     for a, b in combinations(fixed, 2):
-        if a.start < b.end and b.start < a.end:
+        if d.overlaps(a.start, a.end, b.start, b.end):
             shared = (set(a.peer_ids) | set(a.attendee_ids)) & (set(b.peer_ids) | set(b.attendee_ids))
             if a.room_id == b.room_id or shared:
                 out.append(f"{a.title} and {b.title} overlap on {a.start:%Y-%m-%d}")

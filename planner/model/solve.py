@@ -1,19 +1,26 @@
-"""Solving: build the model, run CP-SAT, turn its answer into a Plan."""
+"""Solving: build the model, run CP-SAT once, turn its answer into a Plan.
+
+What an answer means (pre-checks, the confirmation without presolve,
+explanations in the user's terms) is decided above this layer, in
+:mod:`planner.orchestrate`.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
-from dataclasses import dataclass, field, replace
-from typing import Callable
+from dataclasses import dataclass, field
+from typing import Callable, Union
 
 import ortools
 from ortools.sat.python import cp_model
 
 from .. import domain as d
-from ..errors import Infeasible, SolverFailure
+from ..errors import Cancelled, Infeasible, SolverFailure
 from . import hard, soft
 from .build import DAY, PlanModel, build
+from .greedy import greedy_plan
 
 # Presolve probing costs wall time that CP-SAT's deterministic clock does not
 # see: 0.2 s on a one-week visit (~360 session-peer literals), 6 s on two
@@ -22,6 +29,8 @@ from .build import DAY, PlanModel, build
 PROBING_LIMIT = 1000
 
 Progress = Callable[[float, float, float], None]  # elapsed seconds, objective, bound
+Phase = Callable[[str], None]  # "checking", "building", "solving", "confirming", "explaining"
+Cancel = Union[Callable[[], bool], threading.Event]  # true (or set): stop solving, raise Cancelled
 
 
 @dataclass
@@ -38,11 +47,13 @@ class SolveOptions:
     hint: d.Plan | None = None  # a complete or partial plan to start from
     greedy_hint: bool = True  # without hint or previous plan: start from planner.model.greedy's plan
     log: bool = False
+    cancel: Cancel | None = None  # polled while solving: true (or set) stops the run (Cancelled)
+    on_phase: Phase | None = None  # told when each step of a run begins
 
 
 @dataclass
-class Outcome:
-    """What the solver said, before it becomes a Plan or an error."""
+class SolverRun:
+    """What one CP-SAT run said, before it becomes a Plan or an error."""
 
     pm: PlanModel
     status: str
@@ -51,12 +62,51 @@ class Outcome:
     timings: dict[str, float] = field(default_factory=dict)
     stages: list[dict] = field(default_factory=list)  # per stage: rules, status, objective, bound
 
+    @property
+    def found(self) -> bool:
+        return self.status in ("OPTIMAL", "FEASIBLE")
 
-def build_model(visit: d.Visit, options: SolveOptions) -> tuple[PlanModel, dict[str, int]]:
-    pm = build(visit)
+    @property
+    def missing_must(self) -> list[str]:
+        """The `must` sessions the solver's plan leaves out (none without a plan)."""
+        if not self.found:
+            return []
+        return [sid for sid, sv in self.pm.sessions.items()
+                if sv.session.must and not self.solver.BooleanValue(sv.present)]
+
+
+class TimeLimitWhileBuilding(SolverFailure):
+    """The time limit ran out before the solver could start."""
+
+    def __init__(self, time_limit: float, sessions: int, step: str):
+        self.step = step
+        super().__init__(f"the time limit of {time_limit:g} s ran out while building the model of "
+                         f"{sessions:,} sessions ({step}), before any solving; try a longer --time-limit")
+
+
+def _deadline(options: SolveOptions) -> float:
+    """The wall-clock moment a run must end by (perf_counter): the time limit,
+    or ten times it under --deterministic, where the solver's limit is its
+    deterministic time."""
+    return time.perf_counter() + options.time_limit * (10 if options.deterministic else 1)
+
+
+def build_model(visit: d.Visit, options: SolveOptions,
+                deadline: float | None = None) -> tuple[PlanModel, dict[str, int]]:
+    """The model with every rule, and the objective's weights. With a
+    `deadline` (perf_counter), building stops with TimeLimitWhileBuilding
+    when it passes, and the greedy hint gets at most half the time left."""
+
+    def on_the_way(step: str) -> None:
+        if deadline is not None and time.perf_counter() > deadline:
+            raise TimeLimitWhileBuilding(options.time_limit, len(visit.sessions), step)
+
+    pm = build(visit, on_the_way)
     for rule in hard.HARD_RULES:
+        on_the_way(f"hard rule {rule.__name__}")
         rule(pm)
     for rule in soft.SOFT_RULES:
+        on_the_way(f"soft rule {rule.__name__}")
         rule(pm)
     if options.previous is not None:
         previous = {i.item_id: i for i in options.previous.sessions if i.item_id in visit.session_by_id}
@@ -68,12 +118,15 @@ def build_model(visit: d.Visit, options: SolveOptions) -> tuple[PlanModel, dict[
             _freeze_unplanned(pm, options)
     hint = options.hint or options.previous
     if hint is None and options.greedy_hint:
-        from .greedy import greedy_plan
-
-        hint = greedy_plan(visit)
+        on_the_way("the greedy starting plan")
+        hint = greedy_plan(visit, deadline=None if deadline is None else
+                           time.perf_counter() + (deadline - time.perf_counter()) / 2)
     if hint is not None:
+        on_the_way("the hint")
         _add_hint(pm, hint)
-    return pm, soft.objective(pm)
+    objective = soft.objective(pm)
+    on_the_way("the objective")
+    return pm, objective
 
 
 def _freeze_unplanned(pm: PlanModel, options: SolveOptions) -> None:
@@ -123,26 +176,34 @@ class _Callback(cp_model.CpSolverSolutionCallback):
             self.report(elapsed, self.ObjectiveValue(), self.BestObjectiveBound())
 
 
-def run(visit: d.Visit, options: SolveOptions) -> Outcome:
-    """Build the model and solve it, stage by stage (see soft.stages): each
-    later stage holds the terms of the stages before at the values found and
-    starts from that plan. With one stage, the whole time limit goes to it;
-    with more, the first gets 80 % and the later ones share what is left
-    (at least a tenth of the limit each). The outcome is OPTIMAL only when
-    every stage is."""
+def solve_model(visit: d.Visit, options: SolveOptions) -> SolverRun:
+    """Build the model and run CP-SAT, stage by stage (soft.stages, then the
+    rooms-and-peers stage of §3.7 and §3.8). No pre-checks and no
+    explanations: :mod:`planner.orchestrate` decides what the answer means.
+
+    Each later stage holds the terms of the stages before at the values found
+    and starts from that plan; before the rooms-and-peers stage every
+    session's presence and start are held too. The first stage gets 80 % of
+    the time limit, the later ones share what is left (at least a tenth of
+    the limit each). The run is OPTIMAL only when every stage is; a later
+    stage that finds nothing in time leaves the plan of the stage before."""
     t0 = time.perf_counter()
-    pm, weights = build_model(visit, options)
+    deadline = _deadline(options)
+    if options.on_phase:
+        options.on_phase("building")
+    pm, weights = build_model(visit, options, deadline)
     timings = {"build_seconds": round(time.perf_counter() - t0, 3)}
     if pm.conflicts:
         raise Infeasible(pm.conflicts)
     stages = (soft.stages(pm) or [[]]) + [list(soft.ROOM_TERMS)]
     started = time.perf_counter()
     callback = _Callback(started, options.on_progress, timings)
-    limit = options.time_limit
-    budget = limit if len(stages) == 1 else 0.8 * limit
-    spent = 0.0
+    if options.on_phase:
+        options.on_phase("solving")
+    limit, spent = options.time_limit, 0.0
     solver, status, reports = None, None, []
     for index, names in enumerate(stages):
+        budget = 0.8 * limit
         if index:
             if status not in ("OPTIMAL", "FEASIBLE"):
                 break
@@ -153,11 +214,12 @@ def run(visit: d.Visit, options: SolveOptions) -> Outcome:
                     rule(pm)
                 weights.update(soft.weights(pm))
             pm.model.Minimize(soft.stage_objective(pm, names, weights))
-            left = len(stages) - index
-            budget = max((limit - spent) / left, 0.1 * limit)
-        stage_solver = _solver(pm, options, budget)
+            budget = max((limit - spent) / (len(stages) - index), 0.1 * limit)
+        stage_solver = _solver(pm, options, budget, deadline)
         try:
-            code = stage_solver.Solve(pm.model, callback)
+            code = run_solver(stage_solver, pm.model, callback, options.cancel)
+        except (KeyboardInterrupt, Cancelled):
+            raise
         except Exception as exc:  # a crash inside the solver is a failure, never a traceback
             raise SolverFailure(f"the solver failed: {type(exc).__name__}: {exc}") from exc
         stage_status = stage_solver.StatusName(code)
@@ -166,16 +228,18 @@ def run(visit: d.Visit, options: SolveOptions) -> Outcome:
                         "objective": stage_solver.ObjectiveValue(), "bound": stage_solver.BestObjectiveBound(),
                         "deterministic_time": stage_solver.deterministic_time})
         if index and stage_status not in ("OPTIMAL", "FEASIBLE"):
-            status = "FEASIBLE"  # the later stage found nothing new in time: the plan of the stage before stands
+            status = "FEASIBLE"  # nothing new in time: the plan of the stage before stands
             break
         solver = stage_solver
-        status = stage_status if index == 0 or status == "OPTIMAL" and stage_status == "OPTIMAL" else "FEASIBLE"
+        status = stage_status if index == 0 or (status == "OPTIMAL" and stage_status == "OPTIMAL") else "FEASIBLE"
     timings["solve_seconds"] = round(time.perf_counter() - started, 3)
     timings["deterministic_time"] = round(sum(r.pop("deterministic_time") for r in reports), 6)
-    return Outcome(pm, status, solver, weights, timings, reports)
+    return SolverRun(pm, status, solver, weights, timings, reports)
 
 
-def _solver(pm: PlanModel, options: SolveOptions, time_limit: float) -> cp_model.CpSolver:
+def _solver(pm: PlanModel, options: SolveOptions, budget: float, deadline: float) -> cp_model.CpSolver:
+    """A CP-SAT solver for one stage: `budget` seconds (deterministic seconds
+    under --deterministic), never past the run's wall-clock deadline."""
     solver = cp_model.CpSolver()
     p = solver.parameters
     p.random_seed = options.seed
@@ -185,14 +249,15 @@ def _solver(pm: PlanModel, options: SolveOptions, time_limit: float) -> cp_model
         p.cp_model_presolve = False
     if sum(len(sv.peer) for sv in pm.sessions.values()) > PROBING_LIMIT:
         p.cp_model_probing_level = 0
+    wall = max(0.01, deadline - time.perf_counter())  # what building and earlier stages left
     if options.deterministic:
         # CP-SAT's parallel portfolio does not repeat itself (google/or-tools #2159);
         # interleaved search does, and a deterministic time limit keeps it so.
         p.interleave_search = True
-        p.max_deterministic_time = time_limit
-        p.max_time_in_seconds = time_limit * 10
+        p.max_deterministic_time = budget
+        p.max_time_in_seconds = wall
     else:
-        p.max_time_in_seconds = time_limit
+        p.max_time_in_seconds = max(0.01, min(budget, wall))
     return solver
 
 
@@ -223,53 +288,54 @@ def _hold(pm: PlanModel, solver: cp_model.CpSolver, names: list[str]) -> None:
     proto.solution_hint.values.extend(values)
 
 
-def solve(visit: d.Visit, options: SolveOptions | None = None) -> d.Plan:
-    """Plan a visit, or raise Infeasible / SolverFailure.
+def run_solver(solver: cp_model.CpSolver, model: cp_model.CpModel,
+               callback: cp_model.CpSolverSolutionCallback | None = None, cancel: Cancel | None = None) -> int:
+    """``solver.Solve(model, callback)``, stoppable.
 
-    Fast pre-checks explain the common impossible visits before any solving.
-    An answer that says a `must` session cannot be placed is not trusted
-    blindly: OR-Tools' presolve has known bugs that turn feasible models
-    INFEASIBLE (google/or-tools #5274), so it is confirmed without presolve
-    first, and a plan that the confirmation finds is used instead."""
-    from ..explain import explain_infeasible, explain_missing, prechecks
+    CP-SAT runs in a worker thread while the calling thread waits in short
+    steps, so that it can take Ctrl-C (Python raises KeyboardInterrupt in the
+    main thread only while that thread runs Python code) and poll `cancel`.
+    CP-SAT's own SIGINT handler is switched off: it would stop the search and
+    hand back the best plan so far as if the time limit had come. On either,
+    the search is stopped (``StopSearch``) and the interrupt propagates —
+    KeyboardInterrupt, or :class:`~planner.errors.Cancelled` for the cancel
+    hook — so no plan ever comes out of an interrupted run."""
+    should_stop = cancel.is_set if isinstance(cancel, threading.Event) else cancel
+    solver.parameters.catch_sigint_signal = False
+    if should_stop is not None and should_stop():
+        raise Cancelled()
+    answer: dict = {}
 
-    options = options or SolveOptions()
-    reasons = prechecks(visit)
-    if reasons:
-        raise Infeasible(reasons)
-    outcome = run(visit, options)
-    missing = _missing_must(outcome)
-    if options.presolve and (outcome.status == "INFEASIBLE" or (outcome.status == "OPTIMAL" and missing)):
-        confirm = run(visit, replace(options, presolve=False))
-        confirm_missing = _missing_must(confirm)
-        if confirm.status in ("OPTIMAL", "FEASIBLE") and (
-                outcome.status == "INFEASIBLE" or len(confirm_missing) < len(missing)):
-            outcome, missing = confirm, confirm_missing
-        elif confirm.status == "INFEASIBLE" or confirm.status == "OPTIMAL":
-            pass  # confirmed
-        elif outcome.status == "INFEASIBLE":
-            raise SolverFailure(
-                "the solver said no plan exists, but could not confirm it without presolve within "
-                f"{options.time_limit:g} s; try a longer --time-limit")
-    if outcome.status == "INFEASIBLE":
-        raise Infeasible(explain_infeasible(visit, options))
-    if outcome.status not in ("OPTIMAL", "FEASIBLE"):
-        raise SolverFailure(
-            f"no plan was found within the time limit of {options.time_limit:g} s "
-            f"(solver status {outcome.status}); try a longer --time-limit")
-    if missing:
-        raise Infeasible(explain_missing(visit, missing, outcome.status == "OPTIMAL", options))
-    return extract(outcome, options)
+    def work() -> None:
+        try:
+            answer["status"] = solver.Solve(model, callback)
+        except BaseException as exc:  # handed over to the waiting thread
+            answer["error"] = exc
+
+    worker = threading.Thread(target=work, name="cp-sat", daemon=True)
+    worker.start()
+    stop: BaseException | None = None
+    try:
+        while worker.is_alive():
+            worker.join(0.05)
+            if stop is None and should_stop is not None and should_stop():
+                stop = Cancelled()
+            if stop is not None:
+                solver.StopSearch()  # repeated until it takes: the search may not have begun yet
+    except KeyboardInterrupt as interrupt:
+        stop = interrupt
+        while worker.is_alive():
+            solver.StopSearch()
+            worker.join(0.05)
+    if stop is not None:
+        raise stop
+    if "error" in answer:
+        raise answer["error"]
+    return answer["status"]
 
 
-def _missing_must(outcome: Outcome) -> list[str]:
-    if outcome.status not in ("OPTIMAL", "FEASIBLE"):
-        return []
-    return [sid for sid, sv in outcome.pm.sessions.items()
-            if sv.session.must and not outcome.solver.BooleanValue(sv.present)]
-
-
-def feasible_with(visit: d.Visit, families: list[str], time_limit: float) -> bool | None:
+def feasible_with(visit: d.Visit, families: list[str], time_limit: float,
+                  cancel: Cancel | None = None) -> bool | None:
     """Can every `must` session be held under only these hard-rule families?
     True, False, or None when the solver could not tell in time. Presolve is
     off: this answer explains an impossibility, so it must be trustworthy."""
@@ -287,7 +353,7 @@ def feasible_with(visit: d.Visit, families: list[str], time_limit: float) -> boo
     solver.parameters.max_time_in_seconds = time_limit
     solver.parameters.num_workers = 1
     solver.parameters.cp_model_presolve = False
-    status = solver.Solve(pm.model)
+    status = run_solver(solver, pm.model, cancel=cancel)
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return True
     if status == cp_model.INFEASIBLE:
@@ -295,7 +361,9 @@ def feasible_with(visit: d.Visit, families: list[str], time_limit: float) -> boo
     return None
 
 
-def extract(outcome: Outcome, options: SolveOptions) -> d.Plan:
+def extract(outcome: SolverRun, options: SolveOptions) -> d.Plan:
+    """The solver's answer as a Plan. The `should` sessions left out are
+    listed without a reason: saying why is :mod:`planner.explain`'s task."""
     pm, solver, visit = outcome.pm, outcome.solver, outcome.pm.visit
     items = list(visit.fixed_items())
     left_out = []
@@ -315,10 +383,7 @@ def extract(outcome: Outcome, options: SolveOptions) -> d.Plan:
         items.append(d.PlanItem(start=start, end=d.add_minutes(start, visit.settings.lunch_minutes),
                                 item_id=f"lunch-{pid}-{start:%Y-%m-%d}", kind="lunch", title="Lunch",
                                 peer_ids=(pid,)))
-    from ..explain import why_left_out
-
-    unscheduled = tuple(d.Unscheduled(sid, why_left_out(visit, sid, items))
-                        for sid in left_out if not visit.session_by_id[sid].must)
+    unscheduled = tuple(d.Unscheduled(sid, "") for sid in left_out if not visit.session_by_id[sid].must)
     penalties = {name: int(solver.Value(expr)) if not isinstance(expr, int) else expr
                  for name, (expr, _bound) in pm.terms.items()}
     meta = {

@@ -1,0 +1,4 @@
+"""The planning board: a web workspace over the planner library (issue 12).
+
+`planner serve [WORKSPACE]` runs it; see README.md, "The web workspace".
+"""

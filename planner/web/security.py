@@ -1,0 +1,162 @@
+"""Logins, CSRF tokens, security headers and safe unpacking of uploads."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import json
+import os
+import secrets
+import stat
+import zipfile
+from pathlib import Path, PurePosixPath
+
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024        # an upload (workbook or zip) at most 10 MB
+MAX_UNPACKED_BYTES = 50 * 1024 * 1024      # a zip's files together at most 50 MB unpacked
+MAX_ZIP_MEMBERS = 200
+MAX_RATIO = 200                            # a member unpacking to more than 200 times its packed size is a bomb
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+       "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
+
+
+def is_loopback(host: str) -> bool:
+    if host in ("localhost",):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+# --- users --------------------------------------------------------------------------
+
+def hash_password(password: str, salt: bytes | None = None) -> str:
+    salt = salt or secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=2 ** 14, r=8, p=1, dklen=32)
+    return f"scrypt$16384$8$1${salt.hex()}${digest.hex()}"
+
+
+def check_password(password: str, stored: str) -> bool:
+    try:
+        kind, n, r, p, salt, digest = stored.split("$")
+        if kind != "scrypt":
+            return False
+        got = hashlib.scrypt(password.encode("utf-8"), salt=bytes.fromhex(salt), n=int(n), r=int(r), p=int(p),
+                             dklen=len(bytes.fromhex(digest)))
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(got.hex(), digest)
+
+
+class Users:
+    """A users file: JSON {name: scrypt hash}, readable by its owner only."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+
+    def load(self) -> dict[str, str]:
+        if not self.path.is_file():
+            return {}
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except ValueError:
+            return {}
+        return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+    def add(self, name: str, password: str) -> None:
+        users = self.load()
+        users[name] = hash_password(password)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        temp = self.path.with_suffix(".tmp")
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(users, handle, indent=2, sort_keys=True)
+        os.replace(temp, self.path)
+
+    def verify(self, name: str, password: str) -> bool:
+        stored = self.load().get(name)
+        if stored is None:
+            check_password(password, hash_password("timing"))  # same work for an unknown name
+            return False
+        return check_password(password, stored)
+
+
+def secret_key(folder: Path) -> str:
+    path = folder / "secret"
+    if path.is_file():
+        return path.read_text(encoding="utf-8").strip()
+    key = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(key)
+    return key
+
+
+def csrf_token(session: dict) -> str:
+    token = session.get("csrf")
+    if not token:
+        token = secrets.token_urlsafe(32)
+        session["csrf"] = token
+    return token
+
+
+def csrf_ok(session: dict, given: str | None) -> bool:
+    expected = session.get("csrf")
+    return bool(expected and given and hmac.compare_digest(str(expected), str(given)))
+
+
+# --- unpacking a zipped visit folder ------------------------------------------------------
+
+class UnsafeUpload(ValueError):
+    pass
+
+
+def unpack_zip(data: bytes, target: Path) -> Path:
+    """Unpack a zipped visit folder into `target`, refusing links, paths that
+    leave the folder, too many files and zip bombs; returns the folder that
+    holds visit.toml."""
+    import io
+
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        raise UnsafeUpload("the file is not a zip archive") from None
+    members = archive.infolist()
+    if len(members) > MAX_ZIP_MEMBERS:
+        raise UnsafeUpload(f"the zip holds {len(members)} entries; a visit folder needs far fewer "
+                           f"(at most {MAX_ZIP_MEMBERS})")
+    total = 0
+    for info in members:
+        name = info.filename
+        path = PurePosixPath(name)
+        mode = info.external_attr >> 16
+        if stat.S_ISLNK(mode):
+            raise UnsafeUpload(f"the zip holds a symbolic link ({name}); links are refused")
+        if name.startswith("/") or "\\" in name or ".." in path.parts or (path.parts and ":" in path.parts[0]):
+            raise UnsafeUpload(f"the zip holds a path outside its folder ({name}); refused")
+        total += info.file_size
+        if total > MAX_UNPACKED_BYTES:
+            raise UnsafeUpload(f"the zip unpacks to more than {MAX_UNPACKED_BYTES // 2 ** 20} MB; refused")
+        if info.compress_size and info.file_size / info.compress_size > MAX_RATIO and info.file_size > 2 ** 20:
+            raise UnsafeUpload(f"{name} is compressed more than {MAX_RATIO} times (a zip bomb?); refused")
+    root = target.resolve()
+    for info in members:
+        if info.is_dir():
+            continue
+        destination = (target / info.filename).resolve()
+        if root not in destination.parents:
+            raise UnsafeUpload(f"the zip holds a path outside its folder ({info.filename}); refused")
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        written = 0
+        with archive.open(info) as source, destination.open("wb") as out:
+            while chunk := source.read(65536):
+                written += len(chunk)
+                if written > info.file_size or written > MAX_UNPACKED_BYTES:
+                    raise UnsafeUpload(f"{info.filename} unpacks to more than it declares (a zip bomb?); refused")
+                out.write(chunk)
+    candidates = sorted({p.parent for p in target.rglob("visit.toml")}, key=lambda p: len(p.parts))
+    if not candidates:
+        raise UnsafeUpload("the zip holds no visit.toml: zip the visit folder (visit.toml and its CSV files)")
+    return candidates[0]

@@ -1,0 +1,184 @@
+"""Planning runs in a separate process so the server stays responsive.
+
+One run per visit at a time (a second is refused, not queued). The worker
+process (spawned, so it shares nothing with the server's threads) plans into a
+staging folder and reports progress through a queue; when it finishes, the
+folder is renamed into place as the visit's next plan version and journaled.
+Cancelling or a crash removes the staging folder: the versions stay as they
+were, and no saved edit is touched.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import queue as queue_module
+import shutil
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .workspace import VisitDir
+
+
+class AlreadySolving(Exception):
+    pass
+
+
+def _worker(visit_folder: str, out: str, previous: str | None, time_limit: float, workers: int, q,
+            stop) -> None:
+    from ..errors import Cancelled, Infeasible, InvalidInput, PlannerError
+    from . import actions
+
+    def report(elapsed, objective, bound):
+        q.put(("progress", round(elapsed, 2), objective, bound))
+
+    def phase(name):
+        q.put(("phase", name))
+
+    try:
+        summary = actions.solve_into(visit_folder, out, previous, time_limit, workers, report,
+                                     cancel=stop.is_set, phase=phase)
+        q.put(("done", summary))
+    except Cancelled:
+        q.put(("failed", "Cancelled; no version was added.", []))
+    except InvalidInput as error:
+        q.put(("failed", "The input is invalid; nothing was planned.", [str(p) for p in error.problems]))
+    except Infeasible as error:
+        q.put(("failed", "No plan satisfies the rules; no version was added.", list(error.reasons)))
+    except PlannerError as error:
+        q.put(("failed", "Planning failed; no version was added.", [str(error)]))
+    except Exception as error:  # a bug: say so, never a traceback on the page
+        q.put(("failed", "Internal error in the planner (a bug, not your input); no version was added.",
+               [f"{type(error).__name__}: {error}"]))
+
+
+@dataclass
+class Run:
+    slug: str
+    kind: str  # plan or replan
+    who: str
+    time_limit: float
+    started: float = field(default_factory=time.monotonic)
+    state: str = "running"  # running, done, failed, cancelled
+    elapsed: float = 0.0
+    objective: float | None = None
+    bound: float | None = None
+    improvements: int = 0
+    phase: str = "starting"
+    message: str = ""
+    reasons: list[str] = field(default_factory=list)
+    summary: dict = field(default_factory=dict)
+    version: str | None = None
+    id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    process: object = None
+    stop: object = None
+    staging: Path | None = None
+
+    def snapshot(self) -> dict:
+        return {"id": self.id, "kind": self.kind, "state": self.state,
+                "elapsed": round(time.monotonic() - self.started if self.state == "running" else self.elapsed, 1),
+                "objective": self.objective, "bound": self.bound, "improvements": self.improvements,
+                "phase": self.phase,
+                "time_limit": self.time_limit, "message": self.message, "reasons": self.reasons,
+                "summary": self.summary, "version": self.version}
+
+
+class Solver:
+    def __init__(self, workers: int = 1):
+        self.workers = workers
+        self.runs: dict[str, Run] = {}
+        self.lock = threading.Lock()
+        self.context = multiprocessing.get_context("spawn")
+
+    def get(self, slug: str) -> Run | None:
+        return self.runs.get(slug)
+
+    def running(self, slug: str) -> bool:
+        run = self.runs.get(slug)
+        return run is not None and run.state == "running"
+
+    def start(self, vd: VisitDir, kind: str, previous: str | None, time_limit: float, who: str) -> Run:
+        with self.lock:
+            if self.running(vd.slug):
+                raise AlreadySolving(f"{vd.slug} is being planned already (started by "
+                                     f"{self.runs[vd.slug].who}); wait for it to finish or cancel it")
+            staging = vd.staging() / uuid.uuid4().hex[:12]
+            staging.mkdir()
+            run = Run(vd.slug, kind, who, time_limit, staging=staging)
+            q, stop = self.context.Queue(), self.context.Event()
+            previous_path = str(vd.version_path(previous)) if previous else None
+            process = self.context.Process(
+                target=_worker, args=(str(vd.path), str(staging / "plan"), previous_path, time_limit,
+                                      self.workers, q, stop), daemon=True)
+            process.start()
+            run.process, run.stop = process, stop
+            self.runs[vd.slug] = run
+        threading.Thread(target=self._watch, args=(vd, run, q), daemon=True).start()
+        return run
+
+    def _watch(self, vd: VisitDir, run: Run, q) -> None:
+        process = run.process
+        outcome = None
+        while outcome is None:
+            try:
+                message = q.get(timeout=0.3)
+            except queue_module.Empty:
+                if run.state == "cancelled":
+                    return
+                if not process.is_alive():
+                    try:
+                        message = q.get(timeout=0.5)
+                    except queue_module.Empty:
+                        outcome = ("failed", "The planning process stopped unexpectedly "
+                                   f"(exit code {process.exitcode}); no version was added.", [])
+                        break
+                else:
+                    continue
+            if message[0] == "progress":
+                run.elapsed, run.objective, run.bound = message[1], message[2], message[3]
+                run.improvements += 1
+            elif message[0] == "phase":
+                run.phase = message[1]
+            else:
+                outcome = message
+        process.join(timeout=5)
+        run.elapsed = round(time.monotonic() - run.started, 1)
+        if run.state == "cancelled":
+            return
+        if outcome[0] == "done":
+            plan_folder = run.staging / "plan"
+            with vd.locked():
+                version = vd.next_version()
+                vd.plans.mkdir(exist_ok=True)
+                plan_folder.rename(vd.plans / version)
+                summary = outcome[1]
+                text = (f"{'re-planned' if run.kind == 'replan' else 'planned'}: {version}, "
+                        f"{summary['placed']} of {summary['sessions']} sessions placed")
+                vd.append(run.who, run.kind, text, version=version)
+            run.summary, run.version, run.state = summary, version, "done"
+            run.message = f"Planned: version {version}."
+        else:
+            run.state, run.message, run.reasons = "failed", outcome[1], list(outcome[2])
+        shutil.rmtree(run.staging, ignore_errors=True)
+
+    def cancel(self, slug: str) -> bool:
+        run = self.runs.get(slug)
+        if run is None or run.state != "running":
+            return False
+        run.state = "cancelled"
+        run.message = "Cancelled; no version was added."
+        run.elapsed = round(time.monotonic() - run.started, 1)
+        run.stop.set()  # the solver stops at its next poll (about every 50 ms) and writes nothing
+        run.process.join(timeout=5)
+        if run.process.is_alive():  # still building the model: stop the process itself
+            run.process.terminate()
+            run.process.join(timeout=5)
+        if run.staging is not None:
+            shutil.rmtree(run.staging, ignore_errors=True)
+        return True
+
+    def shutdown(self) -> None:
+        for slug in list(self.runs):
+            self.cancel(slug)

@@ -1,0 +1,101 @@
+// The planning board's only script (no inline script: the Content-Security-Policy forbids it).
+// Everything works without it; it adds drag and drop, live solve progress and
+// notices of new versions through server-sent events.
+(function () {
+  "use strict";
+
+  function text(id, value) {
+    var el = document.getElementById(id);
+    if (el) { el.textContent = value; }
+  }
+
+  function number(x) {
+    return (x === null || x === undefined) ? "none yet" : Math.round(x).toLocaleString("en-GB");
+  }
+
+  // --- server-sent events: progress and new revisions ---------------------------------
+  var main = document.getElementById("main");
+  var live = document.getElementById("live");
+  var url = main && main.getAttribute("data-events");
+  if (url && window.EventSource) {
+    var revision = main.getAttribute("data-revision");
+    var progress = document.getElementById("progress");
+    var source = new EventSource(url);
+    source.addEventListener("revision", function (event) {
+      var data = JSON.parse(event.data);
+      if (revision !== null && String(data.revision) !== String(revision) && !progress) {
+        live.hidden = false;
+        live.textContent = "This visit has changed since this page was loaded (now revision " + data.revision +
+          (data.current ? ", latest version " + data.current : "") + "). Reload the page to see it.";
+      }
+    });
+    source.addEventListener("progress", function (event) {
+      if (!progress) { return; }
+      var run = JSON.parse(event.data);
+      text("p-state", run.state + (run.state === "running" ? " (" + run.phase + ")" : ""));
+      text("p-elapsed", run.elapsed.toFixed(1));
+      text("p-objective", number(run.objective));
+      text("p-bound", number(run.bound));
+      text("p-improvements", String(run.improvements));
+      if (run.state !== "running" && progress.getAttribute("data-state") === "running") {
+        progress.setAttribute("data-state", run.state);
+        source.close();
+        window.location.reload();
+      }
+    });
+  }
+
+  // --- drag and drop on the board: fills the "Move to…" form -----------------------------
+  var grid = document.querySelector("table.grid");
+  if (grid) {
+    var slug = grid.getAttribute("data-slug");
+    var version = grid.getAttribute("data-version");
+    var dragged = null;
+    var draggedCard = null;
+    grid.addEventListener("dragstart", function (event) {
+      var card = event.target.closest ? event.target.closest(".card[data-session]") : null;
+      if (!card) { return; }
+      dragged = card.getAttribute("data-session");
+      draggedCard = card;
+      card.classList.add("dragging");
+      event.dataTransfer.setData("text/plain", dragged);
+      event.dataTransfer.effectAllowed = "move";
+    });
+    grid.addEventListener("dragend", function (event) {
+      var card = event.target.closest ? event.target.closest(".card") : null;
+      if (card) { card.classList.remove("dragging"); }
+    });
+    grid.addEventListener("dragover", function (event) {
+      var cell = event.target.closest ? event.target.closest("td.slot[data-start]") : null;
+      if (cell && dragged) { event.preventDefault(); cell.classList.add("drop-over"); }
+    });
+    grid.addEventListener("dragleave", function (event) {
+      var cell = event.target.closest ? event.target.closest("td.slot") : null;
+      if (cell) { cell.classList.remove("drop-over"); }
+    });
+    grid.addEventListener("drop", function (event) {
+      var cell = event.target.closest ? event.target.closest("td.slot[data-start]") : null;
+      if (!cell || !dragged) { return; }
+      event.preventDefault();
+      var room = cell.getAttribute("data-room") || draggedCard.getAttribute("data-room");
+      var query = "day=" + encodeURIComponent(cell.getAttribute("data-day")) +
+        "&start=" + encodeURIComponent(cell.getAttribute("data-start")) +
+        "&room=" + encodeURIComponent(room);
+      var peer = cell.getAttribute("data-peer");
+      if (peer) {  // the peers view: the peer of the target column replaces the one the card came from
+        var from = draggedCard.getAttribute("data-from");
+        var peers = draggedCard.getAttribute("data-peers").split(";").filter(function (p) {
+          return p && p !== from && p !== peer;
+        });
+        peers.push(peer);
+        query += "&peers_shown=1" + peers.map(function (p) { return "&peers=" + encodeURIComponent(p); }).join("");
+      }
+      window.location.href = "/v/" + encodeURIComponent(slug) + "/board/" + encodeURIComponent(version) +
+        "/move/" + encodeURIComponent(dragged) + "?" + query + "#verdict";
+    });
+  }
+
+  // --- focus the verdict or the error summary when a page shows one -----------------------
+  var focus = document.getElementById("verdict") || document.querySelector(".error-summary");
+  if (focus && focus.focus) { focus.focus(); }
+})();

@@ -1,0 +1,121 @@
+"""No import cycles inside planner/: the layers run one way (issue 8).
+
+Every module's AST is walked, imports inside functions included (an import
+moved into a function still ties the two modules together), and the graph of
+imports between planner's own modules must be acyclic. An import of a
+package counts as an import of its ``__init__``; ``from . import x`` counts as
+an import of module ``x`` when it is one.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "planner"
+
+
+def module_name(package: Path, path: Path) -> str:
+    parts = path.relative_to(package.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def modules(package: Path) -> dict[str, Path]:
+    return {module_name(package, p): p for p in sorted(package.rglob("*.py"))}
+
+
+def imports_of(name: str, path: Path, known: set[str]) -> set[str]:
+    """planner modules that `name` imports, anywhere in its body."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[:len(base) - (node.level - 1)]
+                stem = ".".join(base + ([node.module] if node.module else []))
+            else:
+                stem = node.module or ""
+            # `from x import y`: y may be a submodule of x, else a name in x
+            targets = [f"{stem}.{alias.name}" if f"{stem}.{alias.name}" in known else stem
+                       for alias in node.names]
+        else:
+            continue
+        for target in targets:
+            while target and target not in known:  # `import planner.model.solve` -> that module
+                target = target.rpartition(".")[0]
+            if target and target != name:
+                found.add(target)
+    return found
+
+
+def import_graph(package: Path = PACKAGE) -> dict[str, set[str]]:
+    mods = modules(package)
+    known = set(mods)
+    return {name: imports_of(name, path, known) for name, path in mods.items()}
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One cycle as a path [a, b, ..., a], or None (depth-first search)."""
+    state: dict[str, int] = {}  # 1 on the stack, 2 done
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        stack.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                return stack[stack.index(nxt):] + [nxt]
+            if nxt not in state:
+                cycle = visit(nxt)
+                if cycle:
+                    return cycle
+        stack.pop()
+        state[node] = 2
+        return None
+
+    for node in sorted(graph):
+        if node not in state:
+            cycle = visit(node)
+            if cycle:
+                return cycle
+    return None
+
+
+def test_no_import_cycle_inside_planner():
+    graph = import_graph()
+    assert "planner.model.solve" in graph and "planner.explain" in graph
+    cycle = find_cycle(graph)
+    assert cycle is None, "import cycle: " + " -> ".join(cycle)
+
+
+def test_the_walker_sees_imports_inside_functions(tmp_path):
+    """The detector itself: a cycle hidden in a function body is found."""
+    pkg = tmp_path / "planner"
+    (pkg / "model").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "model" / "__init__.py").write_text("from .solve import solve\n")
+    (pkg / "model" / "solve.py").write_text("def solve():\n    from ..explain import why\n")
+    (pkg / "explain.py").write_text("from .model.solve import solve\n")
+    cycle = find_cycle(import_graph(pkg))
+    assert cycle is not None
+    assert {"planner.explain", "planner.model.solve"} <= set(cycle)
+
+
+@pytest.mark.parametrize("layer, forbidden", [
+    ("planner.domain", ("planner.model", "planner.exporters", "planner.orchestrate", "planner.explain")),
+    ("planner.candidates", ("planner.model", "planner.exporters", "planner.orchestrate", "planner.explain")),
+    ("planner.model", ("planner.explain", "planner.orchestrate", "planner.exporters", "planner.planio",
+                       "planner.reading", "planner.workbook", "planner.cli")),
+    ("planner.exporters", ("planner.model", "planner.orchestrate", "planner.explain")),
+])
+def test_layers_point_one_way(layer, forbidden):
+    graph = import_graph()
+    for name, targets in graph.items():
+        if name == layer or name.startswith(layer + "."):
+            bad = sorted(t for t in targets if any(t == f or t.startswith(f + ".") for f in forbidden))
+            assert not bad, f"{name} imports {', '.join(bad)}"

@@ -1,0 +1,529 @@
+"""The planning board (planner serve) through Starlette's TestClient: every
+route, the workspace files it writes, and the safety rules of issue 12."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import shutil
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from conftest import EXAMPLE, ROOT, write_visit
+from planner.web import actions
+from planner.web.app import Board
+from planner.web.workspace import Workspace
+
+HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+
+
+def csrf_of(html: str) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
+
+
+def rev_of(html: str) -> str:
+    return re.search(r'name="rev" value="(\d+)"', html).group(1)
+
+
+class Client:
+    """A TestClient that remembers the CSRF token of the last page."""
+
+    def __init__(self, board: Board):
+        self.board = board
+        self.http = TestClient(board.app, follow_redirects=False)
+        self.csrf = csrf_of(self.http.get("/").text) if not board.require_login else None
+
+    def get(self, url, **kw):
+        response = self.http.get(url, **kw)
+        match = re.search(r'name="csrf" value="([^"]+)"', response.text)
+        if match:
+            self.csrf = match.group(1)
+        return response
+
+    def post(self, url, data=None, **kw):
+        data = dict(data or {})
+        data.setdefault("csrf", self.csrf)
+        return self.http.post(url, data=data, **kw)
+
+    def rev(self, slug):
+        return str(self.board.ws.visit(slug).revision())
+
+    def wait(self, slug, seconds=60):
+        ends = time.monotonic() + seconds
+        while time.monotonic() < ends:
+            run = self.http.get(f"/v/{slug}/status").json()["run"]
+            if run and run["state"] != "running":
+                return run
+            time.sleep(0.2)
+        raise AssertionError("the solve did not finish")
+
+
+def small_visit(folder: Path, **changes) -> Path:
+    return write_visit(folder, **changes)
+
+
+@pytest.fixture
+def board(tmp_path):
+    small_visit(tmp_path / "ws" / "small")
+    b = Board(tmp_path / "ws", allowed_hosts=["testserver"], solve_seconds=5)
+    yield b
+    b.solver.shutdown()
+
+
+@pytest.fixture
+def client(board):
+    return Client(board)
+
+
+def plan(client, slug="small", kind="plan"):
+    r = client.post(f"/v/{slug}/solve", {"time_limit": "5", "kind": kind})
+    assert r.status_code == 303, r.text
+    run = client.wait(slug)
+    assert run["state"] == "done", run
+    return run["version"]
+
+
+# --- visits ---------------------------------------------------------------------------------
+
+def test_visits_list_shows_each_visit_with_its_state(client):
+    r = client.get("/")
+    assert r.status_code == 200
+    assert "small" in r.text and "state-valid" in r.text
+
+
+def test_create_from_the_template_gives_an_invalid_visit_listing_its_problems(client, board):
+    r = client.post("/visits/new", {"name": "Testshire 2026"})
+    assert r.status_code == 303 and r.headers["location"] == "/v/testshire-2026"
+    page = client.get("/v/testshire-2026").text
+    assert "problem" in page and "state-invalid" in page
+    assert (board.ws.root / "testshire-2026" / "visit.toml").is_file()
+    assert client.post("/visits/new", {"name": "  "}).status_code == 400
+
+
+def test_upload_the_example_workbook_then_download_it_back(client, board):
+    data = (ROOT / "inputs" / "tower-hamlets-2018.xlsx").read_bytes()
+    r = client.post("/visits/upload", files={"file": ("tower-hamlets-2018.xlsx", data)})
+    assert r.status_code == 303
+    slug = r.headers["location"].rsplit("/", 1)[1]
+    page = client.get(f"/v/{slug}").text
+    assert "The visit is valid" in page
+    book = client.get(f"/v/{slug}/workbook")
+    assert book.status_code == 200 and book.content[:2] == b"PK"
+    assert actions.check(board.ws.root / slug).valid
+
+
+def test_a_broken_cell_is_shown_at_its_row_and_column_and_fixed_by_the_form(client, board):
+    folder = board.ws.root / "small"
+    rows = list(csv.DictReader((folder / "sessions.csv").open(encoding="utf-8")))
+    rows[1]["themes"] = "sixty"
+    with (folder / "sessions.csv").open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    page = client.get("/v/small").text
+    assert "sessions.csv, row 3, column themes" in page
+    assert 'id="sessions-row-3"' in page and "has-problem" in page
+    form = client.get("/v/small/edit/sessions/3").text
+    cells = dict(re.findall(r'name="([a-z_]+)" value="([^"]*)"', form))
+    cells = {k: v for k, v in cells.items() if k not in ("csrf", "rev")}
+    cells["themes"] = "sixty five"
+    r = client.post("/v/small/edit/sessions/3", {**cells, "rev": rev_of(form)})
+    assert r.status_code == 400 and "There is a problem" in r.text  # still wrong: refused, nothing saved
+    cells["themes"] = "t2"
+    r = client.post("/v/small/edit/sessions/3", {**cells, "rev": rev_of(form)})
+    assert r.status_code == 303, r.text
+    assert actions.check(folder).valid
+    entry = board.ws.visit("small").journal()[-1]
+    assert entry.action == "edit" and "sixty" in entry.before["sessions.csv"]
+
+
+def test_an_edit_that_adds_a_problem_is_refused_and_changes_nothing(client, board):
+    before = (board.ws.root / "small" / "people.csv").read_bytes()
+    r = client.post("/v/small/edit/people/new", {"id": "newp", "name": "X", "email": "not an e-mail", "rev": client.rev("small")})
+    assert r.status_code == 400 and "people.csv, row" in r.text
+    assert (board.ws.root / "small" / "people.csv").read_bytes() == before
+    assert board.ws.visit("small").revision() == 0
+
+
+def test_unavailable_windows_and_settings_are_edited_and_undone(client, board):
+    form = client.get("/v/small/edit/people/2").text
+    cells = {k: v for k, v in re.findall(r'name="([a-z_]+)" value="([^"]*)"', form) if k not in ("csrf", "rev")}
+    cells["unavailable"] = "2026-05-19 09:00-10:30"
+    assert client.post("/v/small/edit/people/2", {**cells, "rev": client.rev("small")}).status_code == 303
+    assert "2026-05-19 09:00-10:30" in (board.ws.root / "small" / "people.csv").read_text()
+    settings = client.get("/v/small/settings").text
+    values = {k: v for k, v in re.findall(r'name="([a-z_]+)" value="([^"]*)"', settings) if k not in ("csrf", "rev")}
+    values["location"] = "Town Hall, Testshire"
+    assert client.post("/v/small/settings", {**values, "rev": client.rev("small")}).status_code == 303
+    assert "Town Hall, Testshire" in (board.ws.root / "small" / "visit.toml").read_text()
+    assert client.post("/v/small/undo", {"rev": client.rev("small")}).status_code == 303
+    assert "Town Hall" not in (board.ws.root / "small" / "visit.toml").read_text()
+    assert "2026-05-19 09:00-10:30" in (board.ws.root / "small" / "people.csv").read_text()
+    assert actions.check(board.ws.root / "small").valid
+
+
+def test_a_stale_edit_is_refused_with_the_fresh_state(client, board):
+    old_rev = client.rev("small")
+    form = client.get("/v/small/edit/people/2").text
+    cells = {k: v for k, v in re.findall(r'name="([a-z_]+)" value="([^"]*)"', form) if k not in ("csrf", "rev")}
+    assert client.post("/v/small/edit/people/2", {**cells, "job_title": "First", "rev": old_rev}).status_code == 303
+    r = client.post("/v/small/edit/people/2", {**cells, "job_title": "Second", "rev": old_rev})
+    assert r.status_code == 409 and "changed since you loaded the page" in r.text
+    assert "First" in r.text  # the fresh state is shown
+    text = (board.ws.root / "small" / "people.csv").read_text()
+    assert "First" in text and "Second" not in text
+
+
+def test_a_workbook_dropped_into_the_workspace_appears(client, board):
+    shutil.copy(ROOT / "inputs" / "tower-hamlets-2018.xlsx", board.ws.root / "dropped.xlsx")
+    assert "/v/dropped" in client.get("/").text
+    assert (board.ws.root / "dropped" / "sessions.csv").is_file()
+    assert client.get("/").text.count("/v/dropped\"") == 1  # imported once
+
+
+# --- solving, the board, moves, pins ----------------------------------------------------------
+
+def test_plan_move_pin_replan_publish_and_invites(client, board, tmp_path):
+    assert client.get("/v/small/solve").status_code == 200
+    v1 = plan(client)
+    assert v1 == "v001" and (board.ws.root / "small" / "plans" / "v001" / "schedule.csv").is_file()
+    visit = actions.load(board.ws.root / "small")
+    current = actions.read_version(board.ws.visit("small"), v1)
+    s1, s2 = current.session("s1"), current.session("s2")
+    page = client.get(f"/v/small/board/{v1}?day={s1.start:%Y-%m-%d}")
+    assert page.status_code == 200 and 'id="card-s1"' in page.text and "kind-debrief" in page.text
+    peers_view = client.get(f"/v/small/board/{v1}?view=peers&day={s1.start:%Y-%m-%d}").text
+    assert all(f'id="card-s1-{p}"' in peers_view for p in s1.peer_ids)
+    # a move into another session's room and time breaks rule 3, named as verify names it
+    breaking = {"day": f"{s2.start:%Y-%m-%d}", "start": f"{s2.start:%H:%M}", "room": s2.room_id,
+                "peers_shown": "1", "peers": list(s2.peer_ids)}
+    r = client.get(f"/v/small/board/{v1}/move/s1", params=breaking)
+    assert r.status_code == 200 and "This move breaks" in r.text
+    expected = actions.verdict(visit, current, actions.parse_move(visit, "s1", breaking["day"], breaking["start"],
+                                                                    breaking["room"], breaking["peers"])[0])
+    assert expected and all(b.replace('"', "&#34;").split(":")[0] in r.text for b in expected)
+    assert "rule 3" in r.text
+    r = client.post(f"/v/small/board/{v1}/move/s1", {**breaking, "action": "save", "rev": client.rev("small")})
+    assert r.status_code == 409 and board.ws.visit("small").versions() == ["v001"]
+    # a valid slot: found by trying starts with the library's checker
+    valid = None
+    for day in visit.settings.interview_days:
+        for hour in range(9, 16):
+            for minute in (0, 30):
+                move = actions.parse_move(visit, "s1", f"{day}", f"{hour:02d}:{minute:02d}", s1.room_id,
+                                          list(s1.peer_ids))[0]
+                if (day, hour, minute) != (s1.start.date(), s1.start.hour, s1.start.minute) \
+                        and not actions.verdict(visit, current, move):
+                    valid = move
+                    break
+            if valid:
+                break
+        if valid:
+            break
+    assert valid is not None
+    good = {"day": f"{valid.day}", "start": f"{valid.start:%H:%M}", "room": valid.room_id, "peers_shown": "1",
+            "peers": list(valid.peer_ids)}
+    r = client.get(f"/v/small/board/{v1}/move/s1", params=good)
+    assert "keeps every hard rule" in r.text
+    r = client.post(f"/v/small/board/{v1}/move/s1", {**good, "action": "save", "rev": client.rev("small")})
+    assert r.status_code == 303 and "/board/v002" in r.headers["location"]
+    moved = actions.read_version(board.ws.visit("small"), "v002").session("s1")
+    assert f"{moved.start:%H:%M}" == good["start"]
+    # pin: written to sessions.csv, so the command line honours it
+    r = client.post("/v/small/pin/s1", {"version": "v002", "rev": client.rev("small")})
+    assert r.status_code == 303
+    row = next(r for r in csv.DictReader((board.ws.root / "small" / "sessions.csv").open()) if r["id"] == "s1")
+    assert row["fixed_start"] == f"{moved.start:%Y-%m-%d %H:%M}" and row["room"] == moved.room_id
+    assert set(row["required_peers"].split(";")) == set(moved.peer_ids)
+    assert "(pinned)" in client.get(f"/v/small/board/v002?day={moved.start:%Y-%m-%d}").text
+    # re-plan around it keeps the pin
+    v3 = plan(client, kind="replan")
+    assert v3 == "v003"
+    assert actions.read_version(board.ws.visit("small"), v3).session("s1").start == moved.start
+    # a second solve while one runs is refused
+    assert client.post("/v/small/solve", {"time_limit": "5", "kind": "replan"}).status_code == 303
+    r = client.post("/v/small/solve", {"time_limit": "5", "kind": "replan"})
+    assert r.status_code == 409 and "being planned already" in r.text
+    client.wait("small")
+    # changes, publish, zip, invites
+    r = client.get(f"/v/small/changes/{v3}?against=v001")
+    assert r.status_code == 200 and "moved" in r.text and "REQUEST with a higher SEQUENCE" in r.text
+    r = client.post(f"/v/small/publish/{v3}", {"rev": client.rev("small")})
+    assert r.status_code == 303, r.text
+    assert board.ws.visit("small").published() == v3
+    assert (board.ws.root / "small" / "plans" / v3 / "invites").is_dir()
+    r = client.get(f"/v/small/invites/{v3}")
+    assert r.status_code == 200 and "REQUEST" in r.text and "ceo@example.org" in r.text
+    z = client.get(f"/v/small/zip/{v3}")
+    assert z.status_code == 200
+    out = tmp_path / "unzipped"
+    zipfile.ZipFile(io.BytesIO(z.content)).extractall(out)
+    from click.testing import CliRunner
+    from planner.cli import cli
+    result = CliRunner().invoke(cli, ["verify", str(board.ws.root / "small"), str(out / f"small-{v3}")])
+    assert result.exit_code == 0, result.output
+    assert "state-published" in client.get("/").text
+    # unpin gives the cells back; undo of a version withdraws it (files kept)
+    assert client.post("/v/small/unpin/s1", {"version": v3, "rev": client.rev("small")}).status_code == 303
+    row = next(r for r in csv.DictReader((board.ws.root / "small" / "sessions.csv").open()) if r["id"] == "s1")
+    assert row["fixed_start"] == "" and row["room"] == ""
+
+
+def test_cancel_stops_the_solve_and_adds_no_version(client, board):
+    r = client.post("/v/small/solve", {"time_limit": "60", "kind": "plan"})
+    assert r.status_code == 303
+    assert client.post("/v/small/cancel", {}).status_code == 303
+    assert client.http.get("/v/small/status").json()["run"]["state"] == "cancelled"
+    assert board.ws.visit("small").versions() == []
+    assert not any((board.ws.root / "small" / ".solves").iterdir())
+
+
+def test_an_impossible_visit_shows_the_explanation_and_adds_no_version(client, board):
+    small_visit(board.ws.root / "small", people=[
+        {"id": "ceo", "name": "Chris Chief", "category": "officer", "unavailable": "2026-05-19;2026-05-20"},
+        {"id": "leader", "name": "Lou Leader", "category": "councillor"},
+        {"id": "dir", "name": "Dana Director", "category": "officer"}])
+    r = client.post("/v/small/solve", {"time_limit": "5"})
+    run = client.wait("small")
+    assert run["state"] == "failed" and "No plan satisfies the rules" in run["message"]
+    page = client.get("/v/small/solve").text
+    assert "Chris Chief" in page
+    assert board.ws.visit("small").versions() == []
+
+
+def test_events_stream_revisions_and_progress(client, board):
+    with client.http.stream("GET", "/v/small/events?seconds=1") as r:
+        body = "".join(r.iter_text())
+    assert r.headers["content-type"].startswith("text/event-stream")
+    assert "event: revision" in body and '"revision": 0' in body
+
+
+# --- safety ---------------------------------------------------------------------------------------
+
+def test_security_headers_forbid_inline_script(board):
+    r = TestClient(board.app).get("/")
+    csp = r.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert "<script>" not in r.text and not re.search(r"\son[a-z]+=", r.text)
+    cookie = r.headers.get("set-cookie", "")
+    assert "httponly" in cookie.lower() and "samesite=strict" in cookie.lower()
+
+
+def test_csrf_is_refused(client, board):
+    r = client.http.post("/visits/new", data={"name": "sneaky"})
+    assert r.status_code == 403 and "CSRF" in r.text
+    r = client.http.post("/visits/new", data={"name": "sneaky", "csrf": "wrong"})
+    assert r.status_code == 403
+    assert not (board.ws.root / "sneaky").exists()
+
+
+def test_login_required_off_loopback(tmp_path):
+    from planner.web.server import RefuseToServe, serve
+
+    with pytest.raises(RefuseToServe, match="--add-user"):
+        serve(tmp_path / "ws", host="0.0.0.0", port=0)
+    b = Board(tmp_path / "ws", require_login=True, allowed_hosts=["testserver"])
+    b.users.add("alex", "correct horse battery")
+    http = TestClient(b.app, follow_redirects=False)
+    r = http.get("/")
+    assert r.status_code == 303 and r.headers["location"].startswith("/login")
+    assert http.get("/v/anything").status_code == 303
+    page = http.get("/login").text
+    r = http.post("/login", data={"name": "alex", "password": "wrong", "csrf": csrf_of(page)})
+    assert r.status_code == 401
+    r = http.post("/login", data={"name": "alex", "password": "correct horse battery", "csrf": csrf_of(page)})
+    assert r.status_code == 303
+    assert http.get("/").status_code == 200
+    assert "scrypt$" in (b.ws.server_dir / "users.json").read_text()
+    assert "correct horse" not in (b.ws.server_dir / "users.json").read_text()
+
+
+def _zip(entries) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data, *link in entries:
+            if link:
+                info = zipfile.ZipInfo(name)
+                info.external_attr = (0o120777 << 16)
+                z.writestr(info, data)
+            else:
+                z.writestr(name, data)
+    return buffer.getvalue()
+
+
+def _example_entries(prefix="visit/"):
+    return [(prefix + p.name, p.read_bytes()) for p in sorted(EXAMPLE.iterdir()) if p.is_file()]
+
+
+def test_a_zipped_visit_folder_is_accepted(client, board):
+    r = client.post("/visits/upload", files={"file": ("th.zip", _zip(_example_entries()))})
+    assert r.status_code == 303
+    assert actions.check(board.ws.root / "th").valid
+
+
+@pytest.mark.parametrize("entries, message", [
+    ([("../evil/visit.toml", b"x")], "outside its folder"),
+    ([("/etc/visit.toml", b"x")], "outside its folder"),
+    ([("visit/visit.toml", b"../../etc/passwd", True)], "symbolic link"),
+    ([("visit/visit.toml", b"0" * (60 * 2 ** 20))], "MB"),
+    ([("visit/big.csv", b"0" * (20 * 2 ** 20))], "zip bomb"),
+])
+def test_hostile_zips_are_refused_and_change_nothing(client, board, entries, message):
+    before = sorted(p.name for p in board.ws.root.iterdir())
+    r = client.post("/visits/upload", files={"file": ("evil.zip", _zip(entries))})
+    assert r.status_code == 400 and message in r.text and "Nothing was saved" in r.text
+    assert sorted(p.name for p in board.ws.root.iterdir()) == before
+    assert not (board.ws.root.parent / "evil").exists()
+
+
+def test_uploads_are_limited_in_size(client):
+    r = client.post("/visits/upload", files={"file": ("big.xlsx", b"0" * (11 * 2 ** 20))})
+    assert r.status_code == 413
+
+
+def test_hostile_cell_text_is_inert_on_every_page(client, board, tmp_path):
+    folder = board.ws.root / "small"
+    sessions = (folder / "sessions.csv").read_text().replace("Chief Executive", HOSTILE.replace('"', '""'), 1)
+    (folder / "sessions.csv").write_text(sessions.replace(',Chief Executive,', f',"{HOSTILE.replace(chr(34), chr(34)*2)}",', 1))
+    assert actions.check(folder).valid
+    v1 = plan(client)
+    pages = ["/", "/v/small", "/v/small/solve", f"/v/small/board/{v1}", f"/v/small/board/{v1}?view=peers",
+             f"/v/small/board/{v1}/move/s1", f"/v/small/changes/{v1}", "/v/small/edit/sessions/2"]
+    for url in pages:
+        text = client.get(url).text
+        assert "<script>alert" not in text and "<img src=x" not in text, url
+    assert "&lt;script&gt;alert" in client.get(f"/v/small/board/{v1}").text
+
+
+def test_unknown_visits_versions_and_bad_slugs_are_404(client):
+    assert client.get("/v/nothing").status_code == 404
+    assert client.get("/v/..%2F..%2Fetc").status_code == 404
+    assert client.get("/v/small/board/v999").status_code == 404
+    assert client.get("/v/small/zip/v001%2F..%2F..").status_code == 404
+    assert client.get("/v/small/edit/sessions/99").status_code == 404
+    assert client.get("/v/small/edit/nosuch/2").status_code == 404
+
+
+def test_wrong_host_header_is_refused(board):
+    http = TestClient(board.app, base_url="http://evil.example.com")
+    assert http.get("/").status_code == 400
+
+
+def test_the_verdict_on_the_days_a_move_touches_equals_the_whole_plans(tmp_path):
+    import sys
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from generate import generate
+
+    generated = generate("one-week", 3, tmp_path / "visit")
+    visit, plan = generated.visit, generated.planted
+    checked = breaking = 0
+    for item in plan.sessions[::3]:
+        for day in visit.settings.interview_days:
+            for start in ("09:00", "11:30", "14:15", "16:30"):
+                for room in [r.id for r in visit.rooms][:3]:
+                    move = actions.parse_move(visit, item.item_id, f"{day}", start, room, list(item.peer_ids))[0]
+                    fast = actions.verdict(visit, plan, move)
+                    assert fast == actions.verdict_whole(visit, plan, move), (item.item_id, day, start, room)
+                    checked += 1
+                    breaking += bool(fast)
+    assert checked > 100 and 0 < breaking < checked
+
+
+def test_add_user_makes_a_hashed_login(tmp_path):
+    from click.testing import CliRunner
+
+    from planner.cli import cli
+
+    result = CliRunner().invoke(cli, ["serve", str(tmp_path / "ws"), "--add-user", "alex"],
+                                input="a long passphrase\na long passphrase\n")
+    assert result.exit_code == 0, result.output
+    from planner.web.security import Users
+    users = Users(tmp_path / "ws" / ".planner-web" / "users.json")
+    assert users.verify("alex", "a long passphrase") and not users.verify("alex", "wrong")
+    assert (users.path.stat().st_mode & 0o077) == 0
+    short = CliRunner().invoke(cli, ["serve", str(tmp_path / "ws"), "--add-user", "sam"], input="short\nshort\n")
+    assert short.exit_code != 0 and "sam" not in users.load()
+
+
+def test_undo_withdraws_a_moved_version_and_keeps_its_folder(client, board):
+    v1 = plan(client)
+    visit = actions.load(board.ws.root / "small")
+    current = actions.read_version(board.ws.visit("small"), v1)
+    item = current.session("s1")
+    for hour in range(9, 17):
+        move = actions.parse_move(visit, "s1", f"{item.start:%Y-%m-%d}", f"{hour:02d}:00", item.room_id,
+                                  list(item.peer_ids))[0]
+        if move.start != item.start.time() and not actions.verdict(visit, current, move):
+            break
+    else:
+        pytest.skip("no free hour for s1 in this plan")
+    data = {"day": f"{move.day}", "start": f"{move.start:%H:%M}", "room": move.room_id, "peers_shown": "1",
+            "peers": list(move.peer_ids), "action": "save", "rev": client.rev("small")}
+    assert client.post(f"/v/small/board/{v1}/move/s1", data).status_code == 303
+    vd = board.ws.visit("small")
+    assert vd.current() == "v002"
+    assert client.post("/v/small/undo", {"rev": client.rev("small")}).status_code == 303
+    assert vd.current() == "v001" and (vd.plans / "v002" / "schedule.csv").is_file()
+    assert "v002" not in client.get("/v/small").text.split('id="settings"')[0]
+    assert client.post("/v/small/undo", {"rev": client.rev("small")}).status_code == 303  # the plan itself
+    assert vd.current() is None
+    r = client.post("/v/small/undo", {"rev": client.rev("small")})
+    assert r.status_code == 409 and "nothing to undo" in r.text
+
+
+def test_invites_are_listed_then_sent_with_planner_sends_settings(client, board, monkeypatch):
+    from aiosmtpd.controller import Controller
+
+    from test_send import Recorder, free_port
+
+    v1 = plan(client)
+    r = client.get(f"/v/small/invites/{v1}")
+    assert "publish v001 first" in r.text
+    assert client.post(f"/v/small/publish/{v1}", {"rev": client.rev("small")}).status_code == 303
+    listed = client.get(f"/v/small/invites/{v1}").text
+    due = len(re.findall(r"<tr><td>REQUEST</td>", listed))
+    assert due >= 3
+    handler = Recorder()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        monkeypatch.setenv("PLANNER_SMTP_HOST", "127.0.0.1")
+        monkeypatch.setenv("PLANNER_SMTP_PORT", str(controller.port))
+        monkeypatch.setenv("PLANNER_SMTP_STARTTLS", "false")
+        r = client.post(f"/v/small/invites/{v1}", {})
+        assert r.status_code == 200 and f"Sent {due} of {due} due messages" in r.text
+        assert len(handler.received) == due
+        again = client.get(f"/v/small/invites/{v1}").text
+        assert f"0 messages due ({due} already sent" in again
+    finally:
+        controller.stop()
+
+
+def test_a_visit_folder_dropped_in_appears_or_is_asked_to_be_renamed(client, board):
+    shutil.copytree(EXAMPLE, board.ws.root / "copied-by-hand")
+    shutil.copytree(EXAMPLE, board.ws.root / "Bad Name")
+    page = client.get("/").text
+    assert "/v/copied-by-hand" in page
+    assert "The folder Bad Name holds a visit but is not shown" in page and "bad-name" in page
+    assert client.get("/v/Bad%20Name").status_code == 404
+
+
+def test_progress_events_repeat_while_solving_and_cancel_stops_it(client, board):
+    shutil.copytree(EXAMPLE, board.ws.root / "th")
+    assert client.post("/v/th/solve", {"time_limit": "30", "kind": "plan"}).status_code == 303
+    with client.http.stream("GET", "/v/th/events?seconds=2.5") as r:
+        body = "".join(r.iter_text())
+    assert client.post("/v/th/cancel", {}).status_code == 303
+    runs = [json.loads(line[5:]) for line in body.splitlines()
+            if line.startswith("data:") and '"state": "running"' in line]
+    assert len(runs) >= 2  # emitted twice a second while the solve runs, not only when the solver improves
+    elapsed = [run["elapsed"] for run in runs]
+    assert elapsed == sorted(elapsed) and elapsed[-1] > elapsed[0]
+    assert client.wait("th")["state"] == "cancelled" and board.ws.visit("th").versions() == []
