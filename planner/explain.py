@@ -15,6 +15,7 @@ import datetime as dt
 from collections import Counter, defaultdict
 
 from . import domain as d
+from . import rules
 from .candidates import session_rooms as _rooms_for
 from .candidates import possible_starts as _starts
 from .candidates import suitable_room_kinds
@@ -23,18 +24,12 @@ from .model import hard
 from .model.hard import fixed_item_conflicts
 from .model.solve import feasible_with
 
-# Rule families in the order the deletion filter tries to drop them: the
-# ones tried last are kept when several sets explain the same impossibility,
-# so the most concrete (people and rooms, unavailability) come last.
-RULE_NAMES = {
-    "every_peer_gets_lunch": "every peer's lunch break (rule 8)",
-    "peers_keep_a_buffer_between_sessions": "the buffer between a peer's sessions (rule 4)",
-    "sessions_have_their_peers": "the number of peers and required peers per session (rule 5)",
-    "daily_session_caps": "the daily session limits (rule 7)",
-    "sessions_keep_their_order": "the `after` order of sessions (rule 2)",
-    "everyone_is_available": "everyone's unavailability (rule 5)",
-    "no_one_in_two_places": "no peer, person or room in two places at once (rule 3)",
-}
+# The hard rules in the order the deletion filter tries to drop them: the ones
+# tried last are kept when several sets explain the same impossibility, so the
+# most concrete (people and rooms, unavailability) come last. Rules 1, 6 and 9
+# shape the model and are always kept (rules.HardRule.structural).
+DELETION_ORDER = (8, 4, 7, 2, 5, 3)
+RULE_NAMES = {rules.HARD_BY_NUMBER[n].name: rules.HARD_BY_NUMBER[n].phrase for n in DELETION_ORDER}
 
 
 def _fmt_day(day: dt.date) -> str:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from itertools import combinations
 
 from . import domain as d
+from . import rules
 
 SESSION_KINDS = ("interview", "focus_group", "site_visit")
 
@@ -53,7 +54,7 @@ def _peer_span(visit, item):
 
 # --- rule 1 ---------------------------------------------------------------------
 
-def every_must_session_scheduled_once(visit: d.Visit, plan: d.Plan) -> list[Breach]:
+def must_sessions_scheduled_once(visit: d.Visit, plan: d.Plan) -> list[Breach]:
     out = []
     counts = defaultdict(int)
     for item in _sessions(plan):
@@ -397,17 +398,8 @@ def debriefs_and_feedback_day(visit: d.Visit, plan: d.Plan) -> list[Breach]:
     return out
 
 
-RULES = (
-    every_must_session_scheduled_once,
-    session_inside_its_day_and_window,
-    no_one_in_two_places,
-    peers_keep_a_buffer_between_sessions,
-    sessions_have_their_peers_and_everyone_is_available,
-    room_fits_session,
-    daily_session_caps,
-    every_peer_gets_lunch,
-    debriefs_and_feedback_day,
-)
+# one function per hard rule, named as in the rule book (planner.rules) and the CP-SAT model
+RULES = tuple(globals()[rule.name] for rule in rules.HARD_RULES)
 
 
 def verify(visit: d.Visit, plan: d.Plan) -> list[Breach]:

@@ -16,6 +16,7 @@ import pytest
 
 from conftest import plan_and_verify, solve_fast, write_visit
 from planner.errors import Infeasible
+from planner import rules as rule_book
 from planner.model import SolveOptions, hard, solve
 from planner.validation import load_visit
 from planner.verify import verify
@@ -603,37 +604,45 @@ def plan_without(monkeypatch, rule, visit):
     return solve.extract(outcome, options)
 
 
-REMOVED = {
-    # rule function -> (visit arguments, rule number the checker must report)
-    "must_sessions_scheduled_once": (dict(settings=ONE_DAY, sessions=[S("s1", peers=1)]), 1),
-    "sessions_keep_their_order": (dict(settings=ONE_DAY, sessions=[
+REMOVED = [
+    # (rule number, visit arguments): with the rule's CP-SAT function (planner.rules) left out of the
+    # model, the solver breaks the rule on this visit and the checker reports it
+    (1, dict(settings=ONE_DAY, sessions=[S("s1", peers=1)])),
+    (2, dict(settings=ONE_DAY, sessions=[
         S("s1", "dir", peers=1, required_peers="p1", fixed_start=f"{DAY1} 11:00"),
-        S("s2", "leader", peers=1, required_peers="p2", after="s1", latest="11:00")]), 2),
+        S("s2", "leader", peers=1, required_peers="p2", after="s1", latest="11:00")])),
     # (a peer's own sessions are kept apart by the buffer rule too: use a person)
-    "no_one_in_two_places": (dict(settings=ONE_DAY, sessions=[
+    (3, dict(settings=ONE_DAY, sessions=[
         S("s1", "dir", peers=1, required_peers="p1", fixed_start=f"{DAY1} 10:00"),
-        S("s2", "dir", peers=1, required_peers="p2", fixed_start=f"{DAY1} 10:00")]), 3),
-    "peers_keep_a_buffer_between_sessions": (dict(settings=ONE_DAY, sessions=[
+        S("s2", "dir", peers=1, required_peers="p2", fixed_start=f"{DAY1} 10:00")])),
+    (4, dict(settings=ONE_DAY, sessions=[
         S("s1", "dir", peers=1, required_peers="p1", fixed_start=f"{DAY1} 10:00"),
-        S("s2", "dir", peers=1, required_peers="p1", earliest="10:00", latest="12:00")]), 4),
-    "sessions_have_their_peers": (dict(settings=ONE_DAY, sessions=[S("s1", peers=2, required_peers="p2")]), 5),
-    "everyone_is_available": (dict(settings=ONE_DAY, people=[
+        S("s2", "dir", peers=1, required_peers="p1", earliest="10:00", latest="12:00")])),
+    (5, dict(settings=ONE_DAY, sessions=[S("s1", peers=2, required_peers="p2")])),
+    (5, dict(settings=ONE_DAY, people=[
         {"id": "ceo", "name": "Chris Chief"}, {"id": "dir", "name": "Dana Director", "unavailable": DAY1}],
-        sessions=[S("s1", peers=1)]), 5),
-    "daily_session_caps": (dict(settings={**ONE_DAY, "max_sessions_per_day": 1},
-                                sessions=[S("s1", "dir", peers=1), S("s2", "leader", peers=1)]), 7),
-    "every_peer_gets_lunch": (dict(settings={**ONE_DAY, "buffer_minutes": 0}, sessions=[
+        sessions=[S("s1", peers=1)])),
+    (6, dict(settings=ONE_DAY, sessions=[S("s1", peers=1)])),
+    (7, dict(settings={**ONE_DAY, "max_sessions_per_day": 1},
+             sessions=[S("s1", "dir", peers=1), S("s2", "leader", peers=1)])),
+    (8, dict(settings={**ONE_DAY, "buffer_minutes": 0}, sessions=[
         S("s1", "dir", peers=1, required_peers="p1", fixed_start=f"{DAY1} 12:00"),
-        S("s2", "dir", peers=1, required_peers="p1", earliest="13:00", latest="14:15")]), 8),
-    "debriefs_and_feedback_day": (dict(settings=ONE_DAY, people=[
+        S("s2", "dir", peers=1, required_peers="p1", earliest="13:00", latest="14:15")])),
+    (9, dict(settings=ONE_DAY, people=[
         {"id": "ceo", "name": "Chris Chief", "unavailable": f"{DAY1} 17:00-18:00"},
-        {"id": "dir", "name": "Dana Director"}], sessions=[S("s1", peers=1)]), 9),
-}
+        {"id": "dir", "name": "Dana Director"}], sessions=[S("s1", peers=1)])),
+]
 
 
-@pytest.mark.parametrize("name", sorted(REMOVED))
-def test_without_the_rule_the_solver_breaks_it_and_the_checker_notices(tmp_path, monkeypatch, name):
-    arguments, number = REMOVED[name]
+def test_every_hard_rule_of_the_rule_book_has_a_removal_case():
+    assert {number for number, _ in REMOVED} == {rule.number for rule in rule_book.HARD_RULES}
+    assert hard.HARD_RULES == tuple(rule.model for rule in rule_book.HARD_RULES)
+
+
+@pytest.mark.parametrize("number, arguments", REMOVED,
+                         ids=[f"{rule_book.HARD_BY_NUMBER[n].name}-{k}" for k, (n, _) in enumerate(REMOVED)])
+def test_without_the_rule_the_solver_breaks_it_and_the_checker_notices(tmp_path, monkeypatch, number, arguments):
+    rule = rule_book.HARD_BY_NUMBER[number]
     visit = make(tmp_path, **arguments)
     # with the rule: infeasible, or a plan that keeps it
     try:
@@ -642,6 +651,6 @@ def test_without_the_rule_the_solver_breaks_it_and_the_checker_notices(tmp_path,
         pass
     else:
         assert verify(visit, plan) == []
-    broken = plan_without(monkeypatch, getattr(hard, name), visit)
-    rules = {b.rule for b in verify(visit, broken)}
-    assert number in rules, f"removing {name} should break rule {number}; checker says {rules}"
+    broken = plan_without(monkeypatch, rule.model, visit)
+    found = {b.rule for b in verify(visit, broken)}
+    assert number in found, f"removing {rule.name} should break rule {number}; checker says {found}"

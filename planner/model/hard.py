@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from ortools.sat.python import cp_model
 
 from .. import domain as d
+from .. import rules
 from ..candidates import ends_before_the_prep, lunch_starts
 from ..domain import DAY_MINUTES as DAY
 
@@ -31,21 +32,22 @@ if TYPE_CHECKING:
 def must_sessions_scheduled_once(pm: "PlanModel") -> None:
     """Rule 1: every `must` session exactly once, a `should` session at most once."""
     must = [sv.present for sv in pm.sessions.values() if sv.session.must]
-    pm.terms["must_sessions_left_out"] = (sum(1 - p for p in must), len(must))
+    pm.terms["must_sessions_scheduled_once"] = (sum(1 - p for p in must), len(must))
 
 
 # --- rule 2 ---------------------------------------------------------------------
 # The day, grid and window part of rule 2 is each start variable's domain,
 # computed by planner.candidates.session_starts (see build.py).
 
-def sessions_keep_their_order(pm: "PlanModel") -> None:
-    """Rule 2, `after`: that session ends before this one starts (when both are held)."""
+def session_inside_its_day_and_window(pm: "PlanModel") -> None:
+    """Rule 2: the start's domain keeps the day, grid and window (built from
+    planner.candidates.session_starts); this adds `after`: that session ends
+    before this one starts (when both are held)."""
     for sv in pm.sessions.values():
         before = pm.sessions.get(sv.session.after) if sv.session.after else None
         if before is None:
             continue
-        c = pm.model.Add(before.end <= sv.start).OnlyEnforceIf([before.present, sv.present])
-        pm.record("sessions_keep_their_order", c)
+        pm.model.Add(before.end <= sv.start).OnlyEnforceIf([before.present, sv.present])
 
 
 # --- rule 3 ---------------------------------------------------------------------
@@ -59,19 +61,18 @@ def no_one_in_two_places(pm: "PlanModel") -> None:
         intervals = [_room_interval(pm, sv, room.id) for sv in pm.sessions.values() if room.id in sv.room]
         intervals += [_fixed(pm, i.start, i.end, f"{i.item_id}@{room.id}") for i in fixed if i.room_id == room.id]
         if len(intervals) > 1:
-            pm.record("no_one_in_two_places", model.AddNoOverlap(intervals))
+            model.AddNoOverlap(intervals)
     for person in sorted(visit.people, key=lambda p: p.id):
         intervals = [sv.interval for sv in pm.sessions.values() if person.id in sv.session.attendees]
         intervals += [_fixed(pm, i.start, i.end, f"{i.item_id}@{person.id}")
                       for i in fixed if person.id in i.attendee_ids]
         if len(intervals) > 1:
-            pm.record("no_one_in_two_places", model.AddNoOverlap(intervals))
+            model.AddNoOverlap(intervals)
     for peer in sorted(visit.peers, key=lambda p: p.id):
         intervals = [sv.busy[peer.id] for sv in pm.sessions.values() if peer.id in sv.busy]
         intervals += [_fixed(pm, i.start, i.end, f"{i.item_id}@{peer.id}") for i in fixed if peer.id in i.peer_ids]
-        intervals += [_lunch_interval(pm, peer.id, k) for k in pm.day_indices if (peer.id, k) in pm.lunch]
         if len(intervals) > 1:
-            pm.record("no_one_in_two_places", model.AddNoOverlap(intervals))
+            model.AddNoOverlap(intervals)
 
 
 def _room_interval(pm, sv, room_id):
@@ -121,28 +122,25 @@ def peers_keep_a_buffer_between_sessions(pm: "PlanModel") -> None:
                     sv.leave, dur + 2 * travel + buffer, sv.back + buffer, lit,
                     f"buffer[{sv.session.id},{peer.id}]"))
         if len(stretched) > 1:
-            pm.record("peers_keep_a_buffer_between_sessions", model.AddNoOverlap(stretched))
+            model.AddNoOverlap(stretched)
 
 
 # --- rule 5 ---------------------------------------------------------------------
 
-def sessions_have_their_peers(pm: "PlanModel") -> None:
-    """Rule 5: exactly `peers` peers, the required peers among them."""
+def sessions_have_their_peers_and_everyone_is_available(pm: "PlanModel") -> None:
+    """Rule 5: exactly `peers` peers, the required peers among them; and every
+    peer (travel included), person and room outside its unavailable windows.
+    (A peer who is away at every possible start is no candidate at all: see
+    build.py.)"""
     model = pm.model
     for sv in pm.sessions.values():
         s = sv.session
-        pm.record("sessions_have_their_peers",
-                  model.Add(sum(sv.peer.values()) == s.peers * sv.present))
+        model.Add(sum(sv.peer.values()) == s.peers * sv.present)
         for pid in s.required_peers:
             if pid in sv.peer:
-                pm.record("sessions_have_their_peers", model.Add(sv.peer[pid] == sv.present))
+                model.Add(sv.peer[pid] == sv.present)
             else:
-                pm.record("sessions_have_their_peers", model.Add(sv.present == 0))
-
-
-def everyone_is_available(pm: "PlanModel") -> None:
-    """Rule 5: every peer (travel included), person and room is outside its
-    unavailable windows."""
+                model.Add(sv.present == 0)
     visit = pm.visit
     dur = lambda sv: sv.session.duration_minutes  # noqa: E731
 
@@ -159,23 +157,23 @@ def everyone_is_available(pm: "PlanModel") -> None:
         windows = [w for a in sv.session.attendees for w in visit.person_by_id[a].unavailable]
         if windows:
             ok = free_starts(sv, windows)
-            pm.record("everyone_is_available", _start_in(pm, sv, ok, sv.present))
+            _start_in(pm, sv, ok, sv.present)
         for rid, lit in sv.room.items():
             room = visit.room_by_id[rid]
             if room.unavailable:
-                pm.record("everyone_is_available", _start_in(pm, sv, free_starts(sv, room.unavailable), lit))
+                _start_in(pm, sv, free_starts(sv, room.unavailable), lit)
         for pid, lit in sv.peer.items():
             peer = visit.peer_by_id[pid]
             if not peer.unavailable:
                 continue
             if isinstance(sv.travel, int):
                 ok = free_starts(sv, peer.unavailable, sv.travel, sv.travel)
-                pm.record("everyone_is_available", _start_in(pm, sv, ok, lit))
+                _start_in(pm, sv, ok, lit)
             else:
                 for rid, room_lit in sv.room.items():
                     travel = visit.room_by_id[rid].travel
                     ok = free_starts(sv, peer.unavailable, travel, travel)
-                    pm.record("everyone_is_available", _start_in(pm, sv, ok, [lit, room_lit]))
+                    _start_in(pm, sv, ok, [lit, room_lit])
 
 
 def _start_in(pm, sv, starts, enforce):
@@ -190,10 +188,10 @@ def _start_in(pm, sv, starts, enforce):
 # The rooms that fit a session (kind, office, capacity, its own room) are its
 # room literals, computed by planner.candidates.session_rooms (see build.py).
 
-def sessions_have_one_room(pm: "PlanModel") -> None:
+def room_fits_session(pm: "PlanModel") -> None:
     """Rule 6: a held session is in exactly one of the rooms that fit it."""
     for sv in pm.sessions.values():
-        pm.record("sessions_have_one_room", pm.model.Add(sum(sv.room.values()) == sv.present))
+        pm.model.Add(sum(sv.room.values()) == sv.present)
 
 
 # --- rule 7 ---------------------------------------------------------------------
@@ -215,7 +213,7 @@ def daily_session_caps(pm: "PlanModel") -> None:
     if len(pm.sessions) > cap:
         units = [model.NewOptionalFixedSizeIntervalVar(day[sid], 1, sv.present, f"daycap[{sid}]")
                  for sid, sv in pm.sessions.items()]
-        pm.record("daily_session_caps", model.AddCumulative(units, [1] * len(units), cap))
+        model.AddCumulative(units, [1] * len(units), cap)
     for peer in sorted(visit.peers, key=lambda p: p.id):
         cap = visit.peer_cap(peer)
         mine = [(sid, sv) for sid, sv in pm.sessions.items() if peer.id in sv.peer]
@@ -223,7 +221,7 @@ def daily_session_caps(pm: "PlanModel") -> None:
             continue
         units = [model.NewOptionalFixedSizeIntervalVar(day[sid], 1, sv.peer[peer.id], f"peercap[{sid},{peer.id}]")
                  for sid, sv in mine]
-        pm.record("daily_session_caps", model.AddCumulative(units, [1] * len(units), cap))
+        model.AddCumulative(units, [1] * len(units), cap)
 
 
 def _day_index(pm: "PlanModel", sv):
@@ -259,6 +257,15 @@ def every_peer_gets_lunch(pm: "PlanModel") -> None:
                 starts = [base + d.minutes_of(s.lunch_start)]
             pm.lunch[(peer.id, k)] = pm.model.NewIntVarFromDomain(cp_model.Domain.FromValues(starts),
                                                                   f"lunch[{peer.id},{day}]")
+    # the peer's lunches, sessions (travel included) and fixed items do not overlap
+    fixed = pm.visit.fixed_items()
+    for peer in sorted(pm.visit.peers, key=lambda p: p.id):
+        intervals = [_lunch_interval(pm, peer.id, k) for k in pm.day_indices if (peer.id, k) in pm.lunch]
+        intervals += [sv.busy[peer.id] for sv in pm.sessions.values() if peer.id in sv.busy]
+        intervals += [_fixed(pm, i.start, i.end, f"{i.item_id}@{peer.id}@lunch")
+                      for i in fixed if peer.id in i.peer_ids]
+        if len(intervals) > 1:
+            pm.model.AddNoOverlap(intervals)
 
 
 # --- rule 9 ---------------------------------------------------------------------
@@ -322,15 +329,6 @@ def debriefs_and_feedback_day(pm: "PlanModel") -> None:
             _start_in(pm, sv, ok, sv.present)
 
 
-HARD_RULES = (
-    must_sessions_scheduled_once,
-    sessions_keep_their_order,
-    every_peer_gets_lunch,  # creates the lunch variables that rule 3 uses
-    no_one_in_two_places,
-    peers_keep_a_buffer_between_sessions,
-    sessions_have_their_peers,
-    everyone_is_available,
-    sessions_have_one_room,
-    daily_session_caps,
-    debriefs_and_feedback_day,
-)
+# in the contract's order, from the rule book (planner.rules): each function is
+# independent of the others, so the order does not matter
+HARD_RULES = tuple(globals()[rule.name] for rule in rules.HARD_RULES)

@@ -6,15 +6,18 @@ and an upper bound of it under the rule's name in ``pm.terms``.
 objective lexicographic: one unit of a rule outweighs the largest possible
 total of all the rules below it. The order is
 
-    must_sessions_left_out          (rule §2.1, always first)
-    sessions_moved                  (§3.6, only on replan, right after the hard rules)
-    should_sessions_left_out        (§3.1)
-    peers_off_theme                 (§3.2)
-    councillor_sessions_without_member_peer (§3.3)
-    busiest_peer_sessions           (§3.4)
-    people_idle_slots               (§3.5)
-    empty_seats                     (§3.7, 1.1)
-    peer_room_changes               (§3.8, 1.1)
+    must_sessions_scheduled_once    (rule §2.1, always first)
+    fewest_sessions_moved           (§3.6, only on replan, right after the hard rules)
+    should_sessions_scheduled       (§3.1)
+    peers_matched_to_themes         (§3.2)
+    member_peer_with_councillors    (§3.3)
+    balanced_load                   (§3.4)
+    short_days_for_people           (§3.5)
+    right_sized_rooms               (§3.7, 1.1)
+    peers_stay_put                  (§3.8, 1.1)
+
+Each term is named after its function (the rule book, planner.rules, says
+what one unit of each counts); schedule.json reports them under those names.
 
 When the weighted total of every rule would not fit the solver's objective
 exactly (2**53, the largest integer a double holds; CP-SAT reports the
@@ -30,21 +33,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .. import domain as d
+from .. import rules
 
 if TYPE_CHECKING:
     from .build import PlanModel
 
-ORDER = (
-    "must_sessions_left_out",
-    "sessions_moved",
-    "should_sessions_left_out",
-    "peers_off_theme",
-    "councillor_sessions_without_member_peer",
-    "busiest_peer_sessions",
-    "people_idle_slots",
-    "empty_seats",
-    "peer_room_changes",
-)
+# the objective's order, from the rule book (planner.rules): each term is named
+# after its function
+ORDER = rules.SOFT_ORDER
 
 # the largest weighted total of one stage: CP-SAT reports the objective as a double
 STAGE_LIMIT = 2 ** 53
@@ -53,7 +49,7 @@ STAGE_LIMIT = 2 ** 53
 def should_sessions_scheduled(pm: "PlanModel") -> None:
     """§3.1: as many `should` sessions as fit."""
     should = [sv.present for sv in pm.sessions.values() if not sv.session.must]
-    pm.terms["should_sessions_left_out"] = (sum(1 - p for p in should), len(should))
+    pm.terms["should_sessions_scheduled"] = (sum(1 - p for p in should), len(should))
 
 
 def peers_matched_to_themes(pm: "PlanModel") -> None:
@@ -68,7 +64,7 @@ def peers_matched_to_themes(pm: "PlanModel") -> None:
             if not themes & set(pm.visit.peer_by_id[pid].specialisms):
                 off.append(lit)
     bound = sum(sv.session.peers for sv in pm.sessions.values() if sv.session.themes)
-    pm.terms["peers_off_theme"] = (sum(off), bound)
+    pm.terms["peers_matched_to_themes"] = (sum(off), bound)
 
 
 def member_peer_with_councillors(pm: "PlanModel") -> None:
@@ -83,7 +79,7 @@ def member_peer_with_councillors(pm: "PlanModel") -> None:
         # miss >= present - (members on it): without a member peer, a held session costs one
         model.Add(miss + sum(members) >= sv.present)
         missing.append(miss)
-    pm.terms["councillor_sessions_without_member_peer"] = (sum(missing), len(missing))
+    pm.terms["member_peer_with_councillors"] = (sum(missing), len(missing))
 
 
 def balanced_load(pm: "PlanModel") -> None:
@@ -96,7 +92,7 @@ def balanced_load(pm: "PlanModel") -> None:
     busiest = pm.model.NewIntVar(0, bound, "busiest_peer_sessions")
     for pid, lits in sorted(loads.items()):
         pm.model.Add(busiest >= sum(lits))
-    pm.terms["busiest_peer_sessions"] = (busiest, bound)
+    pm.terms["balanced_load"] = (busiest, bound)
 
 
 def short_days_for_people(pm: "PlanModel") -> None:
@@ -140,7 +136,7 @@ def short_days_for_people(pm: "PlanModel") -> None:
         # slots >= capped / slot, rounded up; the solver keeps it as small as that allows
         model.Add(slot * slots >= capped)
         penalties.append(slots)
-    pm.terms["people_idle_slots"] = (sum(penalties), cap * len(penalties))
+    pm.terms["short_days_for_people"] = (sum(penalties), cap * len(penalties))
 
 
 def fewest_sessions_moved(pm: "PlanModel", previous: dict[str, d.PlanItem],
@@ -167,7 +163,7 @@ def fewest_sessions_moved(pm: "PlanModel", previous: dict[str, d.PlanItem],
         if sid in frozen:
             model.Add(same == 1)
         moved.append(1 - same)
-    pm.terms["sessions_moved"] = (sum(moved), len(moved))
+    pm.terms["fewest_sessions_moved"] = (sum(moved), len(moved))
 
 
 def right_sized_rooms(pm: "PlanModel") -> None:
@@ -180,7 +176,7 @@ def right_sized_rooms(pm: "PlanModel") -> None:
         empty = {rid: pm.visit.room_by_id[rid].capacity - sv.session.headcount for rid in sv.room}
         terms += [n * sv.room[rid] for rid, n in empty.items() if n]
         bound += max(empty.values(), default=0)
-    pm.terms["empty_seats"] = (sum(terms), bound)
+    pm.terms["right_sized_rooms"] = (sum(terms), bound)
 
 
 def peers_stay_put(pm: "PlanModel") -> None:
@@ -220,8 +216,10 @@ def peers_stay_put(pm: "PlanModel") -> None:
         change = model.NewIntVar(0, len(lits) - 1, f"room_changes[{pid},{k}]")
         model.Add(change >= sum(lits) - 1)
         changes.append(change)
+        pm.stay_put.append((change, lits))
         bound += len(lits) - 1
-    pm.terms["peer_room_changes"] = (sum(changes), bound)
+    pm.uses.update(used)
+    pm.terms["peers_stay_put"] = (sum(changes), bound)
 
 
 SOFT_RULES = (
@@ -239,7 +237,7 @@ ROOM_RULES = (
     right_sized_rooms,
     peers_stay_put,
 )
-ROOM_TERMS = ("empty_seats", "peer_room_changes")
+ROOM_TERMS = ("right_sized_rooms", "peers_stay_put")
 
 
 def _weighed(pm: "PlanModel") -> tuple[dict[str, int], list[list[str]]]:

@@ -17,6 +17,7 @@ import ortools
 from ortools.sat.python import cp_model
 
 from .. import domain as d
+from .. import rules
 from ..errors import Cancelled, Infeasible, SolverFailure
 from . import hard, soft
 from .build import DAY, PlanModel, build
@@ -203,19 +204,25 @@ def solve_model(visit: d.Visit, options: SolveOptions) -> SolverRun:
     limit, spent = options.time_limit, 0.0
     solver, status, reports = None, None, []
     for index, names in enumerate(stages):
-        budget = 0.8 * limit
+        # deterministic seconds under --deterministic, else what building left of the wall clock
+        budget = 0.8 * (limit if options.deterministic else max(0.0, deadline - time.perf_counter()))
         if index:
             if status not in ("OPTIMAL", "FEASIBLE"):
                 break
             _hold(pm, solver, stages[index - 1])
             if names == list(soft.ROOM_TERMS):
+                if options.on_phase:
+                    options.on_phase("rooms")
                 _hold_times(pm, solver)
                 for rule in soft.ROOM_RULES:
                     rule(pm)
+                _hint_room_stage(pm, solver)
                 weights.update(soft.weights(pm))
             pm.model.Minimize(soft.stage_objective(pm, names, weights))
-            budget = max((limit - spent) / (len(stages) - index), 0.1 * limit)
-        stage_solver = _solver(pm, options, budget, deadline)
+            left = limit - spent if options.deterministic else deadline - time.perf_counter()
+            budget = max(left / (len(stages) - index), 0.1 * limit)
+        # a later stage may run a little past the deadline: a tenth of the limit at most
+        stage_solver = _solver(pm, options, budget, deadline + (0.1 * limit if index else 0.0))
         try:
             code = run_solver(stage_solver, pm.model, callback, options.cancel)
         except (KeyboardInterrupt, Cancelled):
@@ -228,7 +235,16 @@ def solve_model(visit: d.Visit, options: SolveOptions) -> SolverRun:
                         "objective": stage_solver.ObjectiveValue(), "bound": stage_solver.BestObjectiveBound(),
                         "deterministic_time": stage_solver.deterministic_time})
         if index and stage_status not in ("OPTIMAL", "FEASIBLE"):
-            status = "FEASIBLE"  # nothing new in time: the plan of the stage before stands
+            # nothing new in time (or a presolve mistake, or-tools #5274): the plan of the stage
+            # before stands, read back through this stage's model with every variable at its hint
+            stage_solver = _solver(pm, options, 10.0, time.perf_counter() + 10.0)  # instant: all fixed
+            stage_solver.parameters.fix_variables_to_their_hinted_value = True
+            stage_solver.parameters.cp_model_presolve = False
+            if stage_solver.StatusName(run_solver(stage_solver, pm.model, None, options.cancel)) not in (
+                    "OPTIMAL", "FEASIBLE"):
+                raise SolverFailure(f"the solver lost the plan it had found between two stages "
+                                    f"({stage_status} in the stage of {', '.join(names)})")
+            solver, status = stage_solver, "FEASIBLE"
             break
         solver = stage_solver
         status = stage_status if index == 0 or (status == "OPTIMAL" and stage_status == "OPTIMAL") else "FEASIBLE"
@@ -272,6 +288,21 @@ def _hold_times(pm: PlanModel, solver: cp_model.CpSolver) -> None:
             start = solver.Value(sv.start)
             pm.model.Add(sv.start == start)
             pm.held_days[sid] = start // DAY
+
+
+def _hint_room_stage(pm: PlanModel, solver: cp_model.CpSolver) -> None:
+    """Complete the hint with the rooms-and-peers stage's own variables, as the
+    held plan sets them, so that the hint is a whole plan the stage starts from."""
+    used = set()
+    for sid, k in pm.held_days.items():
+        sv = pm.sessions[sid]
+        room = next((rid for rid, lit in sv.room.items() if solver.BooleanValue(lit)), None)
+        used |= {(pid, k, room) for pid, lit in sv.peer.items() if solver.BooleanValue(lit)}
+    index = {lit.Index(): key in used for key, lit in pm.uses.items()}
+    for key, lit in pm.uses.items():
+        pm.model.AddHint(lit, int(key in used))
+    for change, lits in pm.stay_put:
+        pm.model.AddHint(change, max(0, sum(index[lit.Index()] for lit in lits) - 1))
 
 
 def _hold(pm: PlanModel, solver: cp_model.CpSolver, names: list[str]) -> None:
@@ -340,7 +371,7 @@ def feasible_with(visit: d.Visit, families: list[str], time_limit: float,
     True, False, or None when the solver could not tell in time. Presolve is
     off: this answer explains an impossibility, so it must be trustworthy."""
     pm = build(visit)
-    structural = {"must_sessions_scheduled_once", "sessions_have_one_room", "debriefs_and_feedback_day"}
+    structural = {rule.name for rule in rules.HARD_RULES if rule.structural}
     for rule in hard.HARD_RULES:
         if rule.__name__ in structural or rule.__name__ in families:
             rule(pm)
@@ -373,7 +404,7 @@ def extract(outcome: SolverRun, options: SolveOptions) -> d.Plan:
             left_out.append(sid)
             continue
         start = pm.moment(solver.Value(sv.start))
-        room = next(r for r, lit in sv.room.items() if solver.BooleanValue(lit))
+        room = next((r for r, lit in sv.room.items() if solver.BooleanValue(lit)), "")  # "": rule 6 removed
         peers = tuple(sorted(p for p, lit in sv.peer.items() if solver.BooleanValue(lit)))
         items.append(d.PlanItem(start=start, end=d.add_minutes(start, s.duration_minutes), item_id=sid,
                                 kind=s.kind, title=s.title, room_id=room, peer_ids=peers,
