@@ -336,14 +336,15 @@ def explain_missing(visit: d.Visit, missing: list[str], proven: bool, options) -
                 f"not be placed (a longer --time-limit may help):"] + \
                [f"  - {visit.session_label(sid)}" for sid in missing]
     reasons = []
+    # the filter asks whether every `must` session can be held together: one answer for them all
+    families = conflicting_rules(visit, options) if missing else []
     for sid in missing:
-        families = conflicting_rules(visit, sid, options)
         session = visit.session_by_id[sid]
         involved = _involved(visit, session)
         if families:
-            rules = "; ".join(RULE_NAMES.get(f, f) for f in families)
+            named = "; ".join(RULE_NAMES.get(f, f) for f in families)
             reasons.append(f"Session {visit.session_label(sid)} cannot be placed beside the other `must` sessions. "
-                           f"Together these rules rule it out: {rules}. {involved}")
+                           f"Together these rules rule it out: {named}. {involved}")
         else:
             reasons.append(f"Session {visit.session_label(sid)} cannot be placed beside the other `must` sessions. "
                            f"{involved}")
@@ -381,11 +382,13 @@ def _involved(visit: d.Visit, session: d.Session) -> str:
     return text
 
 
-def conflicting_rules(visit: d.Visit, session_id: str, options) -> list[str]:
-    """A deletion filter over the rule families: start from every hard rule
-    with all `must` sessions required, drop each family in turn and keep it
-    dropped while the visit stays impossible. What remains is a minimal set
-    of families that together make the session impossible to place."""
+def conflicting_rules(visit: d.Visit, options) -> list[str]:
+    """A deletion filter over the hard rules (rules.HARD_RULES, in
+    DELETION_ORDER): start from every hard rule with all `must` sessions
+    required, drop each rule in turn and keep it dropped while the visit
+    stays impossible. What remains is a minimal set of rules that together
+    keep the `must` sessions from being held together (it is the same for
+    every session left out, so it runs once)."""
     families = [f for f in RULE_NAMES if hasattr(hard, f)]
     needed = list(families)
     budget = max(1.0, min(options.time_limit / 4, 10.0))
