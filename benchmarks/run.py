@@ -174,9 +174,14 @@ def child_product(visit_dir: Path, time_limit: float, variant: str, documents: b
 
             with tempfile.TemporaryDirectory() as tmp:
                 t2 = time.perf_counter()
+                cpu = time.process_time() + resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime
                 write_plan_files(Path(tmp), plan, visit)
                 write_documents(Path(tmp), visit, plan)
                 out["documents_s"] = time.perf_counter() - t2
+                # CPU of this process and of the PDF processes it forked (reaped by now): the
+                # documents' cost whatever the load of the machine
+                out["documents_cpu_s"] = (time.process_time() + resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime
+                                          - cpu)
                 out["documents_files"] = sum(1 for p in Path(tmp).rglob("*") if p.is_file())
         if replan:
             out["replan"] = _replan(visit_dir, visit, plan, time_limit)

@@ -318,27 +318,14 @@ def verify(input: str, folder: str, quiet: bool) -> None:
 @print_all_packs_option
 def export(input: str, folder: str, now: str | None, quiet: bool, print_all_packs: bool) -> None:
     """Re-render every document from an existing plan, without solving."""
-    from .exporters import write_documents
-    from dataclasses import replace
-    from .planio import atomic_folder, check_inputs_outside, read_plan, tidy_target, unknown_ids
-    import shutil
+    from .orchestrate import export_documents
+    from .planio import check_inputs_outside, tidy_target
 
     try:
         _notes(tidy_target(folder), quiet)
         check_inputs_outside(folder, inputs=[input])
         visit = _load(input, quiet)
-        written = read_plan(folder)
-        problems = unknown_ids(written, visit)
-        if problems:
-            raise InvalidInput([replace(p, file=str(Path(folder) / p.file)) for p in problems])
-        source = Path(folder)
-        with atomic_folder(folder) as temp:
-            for name in ("schedule.csv", "unscheduled.csv", "schedule.json", "changes.csv", "ledger.jsonl",
-                         "replies.jsonl"):
-                if (source / name).is_file():
-                    shutil.copy2(source / name, temp / name)
-            write_documents(temp, visit, written, now=_now_option(now), previous_folder=source,
-                            print_all_packs=print_all_packs)
+        export_documents(folder, visit, now=_now_option(now), print_all_packs=print_all_packs)
     except PlannerError as error:
         _fail(error)
     if not quiet:

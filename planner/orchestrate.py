@@ -23,6 +23,7 @@ The API::
     outcome = replan_visit(visit, previous_dir, options, freeze_before=None, progress=None, cancel=None,
                            phase=None)
     folder = write_outcome(out_dir, outcome, now=None, documents=True, print_all_packs=False)
+    folder = export_documents(plan_dir, visit, now=None, print_all_packs=False)   # no solving
 
 Both planners return an :class:`Outcome` (the visit, the plan and, after a
 re-plan, the previous plan and the changes) or raise a
@@ -36,7 +37,8 @@ time), or :class:`~planner.errors.Cancelled`. Nothing is written until
 plan the solver finds; ``phase(name)`` when a step begins ("checking",
 "building", "solving", "confirming", "explaining"). ``cancel`` is a ``threading.Event`` or a callable
 returning True to stop: it is polled about every 50 ms while CP-SAT runs
-(which is then stopped with ``StopSearch``) and between the steps, and the
+(which is then stopped with ``StopSearch``), every few sessions while the
+model is built, and between the steps; the
 run ends with :class:`~planner.errors.Cancelled` — never with the best plan
 so far. Ctrl-C does the same from the command line (KeyboardInterrupt, exit
 130). Keeping the best plan found so far is what the time limit is for
@@ -55,16 +57,16 @@ from pathlib import Path
 from . import domain as d
 from .changes import Change, compare
 from .declines import answers_in, apply_answers
-from .errors import Cancelled, Infeasible, PlannerError, SolverFailure
+from .errors import Cancelled, Infeasible, InvalidInput, PlannerError, SolverFailure
 from .exporters.invites import load_manifest
 from .explain import explain_infeasible, explain_missing, prechecks, why_left_out
 from .model.solve import Cancel, Phase, Progress, SolveOptions, TimeLimitWhileBuilding, extract, solve_model
-from .planio import atomic_folder, check_plan_target, read_plan, write_plan_files
+from .planio import atomic_folder, check_plan_target, read_plan, unknown_ids, write_plan_files
 from .replan import frozen_breaches, touched_days
 from .verify import verify
 
-__all__ = ["Outcome", "Unreachable", "SolveOptions", "plan_visit", "replan_visit", "write_outcome", "solve_visit",
-           "replan_plan", "self_check"]
+__all__ = ["Outcome", "Unreachable", "SolveOptions", "plan_visit", "replan_visit", "write_outcome",
+           "export_documents", "solve_visit", "replan_plan", "self_check"]
 
 
 @dataclass
@@ -309,3 +311,26 @@ def write_outcome(out_dir: str | Path, outcome: Outcome, now: dt.datetime | None
             write_documents(folder, visit, plan, now=now, previous_folder=outcome.previous_dir,
                             print_all_packs=print_all_packs)
     return Path(out_dir)
+
+
+def export_documents(folder: str | Path, visit: d.Visit, now: dt.datetime | None = None,
+                     print_all_packs: bool = False) -> Path:
+    """`planner export`: every document of the plan in `folder` written again
+    from `visit`, without solving. The plan files, the change report's CSV
+    and the send ledger are kept as they are; the folder is replaced whole
+    and atomically. A plan naming ids the visit no longer has is refused
+    (InvalidInput, located in the plan's files)."""
+    from .exporters import write_documents
+
+    source = Path(folder)
+    written = read_plan(source)
+    problems = unknown_ids(written, visit)
+    if problems:
+        raise InvalidInput([replace(p, file=str(source / p.file)) for p in problems])
+    with atomic_folder(source) as temp:
+        for name in ("schedule.csv", "unscheduled.csv", "schedule.json", "changes.csv", "ledger.jsonl",
+                     "replies.jsonl"):
+            if (source / name).is_file():
+                shutil.copy2(source / name, temp / name)
+        write_documents(temp, visit, written, now=now, previous_folder=source, print_all_packs=print_all_packs)
+    return source

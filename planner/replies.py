@@ -802,8 +802,8 @@ def _atomic_write(folder: Path, name: str, text: str) -> None:
 
 def write_report(folder, now: dt.datetime) -> list[Status]:
     """replies.csv (contract: one row per person and event invited) and replies.html."""
-    from .exporters.render import render
-    from .planio import csv_text
+    from .exporters.render import render, version_of
+    from .planio import csv_text, read_plan
 
     folder = Path(folder)
     issued = Issued.load(folder)
@@ -828,7 +828,12 @@ def write_report(folder, now: dt.datetime) -> list[Status]:
     unreachable = [{**p, "events": ", ".join(sorted(p["items"]))} for _, p in sorted(people.items())]
     settings = {"name": visit.get("name", ""), "organiser_name": (visit.get("organiser") or {}).get("name", "")}
     moment = now.astimezone(dt.timezone.utc)
+    try:
+        version = version_of(read_plan(folder))
+    except PlannerError:
+        version = None
     html = render("replies.html", title="Who has answered", settings=settings, events=list(events.values()),
+                  version=version,
                   unreachable=unreachable, issued=f"{moment:%Y-%m-%d %H:%M} UTC",
                   created=moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
                   totals={k: sum(1 for s in statuses if s.status == k) for k in (*STATUSES, "none")})

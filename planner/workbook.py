@@ -494,19 +494,37 @@ class Grid:
     default_width: float = 30
 
 
+ITEM_FONT_PT = 9       # item cells of a timetable sheet
+LINE_PT = 12           # the height of one line of them
+ROW_PT = 15            # a row's height when nothing needs more
+
+
+def lines_needed(text: str, width: float) -> int:
+    """Lines a wrapped cell of `width` characters needs for `text` (9 pt type
+    is narrower than the width's 11 pt characters: about 1.15 to one)."""
+    per_line = max(1, int(width * 1.15) - 1)
+    return sum(max(1, -(-len(line) // per_line)) for line in str(text).split("\n"))
+
+
 def write_timetable(path: Path, grids: Sequence[Grid], sheets: Sequence[Sheet] = ()) -> None:
     """plan.xlsx: one sheet per Grid (wrapped text, items merged over their
     rows, header and time column frozen), then plain Sheets. Text cells are
     neutralised like every sheet here; saved through _save, so the same grids
-    give the same bytes."""
+    give the same bytes.
+
+    Each day prints: A4 landscape, scaled to the page's width, the header row
+    and the time column repeated on every page; rows are made tall enough for
+    the text of every item (Excel does not grow merged rows by itself)."""
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
     from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.properties import PageSetupProperties
 
     book = _new_book()
     wrap = Alignment(wrap_text=True, vertical="top")
     fill = PatternFill("solid", fgColor="EEF5FC")
     thin = Side(style="thin", color="888888")
     box = Border(left=thin, right=thin, top=thin, bottom=thin)
+    small = Font(size=ITEM_FONT_PT)
     used_names: set[str] = set()
     for grid in grids:
         ws = book.create_sheet(_sheet_name(grid.name, used_names))
@@ -516,16 +534,40 @@ def write_timetable(path: Path, grids: Sequence[Grid], sheets: Sequence[Sheet] =
             cell.alignment = wrap
         for row in grid.rows:
             ws.append([safe_cell(v) if isinstance(v, str) else v for v in row])
+        heights: dict[int, float] = {}
         for row, col, last in grid.merges:
             top = ws.cell(row=row + 2, column=col + 1)
             top.alignment = wrap
             top.fill = fill
             top.border = box
+            top.font = small
             if last > row:
                 ws.merge_cells(start_row=row + 2, start_column=col + 1, end_row=last + 2, end_column=col + 1)
+            width = grid.widths.get(col, grid.default_width)
+            share = lines_needed(top.value or "", width) * LINE_PT / (last - row + 1)
+            for k in range(row, last + 1):
+                heights[k] = max(heights.get(k, ROW_PT), share)
+        for k, height in sorted(heights.items()):
+            if height > ROW_PT:
+                ws.row_dimensions[k + 2].height = round(height + 0.49)
+        header_lines = max((lines_needed(h, grid.widths.get(i, grid.default_width)) for i, h in
+                            enumerate(grid.header)), default=1)
+        if header_lines > 1:
+            ws.row_dimensions[1].height = header_lines * ROW_PT
         for index in range(len(grid.header)):
             ws.column_dimensions[get_column_letter(index + 1)].width = grid.widths.get(index, grid.default_width)
         ws.freeze_panes = "B2"
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.paperSize = ws.PAPERSIZE_A4
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+        ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+        ws.print_title_rows = "1:1"
+        ws.print_title_cols = "A:A"
+        ws.page_margins.left = ws.page_margins.right = 0.4
+        ws.page_margins.top = ws.page_margins.bottom = 0.6
+        ws.oddHeader.center.text = safe_cell(grid.name).replace("&", "&&")
+        ws.oddFooter.right.text = "Page &P of &N"
     for sheet in sheets:
         _add_sheet(book, sheet, _sheet_name(sheet.name, used_names))
     _save(book, Path(path))

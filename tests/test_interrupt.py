@@ -102,3 +102,12 @@ def test_a_cancel_callable_set_before_solving_stops_before_any_search(tmp_path):
     with pytest.raises(Cancelled):
         plan_visit(visit, SolveOptions(time_limit=30, workers=1), cancel=lambda: True, phase=phases.append)
     assert "solving" not in phases
+
+
+def test_the_cancel_hook_is_polled_while_the_model_is_built(tmp_path):
+    visit = load_visit(slow_visit(tmp_path / "visit", extra=0))
+    phases = []
+    with pytest.raises(Cancelled):
+        plan_visit(visit, SolveOptions(time_limit=30, workers=1), phase=phases.append,
+                   cancel=lambda: "building" in phases)
+    assert phases == ["checking", "building"]

@@ -122,7 +122,8 @@ def test_a_peers_time_cells_stay_inside_their_column(example):
     for path in sorted((out / "agendas/peers").glob("*.pdf")):
         found = words(path, 1)
         what = min(x0 for x0, _, w in found if w == "What")
-        times = [(x0, x1, w) for x0, x1, w in found if re.fullmatch(r"\d\d:\d\d–\d\d:\d\d", w)]
+        times = [(x0, x1, w) for x0, x1, w in found  # the time cells: those that start in the first column
+                 if re.fullmatch(r"\d\d:\d\d–\d\d:\d\d", w) and x0 < what]
         assert times, f"{path.name}: no time cell found"
         assert all(x1 < what for _, x1, _ in times), (path.name, times)
 
@@ -135,3 +136,34 @@ def test_a_session_heading_is_never_the_last_thing_on_a_page_of_the_peer_team_pa
         starts = [m.start() for m in heading.finditer(text)]
         if starts:
             assert "Type" in text[starts[-1]:], f"page {number} ends with a heading: {text[starts[-1]:][:80]!r}"
+
+
+def test_plan_xlsx_prints_a_day_across_one_page_with_titles_repeated_and_no_text_cut_off(example):
+    """Seen: 14 portrait pages for 3 days, each day split over 4 pages, the
+    time column only on the first, text cut off in merged cells."""
+    from openpyxl import load_workbook
+
+    from planner.workbook import LINE_PT, ROW_PT, lines_needed
+
+    visit, plan, out = example
+    book = load_workbook(out / "plan.xlsx")
+    days = [ws for ws in book.worksheets if ws.title != "All items"]
+    assert len(days) == len(plan.days())
+    for ws in days:
+        assert ws.page_setup.orientation == "landscape" and str(ws.page_setup.paperSize) == ws.PAPERSIZE_A4
+        assert ws.sheet_properties.pageSetUpPr.fitToPage
+        assert ws.page_setup.fitToWidth == 1 and ws.page_setup.fitToHeight == 0
+        assert ws.print_title_rows.replace("$", "") == "1:1" and ws.print_title_cols.replace("$", "") == "A:A"
+        merged = {(r.min_row, r.min_col): r.max_row for r in ws.merged_cells.ranges}
+        checked = 0
+        for row in ws.iter_rows(min_row=2):
+            for cell in row[1:]:
+                if not cell.value:
+                    continue
+                last = merged.get((cell.row, cell.column), cell.row)
+                height = sum(ws.row_dimensions[k].height or ROW_PT for k in range(cell.row, last + 1))
+                width = ws.column_dimensions[cell.column_letter].width
+                assert cell.alignment.wrap_text, cell.coordinate
+                assert height >= lines_needed(cell.value, width) * LINE_PT - 0.5, (ws.title, cell.coordinate)
+                checked += 1
+        assert checked

@@ -165,15 +165,16 @@ def split_grid(grid: dict) -> list[dict]:
 
 # --- week at a glance ------------------------------------------------------------
 
-def week_bands(visit: d.Visit, plan: d.Plan) -> dict:
+def week_bands(visit: d.Visit, plan: d.Plan, days: list[dt.date] | None = None) -> dict:
     """Hour bands down the side, days across; each cell lists the items
     starting in that hour (lunch breaks are summarised per day)."""
-    days = list(r.visit_days(visit))
-    for day in plan.days():
-        if day not in days:
-            days.append(day)
-    days.sort()
-    items = [i for i in plan.items if i.kind != "lunch"]
+    if days is None:
+        days = list(r.visit_days(visit))
+        for day in plan.days():
+            if day not in days:
+                days.append(day)
+    days = sorted(days)
+    items = [i for i in plan.items if i.kind != "lunch" and i.date in days]
     hours = sorted({i.start.hour for i in items}) or [visit.settings.day_start.hour]
     bands = []
     for hour in range(hours[0], hours[-1] + 1):
@@ -187,6 +188,16 @@ def week_bands(visit: d.Visit, plan: d.Plan) -> dict:
             lunches[day] = (min(i.start for i in mine), max(i.end for i in mine))
     counts = {day: sum(1 for i in items if i.date == day and i.is_session) for day in days}
     return {"days": days, "bands": bands, "lunches": lunches, "counts": counts}
+
+
+def calendar_weeks(visit: d.Visit, plan: d.Plan) -> list[dict]:
+    """The visit's days in calendar weeks (Monday to Sunday), each as
+    week_bands: a visit of several weeks prints a week per page."""
+    days = sorted(set(r.visit_days(visit)) | set(plan.days()))
+    weeks: dict[tuple[int, int], list[dt.date]] = {}
+    for day in days:
+        weeks.setdefault(day.isocalendar()[:2], []).append(day)
+    return [week_bands(visit, plan, group) for _, group in sorted(weeks.items())]
 
 
 # --- a peer's week -----------------------------------------------------------------
@@ -235,6 +246,7 @@ def door_sheets(visit: d.Visit, plan: d.Plan) -> list[dict]:
 # --- the exporter ------------------------------------------------------------------
 
 DENSITIES = (0, 1, 2)  # type sizes tried in turn until a page budget is met
+CROWDED = 9  # sessions: a day with more never fits one sheet at 8 pt, so it is split at once
 
 
 def write_agendas(folder: Path, visit: d.Visit, plan: d.Plan, clock: dt.datetime) -> None:
@@ -245,8 +257,11 @@ def write_agendas(folder: Path, visit: d.Visit, plan: d.Plan, clock: dt.datetime
         return tuple(r.render(template, **base, density=k, **context) for k in DENSITIES)
 
     # the week on one sheet if it fits, smaller type before a second page
+    # (a visit of several weeks: a calendar week per sheet)
+    weeks = calendar_weeks(visit, plan)
     jobs.append(r.PdfJob("agendas/week", variants(
-        "agenda-week.html", week=week_bands(visit, plan), plan=plan, title="Week at a glance"), pages=1))
+        "agenda-week.html", weeks=weeks, plan=plan, title="Week at a glance"),
+        pages=1 if len(weeks) == 1 else 2 * len(weeks)))
 
     # the manager prints each day on one sheet; a crowded day on two (morning
     # and afternoon) before the type gets smaller, never below 7.5 pt
@@ -254,10 +269,14 @@ def write_agendas(folder: Path, visit: d.Visit, plan: d.Plan, clock: dt.datetime
         grid = day_grid(visit, plan, day)
         title = f"Day agenda — {r.long_date(day)}"
         whole, halves = [{"rows": grid["rows"], "part": ""}], split_grid(grid)
-        candidates = (r.render("agenda-day.html", **base, density=0, grid=grid, parts=whole, title=title),
-                      r.render("agenda-day.html", **base, density=0, grid=grid, parts=halves, title=title),
+        candidates = (r.render("agenda-day.html", **base, density=0, grid=grid, parts=halves, title=title),
                       r.render("agenda-day.html", **base, density=1, grid=grid, parts=halves, title=title))
-        jobs.append(r.PdfJob(f"agendas/day-{day.isoformat()}", candidates, pages=(1, len(halves), len(halves))))
+        budgets = (len(halves), len(halves))
+        if sum(1 for i in plan.on(day) if i.is_session) <= CROWDED:  # may fit one sheet: try that first
+            candidates = (r.render("agenda-day.html", **base, density=0, grid=grid, parts=whole, title=title),
+                          ) + candidates
+            budgets = (1,) + budgets
+        jobs.append(r.PdfJob(f"agendas/day-{day.isoformat()}", candidates, pages=budgets))
 
     # a page per day for each peer
     names = r.unique_slugs((p.id for p in visit.peers), "peer")

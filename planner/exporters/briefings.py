@@ -110,7 +110,8 @@ def peer_team_pack(visit: d.Visit, plan: d.Plan) -> dict:
         days.append({"day": day, "blocks": blocks, "lunches": lunches})
     office = visit.room_by_id.get(visit.settings.office_room)
     return {"days": days, "office": office, "peers": [(p, peer_role(p)) for p in visit.peers],
-            "rooms": list(visit.rooms), "unscheduled": list(plan.unscheduled)}
+            "rooms": list(visit.rooms), "unscheduled": list(plan.unscheduled),
+            "peer_phones": any(p.phone for p in visit.peers), "people_phones": any(p.phone for p in visit.people)}
 
 
 # --- the exporter ------------------------------------------------------------------

@@ -346,8 +346,7 @@ def body(visit: d.Visit, plan: d.Plan, unit: dict, message: dict, briefing: bool
         lines += opening + [lead, ""]
         lines += _event_block(visit, plan, event, item, "changed" if changed else "")
         if item is not None and kind == "sessions" and over_lunch(visit, item):
-            noun = "focus group" if item.kind == "focus_group" else "session"
-            lines.append(f"  Lunch: this {noun} is held over lunchtime.")
+            lines.append("  Lunch: this focus group is held over lunchtime.")
         if item is not None:
             lines += _arrival_lines(visit, plan, item)
         was = _was(event) if changed else ""

@@ -196,16 +196,16 @@ def workbook_grids(visit: d.Visit, plan: d.Plan):
                 if item.attendee_ids:
                     lines.append("With: " + ", ".join(visit.name_of(p) for p in item.attendee_ids))
                 values.append("\n".join(lines))
-                if cell.rows > 1:
-                    merges.append((k, col + 1, k + cell.rows - 1))
+                merges.append((k, col + 1, k + cell.rows - 1))  # every item styled; merged over its rows
             rows.append(values)
         lunches = [i for i in grid["lunches"]]
         if lunches:
             rows.append([])
-            rows.append(["Lunch"] + ["; ".join(f"{_hm(i.start)}–{_hm(i.end)} {visit.name_of(i.peer_ids[0])}"
-                                               for i in lunches if i.peer_ids)])
+            rows.append(["Lunch"] + ["\n".join(f"{_hm(i.start)}–{_hm(i.end)} {visit.name_of(i.peer_ids[0])}"
+                                                for i in lunches if i.peer_ids)])
+            merges.append((len(rows) - 1, 1, len(rows) - 1))  # wrapped, its row as tall as its lines
         grids.append(Grid(name=f"{day:%a %d %b}", header=header, rows=rows, merges=merges,
-                          widths={0: 7}, default_width=34))
+                          widths={0: 7}, default_width=30))
     flat = Sheet("All items", ("date", "start", "end", "kind", "title", "room", "peers", "attendees", "item_id"),
                  [(f"{i.date:%Y-%m-%d}", _hm(i.start), _hm(i.end), i.kind, i.title,
                    visit.name_of(i.room_id) if i.room_id else "",

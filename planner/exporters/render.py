@@ -312,6 +312,25 @@ def pdf_workers(jobs: int) -> int:
     return max(1, min(cores, jobs))
 
 
+def _die_with_parent(parent: int) -> None:
+    """In a rendering process: end when the planner ends, even when it is
+    killed (SIGKILL leaves forked workers waiting forever on their queue).
+    Linux: PR_SET_PDEATHSIG; elsewhere nothing is done."""
+    import signal
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG = 1
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the planner died before the line above ran
+        os._exit(1)
+
+
 def _render_all(jobs: list[PdfJob], epoch: int) -> dict[int, tuple[int, bytes]]:
     """Each job's (candidate used, PDF bytes), in parallel processes when there
     are several jobs and cores (forked, so nothing is imported again); {} when
@@ -324,7 +343,8 @@ def _render_all(jobs: list[PdfJob], epoch: int) -> dict[int, tuple[int, bytes]]:
 
         # biggest first, so the long ones do not start last
         order = sorted(range(len(jobs)), key=lambda k: -len(jobs[k].candidates[0]))
-        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
+                                 initializer=_die_with_parent, initargs=(os.getpid(),)) as pool:
             futures = {k: pool.submit(_run_job, jobs[k].candidates, jobs[k].pages, epoch) for k in order}
             return {k: future.result() for k, future in futures.items()}
     except (OSError, RuntimeError, ImportError):  # no processes here: render in this one
@@ -385,7 +405,8 @@ class PdfBatch:
                 from concurrent.futures import ProcessPoolExecutor
 
                 self.pool = ProcessPoolExecutor(max_workers=self.workers,
-                                                mp_context=multiprocessing.get_context("fork"))
+                                                mp_context=multiprocessing.get_context("fork"),
+                                                initializer=_die_with_parent, initargs=(os.getpid(),))
             except (OSError, RuntimeError, ImportError):
                 self.workers = 1
         return self.pool is not None

@@ -230,13 +230,14 @@ def stay_wording(visit: d.Visit) -> str:
 
 
 def over_lunch(visit: d.Visit, item: d.PlanItem) -> bool:
-    """A session held over lunch: it covers at least half of the lunch window,
-    or lunch_minutes of it."""
+    """A focus group held over lunch (as focus groups often are, for staff
+    who cannot leave their work otherwise): it covers at least half of the
+    lunch window, or lunch_minutes of it."""
     s = visit.settings
     low, high = (dt.datetime.combine(item.date, t) for t in (s.lunch_start, s.lunch_end))
     overlap = (min(item.end, high) - max(item.start, low)).total_seconds() / 60
     window = (high - low).total_seconds() / 60
-    return item.is_session and overlap > 0 and (overlap >= window / 2 or overlap >= s.lunch_minutes)
+    return item.kind == "focus_group" and overlap > 0 and (overlap >= window / 2 or overlap >= s.lunch_minutes)
 
 
 def organisation_shown(visit: d.Visit, person: PersonView) -> str:

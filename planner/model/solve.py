@@ -96,9 +96,13 @@ def build_model(visit: d.Visit, options: SolveOptions,
                 deadline: float | None = None) -> tuple[PlanModel, dict[str, int]]:
     """The model with every rule, and the objective's weights. With a
     `deadline` (perf_counter), building stops with TimeLimitWhileBuilding
-    when it passes, and the greedy hint gets at most half the time left."""
+    when it passes, and the greedy hint gets at most half the time left;
+    the cancel hook is polled at the same points."""
+    should_stop = options.cancel.is_set if isinstance(options.cancel, threading.Event) else options.cancel
 
     def on_the_way(step: str) -> None:
+        if should_stop is not None and should_stop():
+            raise Cancelled()
         if deadline is not None and time.perf_counter() > deadline:
             raise TimeLimitWhileBuilding(options.time_limit, len(visit.sessions), step)
 
