@@ -329,7 +329,7 @@ def export_documents(folder: str | Path, visit: d.Visit, now: dt.datetime | None
         raise InvalidInput([replace(p, file=str(source / p.file)) for p in problems])
     with atomic_folder(source, owned=PLAN_FOLDER_NAMES) as temp:
         for name in ("schedule.csv", "unscheduled.csv", "schedule.json", "changes.csv", "ledger.jsonl",
-                     "replies.jsonl"):
+                     "replies.jsonl", "replies.csv", "replies.html"):
             if (source / name).is_file():
                 shutil.copy2(source / name, temp / name)
         write_documents(temp, visit, written, now=now, previous_folder=source, print_all_packs=print_all_packs)
