@@ -23,7 +23,7 @@ from test_invites import small_visit
 
 PLANNER = Path(sys.executable).parent / "planner"
 NEW = ["--deterministic", "--workers", "1", "--time-limit", "5", "-q", "--now", "2026-04-01T08:30:00Z"]
-OLD = ["--deterministic", "--workers", "1", "--time-limit", "5", "-q", "--no-documents"]
+OLD = ["--deterministic", "--workers", "1", "--time-limit", "5", "-q", "--no-documents", "--now", "2026-04-01T08:00:00Z"]
 # (signal, moment): a fraction of the writing time, or "swap" (+ milliseconds): once the last
 # document (index.html) is in the temporary folder, i.e. around the folder swap itself
 KILLS = [(signal.SIGINT, 0.3), (signal.SIGKILL, 0.6), (signal.SIGINT, "swap"), (signal.SIGKILL, "swap")]
