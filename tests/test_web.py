@@ -589,3 +589,14 @@ def test_invite_effects_name_who_gets_a_cancel_and_who_a_new_request(tmp_path):
     assert effects["s1"] == ("REQUEST with a higher SEQUENCE to everyone on it; CANCEL to Sam Two; "
                              "a new REQUEST to Lee Three")
     assert effects["s2"].startswith("CANCEL")
+
+
+def test_the_boards_soft_scores_equal_the_solvers_own_counts(tmp_path):
+    from conftest import solve_fast
+
+    for folder in (EXAMPLE, small_visit(tmp_path / "v")):
+        visit = actions.load(folder)
+        plan = solve_fast(visit, time_limit=10)
+        penalties = plan.meta["solver"]["penalties"]
+        scores = actions.soft_scores(visit, plan)
+        assert scores == {k: penalties[k] for k in scores}, folder
