@@ -539,6 +539,28 @@ def test_progress_events_repeat_while_solving_and_cancel_stops_it(client, board)
         assert final["state"] == "done" and board.ws.visit("th").versions() == ["v001"]
 
 
+def test_the_answers_to_the_invitations_show_on_each_card(client, board, tmp_path):
+    """Issue 11: `planner replies` read into a version's folder; its board shows who answered."""
+    from planner.replies import read_replies
+    from replies_helpers import reply_ics, reply_mail
+
+    v1 = plan(client)
+    assert client.post(f"/v/small/publish/{v1}", {"rev": client.rev("small")}).status_code == 303
+    folder = board.ws.root / "small" / "plans" / v1
+    manifest = json.loads((folder / "invites" / "manifest.json").read_text(encoding="utf-8"))
+    uid = manifest["uids"]["s2"]
+    mail = tmp_path / "mail"
+    mail.mkdir()
+    (mail / "no.eml").write_bytes(bytes(reply_mail("google", reply_ics("google", uid, "leader@example.org", "DECLINED"),
+                                                   "leader@example.org", partstat="DECLINED")))
+    assert read_replies(folder, [mail]).count("recorded") == 1
+    s2 = actions.read_version(board.ws.visit("small"), v1).session("s2")
+    page = client.get(f"/v/small/board/{v1}?day={s2.start:%Y-%m-%d}").text
+    card = page[page.index('id="card-s2"'):]
+    card = card[:card.index("</article>")]
+    assert "Answers:" in card and "1 declined (Lou Leader)" in card
+
+
 def test_a_breaking_move_is_saved_only_by_re_planning_around_it(client, board):
     v1 = plan(client)
     vd = board.ws.visit("small")

@@ -555,12 +555,13 @@ def publish(vd: VisitDir, visit: d.Visit, version: str, who: str) -> None:
     before = vd.published()
     previous_folder = vd.version_path(before) if before and before != version else None
     with atomic_folder(source) as temp:
-        for name in ("schedule.csv", "unscheduled.csv", "schedule.json", "ledger.jsonl"):
+        for name in ("schedule.csv", "unscheduled.csv", "schedule.json", "ledger.jsonl", "replies.jsonl"):
             if (source / name).is_file():
                 shutil.copy2(source / name, temp / name)
         if previous_folder is not None:
-            if (previous_folder / "ledger.jsonl").is_file():
-                shutil.copy2(previous_folder / "ledger.jsonl", temp / "ledger.jsonl")
+            for name in ("ledger.jsonl", "replies.jsonl"):  # what was sent, and what people answered
+                if (previous_folder / name).is_file():
+                    shutil.copy2(previous_folder / name, temp / name)
             write_changes(temp, visit, compare(read_plan(previous_folder), plan))
         write_documents(temp, visit, plan, previous_folder=previous_folder)
     vd.append(who, "publish", f"published {version}", version=version,

@@ -32,6 +32,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from ..errors import InvalidInput, PlannerError
+from ..replies import answers_by_item
 from ..text import slug as slugify
 from . import actions
 from .board import day_grid
@@ -535,7 +536,11 @@ class Board:
         before = actions.soft_scores(visit, actions.read_version(vd, previous)) if previous else None
         pinned = {s.id for s in visit.sessions if s.fixed_start}
         left_out = [(visit.label(u.session_id), u.reason) for u in plan.unscheduled]
-        return {"vd": vd, "visit": visit, "version": version, "plan": plan, "days": days, "day": chosen,
+        try:  # who has answered the invitations of this version (planner replies)
+            answers = answers_by_item(vd.version_path(version))
+        except (PlannerError, OSError, ValueError, KeyError):
+            answers = {}
+        return {"vd": vd, "answers": answers, "visit": visit, "version": version, "plan": plan, "days": days, "day": chosen,
                 "view": view, "grid": day_grid(visit, plan, chosen, view), "scores": scores, "before": before,
                 "previous": previous, "soft_names": actions.SOFT_NAMES, "pinned": pinned, "left_out": left_out,
                 "current": vd.current(), "published": vd.published(), "revision": vd.revision(),
