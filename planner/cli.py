@@ -454,8 +454,7 @@ def replies(folder, sources, imap_host, user, imap_folder, port, starttls, no_tl
                 raise click.BadParameter("choose one of --starttls and --no-tls", param_hint="--no-tls")
             imap = r.ImapSettings(host=imap_host, user=user, password=os.environ.get("PLANNER_IMAP_PASSWORD", ""),
                                   folder=imap_folder, port=port, cafile=cafile,
-                                  security="none" if no_tls else "starttls" if starttls else "tls",
-                                  since=r.first_sent(folder))
+                                  security="none" if no_tls else "starttls" if starttls else "tls")
         report = r.read_replies(folder, sources, imap)
         reminders = None
         if remind:
