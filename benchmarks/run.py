@@ -129,10 +129,13 @@ def child_product(visit_dir: Path, time_limit: float, variant: str, documents: b
     t0 = time.perf_counter()
     visit = load_visit(visit_dir)
     load_s = time.perf_counter() - t0
-    events = []
-    options = _product_options(time_limit, on_progress=lambda e, o, b: events.append((e, o, b)), **extra)
+    events, room_stage = [], []  # room_stage: how many events came before the rooms-and-peers stage
+    options = _product_options(time_limit, on_progress=lambda e, o, b: events.append((e, o, b)),
+                               on_phase=lambda name: room_stage.append(len(events)) if name == "rooms" else None,
+                               **extra)
     t1 = time.perf_counter()
     outcome = S.solve_model(visit, options)
+    events = events[:room_stage[0]] if room_stage else events  # the main stage's progress
     total_s = time.perf_counter() - t1
     build_s = outcome.timings["build_seconds"]
     out = {"load_s": load_s, "build_s": build_s, "status": outcome.status, "time_limit": time_limit,
@@ -141,7 +144,7 @@ def child_product(visit_dir: Path, time_limit: float, variant: str, documents: b
     stats = outcome.pm.model.Proto()
     out["variables"] = len(stats.variables)
     out["constraints"] = len(stats.constraints)
-    w_must = outcome.weights["must_sessions_left_out"]
+    w_must = outcome.weights["must_sessions_scheduled_once"]
     valid = [(e, o, b) for e, o, b in events if o < w_must]
     out["first_solution_s"] = build_s + events[0][0] if events else None
     out["first_valid_s"] = build_s + valid[0][0] if valid else None
@@ -149,10 +152,14 @@ def child_product(visit_dir: Path, time_limit: float, variant: str, documents: b
     out["rss_solve_mb"] = rss_mb()
     if outcome.status in ("OPTIMAL", "FEASIBLE"):
         solver = outcome.solver
-        objective, bound = solver.ObjectiveValue(), solver.BestObjectiveBound()
+        # the main stage's objective and bound; soft rules 7 and 8 come in a stage of their own
+        main = outcome.stages[0]
+        objective, bound = main["objective"], main["bound"]
         values = {n: int(solver.Value(e)) if not isinstance(e, int) else e for n, (e, _b) in outcome.pm.terms.items()}
+        main_weights = {n: w for n, w in outcome.weights.items() if n in main["rules"]}
         out.update(objective=objective, bound=bound, gap=gap(objective, bound), terms=values,
-                   weights=outcome.weights, proof=proven_terms(outcome.weights, values, bound))
+                   weights=outcome.weights, proof=proven_terms(main_weights, values, bound),
+                   room_stage=outcome.stages[-1])
         if out["status"] == "OPTIMAL":
             out["optimal_s"] = build_s + outcome.timings["solve_seconds"]
             if out["within_1pct_s"] is None:
@@ -160,7 +167,7 @@ def child_product(visit_dir: Path, time_limit: float, variant: str, documents: b
         plan = S.extract(outcome, options)
         breaches = verify(visit, plan)
         out["breaches"] = [str(b) for b in breaches]
-        out["must_left_out"] = values.get("must_sessions_left_out", 0)
+        out["must_left_out"] = values.get("must_sessions_scheduled_once", 0)
         if documents:
             from planner.exporters import write_documents
             from planner.planio import write_plan_files
@@ -330,7 +337,7 @@ def child_alternative(visit_dir: Path, time_limit: float, progress: Path | None 
     status = solver.Solve(tm.model, Callback())
     out["status"] = solver.StatusName(status)
     out["solve_s"] = solver.WallTime()
-    w_must = weights["must_sessions_left_out"]
+    w_must = weights["must_sessions_scheduled_once"]
     valid = [(e, o, b) for e, o, b in events if o < w_must]
     out["first_solution_s"] = build_s + events[0][0] if events else None
     out["first_valid_s"] = build_s + valid[0][0] if valid else None
@@ -339,7 +346,7 @@ def child_alternative(visit_dir: Path, time_limit: float, progress: Path | None 
         objective, bound = solver.ObjectiveValue(), solver.BestObjectiveBound()
         values = {n: int(solver.Value(e)) if not isinstance(e, int) else e for n, (e, _b) in tm.terms.items()}
         out.update(objective=objective, bound=bound, gap=gap(objective, bound), terms=values,
-                   must_left_out=values.get("must_sessions_left_out", 0))
+                   must_left_out=values.get("must_sessions_scheduled_once", 0))
         if status == cp_model.OPTIMAL:
             out["optimal_s"] = build_s + solver.WallTime()
             if out["within_1pct_s"] is None:
@@ -600,13 +607,15 @@ def _mb(r: dict) -> str:
 
 
 TERM_NAMES = {
-    "must_sessions_left_out": "must left out",
-    "sessions_moved": "moved",
-    "should_sessions_left_out": "should left out",
-    "peers_off_theme": "peers off theme",
-    "councillor_sessions_without_member_peer": "councillor sessions without a member peer",
-    "busiest_peer_sessions": "busiest peer's sessions",
-    "people_idle_slots": "people's idle slots",
+    "must_sessions_scheduled_once": "must left out",
+    "fewest_sessions_moved": "moved",
+    "should_sessions_scheduled": "should left out",
+    "peers_matched_to_themes": "peers off theme",
+    "member_peer_with_councillors": "councillor sessions without a member peer",
+    "balanced_load": "busiest peer's sessions",
+    "short_days_for_people": "people's idle slots",
+    "right_sized_rooms": "empty seats",
+    "peers_stay_put": "peers' room changes",
 }
 
 
@@ -812,7 +821,7 @@ def _side_by_side(results) -> list[str]:
     out.append("")
     out.append("Rule terms of the final plans (lower is better; order = priority):")
     out.append("")
-    header = ["case", "model"] + [TERM_NAMES[n] for n in TERM_NAMES if n != "sessions_moved"]
+    header = ["case", "model"] + [TERM_NAMES[n] for n in TERM_NAMES if n != "fewest_sessions_moved"]
     out.append("| " + " | ".join(header) + " |")
     out.append("|" + "---|" * len(header))
     for r in results:
@@ -821,7 +830,7 @@ def _side_by_side(results) -> list[str]:
             if not data or "terms" not in data:
                 continue
             out.append(f"| {r['case']['name']} | {label} | " + " | ".join(
-                str(data["terms"].get(n, "—")) for n in TERM_NAMES if n != "sessions_moved") + " |")
+                str(data["terms"].get(n, "—")) for n in TERM_NAMES if n != "fewest_sessions_moved") + " |")
     out.append("")
     return out
 

@@ -66,3 +66,29 @@ def session_rooms(visit: d.Visit, session: d.Session) -> list[d.Room]:
             continue
         rooms.append(room)
     return rooms
+
+
+def ends_before_the_prep(visit: d.Visit, session: d.Session, start: dt.datetime) -> bool:
+    """Rule 9 *(1.1)*: when feedback_day is the last interview day (a progress
+    review), a session held that day ends at or before prep_start."""
+    s = visit.settings
+    if start.date() != s.feedback_day:
+        return True
+    return d.add_minutes(start, session.duration_minutes) <= d.combine(s.feedback_day, s.prep_from)
+
+
+def possible_starts(visit: d.Visit, session: d.Session) -> list[dt.datetime]:
+    """The starts that rules 2 and 9 leave a session (session_starts, less those
+    running past prep_start on a progress review's last day)."""
+    return [t for t in session_starts(visit, session) if ends_before_the_prep(visit, session, t)]
+
+
+def lunch_starts(visit: d.Visit, day: dt.date) -> list[int]:
+    """Rule 8, as the minutes since midnight at which a lunch break may start
+    on `day`: inside lunch_start..lunch_end, lunch_minutes long, and *(1.1)*
+    on the slot grid counted from day_start."""
+    s = visit.settings
+    lo, hi = d.minutes_of(s.lunch_start), d.minutes_of(s.lunch_end) - s.lunch_minutes
+    origin, slot = d.minutes_of(s.day_start), s.slot_minutes
+    first = lo + (origin - lo) % slot  # the first grid time at or after lunch_start
+    return list(range(first, hi + 1, slot))

@@ -66,6 +66,7 @@ class _Progress:
     works; without a terminal, one line when solving begins."""
 
     STEPS = {"checking": "Checking the visit…", "building": "Building the model…", "solving": "Solving…",
+             "rooms": "Choosing rooms and peers (soft rules 7 and 8)…",
              "confirming": "Confirming without presolve…", "explaining": "Looking for the reasons…"}
 
     def __init__(self, quiet: bool, time_limit: float | None = None):
@@ -453,8 +454,7 @@ def replies(folder, sources, imap_host, user, imap_folder, port, starttls, no_tl
                 raise click.BadParameter("choose one of --starttls and --no-tls", param_hint="--no-tls")
             imap = r.ImapSettings(host=imap_host, user=user, password=os.environ.get("PLANNER_IMAP_PASSWORD", ""),
                                   folder=imap_folder, port=port, cafile=cafile,
-                                  security="none" if no_tls else "starttls" if starttls else "tls",
-                                  since=r.first_sent(folder))
+                                  security="none" if no_tls else "starttls" if starttls else "tls")
         report = r.read_replies(folder, sources, imap)
         reminders = None
         if remind:

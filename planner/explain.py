@@ -15,26 +15,21 @@ import datetime as dt
 from collections import Counter, defaultdict
 
 from . import domain as d
+from . import rules
 from .candidates import session_rooms as _rooms_for
-from .candidates import session_starts as _starts
+from .candidates import possible_starts as _starts
 from .candidates import suitable_room_kinds
 from .errors import Cancelled
 from .model import hard
 from .model.hard import fixed_item_conflicts
 from .model.solve import feasible_with
 
-# Rule families in the order the deletion filter tries to drop them: the
-# ones tried last are kept when several sets explain the same impossibility,
-# so the most concrete (people and rooms, unavailability) come last.
-RULE_NAMES = {
-    "every_peer_gets_lunch": "every peer's lunch break (rule 8)",
-    "peers_keep_a_buffer_between_sessions": "the buffer between a peer's sessions (rule 4)",
-    "sessions_have_their_peers": "the number of peers and required peers per session (rule 5)",
-    "daily_session_caps": "the daily session limits (rule 7)",
-    "sessions_keep_their_order": "the `after` order of sessions (rule 2)",
-    "everyone_is_available": "everyone's unavailability (rule 5)",
-    "no_one_in_two_places": "no peer, person or room in two places at once (rule 3)",
-}
+# The hard rules in the order the deletion filter tries to drop them: the ones
+# tried last are kept when several sets explain the same impossibility, so the
+# most concrete (people and rooms, unavailability) come last. Rules 1, 6 and 9
+# shape the model and are always kept (rules.HardRule.structural).
+DELETION_ORDER = (8, 4, 7, 2, 5, 3)
+RULE_NAMES = {rules.HARD_BY_NUMBER[n].name: rules.HARD_BY_NUMBER[n].phrase for n in DELETION_ORDER}
 
 
 def _fmt_day(day: dt.date) -> str:
@@ -63,8 +58,12 @@ def session_blockers(visit: d.Visit, session: d.Session) -> str | None:
         if session.latest:
             limits.append(f"latest {session.latest:%H:%M}")
         what = " and ".join(limits) or "the interview days"
+        review = ""
+        if s.feedback_on_interview_day and s.feedback_day in visit.allowed_days(session):
+            review = (f" (on {_fmt_day(s.feedback_day)}, the last day of a progress review, sessions end by "
+                      f"prep_start {s.prep_from:%H:%M})")
         return (f"{name} lasts {session.duration_minutes} minutes, which does not fit {what} inside "
-                f"{s.day_start:%H:%M}–{s.day_end:%H:%M} on the {s.slot_minutes}-minute grid")
+                f"{s.day_start:%H:%M}–{s.day_end:%H:%M} on the {s.slot_minutes}-minute grid{review}")
     suitable = suitable_room_kinds(session)
     rooms = _rooms_for(visit, session)
     if not rooms:
@@ -337,14 +336,15 @@ def explain_missing(visit: d.Visit, missing: list[str], proven: bool, options) -
                 f"not be placed (a longer --time-limit may help):"] + \
                [f"  - {visit.session_label(sid)}" for sid in missing]
     reasons = []
+    # the filter asks whether every `must` session can be held together: one answer for them all
+    families = conflicting_rules(visit, options) if missing else []
     for sid in missing:
-        families = conflicting_rules(visit, sid, options)
         session = visit.session_by_id[sid]
         involved = _involved(visit, session)
         if families:
-            rules = "; ".join(RULE_NAMES.get(f, f) for f in families)
+            named = "; ".join(RULE_NAMES.get(f, f) for f in families)
             reasons.append(f"Session {visit.session_label(sid)} cannot be placed beside the other `must` sessions. "
-                           f"Together these rules rule it out: {rules}. {involved}")
+                           f"Together these rules rule it out: {named}. {involved}")
         else:
             reasons.append(f"Session {visit.session_label(sid)} cannot be placed beside the other `must` sessions. "
                            f"{involved}")
@@ -382,11 +382,13 @@ def _involved(visit: d.Visit, session: d.Session) -> str:
     return text
 
 
-def conflicting_rules(visit: d.Visit, session_id: str, options) -> list[str]:
-    """A deletion filter over the rule families: start from every hard rule
-    with all `must` sessions required, drop each family in turn and keep it
-    dropped while the visit stays impossible. What remains is a minimal set
-    of families that together make the session impossible to place."""
+def conflicting_rules(visit: d.Visit, options) -> list[str]:
+    """A deletion filter over the hard rules (rules.HARD_RULES, in
+    DELETION_ORDER): start from every hard rule with all `must` sessions
+    required, drop each rule in turn and keep it dropped while the visit
+    stays impossible. What remains is a minimal set of rules that together
+    keep the `must` sessions from being held together (it is the same for
+    every session left out, so it runs once)."""
     families = [f for f in RULE_NAMES if hasattr(hard, f)]
     needed = list(families)
     budget = max(1.0, min(options.time_limit / 4, 10.0))

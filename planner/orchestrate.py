@@ -61,7 +61,7 @@ from .errors import Cancelled, Infeasible, InvalidInput, PlannerError, SolverFai
 from .exporters.invites import load_manifest
 from .explain import explain_infeasible, explain_missing, prechecks, why_left_out
 from .model.solve import Cancel, Phase, Progress, SolveOptions, TimeLimitWhileBuilding, extract, solve_model
-from .planio import atomic_folder, check_plan_target, read_plan, unknown_ids, write_plan_files
+from .planio import PLAN_FOLDER_NAMES, atomic_folder, check_plan_target, read_plan, unknown_ids, write_plan_files
 from .replan import frozen_breaches, touched_days
 from .verify import verify
 
@@ -299,7 +299,7 @@ def write_outcome(out_dir: str | Path, outcome: Outcome, now: dt.datetime | None
 
     check_plan_target(out_dir, previous=outcome.previous_dir, command="replan" if outcome.is_replan else "plan")
     visit, plan = outcome.visit, stamp(outcome.plan, outcome.previous, now)  # version and issue time
-    with atomic_folder(out_dir) as folder:
+    with atomic_folder(out_dir, owned=PLAN_FOLDER_NAMES) as folder:
         write_plan_files(folder, plan, visit)
         if outcome.changes is not None:
             write_changes(folder, visit, outcome.changes)
@@ -327,9 +327,9 @@ def export_documents(folder: str | Path, visit: d.Visit, now: dt.datetime | None
     problems = unknown_ids(written, visit)
     if problems:
         raise InvalidInput([replace(p, file=str(source / p.file)) for p in problems])
-    with atomic_folder(source) as temp:
+    with atomic_folder(source, owned=PLAN_FOLDER_NAMES) as temp:
         for name in ("schedule.csv", "unscheduled.csv", "schedule.json", "changes.csv", "ledger.jsonl",
-                     "replies.jsonl"):
+                     "replies.jsonl", "replies.csv", "replies.html"):
             if (source / name).is_file():
                 shutil.copy2(source / name, temp / name)
         write_documents(temp, visit, written, now=now, previous_folder=source, print_all_packs=print_all_packs)

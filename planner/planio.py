@@ -101,6 +101,10 @@ class NotAPlanFolder(PlannerError):
 
 
 LEDGER_NAME = "ledger.jsonl"  # planner send's record of what went (exporters.invites.LEDGER)
+# Records a plan folder keeps across re-plans, which a fresh `plan` over it would lose:
+# (file, what it is, what it means)
+RECORDS = ((LEDGER_NAME, "a send ledger", "invitations from it have gone out"),
+           ("replies.jsonl", "people's replies", "it records what people answered (declines, delegates)"))
 
 
 def _within(path: Path, folder: Path) -> bool:
@@ -148,9 +152,11 @@ def check_plan_target(target: str | Path, inputs=(), previous=None, command: str
     `--out ~/Documents` must never wipe a folder of other files.
 
     `inputs`, `previous`: see check_inputs_outside. For `plan`
-    (command="plan"), a plan folder whose send ledger records messages is
-    refused too: a fresh plan restarts every invite at SEQUENCE 0, so the
-    ledger could no longer tell what people hold; `replan` keeps it true."""
+    (command="plan"), a plan folder whose send ledger records messages, or
+    that holds people's replies (RECORDS), is refused too: a fresh plan
+    restarts every invite at SEQUENCE 0, so the ledger could no longer tell
+    what people hold, and the replies would be lost; `replan` keeps both.
+    A re-plan into another folder holding either of its own is refused."""
     target = Path(target)
     check_writable(target)
     check_inputs_outside(target, inputs, previous)
@@ -161,17 +167,20 @@ def check_plan_target(target: str | Path, inputs=(), previous=None, command: str
     if any(target.iterdir()) and not (target / "schedule.csv").is_file():
         raise NotAPlanFolder(f"{target} already holds other files and is not a plan folder (no schedule.csv); "
                              f"it would be replaced whole, so choose a new or empty folder for --out")
-    ledger = target / LEDGER_NAME
     in_place = previous is not None and Path(previous).resolve() == target.resolve()
-    if command != "plan" and not in_place and ledger.is_file() and ledger.stat().st_size:
-        raise NotAPlanFolder(f"{target} holds a send ledger of its own ({ledger}), which this re-plan would "
-                             f"replace; re-plan it in place (--previous {target} --out {target}) or choose "
-                             f"another --out")
-    if command == "plan" and ledger.is_file() and ledger.stat().st_size:
-        raise NotAPlanFolder(f"{target} holds a send ledger ({ledger}): invitations from it have gone out, and a "
-                             f"new plan there would make the ledger untrue. Use `planner replan INPUT --previous "
-                             f"{target} --out {target}` to re-plan it (only the changes are sent), or choose "
-                             f"another --out")
+    for name, what, why in RECORDS:
+        record = target / name
+        if not (record.is_file() and record.stat().st_size):
+            continue
+        if command != "plan" and not in_place:
+            raise NotAPlanFolder(f"{target} holds {what} of its own ({record}), which this re-plan would "
+                                 f"replace; re-plan it in place (--previous {target} --out {target}) or choose "
+                                 f"another --out")
+        if command == "plan":
+            raise NotAPlanFolder(f"{target} holds {what} ({record}): {why}, and a new plan there would lose it "
+                                 f"or make it untrue. Use `planner replan INPUT --previous {target} --out {target}` "
+                                 f"to re-plan it (it keeps {name}; only the changes are sent), or choose another "
+                                 f"--out")
 
 
 # --- the atomic output folder ---------------------------------------------------
@@ -274,8 +283,34 @@ def _sync(path: Path) -> None:
             os.close(fd)
 
 
+# Top-level names the planner writes in a plan folder (some only sometimes): an old copy of one
+# of these that a new run does not write is the planner's and goes; anything else is the user's.
+PLAN_FOLDER_NAMES = frozenset({
+    "schedule.csv", "unscheduled.csv", "schedule.json", "changes.csv", "changes.html", "index.html",
+    "plan.xlsx", "agendas", "briefings", "emails", "invites", "logistics", LEDGER_NAME, ".ledger.lock",
+    "replies.jsonl", "replies.csv", "replies.html", ".replies.lock"})
+
+
+def _keep_others(target: Path, temp: Path, owned: frozenset) -> None:
+    """Copy into `temp` what `target` holds that the planner did not write
+    (its top-level entries neither in `owned` nor written by this run): a
+    user's notes saved in a plan folder survive a re-plan. Copied, not moved,
+    so `target` stays whole until the swap."""
+    if not target.is_dir() or target.is_symlink():
+        return
+    for entry in sorted(target.iterdir()):
+        if entry.name in owned or os.path.lexists(temp / entry.name):
+            continue
+        if entry.is_symlink():
+            os.symlink(os.readlink(entry), temp / entry.name)
+        elif entry.is_dir():
+            shutil.copytree(entry, temp / entry.name, symlinks=True)
+        else:
+            shutil.copy2(entry, temp / entry.name)
+
+
 @contextlib.contextmanager
-def atomic_folder(target: str | Path) -> Iterator[Path]:
+def atomic_folder(target: str | Path, owned: frozenset | None = None) -> Iterator[Path]:
     """Yield a fresh temporary folder beside `target`; when the block ends
     normally it replaces `target`, otherwise it is removed and `target` keeps
     what it held (Ctrl-C included).
@@ -285,7 +320,11 @@ def atomic_folder(target: str | Path) -> Iterator[Path]:
     removed. Elsewhere `target` is moved aside into `.NAME.old-*` and the new
     folder renamed in; if the run is killed between the two, the next run
     puts the old folder back (tidy_target). Temporary folders of killed runs
-    are removed by the next run."""
+    are removed by the next run.
+
+    `owned`: the top-level names the writer owns in `target` (for a plan
+    folder, PLAN_FOLDER_NAMES); any other entry of the old `target` that the
+    block did not write is copied into the new folder, so it is never lost."""
     target = Path(os.path.abspath(target))
     parent = target.parent
     try:
@@ -296,6 +335,8 @@ def atomic_folder(target: str | Path) -> Iterator[Path]:
         raise NotAPlanFolder(f"cannot write {target}: {exc.strerror or exc}; choose another folder") from None
     try:
         yield temp
+        if owned is not None:
+            _keep_others(target, temp, owned)
         _sync(temp)
         if not os.path.lexists(target):
             os.rename(temp, target)
@@ -311,7 +352,9 @@ def atomic_folder(target: str | Path) -> Iterator[Path]:
         _sync(parent)
         # after an exchange, `temp` holds the previous folder: removed below
     finally:
-        if temp.exists():
+        if temp.is_symlink():  # DIR was a symbolic link, exchanged out: the link goes, not what it points to
+            temp.unlink()
+        elif temp.exists():
             shutil.rmtree(temp, ignore_errors=True)
 
 

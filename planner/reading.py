@@ -328,7 +328,8 @@ def _sheet_table(sheet, name: str, raw: RawVisit) -> RawTable:
     """Every row of a sheet. The dimension a workbook stores (its used range)
     is not trusted: some tools write a stale one, which openpyxl's read-only
     mode would use to stop early, so it is reset and every row is read, up
-    to the limits of schema.MAX_ROWS and MAX_COLUMNS."""
+    to the limits of schema.MAX_ROWS and MAX_COLUMNS. (A cell holds at most
+    Excel's 32 767 characters: openpyxl reads no more, so MAX_CELL is the CSV limit.)"""
     source = f"sheet {name}"
     sheet.reset_dimensions()
     rows_iter = sheet.iter_rows(values_only=True, max_col=schema.MAX_COLUMNS + 1)
@@ -351,10 +352,5 @@ def _sheet_table(sheet, name: str, raw: RawVisit) -> RawTable:
             raw.problems.append(Problem(source, number, None, f"has more than {schema.MAX_ROWS:,} rows "
                                                               f"(the limit, far above any real visit)"))
             return RawTable(name, source, [c for c in columns if c], rows)
-        for col, text in cells.items():
-            if len(text) > schema.MAX_CELL:
-                raw.problems.append(Problem(source, number, col, f"the cell holds more than "
-                                                                 f"{schema.MAX_CELL:,} characters (the limit)"))
-                cells[col] = ""
         rows.append((number, cells))
     return RawTable(name, source, [c for c in columns if c], rows)

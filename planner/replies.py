@@ -285,7 +285,8 @@ class ImapSettings:
     security: str = "tls"  # tls (implicit, port 993) | starttls | none
     timeout: float = 30.0
     cafile: str | None = None  # certificates to trust besides the system's (a private CA)
-    since: dt.date | None = None  # only messages received on or after this day
+    since: dt.date | None = None  # only messages received on or after this day (none: every message;
+    # invites marked sent with --mark-sent may have been answered before they were marked)
     batch: int = 50
 
 
@@ -430,19 +431,6 @@ class Issued:
         return min(times) if times else None
 
 
-def first_sent(folder) -> dt.date | None:
-    """The day before the first message of the folder's ledger was sent (replies come
-    after it; a day's margin for time zones), or None when nothing was recorded."""
-    from .send import read_ledger
-
-    times = sorted(e["sent_at"] for e in read_ledger(folder) if e.get("sent_at"))
-    if not times:
-        return None
-    with contextlib.suppress(ValueError):
-        return dt.datetime.fromisoformat(times[0].replace("Z", "+00:00")).date() - dt.timedelta(days=1)
-    return None
-
-
 # --- matching -------------------------------------------------------------------------
 
 def reply_key(answer: Answer) -> str:
@@ -505,8 +493,12 @@ def judge(answer: Answer, issued: Issued) -> Finding:
     else:
         delegator = next((by_email[a] for a in answer.delegated_from if a in by_email), None)
         if delegator is None or (answer.sender and answer.sender != answer.attendee):
-            return Finding("not-invited", f"{label}: answered {item_id} but was not invited to it; nothing "
-                                          f"recorded")
+            known = issued.people.get(answer.attendee) or issued.people.get(answer.sender)
+            why = f" ({known} holds it as part of a published calendar, which asks for no answer)" \
+                if known and any(e.get("unit", "").endswith(f":{known}") and e.get("method") == "PUBLISH"
+                                 for e in issued.messages) else ""
+            return Finding("not-invited", f"{label}: answered {item_id} but was not invited to it{why}; "
+                                          f"nothing recorded")
         invitation = delegator
         delegated_from = delegator.person_id
         notes.append(f"delegate of {delegator.person_id}")
@@ -839,3 +831,25 @@ def write_report(folder, now: dt.datetime) -> list[Status]:
                   totals={k: sum(1 for s in statuses if s.status == k) for k in (*STATUSES, "none")})
     _atomic_write(folder, "replies.html", html)
     return statuses
+
+
+def answers_by_item(folder) -> dict[str, str]:
+    """item id -> a line saying who has answered ("1 accepted, 1 declined (Lou Leader), 2 no
+    answer yet"), for the board's cards; {} for a folder whose invites asked nothing yet."""
+    folder = Path(folder)
+    if load_manifest(folder) is None:
+        return {}
+    groups: dict[str, list[Status]] = {}
+    for s in current_statuses(folder):
+        groups.setdefault(s.invitation.item_id, []).append(s)
+    out = {}
+    for item_id, group in groups.items():
+        parts = []
+        for status, label in (("accepted", "accepted"), ("tentative", "tentative"), ("declined", "declined"),
+                              ("delegated", "delegated"), ("none", "no answer yet")):
+            who = [s.invitation.name or s.invitation.person_id for s in group if s.status == status]
+            if who:
+                names = f" ({', '.join(who)})" if status in ("declined", "delegated") else ""
+                parts.append(f"{len(who)} {label}{names}")
+        out[item_id] = ", ".join(parts)
+    return out

@@ -459,7 +459,8 @@ def markdown_tables() -> str:
             out.append(f"| `{f.name}` | {'yes' if f.required else 'no'} | {_md(f.shown_default)} | "
                        f"{_md(f.format)} | {_md(f.meaning)} |")
     limits = (f"Limits, far above any real visit: {MAX_ROWS:,} rows and {MAX_COLUMNS} columns per file or "
-              f"sheet, {MAX_CELL:,} characters per cell, {MAX_FILE_BYTES // 2**20} MB per CSV file or "
+              f"sheet, {MAX_CELL:,} characters per CSV cell (a workbook cell holds at most Excel's 32,767), "
+              f"{MAX_FILE_BYTES // 2**20} MB per CSV file or "
               f"workbook; dates between {DATE_MIN.year} and {DATE_MAX.year}, a visit's days at most "
               f"{YEARS_AHEAD} years ahead (a visit in the past is planned, with a warning).")
     return "\n".join(out + ["", limits])

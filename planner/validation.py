@@ -119,6 +119,7 @@ class _Validator:
         self.today = today
         self.base = base
         self.notes: list[str] = []
+        self.calendars: dict[Path, object] = {}  # calendar file -> busy windows read
         self.problems: list[Problem] = list(raw.problems)
         self.warnings: list[str] = list(raw.warnings)
         self.span: tuple[dt.date, dt.date] | None = None  # first interview day .. feedback day
@@ -275,7 +276,9 @@ class _Validator:
                 self.problem(source, number, "calendar", f"{item.calendar}: no such file")
             else:
                 try:
-                    busy = read_busy(path, settings.timezone, settings.interview_days[0], last)
+                    if path not in self.calendars:  # a shared calendar is read once
+                        self.calendars[path] = read_busy(path, settings.timezone, settings.interview_days[0], last)
+                    busy = self.calendars[path]
                 except CalendarError as exc:
                     self.problem(source, number, "calendar", f"{item.calendar}, {exc}")
                 else:

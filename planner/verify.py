@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from itertools import combinations
 
 from . import domain as d
+from . import rules
 
 SESSION_KINDS = ("interview", "focus_group", "site_visit")
 
@@ -53,7 +54,7 @@ def _peer_span(visit, item):
 
 # --- rule 1 ---------------------------------------------------------------------
 
-def every_must_session_scheduled_once(visit: d.Visit, plan: d.Plan) -> list[Breach]:
+def must_sessions_scheduled_once(visit: d.Visit, plan: d.Plan) -> list[Breach]:
     out = []
     counts = defaultdict(int)
     for item in _sessions(plan):
@@ -265,26 +266,58 @@ def daily_session_caps(visit: d.Visit, plan: d.Plan) -> list[Breach]:
 # --- rule 8 ---------------------------------------------------------------------
 
 def every_peer_gets_lunch(visit: d.Visit, plan: d.Plan) -> list[Breach]:
+    """Every peer has lunch_minutes unbroken inside the lunch window on every
+    interview day, starting on the slot grid (1.1). The plan's lunch rows are
+    checked where it has them; lunch rows are optional (§4), so without one
+    some grid start inside the window must leave the peer free."""
     s = visit.settings
     need = dt.timedelta(minutes=s.lunch_minutes)
     if s.lunch_minutes <= 0:
         return []
+    origin = s.day_start.hour * 60 + s.day_start.minute
+
+    def on_grid(moment: dt.datetime) -> bool:
+        return (moment.hour * 60 + moment.minute - origin) % s.slot_minutes == 0
+
+    rows = defaultdict(list)  # (peer, day) -> lunch rows
+    for item in plan.items:
+        if item.kind == "lunch":
+            for pid in item.peer_ids:
+                rows[(pid, item.start.date())].append(item)
     out = []
     for peer in visit.peers:
+        name = visit.label(peer.id)
         for day in s.interview_days:
             lo, hi = dt.datetime.combine(day, s.lunch_start), dt.datetime.combine(day, s.lunch_end)
-            busy = sorted(_peer_span(visit, i) for i in plan.items
-                          if i.kind != "lunch" and peer.id in i.peer_ids)
-            cursor, longest = lo, dt.timedelta(0)
-            for a, b in busy:
-                if b <= cursor or a >= hi:
-                    continue
-                longest = max(longest, min(a, hi) - cursor)
-                cursor = max(cursor, b)
-            longest = max(longest, hi - cursor)
-            if longest < need:
-                out.append(Breach(8, f"peer {visit.label(peer.id)} has no {s.lunch_minutes}-minute lunch break "
-                                     f"between {s.lunch_start:%H:%M} and {s.lunch_end:%H:%M} on {day}"))
+            busy = [_peer_span(visit, i) for i in plan.items if i.kind != "lunch" and peer.id in i.peer_ids]
+
+            def free(a, b):
+                return not any(x < b and a < y for x, y in busy)
+
+            window = f"{s.lunch_start:%H:%M}–{s.lunch_end:%H:%M}"
+            for row in rows.get((peer.id, day), []):
+                when = f"{_hm(row.start)}–{_hm(row.end)} on {day}"
+                if row.end - row.start != need:
+                    out.append(Breach(8, f"peer {name}'s lunch {when} lasts {row.minutes} minutes, "
+                                         f"not {s.lunch_minutes}"))
+                if row.start < lo or row.end > hi:
+                    out.append(Breach(8, f"peer {name}'s lunch {when} is outside the lunch window {window}"))
+                if not on_grid(row.start):
+                    out.append(Breach(8, f"peer {name}'s lunch starts at {_hm(row.start)} on {day}, off the "
+                                         f"{s.slot_minutes}-minute grid"))
+                if not free(row.start, row.end):
+                    out.append(Breach(8, f"peer {name}'s lunch {when} is taken by their other things "
+                                         f"(travel included)"))
+            if rows.get((peer.id, day)):
+                continue
+            t = lo
+            while not on_grid(t):
+                t += dt.timedelta(minutes=1)
+            while t + need <= hi and not free(t, t + need):
+                t += dt.timedelta(minutes=s.slot_minutes)
+            if t + need > hi:
+                out.append(Breach(8, f"peer {name} has no {s.lunch_minutes}-minute lunch break starting on the "
+                                     f"{s.slot_minutes}-minute grid between {window} on {day}"))
     return out
 
 
@@ -336,35 +369,37 @@ def debriefs_and_feedback_day(visit: d.Visit, plan: d.Plan) -> list[Breach]:
         if w:
             out.append(Breach(9, f"the {what} on {day} needs {visit.label(room)}, unavailable {w.describe()}"))
 
+    review = s.feedback_day in s.interview_days  # (1.1) a progress review: feedback on the last interview day
     for day in s.interview_days:
-        check("debrief", day, s.debrief_start, s.debrief_minutes, s.office_room, "debrief",
-              attendees_needed=s.debrief_attendees, attendees_allowed=set(s.debrief_attendees))
-    prep_minutes = (s.feedback_start.hour * 60 + s.feedback_start.minute) - (s.day_start.hour * 60 + s.day_start.minute)
+        if day != s.feedback_day:
+            check("debrief", day, s.debrief_start, s.debrief_minutes, s.office_room, "debrief",
+                  attendees_needed=s.debrief_attendees, attendees_allowed=set(s.debrief_attendees))
+    prep_from = s.prep_start if s.prep_start is not None else s.day_start
+    prep_minutes = (s.feedback_start.hour * 60 + s.feedback_start.minute) - (prep_from.hour * 60 + prep_from.minute)
     if prep_minutes > 0:
-        check("prep", s.feedback_day, s.day_start, prep_minutes, s.office_room, "prep", attendees_allowed=set())
+        check("prep", s.feedback_day, prep_from, prep_minutes, s.office_room, "prep", attendees_allowed=set())
     check("feedback", s.feedback_day, s.feedback_start, s.feedback_minutes, s.feedback_room,
           "feedback presentation", attendees_allowed=set(s.feedback_audience), audience=s.feedback_audience)
     known_days = set(s.interview_days) | {s.feedback_day}
+    cut = dt.datetime.combine(s.feedback_day, prep_from)
     for item in plan.items:
         if item.start.date() == s.feedback_day and item.kind not in ("prep", "feedback"):
-            out.append(Breach(9, f"{item.item_id} is on the feedback day {s.feedback_day}, where only prep "
-                                 f"and the feedback presentation happen"))
+            if not review:
+                out.append(Breach(9, f"{item.item_id} is on the feedback day {s.feedback_day}, where only prep "
+                                     f"and the feedback presentation happen"))
+            elif item.kind == "debrief":
+                out.append(Breach(9, f"{item.item_id}: {s.feedback_day} is the last day of a progress review, "
+                                     f"which has no debrief"))
+            elif item.kind in SESSION_KINDS and item.end > cut:
+                out.append(Breach(9, f"{visit.label(item.item_id)} ends at {_hm(item.end)} on {s.feedback_day}, "
+                                     f"the last day of a progress review, after prep_start {_hm(cut)}"))
         elif item.start.date() not in known_days:
             out.append(Breach(9, f"{item.item_id} is on {item.start:%Y-%m-%d}, which is not a day of the visit"))
     return out
 
 
-RULES = (
-    every_must_session_scheduled_once,
-    session_inside_its_day_and_window,
-    no_one_in_two_places,
-    peers_keep_a_buffer_between_sessions,
-    sessions_have_their_peers_and_everyone_is_available,
-    room_fits_session,
-    daily_session_caps,
-    every_peer_gets_lunch,
-    debriefs_and_feedback_day,
-)
+# one function per hard rule, named as in the rule book (planner.rules) and the CP-SAT model
+RULES = tuple(globals()[rule.name] for rule in rules.HARD_RULES)
 
 
 def verify(visit: d.Visit, plan: d.Plan) -> list[Breach]:

@@ -67,6 +67,14 @@ def test_events_in_other_zones_are_converted(tmp_path):
     assert busy(tmp_path, data) == (w(19, "10:00", "11:00"), w(20, "13:00", "13:30"), w(21, "08:00", "08:30"))
 
 
+def test_an_outlook_export_with_a_windows_zone_name(tmp_path):
+    """Outlook names zones the Windows way and defines them in a VTIMEZONE; Europe at 11:00
+    is London at 10:00."""
+    from pathlib import Path
+    data = (Path(__file__).parent / "fixtures" / "outlook-export.ics").read_bytes()
+    assert busy(tmp_path, data)[0] == w(19, "10:00", "11:00")
+
+
 def test_free_cancelled_and_tentative_outlook_free_events_are_not_busy(tmp_path):
     data = ics(event("free", "DTSTART:20260519T090000Z", "DTEND:20260519T100000Z", "TRANSP:TRANSPARENT"),
                event("off", "DTSTART:20260519T110000Z", "DTEND:20260519T120000Z", "STATUS:CANCELLED"),

@@ -16,6 +16,7 @@ import pytest
 
 from conftest import plan_and_verify, solve_fast, write_visit
 from planner.errors import Infeasible
+from planner import rules as rule_book
 from planner.model import SolveOptions, hard, solve
 from planner.validation import load_visit
 from planner.verify import verify
@@ -515,6 +516,35 @@ def test_rule8_every_peer_gets_lunch_every_interview_day(tmp_path):
     assert lunches == {((p,), day) for p in ("p1", "p2", "p3") for day in days}
 
 
+def test_rule8_lunch_starts_on_the_slot_grid(tmp_path):
+    # p1 is back from the first session at 12:35 and leaves for the depot (20 minutes away) at 13:10:
+    # 35 minutes, but the first grid start after 12:35 is 12:45, and 12:45-13:15 runs into the travel
+    rooms = OFFSITE_ROOMS[:3] + [dict(OFFSITE_ROOMS[3], travel_minutes="20")]
+    sessions = [S("s1", "dir", peers=1, required_peers="p1", duration_minutes=35, fixed_start=f"{DAY1} 12:00"),
+                S("visit", "leader", kind="site_visit", peers=1, required_peers="p1", fixed_start=f"{DAY1} 13:30")]
+    infeasible(make(tmp_path, {**ONE_DAY, "buffer_minutes": 0}, rooms=rooms, sessions=sessions))
+    # with the visit 15 minutes later the 12:45 lunch fits
+    sessions[1]["fixed_start"] = f"{DAY1} 13:45"
+    plan = plan_and_verify(make(tmp_path, {**ONE_DAY, "buffer_minutes": 0}, rooms=rooms, sessions=sessions))
+    lunch = [i for i in plan.items if i.kind == "lunch" and i.peer_ids == ("p1",)]
+    assert [i.start for i in lunch] == [at(DAY1, "12:45")]
+
+
+def test_rule8_the_grid_counts_from_day_start(tmp_path):
+    # day_start 09:10 with a 30-minute grid: lunch may start 12:10, 12:40, 13:10 (not 12:00)
+    plan = plan_and_verify(make(tmp_path, {**ONE_DAY, "day_start": "09:10", "slot_minutes": 30},
+                                sessions=[S("s1", peers=1)]))
+    starts = {i.start.time() for i in plan.items if i.kind == "lunch"}
+    assert starts and starts <= {dt.time(12, 10), dt.time(12, 40), dt.time(13, 10)}
+
+
+def test_rule8_a_window_without_a_grid_start_is_infeasible(tmp_path):
+    # 12:05-12:40 holds 30 minutes, but no start on the 15-minute grid leaves 30 minutes inside it
+    error = infeasible(make(tmp_path, {**ONE_DAY, "lunch_start": "12:05", "lunch_end": "12:40"},
+                            sessions=[S("s1", peers=1)]))
+    assert "grid" in "\n".join(error.reasons)
+
+
 # --- rule 9: debriefs, prep, feedback -------------------------------------------------
 
 def test_rule9_debriefs_prep_and_feedback_are_in_every_plan(tmp_path):
@@ -574,37 +604,45 @@ def plan_without(monkeypatch, rule, visit):
     return solve.extract(outcome, options)
 
 
-REMOVED = {
-    # rule function -> (visit arguments, rule number the checker must report)
-    "must_sessions_scheduled_once": (dict(settings=ONE_DAY, sessions=[S("s1", peers=1)]), 1),
-    "sessions_keep_their_order": (dict(settings=ONE_DAY, sessions=[
+REMOVED = [
+    # (rule number, visit arguments): with the rule's CP-SAT function (planner.rules) left out of the
+    # model, the solver breaks the rule on this visit and the checker reports it
+    (1, dict(settings=ONE_DAY, sessions=[S("s1", peers=1)])),
+    (2, dict(settings=ONE_DAY, sessions=[
         S("s1", "dir", peers=1, required_peers="p1", fixed_start=f"{DAY1} 11:00"),
-        S("s2", "leader", peers=1, required_peers="p2", after="s1", latest="11:00")]), 2),
+        S("s2", "leader", peers=1, required_peers="p2", after="s1", latest="11:00")])),
     # (a peer's own sessions are kept apart by the buffer rule too: use a person)
-    "no_one_in_two_places": (dict(settings=ONE_DAY, sessions=[
+    (3, dict(settings=ONE_DAY, sessions=[
         S("s1", "dir", peers=1, required_peers="p1", fixed_start=f"{DAY1} 10:00"),
-        S("s2", "dir", peers=1, required_peers="p2", fixed_start=f"{DAY1} 10:00")]), 3),
-    "peers_keep_a_buffer_between_sessions": (dict(settings=ONE_DAY, sessions=[
+        S("s2", "dir", peers=1, required_peers="p2", fixed_start=f"{DAY1} 10:00")])),
+    (4, dict(settings=ONE_DAY, sessions=[
         S("s1", "dir", peers=1, required_peers="p1", fixed_start=f"{DAY1} 10:00"),
-        S("s2", "dir", peers=1, required_peers="p1", earliest="10:00", latest="12:00")]), 4),
-    "sessions_have_their_peers": (dict(settings=ONE_DAY, sessions=[S("s1", peers=2, required_peers="p2")]), 5),
-    "everyone_is_available": (dict(settings=ONE_DAY, people=[
+        S("s2", "dir", peers=1, required_peers="p1", earliest="10:00", latest="12:00")])),
+    (5, dict(settings=ONE_DAY, sessions=[S("s1", peers=2, required_peers="p2")])),
+    (5, dict(settings=ONE_DAY, people=[
         {"id": "ceo", "name": "Chris Chief"}, {"id": "dir", "name": "Dana Director", "unavailable": DAY1}],
-        sessions=[S("s1", peers=1)]), 5),
-    "daily_session_caps": (dict(settings={**ONE_DAY, "max_sessions_per_day": 1},
-                                sessions=[S("s1", "dir", peers=1), S("s2", "leader", peers=1)]), 7),
-    "every_peer_gets_lunch": (dict(settings={**ONE_DAY, "buffer_minutes": 0}, sessions=[
+        sessions=[S("s1", peers=1)])),
+    (6, dict(settings=ONE_DAY, sessions=[S("s1", peers=1)])),
+    (7, dict(settings={**ONE_DAY, "max_sessions_per_day": 1},
+             sessions=[S("s1", "dir", peers=1), S("s2", "leader", peers=1)])),
+    (8, dict(settings={**ONE_DAY, "buffer_minutes": 0}, sessions=[
         S("s1", "dir", peers=1, required_peers="p1", fixed_start=f"{DAY1} 12:00"),
-        S("s2", "dir", peers=1, required_peers="p1", earliest="13:00", latest="14:15")]), 8),
-    "debriefs_and_feedback_day": (dict(settings=ONE_DAY, people=[
+        S("s2", "dir", peers=1, required_peers="p1", earliest="13:00", latest="14:15")])),
+    (9, dict(settings=ONE_DAY, people=[
         {"id": "ceo", "name": "Chris Chief", "unavailable": f"{DAY1} 17:00-18:00"},
-        {"id": "dir", "name": "Dana Director"}], sessions=[S("s1", peers=1)]), 9),
-}
+        {"id": "dir", "name": "Dana Director"}], sessions=[S("s1", peers=1)])),
+]
 
 
-@pytest.mark.parametrize("name", sorted(REMOVED))
-def test_without_the_rule_the_solver_breaks_it_and_the_checker_notices(tmp_path, monkeypatch, name):
-    arguments, number = REMOVED[name]
+def test_every_hard_rule_of_the_rule_book_has_a_removal_case():
+    assert {number for number, _ in REMOVED} == {rule.number for rule in rule_book.HARD_RULES}
+    assert hard.HARD_RULES == tuple(rule.model for rule in rule_book.HARD_RULES)
+
+
+@pytest.mark.parametrize("number, arguments", REMOVED,
+                         ids=[f"{rule_book.HARD_BY_NUMBER[n].name}-{k}" for k, (n, _) in enumerate(REMOVED)])
+def test_without_the_rule_the_solver_breaks_it_and_the_checker_notices(tmp_path, monkeypatch, number, arguments):
+    rule = rule_book.HARD_BY_NUMBER[number]
     visit = make(tmp_path, **arguments)
     # with the rule: infeasible, or a plan that keeps it
     try:
@@ -613,6 +651,6 @@ def test_without_the_rule_the_solver_breaks_it_and_the_checker_notices(tmp_path,
         pass
     else:
         assert verify(visit, plan) == []
-    broken = plan_without(monkeypatch, getattr(hard, name), visit)
-    rules = {b.rule for b in verify(visit, broken)}
-    assert number in rules, f"removing {name} should break rule {number}; checker says {rules}"
+    broken = plan_without(monkeypatch, rule.model, visit)
+    found = {b.rule for b in verify(visit, broken)}
+    assert number in found, f"removing {rule.name} should break rule {number}; checker says {found}"

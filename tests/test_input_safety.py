@@ -373,3 +373,24 @@ def test_planner_check_answers_a_hostile_workbook_with_exit_2(tmp_path, damage):
                          text=True, timeout=120)
     assert run.returncode == 2, run.stderr
     assert "visit.xlsx:" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_a_csv_file_over_the_size_limit_is_refused_unread(tmp_path):
+    folder = write_visit(tmp_path / "v")
+    with (folder / "people.csv").open("r+b") as handle:
+        handle.truncate(schema.MAX_FILE_BYTES + 1)  # sparse: nothing is really written
+    only(folder, "people.csv", None, None, "the limit is 64 MB")
+
+
+def test_a_csv_with_too_many_columns_is_refused(tmp_path):
+    folder = write_visit(tmp_path / "v")
+    header = ",".join(["id", "name", "question"] + [f"extra{n}" for n in range(schema.MAX_COLUMNS)])
+    (folder / "themes.csv").write_text(header + "\nt1,Leadership,\nt2,Finance,\n", encoding="utf-8")
+    only(folder, "themes.csv", 1, None, f"has {schema.MAX_COLUMNS + 3} columns; the limit is 200")
+
+
+def test_a_workbook_over_the_size_limit_is_refused_unread(tmp_path):
+    book = tmp_path / "visit.xlsx"
+    with book.open("wb") as handle:
+        handle.truncate(schema.MAX_WORKBOOK_BYTES + 1)
+    only(book, "visit.xlsx", None, None, "the limit is 64 MB")

@@ -376,3 +376,37 @@ def test_imap_over_tls_and_starttls_trusting_only_the_given_certificate(issued, 
                                      str(imap["cafile"])])
         assert result.exit_code == 0, result.output
         assert "Read 2 messages: 0 recorded, 2 already recorded" in result.output
+
+
+def test_a_later_answer_replaces_an_earlier_one_and_a_peer_is_told_apart(issued, plan, tmp_path):
+    _, _, manifest = issued
+    declined = reply_mail("google", reply_ics("google", uid(manifest, "s2"), "leader@example.org", "DECLINED",
+                                              dtstamp="20260405T101500Z"), "leader@example.org", partstat="DECLINED")
+    accepted = reply_mail("google", reply_ics("google", uid(manifest, "s2"), "leader@example.org", "ACCEPTED",
+                                              dtstamp="20260406T090000Z"), "leader@example.org")
+    peer = reply_mail("outlook", reply_ics("outlook", uid(manifest, "s2"), "pat@example.com", "ACCEPTED"),
+                      "pat@example.com")
+    # read in the opposite order: the latest DTSTAMP wins, not the order of reading
+    report = read_replies(plan, [write_emls(tmp_path / "b", [accepted]), write_emls(tmp_path / "a", [declined, peer])])
+    assert report.count("recorded") == 2
+    assert statuses(plan)[("leader", "s2")] == "accepted"
+    (line,) = [f.text for f in report.findings if f.kind == "not-invited"]
+    assert "p1 holds it as part of a published calendar" in line
+
+
+def test_export_keeps_the_answers(issued, plan, tmp_path, monkeypatch):
+    from planner.exporters.emails import export_invites
+    from planner.planio import write_plan_files
+
+    monkeypatch.setattr("planner.exporters.EXPORTERS", [export_invites])
+    _, _, manifest = issued
+    visit = small_visit(tmp_path / "visit")
+    write_plan_files(plan, hand_plan(visit), visit)
+    read_replies(plan, [write_emls(tmp_path / "mail", client_replies(manifest))])
+    write_report(plan, NOW)
+    kept = {name: (plan / name).read_bytes() for name in ("replies.jsonl", "replies.csv", "replies.html")}
+    result = CliRunner().invoke(cli, ["export", str(tmp_path / "visit"), str(plan), "-q"])
+    assert result.exit_code == 0, result.output
+    assert {name: (plan / name).read_bytes() for name in kept} == kept
+    # the invitations are the same ones, so the answers still stand
+    assert statuses(plan)[("leader", "s2")] == "declined"

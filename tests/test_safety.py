@@ -82,6 +82,15 @@ def test_plan_over_a_folder_with_a_ledger_refuses_and_replan_in_place_sends_noth
     assert (other / "ledger.jsonl").read_text(encoding="utf-8") == '{"key": "x"}\n'
 
 
+def test_plan_over_a_folder_with_replies_refuses(plan_copy):
+    visit, out = plan_copy
+    (out / "replies.jsonl").write_text('{"item_id": "s1", "person_id": "ceo"}\n', encoding="utf-8")
+    before = snapshot(out)
+    result = run("plan", visit, "--out", out, *FAST)
+    assert result.exit_code == 2 and "people's replies" in result.output and "replan" in result.output
+    assert snapshot(out) == before
+
+
 # --- 1: --out never holds the input, nor sits inside it ----------------------------------
 
 def test_out_holding_the_input_folder_is_refused_and_the_input_kept(plan_copy):
@@ -149,6 +158,42 @@ def test_atomic_folder_replaces_whole_and_leaves_nothing_beside(tmp_path, monkey
             raise KeyboardInterrupt
     assert snapshot(target)["schedule.csv"] == b"three"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plan"]
+
+
+@pytest.mark.parametrize("exchange", [True, False], ids=["rename-exchange", "fallback"])
+def test_a_plan_folder_given_as_a_symbolic_link(tmp_path, monkeypatch, exchange):
+    """The link is replaced by the new folder; the folder it pointed to is kept, nothing left beside."""
+    if not exchange:
+        monkeypatch.setenv("PLANNER_NO_RENAME_EXCHANGE", "1")
+    real = tmp_path / "elsewhere"
+    real.mkdir()
+    _fill(real, "old")
+    (tmp_path / "out").mkdir()
+    link = tmp_path / "out" / "plan"
+    link.symlink_to(real)
+    with atomic_folder(link) as temp:
+        _fill(temp, "new")
+    assert not link.is_symlink() and (link / "schedule.csv").read_text(encoding="utf-8") == "new"
+    assert (real / "schedule.csv").read_text(encoding="utf-8") == "old"
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["plan"]
+
+
+def test_files_the_planner_did_not_write_survive_plan_replan_and_export(plan_copy):
+    visit, out = plan_copy
+    (out / "notes.txt").write_text("my notes", encoding="utf-8")
+    (out / "minutes").mkdir()
+    (out / "minutes" / "day1.txt").write_text("minutes", encoding="utf-8")
+    (out / "changes.html").write_text("stale: the planner's name, not written by a fresh plan", encoding="utf-8")
+    for command in (["plan", visit, "--out", out, *FAST], ["replan", visit, "--previous", out, "--out", out, *FAST],
+                    ["export", visit, out, "-q"]):
+        result = run(*command)
+        assert result.exit_code == 0, result.output
+        assert (out / "notes.txt").read_text(encoding="utf-8") == "my notes", command[0]
+        assert (out / "minutes" / "day1.txt").read_text(encoding="utf-8") == "minutes", command[0]
+        assert (out / "schedule.csv").is_file()
+        if command[0] == "plan":
+            assert not (out / "changes.html").exists()
+    assert sorted(p.name for p in out.parent.iterdir()) == ["plan", "visit"]
 
 
 def test_rename_exchange_is_used_on_linux(tmp_path):

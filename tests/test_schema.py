@@ -111,3 +111,15 @@ def test_the_id_drop_downs_point_at_id_columns(tmp_path):
             sheet, cells = check.formula1.split("!")
             assert book[sheet].cell(row=1, column=1).value == "id"
             assert cells.startswith("$A$2:$A$")
+
+
+def test_the_readme_runs_the_planner_from_the_environment():
+    """After make demo the command is .venv/bin/planner; a bare `python -m planner`
+    outside the environment fails (no click), so the README never suggests it."""
+    import re
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert ".venv/bin/planner" in text and ". .venv/bin/activate" in text
+    for match in re.finditer(r"python3? -m planner\b(?!\.)", text):
+        assert text[max(0, match.start() - 10):match.start()].endswith(".venv/bin/"), \
+            text[max(0, match.start() - 60):match.end() + 20]

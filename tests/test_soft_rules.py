@@ -211,6 +211,94 @@ def test_balanced_load_outranks_short_days(tmp_path):
     assert peers_of(plan, "s2") == {"p2"}
 
 
+# --- §3.7 right-sized rooms (1.1) ---------------------------------------------------------
+
+SIZED_ROOMS = [{"id": "office", "name": "Office", "kind": "office", "capacity": "10"},
+               {"id": "big", "name": "Big Room", "kind": "interview", "capacity": "12"},
+               {"id": "small", "name": "Small Room", "kind": "interview", "capacity": "3"},
+               {"id": "mid", "name": "Mid Room", "kind": "interview", "capacity": "6"},
+               {"id": "chamber", "name": "Chamber", "kind": "presentation", "capacity": "60"}]
+
+
+@pytest.mark.parametrize("attendees, room", [("dir", "small"), ("dir;head;mgr", "mid"),
+                                             ("dir;head;mgr;lead;leader", "big")])
+def test_right_sized_rooms_pick_the_smallest_room_that_fits(tmp_path, attendees, room):
+    plan = plan_and_verify(make(tmp_path, ONE_DAY, people=PEOPLE, rooms=SIZED_ROOMS,
+                                sessions=[S("s1", attendees, peers=2)]))
+    assert plan.session("s1").room_id == room
+
+
+def test_right_sized_rooms_fewest_empty_seats_over_the_day(tmp_path):
+    # two sessions at once: 3 and 5 people; mid (6) and big (12) hold both either way round,
+    # small (3) only the first: small + mid leave 3 + 1 empty seats
+    sessions = [S("s1", "dir", peers=2, fixed_start=f"{DAY1} 10:00"),
+                S("s2", "head;mgr;lead", peers=2, fixed_start=f"{DAY1} 10:00")]
+    peers = [P("p1"), P("p2"), P("p3"), P("p4")]
+    plan = plan_and_verify(make(tmp_path, ONE_DAY, peers=peers, people=PEOPLE, rooms=SIZED_ROOMS,
+                                sessions=sessions))
+    assert (plan.session("s1").room_id, plan.session("s2").room_id) == ("small", "mid")
+    assert plan.meta["solver"]["penalties"]["right_sized_rooms"] == 0 + 1
+
+
+def test_short_days_outrank_right_sized_rooms(tmp_path):
+    # dir's two sessions back to back need the chamber for the second: small is taken at 10:00
+    rooms = [SIZED_ROOMS[0], SIZED_ROOMS[2], SIZED_ROOMS[4]]
+    sessions = [S("s1", "dir", peers=1, room="small", fixed_start=f"{DAY1} 09:00"),
+                S("s3", "leader", peers=1, room="small", fixed_start=f"{DAY1} 10:00"),
+                S("s2", "dir", peers=1)]
+    plan = plan_and_verify(make(tmp_path, ONE_DAY, people=PEOPLE, rooms=rooms, sessions=sessions))
+    assert (plan.session("s2").start, plan.session("s2").room_id) == (at(DAY1, "10:00"), "chamber")
+
+
+# --- §3.8 peers stay put (1.1) --------------------------------------------------------------
+
+def test_peers_stay_put_keep_a_peers_sessions_in_one_room(tmp_path):
+    # two rooms of one size; p1's first session is held to "r2": the second follows it there
+    rooms = [SIZED_ROOMS[0], SIZED_ROOMS[4], {"id": "r1", "name": "Room One", "kind": "interview", "capacity": "6"},
+             {"id": "r2", "name": "Room Two", "kind": "interview", "capacity": "6"}]
+    sessions = [S("s1", "dir", peers=1, required_peers="p1", room="r2", fixed_start=f"{DAY1} 09:00"),
+                S("s2", "head", peers=1, required_peers="p1", fixed_start=f"{DAY1} 14:00"),
+                S("s3", "mgr", peers=1, required_peers="p2", fixed_start=f"{DAY1} 14:00")]
+    plan = plan_and_verify(make(tmp_path, ONE_DAY, people=PEOPLE, rooms=rooms, sessions=sessions))
+    assert plan.session("s2").room_id == "r2" and plan.session("s3").room_id == "r1"
+    assert plan.meta["solver"]["penalties"]["peers_stay_put"] == 0
+
+
+def test_peers_stay_put_assigns_peers_to_sessions_in_the_same_room(tmp_path):
+    # two rooms held, two peers free: each peer takes the sessions of one room
+    rooms = [SIZED_ROOMS[0], SIZED_ROOMS[4], {"id": "r1", "name": "Room One", "kind": "interview", "capacity": "6"},
+             {"id": "r2", "name": "Room Two", "kind": "interview", "capacity": "6"}]
+    sessions = [S("a1", "dir", peers=1, room="r1", fixed_start=f"{DAY1} 09:00"),
+                S("b1", "head", peers=1, room="r2", fixed_start=f"{DAY1} 09:00"),
+                S("a2", "mgr", peers=1, room="r1", fixed_start=f"{DAY1} 14:00"),
+                S("b2", "lead", peers=1, room="r2", fixed_start=f"{DAY1} 14:00")]
+    peers = [P("p1"), P("p2")]
+    plan = plan_and_verify(make(tmp_path, ONE_DAY, peers=peers, people=PEOPLE, rooms=rooms, sessions=sessions))
+    assert plan.session("a1").peer_ids == plan.session("a2").peer_ids
+    assert plan.session("b1").peer_ids == plan.session("b2").peer_ids
+
+
+def test_right_sized_rooms_outrank_peers_stay_put(tmp_path):
+    # p1 is in the chamber for a big focus group; their interview goes to the small room anyway
+    rooms = [SIZED_ROOMS[0], SIZED_ROOMS[2], SIZED_ROOMS[4]]
+    people = PEOPLE + [{"id": f"x{k}", "name": f"Resident {k}"} for k in range(5)]
+    sessions = [S("group", "x0;x1;x2;x3;x4", kind="focus_group", peers=1, required_peers="p1",
+                  fixed_start=f"{DAY1} 09:00"),
+                S("s2", "dir", peers=1, required_peers="p1", fixed_start=f"{DAY1} 14:00")]
+    plan = plan_and_verify(make(tmp_path, ONE_DAY, people=people, rooms=rooms, sessions=sessions))
+    assert plan.session("group").room_id == "chamber" and plan.session("s2").room_id == "small"
+    assert plan.meta["solver"]["penalties"]["peers_stay_put"] == 1
+
+
+def test_a_site_visit_counts_as_a_change_of_room(tmp_path):
+    rooms = [SIZED_ROOMS[0], SIZED_ROOMS[4], {"id": "r1", "name": "Room One", "kind": "interview", "capacity": "6"},
+             {"id": "depot", "name": "Depot", "kind": "offsite", "capacity": "6"}]
+    sessions = [S("s1", "dir", peers=1, required_peers="p1", fixed_start=f"{DAY1} 09:00"),
+                S("visit", "head", kind="site_visit", peers=1, required_peers="p1", fixed_start=f"{DAY1} 14:00")]
+    plan = plan_and_verify(make(tmp_path, ONE_DAY, people=PEOPLE, rooms=rooms, sessions=sessions))
+    assert plan.meta["solver"]["penalties"]["peers_stay_put"] == 1
+
+
 # --- §3.6 on replan: fewest sessions moved ----------------------------------------------
 
 def test_replan_keeps_the_previous_plan_where_it_can(tmp_path):
@@ -246,7 +334,7 @@ def full_model(tmp_path, with_previous=False):
     pm = build(visit)
     for rule in hard.HARD_RULES:
         rule(pm)
-    for rule in soft.SOFT_RULES:
+    for rule in soft.SOFT_RULES + soft.ROOM_RULES:
         rule(pm)
     if with_previous:
         previous = plan_and_verify(visit)
@@ -259,16 +347,48 @@ def test_weights_are_lexicographic_in_the_order_of_the_contract(tmp_path, with_p
     pm = full_model(tmp_path, with_previous)
     weights = soft.weights(pm)
     names = [n for n in soft.ORDER if n in pm.terms]
-    expected = ["must_sessions_left_out", "sessions_moved", "should_sessions_left_out", "peers_off_theme",
-                "councillor_sessions_without_member_peer", "busiest_peer_sessions", "people_idle_slots"]
-    assert names == [n for n in expected if with_previous or n != "sessions_moved"]
+    expected = ["must_sessions_scheduled_once", "fewest_sessions_moved", "should_sessions_scheduled", "peers_matched_to_themes",
+                "member_peer_with_councillors", "balanced_load", "short_days_for_people",
+                "right_sized_rooms", "peers_stay_put"]
+    assert names == [n for n in expected if with_previous or n != "fewest_sessions_moved"]
     assert set(weights) == set(names)
-    for i, name in enumerate(names):
-        below = sum(weights[n] * pm.terms[n][1] for n in names[i + 1:])
-        # one unit of this rule outweighs the worst possible total of every rule below it
-        assert weights[name] > below, (name, weights[name], below)
-        assert pm.terms[name][1] >= 0
-    assert weights[names[-1]] == 1
+    # a small visit fits one stage, and rooms and peers (§3.7, §3.8) come in a stage of their own
+    assert soft.stages(pm) == [names[:-2], names[-2:]]
+    for stage in soft.stages(pm):
+        for i, name in enumerate(stage):
+            below = sum(weights[n] * pm.terms[n][1] for n in stage[i + 1:])
+            # one unit of this rule outweighs the worst possible total of every rule below it
+            assert weights[name] > below, (name, weights[name], below)
+            assert pm.terms[name][1] >= 0
+        assert weights[stage[-1]] == 1
+
+
+def test_stages_split_where_the_weights_would_not_fit_and_keep_the_order(tmp_path, monkeypatch):
+    pm = full_model(tmp_path)
+    monkeypatch.setattr(soft, "STAGE_LIMIT", 1000)
+    stages, weights = soft.stages(pm), soft.weights(pm)
+    assert len(stages) > 1
+    assert [n for stage in stages for n in stage] == [n for n in soft.ORDER if n in pm.terms]
+    for stage in stages:
+        for i, name in enumerate(stage):
+            below = sum(weights[n] * pm.terms[n][1] for n in stage[i + 1:])
+            assert weights[name] > below
+        assert weights[stage[-1]] == 1
+        assert len(stage) == 1 or sum(weights[n] * pm.terms[n][1] for n in stage) <= 1000
+
+
+def test_solving_in_stages_finds_the_same_optimum(tmp_path, monkeypatch):
+    sessions = [S("s1", "leader", themes="t1"), S("s2", "dir", themes="t2", priority="should"),
+                S("s3", "dir", peers=1), S("s4", "cllr", themes="t1;t2", priority="should")]
+    visit = make(tmp_path, people=PEOPLE, sessions=sessions)
+    whole = plan_and_verify(visit)
+    monkeypatch.setattr(soft, "STAGE_LIMIT", 50)
+    staged = plan_and_verify(visit)
+    stages = staged.meta["solver"]["stages"]
+    assert len(stages) > 3 and all(s["status"] == "OPTIMAL" for s in stages)
+    assert len(whole.meta["solver"]["stages"]) == 2
+    assert staged.meta["solver"]["status"] == whole.meta["solver"]["status"] == "OPTIMAL"
+    assert staged.meta["solver"]["penalties"] == whole.meta["solver"]["penalties"]
 
 
 def test_the_bounds_are_real_upper_bounds(tmp_path):
@@ -293,5 +413,7 @@ def test_the_objective_is_the_weighted_sum_reported_in_the_plan(tmp_path):
     visit = make(tmp_path, people=PEOPLE, sessions=sessions)
     plan = plan_and_verify(visit)
     solver = plan.meta["solver"]
-    total = sum(solver["weights"][n] * solver["penalties"][n] for n in solver["weights"])
-    assert total == pytest.approx(solver["objective"])
+    for stage in solver["stages"]:
+        total = sum(solver["weights"][n] * solver["penalties"][n] for n in stage["rules"])
+        assert total == pytest.approx(stage["objective"])
+    assert solver["objective"] == solver["stages"][0]["objective"]

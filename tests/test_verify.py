@@ -87,8 +87,16 @@ def pinned(folder):
 
 
 @pytest.fixture(scope="module")
-def plan(pinned):
+def solved(pinned):
     return solve_fast(pinned)
+
+
+@pytest.fixture(scope="module")
+def plan(solved):
+    """The solved plan without its lunch rows (optional in schedule.csv, §4): moving a
+    session then breaks rule 8 only where no lunch break is left on the grid at all."""
+    return d.Plan(items=tuple(i for i in solved.items if i.kind != "lunch"), unscheduled=solved.unscheduled,
+                  meta=solved.meta)
 
 
 def loosen(visit, settings=None, peers=None, **sessions):
@@ -142,7 +150,8 @@ def breaches(visit, plan) -> str:
 
 # --- the valid plan ---------------------------------------------------------------
 
-def test_the_solved_plan_is_valid_and_laid_out_as_pinned(pinned, loose, plan):
+def test_the_solved_plan_is_valid_and_laid_out_as_pinned(pinned, loose, solved, plan):
+    assert verify(pinned, solved) == [] and verify(loose, solved) == []
     assert verify(pinned, plan) == []
     assert verify(loose, plan) == []
     assert (item(plan, "a").start, item(plan, "a").room_id, item(plan, "a").peer_ids) == \
@@ -385,6 +394,59 @@ def test_rule8_no_lunch_gap(loose, plan):
 def test_rule8_travel_counts_against_lunch(loose, plan):
     # d at 12:30-13:30 at the depot: p4 busy 12:00-14:00
     assert rules(loose, changed(plan, "d", start=at(DAY2, "12:30"))) == {8}
+
+
+def lunch_of(solved, peer, day):
+    return next(i for i in solved.items if i.kind == "lunch" and i.peer_ids == (peer,)
+                and i.date == dt.date.fromisoformat(day))
+
+
+@pytest.mark.parametrize("shift, minutes, words", [
+    (1, 30, "off the 15-minute grid"),  # the 12:31 seen in issue 10
+    (0, 20, "lasts 20 minutes"),
+    (-30, 30, "outside the lunch window"),
+])
+def test_rule8_a_lunch_row_that_breaks_the_rule(loose, solved, shift, minutes, words):
+    row = lunch_of(solved, "p2", DAY1)
+    start = row.start + dt.timedelta(minutes=shift)
+    broken = changed(solved, row.item_id, start=start, end=start + dt.timedelta(minutes=minutes))
+    assert rules(loose, broken) == {8}
+    assert words in breaches(loose, broken)
+
+
+def test_rule8_a_lunch_row_during_a_session(loose, solved):
+    a = item(solved, "a")  # p1, 10:00-11:30 on day 1; lunch 12:00-14:00 holds
+    row = lunch_of(solved, "p1", DAY1)
+    broken = changed(solved, "a", start=row.start - dt.timedelta(minutes=30))
+    assert a.peer_ids == ("p1",)
+    assert rules(loose, broken) == {8}
+    assert "taken by their other things" in breaches(loose, broken)
+
+
+def test_rule8_without_lunch_rows_the_gap_must_start_on_the_grid(pinned, plan):
+    # e is 15:30 on day 2: a window of 12:05-12:40 has 35 minutes but no 30 from a grid start
+    odd = loosen(pinned, settings={"lunch_start": dt.time(12, 5), "lunch_end": dt.time(12, 40)})
+    assert 8 in rules(odd, plan)
+    assert "starting on the 15-minute grid" in breaches(odd, plan)
+    assert 8 not in rules(loosen(pinned, settings={"lunch_start": dt.time(12, 0), "lunch_end": dt.time(12, 40)}),
+                          plan)
+
+
+def test_cli_verify_catches_an_off_grid_lunch_row_in_schedule_csv(folder, pinned, solved, tmp_path):
+    out = tmp_path / "plan"
+    out.mkdir()
+    write_plan_files(out, solved, pinned)
+    row = lunch_of(solved, "p3", DAY2)
+    text = (out / "schedule.csv").read_text(encoding="utf-8")
+    line = next(l for l in text.splitlines() if l.startswith(row.item_id + ","))
+    start, end = f"{row.start:%H:%M}", f"{row.end:%H:%M}"
+    late = (row.start + dt.timedelta(minutes=1), row.end + dt.timedelta(minutes=1))
+    bad = line.replace(f",{start},{end},", f",{late[0]:%H:%M},{late[1]:%H:%M},")
+    assert bad != line
+    (out / "schedule.csv").write_text(text.replace(line, bad), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["verify", str(folder), str(out)])
+    assert result.exit_code == 1
+    assert "rule 8:" in result.stdout and "off the 15-minute grid" in result.stdout
 
 
 # --- rule 9 --------------------------------------------------------------------------

@@ -254,6 +254,10 @@ def test_plan_move_pin_replan_publish_and_invites(client, board, tmp_path):
     # changes, publish, zip, invites
     r = client.get(f"/v/small/changes/{v3}?against=v001")
     assert r.status_code == 200 and "moved" in r.text and "REQUEST with a higher SEQUENCE" in r.text
+    effects = actions.invite_effects(visit, actions.changes_between(board.ws.visit("small"), "v001", v3))
+    for change, text in effects:
+        if change.change == "moved" and set(change.before.peer_ids) - set(change.after.peer_ids):
+            assert "CANCEL to" in text
     r = client.post(f"/v/small/publish/{v3}", {"rev": client.rev("small")})
     assert r.status_code == 303, r.text
     assert board.ws.visit("small").published() == v3
@@ -513,6 +517,8 @@ def test_a_visit_folder_dropped_in_appears_or_is_asked_to_be_renamed(client, boa
     assert "/v/copied-by-hand" in page
     assert "The folder Bad Name holds a visit but is not shown" in page and "bad-name" in page
     assert client.get("/v/Bad%20Name").status_code == 404
+    (board.ws.root / "linked").symlink_to(board.ws.root / "copied-by-hand")
+    assert client.get("/v/linked").status_code == 404 and "/v/linked" not in client.get("/").text
 
 
 def test_progress_events_repeat_while_solving_and_cancel_stops_it(client, board):
@@ -527,3 +533,77 @@ def test_progress_events_repeat_while_solving_and_cancel_stops_it(client, board)
     elapsed = [run["elapsed"] for run in runs]
     assert elapsed == sorted(elapsed) and elapsed[-1] > elapsed[0]
     assert client.wait("th")["state"] == "cancelled" and board.ws.visit("th").versions() == []
+
+
+def test_the_answers_to_the_invitations_show_on_each_card(client, board, tmp_path):
+    """Issue 11: `planner replies` read into a version's folder; its board shows who answered."""
+    from planner.replies import read_replies
+    from replies_helpers import reply_ics, reply_mail
+
+    v1 = plan(client)
+    assert client.post(f"/v/small/publish/{v1}", {"rev": client.rev("small")}).status_code == 303
+    folder = board.ws.root / "small" / "plans" / v1
+    manifest = json.loads((folder / "invites" / "manifest.json").read_text(encoding="utf-8"))
+    uid = manifest["uids"]["s2"]
+    mail = tmp_path / "mail"
+    mail.mkdir()
+    (mail / "no.eml").write_bytes(bytes(reply_mail("google", reply_ics("google", uid, "leader@example.org", "DECLINED"),
+                                                   "leader@example.org", partstat="DECLINED")))
+    assert read_replies(folder, [mail]).count("recorded") == 1
+    s2 = actions.read_version(board.ws.visit("small"), v1).session("s2")
+    page = client.get(f"/v/small/board/{v1}?day={s2.start:%Y-%m-%d}").text
+    card = page[page.index('id="card-s2"'):]
+    card = card[:card.index("</article>")]
+    assert "Answers:" in card and "1 declined (Lou Leader)" in card
+
+
+def test_a_breaking_move_is_saved_only_by_re_planning_around_it(client, board):
+    v1 = plan(client)
+    vd = board.ws.visit("small")
+    current = actions.read_version(vd, v1)
+    s1, s2 = current.session("s1"), current.session("s2")
+    data = {"day": f"{s2.start:%Y-%m-%d}", "start": f"{s2.start:%H:%M}", "room": s1.room_id, "peers_shown": "1",
+            "peers": list(s1.peer_ids)}
+    page = client.get(f"/v/small/board/{v1}/move/s1", params=data).text
+    assert "This move breaks" in page and "Pin it here and re-plan around it" in page
+    r = client.post(f"/v/small/board/{v1}/move/s1", {**data, "action": "replan", "rev": client.rev("small")})
+    assert r.status_code == 303 and r.headers["location"] == "/v/small/solve"
+    row = next(r for r in csv.DictReader((vd.path / "sessions.csv").open()) if r["id"] == "s1")
+    assert row["fixed_start"] == f"{s2.start:%Y-%m-%d %H:%M}" and row["room"] == s1.room_id
+    run = client.wait("small")
+    if run["state"] == "done":
+        new = actions.read_version(vd, run["version"])
+        assert (new.session("s1").start, new.session("s1").room_id) == (s2.start, s1.room_id)
+        assert vd.journal()[-1].action == "replan"
+    else:
+        assert "No plan satisfies" in run["message"] and vd.versions() == [v1]
+
+
+def test_a_form_without_a_length_is_refused(client, board):
+    def chunks():
+        yield f"csrf={client.csrf}&name=chunked".encode()
+
+    r = client.http.post("/visits/new", content=chunks(),
+                         headers={"content-type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 411 and not (board.ws.root / "chunked").exists()
+
+
+def test_invite_effects_name_who_gets_a_cancel_and_who_a_new_request(tmp_path):
+    import datetime as dt
+
+    from planner import domain as d
+    from planner.changes import compare
+
+    visit = actions.load(small_visit(tmp_path / "v"))
+    start = dt.datetime(2026, 5, 19, 10, 0)
+    old = d.PlanItem(start=start, end=start + dt.timedelta(hours=1), item_id="s1", kind="interview",
+                     title="Chief Executive", room_id="r1", peer_ids=("p1", "p2"), attendee_ids=("ceo",))
+    new = d.PlanItem(start=start, end=start + dt.timedelta(hours=1), item_id="s1", kind="interview",
+                     title="Chief Executive", room_id="r1", peer_ids=("p1", "p3"), attendee_ids=("ceo",))
+    gone = d.PlanItem(start=start, end=start + dt.timedelta(hours=1), item_id="s2", kind="interview",
+                      title="Leader", room_id="r2", peer_ids=("p2",), attendee_ids=("leader",))
+    effects = dict((c.session_id, text) for c, text in
+                   actions.invite_effects(visit, compare(d.Plan(items=(old, gone)), d.Plan(items=(new,)))))
+    assert effects["s1"] == ("REQUEST with a higher SEQUENCE to everyone on it; CANCEL to Sam Two; "
+                             "a new REQUEST to Lee Three")
+    assert effects["s2"].startswith("CANCEL")

@@ -332,11 +332,15 @@ def test_keyboard_only_move_and_200_percent_zoom(server, browser):
         target = f"td.slot[data-peer='{other}'][data-start='{item.start:%H:%M}']"
         if not page.locator(target).count():  # that peer is busy then: any free slot of theirs
             target = f"td.slot[data-peer='{other}'] >> nth=2"
+        axe_clean(page)
         page.drag_and_drop(f"#card-s1-{source}", target)
         page.wait_for_url("**/move/s1**")
         assert f"peers={other}" in page.url and f"peers={source}" not in page.url
         assert page.is_checked(f"input[name=peers][value={other}]")
         assert not page.is_checked(f"input[name=peers][value={source}]")
         assert page.inner_text("#verdict-h")
+        for url in ("/login", "/v/no-such-visit", "/v/keys/solve", "/v/keys/invites/v001"):
+            page.goto(base + url)
+            axe_clean(page)
     finally:
         context.close()

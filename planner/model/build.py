@@ -56,9 +56,11 @@ class PlanModel:
     sessions: dict[str, SessionVars]
     lunch: dict[tuple[str, int], cp_model.IntVar] = field(default_factory=dict)  # (peer, day) -> start
     terms: dict[str, tuple[cp_model.LinearExprT, int]] = field(default_factory=dict)  # rule -> (penalty, upper bound)
-    constraints: dict[str, list] = field(default_factory=dict)  # rule -> constraints added
     conflicts: list[str] = field(default_factory=list)  # fixed items that no plan can satisfy
     intervals: dict[tuple, cp_model.IntervalVar] = field(default_factory=dict)  # shared interval cache
+    held_days: dict[str, int] | None = None  # rooms-and-peers stage: session id -> its day, as held
+    uses: dict[tuple[str, int, str], cp_model.IntVar] = field(default_factory=dict)  # (peer, day, room) -> used
+    stay_put: list = field(default_factory=list)  # (changes[peer, day], its used literals)
 
     # --- time axis (domain.TimeAxis) -------------------------------------
     def t(self, moment: dt.datetime) -> int:
@@ -74,8 +76,6 @@ class PlanModel:
     def day_indices(self) -> list[int]:
         return [self.day_index(day) for day in self.visit.settings.interview_days]
 
-    def record(self, rule: str, constraint) -> None:
-        self.constraints.setdefault(rule, []).append(constraint)
 
 
 def free(windows, start: dt.datetime, end: dt.datetime) -> bool:

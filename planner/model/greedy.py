@@ -26,7 +26,7 @@ from collections import defaultdict
 from typing import Iterable, Sequence
 
 from .. import domain as d
-from ..candidates import session_rooms, session_starts
+from ..candidates import lunch_starts, possible_starts, session_rooms
 from ..domain import DAY_MINUTES as DAY
 
 
@@ -39,7 +39,8 @@ class Ledger:
         self.axis = visit.time_axis
         self.buffer = s.buffer_minutes
         self.lunch_minutes = s.lunch_minutes
-        self.lunch_window = {self.k(day): (self.t(d.combine(day, s.lunch_start)), self.t(d.combine(day, s.lunch_end)))
+        # the grid starts of each day's lunch break (rule 8)
+        self.lunch_starts = {self.k(day): [self.k(day) * DAY + m for m in lunch_starts(visit, day)]
                              for day in s.interview_days}
         self.max_per_day = s.max_sessions_per_day
         self.cap = {p.id: visit.peer_cap(p) for p in visit.peers}
@@ -135,23 +136,18 @@ class Ledger:
         return self._lunch_left(pid, day, [(a, b)])
 
     def _lunch_left(self, pid: str, day: int, extra: Sequence[tuple[int, int]]) -> bool:
-        if self.lunch_minutes <= 0 or day not in self.lunch_window:
+        if self.lunch_minutes <= 0 or day not in self.lunch_starts:
             return True
-        lo, hi = self.lunch_window[day]
-        spans = sorted([*self.peer_sessions.get((pid, day), ()), *self.peer_fixed.get((pid, day), ()), *extra])
-        return self._first_gap(spans, lo, hi) is not None
+        spans = [*self.peer_sessions.get((pid, day), ()), *self.peer_fixed.get((pid, day), ()), *extra]
+        return self._lunch_at(spans, day) is not None
 
-    def _first_gap(self, spans, lo: int, hi: int) -> int | None:
-        cursor = lo
-        for a, b in spans:
-            if b <= cursor:
-                continue
-            if a >= hi:
-                break
-            if a - cursor >= self.lunch_minutes:
-                return cursor
-            cursor = max(cursor, b)
-        return cursor if hi - cursor >= self.lunch_minutes else None
+    def _lunch_at(self, spans, day: int) -> int | None:
+        """The first grid start of the day's lunch window clear of `spans`, or None."""
+        length = self.lunch_minutes
+        for t in self.lunch_starts.get(day, ()):
+            if not self._clash(spans, t, t + length):
+                return t
+        return None
 
     def free_peers(self, session: d.Session, start: int, room: d.Room) -> list[str]:
         end = start + session.duration_minutes
@@ -203,10 +199,9 @@ class Ledger:
             items.append(d.PlanItem(start=self.moment(start), end=self.moment(end), item_id=sid, kind=s.kind,
                                     title=s.title, room_id=room, peer_ids=peers, attendee_ids=s.attendees))
         for peer in visit.peers:
-            for day, (lo, hi) in sorted(self.lunch_window.items()):
-                spans = sorted([*self.peer_sessions.get((peer.id, day), ()),
-                                *self.peer_fixed.get((peer.id, day), ())])
-                at = self._first_gap(spans, lo, hi)
+            for day in sorted(self.lunch_starts):
+                spans = [*self.peer_sessions.get((peer.id, day), ()), *self.peer_fixed.get((peer.id, day), ())]
+                at = self._lunch_at(spans, day)
                 if at is None:
                     continue
                 start = self.moment(at)
@@ -221,8 +216,8 @@ class Ledger:
 # --- the hint ------------------------------------------------------------------
 
 def candidates(ledger: Ledger, session: d.Session) -> tuple[list[int], list[d.Room]]:
-    """The session's starts (rule 2) and rooms (rule 6), as the model computes them."""
-    starts = [ledger.t(m) for m in session_starts(ledger.visit, session)]
+    """The session's starts (rules 2 and 9) and rooms (rule 6), as the model allows them."""
+    starts = [ledger.t(m) for m in possible_starts(ledger.visit, session)]
     return starts, session_rooms(ledger.visit, session)
 
 

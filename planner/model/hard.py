@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING
 from ortools.sat.python import cp_model
 
 from .. import domain as d
+from .. import rules
+from ..candidates import ends_before_the_prep, lunch_starts
 from ..domain import DAY_MINUTES as DAY
 
 if TYPE_CHECKING:
@@ -30,21 +32,22 @@ if TYPE_CHECKING:
 def must_sessions_scheduled_once(pm: "PlanModel") -> None:
     """Rule 1: every `must` session exactly once, a `should` session at most once."""
     must = [sv.present for sv in pm.sessions.values() if sv.session.must]
-    pm.terms["must_sessions_left_out"] = (sum(1 - p for p in must), len(must))
+    pm.terms["must_sessions_scheduled_once"] = (sum(1 - p for p in must), len(must))
 
 
 # --- rule 2 ---------------------------------------------------------------------
 # The day, grid and window part of rule 2 is each start variable's domain,
 # computed by planner.candidates.session_starts (see build.py).
 
-def sessions_keep_their_order(pm: "PlanModel") -> None:
-    """Rule 2, `after`: that session ends before this one starts (when both are held)."""
+def session_inside_its_day_and_window(pm: "PlanModel") -> None:
+    """Rule 2: the start's domain keeps the day, grid and window (built from
+    planner.candidates.session_starts); this adds `after`: that session ends
+    before this one starts (when both are held)."""
     for sv in pm.sessions.values():
         before = pm.sessions.get(sv.session.after) if sv.session.after else None
         if before is None:
             continue
-        c = pm.model.Add(before.end <= sv.start).OnlyEnforceIf([before.present, sv.present])
-        pm.record("sessions_keep_their_order", c)
+        pm.model.Add(before.end <= sv.start).OnlyEnforceIf([before.present, sv.present])
 
 
 # --- rule 3 ---------------------------------------------------------------------
@@ -58,19 +61,18 @@ def no_one_in_two_places(pm: "PlanModel") -> None:
         intervals = [_room_interval(pm, sv, room.id) for sv in pm.sessions.values() if room.id in sv.room]
         intervals += [_fixed(pm, i.start, i.end, f"{i.item_id}@{room.id}") for i in fixed if i.room_id == room.id]
         if len(intervals) > 1:
-            pm.record("no_one_in_two_places", model.AddNoOverlap(intervals))
+            model.AddNoOverlap(intervals)
     for person in sorted(visit.people, key=lambda p: p.id):
         intervals = [sv.interval for sv in pm.sessions.values() if person.id in sv.session.attendees]
         intervals += [_fixed(pm, i.start, i.end, f"{i.item_id}@{person.id}")
                       for i in fixed if person.id in i.attendee_ids]
         if len(intervals) > 1:
-            pm.record("no_one_in_two_places", model.AddNoOverlap(intervals))
+            model.AddNoOverlap(intervals)
     for peer in sorted(visit.peers, key=lambda p: p.id):
         intervals = [sv.busy[peer.id] for sv in pm.sessions.values() if peer.id in sv.busy]
         intervals += [_fixed(pm, i.start, i.end, f"{i.item_id}@{peer.id}") for i in fixed if peer.id in i.peer_ids]
-        intervals += [_lunch_interval(pm, peer.id, k) for k in pm.day_indices if (peer.id, k) in pm.lunch]
         if len(intervals) > 1:
-            pm.record("no_one_in_two_places", model.AddNoOverlap(intervals))
+            model.AddNoOverlap(intervals)
 
 
 def _room_interval(pm, sv, room_id):
@@ -120,28 +122,25 @@ def peers_keep_a_buffer_between_sessions(pm: "PlanModel") -> None:
                     sv.leave, dur + 2 * travel + buffer, sv.back + buffer, lit,
                     f"buffer[{sv.session.id},{peer.id}]"))
         if len(stretched) > 1:
-            pm.record("peers_keep_a_buffer_between_sessions", model.AddNoOverlap(stretched))
+            model.AddNoOverlap(stretched)
 
 
 # --- rule 5 ---------------------------------------------------------------------
 
-def sessions_have_their_peers(pm: "PlanModel") -> None:
-    """Rule 5: exactly `peers` peers, the required peers among them."""
+def sessions_have_their_peers_and_everyone_is_available(pm: "PlanModel") -> None:
+    """Rule 5: exactly `peers` peers, the required peers among them; and every
+    peer (travel included), person and room outside its unavailable windows.
+    (A peer who is away at every possible start is no candidate at all: see
+    build.py.)"""
     model = pm.model
     for sv in pm.sessions.values():
         s = sv.session
-        pm.record("sessions_have_their_peers",
-                  model.Add(sum(sv.peer.values()) == s.peers * sv.present))
+        model.Add(sum(sv.peer.values()) == s.peers * sv.present)
         for pid in s.required_peers:
             if pid in sv.peer:
-                pm.record("sessions_have_their_peers", model.Add(sv.peer[pid] == sv.present))
+                model.Add(sv.peer[pid] == sv.present)
             else:
-                pm.record("sessions_have_their_peers", model.Add(sv.present == 0))
-
-
-def everyone_is_available(pm: "PlanModel") -> None:
-    """Rule 5: every peer (travel included), person and room is outside its
-    unavailable windows."""
+                model.Add(sv.present == 0)
     visit = pm.visit
     dur = lambda sv: sv.session.duration_minutes  # noqa: E731
 
@@ -158,23 +157,23 @@ def everyone_is_available(pm: "PlanModel") -> None:
         windows = [w for a in sv.session.attendees for w in visit.person_by_id[a].unavailable]
         if windows:
             ok = free_starts(sv, windows)
-            pm.record("everyone_is_available", _start_in(pm, sv, ok, sv.present))
+            _start_in(pm, sv, ok, sv.present)
         for rid, lit in sv.room.items():
             room = visit.room_by_id[rid]
             if room.unavailable:
-                pm.record("everyone_is_available", _start_in(pm, sv, free_starts(sv, room.unavailable), lit))
+                _start_in(pm, sv, free_starts(sv, room.unavailable), lit)
         for pid, lit in sv.peer.items():
             peer = visit.peer_by_id[pid]
             if not peer.unavailable:
                 continue
             if isinstance(sv.travel, int):
                 ok = free_starts(sv, peer.unavailable, sv.travel, sv.travel)
-                pm.record("everyone_is_available", _start_in(pm, sv, ok, lit))
+                _start_in(pm, sv, ok, lit)
             else:
                 for rid, room_lit in sv.room.items():
                     travel = visit.room_by_id[rid].travel
                     ok = free_starts(sv, peer.unavailable, travel, travel)
-                    pm.record("everyone_is_available", _start_in(pm, sv, ok, [lit, room_lit]))
+                    _start_in(pm, sv, ok, [lit, room_lit])
 
 
 def _start_in(pm, sv, starts, enforce):
@@ -189,10 +188,10 @@ def _start_in(pm, sv, starts, enforce):
 # The rooms that fit a session (kind, office, capacity, its own room) are its
 # room literals, computed by planner.candidates.session_rooms (see build.py).
 
-def sessions_have_one_room(pm: "PlanModel") -> None:
+def room_fits_session(pm: "PlanModel") -> None:
     """Rule 6: a held session is in exactly one of the rooms that fit it."""
     for sv in pm.sessions.values():
-        pm.record("sessions_have_one_room", pm.model.Add(sum(sv.room.values()) == sv.present))
+        pm.model.Add(sum(sv.room.values()) == sv.present)
 
 
 # --- rule 7 ---------------------------------------------------------------------
@@ -214,7 +213,7 @@ def daily_session_caps(pm: "PlanModel") -> None:
     if len(pm.sessions) > cap:
         units = [model.NewOptionalFixedSizeIntervalVar(day[sid], 1, sv.present, f"daycap[{sid}]")
                  for sid, sv in pm.sessions.items()]
-        pm.record("daily_session_caps", model.AddCumulative(units, [1] * len(units), cap))
+        model.AddCumulative(units, [1] * len(units), cap)
     for peer in sorted(visit.peers, key=lambda p: p.id):
         cap = visit.peer_cap(peer)
         mine = [(sid, sv) for sid, sv in pm.sessions.items() if peer.id in sv.peer]
@@ -222,7 +221,7 @@ def daily_session_caps(pm: "PlanModel") -> None:
             continue
         units = [model.NewOptionalFixedSizeIntervalVar(day[sid], 1, sv.peer[peer.id], f"peercap[{sid},{peer.id}]")
                  for sid, sv in mine]
-        pm.record("daily_session_caps", model.AddCumulative(units, [1] * len(units), cap))
+        model.AddCumulative(units, [1] * len(units), cap)
 
 
 def _day_index(pm: "PlanModel", sv):
@@ -241,17 +240,32 @@ def _day_index(pm: "PlanModel", sv):
 
 def every_peer_gets_lunch(pm: "PlanModel") -> None:
     """Rule 8: lunch_minutes unbroken inside the lunch window, every peer,
-    every interview day. Each lunch is an interval that the peer's sessions
-    (with travel) and fixed items may not overlap (see rule 3)."""
+    every interview day, starting on the slot grid. Each lunch is a start
+    variable whose domain is the grid inside the window; its interval enters
+    the peer's NoOverlap of rule 3 with the peer's sessions (travel
+    included) and fixed items."""
     s = pm.visit.settings
     if s.lunch_minutes <= 0:
         return
     for peer in sorted(pm.visit.peers, key=lambda p: p.id):
         for day in s.interview_days:
             k = pm.day_index(day)
-            lo = pm.t(d.combine(day, s.lunch_start))
-            hi = pm.t(d.combine(day, s.lunch_end)) - s.lunch_minutes
-            pm.lunch[(peer.id, k)] = pm.model.NewIntVar(lo, hi, f"lunch[{peer.id},{day}]")
+            base = pm.t(d.combine(day, dt.time(0)))
+            starts = [base + m for m in lunch_starts(pm.visit, day)]
+            if not starts:  # no grid start fits the window: no plan (a pre-check says so)
+                pm.model.Add(pm.model.NewConstant(0) == 1)
+                starts = [base + d.minutes_of(s.lunch_start)]
+            pm.lunch[(peer.id, k)] = pm.model.NewIntVarFromDomain(cp_model.Domain.FromValues(starts),
+                                                                  f"lunch[{peer.id},{day}]")
+    # the peer's lunches, sessions (travel included) and fixed items do not overlap
+    fixed = pm.visit.fixed_items()
+    for peer in sorted(pm.visit.peers, key=lambda p: p.id):
+        intervals = [_lunch_interval(pm, peer.id, k) for k in pm.day_indices if (peer.id, k) in pm.lunch]
+        intervals += [sv.busy[peer.id] for sv in pm.sessions.values() if peer.id in sv.busy]
+        intervals += [_fixed(pm, i.start, i.end, f"{i.item_id}@{peer.id}@lunch")
+                      for i in fixed if peer.id in i.peer_ids]
+        if len(intervals) > 1:
+            pm.model.AddNoOverlap(intervals)
 
 
 # --- rule 9 ---------------------------------------------------------------------
@@ -259,7 +273,9 @@ def every_peer_gets_lunch(pm: "PlanModel") -> None:
 def fixed_item_conflicts(visit: d.Visit) -> list[str]:
     """Rule 9, what no plan can change: the debriefs, prep and feedback are
     fixed, so their rooms and the debrief attendees must be free then, and
-    two of them may not share a room or a person at once."""
+    two of them may not share a room or a person at once; and every peer
+    who attends them still needs a lunch break on the grid (rule 8) around
+    them (on a progress review's last day the prep may cover the window)."""
     out = []
     fixed = visit.fixed_items()
     for item in fixed:
@@ -280,25 +296,39 @@ def fixed_item_conflicts(visit: d.Visit) -> list[str]:
             shared = (set(a.peer_ids) | set(a.attendee_ids)) & (set(b.peer_ids) | set(b.attendee_ids))
             if a.room_id == b.room_id or shared:
                 out.append(f"{a.title} and {b.title} overlap on {a.start:%Y-%m-%d}")
+    s = visit.settings
+    if s.lunch_minutes > 0:
+        for day in s.interview_days:
+            starts = [d.add_minutes(d.combine(day, dt.time(0)), m) for m in lunch_starts(visit, day)]
+            if not starts:
+                out.append(f"No {s.lunch_minutes}-minute lunch break starting on the {s.slot_minutes}-minute grid "
+                           f"(from {s.day_start:%H:%M}) fits inside {s.lunch_start:%H:%M}–{s.lunch_end:%H:%M}")
+                break
+            for peer in sorted(visit.peers, key=lambda p: p.id):
+                mine = [i for i in fixed if i.date == day and peer.id in i.peer_ids]
+                if mine and not any(all(not (i.start < d.add_minutes(t, s.lunch_minutes) and t < i.end)
+                                        for i in mine) for t in starts):
+                    what = " and ".join(f"the {i.title.lower()} ({i.start:%H:%M}–{i.end:%H:%M})" for i in mine)
+                    out.append(f"On {day} {what} leave {visit.label(peer.id)} no {s.lunch_minutes}-minute lunch "
+                               f"break inside {s.lunch_start:%H:%M}–{s.lunch_end:%H:%M}")
     return out
 
 
 def debriefs_and_feedback_day(pm: "PlanModel") -> None:
     """Rule 9: the debriefs, prep and feedback presentation are fixed (see
     Visit.fixed_items) and enter every NoOverlap of rule 3; what no plan can
-    change is reported before solving (fixed_item_conflicts)."""
+    change is reported before solving (fixed_item_conflicts). *(1.1)* On a
+    progress review's last day (feedback_day among the interview days) a
+    session's start is limited so that it ends by prep_start."""
     pm.conflicts.extend(fixed_item_conflicts(pm.visit))
+    if not pm.visit.settings.feedback_on_interview_day:
+        return
+    for sv in pm.sessions.values():
+        ok = [t for t in sv.starts if ends_before_the_prep(pm.visit, sv.session, pm.moment(t))]
+        if len(ok) < len(sv.starts):
+            _start_in(pm, sv, ok, sv.present)
 
 
-HARD_RULES = (
-    must_sessions_scheduled_once,
-    sessions_keep_their_order,
-    every_peer_gets_lunch,  # creates the lunch variables that rule 3 uses
-    no_one_in_two_places,
-    peers_keep_a_buffer_between_sessions,
-    sessions_have_their_peers,
-    everyone_is_available,
-    sessions_have_one_room,
-    daily_session_caps,
-    debriefs_and_feedback_day,
-)
+# in the contract's order, from the rule book (planner.rules): each function is
+# independent of the others, so the order does not matter
+HARD_RULES = tuple(globals()[rule.name] for rule in rules.HARD_RULES)

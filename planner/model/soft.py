@@ -6,13 +6,26 @@ and an upper bound of it under the rule's name in ``pm.terms``.
 objective lexicographic: one unit of a rule outweighs the largest possible
 total of all the rules below it. The order is
 
-    must_sessions_left_out          (rule §2.1, always first)
-    sessions_moved                  (§3.6, only on replan, right after the hard rules)
-    should_sessions_left_out        (§3.1)
-    peers_off_theme                 (§3.2)
-    councillor_sessions_without_member_peer (§3.3)
-    busiest_peer_sessions           (§3.4)
-    people_idle_slots               (§3.5)
+    must_sessions_scheduled_once    (rule §2.1, always first)
+    fewest_sessions_moved           (§3.6, only on replan, right after the hard rules)
+    should_sessions_scheduled       (§3.1)
+    peers_matched_to_themes         (§3.2)
+    member_peer_with_councillors    (§3.3)
+    balanced_load                   (§3.4)
+    short_days_for_people           (§3.5)
+    right_sized_rooms               (§3.7, 1.1)
+    peers_stay_put                  (§3.8, 1.1)
+
+Each term is named after its function (the rule book, planner.rules, says
+what one unit of each counts); schedule.json reports them under those names.
+
+When the weighted total of every rule would not fit the solver's objective
+exactly (2**53, the largest integer a double holds; CP-SAT reports the
+objective as one), the rules are split into *stages*: :func:`stages` groups
+them from the bottom up while they fit, and :mod:`planner.model.solve`
+solves the stages in order, holding each solved stage's terms at the values
+found before minimising the next. Each stage is lexicographic by its
+weights, and the stages one after another, so the order of §3 holds.
 """
 
 from __future__ import annotations
@@ -20,25 +33,23 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .. import domain as d
+from .. import rules
 
 if TYPE_CHECKING:
     from .build import PlanModel
 
-ORDER = (
-    "must_sessions_left_out",
-    "sessions_moved",
-    "should_sessions_left_out",
-    "peers_off_theme",
-    "councillor_sessions_without_member_peer",
-    "busiest_peer_sessions",
-    "people_idle_slots",
-)
+# the objective's order, from the rule book (planner.rules): each term is named
+# after its function
+ORDER = rules.SOFT_ORDER
+
+# the largest weighted total of one stage: CP-SAT reports the objective as a double
+STAGE_LIMIT = 2 ** 53
 
 
 def should_sessions_scheduled(pm: "PlanModel") -> None:
     """§3.1: as many `should` sessions as fit."""
     should = [sv.present for sv in pm.sessions.values() if not sv.session.must]
-    pm.terms["should_sessions_left_out"] = (sum(1 - p for p in should), len(should))
+    pm.terms["should_sessions_scheduled"] = (sum(1 - p for p in should), len(should))
 
 
 def peers_matched_to_themes(pm: "PlanModel") -> None:
@@ -53,7 +64,7 @@ def peers_matched_to_themes(pm: "PlanModel") -> None:
             if not themes & set(pm.visit.peer_by_id[pid].specialisms):
                 off.append(lit)
     bound = sum(sv.session.peers for sv in pm.sessions.values() if sv.session.themes)
-    pm.terms["peers_off_theme"] = (sum(off), bound)
+    pm.terms["peers_matched_to_themes"] = (sum(off), bound)
 
 
 def member_peer_with_councillors(pm: "PlanModel") -> None:
@@ -68,7 +79,7 @@ def member_peer_with_councillors(pm: "PlanModel") -> None:
         # miss >= present - (members on it): without a member peer, a held session costs one
         model.Add(miss + sum(members) >= sv.present)
         missing.append(miss)
-    pm.terms["councillor_sessions_without_member_peer"] = (sum(missing), len(missing))
+    pm.terms["member_peer_with_councillors"] = (sum(missing), len(missing))
 
 
 def balanced_load(pm: "PlanModel") -> None:
@@ -81,7 +92,7 @@ def balanced_load(pm: "PlanModel") -> None:
     busiest = pm.model.NewIntVar(0, bound, "busiest_peer_sessions")
     for pid, lits in sorted(loads.items()):
         pm.model.Add(busiest >= sum(lits))
-    pm.terms["busiest_peer_sessions"] = (busiest, bound)
+    pm.terms["balanced_load"] = (busiest, bound)
 
 
 def short_days_for_people(pm: "PlanModel") -> None:
@@ -125,7 +136,7 @@ def short_days_for_people(pm: "PlanModel") -> None:
         # slots >= capped / slot, rounded up; the solver keeps it as small as that allows
         model.Add(slot * slots >= capped)
         penalties.append(slots)
-    pm.terms["people_idle_slots"] = (sum(penalties), cap * len(penalties))
+    pm.terms["short_days_for_people"] = (sum(penalties), cap * len(penalties))
 
 
 def fewest_sessions_moved(pm: "PlanModel", previous: dict[str, d.PlanItem],
@@ -152,7 +163,63 @@ def fewest_sessions_moved(pm: "PlanModel", previous: dict[str, d.PlanItem],
         if sid in frozen:
             model.Add(same == 1)
         moved.append(1 - same)
-    pm.terms["sessions_moved"] = (sum(moved), len(moved))
+    pm.terms["fewest_sessions_moved"] = (sum(moved), len(moved))
+
+
+def right_sized_rooms(pm: "PlanModel") -> None:
+    """§3.7 (1.1): as few seats left empty as possible. Each held session
+    leaves its room's capacity less its attendees and peers empty: the sum of
+    (capacity - headcount) over the session's room literals, so the smallest
+    room that fits is preferred. Linear in the room literals: no new variables."""
+    terms, bound = [], 0
+    for sv in pm.sessions.values():
+        empty = {rid: pm.visit.room_by_id[rid].capacity - sv.session.headcount for rid in sv.room}
+        terms += [n * sv.room[rid] for rid, n in empty.items() if n]
+        bound += max(empty.values(), default=0)
+    pm.terms["right_sized_rooms"] = (sum(terms), bound)
+
+
+def peers_stay_put(pm: "PlanModel") -> None:
+    """§3.8 (1.1): within a day a peer changes room as few times as possible;
+    the team's office does not count (sessions never use it; debriefs and
+    prep there are left out), going to a site visit does (an offsite room is
+    a room like any other).
+
+    Counted as the number of distinct session rooms a peer uses on a day,
+    less one: a Boolean used[peer, day, room] is implied by each candidate
+    (peer on the session, session in the room, session on the day) with one
+    clause, and changes[peer, day] >= (rooms used) - 1. This is a lower bound
+    of the room changes in time order (A, B, A counts one, not two) that
+    needs no order between sessions; the README says why it was chosen."""
+    model = pm.model
+    used: dict[tuple[str, int, str], object] = {}
+    held = pm.held_days  # in the rooms-and-peers stage: the day each held session is on
+    for sid, sv in pm.sessions.items():
+        days = sv.day if held is None else {held[sid]: sv.present} if sid in held else {}
+        for pid, x in sv.peer.items():
+            for rid, y in sv.room.items():
+                for k, on_day in days.items():
+                    key = (pid, k, rid)
+                    if key not in used:
+                        used[key] = model.NewBoolVar(f"uses[{pid},{k},{rid}]")
+                    clause = [x.Not(), y.Not(), used[key]]
+                    if on_day is not sv.present:  # x implies present already
+                        clause.insert(2, on_day.Not())
+                    model.AddBoolOr(clause)
+    per_day: dict[tuple[str, int], list] = {}
+    for (pid, k, _rid), lit in sorted(used.items(), key=lambda kv: kv[0]):
+        per_day.setdefault((pid, k), []).append(lit)
+    changes, bound = [], 0
+    for (pid, k), lits in sorted(per_day.items()):
+        if len(lits) < 2:
+            continue
+        change = model.NewIntVar(0, len(lits) - 1, f"room_changes[{pid},{k}]")
+        model.Add(change >= sum(lits) - 1)
+        changes.append(change)
+        pm.stay_put.append((change, lits))
+        bound += len(lits) - 1
+    pm.uses.update(used)
+    pm.terms["peers_stay_put"] = (sum(changes), bound)
 
 
 SOFT_RULES = (
@@ -163,22 +230,56 @@ SOFT_RULES = (
     short_days_for_people,
 )
 
+# §3.7 and §3.8 choose rooms and peers for the sessions' times: they are solved
+# in a stage of their own, after every rule above, with each session's presence
+# and start held as found (see planner.model.solve.run and the README).
+ROOM_RULES = (
+    right_sized_rooms,
+    peers_stay_put,
+)
+ROOM_TERMS = ("right_sized_rooms", "peers_stay_put")
 
-def weights(pm: "PlanModel") -> dict[str, int]:
-    """Lexicographic weights from the rules' upper bounds, in ORDER."""
+
+def _weighed(pm: "PlanModel") -> tuple[dict[str, int], list[list[str]]]:
+    """Weights from the rules' upper bounds, bottom up in ORDER, and the stages
+    (top first): a rule whose weighted total would pass STAGE_LIMIT starts a
+    new stage above, whose weights count from 1 again."""
     out: dict[str, int] = {}
-    below = 0  # the largest weighted total of the rules already weighted
+    stages: list[list[str]] = [[]]
+    below = 0  # the largest weighted total of the rules already weighted in this stage
     for name in reversed(ORDER):
         if name not in pm.terms:
             continue
         _, bound = pm.terms[name]
-        out[name] = below + 1
-        below += out[name] * bound
-    return out
+        weight = below + 1
+        room_stage_ends = name not in ROOM_TERMS and any(n in ROOM_TERMS for n in stages[0])
+        if stages[0] and (room_stage_ends or below + weight * bound > STAGE_LIMIT):
+            stages.insert(0, [])
+            below, weight = 0, 1
+        out[name] = weight
+        below += weight * bound
+        stages[0].insert(0, name)
+    return out, [stage for stage in stages if stage]
+
+
+def weights(pm: "PlanModel") -> dict[str, int]:
+    """Lexicographic weights from the rules' upper bounds, in ORDER (within each stage)."""
+    return _weighed(pm)[0]
+
+
+def stages(pm: "PlanModel") -> list[list[str]]:
+    """The rules' names in stages, top first (one stage for most visits)."""
+    return _weighed(pm)[1]
+
+
+def stage_objective(pm: "PlanModel", names: list[str], w: dict[str, int]):
+    return sum(w[name] * pm.terms[name][0] for name in names)
 
 
 def objective(pm: "PlanModel"):
+    """Minimise the first stage; planner.model.solve runs any later ones."""
     w = weights(pm)
-    pm.model.Minimize(sum(w[name] * pm.terms[name][0] for name in w))
+    first = stages(pm)[:1]
+    pm.model.Minimize(stage_objective(pm, first[0] if first else [], w))
     return w
 

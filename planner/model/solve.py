@@ -17,6 +17,7 @@ import ortools
 from ortools.sat.python import cp_model
 
 from .. import domain as d
+from .. import rules
 from ..errors import Cancelled, Infeasible, SolverFailure
 from . import hard, soft
 from .build import DAY, PlanModel, build
@@ -60,6 +61,7 @@ class SolverRun:
     solver: cp_model.CpSolver | None
     weights: dict[str, int]
     timings: dict[str, float] = field(default_factory=dict)
+    stages: list[dict] = field(default_factory=list)  # per stage: rules, status, objective, bound
 
     @property
     def found(self) -> bool:
@@ -180,17 +182,84 @@ class _Callback(cp_model.CpSolverSolutionCallback):
 
 
 def solve_model(visit: d.Visit, options: SolveOptions) -> SolverRun:
-    """Build the model and run CP-SAT once. No pre-checks and no
-    explanations: :mod:`planner.orchestrate` decides what the answer means."""
+    """Build the model and run CP-SAT, stage by stage (soft.stages, then the
+    rooms-and-peers stage of §3.7 and §3.8). No pre-checks and no
+    explanations: :mod:`planner.orchestrate` decides what the answer means.
+
+    Each later stage holds the terms of the stages before at the values found
+    and starts from that plan; before the rooms-and-peers stage every
+    session's presence and start are held too. The first stage gets 80 % of
+    the time limit, the later ones share what is left (at least a tenth of
+    the limit each). The run is OPTIMAL only when every stage is; a later
+    stage that finds nothing in time leaves the plan of the stage before."""
     t0 = time.perf_counter()
     deadline = _deadline(options)
     if options.on_phase:
         options.on_phase("building")
     pm, weights = build_model(visit, options, deadline)
     timings = {"build_seconds": round(time.perf_counter() - t0, 3)}
-    wall = deadline - time.perf_counter()  # what building left of the time limit
     if pm.conflicts:
         raise Infeasible(pm.conflicts)
+    stages = (soft.stages(pm) or [[]]) + [list(soft.ROOM_TERMS)]
+    started = time.perf_counter()
+    callback = _Callback(started, options.on_progress, timings)
+    if options.on_phase:
+        options.on_phase("solving")
+    limit, spent = options.time_limit, 0.0
+    solver, status, reports = None, None, []
+    for index, names in enumerate(stages):
+        # deterministic seconds under --deterministic, else what building left of the wall clock
+        budget = 0.8 * (limit if options.deterministic else max(0.0, deadline - time.perf_counter()))
+        if index:
+            if status not in ("OPTIMAL", "FEASIBLE"):
+                break
+            _hold(pm, solver, stages[index - 1])
+            if names == list(soft.ROOM_TERMS):
+                if options.on_phase:
+                    options.on_phase("rooms")
+                _hold_times(pm, solver)
+                for rule in soft.ROOM_RULES:
+                    rule(pm)
+                _hint_room_stage(pm, solver)
+                weights.update(soft.weights(pm))
+            pm.model.Minimize(soft.stage_objective(pm, names, weights))
+            left = limit - spent if options.deterministic else deadline - time.perf_counter()
+            budget = max(left / (len(stages) - index), 0.1 * limit)
+        # a later stage may run a little past the deadline: a tenth of the limit at most
+        stage_solver = _solver(pm, options, budget, deadline + (0.1 * limit if index else 0.0))
+        try:
+            code = run_solver(stage_solver, pm.model, callback, options.cancel)
+        except (KeyboardInterrupt, Cancelled):
+            raise
+        except Exception as exc:  # a crash inside the solver is a failure, never a traceback
+            raise SolverFailure(f"the solver failed: {type(exc).__name__}: {exc}") from exc
+        stage_status = stage_solver.StatusName(code)
+        spent += stage_solver.deterministic_time if options.deterministic else stage_solver.wall_time
+        reports.append({"rules": list(names), "status": stage_status,
+                        "objective": stage_solver.ObjectiveValue(), "bound": stage_solver.BestObjectiveBound(),
+                        "deterministic_time": stage_solver.deterministic_time})
+        if index and stage_status not in ("OPTIMAL", "FEASIBLE"):
+            # nothing new in time (or a presolve mistake, or-tools #5274): the plan of the stage
+            # before stands, read back through this stage's model with every variable at its hint
+            stage_solver = _solver(pm, options, 10.0, time.perf_counter() + 10.0)  # instant: all fixed
+            stage_solver.parameters.fix_variables_to_their_hinted_value = True
+            stage_solver.parameters.cp_model_presolve = False
+            if stage_solver.StatusName(run_solver(stage_solver, pm.model, None, options.cancel)) not in (
+                    "OPTIMAL", "FEASIBLE"):
+                raise SolverFailure(f"the solver lost the plan it had found between two stages "
+                                    f"({stage_status} in the stage of {', '.join(names)})")
+            solver, status = stage_solver, "FEASIBLE"
+            break
+        solver = stage_solver
+        status = stage_status if index == 0 or (status == "OPTIMAL" and stage_status == "OPTIMAL") else "FEASIBLE"
+    timings["solve_seconds"] = round(time.perf_counter() - started, 3)
+    timings["deterministic_time"] = round(sum(r.pop("deterministic_time") for r in reports), 6)
+    return SolverRun(pm, status, solver, weights, timings, reports)
+
+
+def _solver(pm: PlanModel, options: SolveOptions, budget: float, deadline: float) -> cp_model.CpSolver:
+    """A CP-SAT solver for one stage: `budget` seconds (deterministic seconds
+    under --deterministic), never past the run's wall-clock deadline."""
     solver = cp_model.CpSolver()
     p = solver.parameters
     p.random_seed = options.seed
@@ -200,24 +269,58 @@ def solve_model(visit: d.Visit, options: SolveOptions) -> SolverRun:
         p.cp_model_presolve = False
     if sum(len(sv.peer) for sv in pm.sessions.values()) > PROBING_LIMIT:
         p.cp_model_probing_level = 0
+    wall = max(0.01, deadline - time.perf_counter())  # what building and earlier stages left
     if options.deterministic:
         # CP-SAT's parallel portfolio does not repeat itself (google/or-tools #2159);
         # interleaved search does, and a deterministic time limit keeps it so.
         p.interleave_search = True
-        p.max_deterministic_time = options.time_limit
-    p.max_time_in_seconds = max(0.01, wall)
-    started = time.perf_counter()
-    callback = _Callback(started, options.on_progress, timings)
-    if options.on_phase:
-        options.on_phase("solving")
-    try:
-        status = run_solver(solver, pm.model, callback, options.cancel)
-    except (KeyboardInterrupt, Cancelled):
-        raise
-    except Exception as exc:  # a crash inside the solver is a failure, never a traceback
-        raise SolverFailure(f"the solver failed: {type(exc).__name__}: {exc}") from exc
-    timings["solve_seconds"] = round(time.perf_counter() - started, 3)
-    return SolverRun(pm, solver.StatusName(status), solver, weights, timings)
+        p.max_deterministic_time = budget
+        p.max_time_in_seconds = wall
+    else:
+        p.max_time_in_seconds = max(0.01, min(budget, wall))
+    return solver
+
+
+def _hold_times(pm: PlanModel, solver: cp_model.CpSolver) -> None:
+    """Before the rooms-and-peers stage (§3.7, §3.8): every session held or left
+    out as found, at the start found."""
+    pm.held_days = {}
+    for sid, sv in pm.sessions.items():
+        present = solver.BooleanValue(sv.present)
+        pm.model.Add(sv.present == int(present))
+        if present:
+            start = solver.Value(sv.start)
+            pm.model.Add(sv.start == start)
+            pm.held_days[sid] = start // DAY
+
+
+def _hint_room_stage(pm: PlanModel, solver: cp_model.CpSolver) -> None:
+    """Complete the hint with the rooms-and-peers stage's own variables, as the
+    held plan sets them, so that the hint is a whole plan the stage starts from."""
+    used = set()
+    for sid, k in pm.held_days.items():
+        sv = pm.sessions[sid]
+        room = next((rid for rid, lit in sv.room.items() if solver.BooleanValue(lit)), None)
+        used |= {(pid, k, room) for pid, lit in sv.peer.items() if solver.BooleanValue(lit)}
+    index = {lit.Index(): key in used for key, lit in pm.uses.items()}
+    for key, lit in pm.uses.items():
+        pm.model.AddHint(lit, int(key in used))
+    for change, lits in pm.stay_put:
+        pm.model.AddHint(change, max(0, sum(index[lit.Index()] for lit in lits) - 1))
+
+
+def _hold(pm: PlanModel, solver: cp_model.CpSolver, names: list[str]) -> None:
+    """Hold a solved stage: each of its terms at most the value found, and the
+    plan found as the hint of the next stage (every variable)."""
+    for name in names:
+        expr, _bound = pm.terms[name]
+        if not isinstance(expr, int):
+            pm.model.Add(expr <= int(solver.Value(expr)))
+    proto = pm.model.Proto()
+    values = solver.ResponseProto().solution
+    pm.model.ClearHints()
+    proto.solution_hint.vars.extend(range(len(values)))
+    proto.solution_hint.values.extend(values)
 
 
 def run_solver(solver: cp_model.CpSolver, model: cp_model.CpModel,
@@ -272,7 +375,7 @@ def feasible_with(visit: d.Visit, families: list[str], time_limit: float,
     True, False, or None when the solver could not tell in time. Presolve is
     off: this answer explains an impossibility, so it must be trustworthy."""
     pm = build(visit)
-    structural = {"must_sessions_scheduled_once", "sessions_have_one_room", "debriefs_and_feedback_day"}
+    structural = {rule.name for rule in rules.HARD_RULES if rule.structural}
     for rule in hard.HARD_RULES:
         if rule.__name__ in structural or rule.__name__ in families:
             rule(pm)
@@ -305,7 +408,7 @@ def extract(outcome: SolverRun, options: SolveOptions) -> d.Plan:
             left_out.append(sid)
             continue
         start = pm.moment(solver.Value(sv.start))
-        room = next(r for r, lit in sv.room.items() if solver.BooleanValue(lit))
+        room = next((r for r, lit in sv.room.items() if solver.BooleanValue(lit)), "")  # "": rule 6 removed
         peers = tuple(sorted(p for p, lit in sv.peer.items() if solver.BooleanValue(lit)))
         items.append(d.PlanItem(start=start, end=d.add_minutes(start, s.duration_minutes), item_id=sid,
                                 kind=s.kind, title=s.title, room_id=room, peer_ids=peers,
@@ -321,8 +424,8 @@ def extract(outcome: SolverRun, options: SolveOptions) -> d.Plan:
     meta = {
         "solver": {
             "status": outcome.status,
-            "objective": solver.ObjectiveValue(),
-            "bound": solver.BestObjectiveBound(),
+            "objective": outcome.stages[0]["objective"],
+            "bound": outcome.stages[0]["bound"],
             "seed": options.seed,
             "workers": options.workers,
             "deterministic": options.deterministic,
@@ -330,9 +433,10 @@ def extract(outcome: SolverRun, options: SolveOptions) -> d.Plan:
             "ortools": ortools.__version__,
             "weights": outcome.weights,
             "penalties": penalties,
+            "stages": outcome.stages,
             # wall-clock timings would make two identical runs differ; under
             # --deterministic only the solver's deterministic time is kept
-            "timings": ({"deterministic_time": round(solver.deterministic_time, 6)}
+            "timings": ({"deterministic_time": outcome.timings["deterministic_time"]}
                         if options.deterministic else outcome.timings),
         },
         "input_hash": visit.input_hash,

@@ -499,12 +499,20 @@ def changes_between(vd: VisitDir, older: str | None, newer: str) -> list[Change]
     return compare(old, new)
 
 
-def invite_effects(changes: list[Change]) -> list[tuple[Change, str]]:
-    """What each change does to the invites people hold."""
+def invite_effects(visit: d.Visit, changes: list[Change]) -> list[tuple[Change, str]]:
+    """What each change does to the invites people hold (as the invites
+    exporter re-issues them against the published version)."""
     out = []
     for c in changes:
         if c.change == "moved":
-            out.append((c, "REQUEST with a higher SEQUENCE to everyone on the session"))
+            before = set(c.before.peer_ids) | set(c.before.attendee_ids)
+            after = set(c.after.peer_ids) | set(c.after.attendee_ids)
+            text = "REQUEST with a higher SEQUENCE to everyone on it"
+            if before - after:
+                text += "; CANCEL to " + ", ".join(visit.name_of(x) for x in sorted(before - after))
+            if after - before:
+                text += "; a new REQUEST to " + ", ".join(visit.name_of(x) for x in sorted(after - before))
+            out.append((c, text))
         elif c.change == "cancelled":
             out.append((c, "CANCEL (STATUS:CANCELLED) to everyone who held it"))
         else:
@@ -524,12 +532,13 @@ def publish(vd: VisitDir, visit: d.Visit, version: str, who: str) -> None:
     before = vd.published()
     previous_folder = vd.version_path(before) if before and before != version else None
     with atomic_folder(source) as temp:
-        for name in ("schedule.csv", "unscheduled.csv", "schedule.json", "ledger.jsonl"):
+        for name in ("schedule.csv", "unscheduled.csv", "schedule.json", "ledger.jsonl", "replies.jsonl"):
             if (source / name).is_file():
                 shutil.copy2(source / name, temp / name)
         if previous_folder is not None:
-            if (previous_folder / "ledger.jsonl").is_file():
-                shutil.copy2(previous_folder / "ledger.jsonl", temp / "ledger.jsonl")
+            for name in ("ledger.jsonl", "replies.jsonl"):  # what was sent, and what people answered
+                if (previous_folder / name).is_file():
+                    shutil.copy2(previous_folder / name, temp / name)
             write_changes(temp, visit, compare(read_plan(previous_folder), plan))
         write_documents(temp, visit, plan, previous_folder=previous_folder)
     vd.append(who, "publish", f"published {version}", version=version,

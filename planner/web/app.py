@@ -32,6 +32,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from ..errors import InvalidInput, PlannerError
+from ..replies import answers_by_item
 from ..text import slug as slugify
 from . import actions
 from .board import day_grid
@@ -163,7 +164,9 @@ class Board:
     async def form(self, request: Request):
         """The posted form, after the size limit and the CSRF token are checked."""
         length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > MAX_UPLOAD_BYTES + 65536:
+        if not (length and length.isdigit()):  # browsers always say how long a form is
+            raise Refused(411, "The form did not say how long it is (no Content-Length); nothing was saved.")
+        if int(length) > MAX_UPLOAD_BYTES + 65536:
             raise Refused(413, f"The upload is larger than {MAX_UPLOAD_BYTES // 2 ** 20} MB; nothing was saved.")
         form = await request.form(max_files=2, max_fields=200, max_part_size=MAX_UPLOAD_BYTES)
         if not csrf_ok(request.session, form.get("csrf") or request.headers.get("x-csrf-token")):
@@ -533,7 +536,11 @@ class Board:
         before = actions.soft_scores(visit, actions.read_version(vd, previous)) if previous else None
         pinned = {s.id for s in visit.sessions if s.fixed_start}
         left_out = [(visit.label(u.session_id), u.reason) for u in plan.unscheduled]
-        return {"vd": vd, "visit": visit, "version": version, "plan": plan, "days": days, "day": chosen,
+        try:  # who has answered the invitations of this version (planner replies)
+            answers = answers_by_item(vd.version_path(version))
+        except (PlannerError, OSError, ValueError, KeyError):
+            answers = {}
+        return {"vd": vd, "answers": answers, "visit": visit, "version": version, "plan": plan, "days": days, "day": chosen,
                 "view": view, "grid": day_grid(visit, plan, chosen, view), "scores": scores, "before": before,
                 "previous": previous, "soft_names": actions.SOFT_NAMES, "pinned": pinned, "left_out": left_out,
                 "current": vd.current(), "published": vd.published(), "revision": vd.revision(),
@@ -633,7 +640,7 @@ class Board:
         if against:
             self.version_of(vd, against)
         changes = actions.changes_between(vd, against, version)
-        effects = actions.invite_effects(changes)
+        effects = actions.invite_effects(visit, changes)
         told = sorted({x for c in changes for x in c.notify})
         return self.render(request, "changes.html", title=f"Changes in {version}", vd=vd, visit=visit,
                            version=version, against=against, effects=effects, told=told,

@@ -263,7 +263,7 @@ class Workspace:
         if not name or slug(name, "") != name:
             raise KeyError(name)
         path = self.root / name
-        if not (path / "visit.toml").is_file():
+        if path.is_symlink() or not (path / "visit.toml").is_file():
             raise KeyError(name)
         return VisitDir(path)
 
