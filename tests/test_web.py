@@ -532,7 +532,11 @@ def test_progress_events_repeat_while_solving_and_cancel_stops_it(client, board)
     assert len(runs) >= 2  # emitted twice a second while the solve runs, not only when the solver improves
     elapsed = [run["elapsed"] for run in runs]
     assert elapsed == sorted(elapsed) and elapsed[-1] > elapsed[0]
-    assert client.wait("th")["state"] == "cancelled" and board.ws.visit("th").versions() == []
+    final = client.wait("th")
+    if final["state"] == "cancelled":  # (a fast machine may have proved the plan optimal already)
+        assert board.ws.visit("th").versions() == []
+    else:
+        assert final["state"] == "done" and board.ws.visit("th").versions() == ["v001"]
 
 
 def test_the_answers_to_the_invitations_show_on_each_card(client, board, tmp_path):
@@ -607,3 +611,14 @@ def test_invite_effects_name_who_gets_a_cancel_and_who_a_new_request(tmp_path):
     assert effects["s1"] == ("REQUEST with a higher SEQUENCE to everyone on it; CANCEL to Sam Two; "
                              "a new REQUEST to Lee Three")
     assert effects["s2"].startswith("CANCEL")
+
+
+def test_the_boards_soft_scores_equal_the_solvers_own_counts(tmp_path):
+    from conftest import solve_fast
+
+    for folder in (EXAMPLE, small_visit(tmp_path / "v")):
+        visit = actions.load(folder)
+        plan = solve_fast(visit, time_limit=10)
+        penalties = plan.meta["solver"]["penalties"]
+        scores = actions.soft_scores(visit, plan)
+        assert scores == {k: penalties[k] for k in scores}, folder

@@ -290,6 +290,7 @@ SOFT_NAMES = {
     "peers_off_theme": "peers placed off their themes",
     "councillor_sessions_without_member_peer": "councillor sessions without a member peer",
     "busiest_peer_sessions": "sessions of the busiest peer",
+    "people_idle_slots": "idle slots between people's sessions",
 }
 
 
@@ -315,7 +316,29 @@ def soft_scores(visit: d.Visit, plan: d.Plan) -> dict[str, int]:
             councillor += 1
     return {"should_sessions_left_out": should_out, "peers_off_theme": off_theme,
             "councillor_sessions_without_member_peer": councillor,
-            "busiest_peer_sessions": max(load.values(), default=0)}
+            "busiest_peer_sessions": max(load.values(), default=0),
+            "people_idle_slots": _idle_slots(visit, placed)}
+
+
+def _idle_slots(visit: d.Visit, placed: dict[str, d.PlanItem]) -> int:
+    """§3.5: for each person with several sessions, the idle time between
+    their first start and last end less their time in sessions, in slots
+    rounded up, at most a whole day's slots (sessions on different days)."""
+    s = visit.settings
+    slot = s.slot_minutes
+    cap = (d.minutes_of(s.day_end) - d.minutes_of(s.day_start)) // slot
+    total = 0
+    for person in visit.people:
+        sessions = [x for x in visit.sessions if person.id in x.attendees]
+        if len(sessions) < 2:
+            continue
+        mine = [placed[x.id] for x in sessions if x.id in placed]
+        if not mine:
+            continue
+        span = (max(i.end for i in mine) - min(i.start for i in mine)).total_seconds() // 60
+        idle = min(int(span) - sum(i.minutes for i in mine), cap * slot)
+        total += max(0, -(-idle // slot))
+    return total
 
 
 # --- moves ------------------------------------------------------------------------------
