@@ -83,9 +83,9 @@ def possible_starts(visit: d.Visit, session: d.Session) -> list[dt.datetime]:
     return [t for t in session_starts(visit, session) if ends_before_the_prep(visit, session, t)]
 
 
-def lunch_starts(visit: d.Visit, day: dt.date) -> list[int]:
+def lunch_starts(visit: d.Visit) -> list[int]:
     """Rule 8, as the minutes since midnight at which a lunch break may start
-    on `day`: inside lunch_start..lunch_end, lunch_minutes long, and *(1.1)*
+    (the same every interview day): inside lunch_start..lunch_end, lunch_minutes long, and *(1.1)*
     on the slot grid counted from day_start."""
     s = visit.settings
     lo, hi = d.minutes_of(s.lunch_start), d.minutes_of(s.lunch_end) - s.lunch_minutes

@@ -191,9 +191,9 @@ def test_plan_seed_and_time_limit_reach_the_plan(good, tmp_path):
 @pytest.fixture
 def existing(tmp_path):
     out = tmp_path / "out"
-    (out / "sub").mkdir(parents=True)
+    (out / "agendas").mkdir(parents=True)  # a folder the planner writes (a user's own files are kept: test_safety)
     (out / "schedule.csv").write_text("the previous plan\n", encoding="utf-8")
-    (out / "sub" / "note.txt").write_text("kept\n", encoding="utf-8")
+    (out / "agendas" / "note.txt").write_text("kept\n", encoding="utf-8")
     return out
 
 
@@ -240,7 +240,7 @@ def test_a_successful_plan_replaces_the_out_folder_whole(good, existing, tmp_pat
     result = run("plan", good, "--out", existing, *FAST)
     assert result.exit_code == 0, result.output
     files = snapshot(existing)
-    assert "sub/note.txt" not in files  # a complete new plan, nothing of the old one
+    assert "agendas/note.txt" not in files  # a complete new plan, nothing of the old one
     assert files["schedule.csv"].startswith(b"item_id,kind,")
     assert leftovers(tmp_path, "out") == []
 

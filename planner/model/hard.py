@@ -251,7 +251,7 @@ def every_peer_gets_lunch(pm: "PlanModel") -> None:
         for day in s.interview_days:
             k = pm.day_index(day)
             base = pm.t(d.combine(day, dt.time(0)))
-            starts = [base + m for m in lunch_starts(pm.visit, day)]
+            starts = [base + m for m in lunch_starts(pm.visit)]
             if not starts:  # no grid start fits the window: no plan (a pre-check says so)
                 pm.model.Add(pm.model.NewConstant(0) == 1)
                 starts = [base + d.minutes_of(s.lunch_start)]
@@ -299,7 +299,7 @@ def fixed_item_conflicts(visit: d.Visit) -> list[str]:
     s = visit.settings
     if s.lunch_minutes > 0:
         for day in s.interview_days:
-            starts = [d.add_minutes(d.combine(day, dt.time(0)), m) for m in lunch_starts(visit, day)]
+            starts = [d.add_minutes(d.combine(day, dt.time(0)), m) for m in lunch_starts(visit)]
             if not starts:
                 out.append(f"No {s.lunch_minutes}-minute lunch break starting on the {s.slot_minutes}-minute grid "
                            f"(from {s.day_start:%H:%M}) fits inside {s.lunch_start:%H:%M}–{s.lunch_end:%H:%M}")
