@@ -285,39 +285,49 @@ def state(vd: VisitDir) -> str:
     return "planned" if vd.current() else "valid"
 
 
-SOFT_NAMES = {
-    "should_sessions_left_out": "should sessions left out",
-    "peers_off_theme": "peers placed off their themes",
-    "councillor_sessions_without_member_peer": "councillor sessions without a member peer",
-    "busiest_peer_sessions": "sessions of the busiest peer",
-    "people_idle_slots": "idle slots between people's sessions",
+SOFT_NAMES = {  # the solver's names of the soft rules (schedule.json's penalties), in the contract's order
+    "should_sessions_scheduled": "should sessions left out",
+    "peers_matched_to_themes": "peers placed off their themes",
+    "member_peer_with_councillors": "councillor sessions without a member peer",
+    "balanced_load": "sessions of the busiest peer",
+    "short_days_for_people": "idle slots between people's sessions",
+    "right_sized_rooms": "empty seats in the rooms used",
+    "peers_stay_put": "room changes of peers within a day",
 }
 
 
 def soft_scores(visit: d.Visit, plan: d.Plan) -> dict[str, int]:
-    """The soft rules' counts of a plan (§3.1–3.4), counted from the plan itself
-    so a version edited by hand is scored like a solved one."""
+    """The soft rules' counts of a plan (§3), counted from the plan itself so a
+    version edited by hand is scored like a solved one (a test checks they
+    equal the solver's own counts)."""
     placed = {i.item_id: i for i in plan.sessions}
     peers, people = visit.peer_by_id, visit.person_by_id
     should_out = sum(1 for s in visit.sessions if not s.must and s.id not in placed)
-    off_theme = councillor = 0
+    off_theme = councillor = empty_seats = 0
     load: dict[str, int] = {}
+    rooms_of: dict[tuple[str, object], set[str]] = {}
     for item in placed.values():
         session = visit.session_by_id.get(item.item_id)
         if session is None:
             continue
+        room = visit.room_by_id.get(item.room_id)
+        if room is not None:
+            empty_seats += room.capacity - session.headcount
         for pid in item.peer_ids:
             load[pid] = load.get(pid, 0) + 1
+            rooms_of.setdefault((pid, item.start.date()), set()).add(item.room_id)
             peer = peers.get(pid)
             if session.themes and peer and not set(peer.specialisms) & set(session.themes):
                 off_theme += 1
         has_councillor = any(people[a].category == "councillor" for a in item.attendee_ids if a in people)
         if has_councillor and not any(peers[p].kind == "member" for p in item.peer_ids if p in peers):
             councillor += 1
-    return {"should_sessions_left_out": should_out, "peers_off_theme": off_theme,
-            "councillor_sessions_without_member_peer": councillor,
-            "busiest_peer_sessions": max(load.values(), default=0),
-            "people_idle_slots": _idle_slots(visit, placed)}
+    return {"should_sessions_scheduled": should_out, "peers_matched_to_themes": off_theme,
+            "member_peer_with_councillors": councillor,
+            "balanced_load": max(load.values(), default=0),
+            "short_days_for_people": _idle_slots(visit, placed),
+            "right_sized_rooms": empty_seats,
+            "peers_stay_put": sum(len(rooms) - 1 for rooms in rooms_of.values())}
 
 
 def _idle_slots(visit: d.Visit, placed: dict[str, d.PlanItem]) -> int:
