@@ -286,14 +286,14 @@ def state(vd: VisitDir) -> str:
     return "planned" if vd.current() else "valid"
 
 
-SOFT_NAMES = {  # the soft rules' names in the rule book (planner/rules.py), as the board shows them
+SOFT_NAMES = {  # the solver's names of the soft rules (schedule.json's penalties), in the contract's order
     "should_sessions_scheduled": "should sessions left out",
     "peers_matched_to_themes": "peers placed off their themes",
     "member_peer_with_councillors": "councillor sessions without a member peer",
     "balanced_load": "sessions of the busiest peer",
     "short_days_for_people": "idle slots between people's sessions",
-    "right_sized_rooms": "seats left empty",
-    "peers_stay_put": "rooms more that peers use in a day",
+    "right_sized_rooms": "empty seats in the rooms used",
+    "peers_stay_put": "room changes of peers within a day",
 }
 
 
