@@ -253,7 +253,7 @@ def test_plan_move_pin_replan_publish_and_invites(client, board, tmp_path):
     client.wait("small")
     # changes, publish, zip, invites
     r = client.get(f"/v/small/changes/{v3}?against=v001")
-    assert r.status_code == 200 and "moved" in r.text and "REQUEST with a higher SEQUENCE" in r.text
+    assert r.status_code == 200 and "moved" in r.text and "first invitation" in r.text  # nothing published yet
     effects = actions.invite_effects(visit, actions.changes_between(board.ws.visit("small"), "v001", v3))
     for change, text in effects:
         if change.change == "moved" and set(change.before.peer_ids) - set(change.after.peer_ids):
@@ -622,3 +622,39 @@ def test_the_boards_soft_scores_equal_the_solvers_own_counts(tmp_path):
         penalties = plan.meta["solver"]["penalties"]
         scores = actions.soft_scores(visit, plan)
         assert scores == {k: penalties[k] for k in scores}, folder
+
+
+def _moved_version(client, board):
+    """v001 planned, then s1 moved by hand to a valid slot: v002 (nothing published)."""
+    v1 = plan(client)
+    vd = board.ws.visit("small")
+    visit = actions.load(vd.path)
+    current = actions.read_version(vd, v1)
+    s1 = current.session("s1")
+    for day in visit.settings.interview_days:
+        for hour in range(9, 16):
+            for minute in (0, 30):
+                move = actions.parse_move(visit, "s1", f"{day}", f"{hour:02d}:{minute:02d}", s1.room_id,
+                                          list(s1.peer_ids))[0]
+                if (day, hour, minute) != (s1.start.date(), s1.start.hour, s1.start.minute) \
+                        and not actions.verdict(visit, current, move):
+                    data = {"day": f"{day}", "start": f"{hour:02d}:{minute:02d}", "room": s1.room_id,
+                            "peers_shown": "1", "peers": list(s1.peer_ids), "action": "save",
+                            "rev": client.rev("small")}
+                    r = client.post(f"/v/small/board/{v1}/move/s1", data)
+                    assert r.status_code == 303, r.text
+                    return v1, "v002", s1, data
+    raise AssertionError("no valid slot for s1")
+
+
+def test_changes_before_anything_is_published_say_it_is_the_first_issue(client, board):
+    v1, v2, _, _ = _moved_version(client, board)
+    assert board.ws.visit("small").published() is None
+    page = client.get(f"/v/small/changes/{v2}").text
+    assert "moved" in page  # what changed since v001 is still shown
+    assert "higher SEQUENCE" not in page and "must be told" not in page
+    assert "first issue" in page and "first invitation" in page
+    # once a version is published, the next one's changes are re-issues again
+    assert client.post(f"/v/small/publish/{v1}", {"rev": client.rev("small")}).status_code == 303
+    page = client.get(f"/v/small/changes/{v2}").text
+    assert "REQUEST with a higher SEQUENCE" in page and "must be told" in page and "first issue" not in page

@@ -486,12 +486,17 @@ def changes_between(vd: VisitDir, older: str | None, newer: str) -> list[Change]
     return compare(old, new)
 
 
-def invite_effects(visit: d.Visit, changes: list[Change]) -> list[tuple[Change, str]]:
+def invite_effects(visit: d.Visit, changes: list[Change], first_issue: bool = False) -> list[tuple[Change, str]]:
     """What each change does to the invites people hold (as the invites
-    exporter re-issues them against the published version)."""
+    exporter re-issues them against the published version). With
+    `first_issue` (nothing was ever published) nobody holds an invite yet:
+    publishing sends everyone a first invitation, SEQUENCE 0."""
     out = []
     for c in changes:
-        if c.change == "moved":
+        if first_issue:
+            out.append((c, "nothing to re-issue: never sent" if c.change == "cancelled"
+                        else "a first invitation (SEQUENCE 0) when published"))
+        elif c.change == "moved":
             before = set(c.before.peer_ids) | set(c.before.attendee_ids)
             after = set(c.after.peer_ids) | set(c.after.attendee_ids)
             text = "REQUEST with a higher SEQUENCE to everyone on it"

@@ -640,10 +640,11 @@ class Board:
         if against:
             self.version_of(vd, against)
         changes = actions.changes_between(vd, against, version)
-        effects = actions.invite_effects(visit, changes)
+        first_issue = vd.published() is None
+        effects = actions.invite_effects(visit, changes, first_issue=first_issue)
         told = sorted({x for c in changes for x in c.notify})
         return self.render(request, "changes.html", title=f"Changes in {version}", vd=vd, visit=visit,
-                           version=version, against=against, effects=effects, told=told,
+                           version=version, against=against, effects=effects, told=told, first_issue=first_issue,
                            versions=vd.live_versions(), published=vd.published(), revision=vd.revision())
 
     async def publish(self, request: Request):
