@@ -658,3 +658,18 @@ def test_changes_before_anything_is_published_say_it_is_the_first_issue(client, 
     assert client.post(f"/v/small/publish/{v1}", {"rev": client.rev("small")}).status_code == 303
     page = client.get(f"/v/small/changes/{v2}").text
     assert "REQUEST with a higher SEQUENCE" in page and "must be told" in page and "first issue" not in page
+
+
+def test_a_stale_move_is_refused_showing_the_current_versions_state(client, board):
+    v1, v2, s1, data = _moved_version(client, board)
+    now = actions.read_version(board.ws.visit("small"), v2).session("s1")
+    assert now.start != s1.start
+    stale = {**data, "rev": str(int(data["rev"]) - 0)}  # the revision the v001 page was made from
+    r = client.post(f"/v/small/board/{v1}/move/s1", stale)
+    assert r.status_code == 409 and "The page now shows the current state" in r.text
+    # the current version's state, not v001's: its time, no verdict of the old page, no Move button
+    assert f"{now.start:%H:%M}–{now.end:%H:%M}" in r.text
+    assert f"{s1.start:%H:%M}–{s1.end:%H:%M}" not in r.text
+    assert "keeps every hard rule" not in r.text and "Move it here" not in r.text
+    assert f'action="/v/small/board/{v2}/move/s1"' in r.text and f"/board/{v1}/move" not in r.text
+    assert board.ws.visit("small").versions() == [v1, v2]

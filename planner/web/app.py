@@ -587,7 +587,7 @@ class Board:
                 notice, status = ("Not moved: the move breaks the rules below. Choose another slot, "
                                   "or re-plan around it."), 409
             except StaleEdit as exc:
-                errors, status = [str(exc)], 409
+                return await self.stale_move(request, vd, session_id, exc)
             except actions.EditRefused as exc:
                 errors, status = [str(p) for p in exc.problems], 400
         elif errors and (has_choice or form is not None):
@@ -598,6 +598,20 @@ class Board:
                            visit=visit, version=version, item=item, day=day, start=start, room=room,
                            peers=peers, rooms=rooms, days=days, breaches=breaches, checked=has_choice and move,
                            move=move, errors=[("", e) for e in errors], notice=notice, revision=vd.revision())
+
+    async def stale_move(self, request: Request, vd: VisitDir, session_id: str, exc: StaleEdit):
+        """A move made on an out-of-date page: refused, and the move form shown
+        afresh for the current version (its times, no verdict, no Move button)."""
+        visit = self.valid_visit(vd)
+        current = vd.current()
+        item = actions.read_version(vd, current).session(session_id) if current else None
+        if item is None:
+            return await self.stale(request, exc)
+        return self.render(request, "move.html", status=409, title=f"Move {item.title}", vd=vd, visit=visit,
+                           version=current, item=item, day=f"{item.start:%Y-%m-%d}", start=f"{item.start:%H:%M}",
+                           room=item.room_id, peers=list(item.peer_ids), rooms=list(visit.rooms),
+                           days=list(visit.settings.interview_days), breaches=[], checked=False, move=None,
+                           errors=[("", str(exc))], notice="", revision=vd.revision())
 
     async def pin(self, request: Request):
         return await self._pin(request, True)
