@@ -673,3 +673,21 @@ def test_a_stale_move_is_refused_showing_the_current_versions_state(client, boar
     assert "keeps every hard rule" not in r.text and "Move it here" not in r.text
     assert f'action="/v/small/board/{v2}/move/s1"' in r.text and f"/board/{v1}/move" not in r.text
     assert board.ws.visit("small").versions() == [v1, v2]
+
+
+def test_pin_and_replan_is_offered_only_for_a_move_the_visit_can_record(client, board):
+    v1 = plan(client)
+    vd = board.ws.visit("small")
+    current = actions.read_version(vd, v1)
+    s1, s2 = current.session("s1"), current.session("s2")
+    off_grid = {"day": f"{s2.start:%Y-%m-%d}", "start": "16:07", "room": s1.room_id, "peers_shown": "1",
+                "peers": list(s1.peer_ids)}
+    page = client.get(f"/v/small/board/{v1}/move/s1", params=off_grid).text
+    assert "Pin it here and re-plan around it" not in page and "Move it here" not in page
+    assert "fixed_start" in page or "slot" in page  # why it cannot be pinned there is said
+    before = (vd.path / "sessions.csv").read_text()
+    r = client.post(f"/v/small/board/{v1}/move/s1", {**off_grid, "action": "replan", "rev": client.rev("small")})
+    assert r.status_code in (400, 409) and (vd.path / "sessions.csv").read_text() == before
+    # on the grid, the offer is made (the breaking move of the test above)
+    on_grid = {**off_grid, "start": f"{s2.start:%H:%M}"}
+    assert "Pin it here and re-plan around it" in client.get(f"/v/small/board/{v1}/move/s1", params=on_grid).text

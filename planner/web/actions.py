@@ -414,6 +414,24 @@ def pin(vd: VisitDir, visit: d.Visit, item: d.PlanItem, who: str, action: str = 
     """Write the session's day, start, room and peers into sessions.csv as
     fixed_start, room and required_peers, so every re-plan (the command line's
     too) keeps it there."""
+    raw, kept = _pinned_raw(vd, item)
+    return _save_raw(vd, raw, ("sessions.csv",), who, action,
+                     f"pinned {visit.label(item.item_id)} at {item.start:%Y-%m-%d %H:%M} in {item.room_id}",
+                     extra={"session": item.item_id, "cells": kept})
+
+
+def pin_problems(vd: VisitDir, item: d.PlanItem) -> list:
+    """The problems pinning `item` where it is would add to the visit (a start
+    off the slot grid, a room or peers the session cannot have…): empty when
+    the pin can be recorded. Nothing is written."""
+    raw, _ = _pinned_raw(vd, item)
+    before_problems = {str(p) for p in check(vd.path).problems}
+    rendered = _render_files(raw)
+    after = _problems_after({"sessions.csv": rendered["sessions.csv"]}, vd.path)
+    return [p for p in after if str(p) not in before_problems]
+
+
+def _pinned_raw(vd: VisitDir, item: d.PlanItem):
     raw = _folder_raw(vd)
     t = raw.tables["sessions"]
     for column in ("fixed_start", "room", "required_peers"):
@@ -427,9 +445,7 @@ def pin(vd: VisitDir, visit: d.Visit, item: d.PlanItem, who: str, action: str = 
             break
     else:
         raise KeyError(item.item_id)
-    return _save_raw(vd, raw, ("sessions.csv",), who, action,
-                     f"pinned {visit.label(item.item_id)} at {item.start:%Y-%m-%d %H:%M} in {item.room_id}",
-                     extra={"session": item.item_id, "cells": kept})
+    return raw, kept
 
 
 def unpin(vd: VisitDir, visit: d.Visit, session_id: str, who: str):

@@ -570,11 +570,17 @@ class Board:
                  else list(item.peer_ids))
         move, errors = actions.parse_move(visit, session_id, day, start, room, peers)
         breaches = actions.verdict(visit, plan, move) if move and has_choice else []
+        # what pinning it there would add to the visit's own problems (a start off the slot grid…)
+        unpinnable = ([str(p) for p in actions.pin_problems(vd, actions.moved_plan(visit, plan, move)
+                                                            .session(session_id))]
+                      if move and (has_choice or form is not None) else [])
         notice, status = "", 200
         if form is not None and move is not None:
             choice = str(form.get("action", "save"))
             try:
                 who = self.who(request)
+                if choice == "replan" and unpinnable:
+                    raise actions.EditRefused(unpinnable)
                 if choice == "replan":
                     moved = actions.moved_plan(visit, plan, move).session(session_id)
                     await self.locked(vd, form.get("rev"), lambda: actions.pin(vd, visit, moved, who))
@@ -597,6 +603,7 @@ class Board:
         return self.render(request, "move.html", status=status, title=f"Move {item.title}", vd=vd,
                            visit=visit, version=version, item=item, day=day, start=start, room=room,
                            peers=peers, rooms=rooms, days=days, breaches=breaches, checked=has_choice and move,
+                           unpinnable=unpinnable,
                            move=move, errors=[("", e) for e in errors], notice=notice, revision=vd.revision())
 
     async def stale_move(self, request: Request, vd: VisitDir, session_id: str, exc: StaleEdit):
@@ -610,7 +617,7 @@ class Board:
         return self.render(request, "move.html", status=409, title=f"Move {item.title}", vd=vd, visit=visit,
                            version=current, item=item, day=f"{item.start:%Y-%m-%d}", start=f"{item.start:%H:%M}",
                            room=item.room_id, peers=list(item.peer_ids), rooms=list(visit.rooms),
-                           days=list(visit.settings.interview_days), breaches=[], checked=False, move=None,
+                           days=list(visit.settings.interview_days), breaches=[], checked=False, move=None, unpinnable=[],
                            errors=[("", str(exc))], notice="", revision=vd.revision())
 
     async def pin(self, request: Request):
