@@ -691,3 +691,50 @@ def test_pin_and_replan_is_offered_only_for_a_move_the_visit_can_record(client, 
     # on the grid, the offer is made (the breaking move of the test above)
     on_grid = {**off_grid, "start": f"{s2.start:%H:%M}"}
     assert "Pin it here and re-plan around it" in client.get(f"/v/small/board/{v1}/move/s1", params=on_grid).text
+
+
+class _Gone:
+    """A worker process that has finished (for feeding Solver._watch by hand)."""
+    exitcode = 0
+
+    def is_alive(self):
+        return False
+
+    def join(self, timeout=None):
+        return None
+
+
+def test_progress_is_shown_per_stage_and_the_final_figures_are_the_recorded_ones(client, board, tmp_path):
+    import queue
+
+    from planner.web.solving import Run
+
+    vd = board.ws.visit("small")
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    run = Run("small", "plan", "me", 5.0, staging=staging, process=_Gone())
+    q = queue.Queue()
+    for message in [("phase", "solving"), ("progress", 1.0, 19751, 18175), ("phase", "rooms"),
+                    ("progress", 4.0, 127366, 127000), ("failed", "stopped", [])]:
+        q.put(message)
+    seen = []
+    original = q.get
+
+    def get(timeout=None):
+        message = original(timeout=timeout)
+        seen.append((run.phase, run.objective, run.bound, run.snapshot()["stage"]))
+        return message
+
+    q.get = get
+    board.solver._watch(vd, run, q)
+    # before the rooms stage's first figure, the main stage's figures are not shown as the rooms stage's
+    assert seen[3] == ("rooms", None, None, "rooms stage (soft rules 7 and 8)")
+    assert seen[2][1:3] == (19751, 18175) and seen[2][3].startswith("main stage")
+    # a real run: once done, the objective and bound shown are those schedule.json records
+    v1 = plan(client)
+    snapshot = board.solver.get("small").snapshot()
+    recorded = json.loads((vd.version_path(v1) / "schedule.json").read_text())["solver"]
+    assert (snapshot["objective"], snapshot["bound"]) == (recorded["objective"], recorded["bound"])
+    page = client.get("/v/small/solve").text
+    assert "of at most" not in page and "as recorded in schedule.json" in page
+    assert "time limit 5.0 s" in page and "may run past" in page

@@ -22,6 +22,30 @@ from pathlib import Path
 from .workspace import VisitDir
 
 
+# What each step of a run is called on the page. The model solves in stages
+# (planner/model/solve.py): the main stage, then the rooms stage of soft rules
+# 7 and 8; the orchestrator may plan again without the `should` sessions. The
+# objectives of different stages measure different things, so the figures
+# shown are always those of the stage named beside them.
+STAGES = {
+    "starting": "starting",
+    "checking": "checking the visit",
+    "building": "building the model",
+    "solving": "main stage (every rule but rooms)",
+    "rooms": "rooms stage (soft rules 7 and 8)",
+    "solving without the should sessions": "again without the should sessions",
+    "confirming": "confirming the plan",
+    "explaining": "explaining why no plan was found",
+}
+
+
+SOLVING_STAGES = ("solving", "rooms", "solving without the should sessions")
+
+
+def stage_label(phase: str) -> str:
+    return STAGES.get(phase, phase)
+
+
 class AlreadySolving(Exception):
     pass
 
@@ -67,6 +91,7 @@ class Run:
     bound: float | None = None
     improvements: int = 0
     phase: str = "starting"
+    figures_phase: str = "solving"  # the stage the objective and bound shown come from
     message: str = ""
     reasons: list[str] = field(default_factory=list)
     summary: dict = field(default_factory=dict)
@@ -80,7 +105,9 @@ class Run:
         return {"id": self.id, "kind": self.kind, "state": self.state,
                 "elapsed": round(time.monotonic() - self.started if self.state == "running" else self.elapsed, 1),
                 "objective": self.objective, "bound": self.bound, "improvements": self.improvements,
-                "phase": self.phase,
+                "phase": self.phase, "phase_label": stage_label(self.phase),
+                "stage": ("final, as recorded in schedule.json" if self.state == "done"
+                          else stage_label(self.figures_phase)),
                 "time_limit": self.time_limit, "message": self.message, "reasons": self.reasons,
                 "summary": self.summary, "version": self.version}
 
@@ -140,6 +167,10 @@ class Solver:
                 run.elapsed, run.objective, run.bound = message[1], message[2], message[3]
                 run.improvements += 1
             elif message[0] == "phase":
+                if message[1] in SOLVING_STAGES and message[1] != run.phase:
+                    # a new solving stage: its objective is not comparable with the last one's
+                    run.objective = run.bound = None
+                    run.figures_phase = message[1]
                 run.phase = message[1]
             else:
                 outcome = message
@@ -158,6 +189,8 @@ class Solver:
                         f"{summary['placed']} of {summary['sessions']} sessions placed")
                 vd.append(run.who, run.kind, text, version=version)
             run.summary, run.version, run.state = summary, version, "done"
+            # the figures the plan records (schedule.json), not the last stage's progress
+            run.objective, run.bound = summary.get("objective"), summary.get("bound")
             run.message = f"Planned: version {version}."
         else:
             run.state, run.message, run.reasons = "failed", outcome[1], list(outcome[2])

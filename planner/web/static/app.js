@@ -32,7 +32,8 @@
     source.addEventListener("progress", function (event) {
       if (!progress) { return; }
       var run = JSON.parse(event.data);
-      text("p-state", run.state + (run.state === "running" ? " (" + run.phase + ")" : ""));
+      text("p-state", run.state + (run.state === "running" ? " (" + run.phase_label + ")" : ""));
+      text("p-stage", run.stage);
       text("p-elapsed", run.elapsed.toFixed(1));
       text("p-objective", number(run.objective));
       text("p-bound", number(run.bound));
