@@ -335,6 +335,15 @@ def pdf_workers(jobs: int) -> int:
     return max(1, min(cores, jobs))
 
 
+def _warm_up() -> None:
+    """Before forking the rendering processes: import WeasyPrint, build the
+    FontConfiguration, parse print.css and lay out a line in each typeface
+    the documents use, so that every process inherits them (copy-on-write)
+    instead of doing it again for itself."""
+    layout(f"<html><head>{_style_element()}</head><body><p>Aa <strong>Bb</strong> <em>Cc</em> "
+           "<strong><em>Dd</em></strong></p></body></html>")
+
+
 def _die_with_parent(parent: int) -> None:
     """In a rendering process: end when the planner ends, even when it is
     killed (SIGKILL leaves forked workers waiting forever on their queue).
@@ -366,6 +375,7 @@ def _render_all(jobs: list[PdfJob], epoch: int) -> dict[int, tuple[int, bytes]]:
 
         # biggest first, so the long ones do not start last
         order = sorted(range(len(jobs)), key=lambda k: -len(jobs[k].candidates[0]))
+        _warm_up()
         with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
                                  initializer=_die_with_parent, initargs=(os.getpid(),)) as pool:
             futures = {k: pool.submit(_run_job, jobs[k].candidates, jobs[k].pages, epoch) for k in order}
@@ -427,6 +437,7 @@ class PdfBatch:
             try:
                 from concurrent.futures import ProcessPoolExecutor
 
+                _warm_up()
                 self.pool = ProcessPoolExecutor(max_workers=self.workers,
                                                 mp_context=multiprocessing.get_context("fork"),
                                                 initializer=_die_with_parent, initargs=(os.getpid(),))
