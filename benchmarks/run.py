@@ -554,6 +554,11 @@ def main(argv: list[str] | None = None) -> None:
                 entry["ablations"][variant] = run_child("product", folder, case["limit"], variant=variant)
                 _say(f"ablation {variant}", entry["ablations"][variant])
             results.append(entry)
+    if not args.only or "board" in {x.strip() for x in args.only.split(",")}:
+        import web as board_bench  # benchmarks/web.py: the planning board (issue 12)
+
+        print("  planning board: page render and a move's verdict", flush=True)
+        info["board"] = board_bench.run()
     info["bench_minutes"] = (time.perf_counter() - started) / 60
     info["quick"] = args.quick
     info["load_after"] = os.getloadavg() if hasattr(os, "getloadavg") else None
@@ -679,8 +684,24 @@ def render(info: dict, results: list[dict], quick: bool) -> str:
     lines += _per_size(results)
     lines += _side_by_side(results)
     lines += _ablations(results)
+    lines += _board(info.get("board"))
     lines += _method()
     return "\n".join(lines) + "\n"
+
+
+def _board(board) -> list[str]:
+    """The planning board (issue 12): targets 200 ms a board page, 100 ms a move's verdict at four weeks."""
+    if not board:
+        return []
+    out = ["## The planning board (issue 12)", "",
+           "Median of 7 runs each, in-process through Starlette's TestClient (benchmarks/web.py). Targets for "
+           "four weeks: a board page in at most 200 ms, a move's verdict in at most 100 ms.", "",
+           "| case | sessions | board page (busiest day) | move's verdict (checker) | move page (verdict included) |",
+           "|---|---|---|---|---|"]
+    for r in board:
+        out.append(f"| {r['case']} | {r['sessions']} | {r['board_ms']} ms | {r['verdict_ms']} ms | "
+                   f"{r['move_page_ms']} ms |")
+    return out + [""]
 
 
 def _n(count: int, noun: str) -> str:

@@ -80,12 +80,13 @@ def measure(folder: Path, plan, repeats: int = 7) -> dict:
 
 
 def example_case() -> dict:
-    from planner.model import SolveOptions, solve
+    from planner.model import SolveOptions
+    from planner.orchestrate import plan_visit
     from planner.validation import load_visit
 
     folder = ROOT / "inputs" / "tower-hamlets-2018"
     visit = load_visit(folder)
-    plan = solve(visit, SolveOptions(time_limit=10, workers=1, deterministic=True))
+    plan = plan_visit(visit, SolveOptions(time_limit=10, workers=1, deterministic=True)).plan
     return {"case": "example (tower-hamlets-2018)", **measure(folder, plan)}
 
 

@@ -521,6 +521,17 @@ def serve(workspace, host, port, users, add_user, workers) -> None:
 
 
 def main() -> None:
+    import signal
+
+    try:
+        _run()
+    finally:
+        # the command's work is done (or undone): a Ctrl-C while the interpreter shuts down
+        # (worker pools, atexit) must not turn a finished run into a death by SIGINT
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _run() -> None:
     import os
 
     try:

@@ -348,9 +348,9 @@ def run_solver(solver: cp_model.CpSolver, model: cp_model.CpModel,
             answer["error"] = exc
 
     worker = threading.Thread(target=work, name="cp-sat", daemon=True)
-    worker.start()
     stop: BaseException | None = None
     try:
+        worker.start()  # inside the try: Ctrl-C may come while the thread starts
         while worker.is_alive():
             worker.join(0.05)
             if stop is None and should_stop is not None and should_stop():
@@ -359,9 +359,15 @@ def run_solver(solver: cp_model.CpSolver, model: cp_model.CpModel,
                 solver.StopSearch()  # repeated until it takes: the search may not have begun yet
     except KeyboardInterrupt as interrupt:
         stop = interrupt
+    finally:
+        # never leave CP-SAT running behind: a C++ search still running when the
+        # interpreter exits aborts the process ("terminate called ...", SIGABRT)
         while worker.is_alive():
             solver.StopSearch()
-            worker.join(0.05)
+            try:
+                worker.join(0.05)
+            except KeyboardInterrupt as again:  # a second Ctrl-C while the search winds down
+                stop = stop or again
     if stop is not None:
         raise stop
     if "error" in answer:

@@ -20,6 +20,7 @@ from pathlib import Path
 from .. import domain as d
 from ..changes import Change, compare
 from ..errors import Infeasible, InvalidInput, PlannerError, Problem
+from ..objective import penalties
 from ..planio import atomic_folder, read_plan, write_plan_files
 from ..reading import RawSetting, RawTable, RawVisit, read_raw
 from ..validation import COLUMNS, BadValue, build_visit, parse_datetime
@@ -285,60 +286,23 @@ def state(vd: VisitDir) -> str:
     return "planned" if vd.current() else "valid"
 
 
-SOFT_NAMES = {
-    "should_sessions_left_out": "should sessions left out",
-    "peers_off_theme": "peers placed off their themes",
-    "councillor_sessions_without_member_peer": "councillor sessions without a member peer",
-    "busiest_peer_sessions": "sessions of the busiest peer",
-    "people_idle_slots": "idle slots between people's sessions",
+SOFT_NAMES = {  # the solver's names of the soft rules (schedule.json's penalties), in the contract's order
+    "should_sessions_scheduled": "should sessions left out",
+    "peers_matched_to_themes": "peers placed off their themes",
+    "member_peer_with_councillors": "councillor sessions without a member peer",
+    "balanced_load": "sessions of the busiest peer",
+    "short_days_for_people": "idle slots between people's sessions",
+    "right_sized_rooms": "empty seats in the rooms used",
+    "peers_stay_put": "room changes of peers within a day",
 }
 
 
 def soft_scores(visit: d.Visit, plan: d.Plan) -> dict[str, int]:
-    """The soft rules' counts of a plan (§3.1–3.4), counted from the plan itself
-    so a version edited by hand is scored like a solved one."""
-    placed = {i.item_id: i for i in plan.sessions}
-    peers, people = visit.peer_by_id, visit.person_by_id
-    should_out = sum(1 for s in visit.sessions if not s.must and s.id not in placed)
-    off_theme = councillor = 0
-    load: dict[str, int] = {}
-    for item in placed.values():
-        session = visit.session_by_id.get(item.item_id)
-        if session is None:
-            continue
-        for pid in item.peer_ids:
-            load[pid] = load.get(pid, 0) + 1
-            peer = peers.get(pid)
-            if session.themes and peer and not set(peer.specialisms) & set(session.themes):
-                off_theme += 1
-        has_councillor = any(people[a].category == "councillor" for a in item.attendee_ids if a in people)
-        if has_councillor and not any(peers[p].kind == "member" for p in item.peer_ids if p in peers):
-            councillor += 1
-    return {"should_sessions_left_out": should_out, "peers_off_theme": off_theme,
-            "councillor_sessions_without_member_peer": councillor,
-            "busiest_peer_sessions": max(load.values(), default=0),
-            "people_idle_slots": _idle_slots(visit, placed)}
-
-
-def _idle_slots(visit: d.Visit, placed: dict[str, d.PlanItem]) -> int:
-    """§3.5: for each person with several sessions, the idle time between
-    their first start and last end less their time in sessions, in slots
-    rounded up, at most a whole day's slots (sessions on different days)."""
-    s = visit.settings
-    slot = s.slot_minutes
-    cap = (d.minutes_of(s.day_end) - d.minutes_of(s.day_start)) // slot
-    total = 0
-    for person in visit.people:
-        sessions = [x for x in visit.sessions if person.id in x.attendees]
-        if len(sessions) < 2:
-            continue
-        mine = [placed[x.id] for x in sessions if x.id in placed]
-        if not mine:
-            continue
-        span = (max(i.end for i in mine) - min(i.start for i in mine)).total_seconds() // 60
-        idle = min(int(span) - sum(i.minutes for i in mine), cap * slot)
-        total += max(0, -(-idle // slot))
-    return total
+    """The soft rules' counts of a plan (§3.1–3.5, 3.7, 3.8), counted from the
+    plan itself by planner.objective (the same counts as the solver's terms), so
+    a version edited by hand is scored like a solved one."""
+    counted = penalties(visit, plan)
+    return {name: counted[name] for name in SOFT_NAMES}
 
 
 # --- moves ------------------------------------------------------------------------------
