@@ -30,7 +30,7 @@ import ssl
 from dataclasses import dataclass, field
 from email.utils import format_datetime
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
 from .errors import InvalidInput, PlannerError, Problem
 from .exporters.invites import LEDGER, MANIFEST, clean_email, load_manifest
