@@ -315,17 +315,6 @@ class Manifest:
     def messages(self) -> list[dict]:
         return self.data.get("messages", [])
 
-    def unit(self, key: str) -> dict | None:
-        for unit in self.units:
-            if unit["key"] == key:
-                return unit
-        return None
-
-    def to_send(self) -> list[dict]:
-        """Messages due and not yet in the ledger."""
-        sent = self.ledger_keys or set()
-        return [m for m in self.messages if m.get("to_send") and m["key"] not in sent]
-
     def uids(self) -> dict[str, str]:
         """item id -> the UID minted for it (by any earlier generation)."""
         out = dict(self.data.get("uids", {}))
