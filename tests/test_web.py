@@ -738,3 +738,23 @@ def test_progress_is_shown_per_stage_and_the_final_figures_are_the_recorded_ones
     page = client.get("/v/small/solve").text
     assert "of at most" not in page and "as recorded in schedule.json" in page
     assert "time limit 5.0 s" in page and "may run past" in page
+
+
+def test_htmx_previews_the_verdict_in_place_without_inline_script_or_style(client, board):
+    v1 = plan(client)
+    s1 = actions.read_version(board.ws.visit("small"), v1).session("s1")
+    page = client.get(f"/v/small/board/{v1}/move/s1").text
+    assert '<script src="/static/htmx-2.0.11.min.js" defer></script>' in page
+    assert '"includeIndicatorStyles":false' in page and '"allowEval":false' in page
+    form = re.search(r'<form method="get"[^>]*id="move-form"[^>]*>', page).group(0)
+    assert 'hx-get=' in form and 'hx-trigger="change"' in form and 'hx-select="#move-result"' in form
+    assert 'id="move-result"' in page
+    static = client.get("/static/htmx-2.0.11.min.js")
+    assert static.status_code == 200 and "htmx" in static.text
+    assert client.get("/static/htmx-LICENSE.txt").status_code == 200
+    # the fragment htmx swaps in holds the verdict and the post form (the no-JS page is the same page)
+    r = client.get(f"/v/small/board/{v1}/move/s1", headers={"HX-Request": "true"},
+                   params={"day": f"{s1.start:%Y-%m-%d}", "start": "16:07", "room": s1.room_id,
+                           "peers_shown": "1", "peers": list(s1.peer_ids)})
+    fragment = r.text[r.text.index('id="move-result"'):]
+    assert "This move breaks" in fragment and "off the 15-minute grid" in fragment
