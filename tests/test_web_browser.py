@@ -344,3 +344,35 @@ def test_keyboard_only_move_and_200_percent_zoom(server, browser):
             axe_clean(page)
     finally:
         context.close()
+
+
+def test_htmx_previews_the_verdict_in_place_under_the_apps_csp(server, browser):
+    """With the Content-Security-Policy enforced: changing the Move to… form swaps the checker's
+    verdict into the page without a navigation, and nothing is refused by the CSP."""
+    from conftest import solve_fast, write_visit
+    from planner.planio import write_plan_files
+    from planner.web import actions
+
+    board, base = server
+    folder = write_visit(board.ws.root / "swaps")
+    visit = actions.load(folder)
+    plan = solve_fast(visit, time_limit=5)
+    (folder / "plans" / "v001").mkdir(parents=True)
+    write_plan_files(folder / "plans" / "v001", plan, visit)
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        page = context.new_page()
+        refused = []
+        page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
+        page.goto(f"{base}/v/swaps/board/v001/move/s1")
+        page.wait_for_function("window.htmx !== undefined")
+        url = page.url
+        page.fill("#f-start", "16:07")
+        page.press("#f-start", "Tab")  # leaving the field fires change
+        page.wait_for_selector("#move-result #verdict-h")
+        assert "off the 15-minute grid" in page.inner_text("#move-result")
+        assert page.url == url  # swapped in place, no navigation
+        assert not page.locator("#move-result button[value=replan]").count()
+        assert not refused, refused
+    finally:
+        context.close()
