@@ -23,7 +23,8 @@ def test_wheel_contains_the_templates_and_an_installed_copy_finds_them(tmp_path)
     assert len([n for n in templates if n.endswith(".html")]) >= 10
     # the planning board's templates and static files (planner serve)
     assert {"planner/web/templates/board.html", "planner/web/static/app.js",
-            "planner/web/static/board.css"} <= set(names)
+            "planner/web/static/board.css", "planner/web/static/htmx-2.0.11.min.js",
+            "planner/web/static/htmx-LICENSE.txt"} <= set(names)
 
     target = tmp_path / "site"
     install = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target),
