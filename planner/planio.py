@@ -274,7 +274,28 @@ def _exchange(a: Path, b: Path) -> bool:
     raise OSError(code, os.strerror(code), str(b))
 
 
-def _sync(path: Path) -> None:
+@contextlib.contextmanager
+def folder_lock(folder: Path, name: str, busy: PlannerError) -> Iterator[None]:
+    """Hold an exclusive lock file `name` in `folder` while the block runs, or raise
+    `busy` at once if another process holds it (no lock off Unix)."""
+    try:
+        import fcntl
+    except ImportError:  # not on Unix: no lock
+        yield
+        return
+    with open(Path(folder) / name, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise busy from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def sync_folder(path: Path) -> None:
+    """fsync a folder (so a rename or a new file in it survives a crash); best effort."""
     with contextlib.suppress(OSError):
         fd = os.open(path, os.O_RDONLY)
         try:
@@ -337,7 +358,7 @@ def atomic_folder(target: str | Path, owned: frozenset | None = None) -> Iterato
         yield temp
         if owned is not None:
             _keep_others(target, temp, owned)
-        _sync(temp)
+        sync_folder(temp)
         if not os.path.lexists(target):
             os.rename(temp, target)
         elif not _exchange(temp, target):
@@ -349,7 +370,7 @@ def atomic_folder(target: str | Path, owned: frozenset | None = None) -> Iterato
                 os.rename(old / "previous", target)
                 raise
             shutil.rmtree(old, ignore_errors=True)
-        _sync(parent)
+        sync_folder(parent)
         # after an exchange, `temp` holds the previous folder: removed below
     finally:
         if temp.is_symlink():  # DIR was a symbolic link, exchanged out: the link goes, not what it points to

@@ -46,7 +46,8 @@ from pathlib import Path
 from typing import Iterator
 
 from .errors import InvalidInput, PlannerError, Problem
-from .exporters.invites import LEDGER, MANIFEST, load_manifest
+from .exporters.invites import MANIFEST, load_manifest
+from .planio import folder_lock, sync_folder
 
 REPLIES = "replies.jsonl"
 LOCK = ".replies.lock"
@@ -552,22 +553,9 @@ def read_records(folder) -> list[dict]:
     return out
 
 
-@contextlib.contextmanager
-def locked(folder: Path) -> Iterator[None]:
-    try:
-        import fcntl
-    except ImportError:  # not on Unix
-        yield
-        return
-    with open(folder / LOCK, "a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            raise RepliesError(f"another 'planner replies' is running on {folder}; wait for it to finish")
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+def locked(folder: Path):
+    return folder_lock(folder, LOCK, RepliesError(f"another 'planner replies' is running on {folder}; "
+                                                  f"wait for it to finish"))
 
 
 def append_records(folder: Path, records: list[dict]) -> None:
@@ -587,12 +575,7 @@ def append_records(folder: Path, records: list[dict]) -> None:
         handle.flush()
         os.fsync(handle.fileno())
     if new:
-        with contextlib.suppress(OSError):
-            fd = os.open(folder, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+        sync_folder(folder)
 
 
 def read_replies(folder, paths=(), imap: ImapSettings | None = None) -> ReadReport:

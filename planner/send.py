@@ -30,11 +30,11 @@ import ssl
 from dataclasses import dataclass, field
 from email.utils import format_datetime
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
 from .errors import InvalidInput, PlannerError, Problem
 from .exporters.invites import LEDGER, MANIFEST, clean_email, load_manifest
-from .planio import inside
+from .planio import folder_lock, inside
 
 LOCK = ".ledger.lock"
 
@@ -128,22 +128,9 @@ def due_messages(folder) -> tuple[list[Outgoing], int, str]:
     return due, already, sender
 
 
-@contextlib.contextmanager
-def _locked(folder: Path) -> Iterator[None]:
-    try:
-        import fcntl
-    except ImportError:  # not on Unix: no lock, the ledger still guards each message
-        yield
-        return
-    with open(folder / LOCK, "a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            raise SendError(f"another 'planner send' is running on {folder}; wait for it to finish")
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+def _locked(folder: Path):
+    return folder_lock(folder, LOCK, SendError(f"another 'planner send' is running on {folder}; "
+                                               f"wait for it to finish"))
 
 
 class _Ledger:

@@ -109,7 +109,8 @@ ROOMS = [
     {"id": "chamber", "name": "Council Chamber", "kind": "presentation", "capacity": "60",
      "directions": "First floor, main stairs"},
 ]
-SETTINGS = {"organiser_phone": "020 7946 0999", "location": "Town Hall, High Street",
+SETTINGS = {"name": "Corporate Peer Challenge — Testshire Council", "organiser_phone": "020 7946 0999",
+            "location": "Town Hall, High Street",
             "arrival": "Sign in at main reception; visitor parking at the rear", "feedback_audience": ["ceo", "leader"]}
 PEERS = [
     {"id": "p1", "name": "Pat One", "kind": "member", "specialisms": "t1", "phone": "07700 900001"},
@@ -239,3 +240,21 @@ def test_a_peers_cancellation_does_not_say_the_rest_stays_as_planned_when_it_mov
     assert "stays as planned" not in moved and "changed in the same re-plan" in moved
     _, kept = body(visit, plan, {"cancelled": [cancelled], "events": [{**other, "change": "unchanged"}]}, message)
     assert "The rest of your week on the peer challenge stays as planned." in kept
+
+
+def test_the_peer_team_pack_does_not_repeat_a_host_already_in_the_visits_name(letters):
+    visit, out = letters
+    from planner.validation import load_visit
+
+    settings = load_visit(visit).settings
+    assert settings.host in settings.name
+    html = (out / "briefings/peer-team.html").read_text(encoding="utf-8")
+    subtitle = re.search(r'<p class="muted">(.*?)</p>', html, re.S).group(1)
+    assert subtitle.count(settings.host) == 1, subtitle
+
+
+def test_the_interviewee_pack_spells_focused_one_way(letters):
+    _, out = letters
+    packs = list((out / "briefings").rglob("*.html"))
+    text = " ".join(p.read_text(encoding="utf-8") for p in packs)
+    assert "focussed" not in text and "improvement-focused" in text

@@ -83,3 +83,23 @@ def test_the_change_report_renders_in_the_one_strict_environment(visit, tmp_path
     monkeypatch.setattr(render.environment(), "loader", broken.loader)
     with pytest.raises(jinja2.UndefinedError):
         write_changes(tmp_path, visit, [change])
+
+
+def test_a_title_that_starts_with_its_label_is_not_labelled_twice():
+    import datetime as dt
+
+    from planner import domain as d
+    from planner.exporters.view import KIND_LABELS, ItemView, Place
+
+    start = dt.datetime(2026, 5, 19, 10, 0)
+
+    def entry(title):
+        item = d.PlanItem(start=start, end=start + dt.timedelta(hours=1), item_id="fg", kind="focus_group",
+                          title=title)
+        return ItemView(item=item, label=KIND_LABELS["focus_group"], place=Place("r1", "Room One"), session=None,
+                        themes=(), peers=(), attendees=(), travel=0)
+
+    label = KIND_LABELS["focus_group"]
+    assert entry(f"{label}: middle managers").headline == f"{label}: middle managers"
+    assert entry(f"{label.upper()} of middle managers").headline == f"{label.upper()} of middle managers"
+    assert entry("Middle managers").headline == f"{label}: Middle managers"

@@ -174,7 +174,7 @@ NOT_ATTRIBUTED = ("A peer challenge is an improvement tool, not an inspection. W
 
 def _attendee_description(visit: d.Visit, entry: ItemView) -> str:
     item = entry.item
-    lines = [clean(visit.settings.name), f"{entry.label}: {clean(item.title)} ({item.minutes} minutes)"]
+    lines = [clean(visit.settings.name), f"{clean(entry.headline)} ({item.minutes} minutes)"]
     themes = themes_of(entry)
     if themes:
         lines += ["", "What it covers:"] + [f"- {n}" + (f": {q}" if q else "") for n, q in themes]
@@ -194,7 +194,7 @@ def _attendee_description(visit: d.Visit, entry: ItemView) -> str:
 
 def _team_description(visit: d.Visit, entry: ItemView) -> str:
     item = entry.item
-    lines = [clean(visit.settings.name), f"{entry.label}: {clean(item.title)} ({item.minutes} minutes)"]
+    lines = [clean(visit.settings.name), f"{clean(entry.headline)} ({item.minutes} minutes)"]
     if entry.travel:
         lines.append(f"Travel: {entry.travel} minutes each way from the office; leave by "
                      f"{entry.leave:%H:%M}, back by {entry.back:%H:%M}.")
@@ -314,17 +314,6 @@ class Manifest:
     @property
     def messages(self) -> list[dict]:
         return self.data.get("messages", [])
-
-    def unit(self, key: str) -> dict | None:
-        for unit in self.units:
-            if unit["key"] == key:
-                return unit
-        return None
-
-    def to_send(self) -> list[dict]:
-        """Messages due and not yet in the ledger."""
-        sent = self.ledger_keys or set()
-        return [m for m in self.messages if m.get("to_send") and m["key"] not in sent]
 
     def uids(self) -> dict[str, str]:
         """item id -> the UID minted for it (by any earlier generation)."""

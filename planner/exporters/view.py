@@ -132,6 +132,13 @@ class ItemView:
     travel: int                          # minutes each way, for a session in an off-site room
 
     @property
+    def headline(self) -> str:
+        """'Label: title', or the title alone when it already starts with the label
+        (a focus group titled "Focus group: middle managers" is not labelled twice)."""
+        title = self.item.title
+        return title if title.casefold().startswith(self.label.casefold()) else f"{self.label}: {title}"
+
+    @property
     def notes(self) -> str:
         return self.session.notes if self.session is not None else ""
 
