@@ -758,3 +758,12 @@ def test_htmx_previews_the_verdict_in_place_without_inline_script_or_style(clien
                            "peers_shown": "1", "peers": list(s1.peer_ids)})
     fragment = r.text[r.text.index('id="move-result"'):]
     assert "This move breaks" in fragment and "off the 15-minute grid" in fragment
+
+
+def test_the_move_page_offers_its_buttons_once(client, board):
+    v1 = plan(client)
+    item = actions.read_version(board.ws.visit("small"), v1).session("s1")
+    page = client.get(f"/v/small/board/{v1}/move/s1", params={
+        "day": f"{item.start:%Y-%m-%d}", "start": f"{item.start:%H:%M}", "room": item.room_id,
+        "peers_shown": "1", "peers": list(item.peer_ids)}).text
+    assert page.count('<form method="post"') == 1 and page.count('value="save"') <= 1
