@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import sys
 from pathlib import Path
 
@@ -120,3 +121,15 @@ def plan_and_verify(visit, **options):
     breaches = verify(visit, plan)
     assert breaches == [], "\n".join(map(str, breaches))
     return plan
+
+
+def S(sid, attendees="dir", **columns):
+    """A sessions.csv row (the rule tests' shorthand)."""
+    row = {"id": sid, "title": f"Session {sid}", "attendees": attendees}
+    row.update({k: str(v) for k, v in columns.items()})
+    return row
+
+
+def at(day: str, hm: str) -> dt.datetime:
+    """'2026-05-19', '10:00' as a datetime."""
+    return dt.datetime.fromisoformat(f"{day} {hm}")

@@ -14,7 +14,7 @@ import itertools
 
 import pytest
 
-from conftest import plan_and_verify, solve_fast, write_visit
+from conftest import plan_and_verify, solve_fast, write_visit, S, at
 from planner.errors import Infeasible
 from planner import rules as rule_book
 from planner.model import SolveOptions, hard, solve
@@ -32,15 +32,6 @@ def make(tmp_path, settings=None, **tables):
     return load_visit(folder)
 
 
-def S(sid, attendees="dir", **columns):
-    """A sessions.csv row."""
-    row = {"id": sid, "title": f"Session {sid}", "attendees": attendees}
-    row.update({k: str(v) for k, v in columns.items()})
-    return row
-
-
-def at(day: str, hm: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(f"{day} {hm}")
 
 
 def infeasible(visit) -> Infeasible:

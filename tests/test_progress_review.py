@@ -16,7 +16,7 @@ import itertools
 
 import pytest
 
-from conftest import plan_and_verify, solve_fast, write_visit
+from conftest import plan_and_verify, solve_fast, write_visit, S, at
 from planner import domain as d
 from planner.errors import Infeasible
 from planner.model import SolveOptions, hard, solve as solve_module
@@ -33,14 +33,6 @@ def make(tmp_path, settings=None, **tables):
                                   **tables))
 
 
-def S(sid, attendees="dir", **columns):
-    row = {"id": sid, "title": f"Session {sid}", "attendees": attendees}
-    row.update({k: str(v) for k, v in columns.items()})
-    return row
-
-
-def at(day: str, hm: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(f"{day} {hm}")
 
 
 def rules(visit, plan) -> set[int]:

@@ -9,7 +9,7 @@ import itertools
 
 import pytest
 
-from conftest import plan_and_verify, write_visit
+from conftest import plan_and_verify, write_visit, S, at
 from planner import domain as d
 from planner.model import SolveOptions, hard, soft
 from planner.model.build import build
@@ -25,18 +25,10 @@ def make(tmp_path, settings=None, **tables):
     return load_visit(write_visit(tmp_path / f"visit{next(_names)}", settings=settings, **tables))
 
 
-def S(sid, attendees="dir", **columns):
-    row = {"id": sid, "title": f"Session {sid}", "attendees": attendees}
-    row.update({k: str(v) for k, v in columns.items()})
-    return row
-
 
 def P(pid, kind="officer", specialisms="", **columns):
     return {"id": pid, "name": f"Peer {pid}", "kind": kind, "specialisms": specialisms, **columns}
 
-
-def at(day: str, hm: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(f"{day} {hm}")
 
 
 def peers_of(plan, sid):

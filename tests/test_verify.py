@@ -19,7 +19,7 @@ import datetime as dt
 import pytest
 from click.testing import CliRunner
 
-from conftest import solve_fast, write_visit
+from conftest import solve_fast, write_visit, S, at
 from planner.cli import cli
 from planner import domain as d
 from planner.planio import write_plan_files
@@ -29,14 +29,6 @@ from planner.verify import verify
 DAY1, DAY2, DAY3 = "2026-05-19", "2026-05-20", "2026-05-21"
 
 
-def at(day: str, hm: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(f"{day} {hm}")
-
-
-def S(sid, attendees, **columns):
-    row = {"id": sid, "title": f"Session {sid}", "attendees": attendees}
-    row.update({k: str(v) for k, v in columns.items()})
-    return row
 
 
 PEERS = [
