@@ -66,7 +66,8 @@ class _Progress:
     works; without a terminal, one line when solving begins."""
 
     STEPS = {"checking": "Checking the visit…", "building": "Building the model…", "solving": "Solving…",
-             "rooms": "Choosing rooms and peers (soft rules 7 and 8)…",
+             "rooms": "Choosing right-sized rooms (soft rule 7)…",
+             "moves": "Keeping peers in as few rooms a day as possible (soft rule 8)…",
              "confirming": "Confirming without presolve…", "explaining": "Looking for the reasons…"}
 
     def __init__(self, quiet: bool, time_limit: float | None = None):

@@ -728,7 +728,7 @@ def test_progress_is_shown_per_stage_and_the_final_figures_are_the_recorded_ones
     q.get = get
     board.solver._watch(vd, run, q)
     # before the rooms stage's first figure, the main stage's figures are not shown as the rooms stage's
-    assert seen[3] == ("rooms", None, None, "rooms stage (soft rules 7 and 8)")
+    assert seen[3] == ("rooms", None, None, "rooms stage (soft rule 7)")
     assert seen[2][1:3] == (19751, 18175) and seen[2][3].startswith("main stage")
     # a real run: once done, the objective and bound shown are those schedule.json records
     v1 = plan(client)

@@ -29,8 +29,13 @@ from .greedy import greedy_plan
 # plan past 40 s. Above this many literals it is switched off (benchmarks/RESULTS.md).
 PROBING_LIMIT = 1000
 
+# The full-problem subsolver of the rooms-and-peers stages (see _solver).
+ROOMS_SUBSOLVER = "max_lp"
+# The phase each rooms-and-peers stage (soft.ROOM_STAGES) is announced as.
+ROOM_PHASES = ("rooms", "moves")
+
 Progress = Callable[[float, float, float], None]  # elapsed seconds, objective, bound
-Phase = Callable[[str], None]  # "checking", "building", "solving", "confirming", "explaining"
+Phase = Callable[[str], None]  # "checking", "building", "solving", "rooms", "moves", "confirming", "explaining"
 Cancel = Union[Callable[[], bool], threading.Event]  # true (or set): stop solving, raise Cancelled
 
 
@@ -183,11 +188,11 @@ class _Callback(cp_model.CpSolverSolutionCallback):
 
 def solve_model(visit: d.Visit, options: SolveOptions) -> SolverRun:
     """Build the model and run CP-SAT, stage by stage (soft.stages, then the
-    rooms-and-peers stage of §3.7 and §3.8). No pre-checks and no
+    rooms-and-peers stages: §3.7, then §3.8). No pre-checks and no
     explanations: :mod:`planner.orchestrate` decides what the answer means.
 
     Each later stage holds the terms of the stages before at the values found
-    and starts from that plan; before the rooms-and-peers stage every
+    and starts from that plan; before the first rooms-and-peers stage every
     session's presence and start are held too. The first stage gets 80 % of
     the time limit, the later ones share what is left (at least a tenth of
     the limit each). The run is OPTIMAL only when every stage is; a later
@@ -200,7 +205,9 @@ def solve_model(visit: d.Visit, options: SolveOptions) -> SolverRun:
     timings = {"build_seconds": round(time.perf_counter() - t0, 3)}
     if pm.conflicts:
         raise Infeasible(pm.conflicts)
-    stages = (soft.stages(pm) or [[]]) + [list(soft.ROOM_TERMS)]
+    stages = soft.stages(pm) or [[]]
+    rooms_from = len(stages)  # the index of the first rooms-and-peers stage
+    stages = stages + [list(stage) for stage in soft.ROOM_STAGES]
     started = time.perf_counter()
     callback = _Callback(started, options.on_progress, timings)
     if options.on_phase:
@@ -214,9 +221,9 @@ def solve_model(visit: d.Visit, options: SolveOptions) -> SolverRun:
             if status not in ("OPTIMAL", "FEASIBLE"):
                 break
             _hold(pm, solver, stages[index - 1])
-            if names == list(soft.ROOM_TERMS):
-                if options.on_phase:
-                    options.on_phase("rooms")
+            if options.on_phase and index >= rooms_from:
+                options.on_phase(ROOM_PHASES[index - rooms_from])
+            if index == rooms_from:
                 _hold_times(pm, solver)
                 for rule in soft.ROOM_RULES:
                     rule(pm)
@@ -226,7 +233,8 @@ def solve_model(visit: d.Visit, options: SolveOptions) -> SolverRun:
             left = limit - spent if options.deterministic else deadline - time.perf_counter()
             budget = max(left / (len(stages) - index), 0.1 * limit)
         # a later stage may run a little past the deadline: a tenth of the limit at most
-        stage_solver = _solver(pm, options, budget, deadline + (0.1 * limit if index else 0.0))
+        stage_solver = _solver(pm, options, budget, deadline + (0.1 * limit if index else 0.0),
+                               rooms=index >= rooms_from)
         try:
             code = run_solver(stage_solver, pm.model, callback, options.cancel)
         except (KeyboardInterrupt, Cancelled):
@@ -257,14 +265,26 @@ def solve_model(visit: d.Visit, options: SolveOptions) -> SolverRun:
     return SolverRun(pm, status, solver, weights, timings, reports)
 
 
-def _solver(pm: PlanModel, options: SolveOptions, budget: float, deadline: float) -> cp_model.CpSolver:
+def _solver(pm: PlanModel, options: SolveOptions, budget: float, deadline: float,
+            rooms: bool = False) -> cp_model.CpSolver:
     """A CP-SAT solver for one stage: `budget` seconds (deterministic seconds
-    under --deterministic), never past the run's wall-clock deadline."""
+    under --deterministic), never past the run's wall-clock deadline.
+
+    A rooms-and-peers stage (`rooms`) searches with ``max_lp`` (the full
+    linear relaxation) instead of ``default_lp``: its objectives, empty seats
+    and distinct rooms per peer and day, have a weak default relaxation, and
+    the default search proved the example's room changes optimal in 4-20 s
+    against 0.1-0.2 s (benchmarks/RESULTS.md, docs/rules.md)."""
     solver = cp_model.CpSolver()
     p = solver.parameters
     p.random_seed = options.seed
     p.num_workers = max(1, options.workers)
     p.log_search_progress = options.log
+    if rooms:
+        if p.num_workers > 1:
+            p.subsolvers.append(ROOMS_SUBSOLVER)
+        else:  # one worker searches alone: the same relaxation
+            p.linearization_level = 2
     if not options.presolve:
         p.cp_model_presolve = False
     if sum(len(sv.peer) for sv in pm.sessions.values()) > PROBING_LIMIT:

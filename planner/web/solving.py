@@ -23,8 +23,9 @@ from .workspace import VisitDir
 
 
 # What each step of a run is called on the page. The model solves in stages
-# (planner/model/solve.py): the main stage, then the rooms stage of soft rules
-# 7 and 8; the orchestrator may plan again without the `should` sessions. The
+# (planner/model/solve.py): the main stage, then the rooms stage of soft rule 7
+# and the room-changes stage of soft rule 8; the orchestrator may plan again
+# without the `should` sessions. The
 # objectives of different stages measure different things, so the figures
 # shown are always those of the stage named beside them.
 STAGES = {
@@ -32,14 +33,15 @@ STAGES = {
     "checking": "checking the visit",
     "building": "building the model",
     "solving": "main stage (every rule but rooms)",
-    "rooms": "rooms stage (soft rules 7 and 8)",
+    "rooms": "rooms stage (soft rule 7)",
+    "moves": "room-changes stage (soft rule 8)",
     "solving without the should sessions": "again without the should sessions",
     "confirming": "confirming the plan",
     "explaining": "explaining why no plan was found",
 }
 
 
-SOLVING_STAGES = ("solving", "rooms", "solving without the should sessions")
+SOLVING_STAGES = ("solving", "rooms", "moves", "solving without the should sessions")
 
 
 def stage_label(phase: str) -> str:
