@@ -20,6 +20,10 @@ punctuation or non-ASCII letters), never by the library's folding, which in
 Python 3.11 drops the quotes of a long display name and so lets a name such as
 ``Ann Smith: attacker@evil.example, …`` add addresses.
 
+The bytes of each message are written by :mod:`.mime` (headers, parts and
+boundaries), not built as an email.message.EmailMessage: the same bytes the
+email package writes with :data:`MAIL_POLICY`, in a fraction of the time.
+
 The exporter :func:`export_invites` writes the invites, then the e-mails from
 the manifest invites.write_invites returns (never re-reading its JSON).
 """
@@ -29,13 +33,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 from email.header import Header
-from email.headerregistry import Address
-from email.message import EmailMessage
 from email.policy import EmailPolicy
 from email.utils import format_datetime
 from pathlib import Path
 
 from .. import domain as d
+from . import mime
 from ..planio import inside
 from .invites import NOT_ATTRIBUTED, clean, clean_email, load_manifest, peers_of, themes_of, write_invites
 from .briefings import interviewee_html, interviewee_pack
@@ -176,7 +179,9 @@ class _LetterPolicy(_MailboxPolicy):
         return super().fold_binary(name, value)
 
 
-MAIL_POLICY = _LetterPolicy(linesep="\r\n")  # email.policy.SMTP, with From, To and Subject as above
+# email.policy.SMTP, with From, To and Subject as above: for a message built with
+# the email package (the .eml files themselves are written by build_message)
+MAIL_POLICY = _LetterPolicy(linesep="\r\n")
 
 ATTACHMENT_NAMES = {"REQUEST": "invite.ics", "PUBLISH": "calendar.ics", "CANCEL": "cancel.ics"}
 BRIEFING_NAME = "briefing.html"
@@ -373,30 +378,51 @@ def body(visit: d.Visit, plan: d.Plan, unit: dict, message: dict, briefing: bool
 
 
 def build_message(visit: d.Visit, plan: d.Plan, unit: dict, message: dict, ics: bytes,
-                  clock: dt.datetime, briefing: str | None = None) -> EmailMessage:
-    """The e-mail of one manifest message; `briefing`, the recipient's briefing
-    pack (HTML), is attached as briefing.html when given."""
+                  clock: dt.datetime, briefing: str | None = None) -> bytes:
+    """The e-mail of one manifest message, as the bytes of its .eml;
+    `briefing`, the recipient's briefing pack (HTML), is attached as
+    briefing.html when given. Written by :mod:`.mime`, byte for byte what
+    the email package writes with :data:`MAIL_POLICY`."""
     s = visit.settings
     subject, text = body(visit, plan, unit, message, briefing=briefing is not None, clock=clock)
-    msg = EmailMessage(policy=MAIL_POLICY)
-    msg["From"] = Address(display_name=clean(s.organiser_name), addr_spec=clean_email(s.organiser_email))
-    msg["To"] = Address(display_name=clean(message["name"]), addr_spec=clean_email(message["email"]))
-    msg["Subject"] = subject
-    msg["Date"] = format_datetime(clock.astimezone(dt.timezone.utc))
-    msg["Message-ID"] = message["message_id"]
-    msg.set_content(text, subtype="plain", charset="utf-8")
     method = message["method"]
-    calendar = ics.decode("utf-8")
-    msg.add_alternative(calendar, subtype="calendar", charset="utf-8", params={"method": method},
-                        cte="7bit" if calendar.isascii() else "quoted-printable")
-    msg.add_attachment(ics, maintype="application", subtype="ics", filename=ATTACHMENT_NAMES[method])
-    if briefing is not None:
-        msg.add_attachment(briefing, subtype="html", charset="utf-8", cte="quoted-printable",
-                           filename=BRIEFING_NAME)
     # MIME boundaries are random by default: derive them from the message key.
-    for number, part in enumerate(p for p in msg.walk() if p.is_multipart()):
-        part.set_boundary(f"=_peer-challenge_{message['key'][:20]}_{number}")
-    return msg
+    boundary = f"=_peer-challenge_{message['key'][:20]}_"
+    cte, letter = mime.text_body(text)
+    calendar = ics.decode("utf-8")
+    ics_cte, invite = mime.text_body(calendar, "7bit" if calendar.isascii() else "quoted-printable")
+    alternative = mime.multipart_body(boundary + "1", [
+        mime.part([("Content-Type", mime.content_field("text/plain", {"charset": "utf-8"})),
+                   ("Content-Transfer-Encoding", cte)], letter),
+        mime.part([("Content-Transfer-Encoding", ics_cte),
+                   ("Content-Type", mime.content_field("text/calendar", {"charset": "utf-8", "method": method})),
+                   ("MIME-Version", "1.0")], invite),
+    ])
+    parts = [
+        mime.part([("Content-Type", mime.content_field("multipart/alternative", {"boundary": boundary + "1"}))],
+                  alternative),
+        mime.part([("Content-Type", "application/ics"), ("Content-Transfer-Encoding", "base64"),
+                   ("Content-Disposition", mime.content_field(
+                       "attachment", {"filename": ATTACHMENT_NAMES[method]}, "Content-Disposition")),
+                   ("MIME-Version", "1.0")], mime.base64_body(ics)),
+    ]
+    if briefing is not None:
+        html_cte, html = mime.text_body(briefing, "quoted-printable")
+        parts.append(mime.part([
+            ("Content-Type", mime.content_field("text/html", {"charset": "utf-8"})),
+            ("Content-Transfer-Encoding", html_cte),
+            ("Content-Disposition", mime.content_field("attachment", {"filename": BRIEFING_NAME},
+                                                       "Content-Disposition")),
+            ("MIME-Version", "1.0")], html))
+    return mime.part([
+        ("From", mailbox_field(clean(s.organiser_name), clean_email(s.organiser_email), "From")),
+        ("To", mailbox_field(clean(message["name"]), clean_email(message["email"]), "To")),
+        ("Subject", subject_field(subject)),
+        ("Date", format_datetime(clock.astimezone(dt.timezone.utc))),
+        ("Message-ID", mime.token_field("Message-ID", message["message_id"])),
+        ("MIME-Version", "1.0"),
+        ("Content-Type", mime.content_field("multipart/mixed", {"boundary": boundary + "0"})),
+    ], mime.multipart_body(boundary + "0", parts))
 
 
 def _briefings(visit: d.Visit, plan: d.Plan, clock: dt.datetime):
@@ -430,7 +456,7 @@ def write_emails(folder: Path, visit: d.Visit, plan: d.Plan, clock: dt.datetime,
         msg = build_message(visit, plan, units[message["unit"]], message, ics, clock, briefing=briefing)
         target = inside(folder, message["eml"])
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(msg.as_bytes())
+        target.write_bytes(msg)
 
 
 def export_invites(folder: Path, visit: d.Visit, plan: d.Plan, clock: dt.datetime,
