@@ -440,23 +440,30 @@ def _briefings(visit: d.Visit, plan: d.Plan, clock: dt.datetime):
     return pack_of
 
 
-def write_emails(folder: Path, visit: d.Visit, plan: d.Plan, clock: dt.datetime, manifest: dict) -> None:
+def write_emails(folder: Path, visit: d.Visit, plan: d.Plan, clock: dt.datetime, manifest: dict,
+                 calendars: dict[str, bytes] | None = None) -> None:
     """An .eml for every message of `manifest` (what invites.write_invites
     returned, its .ics files written) that has a recipient address; session
-    invitations carry the person's briefing pack."""
+    invitations carry the person's briefing pack. `calendars` (.ics name ->
+    bytes, as write_invites wrote them) spares reading the .ics files back."""
     folder = Path(folder)
     units = {u["key"]: u for u in manifest["units"]}
     briefing_of = _briefings(visit, plan, clock)
+    made: set[Path] = set()
     for message in manifest["messages"]:
         if not clean_email(message.get("email")) or not message.get("eml"):
             continue
-        ics = inside(folder, message["file"]).read_bytes()
+        ics = (calendars or {}).get(message["file"])
+        if ics is None:
+            ics = inside(folder, message["file"]).read_bytes()
         briefing = (briefing_of(message["recipient"])
                     if message["kind"] == "sessions" and message["method"] == "REQUEST" else None)
-        msg = build_message(visit, plan, units[message["unit"]], message, ics, clock, briefing=briefing)
+        eml = build_message(visit, plan, units[message["unit"]], message, ics, clock, briefing=briefing)
         target = inside(folder, message["eml"])
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(msg)
+        if target.parent not in made:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            made.add(target.parent)
+        target.write_bytes(eml)
 
 
 def export_invites(folder: Path, visit: d.Visit, plan: d.Plan, clock: dt.datetime,
@@ -465,8 +472,9 @@ def export_invites(folder: Path, visit: d.Visit, plan: d.Plan, clock: dt.datetim
     if given) and the e-mails of the messages they call for; returns the
     invites manifest."""
     previous = load_manifest(previous_folder) if previous_folder is not None else None
-    manifest = write_invites(folder, visit, plan, clock, previous_manifest=previous)
-    write_emails(folder, visit, plan, clock, manifest)
+    calendars: dict[str, bytes] = {}
+    manifest = write_invites(folder, visit, plan, clock, previous_manifest=previous, written=calendars)
+    write_emails(folder, visit, plan, clock, manifest, calendars)
     return manifest
 
 

@@ -487,48 +487,89 @@ def _aware(moment: dt.datetime, zone: ZoneInfo) -> dt.datetime:
     return moment.replace(tzinfo=zone)
 
 
+class CalendarWriter:
+    """The iCalendar bytes of one issue's calendars, every component
+    serialised by icalendar, and each only once: the VTIMEZONE of a span of
+    years, a calendar's opening properties, and each event as one recipient
+    sees it (the same session in the week of each of its peers). A calendar is
+    those bytes joined in order, exactly what ``Calendar.to_ical()`` writes
+    for the whole calendar (a component's lines are its properties, then its
+    subcomponents' lines, then END)."""
+
+    def __init__(self, visit: d.Visit, clock: dt.datetime):
+        s = visit.settings
+        self.visit, self.tzid, self.zone = visit, s.timezone, ZoneInfo(s.timezone)
+        self.stamp = clock.astimezone(dt.timezone.utc)
+        self.organiser = (clean_email(s.organiser_email), s.organiser_name)
+        self._heads: dict[tuple, bytes] = {}
+        self._zones: dict[tuple, bytes] = {}
+        self._events: dict[tuple, bytes] = {}
+
+    def calendar(self, method: str, events: list[dict], attendee: tuple[str, str] | None, name: str = "") -> bytes:
+        """An iCalendar object. `events` are records with uid, sequence, start,
+        end (local ISO), summary, location, description and status."""
+        s = self.visit.settings
+        years = {dt.datetime.fromisoformat(e["start"]).year for e in events} or {s.interview_days[0].year}
+        return b"".join([self._head(method, clean(name) or clean(s.name)), self._zone(years),
+                         *(self._event(method, record, attendee) for record in events), b"END:VCALENDAR\r\n"])
+
+    def _head(self, method: str, name: str) -> bytes:
+        key = (method, name if method == "PUBLISH" else "")
+        if key not in self._heads:
+            cal = Calendar()
+            cal.add("prodid", PRODID)
+            cal.add("version", "2.0")
+            cal.add("calscale", "GREGORIAN")
+            cal.add("method", method)
+            if method == "PUBLISH":
+                cal.add("x-wr-calname", name)
+                cal.add("x-wr-timezone", self.tzid)
+            whole = cal.to_ical()
+            self._heads[key] = whole.removesuffix(b"END:VCALENDAR\r\n")
+            assert len(self._heads[key]) < len(whole), "a calendar ends with END:VCALENDAR"
+        return self._heads[key]
+
+    def _zone(self, years: set[int]) -> bytes:
+        key = tuple(sorted(years))
+        if key not in self._zones:
+            self._zones[key] = vtimezone(self.tzid, years).to_ical()
+        return self._zones[key]
+
+    def _event(self, method: str, record: dict, attendee: tuple[str, str] | None) -> bytes:
+        description = record.get("description") or ""
+        status = record.get("status", "CONFIRMED")
+        key = (method if attendee is not None else None, attendee, record["uid"], int(record["sequence"]),
+               record["start"], record["end"], record["summary"], record.get("location"), description, status)
+        if key not in self._events:
+            event = Event()
+            event.add("uid", record["uid"])
+            event.add("dtstamp", self.stamp)
+            event.add("sequence", int(record["sequence"]))
+            event.add("dtstart", _aware(dt.datetime.fromisoformat(record["start"]), self.zone))
+            event.add("dtend", _aware(dt.datetime.fromisoformat(record["end"]), self.zone))
+            event.add("summary", clean(record["summary"]))
+            if clean(record.get("location")):
+                event.add("location", clean(record["location"]))
+            if description:
+                # line breaks are our own; every value inside was cleaned to one line
+                event.add("description", "\n".join(clean(line) for line in description.split("\n")))
+            event.add("organizer", _address(*self.organiser))
+            if attendee is not None:
+                email, who = attendee
+                params = dict(cutype="INDIVIDUAL", role="REQ-PARTICIPANT")
+                if method == "REQUEST":
+                    params.update(partstat="NEEDS-ACTION", rsvp="TRUE")
+                event.add("attendee", _address(email, who, **params))
+            event.add("status", status)
+            event.add("transp", "OPAQUE")
+            self._events[key] = event.to_ical()
+        return self._events[key]
+
+
 def calendar_bytes(visit: d.Visit, clock: dt.datetime, method: str, events: list[dict],
                    attendee: tuple[str, str] | None, name: str = "") -> bytes:
-    """An iCalendar object. `events` are records with uid, sequence, start, end
-    (local ISO), summary, location, description and status."""
-    s = visit.settings
-    tzid = s.timezone
-    zone = ZoneInfo(tzid)
-    cal = Calendar()
-    cal.add("prodid", PRODID)
-    cal.add("version", "2.0")
-    cal.add("calscale", "GREGORIAN")
-    cal.add("method", method)
-    if method == "PUBLISH":
-        cal.add("x-wr-calname", clean(name) or clean(s.name))
-        cal.add("x-wr-timezone", tzid)
-    years = {dt.datetime.fromisoformat(e["start"]).year for e in events} or {s.interview_days[0].year}
-    cal.add_component(vtimezone(tzid, years))
-    organiser = _address(clean_email(s.organiser_email), s.organiser_name)
-    for record in events:
-        event = Event()
-        event.add("uid", record["uid"])
-        event.add("dtstamp", clock.astimezone(dt.timezone.utc))
-        event.add("sequence", int(record["sequence"]))
-        event.add("dtstart", _aware(dt.datetime.fromisoformat(record["start"]), zone))
-        event.add("dtend", _aware(dt.datetime.fromisoformat(record["end"]), zone))
-        event.add("summary", clean(record["summary"]))
-        if clean(record.get("location")):
-            event.add("location", clean(record["location"]))
-        if record.get("description"):
-            # line breaks are our own; every value inside was cleaned to one line
-            event.add("description", "\n".join(clean(line) for line in record["description"].split("\n")))
-        event.add("organizer", organiser)
-        if attendee is not None:
-            email, who = attendee
-            params = dict(cutype="INDIVIDUAL", role="REQ-PARTICIPANT")
-            if method == "REQUEST":
-                params.update(partstat="NEEDS-ACTION", rsvp="TRUE")
-            event.add("attendee", _address(email, who, **params))
-        event.add("status", record.get("status", "CONFIRMED"))
-        event.add("transp", "OPAQUE")
-        cal.add_component(event)
-    return cal.to_ical()
+    """An iCalendar object (see :meth:`CalendarWriter.calendar`)."""
+    return CalendarWriter(visit, clock).calendar(method, events, attendee, name)
 
 
 # --- reconciling with the previous issue ------------------------------------------------
@@ -555,6 +596,7 @@ def message_id(key: str, visit: d.Visit) -> str:
 
 @dataclass
 class _Issue:
+    calendars: CalendarWriter
     units: list[dict] = field(default_factory=list)
     messages: list[dict] = field(default_factory=list)
     files: dict[str, bytes] = field(default_factory=dict)
@@ -574,8 +616,9 @@ def _view_record(view: View, tzid: str) -> dict:
 
 
 def write_invites(folder, visit: d.Visit, plan: d.Plan, clock: dt.datetime,
-                  previous_manifest: Manifest | None = None) -> dict:
+                  previous_manifest: Manifest | None = None, written: dict[str, bytes] | None = None) -> dict:
     """Write every .ics and invites/manifest.json into `folder`; return the manifest.
+    `written`, when given, receives each .ics written (its name in the folder -> its bytes).
 
     With `previous_manifest` (see :func:`load_manifest`) only what changed for
     a recipient is due to be sent: an unchanged copy keeps its SEQUENCE, a
@@ -614,7 +657,7 @@ def write_invites(folder, visit: d.Visit, plan: d.Plan, clock: dt.datetime,
                 if record.get("item_id") not in planned and uid not in holdings.get(key, {}):
                     withdrawn.setdefault(key, {})[uid] = (record, no_ledger)
 
-    issue = _Issue()
+    issue = _Issue(CalendarWriter(visit, clock))
     current_keys = {u.key for u in units}
     # recipients with nothing now: cancel what they hold, and keep their history of
     # sequences so that a session given back to them later is issued above it
@@ -641,10 +684,15 @@ def write_invites(folder, visit: d.Visit, plan: d.Plan, clock: dt.datetime,
         "messages": issue.messages,
         "uninvited": uninvited,
     }
+    made: set[Path] = set()
     for name, data in sorted(issue.files.items()):
         path = inside(folder, name)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.parent not in made:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            made.add(path.parent)
         path.write_bytes(data)
+    if written is not None:
+        written.update(issue.files)
     path = inside(folder, MANIFEST)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -710,8 +758,8 @@ def _reconcile(issue: _Issue, visit, clock, tzid, unit, held: dict, history: dic
     if publish and events:
         # a peer's or the team's week: one PUBLISH calendar with every event
         unit_file = f"{folder}/{stem}.ics"
-        issue.files[unit_file] = calendar_bytes(
-            visit, clock, "PUBLISH", events, None,
+        issue.files[unit_file] = issue.calendars.calendar(
+            "PUBLISH", events, None,
             name=f"{info['name']} — {clean(visit.settings.name)}" if info["kind"] != "team"
             else clean(visit.settings.name))
         if emailed:
@@ -724,7 +772,7 @@ def _reconcile(issue: _Issue, visit, clock, tzid, unit, held: dict, history: dic
         for event in events:
             name = _event_stem(event)
             event["file"] = f"{own}/{name}.ics"
-            issue.files[event["file"]] = calendar_bytes(visit, clock, "REQUEST", [event], attendee)
+            issue.files[event["file"]] = issue.calendars.calendar("REQUEST", [event], attendee)
             if emailed:
                 event["eml"] = f"{mails}/{name}.eml"
                 _message(issue, visit, info, "REQUEST", event["file"], event["eml"],
@@ -733,8 +781,8 @@ def _reconcile(issue: _Issue, visit, clock, tzid, unit, held: dict, history: dic
     for cancel in cancelled:
         name = _event_stem(cancel)
         cancel["file"] = f"{own}/{name}.cancel.ics"
-        issue.files[cancel["file"]] = calendar_bytes(
-            visit, clock, "CANCEL", [{**cancel, "status": "CANCELLED", "description": ""}], cancel_attendee)
+        issue.files[cancel["file"]] = issue.calendars.calendar(
+            "CANCEL", [{**cancel, "status": "CANCELLED", "description": ""}], cancel_attendee)
         if emailed:
             cancel["eml"] = f"{mails}/{name}.cancel.eml"
             _message(issue, visit, info, "CANCEL", cancel["file"], cancel["eml"],
