@@ -303,21 +303,35 @@ def pdf_bytes(html: str, document=None, epoch: int = 0) -> bytes:
 class PdfJob:
     """stem.pdf (and stem.html unless html=False) from the first candidate
     HTML whose layout takes at most `pages` pages (its own budget when
-    `pages` is a tuple; the last candidate otherwise)."""
+    `pages` is a tuple; the last candidate otherwise).
+
+    With `probe_last`, the candidates are one document ever more compact
+    (none takes more pages than the one before, so the budget is one number):
+    the last is laid out first, and when even it misses the budget it is used
+    at once, without laying out the others that cannot meet it either."""
 
     stem: str
     candidates: tuple[str, ...]
     pages: int | tuple[int, ...] | None = None  # one budget for all, or one per candidate
     html: bool = True
+    probe_last: bool = False
 
 
-def _run_job(candidates: tuple[str, ...], pages, epoch: int) -> tuple[int, bytes]:
+def _run_job(candidates: tuple[str, ...], pages, epoch: int, probe_last: bool = False) -> tuple[int, bytes]:
+    if not candidates:
+        raise ValueError("a PDF job needs at least one candidate")
+    last = len(candidates) - 1
+    known = {}
+    if probe_last and last > 0 and isinstance(pages, int):
+        known[last] = layout(candidates[last])
+        if len(known[last].pages) > pages:  # the most compact misses the budget: so does every other
+            return last, pdf_bytes(candidates[last], known[last], epoch)
     for index, html in enumerate(candidates):
-        document = layout(html)
+        document = known.get(index) or layout(html)
         budget = pages[index] if isinstance(pages, tuple) else pages
-        if budget is None or len(document.pages) <= budget or index == len(candidates) - 1:
+        if budget is None or len(document.pages) <= budget or index == last:
             return index, pdf_bytes(html, document, epoch)
-    raise ValueError("a PDF job needs at least one candidate")
+    raise AssertionError("unreachable: the last candidate is always used")
 
 
 def pdf_workers(jobs: int) -> int:
@@ -378,7 +392,7 @@ def _render_all(jobs: list[PdfJob], epoch: int) -> dict[int, tuple[int, bytes]]:
         _warm_up()
         with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
                                  initializer=_die_with_parent, initargs=(os.getpid(),)) as pool:
-            futures = {k: pool.submit(_run_job, jobs[k].candidates, jobs[k].pages, epoch) for k in order}
+            futures = {k: pool.submit(_run_job, jobs[k].candidates, jobs[k].pages, epoch, jobs[k].probe_last) for k in order}
             return {k: future.result() for k, future in futures.items()}
     except (OSError, RuntimeError, ImportError):  # no processes here: render in this one
         return {}
@@ -403,7 +417,7 @@ def write_pdfs(folder: Path, jobs: list[PdfJob], epoch: int = 0) -> None:
         return
     results = _render_all(jobs, epoch)
     for k, job in enumerate(jobs):
-        index, data = results[k] if k in results else _run_job(job.candidates, job.pages, epoch)
+        index, data = results[k] if k in results else _run_job(job.candidates, job.pages, epoch, job.probe_last)
         _write_job(folder, job, index, data)
 
 
@@ -453,7 +467,7 @@ class PdfBatch:
             if parallel:
                 heapq.heappush(self.waiting, (-len(job.candidates[0]), number))
             else:
-                self.done[number] = _run_job(job.candidates, job.pages, epoch)
+                self.done[number] = _run_job(job.candidates, job.pages, epoch, job.probe_last)
         self.pump()
 
     def _collect(self, number: int, future) -> None:
@@ -461,7 +475,7 @@ class PdfBatch:
             self.done[number] = future.result()
         except (OSError, RuntimeError):  # the process died (or could not start): render it here
             _, job, epoch = self.entries[number]
-            self.done[number] = _run_job(job.candidates, job.pages, epoch)
+            self.done[number] = _run_job(job.candidates, job.pages, epoch, job.probe_last)
 
     def pump(self) -> None:
         """Collect finished jobs and start waiting ones, biggest first; never blocks."""
@@ -473,9 +487,9 @@ class PdfBatch:
             _, number = heapq.heappop(self.waiting)
             _, job, epoch = self.entries[number]
             try:
-                self.running[number] = self.pool.submit(_run_job, job.candidates, job.pages, epoch)
+                self.running[number] = self.pool.submit(_run_job, job.candidates, job.pages, epoch, job.probe_last)
             except RuntimeError:  # the pool broke: render here
-                self.done[number] = _run_job(job.candidates, job.pages, epoch)
+                self.done[number] = _run_job(job.candidates, job.pages, epoch, job.probe_last)
 
     def finish(self) -> None:
         """Wait for every job and write the files of those not yet written."""
