@@ -117,10 +117,13 @@ def test_a_pdf_batch_starts_the_biggest_waiting_job_first_and_writes_in_order(tm
         render.write_pdfs(tmp_path, [render.PdfJob(s, (html[s],)) for s in "def"])
         # two per process at most: the four biggest of the first six, biggest first within each call
         assert pool.submitted == [html["b"], html["c"], html["a"], html["e"]]
-        for stem in "be":
-            pool.futures[html[stem]].set_result((0, f"pdf {stem}".encode()))
-        batch.pump()
+        # a job that ends hands the next waiting one to the pool at once, while this
+        # process is busy elsewhere (no pump): a process never idles while jobs wait
+        pool.futures[html["b"]].set_result((0, b"pdf b"))
+        assert pool.submitted[4:] == [html["d"]]
+        pool.futures[html["e"]].set_result((0, b"pdf e"))
         assert pool.submitted[4:] == [html["d"], html["f"]]
+        batch.pump()
         assert not (tmp_path / "b.pdf").exists(), "files are written when the batch finishes"
         for stem in "acdf":
             pool.futures[html[stem]].set_result((0, f"pdf {stem}".encode()))

@@ -21,6 +21,7 @@ import hashlib
 import heapq
 import multiprocessing
 import os
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -432,11 +433,14 @@ class PdfBatch:
     Rendering is most of the time documents take, and a single exporter's
     jobs cannot keep the cores busy (the peer team's pack is one long job):
     queued together, the biggest waiting job always goes next and the jobs run
-    while the main process writes the invites, e-mails and sheets. `pump()`
-    hands waiting jobs to free processes (at most one waiting in each);
-    `finish()` waits for all and writes their files in the order they were
-    added. Without processes (PLANNER_PDF_WORKERS=1, or none can start) each
-    job renders in this process as it is added: the same bytes either way."""
+    while the main process writes the invites, e-mails and sheets. A process
+    is never left idle while jobs wait: each finished job hands the next
+    waiting one to the pool at once (from the pool's own thread), at most
+    two in flight per process, so the biggest job added meanwhile still goes
+    first. `pump()` collects finished jobs; `finish()` waits for all and
+    writes their files in the order they were added. Without processes
+    (PLANNER_PDF_WORKERS=1, or none can start) each job renders in this
+    process as it is added: the same bytes either way."""
 
     def __init__(self):
         self.workers = pdf_workers(10 ** 6)
@@ -445,6 +449,8 @@ class PdfBatch:
         self.done: dict[int, tuple[int, bytes]] = {}
         self.waiting: list[tuple[int, int]] = []            # heap of (-size, entry number)
         self.running: dict[int, object] = {}                 # entry number -> future
+        self.lock = threading.RLock()  # waiting and running, shared with the pool's thread
+        self.broken = False  # the pool refused a job: the rest render in this process
 
     def _start_pool(self) -> bool:
         if self.pool is None and self.workers > 1 and "fork" in multiprocessing.get_all_start_methods():
@@ -462,11 +468,12 @@ class PdfBatch:
     def add(self, folder: Path, jobs: list[PdfJob], epoch: int) -> None:
         parallel = self._start_pool()
         for job in jobs:
-            number = len(self.entries)
-            self.entries.append((folder, job, epoch))
-            if parallel:
-                heapq.heappush(self.waiting, (-len(job.candidates[0]), number))
-            else:
+            with self.lock:
+                number = len(self.entries)
+                self.entries.append((folder, job, epoch))
+                if parallel:
+                    heapq.heappush(self.waiting, (-len(job.candidates[0]), number))
+            if not parallel:
                 self.done[number] = _run_job(job.candidates, job.pages, epoch, job.probe_last)
         self.pump()
 
@@ -477,28 +484,56 @@ class PdfBatch:
             _, job, epoch = self.entries[number]
             self.done[number] = _run_job(job.candidates, job.pages, epoch, job.probe_last)
 
+    def _feed(self, _finished=None) -> None:
+        """Hand waiting jobs, biggest first, to the pool while fewer than two
+        per process are in flight. Runs in this thread and in the pool's (as
+        each job ends); never renders, never blocks."""
+        with self.lock:
+            if self.pool is None or self.broken:
+                return
+            while self.waiting and sum(not f.done() for f in self.running.values()) < 2 * self.workers:
+                size, number = heapq.heappop(self.waiting)
+                _, job, epoch = self.entries[number]
+                try:
+                    future = self.pool.submit(_run_job, job.candidates, job.pages, epoch, job.probe_last)
+                except RuntimeError:  # the pool broke: this process renders what is left (pump)
+                    heapq.heappush(self.waiting, (size, number))
+                    self.broken = True
+                    return
+                self.running[number] = future
+                future.add_done_callback(self._feed)
+
     def pump(self) -> None:
-        """Collect finished jobs and start waiting ones, biggest first; never blocks."""
-        for number, future in list(self.running.items()):
-            if future.done():
+        """Collect finished jobs and start waiting ones; never blocks (but for
+        rendering here what a broken pool left)."""
+        with self.lock:
+            finished = [(number, future) for number, future in self.running.items() if future.done()]
+            for number, _ in finished:
                 del self.running[number]
-                self._collect(number, future)
-        while self.waiting and len(self.running) < 2 * self.workers:
-            _, number = heapq.heappop(self.waiting)
-            _, job, epoch = self.entries[number]
-            try:
-                self.running[number] = self.pool.submit(_run_job, job.candidates, job.pages, epoch, job.probe_last)
-            except RuntimeError:  # the pool broke: render here
+        for number, future in finished:
+            self._collect(number, future)
+        self._feed()
+        if self.broken:
+            while True:
+                with self.lock:
+                    if not self.waiting:
+                        break
+                    _, number = heapq.heappop(self.waiting)
+                _, job, epoch = self.entries[number]
                 self.done[number] = _run_job(job.candidates, job.pages, epoch, job.probe_last)
 
     def finish(self) -> None:
         """Wait for every job and write the files of those not yet written."""
         from concurrent.futures import FIRST_COMPLETED, wait
 
-        while self.waiting or self.running:
+        while True:
             self.pump()
-            if self.running:
-                wait(list(self.running.values()), return_when=FIRST_COMPLETED)
+            with self.lock:
+                pending = list(self.running.values())
+                if not pending and not self.waiting:
+                    break
+            if pending:
+                wait(pending, return_when=FIRST_COMPLETED)
         for number, (folder, job, _) in enumerate(self.entries):
             if number in self.done:
                 index, data = self.done.pop(number)
