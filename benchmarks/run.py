@@ -170,6 +170,7 @@ def child_product(visit_dir: Path, time_limit: float, variant: str, documents: b
         out["must_left_out"] = values.get("must_sessions_scheduled_once", 0)
         if documents:
             from planner.exporters import write_documents
+            from planner.exporters.render import pdf_workers
             from planner.planio import write_plan_files
 
             with tempfile.TemporaryDirectory() as tmp:
@@ -183,6 +184,7 @@ def child_product(visit_dir: Path, time_limit: float, variant: str, documents: b
                 out["documents_cpu_s"] = (time.process_time() + resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime
                                           - cpu)
                 out["documents_files"] = sum(1 for p in Path(tmp).rglob("*") if p.is_file())
+                out["pdf_workers"] = pdf_workers(10 ** 6)
         if replan:
             out["replan"] = _replan(visit_dir, visit, plan, time_limit)
     out["rss_mb"] = rss_mb()
@@ -717,7 +719,7 @@ def _find(results, name):
 
 
 def _targets(results) -> list[str]:
-    out = ["## Targets (issue 5)", "", "| target | measured | met |", "|---|---|---|"]
+    out = ["## Targets (issues 5 and 8)", "", "| target | measured | met |", "|---|---|---|"]
 
     def row(target, measured, ok):
         out.append(f"| {target} | {measured} | {'yes' if ok else ('**no**' if ok is False else '—')} |")
@@ -733,10 +735,12 @@ def _targets(results) -> list[str]:
         if len(runs) > 1:
             totals = sorted(_end_to_end(x) for x in runs)
             spread = (f"; median of {len(runs)} runs, all: " + ", ".join(_s(x, 1) for x in totals))
-        row("example one-week visit proven optimal and every document written ≤ 5 s",
-            f"load {_s(p['load_s'], 2)} + build and prove optimal {_s(p.get('optimal_s'), 2)} + documents "
-            f"{_s(docs, 2)} ({p.get('documents_files', 0)} files) = **{_s(total, 1)}**{spread}",
+        measured = (f"load {_s(p['load_s'], 2)} + build and prove optimal {_s(p.get('optimal_s'), 2)} + documents "
+                    f"{_s(docs, 2)} ({p.get('documents_files', 0)} files; {_s(p.get('documents_cpu_s'), 1)} of CPU) "
+                    f"= **{_s(total, 1)}**{spread}")
+        row("example one-week visit proven optimal and every document written ≤ 5 s (issue 5)", measured,
             total is not None and total <= 5)
+        row("example: the plan with every document ≤ 3 s (issue 8)", measured, total is not None and total <= 3)
     fours = [r for r in results if r["case"]["size"] == "four-weeks"]
     for r in fours:
         p = r["product"]
@@ -752,6 +756,11 @@ def _targets(results) -> list[str]:
             g is not None and g <= 0.01 and p["time_limit"] <= 60)
         mem = max(p.get("rss_mb") or 0, p.get("rss_polled_mb") or 0)
         row(f"{r['case']['name']}: peak memory < 1 GB", f"{mem:.0f} MB", mem < 1024)
+        if p.get("documents_s") is not None:
+            row(f"{r['case']['name']}: every document ≤ 10 s (issue 8)",
+                f"**{_s(p['documents_s'], 1)}** ({p.get('documents_files', 0)} files; "
+                f"{_s(p.get('documents_cpu_s'), 1)} of CPU on {p.get('pdf_workers', 2)} PDF processes and this one)",
+                p["documents_s"] <= 10)
     for r in results:
         if r["case"]["size"] in (None, "one-week", "tiny") and r["product"].get("replan"):
             rp = r["product"]["replan"]

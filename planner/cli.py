@@ -15,6 +15,7 @@ import click
 from rich.console import Console
 
 from . import domain as d
+from . import ledger
 from .errors import InvalidInput, PlannerError, Infeasible
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -391,7 +392,7 @@ def send(folder, host, port, starttls, use_ssl, user, password, dry_run, mark_se
         for out in marked:
             click.echo(f"marked  {out.describe()}")
         click.echo(f"Recorded {len(marked)} message{'s' if len(marked) != 1 else ''} as sent, without sending; "
-                   f"ledger: {Path(folder) / 'ledger.jsonl'}")
+                   f"ledger: {Path(folder) / ledger.NAME}")
         return
     settings = SmtpSettings(host=host, port=port, starttls=starttls, ssl=use_ssl, user=user, password=password)
     try:
@@ -407,7 +408,7 @@ def send(folder, host, port, starttls, use_ssl, user, password, dry_run, mark_se
                    f"({report.already} already sent according to the ledger). Add --send to send them.")
         return
     click.echo(f"Sent {len(report.sent)} of {len(report.due)} due message{'s' if len(report.due) != 1 else ''}"
-               f" ({report.already} already sent before); ledger: {Path(folder) / 'ledger.jsonl'}")
+               f" ({report.already} already sent before); ledger: {Path(folder) / ledger.NAME}")
     if report.stopped:
         err.print(f"Stopped: {report.stopped}; {len(report.unsent)} not sent. Run the same command again "
                   "to send the rest.", markup=False)

@@ -61,7 +61,7 @@ from .errors import Cancelled, Infeasible, InvalidInput, PlannerError, SolverFai
 from .exporters.invites import load_manifest
 from .explain import explain_infeasible, explain_missing, prechecks, why_left_out
 from .model.solve import Cancel, Phase, Progress, SolveOptions, TimeLimitWhileBuilding, extract, solve_model
-from .planio import PLAN_FOLDER_NAMES, atomic_folder, check_plan_target, read_plan, unknown_ids, write_plan_files
+from .planio import PLAN_FOLDER_NAMES, RECORD_FILES, atomic_folder, check_plan_target, read_plan, unknown_ids, write_plan_files
 from .replan import frozen_breaches, touched_days
 from .verify import verify
 
@@ -304,7 +304,7 @@ def write_outcome(out_dir: str | Path, outcome: Outcome, now: dt.datetime | None
         if outcome.changes is not None:
             write_changes(folder, visit, outcome.changes)
         if outcome.previous_dir is not None:
-            for log in ("ledger.jsonl", "replies.jsonl"):  # what was sent, and what people answered
+            for log in RECORD_FILES:  # what was sent, and what people answered
                 if (outcome.previous_dir / log).is_file():
                     shutil.copy2(outcome.previous_dir / log, folder / log)
         if documents:
@@ -328,8 +328,8 @@ def export_documents(folder: str | Path, visit: d.Visit, now: dt.datetime | None
     if problems:
         raise InvalidInput([replace(p, file=str(source / p.file)) for p in problems])
     with atomic_folder(source, owned=PLAN_FOLDER_NAMES) as temp:
-        for name in ("schedule.csv", "unscheduled.csv", "schedule.json", "changes.csv", "ledger.jsonl",
-                     "replies.jsonl", "replies.csv", "replies.html"):
+        for name in ("schedule.csv", "unscheduled.csv", "schedule.json", "changes.csv", *RECORD_FILES,
+                     "replies.csv", "replies.html"):
             if (source / name).is_file():
                 shutil.copy2(source / name, temp / name)
         write_documents(temp, visit, written, now=now, previous_folder=source, print_all_packs=print_all_packs)

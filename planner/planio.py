@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Iterator
 
 from . import domain as d
+from . import ledger
 from .errors import InvalidInput, PlannerError, Problem
 
 SCHEDULE_COLUMNS = ("item_id", "kind", "title", "date", "start", "end", "room_id", "peer_ids", "attendee_ids")
@@ -100,11 +101,11 @@ class NotAPlanFolder(PlannerError):
     exit_code = 2
 
 
-LEDGER_NAME = "ledger.jsonl"  # planner send's record of what went (exporters.invites.LEDGER)
 # Records a plan folder keeps across re-plans, which a fresh `plan` over it would lose:
 # (file, what it is, what it means)
-RECORDS = ((LEDGER_NAME, "a send ledger", "invitations from it have gone out"),
+RECORDS = ((ledger.NAME, "a send ledger", "invitations from it have gone out"),
            ("replies.jsonl", "people's replies", "it records what people answered (declines, delegates)"))
+RECORD_FILES = tuple(name for name, _what, _means in RECORDS)  # copied forward by replan, export, publish
 
 
 def _within(path: Path, folder: Path) -> bool:
@@ -308,7 +309,7 @@ def sync_folder(path: Path) -> None:
 # of these that a new run does not write is the planner's and goes; anything else is the user's.
 PLAN_FOLDER_NAMES = frozenset({
     "schedule.csv", "unscheduled.csv", "schedule.json", "changes.csv", "changes.html", "index.html",
-    "plan.xlsx", "agendas", "briefings", "emails", "invites", "logistics", LEDGER_NAME, ".ledger.lock",
+    "plan.xlsx", "agendas", "briefings", "emails", "invites", "logistics", ledger.NAME, ledger.LOCK,
     "replies.jsonl", "replies.csv", "replies.html", ".replies.lock"})
 
 

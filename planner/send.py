@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import json
 import os
 import re
 import smtplib
@@ -33,10 +32,9 @@ from pathlib import Path
 from typing import Callable
 
 from .errors import InvalidInput, PlannerError, Problem
-from .exporters.invites import LEDGER, MANIFEST, clean_email, load_manifest
-from .planio import folder_lock, inside
-
-LOCK = ".ledger.lock"
+from . import ledger
+from .exporters.invites import MANIFEST, clean_email, load_manifest
+from .planio import folder_lock, inside, sync_folder
 
 
 class SendError(PlannerError):
@@ -90,18 +88,8 @@ class SendReport:
 
 
 def read_ledger(folder) -> list[dict]:
-    path = Path(folder) / LEDGER
-    if not path.is_file():
-        return []
-    entries = []
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-        try:
-            entry = json.loads(line)
-        except ValueError:
-            continue  # a line cut short by a crash
-        if isinstance(entry, dict) and entry.get("key"):
-            entries.append(entry)
-    return entries
+    """The ledger's entries (planner.ledger); [] when there is none."""
+    return ledger.entries(folder) or []
 
 
 def due_messages(folder) -> tuple[list[Outgoing], int, str]:
@@ -129,15 +117,15 @@ def due_messages(folder) -> tuple[list[Outgoing], int, str]:
 
 
 def _locked(folder: Path):
-    return folder_lock(folder, LOCK, SendError(f"another 'planner send' is running on {folder}; "
+    return folder_lock(folder, ledger.LOCK, SendError(f"another 'planner send' is running on {folder}; "
                                                f"wait for it to finish"))
 
 
 class _Ledger:
-    """Appends one line per sent message, flushed and fsynced at once."""
+    """Appends one line per sent message (planner.ledger), flushed and fsynced at once."""
 
     def __init__(self, folder: Path):
-        self.path = folder / LEDGER
+        self.path = folder / ledger.NAME
         new = not self.path.exists()
         self.handle = open(self.path, "ab")
         if not new and self.path.stat().st_size:
@@ -146,23 +134,14 @@ class _Ledger:
                 if existing.read(1) != b"\n":  # a line cut short by a crash: close it
                     self.handle.write(b"\n")
         if new:
-            self._sync_folder(folder)
-
-    @staticmethod
-    def _sync_folder(folder: Path) -> None:
-        with contextlib.suppress(OSError, AttributeError):
-            fd = os.open(folder, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+            sync_folder(folder)
 
     def record(self, out: Outgoing, when: dt.datetime) -> None:
         entry = {"key": out.key, "message_id": out.message_id, "unit": out.unit, "recipient": out.recipient,
                  "email": out.email, "method": out.method, "role": out.role, "sequences": out.sequences,
                  "eml": out.eml,
                  "sent_at": when.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
-        self.handle.write((json.dumps(entry, ensure_ascii=False) + "\n").encode("utf-8"))
+        self.handle.write(ledger.line(entry))
         self.handle.flush()
         os.fsync(self.handle.fileno())
 

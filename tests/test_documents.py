@@ -94,7 +94,7 @@ class FakePool:
     def __init__(self):
         self.submitted, self.futures = [], {}
 
-    def submit(self, fn, candidates, pages, epoch):
+    def submit(self, fn, candidates, pages, epoch, probe_last=False):
         from concurrent.futures import Future
 
         future = Future()
@@ -117,10 +117,13 @@ def test_a_pdf_batch_starts_the_biggest_waiting_job_first_and_writes_in_order(tm
         render.write_pdfs(tmp_path, [render.PdfJob(s, (html[s],)) for s in "def"])
         # two per process at most: the four biggest of the first six, biggest first within each call
         assert pool.submitted == [html["b"], html["c"], html["a"], html["e"]]
-        for stem in "be":
-            pool.futures[html[stem]].set_result((0, f"pdf {stem}".encode()))
-        batch.pump()
+        # a job that ends hands the next waiting one to the pool at once, while this
+        # process is busy elsewhere (no pump): a process never idles while jobs wait
+        pool.futures[html["b"]].set_result((0, b"pdf b"))
+        assert pool.submitted[4:] == [html["d"]]
+        pool.futures[html["e"]].set_result((0, b"pdf e"))
         assert pool.submitted[4:] == [html["d"], html["f"]]
+        batch.pump()
         assert not (tmp_path / "b.pdf").exists(), "files are written when the batch finishes"
         for stem in "acdf":
             pool.futures[html[stem]].set_result((0, f"pdf {stem}".encode()))
@@ -148,6 +151,26 @@ def test_a_failing_pdf_job_fails_the_batch_and_writes_nothing(tmp_path, monkeypa
         with render.pdf_batch():
             render.write_pdfs(tmp_path, [render.PdfJob("none", ())])
     assert render._BATCH is None
+
+
+def _pages(n: int, mark: str) -> str:
+    """A document of n pages, told apart by `mark`."""
+    return "".join(f'<p style="break-before: page">{mark} {k}</p>' for k in range(n))
+
+
+@pytest.mark.parametrize("probe_last", [False, True])
+def test_a_pdf_job_uses_the_first_candidate_within_its_budget(monkeypatch, probe_last):
+    laid_out = []
+    layout = render.layout
+    monkeypatch.setattr(render, "layout", lambda html: laid_out.append(html) or layout(html))
+    candidates = (_pages(3, "a"), _pages(2, "b"), _pages(1, "c"))
+    assert render._run_job(candidates, 2, 0, probe_last)[0] == 1
+    assert render._run_job(candidates, 5, 0, probe_last)[0] == 0
+    # none fits: the last (most compact) is used
+    laid_out.clear()
+    assert render._run_job(candidates, 0, 0, probe_last)[0] == 2
+    # probing the most compact first: a budget it misses costs one layout, not one per candidate
+    assert len(laid_out) == (1 if probe_last else 3)
 
 
 def test_layout_of_the_plan_folder(small):

@@ -21,6 +21,7 @@ from click.testing import CliRunner
 from planner import send as sending
 from planner.cli import cli
 from planner.exporters.invites import load_manifest
+from planner import ledger
 from planner.send import SmtpSettings, deliver, read_ledger
 from test_invites import at, hand_plan, item, render, small_visit
 
@@ -264,7 +265,7 @@ def test_after_a_replan_only_what_changed_goes(issued, folder, server, tmp_path)
 def test_concurrent_runs_on_one_folder_are_refused(folder, server):
     import fcntl
 
-    with open(folder / sending.LOCK, "a") as handle:
+    with open(folder / ledger.LOCK, "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         with pytest.raises(sending.SendError, match="another 'planner send'"):
             deliver(folder, settings(server), dry_run=False)

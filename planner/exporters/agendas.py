@@ -256,12 +256,13 @@ def write_agendas(folder: Path, visit: d.Visit, plan: d.Plan, clock: dt.datetime
     def variants(template: str, **context) -> tuple[str, ...]:
         return tuple(r.render(template, **base, density=k, **context) for k in DENSITIES)
 
-    # the week on one sheet if it fits, smaller type before a second page
-    # (a visit of several weeks: a calendar week per sheet)
+    # the week on one sheet if it fits, smaller type before a second page (a
+    # visit of several weeks: a calendar week per sheet); the smallest type is
+    # tried first, as a busy week needs it and more than one sheet anyway
     weeks = calendar_weeks(visit, plan)
     jobs.append(r.PdfJob("agendas/week", variants(
         "agenda-week.html", weeks=weeks, plan=plan, title="Week at a glance"),
-        pages=1 if len(weeks) == 1 else 2 * len(weeks)))
+        pages=1 if len(weeks) == 1 else 2 * len(weeks), probe_last=True))
 
     # the manager prints each day on one sheet; a crowded day on two (morning
     # and afternoon) before the type gets smaller, never below 7.5 pt

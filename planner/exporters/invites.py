@@ -58,6 +58,7 @@ from zoneinfo import ZoneInfo
 from icalendar import Calendar, Event, vCalAddress
 
 from .. import domain as d
+from .. import ledger
 from ..errors import InvalidInput, Problem
 from ..planio import inside
 from ..text import is_email, slug
@@ -70,7 +71,6 @@ PRODID = "-//peer-challenge-planner//Invites 1//EN"
 UID_DOMAIN = "peer-challenge-planner"
 MANIFEST = "invites/manifest.json"
 CANCELLED = "CANCELLED"  # the fingerprint of a cancellation in a unit's issue history
-LEDGER = "ledger.jsonl"
 
 UNIT_FOLDERS = {"sessions": "invites/sessions", "debriefs": "invites/debriefs", "feedback": "invites/feedback",
                 "peer": "invites/peers", "team": "invites"}
@@ -359,21 +359,6 @@ def _record(event: dict) -> dict:
                                   "summary", "location") if k in event}
 
 
-def read_ledger_keys(folder: Path) -> set | None:
-    path = Path(folder) / LEDGER
-    if not path.is_file():
-        return None
-    keys = set()
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-        try:
-            entry = json.loads(line)
-        except ValueError:
-            continue  # a line cut short by a crash: that message was not recorded
-        if isinstance(entry, dict) and entry.get("key"):
-            keys.add(entry["key"])
-    return keys
-
-
 def manifest_problems(data: dict) -> list[tuple[str, str]]:
     """(where, what) for each part of a manifest that this code could not
     read: the shape of every unit, event, held record and message."""
@@ -469,7 +454,7 @@ def load_manifest(folder) -> Manifest | None:
     if problems:
         raise InvalidInput([Problem(str(path), None, None, f"{where}: {what}; the plan folder is damaged: plan "
                                     f"again or restore it") for where, what in problems[:20]])
-    return Manifest(data=data, ledger_keys=read_ledger_keys(folder), folder=folder)
+    return Manifest(data=data, ledger_keys=ledger.sent_keys(folder), folder=folder)
 
 
 # --- calendars ---------------------------------------------------------------------

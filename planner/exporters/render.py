@@ -21,6 +21,7 @@ import hashlib
 import heapq
 import multiprocessing
 import os
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -303,21 +304,35 @@ def pdf_bytes(html: str, document=None, epoch: int = 0) -> bytes:
 class PdfJob:
     """stem.pdf (and stem.html unless html=False) from the first candidate
     HTML whose layout takes at most `pages` pages (its own budget when
-    `pages` is a tuple; the last candidate otherwise)."""
+    `pages` is a tuple; the last candidate otherwise).
+
+    With `probe_last`, the candidates are one document ever more compact
+    (none takes more pages than the one before, so the budget is one number):
+    the last is laid out first, and when even it misses the budget it is used
+    at once, without laying out the others that cannot meet it either."""
 
     stem: str
     candidates: tuple[str, ...]
     pages: int | tuple[int, ...] | None = None  # one budget for all, or one per candidate
     html: bool = True
+    probe_last: bool = False
 
 
-def _run_job(candidates: tuple[str, ...], pages, epoch: int) -> tuple[int, bytes]:
+def _run_job(candidates: tuple[str, ...], pages, epoch: int, probe_last: bool = False) -> tuple[int, bytes]:
+    if not candidates:
+        raise ValueError("a PDF job needs at least one candidate")
+    last = len(candidates) - 1
+    known = {}
+    if probe_last and last > 0 and isinstance(pages, int):
+        known[last] = layout(candidates[last])
+        if len(known[last].pages) > pages:  # the most compact misses the budget: so does every other
+            return last, pdf_bytes(candidates[last], known[last], epoch)
     for index, html in enumerate(candidates):
-        document = layout(html)
+        document = known.get(index) or layout(html)
         budget = pages[index] if isinstance(pages, tuple) else pages
-        if budget is None or len(document.pages) <= budget or index == len(candidates) - 1:
+        if budget is None or len(document.pages) <= budget or index == last:
             return index, pdf_bytes(html, document, epoch)
-    raise ValueError("a PDF job needs at least one candidate")
+    raise AssertionError("unreachable: the last candidate is always used")
 
 
 def pdf_workers(jobs: int) -> int:
@@ -378,7 +393,7 @@ def _render_all(jobs: list[PdfJob], epoch: int) -> dict[int, tuple[int, bytes]]:
         _warm_up()
         with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
                                  initializer=_die_with_parent, initargs=(os.getpid(),)) as pool:
-            futures = {k: pool.submit(_run_job, jobs[k].candidates, jobs[k].pages, epoch) for k in order}
+            futures = {k: pool.submit(_run_job, jobs[k].candidates, jobs[k].pages, epoch, jobs[k].probe_last) for k in order}
             return {k: future.result() for k, future in futures.items()}
     except (OSError, RuntimeError, ImportError):  # no processes here: render in this one
         return {}
@@ -403,7 +418,7 @@ def write_pdfs(folder: Path, jobs: list[PdfJob], epoch: int = 0) -> None:
         return
     results = _render_all(jobs, epoch)
     for k, job in enumerate(jobs):
-        index, data = results[k] if k in results else _run_job(job.candidates, job.pages, epoch)
+        index, data = results[k] if k in results else _run_job(job.candidates, job.pages, epoch, job.probe_last)
         _write_job(folder, job, index, data)
 
 
@@ -418,11 +433,14 @@ class PdfBatch:
     Rendering is most of the time documents take, and a single exporter's
     jobs cannot keep the cores busy (the peer team's pack is one long job):
     queued together, the biggest waiting job always goes next and the jobs run
-    while the main process writes the invites, e-mails and sheets. `pump()`
-    hands waiting jobs to free processes (at most one waiting in each);
-    `finish()` waits for all and writes their files in the order they were
-    added. Without processes (PLANNER_PDF_WORKERS=1, or none can start) each
-    job renders in this process as it is added: the same bytes either way."""
+    while the main process writes the invites, e-mails and sheets. A process
+    is never left idle while jobs wait: each finished job hands the next
+    waiting one to the pool at once (from the pool's own thread), at most
+    two in flight per process, so the biggest job added meanwhile still goes
+    first. `pump()` collects finished jobs; `finish()` waits for all and
+    writes their files in the order they were added. Without processes
+    (PLANNER_PDF_WORKERS=1, or none can start) each job renders in this
+    process as it is added: the same bytes either way."""
 
     def __init__(self):
         self.workers = pdf_workers(10 ** 6)
@@ -431,6 +449,8 @@ class PdfBatch:
         self.done: dict[int, tuple[int, bytes]] = {}
         self.waiting: list[tuple[int, int]] = []            # heap of (-size, entry number)
         self.running: dict[int, object] = {}                 # entry number -> future
+        self.lock = threading.RLock()  # waiting and running, shared with the pool's thread
+        self.broken = False  # the pool refused a job: the rest render in this process
 
     def _start_pool(self) -> bool:
         if self.pool is None and self.workers > 1 and "fork" in multiprocessing.get_all_start_methods():
@@ -448,12 +468,13 @@ class PdfBatch:
     def add(self, folder: Path, jobs: list[PdfJob], epoch: int) -> None:
         parallel = self._start_pool()
         for job in jobs:
-            number = len(self.entries)
-            self.entries.append((folder, job, epoch))
-            if parallel:
-                heapq.heappush(self.waiting, (-len(job.candidates[0]), number))
-            else:
-                self.done[number] = _run_job(job.candidates, job.pages, epoch)
+            with self.lock:
+                number = len(self.entries)
+                self.entries.append((folder, job, epoch))
+                if parallel:
+                    heapq.heappush(self.waiting, (-len(job.candidates[0]), number))
+            if not parallel:
+                self.done[number] = _run_job(job.candidates, job.pages, epoch, job.probe_last)
         self.pump()
 
     def _collect(self, number: int, future) -> None:
@@ -461,30 +482,58 @@ class PdfBatch:
             self.done[number] = future.result()
         except (OSError, RuntimeError):  # the process died (or could not start): render it here
             _, job, epoch = self.entries[number]
-            self.done[number] = _run_job(job.candidates, job.pages, epoch)
+            self.done[number] = _run_job(job.candidates, job.pages, epoch, job.probe_last)
+
+    def _feed(self, _finished=None) -> None:
+        """Hand waiting jobs, biggest first, to the pool while fewer than two
+        per process are in flight. Runs in this thread and in the pool's (as
+        each job ends); never renders, never blocks."""
+        with self.lock:
+            if self.pool is None or self.broken:
+                return
+            while self.waiting and sum(not f.done() for f in self.running.values()) < 2 * self.workers:
+                size, number = heapq.heappop(self.waiting)
+                _, job, epoch = self.entries[number]
+                try:
+                    future = self.pool.submit(_run_job, job.candidates, job.pages, epoch, job.probe_last)
+                except RuntimeError:  # the pool broke: this process renders what is left (pump)
+                    heapq.heappush(self.waiting, (size, number))
+                    self.broken = True
+                    return
+                self.running[number] = future
+                future.add_done_callback(self._feed)
 
     def pump(self) -> None:
-        """Collect finished jobs and start waiting ones, biggest first; never blocks."""
-        for number, future in list(self.running.items()):
-            if future.done():
+        """Collect finished jobs and start waiting ones; never blocks (but for
+        rendering here what a broken pool left)."""
+        with self.lock:
+            finished = [(number, future) for number, future in self.running.items() if future.done()]
+            for number, _ in finished:
                 del self.running[number]
-                self._collect(number, future)
-        while self.waiting and len(self.running) < 2 * self.workers:
-            _, number = heapq.heappop(self.waiting)
-            _, job, epoch = self.entries[number]
-            try:
-                self.running[number] = self.pool.submit(_run_job, job.candidates, job.pages, epoch)
-            except RuntimeError:  # the pool broke: render here
-                self.done[number] = _run_job(job.candidates, job.pages, epoch)
+        for number, future in finished:
+            self._collect(number, future)
+        self._feed()
+        if self.broken:
+            while True:
+                with self.lock:
+                    if not self.waiting:
+                        break
+                    _, number = heapq.heappop(self.waiting)
+                _, job, epoch = self.entries[number]
+                self.done[number] = _run_job(job.candidates, job.pages, epoch, job.probe_last)
 
     def finish(self) -> None:
         """Wait for every job and write the files of those not yet written."""
         from concurrent.futures import FIRST_COMPLETED, wait
 
-        while self.waiting or self.running:
+        while True:
             self.pump()
-            if self.running:
-                wait(list(self.running.values()), return_when=FIRST_COMPLETED)
+            with self.lock:
+                pending = list(self.running.values())
+                if not pending and not self.waiting:
+                    break
+            if pending:
+                wait(pending, return_when=FIRST_COMPLETED)
         for number, (folder, job, _) in enumerate(self.entries):
             if number in self.done:
                 index, data = self.done.pop(number)

@@ -18,10 +18,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .. import domain as d
+from .. import ledger
 from ..changes import Change, compare
 from ..errors import Infeasible, InvalidInput, PlannerError, Problem
 from ..objective import penalties
-from ..planio import atomic_folder, read_plan, write_plan_files
+from ..planio import RECORD_FILES, atomic_folder, read_plan, write_plan_files
 from ..reading import RawSetting, RawTable, RawVisit, read_raw
 from ..validation import COLUMNS, BadValue, build_visit, parse_datetime
 from ..verify import verify
@@ -375,9 +376,9 @@ def save_move(vd: VisitDir, visit: d.Visit, version: str, move: Move, who: str) 
     target = vd.next_version()
     with atomic_folder(vd.plans / target) as folder:
         write_plan_files(folder, new, visit)
-        ledger = vd.plans / version / "ledger.jsonl"
-        if ledger.is_file():
-            shutil.copy2(ledger, folder / "ledger.jsonl")
+        sent = vd.plans / version / ledger.NAME
+        if sent.is_file():
+            shutil.copy2(sent, folder / ledger.NAME)
     vd.append(who, "move", f"moved {visit.label(move.session_id)} to {move.describe(visit)} ({target})",
               version=target, extra={"session": move.session_id, "from": version})
     return target
@@ -540,11 +541,11 @@ def publish(vd: VisitDir, visit: d.Visit, version: str, who: str) -> None:
     before = vd.published()
     previous_folder = vd.version_path(before) if before and before != version else None
     with atomic_folder(source) as temp:
-        for name in ("schedule.csv", "unscheduled.csv", "schedule.json", "ledger.jsonl", "replies.jsonl"):
+        for name in ("schedule.csv", "unscheduled.csv", "schedule.json", *RECORD_FILES):
             if (source / name).is_file():
                 shutil.copy2(source / name, temp / name)
         if previous_folder is not None:
-            for name in ("ledger.jsonl", "replies.jsonl"):  # what was sent, and what people answered
+            for name in RECORD_FILES:  # what was sent, and what people answered
                 if (previous_folder / name).is_file():
                     shutil.copy2(previous_folder / name, temp / name)
             write_changes(temp, visit, compare(read_plan(previous_folder), plan))
