@@ -120,7 +120,7 @@ def test_a_title_with_a_literal_encoded_word_reads_back_as_written(tmp_path):
     ("A line longer than seventy-eight characters, in ASCII, as every letter's opening is.\n",
      "quoted-printable"),
     ("A line longer than seventy-eight characters — with a dash, «quotes» and é.\n" * 3, "quoted-printable"),
-    ("漢字漢字漢字漢字漢字漢字漢字漢字漢字漢字漢字漢字漢字漢字漢字漢字漢字漢字漢字漢字漢字漢字漢字漢字漢字漢字漢字\n", "base64"),
+    ("漢字" * 27 + "\n", "base64"),
 ])
 def test_text_bodies_take_the_encoding_the_email_package_takes_and_decode_back(text, cte):
     chosen, data = mime.text_body(text)
@@ -181,5 +181,6 @@ def test_a_message_id_moves_to_its_own_line_only_when_that_helps():
 def test_a_part_line_that_begins_with_the_boundary_is_refused():
     with pytest.raises(ValueError):
         mime.multipart_body("b", [b"Content-Type: text/plain\r\n\r\nok\r\n--b\r\n"])
-    assert mime.multipart_body("b", [b"\r\nx--b\r\n", b"\r\ny\r\n"]) == b"--b\r\n\r\nx--b\r\n\r\n--b\r\n\r\ny\r\n\r\n--b--\r\n"
+    assert mime.multipart_body("b", [b"\r\nx--b\r\n", b"\r\ny\r\n"]) == \
+        b"--b\r\n\r\nx--b\r\n\r\n--b\r\n\r\ny\r\n\r\n--b--\r\n"
     assert re.fullmatch(rb"--b\r\n.*\r\n--b--\r\n", mime.multipart_body("b", [b"\r\n"]), re.S)

@@ -382,7 +382,10 @@ def build_message(visit: d.Visit, plan: d.Plan, unit: dict, message: dict, ics: 
     """The e-mail of one manifest message, as the bytes of its .eml;
     `briefing`, the recipient's briefing pack (HTML), is attached as
     briefing.html when given. Written by :mod:`.mime`, byte for byte what
-    the email package writes with :data:`MAIL_POLICY`."""
+    the email package wrote with :data:`MAIL_POLICY` (headers in its order,
+    MIME-Version repeated in the parts it added), save one fix: a Subject
+    holding a literal RFC 2047 encoded-word (``=?utf-8?q?…?=`` in a title)
+    now reads back as written, where the header registry decoded it."""
     s = visit.settings
     subject, text = body(visit, plan, unit, message, briefing=briefing is not None, clock=clock)
     method = message["method"]

@@ -9,9 +9,10 @@ package with the SMTP policy (CRLF line ends, lines of at most 78 characters
 in headers):
 
 - a header is ``Name: value`` with a value already folded by its writer
-  (:func:`emails.mailbox_field`, :func:`emails.subject_field`) or
+  (:func:`emails.mailbox_field`, :func:`emails.subject_field`;
   :func:`content_field` for a Content-Type or Content-Disposition with
-  parameters; :func:`header` refuses any CR or LF that is not a fold;
+  parameters, :func:`token_field` for a Message-ID); :func:`header` refuses
+  any CR or LF that is not a fold;
 - a part is its headers, a blank line, and its encoded body
   (:func:`text_body`: 7bit, 8bit, quoted-printable or base64 chosen as the
   email package chooses; :func:`base64_body` for bytes, in lines of 76);
@@ -19,7 +20,8 @@ in headers):
   ``--boundary--`` (RFC 2046 §5.1.1), as the email package's generator lays it out.
 
 The encoders are the standard library's (``email.quoprimime.body_encode``,
-``base64.encodebytes``); Python's email package still reads every message
+``base64.encodebytes``); how a later Python's email package folds headers no
+longer changes the files. Python's email package still reads every message
 back in the tests.
 """
 
@@ -34,7 +36,8 @@ CRLF = b"\r\n"
 MAX_LINE = 78  # the SMTP policy's max_line_length: headers, and quoted-printable bodies
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 _FOLD = re.compile(r"\r\n[ \t]")
-_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+(?:/[!#$%&'*+.^_`|~0-9A-Za-z-]+)?\Z")  # RFC 2045 token (or type/subtype)
+# an RFC 2045 token, or type/subtype
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+(?:/[!#$%&'*+.^_`|~0-9A-Za-z-]+)?\Z")
 _PARAM_TEXT = re.compile(r"[\x20\x21\x23-\x5b\x5d-\x7e]*\Z")  # printable ASCII but the quote and backslash
 
 
