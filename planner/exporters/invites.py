@@ -266,6 +266,18 @@ def build_units(visit: d.Visit, plan: d.Plan, uids: dict[str, str] | None = None
     `uids` (item id -> UID) are the UIDs minted before (see :func:`carried_uids`)."""
     units, uninvited = [], []
     view = plan_view(visit, plan)
+    seen: dict[tuple[str, d.PlanItem], View] = {}
+
+    def seen_by(audience: str, i: d.PlanItem) -> View:
+        """The item as `audience` sees it, the same for each of them: made once."""
+        if (audience, i) not in seen:
+            seen[audience, i] = _view(visit, view.of(i), audience, uids)
+        return seen[audience, i]
+
+    attending: dict[str, list[d.PlanItem]] = {}  # person id -> their items, in plan order
+    for i in plan.items:
+        for person_id in dict.fromkeys(i.attendee_ids):
+            attending.setdefault(person_id, []).append(i)
     picks = (
         ("sessions", lambda i: i.is_session),
         ("debriefs", lambda i: i.kind == "debrief"),
@@ -273,7 +285,7 @@ def build_units(visit: d.Visit, plan: d.Plan, uids: dict[str, str] | None = None
     )
     for kind, wanted in picks:
         for person in visit.people:
-            items = [i for i in plan.items if wanted(i) and person.id in i.attendee_ids]
+            items = [i for i in attending.get(person.id, ()) if wanted(i)]
             if not items:
                 continue
             email = clean_email(person.email)
@@ -284,16 +296,15 @@ def build_units(visit: d.Visit, plan: d.Plan, uids: dict[str, str] | None = None
                                   else "the e-mail address is not usable"})
                 continue
             units.append(Unit(f"{kind}:{person.id}", kind, person.id, clean(person.name), email, "REQUEST",
-                              file_stem(person.id), tuple(_view(visit, view.of(i), "attendee", uids) for i in items)))
+                              file_stem(person.id), tuple(seen_by("attendee", i) for i in items)))
     for peer in visit.peers:
         items = [i for i in plan.items if i.kind != "lunch" and peer.id in i.peer_ids]
         if items:
             units.append(Unit(f"peer:{peer.id}", "peer", peer.id, clean(peer.name), clean_email(peer.email),
-                              "PUBLISH", file_stem(peer.id),
-                              tuple(_view(visit, view.of(i), "peer", uids) for i in items)))
+                              "PUBLISH", file_stem(peer.id), tuple(seen_by("peer", i) for i in items)))
     team_items = [i for i in plan.items if i.kind != "lunch"]
     units.append(Unit("team", "team", "team", "Peer team", "", "PUBLISH", "team",
-                      tuple(_view(visit, view.of(i), "team", uids) for i in team_items)))
+                      tuple(seen_by("team", i) for i in team_items)))
     return units, uninvited
 
 
