@@ -3,6 +3,7 @@ environment: every document says the same thing about an item."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import jinja2
@@ -58,6 +59,11 @@ def test_an_item_is_described_once_with_its_place_themes_peers_and_travel(visit)
     assert away.travel == 20 and away.place.offsite and away.place.address == "1 Yard Lane"
     assert f"{away.leave:%H:%M}" == "09:40" and f"{away.back:%H:%M}" == "11:20"
     assert calendar_location(away.place) == "Depot, 1 Yard Lane"
+    # a building the room's location and the visit's address both name is said once
+    shared = dataclasses.replace(on_site.place, location="Town Hall, 2nd floor")
+    assert calendar_location(shared) == "Room One, Town Hall, 2nd floor, High Street"
+    whole = dataclasses.replace(on_site.place, location="2nd floor, Town Hall, High Street")
+    assert calendar_location(whole) == "Room One, 2nd floor, Town Hall, High Street"
     # debriefs in the office never travel, and an unknown room is shown by its id
     assert view.item_view(visit, item("office", "debrief", "debrief-x")).travel == 0
     assert view.item_view(visit, item("nowhere")).place.line == "nowhere"

@@ -127,13 +127,16 @@ def _hash(*parts) -> str:
 # --- what each item says -------------------------------------------------------------
 
 def calendar_location(place: Place) -> str:
-    """Room name, room location and the visit's address (not for an offsite room)."""
+    """Room name, room location and the visit's address (not for an offsite
+    room), each part of the address once: a part the room's location already
+    names ("Mulberry Place, 7th floor" and "Mulberry Place, 5 Clove Crescent")
+    is not repeated."""
     if not place.known:
         return clean(place.site)
     parts = [clean(place.name), clean(place.location)]
-    address = clean(place.site)
-    if address and not place.offsite and address not in parts[1]:
-        parts.append(address)
+    if clean(place.site) and not place.offsite:
+        named = {p.strip().casefold() for p in ", ".join(parts).split(",")}
+        parts += [p.strip() for p in clean(place.site).split(",") if p.strip().casefold() not in named]
     return ", ".join(p for p in parts if p)
 
 
