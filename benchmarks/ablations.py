@@ -16,7 +16,7 @@ def daily_session_caps_per_day_literals(pm) -> None:
     for k in pm.day_indices:
         held = [sv.day[k] for sv in pm.sessions.values() if k in sv.day]
         if len(held) > visit.settings.max_sessions_per_day:
-            pm.record("daily_session_caps", model.Add(sum(held) <= visit.settings.max_sessions_per_day))
+            model.Add(sum(held) <= visit.settings.max_sessions_per_day)
     for peer in sorted(visit.peers, key=lambda p: p.id):
         cap = visit.peer_cap(peer)
         for k in pm.day_indices:
@@ -31,4 +31,4 @@ def daily_session_caps_per_day_literals(pm) -> None:
                 model.AddBoolOr([sv.peer[peer.id].Not(), sv.day[k].Not(), both])
                 on_day.append(both)
             if len(on_day) > cap:
-                pm.record("daily_session_caps", model.Add(sum(on_day) <= cap))
+                model.Add(sum(on_day) <= cap)

@@ -110,3 +110,18 @@ def test_one_change_makes_the_previous_plan_break_a_rule(tiny, tmp_path):
     new_visit = load_visit(changed)
     assert "unavailable" in what
     assert [b.rule for b in verify(new_visit, plan)] == [5]
+
+
+def test_the_ablation_of_the_daily_caps_still_builds_a_model_that_keeps_every_rule(tiny, monkeypatch):
+    # benchmarks/ablations.py is imported only by `make bench`: this keeps it from rotting
+    # unseen (it called PlanModel.record after that was removed, and the ablation row failed)
+    from planner.model import hard
+    from planner.model import solve as S
+
+    monkeypatch.setattr(hard, "HARD_RULES", hard.HARD_RULES)  # restored after the test
+    run._apply_variant("old-caps")
+    assert "daily_session_caps_per_day_literals" in [r.__name__ for r in hard.HARD_RULES]
+    outcome = S.solve_model(tiny.visit, S.SolveOptions(time_limit=20, workers=1, seed=1))
+    assert outcome.found
+    plan = S.extract(outcome, S.SolveOptions(time_limit=20, workers=1, seed=1))
+    assert verify(tiny.visit, plan) == []
