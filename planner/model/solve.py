@@ -302,7 +302,7 @@ def _solver(pm: PlanModel, options: SolveOptions, budget: float, deadline: float
 
 
 def _hold_times(pm: PlanModel, solver: cp_model.CpSolver) -> None:
-    """Before the rooms-and-peers stage (§3.7, §3.8): every session held or left
+    """Before the first rooms-and-peers stage (§3.7, then §3.8): every session held or left
     out as found, at the start found."""
     pm.held_days = {}
     for sid, sv in pm.sessions.items():
