@@ -524,8 +524,9 @@ class CalendarWriter:
                 cal.add("x-wr-calname", name)
                 cal.add("x-wr-timezone", self.tzid)
             whole = cal.to_ical()
+            if not whole.endswith(b"END:VCALENDAR\r\n"):  # icalendar changed how it writes a calendar
+                raise RuntimeError(f"icalendar wrote a calendar that does not end with END:VCALENDAR: {whole[-40:]!r}")
             self._heads[key] = whole.removesuffix(b"END:VCALENDAR\r\n")
-            assert len(self._heads[key]) < len(whole), "a calendar ends with END:VCALENDAR"
         return self._heads[key]
 
     def _zone(self, years: set[int]) -> bytes:
