@@ -25,7 +25,6 @@ def _minute(day0: dt.date, moment: dt.datetime) -> int:
 def penalties(visit: d.Visit, plan: d.Plan, previous: d.Plan | None = None) -> dict[str, int]:
     """name -> penalty of each soft rule (and of rule 1's term); ``fewest_sessions_moved``
     only with a previous plan."""
-    s = visit.settings
     held = {i.item_id: i for i in plan.sessions if i.item_id in visit.session_by_id}
     out = {
         "must_sessions_scheduled_once": sum(1 for x in visit.sessions if x.must and x.id not in held),

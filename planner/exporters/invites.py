@@ -63,7 +63,7 @@ from ..errors import InvalidInput, Problem
 from ..planio import inside
 from ..text import is_email, slug
 from .tzical import vtimezone
-from .view import ItemView, Place, kind_label, plan_view
+from .view import ItemView, Place, plan_view
 
 FORMAT = "peer-challenge-invites/2"  # /2: one event per REQUEST or CANCEL message
 READABLE_FORMATS = ("peer-challenge-invites/1", FORMAT)  # a previous folder written by /1 still reconciles
