@@ -66,10 +66,13 @@ class _Progress:
     """Shows the step, elapsed time, best objective and bound while the solver
     works; without a terminal, one line when solving begins."""
 
-    STEPS = {"checking": "Checking the visit…", "building": "Building the model…", "solving": "Solving…",
+    STEPS = {"checking": "Checking the visit…", "building": "Building the model…",
+             "solving": "Solving (soft rules 1–6)…",
              "rooms": "Choosing right-sized rooms (soft rule 7)…",
              "moves": "Keeping peers in as few rooms a day as possible (soft rule 8)…",
-             "confirming": "Confirming without presolve…", "explaining": "Looking for the reasons…"}
+             "solving without the should sessions": "Solving again without the should sessions…",
+             "confirming": "Confirming without presolve…", "explaining": "Looking for the reasons…",
+             "documents": "Writing the documents…", "writing": "Writing the plan…"}
 
     def __init__(self, quiet: bool, time_limit: float | None = None):
         self.quiet = quiet or not err.is_terminal
@@ -78,6 +81,7 @@ class _Progress:
         self.status = None
         self.started = time.perf_counter()
         self.said_solving = False
+        self.step = self.STEPS["building"]  # what the figures shown belong to: each stage has its own
 
     def __enter__(self):
         if not self.quiet:
@@ -86,17 +90,20 @@ class _Progress:
         return self
 
     def phase(self, name: str) -> None:
+        self.step = self.STEPS.get(name, name)
         if self.status is not None:
-            self.status.update(self.STEPS.get(name, name))
+            self.status.update(self.step)
         elif self.plain and name == "solving" and not self.said_solving:
             self.said_solving = True
             limit = f" (at most {self.time_limit:g} s)" if self.time_limit else ""
             err.print(f"Solving{limit}; Ctrl-C cancels and writes nothing.", markup=False)
+        elif self.plain and name == "documents":
+            err.print(self.STEPS[name], markup=False)
 
     def __call__(self, elapsed: float, objective: float, bound: float) -> None:
         if self.status is not None:
             gap = abs(objective - bound) / max(1.0, abs(objective))
-            self.status.update(f"Solving… {elapsed:6.1f} s   best {objective:,.0f}   bound {bound:,.0f}"
+            self.status.update(f"{self.step} {elapsed:6.1f} s   best {objective:,.0f}   bound {bound:,.0f}"
                                f"   gap {gap:.2%}")
 
     def __exit__(self, *exc):
@@ -133,6 +140,26 @@ def _fixed_name(item_id: str) -> str:
     return "the feedback presentation" if item_id == "feedback" else item_id
 
 
+ROOM_STAGE_WORDS = {"right_sized_rooms": ("empty seats", "soft rule 7"),
+                    "peers_stay_put": ("room changes by peers", "soft rule 8")}
+
+
+def _rooms_line(stages: list[dict]) -> str:
+    """What the rooms stages (soft rules 7 and 8) achieved, each with whether it is proven:
+    their figures are counts, unlike the main stage's weighted objective."""
+    parts = []
+    for stage in stages:
+        rules = stage.get("rules") or []
+        name = rules[0] if len(rules) == 1 else None
+        if name not in ROOM_STAGE_WORDS:
+            continue
+        what, rule = ROOM_STAGE_WORDS[name]
+        value, bound = stage.get("objective", 0), stage.get("bound", 0)
+        proof = "optimal" if stage.get("status") == "OPTIMAL" else f"best found, bound {bound:,.0f}"
+        parts.append(f"{value:,.0f} {what} ({rule}, {proof})")
+    return ("Rooms for these times: " + "; ".join(parts) + ".") if parts else ""
+
+
 def _summary(outcome, out: Path) -> None:
     visit, plan = outcome.visit, outcome.plan
     solver = plan.meta.get("solver", {})
@@ -141,6 +168,9 @@ def _summary(outcome, out: Path) -> None:
                f"{len(visit.settings.interview_days)} interview days "
                f"({solver.get('status', '?').lower()}, objective {solver.get('objective', 0):,.0f}, "
                f"bound {solver.get('bound', 0):,.0f}).")
+    rooms = _rooms_line(solver.get("stages") or [])
+    if rooms:
+        click.echo(rooms)
     if solver.get("should_sessions_left_out_for_time"):
         click.echo(f"No plan holding the `should` sessions was found within {solver.get('time_limit_seconds', 0):g} s: "
                    f"the `must` sessions were planned without them.")
@@ -237,8 +267,9 @@ def plan(input, out, time_limit, seed, workers, deterministic, quiet, now, no_do
         with _Progress(quiet, time_limit) as progress:
             outcome = plan_visit(visit, _solve_options(time_limit, seed, workers, deterministic), progress=progress,
                                  phase=progress.phase)
-        folder = write_outcome(out, outcome, now=_now_option(now), documents=not no_documents,
-                               print_all_packs=print_all_packs)
+            progress.phase("documents" if not no_documents else "writing")
+            folder = write_outcome(out, outcome, now=_now_option(now), documents=not no_documents,
+                                   print_all_packs=print_all_packs)
     except PlannerError as error:
         _fail(error)
     if not quiet:
@@ -274,8 +305,9 @@ def replan(input, previous, out, freeze_before, time_limit, seed, workers, deter
         with _Progress(quiet, time_limit) as progress:
             outcome = replan_visit(visit, previous, _solve_options(time_limit, seed, workers, deterministic),
                                    freeze_before=freeze, progress=progress, phase=progress.phase)
-        folder = write_outcome(out, outcome, now=_now_option(now), documents=not no_documents,
-                               print_all_packs=print_all_packs)
+            progress.phase("documents" if not no_documents else "writing")
+            folder = write_outcome(out, outcome, now=_now_option(now), documents=not no_documents,
+                                   print_all_packs=print_all_packs)
     except PlannerError as error:
         _fail(error)
     if not quiet:

@@ -137,6 +137,10 @@ def test_plan_writes_the_schedule_files_of_the_contract(good, tmp_path):
     assert data["unscheduled"][0]["session_id"] == "s4"
 
     assert "Planned 3 of 4 sessions" in result.stdout
+    # the rooms stages' own figures (counts, not the main stage's weighted objective), each proven
+    rooms = dict((s["rules"][0], s["objective"]) for s in solver["stages"][1:])
+    assert (f"Rooms for these times: {rooms['right_sized_rooms']:,.0f} empty seats (soft rule 7, optimal); "
+            f"{rooms['peers_stay_put']:,.0f} room changes by peers (soft rule 8, optimal).") in result.stdout
     assert "Left out: Director again (s4)" in result.stdout
     assert leftovers(tmp_path, "out") == []
     # and what it wrote passes verify
@@ -335,7 +339,8 @@ def test_the_planner_script_quiet_and_piped(good, impossible, tmp_path):
     result = real(PLANNER, "plan", good, "--out", out, *FAST)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines and all(x.startswith(("Planned ", "Left out: ", "Written to ")) for x in lines), lines
+    assert lines and all(x.startswith(("Planned ", "Rooms for these times: ", "Left out: ", "Written to "))
+                         for x in lines), lines
     assert "\x1b" not in result.stdout + result.stderr
     assert "unknown column 'colour'" in result.stderr
     # --quiet: nothing at all on stderr
@@ -374,3 +379,26 @@ def test_plan_never_replaces_a_folder_that_is_not_a_plan(tmp_path):
     empty.mkdir()
     assert runner.invoke(cli, ["plan", str(visit), "--out", str(empty), "--no-documents", "-q"]).exit_code == 0
     assert runner.invoke(cli, ["plan", str(visit), "--out", str(empty), "--no-documents", "-q"]).exit_code == 0
+
+
+def test_the_progress_line_names_the_stage_its_figures_belong_to():
+    from planner.cli import _Progress
+
+    class Status:
+        def update(self, text):
+            self.text = text
+
+    progress = _Progress(quiet=True)
+    progress.status = Status()
+    progress.phase("solving")
+    progress(1.0, 127378, 127366)
+    assert progress.status.text.startswith("Solving (soft rules 1–6)…") and "best 127,378" in progress.status.text
+    progress.phase("rooms")
+    assert progress.status.text == "Choosing right-sized rooms (soft rule 7)…"
+    progress(1.5, 321, 249)
+    assert progress.status.text.startswith("Choosing right-sized rooms (soft rule 7)…") and "bound 249" in progress.status.text
+    progress.phase("moves")
+    progress(1.7, 21, 17)
+    assert progress.status.text.startswith("Keeping peers in as few rooms a day as possible (soft rule 8)…")
+    progress.phase("documents")
+    assert progress.status.text == "Writing the documents…"
