@@ -85,6 +85,13 @@ def test_the_change_report_renders_in_the_one_strict_environment(visit, tmp_path
     write_changes(tmp_path, visit, [change])
     html = (tmp_path / "changes.html").read_text(encoding="utf-8")
     assert "Room One" in html and "Room Two" in html
+    # the host once: "Corporate Peer Challenge — Testshire — Testshire Council" names it twice
+    assert "<p>Corporate Peer Challenge — Testshire — Testshire Council." in html
+    named = dataclasses.replace(visit, settings=dataclasses.replace(
+        visit.settings, name="Corporate Peer Challenge — Testshire Council"))
+    write_changes(tmp_path, named, [change])
+    html = (tmp_path / "changes.html").read_text(encoding="utf-8")
+    assert "<p>Corporate Peer Challenge — Testshire Council." in html and "Council — Testshire" not in html
     broken = jinja2.Environment(loader=jinja2.DictLoader({"changes.html": "{{ nothing_like_this }}"}))
     monkeypatch.setattr(render.environment(), "loader", broken.loader)
     with pytest.raises(jinja2.UndefinedError):

@@ -32,7 +32,7 @@ STAGES = {
     "starting": "starting",
     "checking": "checking the visit",
     "building": "building the model",
-    "solving": "main stage (every rule but rooms)",
+    "solving": "main stage (soft rules 1–6)",
     "rooms": "rooms stage (soft rule 7)",
     "moves": "room-changes stage (soft rule 8)",
     "solving without the should sessions": "again without the should sessions",
