@@ -548,7 +548,7 @@ def serve(workspace, host, port, users, add_user, workers) -> None:
         return
     try:
         run(workspace, host=host, port=port, users=users, workers=workers,
-            on_ready=lambda board: err.print(f"Planning board on http://{host}:{port}/ serving "
+            on_ready=lambda board, bound: err.print(f"Planning board on http://{host}:{bound}/ serving "
                                              f"{board.ws.root} (Ctrl-C stops it)", markup=False))
     except PlannerError as error:
         _fail(error)

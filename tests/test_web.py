@@ -327,6 +327,27 @@ def test_csrf_is_refused(client, board):
     assert not (board.ws.root / "sneaky").exists()
 
 
+def test_serve_tells_the_port_it_got_and_refuses_a_busy_one(tmp_path, monkeypatch):
+    import socket
+
+    import uvicorn
+
+    from planner.web.server import RefuseToServe, serve
+
+    served = {}
+    monkeypatch.setattr(uvicorn.Server, "run", lambda self, sockets=None: served.update(
+        port=self.config.port, bound=sockets[0].getsockname()[1]) or sockets[0].close())
+    told = []
+    serve(tmp_path / "ws", port=0, on_ready=lambda board, port: told.append(port))
+    # port 0 is "any free port": the line printed names the one the socket got, not 0
+    assert told and told[0] > 0 and told == [served["port"]] == [served["bound"]]
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        with pytest.raises(RefuseToServe, match="cannot listen on 127.0.0.1:"):
+            serve(tmp_path / "ws", port=busy.getsockname()[1])
+
+
 def test_login_required_off_loopback(tmp_path):
     from planner.web.server import RefuseToServe, serve
 

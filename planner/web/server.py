@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 from ..errors import PlannerError
@@ -33,6 +34,16 @@ def serve(workspace: str | Path, host: str = "127.0.0.1", port: int = 8765, user
     allowed = ["127.0.0.1", "localhost", "[::1]", host] + (["*"] if host in ("0.0.0.0", "::") else [])
     board = Board(workspace, require_login=remote, users_file=users_store.path, allowed_hosts=allowed,
                   workers=workers)
+    # the socket bound here, so that port 0 (any free port) can be told as the port it got
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host.strip("[]"), port))
+    except OSError as exc:
+        sock.close()
+        raise RefuseToServe(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     if on_ready:
-        on_ready(board)
-    uvicorn.run(board.app, host=host, port=port, log_level="warning", workers=1, timeout_graceful_shutdown=3)
+        on_ready(board, sock.getsockname()[1])
+    config = uvicorn.Config(board.app, host=host, port=sock.getsockname()[1], log_level="warning", workers=1,
+                            timeout_graceful_shutdown=3)
+    uvicorn.Server(config).run(sockets=[sock])
