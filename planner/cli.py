@@ -317,6 +317,21 @@ def replan(input, previous, out, freeze_before, time_limit, seed, workers, deter
             for note in outcome.notes:
                 click.echo(f"  {note}")
         click.echo(changes_summary(outcome.changes))
+        if not no_documents:
+            _no_ledger_note(Path(previous))
+
+
+def _no_ledger_note(previous: Path) -> None:
+    """Say so when the previous plan's invitations were never recorded as sent: the
+    new plan then re-issues every invitation, and nobody taken off a session gets a
+    cancellation (README, "Invites after a re-plan")."""
+    from .exporters.invites import MANIFEST
+
+    if (previous / MANIFEST).is_file() and ledger.sent_keys(previous) is None:
+        _notes([f"{previous} has no send ledger ({ledger.NAME}): nothing from it is taken as delivered, so "
+                f"every invitation of the new plan is due again and a person taken off a session gets no "
+                f"cancellation. If its invitations went out another way, record that first with "
+                f"`planner send {previous} --mark-sent`, then re-plan."], quiet=False)
 
 
 @cli.command()

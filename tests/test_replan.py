@@ -230,3 +230,23 @@ def test_without_a_ledger_nothing_is_assumed_sent(tmp_path):
     assert all(f"x{i}" in recipients for i in (0, 1, 2, 3, 4, 6, 7))
     x5 = [line for line in dry.output.splitlines() if "x5@example.org" in line]
     assert len(x5) == 1 and "CANCEL" in x5[0] and "s5.cancel.eml" in x5[0]
+
+
+def test_cli_replan_says_when_the_previous_invitations_were_never_recorded_as_sent(tmp_path):
+    folder = write_visit(tmp_path / "before", people=PEOPLE, sessions=SESSIONS, peers=PEERS)
+    runner = CliRunner()
+    solver = ["--deterministic", "--workers", "1", "--now", "2026-05-01T09:00:00Z"]
+    assert runner.invoke(cli, ["plan", str(folder), "--out", str(tmp_path / "a"), "-q", *solver]).exit_code == 0
+    after = write_visit(tmp_path / "after", people=PEOPLE, peers=PEERS,
+                        sessions=[s for s in SESSIONS if s["id"] != "s2"])
+    # no ledger in the previous folder: every invitation is due again, and it says so
+    result = runner.invoke(cli, ["replan", str(after), "--previous", str(tmp_path / "a"), "--out",
+                                 str(tmp_path / "b"), *solver])
+    assert result.exit_code == 0, result.output
+    assert "has no send ledger" in result.stderr and "--mark-sent" in result.stderr
+    # once the first invitations are recorded as sent, only the changes go: no note
+    assert runner.invoke(cli, ["send", str(tmp_path / "a"), "--mark-sent"]).exit_code == 0
+    result = runner.invoke(cli, ["replan", str(after), "--previous", str(tmp_path / "a"), "--out",
+                                 str(tmp_path / "c"), *solver])
+    assert result.exit_code == 0, result.output
+    assert "send ledger" not in result.stderr
