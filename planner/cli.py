@@ -268,8 +268,8 @@ def plan(input, out, time_limit, seed, workers, deterministic, quiet, now, no_do
             outcome = plan_visit(visit, _solve_options(time_limit, seed, workers, deterministic), progress=progress,
                                  phase=progress.phase)
             progress.phase("documents" if not no_documents else "writing")
-            folder = write_outcome(out, outcome, now=_now_option(now), documents=not no_documents,
-                                   print_all_packs=print_all_packs)
+            folder = _written(lambda: write_outcome(out, outcome, now=_now_option(now),
+                                                    documents=not no_documents, print_all_packs=print_all_packs))
     except PlannerError as error:
         _fail(error)
     if not quiet:
@@ -306,8 +306,8 @@ def replan(input, previous, out, freeze_before, time_limit, seed, workers, deter
             outcome = replan_visit(visit, previous, _solve_options(time_limit, seed, workers, deterministic),
                                    freeze_before=freeze, progress=progress, phase=progress.phase)
             progress.phase("documents" if not no_documents else "writing")
-            folder = write_outcome(out, outcome, now=_now_option(now), documents=not no_documents,
-                                   print_all_packs=print_all_packs)
+            folder = _written(lambda: write_outcome(out, outcome, now=_now_option(now),
+                                                    documents=not no_documents, print_all_packs=print_all_packs))
     except PlannerError as error:
         _fail(error)
     if not quiet:
@@ -374,7 +374,7 @@ def export(input: str, folder: str, now: str | None, quiet: bool, print_all_pack
         _notes(tidy_target(folder), quiet)
         check_inputs_outside(folder, inputs=[input])
         visit = _load(input, quiet)
-        export_documents(folder, visit, now=_now_option(now), print_all_packs=print_all_packs)
+        _written(lambda: export_documents(folder, visit, now=_now_option(now), print_all_packs=print_all_packs))
     except PlannerError as error:
         _fail(error)
     if not quiet:
@@ -580,22 +580,48 @@ def main() -> None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+# The folder a command put in place, once it has (None before): a Ctrl-C after that
+# moment is too late to cancel anything, and the run ends as the success it was.
+_WRITTEN: list[Path] = []
+
+
+def _written(write) -> Path:
+    """Run `write()` (which replaces a folder atomically) and note the folder
+    once it is in place; a Ctrl-C that came while it was put in place (planio's
+    InterruptedAfterCommit) is too late to cancel, and the run goes on."""
+    from .planio import InterruptedAfterCommit
+
+    try:
+        folder = Path(write())
+    except InterruptedAfterCommit as late:
+        folder = late.target
+    _WRITTEN.append(folder)
+    return folder
+
+
+def _interrupted() -> None:
+    """Ctrl-C (click turns it into Abort): exit 130 with nothing changed, or,
+    once a folder is in place, exit 0 saying so."""
+    if _WRITTEN:
+        err.print(f"Interrupted after {_WRITTEN[-1]} was written; it holds the new plan.", markup=False)
+        sys.exit(0)
+    err.print("Interrupted; nothing was changed.", markup=False)
+    sys.exit(130)
+
+
 def _run() -> None:
     import os
 
+    _WRITTEN.clear()
     try:
         cli.main(standalone_mode=False)
-    except KeyboardInterrupt:
-        err.print("Interrupted; nothing was changed.", markup=False)
-        sys.exit(130)
+    except (KeyboardInterrupt, click.exceptions.Abort):
+        _interrupted()
     except click.exceptions.Exit as done:
         sys.exit(done.exit_code)
     except click.ClickException as error:
         error.show()
         sys.exit(2)
-    except click.exceptions.Abort:
-        err.print("Aborted; nothing was changed.", markup=False)
-        sys.exit(130)
     except SystemExit:
         raise
     except Exception as exc:  # a bug of ours: say so plainly, traceback only on request

@@ -355,29 +355,76 @@ def atomic_folder(target: str | Path, owned: frozenset | None = None) -> Iterato
         temp = _scratch(parent, target.name, "tmp")
     except OSError as exc:
         raise NotAPlanFolder(f"cannot write {target}: {exc.strerror or exc}; choose another folder") from None
+    committed = False
     try:
         yield temp
         if owned is not None:
             _keep_others(target, temp, owned)
         sync_folder(temp)
-        if not os.path.lexists(target):
-            os.rename(temp, target)
-        elif not _exchange(temp, target):
-            old = _scratch(parent, target.name, "old")
-            os.rename(target, old / "previous")
-            try:
+        with _interrupt_held() as held:
+            if not os.path.lexists(target):
                 os.rename(temp, target)
-            except BaseException:
-                os.rename(old / "previous", target)
-                raise
-            shutil.rmtree(old, ignore_errors=True)
-        sync_folder(parent)
-        # after an exchange, `temp` holds the previous folder: removed below
+            elif not _exchange(temp, target):
+                old = _scratch(parent, target.name, "old")
+                os.rename(target, old / "previous")
+                try:
+                    os.rename(temp, target)
+                except BaseException:
+                    os.rename(old / "previous", target)
+                    raise
+                shutil.rmtree(old, ignore_errors=True)
+            committed = True
+            sync_folder(parent)
+            _remove_scratch(temp)  # after an exchange, `temp` holds the previous folder
+        if held.interrupted:
+            raise InterruptedAfterCommit(target)
     finally:
-        if temp.is_symlink():  # DIR was a symbolic link, exchanged out: the link goes, not what it points to
-            temp.unlink()
-        elif temp.exists():
-            shutil.rmtree(temp, ignore_errors=True)
+        if not committed:
+            _remove_scratch(temp)
+
+
+class InterruptedAfterCommit(KeyboardInterrupt):
+    """Ctrl-C came while the new folder was put in place: too late to cancel,
+    the folder holds the new content (raised once it does)."""
+
+    def __init__(self, target: Path):
+        super().__init__(str(target))
+        self.target = target
+
+
+def _remove_scratch(temp: Path) -> None:
+    if temp.is_symlink():  # DIR was a symbolic link, exchanged out: the link goes, not what it points to
+        temp.unlink()
+    elif temp.exists():
+        shutil.rmtree(temp, ignore_errors=True)
+
+
+class _Held:
+    interrupted = False
+
+
+@contextlib.contextmanager
+def _interrupt_held() -> Iterator[_Held]:
+    """Within the block a Ctrl-C (SIGINT) does not interrupt: it is recorded
+    (`interrupted`), so that putting a folder in place is never cut in two
+    and a run never says it changed nothing once it has. Only in the main
+    thread, where Python handles signals; elsewhere nothing is held."""
+    import signal
+    import threading
+
+    held = _Held()
+    if threading.current_thread() is not threading.main_thread():
+        yield held
+        return
+
+    def record(signum, frame):
+        held.interrupted = True
+
+    previous = signal.signal(signal.SIGINT, record)
+    try:
+        yield held
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 # --- checking a written plan against a visit ------------------------------------------

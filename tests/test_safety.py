@@ -344,3 +344,38 @@ def test_out_under_a_file_or_in_an_unwritable_place_is_exit_2(planned, tmp_path)
         assert result.exit_code == 2 and "permission" in result.output
 
 
+
+
+def test_a_ctrl_c_while_the_folder_is_put_in_place_neither_cuts_it_nor_says_nothing_changed(tmp_path, monkeypatch):
+    import os
+    import signal
+
+    from planner import planio
+
+    target = tmp_path / "plan"
+    target.mkdir()
+    (target / "schedule.csv").write_text("old", encoding="utf-8")
+    exchange = planio._exchange
+
+    def interrupted_exchange(a, b):  # Ctrl-C lands in the middle of the swap
+        os.kill(os.getpid(), signal.SIGINT)
+        return exchange(a, b)
+
+    monkeypatch.setattr(planio, "_exchange", interrupted_exchange)
+    with pytest.raises(planio.InterruptedAfterCommit) as late:
+        with planio.atomic_folder(target) as temp:
+            (temp / "schedule.csv").write_text("new", encoding="utf-8")
+    # too late to cancel: the folder holds the new plan, whole, and nothing is left beside it
+    assert late.value.target == target
+    assert (target / "schedule.csv").read_text(encoding="utf-8") == "new"
+    assert [p.name for p in tmp_path.iterdir()] == ["plan"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the handler is given back
+    # a Ctrl-C before that moment cancels the run: the old folder stays
+    monkeypatch.setattr(planio, "_exchange", exchange)
+    with pytest.raises(KeyboardInterrupt) as early:
+        with planio.atomic_folder(target) as temp:
+            (temp / "schedule.csv").write_text("newer", encoding="utf-8")
+            os.kill(os.getpid(), signal.SIGINT)
+    assert not isinstance(early.value, planio.InterruptedAfterCommit)
+    assert (target / "schedule.csv").read_text(encoding="utf-8") == "new"
+    assert [p.name for p in tmp_path.iterdir()] == ["plan"]
