@@ -418,7 +418,7 @@ def _interrupt_held() -> Iterator[_Held]:
         return
 
     def record(signum, frame):
-        held.interrupted = True
+        held.interrupted = previous is not signal.SIG_IGN  # a caller that ignores Ctrl-C still does
 
     previous = signal.signal(signal.SIGINT, record)
     try:
