@@ -15,7 +15,7 @@ import click
 from rich.console import Console
 
 from . import domain as d
-from . import ledger
+from . import ledger, rules
 from .errors import InvalidInput, PlannerError, Infeasible
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -140,8 +140,7 @@ def _fixed_name(item_id: str) -> str:
     return "the feedback presentation" if item_id == "feedback" else item_id
 
 
-ROOM_STAGE_WORDS = {"right_sized_rooms": ("empty seats", "soft rule 7"),
-                    "peers_stay_put": ("room changes by peers", "soft rule 8")}
+ROOM_STAGE_WORDS = {"right_sized_rooms": "empty seats", "peers_stay_put": "room changes by peers"}
 
 
 def _rooms_line(stages: list[dict]) -> str:
@@ -149,14 +148,13 @@ def _rooms_line(stages: list[dict]) -> str:
     their figures are counts, unlike the main stage's weighted objective."""
     parts = []
     for stage in stages:
-        rules = stage.get("rules") or []
-        name = rules[0] if len(rules) == 1 else None
+        names = stage.get("rules") or []
+        name = names[0] if len(names) == 1 else None
         if name not in ROOM_STAGE_WORDS:
             continue
-        what, rule = ROOM_STAGE_WORDS[name]
         value, bound = stage.get("objective", 0), stage.get("bound", 0)
         proof = "optimal" if stage.get("status") == "OPTIMAL" else f"best found, bound {bound:,.0f}"
-        parts.append(f"{value:,.0f} {what} ({rule}, {proof})")
+        parts.append(f"{value:,.0f} {ROOM_STAGE_WORDS[name]} (soft rule {rules.SOFT_BY_NAME[name].number}, {proof})")
     return ("Rooms for these times: " + "; ".join(parts) + ".") if parts else ""
 
 

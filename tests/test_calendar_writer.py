@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event
 
-from planner.exporters.invites import PRODID, CalendarWriter, _address, calendar_bytes
+from planner.exporters.invites import PRODID, CalendarWriter, _address
 from planner.exporters.tzical import vtimezone
 from test_invites import CLOCK, small_visit
 
@@ -82,6 +82,6 @@ def test_a_cached_piece_never_stands_in_for_another(tmp_path):
     seen = set()
     for method, records, attendee, name in calls:
         data = shared.calendar(method, records, attendee, name)
-        assert data == calendar_bytes(visit, CLOCK, method, records, attendee, name)  # a fresh writer
+        assert data == CalendarWriter(visit, CLOCK).calendar(method, records, attendee, name)  # a fresh one
         seen.add(data)
     assert len(seen) == len(calls)

@@ -3,18 +3,15 @@ outcome, their lexicographic order, and the weights that make it so."""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import itertools
 
 import pytest
 
 from conftest import plan_and_verify, write_visit, S, at
-from planner import domain as d
-from planner.model import SolveOptions, hard, soft
+from planner.model import hard, soft
 from planner.model.build import build
 from planner.validation import load_visit
-from planner.verify import verify
 
 DAY1, DAY2, DAY3 = "2026-05-19", "2026-05-20", "2026-05-21"
 ONE_DAY = {"interview_days": [DAY1], "feedback_day": DAY2}
@@ -244,10 +241,13 @@ def test_short_days_outrank_right_sized_rooms(tmp_path):
 
 # --- §3.8 peers stay put (1.1) --------------------------------------------------------------
 
+# the office, the chamber and two interview rooms of one size: rule 7 cannot tell them apart
+TWIN_ROOMS = [SIZED_ROOMS[0], SIZED_ROOMS[4], {"id": "r1", "name": "Room One", "kind": "interview", "capacity": "6"},
+              {"id": "r2", "name": "Room Two", "kind": "interview", "capacity": "6"}]
+
 def test_peers_stay_put_keep_a_peers_sessions_in_one_room(tmp_path):
     # two rooms of one size; p1's first session is held to "r2": the second follows it there
-    rooms = [SIZED_ROOMS[0], SIZED_ROOMS[4], {"id": "r1", "name": "Room One", "kind": "interview", "capacity": "6"},
-             {"id": "r2", "name": "Room Two", "kind": "interview", "capacity": "6"}]
+    rooms = TWIN_ROOMS
     sessions = [S("s1", "dir", peers=1, required_peers="p1", room="r2", fixed_start=f"{DAY1} 09:00"),
                 S("s2", "head", peers=1, required_peers="p1", fixed_start=f"{DAY1} 14:00"),
                 S("s3", "mgr", peers=1, required_peers="p2", fixed_start=f"{DAY1} 14:00")]
@@ -258,8 +258,7 @@ def test_peers_stay_put_keep_a_peers_sessions_in_one_room(tmp_path):
 
 def test_peers_stay_put_assigns_peers_to_sessions_in_the_same_room(tmp_path):
     # two rooms held, two peers free: each peer takes the sessions of one room
-    rooms = [SIZED_ROOMS[0], SIZED_ROOMS[4], {"id": "r1", "name": "Room One", "kind": "interview", "capacity": "6"},
-             {"id": "r2", "name": "Room Two", "kind": "interview", "capacity": "6"}]
+    rooms = TWIN_ROOMS
     sessions = [S("a1", "dir", peers=1, room="r1", fixed_start=f"{DAY1} 09:00"),
                 S("b1", "head", peers=1, room="r2", fixed_start=f"{DAY1} 09:00"),
                 S("a2", "mgr", peers=1, room="r1", fixed_start=f"{DAY1} 14:00"),

@@ -120,6 +120,20 @@ def wait_for_run(page, seconds=90):
     page.wait_for_selector("#p-result a[href*='/board/']", timeout=seconds * 1000)
 
 
+def planned_visit(board, slug: str):
+    """The small test visit in the workspace as `slug`, planned as its v001: (visit, plan)."""
+    from conftest import solve_fast, write_visit
+    from planner.planio import write_plan_files
+    from planner.web import actions
+
+    folder = write_visit(board.ws.root / slug)
+    visit = actions.load(folder)
+    plan = solve_fast(visit, time_limit=5)
+    (folder / "plans" / "v001").mkdir(parents=True)
+    write_plan_files(folder / "plans" / "v001", plan, visit)
+    return visit, plan
+
+
 def slots(board, slug, version, session_id):
     """(breaking, valid) empty cells of the session's day for a drag, found with the board's own checker."""
     from planner.web import actions
@@ -209,10 +223,10 @@ def test_the_whole_path_from_workbook_to_published_plan(server, page, tmp_path):
     page.wait_for_url("**/move/**")
     assert "keeps every hard rule" in page.inner_text("#verdict-h")
     page.click("button:has-text('Move it here')")
-    page.wait_for_url(f"**/board/v002**")
+    page.wait_for_url("**/board/v002**")
 
     page.click(f"#card-{session_id} button:has-text('Pin')")
-    page.wait_for_url(f"**/board/v002**")
+    page.wait_for_url("**/board/v002**")
     assert "(pinned)" in page.inner_text(f"#card-{session_id}")
     axe_clean(page)
 
@@ -291,16 +305,8 @@ def test_two_browsers_editing_at_once_lose_no_edit(server, browser, tmp_path):
 def test_keyboard_only_move_and_200_percent_zoom(server, browser):
     """At 200 % zoom (a 1280 px window is 640 CSS px wide) no page scrolls sideways (wide tables
     scroll inside their own focusable region), and a move is made with the keyboard alone."""
-    from conftest import solve_fast, write_visit
-    from planner.planio import write_plan_files
-    from planner.web import actions
-
     board, base = server
-    folder = write_visit(board.ws.root / "keys")
-    visit = actions.load(folder)
-    plan = solve_fast(visit, time_limit=5)
-    (folder / "plans" / "v001").mkdir(parents=True)
-    write_plan_files(folder / "plans" / "v001", plan, visit)
+    visit, plan = planned_visit(board, "keys")
     item = plan.session("s1")
     context = browser.new_context(viewport={"width": 1280, "height": 900}, device_scale_factor=2,
                                   bypass_csp=True)
@@ -349,16 +355,8 @@ def test_keyboard_only_move_and_200_percent_zoom(server, browser):
 def test_htmx_previews_the_verdict_in_place_under_the_apps_csp(server, browser):
     """With the Content-Security-Policy enforced: changing the Move to… form swaps the checker's
     verdict into the page without a navigation, and nothing is refused by the CSP."""
-    from conftest import solve_fast, write_visit
-    from planner.planio import write_plan_files
-    from planner.web import actions
-
     board, base = server
-    folder = write_visit(board.ws.root / "swaps")
-    visit = actions.load(folder)
-    plan = solve_fast(visit, time_limit=5)
-    (folder / "plans" / "v001").mkdir(parents=True)
-    write_plan_files(folder / "plans" / "v001", plan, visit)
+    planned_visit(board, "swaps")
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     try:
         page = context.new_page()

@@ -140,13 +140,6 @@ def calendar_location(place: Place) -> str:
     return ", ".join(p for p in parts if p)
 
 
-def location_of(visit: d.Visit, room_id: str) -> str:
-    """The calendar location of a room id (see calendar_location)."""
-    from .view import place_of
-
-    return calendar_location(place_of(visit, room_id))
-
-
 def themes_of(entry: ItemView) -> list[tuple[str, str]]:
     """(name, question) of the item's themes, cleaned to one line each."""
     return [(clean(t.name), clean(t.question)) for t in entry.themes]
@@ -564,12 +557,6 @@ class CalendarWriter:
             event.add("transp", "OPAQUE")
             self._events[key] = event.to_ical()
         return self._events[key]
-
-
-def calendar_bytes(visit: d.Visit, clock: dt.datetime, method: str, events: list[dict],
-                   attendee: tuple[str, str] | None, name: str = "") -> bytes:
-    """An iCalendar object (see :meth:`CalendarWriter.calendar`)."""
-    return CalendarWriter(visit, clock).calendar(method, events, attendee, name)
 
 
 # --- reconciling with the previous issue ------------------------------------------------
