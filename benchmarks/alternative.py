@@ -20,7 +20,7 @@ peers' busy points; the caps are sums of x (or z) over a day.
 
 Same hard rules, exactly, as the product with these documented choices:
 
-* domains are the product's (planner.candidates computes the starts and
+* domains are the product's (planner.solve.candidates computes the starts and
   rooms); unavailable rooms, people and peers, and the fixed debriefs, prep
   and feedback, are removed from the domains of x and z instead of being
   constrained (equivalent);
@@ -30,7 +30,7 @@ Same hard rules, exactly, as the product with these documented choices:
   can slide back to a busy end or the window start, both on that grid.
 
 The objective is the product's, built by the same functions
-(planner.model.hard.must_sessions_scheduled_once and planner.model.soft): they
+(planner.solve.hard.must_sessions_scheduled_once and planner.solve.soft): they
 only need each session's presence, start, end and peer literals, which this
 model provides as linear expressions. It gets the same greedy hint, time
 limit, workers and seed as the product, so the comparison is of formulations.
@@ -52,8 +52,8 @@ if str(ROOT) not in sys.path:
 from ortools.sat.python import cp_model  # noqa: E402
 
 from planner import domain as d  # noqa: E402
-from planner.candidates import session_rooms, session_starts  # noqa: E402
-from planner.model import hard, soft  # noqa: E402
+from planner.solve.candidates import session_rooms, session_starts  # noqa: E402
+from planner.solve import hard, soft  # noqa: E402
 
 DAY = 24 * 60
 

@@ -12,7 +12,7 @@ around it: days, earliest/latest, fixed starts, fixed rooms, `after`,
 required peers and people's/rooms' unavailability are all drawn at random
 but never contradict the planted schedule. Peers' unavailability is drawn
 before planting and the planting respects it. The planted plan is checked
-with :func:`planner.verify.verify` before the generator returns, so every
+with :func:`planner.check.verify.verify` before the generator returns, so every
 generated visit is feasible by construction. The solver never sees the
 planted plan.
 
@@ -541,8 +541,8 @@ def generate(size: str, seed: int, folder: str | Path) -> Generated:
            [dict(id=f"doc-{t[0]}", title=f"Evidence pack: {t[1]}", themes=t[0],
                  url=f"https://example.org/evidence/{t[0]}.pdf") for t in themes])
 
-    from planner.validation import load_visit
-    from planner.verify import verify
+    from planner.input.validation import load_visit
+    from planner.check.verify import verify
 
     visit = load_visit(folder)
     plan = _planted_plan(visit, days, planted, planter)

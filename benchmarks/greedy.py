@@ -5,12 +5,12 @@ in the order of sessions.csv and put each into the first day, start, room and
 peers that keep every hard rule, given what is placed already; a session
 that fits nowhere is left out. No look-ahead, no preferences, no repair.
 
-The hard-rule bookkeeping is the product's :class:`planner.model.greedy.Ledger`
+The hard-rule bookkeeping is the product's :class:`planner.solve.greedy.Ledger`
 (the same checks the solver's hint uses), so the baseline differs from the
 product only in what it does with them: the product orders sessions by how
 constrained they are, spreads them over the days, picks peers by theme and
 load, and then lets CP-SAT optimise. Every plan it returns is checked with the
-independent :func:`planner.verify.verify`.
+independent :func:`planner.check.verify.verify`.
 """
 
 from __future__ import annotations
@@ -25,9 +25,9 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from planner import domain as d  # noqa: E402
-from planner.candidates import session_rooms, session_starts  # noqa: E402
-from planner.model.greedy import Ledger  # noqa: E402
-from planner.verify import verify  # noqa: E402
+from planner.solve.candidates import session_rooms, session_starts  # noqa: E402
+from planner.solve.greedy import Ledger  # noqa: E402
+from planner.check.verify import verify  # noqa: E402
 
 
 def first_fit(visit: d.Visit) -> d.Plan:
@@ -92,7 +92,7 @@ def run(visit: d.Visit) -> Result:
 def main(argv: list[str] | None = None) -> None:
     import argparse
 
-    from planner.validation import load_visit
+    from planner.input.validation import load_visit
 
     parser = argparse.ArgumentParser(description="Greedy first-fit baseline")
     parser.add_argument("visit")

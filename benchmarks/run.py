@@ -15,7 +15,7 @@ memory is each case's own:
   product's hint, time limit, workers and seed;
 * ablations (four weeks, first seed): the product with one lever undone.
 
-Every plan any of them returns is checked with planner.verify. Times are wall
+Every plan any of them returns is checked with planner.check.verify. Times are wall
 clock on this machine; the solver runs with 2 workers, not deterministically,
 as `planner plan` does by default.
 """
@@ -93,15 +93,15 @@ def proven_terms(weights: dict[str, int], values: dict[str, int], bound: float) 
 
 
 def _product_options(time_limit: float, **extra):
-    from planner.model.solve import SolveOptions
+    from planner.solve.run import SolveOptions
 
     return SolveOptions(time_limit=time_limit, workers=2, seed=0, **extra)
 
 
 def _apply_variant(variant: str):
     """Undo one lever of the product's model (ablation), in this process only."""
-    from planner.model import hard
-    from planner.model import solve as solve_module
+    from planner.solve import hard
+    from planner.solve import run as solve_module
 
     extra = {}
     undo = set(variant.split("+")) if variant and variant != "product" else set()
@@ -121,10 +121,10 @@ def _apply_variant(variant: str):
 def child_product(visit_dir: Path, time_limit: float, variant: str, documents: bool, replan: bool) -> dict:
     import importlib
 
-    from planner.validation import load_visit
-    from planner.verify import verify
+    from planner.input.validation import load_visit
+    from planner.check.verify import verify
 
-    S = importlib.import_module("planner.model.solve")
+    S = importlib.import_module("planner.solve.run")
     extra = _apply_variant(variant)
     t0 = time.perf_counter()
     visit = load_visit(visit_dir)
@@ -169,9 +169,9 @@ def child_product(visit_dir: Path, time_limit: float, variant: str, documents: b
         out["breaches"] = [str(b) for b in breaches]
         out["must_left_out"] = values.get("must_sessions_scheduled_once", 0)
         if documents:
-            from planner.exporters import write_documents
-            from planner.exporters.render import pdf_workers
-            from planner.planio import write_plan_files
+            from planner.orchestrate.documents import write_documents
+            from planner.documents.render import pdf_workers
+            from planner.store.planio import write_plan_files
 
             with tempfile.TemporaryDirectory() as tmp:
                 t2 = time.perf_counter()
@@ -228,8 +228,8 @@ def one_change(visit_dir: Path, visit, plan, into: Path) -> tuple[Path, str]:
 
 def _replan(visit_dir: Path, visit, plan, time_limit: float) -> dict:
     from planner.orchestrate import replan_plan
-    from planner.validation import load_visit
-    from planner.verify import verify
+    from planner.input.validation import load_visit
+    from planner.check.verify import verify
 
     with tempfile.TemporaryDirectory() as tmp:
         changed, what = one_change(visit_dir, visit, plan, Path(tmp) / "changed")
@@ -255,7 +255,7 @@ def score(visit, plan, time_limit: float = 30.0) -> dict:
 
     from ortools.sat.python import cp_model
 
-    S = importlib.import_module("planner.model.solve")
+    S = importlib.import_module("planner.solve.run")
     pm, weights = S.build_model(visit, _product_options(time_limit, greedy_hint=False))
     held = {i.item_id: i for i in plan.sessions}
     for sid, sv in pm.sessions.items():
@@ -282,7 +282,7 @@ def score(visit, plan, time_limit: float = 30.0) -> dict:
 def child_greedy(visit_dir: Path, time_limit: float) -> dict:
     import greedy
 
-    from planner.validation import load_visit
+    from planner.input.validation import load_visit
 
     visit = load_visit(visit_dir)
     r = greedy.run(visit)
@@ -298,13 +298,13 @@ def child_alternative(visit_dir: Path, time_limit: float, progress: Path | None 
 
     from ortools.sat.python import cp_model
 
-    from planner.model.greedy import greedy_plan
-    from planner.validation import load_visit
-    from planner.verify import verify
+    from planner.solve.greedy import greedy_plan
+    from planner.input.validation import load_visit
+    from planner.check.verify import verify
 
     import importlib
 
-    S = importlib.import_module("planner.model.solve")
+    S = importlib.import_module("planner.solve.run")
     visit = load_visit(visit_dir)
     _pm, weights = S.build_model(visit, _product_options(time_limit, greedy_hint=False))  # the same objective
     del _pm
@@ -518,7 +518,7 @@ def main(argv: list[str] | None = None) -> None:
 
     from generate import generate
 
-    from planner.validation import load_visit
+    from planner.input.validation import load_visit
 
     cases = plan_cases(args.quick)
     if args.only:

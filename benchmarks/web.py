@@ -9,7 +9,7 @@ as version v001 and times, over several repeats (median reported):
   response through Starlette's TestClient (routing, reading the plan files,
   the grid, the soft-rule scores, rendering);
 * ``verdict_ms``: planner.web.actions.verdict on a move of one session to
-  another start (planner.verify on the moved plan, as the move page does);
+  another start (planner.check.verify on the moved plan, as the move page does);
 * ``move_page_ms``: GET of the move page with that move, verdict included.
 
 Targets of the issue: a board page in at most 200 ms and a verdict in at
@@ -46,7 +46,7 @@ def _median_ms(fn, repeats: int) -> tuple[float, list[float]]:
 def measure(folder: Path, plan, repeats: int = 7) -> dict:
     from starlette.testclient import TestClient
 
-    from planner.planio import write_plan_files
+    from planner.store.planio import write_plan_files
     from planner.web import actions
     from planner.web.app import Board
 
@@ -80,9 +80,9 @@ def measure(folder: Path, plan, repeats: int = 7) -> dict:
 
 
 def example_case() -> dict:
-    from planner.model import SolveOptions
+    from planner.solve import SolveOptions
     from planner.orchestrate import plan_visit
-    from planner.validation import load_visit
+    from planner.input.validation import load_visit
 
     folder = ROOT / "inputs" / "tower-hamlets-2018"
     visit = load_visit(folder)

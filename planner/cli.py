@@ -14,9 +14,10 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from . import domain as d
-from . import ledger, rules
-from .errors import InvalidInput, PlannerError, Infeasible
+from planner import domain as d
+from planner.store import ledger
+from planner import rules
+from planner.errors import InvalidInput, PlannerError, Infeasible
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -37,7 +38,7 @@ def _fail(error: PlannerError) -> None:
 
 
 def _load(path: str, quiet: bool) -> d.Visit:
-    from .validation import load_visit
+    from planner.input.validation import load_visit
 
     visit = load_visit(path)
     if not quiet:
@@ -112,7 +113,7 @@ class _Progress:
 
 
 def _solve_options(time_limit, seed, workers, deterministic):
-    from .orchestrate import SolveOptions
+    from planner.orchestrate import SolveOptions
 
     return SolveOptions(time_limit=time_limit, seed=seed, workers=workers, deterministic=deterministic)
 
@@ -256,8 +257,8 @@ def check(input: str, quiet: bool) -> None:
 @print_all_packs_option
 def plan(input, out, time_limit, seed, workers, deterministic, quiet, now, no_documents, print_all_packs) -> None:
     """Plan a visit and write the schedule and every document into --out."""
-    from .orchestrate import plan_visit, write_outcome
-    from .planio import prepare_target
+    from planner.orchestrate import plan_visit, write_outcome
+    from planner.store.planio import prepare_target
 
     try:
         _notes(prepare_target(out, inputs=[input], command="plan"), quiet)
@@ -286,15 +287,15 @@ def plan(input, out, time_limit, seed, workers, deterministic, quiet, now, no_do
 def replan(input, previous, out, freeze_before, time_limit, seed, workers, deterministic, quiet, now,
            no_documents, print_all_packs) -> None:
     """Re-plan after the inputs changed, moving as few sessions as possible."""
-    from .orchestrate import replan_visit, write_outcome
-    from .planio import prepare_target
-    from .replan import changes_summary
+    from planner.orchestrate import replan_visit, write_outcome
+    from planner.store.planio import prepare_target
+    from planner.orchestrate.replan import changes_summary
 
     try:
         _notes(prepare_target(out, inputs=[input], previous=previous, command="replan"), quiet)
         freeze = None
         if freeze_before:
-            from .validation import BadValue, parse_datetime
+            from planner.input.validation import BadValue, parse_datetime
             try:
                 freeze = parse_datetime(freeze_before)
             except BadValue as exc:
@@ -323,7 +324,7 @@ def _no_ledger_note(previous: Path) -> None:
     """Say so when the previous plan's invitations were never recorded as sent: the
     new plan then re-issues every invitation, and nobody taken off a session gets a
     cancellation (README, "Invites after a re-plan")."""
-    from .exporters.invites import MANIFEST
+    from planner.invitations.invites import MANIFEST
 
     if (previous / MANIFEST).is_file() and ledger.sent_keys(previous) is None:
         _notes([f"{previous} has no send ledger ({ledger.NAME}): nothing from it is taken as delivered, so "
@@ -338,8 +339,8 @@ def _no_ledger_note(previous: Path) -> None:
 @click.option("--quiet", "-q", is_flag=True, help="Print only breaches.")
 def verify(input: str, folder: str, quiet: bool) -> None:
     """Check a written plan against every hard rule, independently of the solver."""
-    from .planio import read_plan
-    from .verify import verify as check_plan
+    from planner.store.planio import read_plan
+    from planner.check.verify import verify as check_plan
 
     try:
         visit = _load(input, quiet)
@@ -365,8 +366,8 @@ def verify(input: str, folder: str, quiet: bool) -> None:
 @print_all_packs_option
 def export(input: str, folder: str, now: str | None, quiet: bool, print_all_packs: bool) -> None:
     """Re-render every document from an existing plan, without solving."""
-    from .orchestrate import export_documents
-    from .planio import check_inputs_outside, tidy_target
+    from planner.orchestrate import export_documents
+    from planner.store.planio import check_inputs_outside, tidy_target
 
     try:
         _notes(tidy_target(folder), quiet)
@@ -383,7 +384,7 @@ def export(input: str, folder: str, now: str | None, quiet: bool, print_all_pack
 @click.argument("path", type=click.Path())
 def template(path: str) -> None:
     """Write an empty visit to PATH: a CSV folder, or a workbook if PATH ends in .xlsx."""
-    from .workbook import write_template
+    from planner.input.workbook import write_template
 
     try:
         write_template(Path(path))
@@ -397,7 +398,7 @@ def template(path: str) -> None:
 @click.argument("output", type=click.Path())
 def convert(input: str, output: str) -> None:
     """Convert a visit between a CSV folder and an .xlsx workbook."""
-    from .workbook import convert as do_convert
+    from planner.input.workbook import convert as do_convert
 
     try:
         warnings = do_convert(Path(input), Path(output))
@@ -427,7 +428,7 @@ def convert(input: str, output: str) -> None:
               help="Record every due message in the ledger without sending it (invites handed out another way).")
 def send(folder, host, port, starttls, use_ssl, user, password, dry_run, mark_sent) -> None:
     """Send the invitation e-mails of a plan folder that are due and not yet in its ledger."""
-    from .send import SmtpSettings, deliver, mark_sent as record_all
+    from planner.invitations.send import SmtpSettings, deliver, mark_sent as record_all
 
     if mark_sent:
         try:
@@ -489,7 +490,7 @@ def replies(folder, sources, imap_host, user, imap_folder, port, starttls, no_tl
     The IMAP password comes from the environment: PLANNER_IMAP_PASSWORD."""
     import os
 
-    from . import replies as r
+    from planner.invitations import replies as r
 
     moment = _now_option(now) or dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     try:
@@ -505,7 +506,7 @@ def replies(folder, sources, imap_host, user, imap_folder, port, starttls, no_tl
         report = r.read_replies(folder, sources, imap)
         reminders = None
         if remind:
-            from .remind import parse_age, write_reminders
+            from planner.invitations.remind import parse_age, write_reminders
             try:
                 age = parse_age(older_than)
             except ValueError as exc:
@@ -545,10 +546,10 @@ def replies(folder, sources, imap_host, user, imap_folder, port, starttls, no_tl
               help="Solver threads of each planning run.")
 def serve(workspace, host, port, users, add_user, workers) -> None:
     """Serve the planning board: the visits in WORKSPACE (default ./workspace) in a browser."""
-    from .web.server import serve as run, users_file
+    from planner.web.server import serve as run, users_file
 
     if add_user:
-        from .text import slug
+        from planner.text import slug
 
         if slug(add_user, "") != add_user.lower() or not add_user.strip():
             raise click.BadParameter("use letters, digits, '-' and '_' only", param_hint="--add-user")
@@ -587,7 +588,7 @@ def _written(write) -> Path:
     """Run `write()` (which replaces a folder atomically) and note the folder
     once it is in place; a Ctrl-C that came while it was put in place (planio's
     InterruptedAfterCommit) is too late to cancel, and the run goes on."""
-    from .planio import InterruptedAfterCommit
+    from planner.store.planio import InterruptedAfterCommit
 
     try:
         folder = Path(write())

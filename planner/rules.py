@@ -2,9 +2,9 @@
 
 Each hard rule has its contract number, a name in business terms, the phrase
 the explanations use, and one function of that same ``name`` on each side:
-the CP-SAT function in :mod:`planner.model.hard` (``model``) and the checker
-function in :mod:`planner.verify` (``check``). Each soft rule has its number,
-its name (the CP-SAT function in :mod:`planner.model.soft` and its objective
+the CP-SAT function in :mod:`planner.solve.hard` (``model``) and the checker
+function in :mod:`planner.check.verify` (``check``). Each soft rule has its number,
+its name (the CP-SAT function in :mod:`planner.solve.soft` and its objective
 term in ``schedule.json`` share it) and what it counts. The lists of the
 model, the checker, the explanations and the tests are derived from here, so
 searching for a rule's name finds its model, its checker, its tests and its
@@ -25,7 +25,7 @@ from typing import Callable
 @dataclass(frozen=True)
 class HardRule:
     number: int  # §2's number
-    name: str  # the function's name in planner.model.hard and in planner.verify
+    name: str  # the function's name in planner.solve.hard and in planner.check.verify
     title: str  # in business terms
     phrase: str  # how the explanations name it ("Together these rules rule it out: ...")
     structural: bool = False  # always kept by the explanations' deletion filter: it shapes the model
@@ -33,25 +33,25 @@ class HardRule:
     @property
     def model(self) -> Callable:
         """The CP-SAT function: adds the rule to a PlanModel."""
-        return getattr(importlib.import_module("planner.model.hard"), self.name)
+        return getattr(importlib.import_module("planner.solve.hard"), self.name)
 
     @property
     def check(self) -> Callable:
         """The independent checker's function: (visit, plan) -> breaches."""
-        return getattr(importlib.import_module("planner.verify"), self.name)
+        return getattr(importlib.import_module("planner.check.verify"), self.name)
 
 
 @dataclass(frozen=True)
 class SoftRule:
     number: int  # §3's number (0: the objective term of hard rule 1)
-    name: str  # the function in planner.model.soft and its objective term
+    name: str  # the function in planner.solve.soft and its objective term
     title: str
     counts: str  # what one unit of its penalty is
     replan_only: bool = False
 
     @property
     def model(self) -> Callable:
-        return getattr(importlib.import_module("planner.model.soft"), self.name)
+        return getattr(importlib.import_module("planner.solve.soft"), self.name)
 
 
 HARD_RULES = (

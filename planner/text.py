@@ -54,6 +54,17 @@ def one_line(text: str) -> str:
     return re.sub(r" {2,}", " ", LINE_BREAKING_RE.sub(" ", text)).strip()
 
 
+def clean(value: object) -> str:
+    """Any value as one line of text ('' for None): see :func:`one_line`."""
+    return one_line("" if value is None else str(value))
+
+
+def clean_email(value: object) -> str:
+    """The address when the e-mail predicate accepts it, otherwise ''."""
+    text = clean(value)
+    return text if is_email(text) else ""
+
+
 def slug(text: str, fallback: str = "item") -> str:
     """A file-name-safe slug: lower-case ASCII letters, digits, '-' and '_' only.
 

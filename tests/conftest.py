@@ -115,7 +115,7 @@ def solve_fast(visit, **options):
 
 def plan_and_verify(visit, **options):
     """Solve, and assert the independent checker passes on what the solver returned."""
-    from planner.verify import verify
+    from planner.check.verify import verify
 
     plan = solve_fast(visit, **options)
     breaches = verify(visit, plan)

@@ -16,8 +16,8 @@ import generate  # noqa: E402
 import greedy  # noqa: E402
 import run  # noqa: E402
 
-from planner.validation import load_visit  # noqa: E402
-from planner.verify import verify  # noqa: E402
+from planner.input.validation import load_visit  # noqa: E402
+from planner.check.verify import verify  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +73,7 @@ def test_time_indexed_model_finds_the_products_optimum(tiny):
 
     from ortools.sat.python import cp_model
 
-    S = importlib.import_module("planner.model.solve")
+    S = importlib.import_module("planner.solve.run")
     _pm, weights = S.build_model(tiny.visit, S.SolveOptions(greedy_hint=False))
     tm = alternative.build(tiny.visit, weights=weights)
     solver = cp_model.CpSolver()
@@ -115,8 +115,8 @@ def test_one_change_makes_the_previous_plan_break_a_rule(tiny, tmp_path):
 def test_the_ablation_of_the_daily_caps_still_builds_a_model_that_keeps_every_rule(tiny, monkeypatch):
     # benchmarks/ablations.py is imported only by `make bench`: this keeps it from rotting
     # unseen (it called PlanModel.record after that was removed, and the ablation row failed)
-    from planner.model import hard
-    from planner.model import solve as S
+    from planner.solve import hard
+    from planner.solve import run as S
 
     monkeypatch.setattr(hard, "HARD_RULES", hard.HARD_RULES)  # restored after the test
     run._apply_variant("old-caps")

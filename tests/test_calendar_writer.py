@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event
 
-from planner.exporters.invites import PRODID, CalendarWriter, _address
-from planner.exporters.tzical import vtimezone
+from planner.invitations.invites import PRODID, CalendarWriter, _address
+from planner.invitations.tzical import vtimezone
 from test_invites import CLOCK, small_visit
 
 RECORD = {"uid": "s1.visit-2026@peer-challenge-planner", "sequence": 0, "start": "2026-05-19T09:00",

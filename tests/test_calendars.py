@@ -10,9 +10,9 @@ from click.testing import CliRunner
 
 from conftest import write_visit
 from planner import domain as d
-from planner.calendars import CalendarError, read_busy
+from planner.input.calendars import CalendarError, read_busy
 from planner.cli import cli
-from planner.validation import load_visit
+from planner.input.validation import load_visit
 
 FIRST, LAST = dt.date(2026, 5, 19), dt.date(2026, 5, 21)  # the test visit: 19, 20 and feedback on 21 May
 

@@ -210,13 +210,13 @@ def test_a_failed_plan_leaves_the_out_folder_as_it_was(impossible, existing, tmp
 
 
 def test_an_exporter_failing_mid_write_leaves_the_out_folder_as_it_was(good, existing, tmp_path, monkeypatch):
-    import planner.exporters
+    import planner.orchestrate.documents
 
     def broken(folder, visit, plan, now=None, **options):
         (Path(folder) / "agenda.html").write_text("half a document", encoding="utf-8")
         raise OSError("disk full")
 
-    monkeypatch.setattr(planner.exporters, "write_documents", broken)
+    monkeypatch.setattr(planner.orchestrate.documents, "write_documents", broken)
     before = snapshot(existing)
     result = run("plan", good, "--out", existing, "--deterministic", "--workers", "1")
     assert result.exit_code != 0
@@ -226,13 +226,13 @@ def test_an_exporter_failing_mid_write_leaves_the_out_folder_as_it_was(good, exi
 
 
 def test_ctrl_c_in_an_exporter_leaves_the_out_folder_as_it_was(good, existing, tmp_path, monkeypatch):
-    import planner.exporters
+    import planner.orchestrate.documents
 
     def interrupted(folder, visit, plan, clock):
         (Path(folder) / "partial.txt").write_text("partial", encoding="utf-8")
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(planner.exporters, "EXPORTERS", [interrupted])
+    monkeypatch.setattr(planner.orchestrate.documents, "EXPORTERS", [interrupted])
     before = snapshot(existing)
     result = run("plan", good, "--out", existing, "--deterministic", "--workers", "1")
     assert result.exit_code != 0
@@ -278,7 +278,7 @@ def test_verify_without_a_plan_or_with_invalid_input(good, invalid, tmp_path):
 # --- export -------------------------------------------------------------------------------------
 
 def test_export_rerenders_documents_without_solving(good, tmp_path, monkeypatch):
-    import planner.exporters
+    import planner.orchestrate.documents
 
     out = tmp_path / "out"
     assert run("plan", good, "--out", out, *FAST).exit_code == 0
@@ -288,7 +288,7 @@ def test_export_rerenders_documents_without_solving(good, tmp_path, monkeypatch)
         (Path(folder) / "marker.txt").write_text(f"{len(plan.sessions)} sessions at {clock:%Y-%m-%d}",
                                                  encoding="utf-8")
 
-    monkeypatch.setattr(planner.exporters, "EXPORTERS", [marker])
+    monkeypatch.setattr(planner.orchestrate.documents, "EXPORTERS", [marker])
     result = run("export", good, out, "--now", "2026-04-01T08:00:00Z")
     assert result.exit_code == 0, result.output
     assert (out / "marker.txt").read_text(encoding="utf-8") == "3 sessions at 2026-04-01"
@@ -297,7 +297,7 @@ def test_export_rerenders_documents_without_solving(good, tmp_path, monkeypatch)
 
 
 def test_print_all_packs_reaches_write_documents_from_plan_replan_and_export(good, tmp_path, monkeypatch):
-    import planner.exporters
+    import planner.orchestrate.documents
 
     out, again = tmp_path / "out", tmp_path / "again"
     assert run("plan", good, "--out", out, *FAST).exit_code == 0
@@ -306,7 +306,7 @@ def test_print_all_packs_reaches_write_documents_from_plan_replan_and_export(goo
     def recorder(folder, visit, plan, now=None, previous_folder=None, print_all_packs=False):
         calls.append(print_all_packs)
 
-    monkeypatch.setattr(planner.exporters, "write_documents", recorder)
+    monkeypatch.setattr(planner.orchestrate.documents, "write_documents", recorder)
     solver = ["--deterministic", "--workers", "1", "--time-limit", "10"]
     for args in (("plan", good, "--out", out, *solver), ("replan", good, "--previous", out, "--out", again, *solver),
                  ("export", good, out)):

@@ -6,13 +6,13 @@ import dataclasses
 import shutil
 
 from planner import domain as d
-from planner.declines import Answered, apply_answers
+from planner.invitations.declines import Answered, apply_answers
 from planner.orchestrate import replan_visit, write_outcome
-from planner.model import SolveOptions
+from planner.solve import SolveOptions
 from test_invites import hand_plan, small_visit, render
 from test_replies import reply_ics, reply_mail, write_emls, uid
-from planner.replies import read_replies
-from planner.send import mark_sent
+from planner.invitations.replies import read_replies
+from planner.invitations.send import mark_sent
 
 
 def test_a_decline_makes_the_person_unavailable_for_that_session_only(tmp_path):
@@ -60,7 +60,7 @@ def test_replan_with_a_delegation_reinvites_only_those_affected(tmp_path):
     visit = small_visit(tmp_path / "v")
     first = tmp_path / "first"
     plan = hand_plan(visit)
-    from planner.planio import write_plan_files
+    from planner.store.planio import write_plan_files
     render(first, visit, plan)
     write_plan_files(first, plan, visit)
     mark_sent(first)

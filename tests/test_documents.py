@@ -19,11 +19,12 @@ import pytest
 from pypdf import PdfReader
 
 from planner import domain as d
-from planner.exporters import EXPORTERS, render, run_exporters
-from planner.exporters.agendas import day_grid, write_agendas
-from planner.exporters.briefings import print_all_wanted, write_briefings
-from planner.exporters.logistics import figures, write_index, write_logistics
-from planner.validation import load_visit
+from planner.documents import render
+from planner.orchestrate.documents import EXPORTERS, run_exporters
+from planner.documents.agendas import day_grid, write_agendas
+from planner.documents.briefings import print_all_wanted, write_briefings
+from planner.documents.logistics import figures, write_index, write_logistics
+from planner.input.validation import load_visit
 
 from conftest import solve_fast, write_visit
 
@@ -329,7 +330,7 @@ def test_print_all_packs_puts_every_interviewee_in_the_bundle(small, tmp_path, m
 
 
 def test_write_documents_hands_print_all_packs_to_the_briefings(small, tmp_path, monkeypatch):
-    import planner.exporters as exporters
+    import planner.orchestrate.documents as exporters
 
     visit, plan, _ = small
     seen = []
@@ -366,7 +367,7 @@ def test_the_emailed_pack_is_the_persons_html_pack(small, tmp_path):
     (with the CRLF line ends of MIME text)."""
     from email import message_from_bytes, policy
 
-    from planner.exporters.emails import export_invites
+    from planner.invitations.emails import export_invites
 
     visit, plan, out = small
     mail = tmp_path / "mail"
@@ -403,7 +404,7 @@ def test_table_headers_repeat_on_every_page(tmp_path):
     start = dt.datetime(2026, 5, 19, 10, 0)
     plan = d.Plan(items=(d.PlanItem(start, start + dt.timedelta(minutes=60), "big", "focus_group",
                                     "Big focus group", "chamber", ("p1", "p2"), tuple(p["id"] for p in people[1:])),))
-    from planner.exporters.briefings import peer_team_pack
+    from planner.documents.briefings import peer_team_pack
 
     html = render.render("briefing-peer-team.html", **render.common(visit, CLOCK),
                          pack=peer_team_pack(visit, plan), title="t")

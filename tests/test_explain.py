@@ -8,8 +8,8 @@ from click.testing import CliRunner
 from conftest import solve_fast, write_visit
 from planner.cli import cli
 from planner.errors import Infeasible, SolverFailure
-from planner.explain import prechecks
-from planner.validation import load_visit
+from planner.solve.explain import prechecks
+from planner.input.validation import load_visit
 
 PEOPLE = [
     {"id": "ceo", "name": "Chris Chief", "category": "officer"},
@@ -205,7 +205,7 @@ def test_explanations_probe_without_presolve(tmp_path, monkeypatch):
     the deletion filter's probes therefore run with presolve off."""
     from ortools.sat.python import cp_model
 
-    from planner.model.solve import feasible_with
+    from planner.solve.run import feasible_with
 
     seen = []
     real_solve = cp_model.CpSolver.Solve

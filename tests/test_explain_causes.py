@@ -19,8 +19,8 @@ from click.testing import CliRunner
 
 from conftest import write_visit
 from planner.cli import cli
-from planner.explain import prechecks
-from planner.validation import load_visit
+from planner.solve.explain import prechecks
+from planner.input.validation import load_visit
 
 DAY1 = "2026-05-19"
 ONE_DAY = {"interview_days": [DAY1], "feedback_day": "2026-05-20"}

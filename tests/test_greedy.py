@@ -1,4 +1,4 @@
-"""The greedy plan that the solver starts from (planner.model.greedy)."""
+"""The greedy plan that the solver starts from (planner.solve.greedy)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import datetime as dt
 
 from conftest import EXAMPLE, solve_fast, write_visit
 
-from planner.model.greedy import Ledger, greedy_plan
-from planner.validation import load_visit
-from planner.verify import verify
+from planner.solve.greedy import Ledger, greedy_plan
+from planner.input.validation import load_visit
+from planner.check.verify import verify
 
 
 def test_greedy_plan_of_the_example_keeps_every_hard_rule():

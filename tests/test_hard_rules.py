@@ -3,7 +3,7 @@ alone makes infeasible or forces.
 
 Every plan the solver returns here is also run through the independent
 checker (conftest.plan_and_verify). The last part removes single rule
-functions from planner.model.hard.HARD_RULES and shows that the solver then
+functions from planner.solve.hard.HARD_RULES and shows that the solver then
 breaks the rule and the checker catches it: both sides work.
 """
 
@@ -17,9 +17,9 @@ import pytest
 from conftest import plan_and_verify, solve_fast, write_visit, S, at
 from planner.errors import Infeasible
 from planner import rules as rule_book
-from planner.model import SolveOptions, hard, solve
-from planner.validation import load_visit
-from planner.verify import verify
+from planner.solve import SolveOptions, hard, run as solve
+from planner.input.validation import load_visit
+from planner.check.verify import verify
 
 DAY1, DAY2, DAY3 = "2026-05-19", "2026-05-20", "2026-05-21"
 ONE_DAY = {"interview_days": [DAY1], "feedback_day": DAY2}
@@ -36,7 +36,7 @@ def make(tmp_path, settings=None, **tables):
 
 def infeasible(visit) -> Infeasible:
     """The visit is impossible: planning says so, and so does the CP-SAT
-    model on its own, without the fast pre-checks of planner.explain (they
+    model on its own, without the fast pre-checks of planner.solve.explain (they
     would otherwise answer first and hide a rule missing from the model)."""
     with pytest.raises(Infeasible) as caught:
         solve_fast(visit, time_limit=10)

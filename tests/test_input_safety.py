@@ -14,10 +14,10 @@ import openpyxl
 import pytest
 
 from conftest import write_visit
-from planner import schema
+from planner.input import schema
 from planner.errors import InvalidInput, Problem
-from planner.validation import load_visit
-from planner.workbook import convert
+from planner.input.validation import load_visit
+from planner.input.workbook import convert
 
 BEFORE = dt.date(2026, 1, 1)  # the test visits are 2026-05-19..21
 
@@ -178,7 +178,7 @@ def test_a_non_ascii_address_is_refused_in_validation(tmp_path, address):
 
 
 def test_validation_and_the_invites_agree_on_every_address():
-    from planner.exporters.invites import clean_email
+    from planner.invitations.invites import clean_email
     from planner.text import is_email
 
     addresses = ["ann@example.org", "o'neill@example.org", "a.b+tag@mail.example.co.uk", "josé@example.org",

@@ -22,7 +22,7 @@ import pytest
 from conftest import EXAMPLE, ROOT
 from planner.errors import Cancelled
 from planner.orchestrate import SolveOptions, plan_visit
-from planner.validation import load_visit
+from planner.input.validation import load_visit
 
 
 def slow_visit(folder, extra: int = 200):

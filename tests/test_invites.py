@@ -20,12 +20,13 @@ from ical.calendar_stream import IcsCalendarStream
 
 from conftest import write_visit, solve_fast
 from planner import domain as d
-from planner.exporters import EXPORTERS, plan_clock
-from planner.exporters.emails import export_invites, write_emails
-from planner.exporters.invites import load_manifest, write_invites
-from planner.exporters.tzical import vtimezone
-from planner.planio import write_plan_files
-from planner.validation import load_visit
+from planner.documents.clock import plan_clock
+from planner.orchestrate.documents import EXPORTERS
+from planner.invitations.emails import export_invites, write_emails
+from planner.invitations.invites import load_manifest, write_invites
+from planner.invitations.tzical import vtimezone
+from planner.store.planio import write_plan_files
+from planner.input.validation import load_visit
 
 GOLDEN = Path(__file__).parent / "golden" / "invites"
 CLOCK = dt.datetime(2026, 4, 1, 8, 30, tzinfo=dt.timezone.utc)
@@ -701,7 +702,7 @@ def test_golden_files(small):
 
 def delivered_copy(folder: Path, tmp_path: Path) -> Path:
     """A copy of a plan folder after `planner send --mark-sent`: everything due went out."""
-    from planner.send import mark_sent
+    from planner.invitations.send import mark_sent
 
     copy = tmp_path / f"{folder.name}-delivered"
     shutil.copytree(folder, copy)

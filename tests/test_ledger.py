@@ -1,9 +1,11 @@
-"""The send ledger's format (planner.ledger): written by `planner send`, read
+"""The send ledger's format (planner.store.ledger): written by `planner send`, read
 by the invites exporter, `planner replies` and `planner send` itself."""
 
 import json
 
-from planner import ledger, planio
+from planner.store import ledger
+
+from planner.store import planio
 
 
 def test_no_ledger_is_none_not_an_empty_ledger(tmp_path):

@@ -226,8 +226,8 @@ def test_index_lists_the_people_to_reach_another_way(letters):
 
 def test_a_peers_cancellation_does_not_say_the_rest_stays_as_planned_when_it_moved(tmp_path):
     from planner import domain as d
-    from planner.exporters.emails import body
-    from planner.validation import load_visit
+    from planner.invitations.emails import body
+    from planner.input.validation import load_visit
 
     visit = load_visit(write_visit(tmp_path / "v"))
     cancelled = {"uid": "s1.x@peer-challenge-planner", "item_id": "s1", "summary": "Chief Executive",
@@ -244,7 +244,7 @@ def test_a_peers_cancellation_does_not_say_the_rest_stays_as_planned_when_it_mov
 
 def test_the_peer_team_pack_does_not_repeat_a_host_already_in_the_visits_name(letters):
     visit, out = letters
-    from planner.validation import load_visit
+    from planner.input.validation import load_visit
 
     settings = load_visit(visit).settings
     assert settings.host in settings.name

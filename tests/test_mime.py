@@ -1,4 +1,4 @@
-"""The .eml files are written by planner.exporters.mime, not by the email
+"""The .eml files are written by planner.invitations.mime, not by the email
 package: every one must still read back with the email package as the
 message it stands for (structure, headers, and parts that decode to the very
 .ics and briefing bytes), and the writer's own rules must hold."""
@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from planner.exporters import mime
-from planner.exporters.emails import ATTACHMENT_NAMES, BRIEFING_NAME, _briefings, body
+from planner.invitations import mime
+from planner.invitations.emails import ATTACHMENT_NAMES, BRIEFING_NAME, _briefings, body
 from test_invites import CLOCK, at, delivered_copy, hand_plan, item, render, small_visit
 
 ODD = {"ceo": "Zoë «Ann» Ölçer, Leader: x@evil.example", "leader": "漢字 漢字漢字 " * 6,

@@ -17,9 +17,9 @@ def test_wheel_contains_the_templates_and_an_installed_copy_finds_them(tmp_path)
     assert build.returncode == 0, build.stderr[-2000:]
     (wheel,) = tmp_path.glob("peer_challenge_planner-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
-    templates = sorted(n for n in names if n.startswith("planner/templates/"))
-    assert "planner/templates/print.css" in templates
-    assert "planner/templates/changes.html" in templates
+    templates = sorted(n for n in names if n.startswith("planner/documents/templates/"))
+    assert "planner/documents/templates/print.css" in templates
+    assert "planner/documents/templates/changes.html" in templates
     assert len([n for n in templates if n.endswith(".html")]) >= 10
     # the planning board's templates and static files (planner serve)
     assert {"planner/web/templates/board.html", "planner/web/static/app.js",
@@ -31,7 +31,7 @@ def test_wheel_contains_the_templates_and_an_installed_copy_finds_them(tmp_path)
                               str(wheel)], capture_output=True, text=True, cwd=tmp_path)
     assert install.returncode == 0, install.stderr[-2000:]
     probe = ("import planner, jinja2;"
-             "env = jinja2.Environment(loader=jinja2.PackageLoader('planner', 'templates'));"
+             "env = jinja2.Environment(loader=jinja2.PackageLoader('planner.documents', 'templates'));"
              "print(planner.__file__);"
              "print(len(env.list_templates()))")
     run = subprocess.run([sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(target)!r}); {probe}"],

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from planner.exporters import write_documents
-from planner.model.greedy import greedy_plan
-from planner.validation import load_visit
+from planner.orchestrate.documents import write_documents
+from planner.solve.greedy import greedy_plan
+from planner.input.validation import load_visit
 
 from conftest import EXAMPLE
 
@@ -54,7 +54,7 @@ def example(tmp_path_factory):
 
 def test_measuring_finds_small_type(tmp_path):
     """The measure itself: a 6 pt line in a PDF is found as 6 pt."""
-    from planner.exporters import render
+    from planner.documents import render
 
     path = tmp_path / "sizes.pdf"
     path.write_bytes(render.pdf_bytes('<p style="font-size: 6pt">tiny words</p><p style="font-size: 12pt">big</p>'))
@@ -88,7 +88,7 @@ def test_a_crowded_day_goes_over_two_pages_each_with_times_and_headers(example):
 
 def test_the_split_day_shows_an_item_across_the_line_in_both_parts():
     from planner import domain as d
-    from planner.exporters.agendas import day_grid, split_grid
+    from planner.documents.agendas import day_grid, split_grid
 
     visit = load_visit(EXAMPLE)
     day = visit.settings.interview_days[0]
@@ -143,7 +143,7 @@ def test_plan_xlsx_prints_a_day_across_one_page_with_titles_repeated_and_no_text
     time column only on the first, text cut off in merged cells."""
     from openpyxl import load_workbook
 
-    from planner.workbook import LINE_PT, ROW_PT, lines_needed
+    from planner.input.workbook import LINE_PT, ROW_PT, lines_needed
 
     visit, plan, out = example
     book = load_workbook(out / "plan.xlsx")

@@ -19,9 +19,9 @@ import pytest
 from conftest import plan_and_verify, solve_fast, write_visit, S, at
 from planner import domain as d
 from planner.errors import Infeasible
-from planner.model import SolveOptions, hard, solve as solve_module
-from planner.validation import load_visit
-from planner.verify import verify
+from planner.solve import SolveOptions, hard, run as solve_module
+from planner.input.validation import load_visit
+from planner.check.verify import verify
 
 DAY1, DAY2 = "2026-05-19", "2026-05-20"
 REVIEW = {"interview_days": [DAY1, DAY2], "feedback_day": DAY2, "prep_start": "12:30", "feedback_start": "14:00"}

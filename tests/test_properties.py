@@ -8,7 +8,7 @@ priorities and `after` links, people in several sessions, partial
 unavailability). Each is written as a CSV folder and read back with
 load_visit, so the reader and validation are exercised too: a drawn visit
 must always be valid input. The solver may say Infeasible, but when it
-returns a plan, planner.verify must find nothing wrong with it.
+returns a plan, planner.check.verify must find nothing wrong with it.
 """
 
 from __future__ import annotations
@@ -22,12 +22,12 @@ from hypothesis import strategies as st
 
 from conftest import solve_fast, write_visit
 from planner.errors import Infeasible, SolverFailure
-from planner.model import SolveOptions, solve
-from planner.planio import read_plan, write_plan_files
-from planner.validation import load_visit
-from planner.model.greedy import greedy_plan
-from planner.objective import penalties
-from planner.verify import verify
+from planner.solve import SolveOptions, run as solve
+from planner.store.planio import read_plan, write_plan_files
+from planner.input.validation import load_visit
+from planner.solve.greedy import greedy_plan
+from planner.check.objective import penalties
+from planner.check.verify import verify
 
 FIRST_DAY = dt.date(2026, 5, 18)
 # terms that are linear in the plan's own literals (no slack variable): equal even before optimality
@@ -222,7 +222,7 @@ def test_the_greedy_hint_is_a_valid_partial_plan(tables):
         plan = greedy_plan(visit)
         breaches = [b for b in verify(visit, plan) if b.rule != 1]
         # rule 9 conflicts of the fixed items themselves are the visit's, not the hint's
-        from planner.model.hard import fixed_item_conflicts
+        from planner.solve.hard import fixed_item_conflicts
         if fixed_item_conflicts(visit):
             event("fixed items conflict")
             return

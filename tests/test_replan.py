@@ -9,15 +9,15 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import solve_fast, write_visit
-from planner.changes import compare
+from planner.check.changes import compare
 from planner.cli import cli
 from planner.errors import Infeasible
-from planner.model import SolveOptions
-from planner.planio import read_plan
+from planner.solve import SolveOptions
+from planner.store.planio import read_plan
 from planner.orchestrate import replan_plan
-from planner.replan import touched_days
-from planner.validation import load_visit
-from planner.verify import verify
+from planner.orchestrate.replan import touched_days
+from planner.input.validation import load_visit
+from planner.check.verify import verify
 from test_invites import assert_one_uid_per_scheduling_message
 
 PEOPLE = [{"id": f"x{i}", "name": f"Person {i}", "email": f"x{i}@example.org"} for i in range(8)] + [

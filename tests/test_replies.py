@@ -14,8 +14,8 @@ import pytest
 from click.testing import CliRunner
 
 from planner.cli import cli
-from planner.replies import ImapSettings, current_statuses, read_records, read_replies, write_report
-from planner.send import mark_sent
+from planner.invitations.replies import ImapSettings, current_statuses, read_records, read_replies, write_report
+from planner.invitations.send import mark_sent
 from replies_helpers import dovecot_server, reply_ics, reply_mail, write_maildir, write_mbox
 from test_invites import hand_plan, item, at, render, small_visit
 
@@ -299,7 +299,7 @@ def test_remind_writes_one_reminder_per_unanswered_invitation_with_the_same_invi
 
     from icalendar import Calendar
 
-    from planner.send import SmtpSettings, deliver, read_ledger
+    from planner.invitations.send import SmtpSettings, deliver, read_ledger
     from test_send import Recorder, free_port
     from aiosmtpd.controller import Controller
 
@@ -349,7 +349,7 @@ def test_remind_writes_one_reminder_per_unanswered_invitation_with_the_same_invi
     assert f"Reminders: {len(unanswered)} written" in result.output
     assert all(line.endswith("-2.eml") for line in result.output.splitlines() if line.startswith("reminder "))
     # the reminders change nothing in what people hold: a re-export keeps every invite as it was
-    from planner.exporters.invites import load_manifest
+    from planner.invitations.invites import load_manifest
     held = load_manifest(plan).holdings(assume_delivered=False)
     assert all(held[s.invitation.unit][s.invitation.uid]["sequence"] == s.invitation.sequence for s in unanswered)
 
@@ -395,10 +395,10 @@ def test_a_later_answer_replaces_an_earlier_one_and_a_peer_is_told_apart(issued,
 
 
 def test_export_keeps_the_answers(issued, plan, tmp_path, monkeypatch):
-    from planner.exporters.emails import export_invites
-    from planner.planio import write_plan_files
+    from planner.invitations.emails import export_invites
+    from planner.store.planio import write_plan_files
 
-    monkeypatch.setattr("planner.exporters.EXPORTERS", [export_invites])
+    monkeypatch.setattr("planner.orchestrate.documents.EXPORTERS", [export_invites])
     _, _, manifest = issued
     visit = small_visit(tmp_path / "visit")
     write_plan_files(plan, hand_plan(visit), visit)

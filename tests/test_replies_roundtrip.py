@@ -13,8 +13,8 @@ from icalendar import Calendar
 
 from conftest import EXAMPLE
 from planner.cli import cli
-from planner.exporters.emails import export_invites
-from planner.validation import load_visit
+from planner.invitations.emails import export_invites
+from planner.input.validation import load_visit
 from replies_helpers import dovecot_server, need_dovecot, reply_ics, reply_mail
 from test_send import Recorder, free_port  # noqa: F401  (the SMTP server of the send tests)
 from aiosmtpd.controller import Controller
@@ -35,7 +35,7 @@ def invite_of(raw: bytes):
 def test_decline_read_over_imap_moves_only_that_session(tmp_path, monkeypatch):
     need_dovecot()
     # the invites and their e-mails are what this test is about: skip the PDFs
-    monkeypatch.setattr("planner.exporters.EXPORTERS", [export_invites])  # writes the e-mails too
+    monkeypatch.setattr("planner.orchestrate.documents.EXPORTERS", [export_invites])  # writes the e-mails too
     runner = CliRunner()
     first, second = tmp_path / "first", tmp_path / "second"
     solver = ["--deterministic", "--workers", "1", "--time-limit", "30", "--now", NOW, "-q"]

@@ -10,17 +10,17 @@ import tomllib
 
 from conftest import ROOT, write_visit
 from planner import domain as d
-from planner import schema
-from planner.reading import read_raw
+from planner.input import schema
+from planner.input.reading import read_raw
 from planner.text import slug
-from planner.validation import COLUMNS
-from planner.workbook import convert, write_template
+from planner.input.validation import COLUMNS
+from planner.input.workbook import convert, write_template
 
 
 def test_the_readme_tables_are_the_schema():
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     assert schema.readme_block() in text, \
-        "README.md's input tables differ from planner/schema.py: run .venv/bin/python -m planner.schema"
+        "README.md's input tables differ from planner/schema.py: run .venv/bin/python -m planner.input.schema"
 
 
 def test_the_visit_keys_are_the_settings_fields():

@@ -18,11 +18,11 @@ import pytest
 from aiosmtpd.controller import Controller
 from click.testing import CliRunner
 
-from planner import send as sending
+from planner.invitations import send as sending
 from planner.cli import cli
-from planner.exporters.invites import load_manifest
-from planner import ledger
-from planner.send import SmtpSettings, deliver, read_ledger
+from planner.invitations.invites import load_manifest
+from planner.store import ledger
+from planner.invitations.send import SmtpSettings, deliver, read_ledger
 from test_invites import at, hand_plan, item, render, small_visit
 
 UID_TAIL = "corporate-peer-challenge-testshire-2026@peer-challenge-planner"

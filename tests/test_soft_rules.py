@@ -9,9 +9,9 @@ import itertools
 import pytest
 
 from conftest import plan_and_verify, write_visit, S, at
-from planner.model import hard, soft
-from planner.model.build import build
-from planner.validation import load_visit
+from planner.solve import hard, soft
+from planner.solve.variables import build
+from planner.input.validation import load_visit
 
 DAY1, DAY2, DAY3 = "2026-05-19", "2026-05-20", "2026-05-21"
 ONE_DAY = {"interview_days": [DAY1], "feedback_day": DAY2}

@@ -17,10 +17,10 @@ from click.testing import CliRunner
 from conftest import write_visit
 from planner.cli import cli
 from planner.errors import SolverFailure
-from planner.model import solve
+from planner.solve import run as solve
 from planner.orchestrate import SolveOptions, plan_visit
-from planner.validation import load_visit
-from planner.verify import verify
+from planner.input.validation import load_visit
+from planner.check.verify import verify
 
 MUSTS = [{"id": "s1", "title": "Chief Executive", "attendees": "ceo", "themes": "t1"},
          {"id": "s2", "title": "Leader", "attendees": "leader", "themes": "t2"},
@@ -105,7 +105,7 @@ def test_a_thousand_should_sessions_never_make_the_visit_fail(tmp_path):
                                       "--time-limit", "2", "--workers", "1"])
     assert result.exit_code == 0, result.output
     visit = load_visit(folder)
-    from planner.planio import read_plan
+    from planner.store.planio import read_plan
 
     plan = read_plan(out)
     held = {i.item_id for i in plan.sessions}

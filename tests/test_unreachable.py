@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from conftest import write_visit
 from planner.cli import cli
 from planner.orchestrate import SolveOptions, plan_visit, write_outcome
-from planner.validation import load_visit
+from planner.input.validation import load_visit
 
 ONE_DAY = {"interview_days": ["2026-05-19"], "feedback_day": "2026-05-20"}
 

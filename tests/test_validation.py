@@ -18,8 +18,8 @@ import pytest
 
 from conftest import ROOT, write_visit
 from planner.errors import InvalidInput, Problem
-from planner.validation import load_visit
-from planner.workbook import convert
+from planner.input.validation import load_visit
+from planner.input.workbook import convert
 
 PLANNER = [sys.executable, "-m", "planner"]
 BEFORE = dt.date(2026, 1, 1)  # a day before the test visits (2026-05-19..21): no "in the past" warning

@@ -1,4 +1,4 @@
-"""The independent checker (planner.verify) catches each hard rule.
+"""The independent checker (planner.check.verify) catches each hard rule.
 
 A small visit is solved once; its plan passes. Then the plan is broken in
 one way at a time and the checker must report exactly the rule broken.
@@ -22,9 +22,9 @@ from click.testing import CliRunner
 from conftest import solve_fast, write_visit, S, at
 from planner.cli import cli
 from planner import domain as d
-from planner.planio import write_plan_files
-from planner.validation import load_visit
-from planner.verify import verify
+from planner.store.planio import write_plan_files
+from planner.input.validation import load_visit
+from planner.check.verify import verify
 
 DAY1, DAY2, DAY3 = "2026-05-19", "2026-05-20", "2026-05-21"
 

@@ -10,9 +10,9 @@ import jinja2
 import pytest
 
 from planner import domain as d
-from planner.exporters import render, view
-from planner.exporters.changes import write_changes
-from planner.validation import load_visit
+from planner.documents import render, view
+from planner.documents.changes import write_changes
+from planner.input.validation import load_visit
 
 from conftest import write_visit
 
@@ -44,7 +44,7 @@ def test_one_label_per_kind_for_every_document():
 
 
 def test_an_item_is_described_once_with_its_place_themes_peers_and_travel(visit):
-    from planner.exporters.invites import calendar_location
+    from planner.invitations.invites import calendar_location
 
     on_site = view.item_view(visit, item("r1"))
     assert on_site.label == "Interview" and on_site.place.line == "Room One, 2nd floor"
@@ -78,7 +78,7 @@ def test_a_plan_view_is_built_once_per_plan(visit):
 
 def test_the_change_report_renders_in_the_one_strict_environment(visit, tmp_path, monkeypatch):
     """Seen: the change report had its own environment without StrictUndefined."""
-    from planner.changes import Change
+    from planner.check.changes import Change
 
     before, after = item("r1"), item("r2")
     change = Change("s1", "Chief Executive", "moved", ("room",), before, after, ("ceo", "p1"))
@@ -102,7 +102,7 @@ def test_a_title_that_starts_with_its_label_is_not_labelled_twice():
     import datetime as dt
 
     from planner import domain as d
-    from planner.exporters.view import KIND_LABELS, ItemView, Place
+    from planner.documents.view import KIND_LABELS, ItemView, Place
 
     start = dt.datetime(2026, 5, 19, 10, 0)
 

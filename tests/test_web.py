@@ -548,7 +548,7 @@ def test_progress_events_repeat_while_solving_and_cancel_stops_it(client, board)
 
 def test_the_answers_to_the_invitations_show_on_each_card(client, board, tmp_path):
     """Issue 11: `planner replies` read into a version's folder; its board shows who answered."""
-    from planner.replies import read_replies
+    from planner.invitations.replies import read_replies
     from replies_helpers import reply_ics, reply_mail
 
     v1 = plan(client)
@@ -603,7 +603,7 @@ def test_invite_effects_name_who_gets_a_cancel_and_who_a_new_request(tmp_path):
     import datetime as dt
 
     from planner import domain as d
-    from planner.changes import compare
+    from planner.check.changes import compare
 
     visit = actions.load(small_visit(tmp_path / "v"))
     start = dt.datetime(2026, 5, 19, 10, 0)

@@ -123,7 +123,7 @@ def wait_for_run(page, seconds=90):
 def planned_visit(board, slug: str):
     """The small test visit in the workspace as `slug`, planned as its v001: (visit, plan)."""
     from conftest import solve_fast, write_visit
-    from planner.planio import write_plan_files
+    from planner.store.planio import write_plan_files
     from planner.web import actions
 
     folder = write_visit(board.ws.root / slug)

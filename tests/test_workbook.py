@@ -16,9 +16,9 @@ from conftest import EXAMPLE, ROOT, write_visit
 from planner import domain as d
 from planner.cli import cli
 from planner.errors import InvalidInput, PlannerError
-from planner.reading import read_raw
-from planner.validation import COLUMNS, REQUIRED_SETTINGS, SETTING_KEYS, load_visit
-from planner.workbook import CannotConvert, OutputExists, convert, write_template
+from planner.input.reading import read_raw
+from planner.input.validation import COLUMNS, REQUIRED_SETTINGS, SETTING_KEYS, load_visit
+from planner.input.workbook import CannotConvert, OutputExists, convert, write_template
 
 TABLE_ORDER = ("peers", "rooms", "people", "sessions", "themes", "documents")
 FIXED_CHOICES = {
@@ -411,7 +411,7 @@ def test_native_excel_dates_and_times_are_accepted(tmp_path):
 
 def test_workbook_and_csv_give_the_same_plan(tmp_path):
     from planner.orchestrate import SolveOptions, solve_visit
-    from planner.planio import write_plan_files
+    from planner.store.planio import write_plan_files
 
     outputs = []
     for source in (EXAMPLE, EXAMPLE_XLSX):

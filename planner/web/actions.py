@@ -17,16 +17,16 @@ import zipfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .. import domain as d
-from .. import ledger
-from ..changes import Change, compare
-from ..errors import Infeasible, InvalidInput, PlannerError, Problem
-from ..objective import penalties
-from ..planio import RECORD_FILES, atomic_folder, read_plan, write_plan_files
-from ..reading import RawSetting, RawTable, RawVisit, read_raw
-from ..validation import COLUMNS, BadValue, build_visit, parse_datetime
-from ..verify import verify
-from .workspace import VISIT_FILES, VisitDir, Workspace
+from planner import domain as d
+from planner.store import ledger
+from planner.check.changes import Change, compare
+from planner.errors import Infeasible, InvalidInput, PlannerError, Problem
+from planner.check.objective import penalties
+from planner.store.planio import RECORD_FILES, atomic_folder, read_plan, write_plan_files
+from planner.input.reading import RawSetting, RawTable, RawVisit, read_raw
+from planner.input.validation import COLUMNS, BadValue, build_visit, parse_datetime
+from planner.check.verify import verify
+from planner.web.workspace import VISIT_FILES, VisitDir, Workspace
 
 TABLE_ORDER = ("sessions", "peers", "people", "rooms", "themes", "documents")
 
@@ -56,7 +56,7 @@ def check(folder: Path) -> Checked:
 
 def load(folder: Path) -> d.Visit:
     """The valid visit, or InvalidInput."""
-    from ..validation import load_visit
+    from planner.input.validation import load_visit
 
     return load_visit(folder)
 
@@ -83,7 +83,7 @@ def columns_of(checked: Checked, table: str) -> list[str]:
 
 def _render_files(raw: RawVisit) -> dict[str, str]:
     """The visit's files as the library writes them (planner convert's writer)."""
-    from ..workbook import _raw_to_folder
+    from planner.input.workbook import _raw_to_folder
 
     with tempfile.TemporaryDirectory() as temp:
         target = Path(temp) / "visit"
@@ -200,7 +200,7 @@ def save_settings(vd: VisitDir, values: dict[str, str], who: str):
 
 
 def setting_keys() -> list[str]:
-    from ..validation import SETTING_KEYS, REQUIRED_SETTINGS
+    from planner.input.validation import SETTING_KEYS, REQUIRED_SETTINGS
 
     return list(REQUIRED_SETTINGS) + sorted(SETTING_KEYS - set(REQUIRED_SETTINGS))
 
@@ -218,7 +218,7 @@ def undo(vd: VisitDir, who: str):
 # --- new visits ----------------------------------------------------------------------
 
 def new_from_template(ws: Workspace, name: str, who: str) -> VisitDir:
-    from ..workbook import write_template
+    from planner.input.workbook import write_template
 
     target = ws.root / ws.new_slug(name)
     write_template(target)
@@ -231,7 +231,7 @@ def new_from_template(ws: Workspace, name: str, who: str) -> VisitDir:
 def import_workbook(ws: Workspace, workbook: Path, name: str, who: str, source: str = "") -> VisitDir:
     """A workbook becomes a visit folder (planner convert), raw cells kept, so
     every problem keeps its row and column."""
-    from ..workbook import convert
+    from planner.input.workbook import convert
 
     target = ws.root / ws.new_slug(name)
     convert(workbook, target)
@@ -265,7 +265,7 @@ def import_dropped(ws: Workspace, who: str) -> list[str]:
 
 
 def workbook_bytes(vd: VisitDir) -> bytes:
-    from ..workbook import convert
+    from planner.input.workbook import convert
 
     with tempfile.TemporaryDirectory() as temp:
         target = Path(temp) / f"{vd.slug}.xlsx"
@@ -300,7 +300,7 @@ SOFT_NAMES = {  # the solver's names of the soft rules (schedule.json's penaltie
 
 def soft_scores(visit: d.Visit, plan: d.Plan) -> dict[str, int]:
     """The soft rules' counts of a plan (§3.1–3.5, 3.7, 3.8), counted from the
-    plan itself by planner.objective (the same counts as the solver's terms), so
+    plan itself by planner.check.objective (the same counts as the solver's terms), so
     a version edited by hand is scored like a solved one."""
     counted = penalties(visit, plan)
     return {name: counted[name] for name in SOFT_NAMES}
@@ -478,7 +478,7 @@ def solve_into(visit_folder: str, out: str, previous: str | None, time_limit: fl
     solve, confirm, the independent checker, explanations). `report(elapsed,
     objective, bound)` is called as the solver improves, `phase(name)` as a
     step begins; `cancel()` returning True stops the run (nothing written)."""
-    from ..orchestrate import SolveOptions, plan_visit, replan_visit, write_outcome
+    from planner.orchestrate import SolveOptions, plan_visit, replan_visit, write_outcome
 
     visit = load(Path(visit_folder))
     options = SolveOptions(time_limit=time_limit, workers=workers)
@@ -533,8 +533,8 @@ def publish(vd: VisitDir, visit: d.Visit, version: str, who: str) -> None:
     """The version becomes the current one: its documents are written (invites
     re-issued against the version published before, whose send ledger it
     takes over), as `planner export` / `planner replan` write them."""
-    from ..exporters import write_documents
-    from ..exporters.changes import write_changes
+    from planner.orchestrate.documents import write_documents
+    from planner.documents.changes import write_changes
 
     source = vd.version_path(version)
     plan = read_plan(source)
@@ -567,7 +567,7 @@ def plan_zip(vd: VisitDir, version: str) -> bytes:
 def smtp_settings_from_env():
     import os
 
-    from ..send import SmtpSettings
+    from planner.invitations.send import SmtpSettings
 
     def flag(name, default):
         value = os.environ.get(name)
@@ -582,14 +582,14 @@ def smtp_settings_from_env():
 
 def invites(vd: VisitDir, version: str):
     """(due messages, how many already sent) of a published version: `planner send --dry-run`."""
-    from ..send import due_messages
+    from planner.invitations.send import due_messages
 
     due, already, _sender = due_messages(vd.version_path(version))
     return due, already
 
 
 def send_invites(vd: VisitDir, version: str):
-    from ..send import deliver
+    from planner.invitations.send import deliver
 
     return deliver(vd.version_path(version), smtp_settings_from_env(), dry_run=False)
 

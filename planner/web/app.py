@@ -31,15 +31,15 @@ from starlette.responses import (HTMLResponse, JSONResponse, RedirectResponse, R
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from ..errors import InvalidInput, PlannerError
-from ..replies import answers_by_item
-from ..text import slug as slugify
-from . import actions
-from .board import day_grid
-from .security import (CSP, MAX_UPLOAD_BYTES, UnsafeUpload, Users, csrf_ok, csrf_token, secret_key,
+from planner.errors import InvalidInput, PlannerError
+from planner.invitations.replies import answers_by_item
+from planner.text import slug as slugify
+from planner.web import actions
+from planner.web.board import day_grid
+from planner.web.security import (CSP, MAX_UPLOAD_BYTES, UnsafeUpload, Users, csrf_ok, csrf_token, secret_key,
                        unpack_zip)
-from .solving import AlreadySolving, Solver
-from .workspace import STAGING, StaleEdit, VisitDir, Workspace
+from planner.web.solving import AlreadySolving, Solver
+from planner.web.workspace import STAGING, StaleEdit, VisitDir, Workspace
 
 HERE = Path(__file__).parent
 SOLVE_DEFAULT_SECONDS = 10.0

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from .. import domain as d
+from planner import domain as d
 
 
 @dataclass

@@ -5,9 +5,9 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
-from ..errors import PlannerError
-from .security import Users, is_loopback
-from .workspace import Workspace
+from planner.errors import PlannerError
+from planner.web.security import Users, is_loopback
+from planner.web.workspace import Workspace
 
 
 class RefuseToServe(PlannerError):
@@ -22,7 +22,7 @@ def serve(workspace: str | Path, host: str = "127.0.0.1", port: int = 8765, user
           workers: int = 1, on_ready=None) -> None:
     import uvicorn
 
-    from .app import Board
+    from planner.web.app import Board
 
     users_store = users_file(workspace, users)
     remote = not is_loopback(host)

@@ -19,7 +19,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .workspace import VisitDir
+from planner.web.workspace import VisitDir
 
 
 # What each step of a run is called on the page. The model solves in stages
@@ -54,8 +54,8 @@ class AlreadySolving(Exception):
 
 def _worker(visit_folder: str, out: str, previous: str | None, time_limit: float, workers: int, q,
             stop) -> None:
-    from ..errors import Cancelled, Infeasible, InvalidInput, PlannerError
-    from . import actions
+    from planner.errors import Cancelled, Infeasible, InvalidInput, PlannerError
+    from planner.web import actions
 
     def report(elapsed, objective, bound):
         q.put(("progress", round(elapsed, 2), objective, bound))

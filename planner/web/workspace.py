@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-from ..text import slug
+from planner.text import slug
 
 JOURNAL = "journal.jsonl"
 PLANS = "plans"

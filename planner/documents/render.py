@@ -1,0 +1,562 @@
+"""Shared helpers of the printable exporters: the Jinja2 environment, date
+and time wording, safe file names, and writing HTML and PDF files.
+
+Safety and reproducibility live here, once for every document:
+
+* templates are loaded from the installed package (``PackageLoader``) and
+  HTML is auto-escaped, so every cell of the input is shown as text;
+* file names are built with :func:`planner.text.slug` and checked with
+  :func:`planio.inside`, so no id can write outside the output folder;
+* PDFs are rendered with no base URL and a URL fetcher that refuses every
+  fetch: nothing is ever loaded from the network or the disk;
+* PDFs carry no wall-clock time: the creation date is the fixed clock and the
+  file identifier is a hash of the HTML, so the same plan gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import heapq
+import multiprocessing
+import os
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable
+from urllib.parse import urlsplit
+
+from planner import domain as d
+from planner.store.planio import inside
+from planner.text import slug
+from planner.documents.view import KIND_LABELS, kind_label  # noqa: F401 (KIND_LABELS: for the templates' callers)
+
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+          "October", "November", "December")
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+# --- wording -------------------------------------------------------------------
+
+def long_date(day: dt.date) -> str:
+    """'Tuesday 19 June 2018', whatever the machine's locale."""
+    return f"{WEEKDAYS[day.weekday()]} {day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+def short_date(day: dt.date) -> str:
+    """'Tue 19 Jun'."""
+    return f"{WEEKDAYS[day.weekday()][:3]} {day.day} {MONTHS[day.month - 1][:3]}"
+
+
+def hm(moment: dt.datetime | dt.time) -> str:
+    return f"{moment:%H:%M}"
+
+
+def span(item: d.PlanItem) -> str:
+    return f"{item.start:%H:%M}–{item.end:%H:%M}"
+
+
+def date_range(days: Iterable[dt.date]) -> str:
+    """'19–22 June 2018' (or across months/years as needed)."""
+    days = sorted(set(days))
+    if not days:
+        return ""
+    first, last = days[0], days[-1]
+    if first == last:
+        return f"{first.day} {MONTHS[first.month - 1]} {first.year}"
+    if (first.year, first.month) == (last.year, last.month):
+        return f"{first.day}–{last.day} {MONTHS[last.month - 1]} {last.year}"
+    if first.year == last.year:
+        return f"{first.day} {MONTHS[first.month - 1]} – {last.day} {MONTHS[last.month - 1]} {last.year}"
+    return (f"{first.day} {MONTHS[first.month - 1]} {first.year} – "
+            f"{last.day} {MONTHS[last.month - 1]} {last.year}")
+
+
+def visit_days(visit: d.Visit) -> tuple[dt.date, ...]:
+    return tuple(sorted(set(visit.settings.interview_days) | {visit.settings.feedback_day}))
+
+
+def duration(minutes: int) -> str:
+    hours, rest = divmod(int(minutes), 60)
+    if hours and rest:
+        return f"{hours} h {rest} min"
+    return f"{hours} h" if hours else f"{rest} min"
+
+
+def web_url(url: str) -> str:
+    """The URL if it is a plain http(s) link, otherwise '' (no javascript:, file:, data:)."""
+    url = (url or "").strip()
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return ""
+    if parts.scheme.lower() in ("http", "https") and parts.netloc and not any(c.isspace() for c in url):
+        return url
+    return ""
+
+
+def where(visit: d.Visit, room_id: str) -> str:
+    """'Room name, location' for a room id."""
+    room = visit.room_by_id.get(room_id)
+    if room is None:
+        return room_id
+    return f"{room.name}, {room.location}" if room.location else room.name
+
+
+# --- file names ----------------------------------------------------------------
+
+def unique_slugs(ids: Iterable[str], fallback: str = "item") -> dict[str, str]:
+    """A distinct file-name slug per id, stable for the same ids: slug(id),
+    or slug(id) plus a short hash of the id when two ids slug alike."""
+    ids = list(dict.fromkeys(ids))
+    plain = {i: slug(i, fallback) for i in ids}
+    counts: dict[str, int] = {}
+    for value in plain.values():
+        counts[value] = counts.get(value, 0) + 1
+    out = {}
+    for i in ids:
+        name = plain[i]
+        if counts[name] > 1 or name == fallback and i != fallback:
+            name = f"{name[:70]}-{hashlib.sha1(i.encode('utf-8')).hexdigest()[:8]}"
+        out[i] = name
+    return out
+
+
+def target(folder: Path, relative: str) -> Path:
+    """folder/relative, parents created, refusing anything outside the folder."""
+    path = inside(folder, relative)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+# --- templates -----------------------------------------------------------------
+
+@lru_cache(maxsize=1)
+def environment():
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("planner.documents", "templates"),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html", "htm", "xml"),
+                                            default_for_string=True, default=True),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(long_date=long_date, short_date=short_date, hm=hm, span=span,
+                       duration=duration, web_url=web_url)
+    env.globals.update(kind_label=kind_label)
+    return env
+
+
+def stylesheet_text() -> str:
+    env = environment()
+    source, _, _ = env.loader.get_source(env, "print.css")
+    return source
+
+
+def render(template: str, **context) -> str:
+    env = environment()
+    return env.get_template(template).render(stylesheet=_markup(stylesheet_text()), **context)
+
+
+def _markup(text: str):
+    from markupsafe import Markup
+
+    # Our own static stylesheet, inlined so every HTML file stands alone; it
+    # never holds input text, and '</' cannot close the <style> element.
+    return Markup(text.replace("</", "<\\/"))
+
+
+def issued_wording(visit: d.Visit, clock: dt.datetime) -> str:
+    """'Friday 1 June 2018, 10:00': the issue time in the visit's time zone."""
+    from zoneinfo import ZoneInfo
+
+    try:
+        local = clock.astimezone(ZoneInfo(visit.settings.timezone))
+    except (KeyError, ValueError):
+        local = clock
+    return f"{long_date(local.date())}, {local:%H:%M}"
+
+
+def version_of(plan: d.Plan | None) -> int | None:
+    """The plan's version recorded in schedule.json (None when it has none)."""
+    value = plan.meta.get("version") if plan is not None else None
+    return int(value) if str(value).isdigit() else None
+
+
+def common(visit: d.Visit, clock: dt.datetime, plan: d.Plan | None = None) -> dict:
+    """Context every template gets (`plan`: for its version)."""
+    s = visit.settings
+    days = visit_days(visit)
+    return {
+        "visit": visit,
+        "settings": s,
+        "dates": date_range(days),
+        "issued": issued_wording(visit, clock),
+        "version": version_of(plan),
+        "created": clock.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "epoch": int(clock.timestamp()),
+        "organiser": f"{s.organiser_name} <{s.organiser_email}>",
+        "names": lambda ids, empty="—": ", ".join(visit.name_of(i) for i in ids) or empty,
+    }
+
+
+# --- writing -------------------------------------------------------------------
+
+def write_text(folder: Path, relative: str, text: str) -> Path:
+    path = target(folder, relative)
+    path.write_text(text, encoding="utf-8", newline="\n")
+    return path
+
+
+def write_bytes(folder: Path, relative: str, data: bytes) -> Path:
+    path = target(folder, relative)
+    path.write_bytes(data)
+    return path
+
+
+def _no_fetch_class():
+    from weasyprint.urls import URLFetcher
+
+    class NoFetch(URLFetcher):
+        """Refuses every URL: a document never loads anything, local or remote."""
+
+        def fetch(self, url, headers=None):  # noqa: D401 - WeasyPrint's signature
+            raise ValueError(f"fetching is disabled: {url[:80]}")
+
+    return NoFetch
+
+
+@lru_cache(maxsize=1)
+def _fonts():
+    from weasyprint.text.fonts import FontConfiguration
+
+    return FontConfiguration()
+
+
+def _style_element() -> str:
+    """The <style> element layout.html writes into every HTML file."""
+    return f"<style>\n{_markup(stylesheet_text())}\n</style>"
+
+
+@lru_cache(maxsize=1)
+def _stylesheet():
+    """print.css parsed once per process (and shared by forked workers), with
+    the process's one FontConfiguration."""
+    from weasyprint import CSS
+
+    return CSS(string=stylesheet_text(), media_type="print", font_config=_fonts())
+
+
+def layout(html: str):
+    """WeasyPrint's laid-out document of an HTML string: no base URL, no fetching.
+
+    The inlined print.css (there for the HTML files to stand alone) is taken
+    out and the stylesheet parsed once is given instead: the same rules, the
+    same bytes, without parsing them again for every document."""
+    import logging
+
+    from weasyprint import HTML
+
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    style = _style_element()
+    sheets = []
+    if style in html:
+        html = html.replace(style, "", 1)
+        sheets = [_stylesheet()]
+    return HTML(string=html, base_url=None, url_fetcher=_no_fetch_class()(),
+                media_type="print").render(font_config=_fonts(), stylesheets=sheets)
+
+
+@contextlib.contextmanager
+def source_date_epoch(epoch: int):
+    """SOURCE_DATE_EPOCH set for the block: fontTools, which WeasyPrint uses
+    to subset the embedded fonts, stamps each subset's 'head' table with the
+    wall clock unless it is set (https://reproducible-builds.org/specs/source-date-epoch/)."""
+    before = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = str(int(epoch))
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("SOURCE_DATE_EPOCH", None)
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = before
+
+
+def pdf_bytes(html: str, document=None, epoch: int = 0) -> bytes:
+    """The PDF of an HTML string (or of its already laid-out document),
+    reproducible: a content-derived identifier, the creation date from the
+    HTML's dcterms.created (the fixed clock) and font subsets dated `epoch`,
+    so the same HTML always gives the same bytes."""
+    document = document if document is not None else layout(html)
+    identifier = hashlib.md5(html.encode("utf-8")).hexdigest().encode("ascii")
+    with source_date_epoch(epoch):
+        return document.write_pdf(pdf_identifier=identifier)
+
+
+# --- many PDFs at once -------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PdfJob:
+    """stem.pdf (and stem.html unless html=False) from the first candidate
+    HTML whose layout takes at most `pages` pages (its own budget when
+    `pages` is a tuple; the last candidate otherwise).
+
+    With `probe_last`, the candidates are one document ever more compact
+    (none takes more pages than the one before, so the budget is one number):
+    the last is laid out first, and when even it misses the budget it is used
+    at once, without laying out the others that cannot meet it either."""
+
+    stem: str
+    candidates: tuple[str, ...]
+    pages: int | tuple[int, ...] | None = None  # one budget for all, or one per candidate
+    html: bool = True
+    probe_last: bool = False
+
+
+def _run_job(candidates: tuple[str, ...], pages, epoch: int, probe_last: bool = False) -> tuple[int, bytes]:
+    if not candidates:
+        raise ValueError("a PDF job needs at least one candidate")
+    last = len(candidates) - 1
+    known = {}
+    if probe_last and last > 0 and isinstance(pages, int):
+        known[last] = layout(candidates[last])
+        if len(known[last].pages) > pages:  # the most compact misses the budget: so does every other
+            return last, pdf_bytes(candidates[last], known[last], epoch)
+    for index, html in enumerate(candidates):
+        document = known.get(index) or layout(html)
+        budget = pages[index] if isinstance(pages, tuple) else pages
+        if budget is None or len(document.pages) <= budget or index == last:
+            return index, pdf_bytes(html, document, epoch)
+    raise AssertionError("unreachable: the last candidate is always used")
+
+
+def pdf_workers(jobs: int) -> int:
+    """Processes for rendering: PLANNER_PDF_WORKERS, or one per available
+    core (at most 4), never more than the jobs."""
+    wanted = os.environ.get("PLANNER_PDF_WORKERS", "")
+    if wanted.isdigit() and int(wanted) > 0:
+        cores = int(wanted)
+    else:
+        try:
+            cores = len(os.sched_getaffinity(0))
+        except (AttributeError, OSError):
+            cores = os.cpu_count() or 1
+        cores = min(cores, 4)
+    return max(1, min(cores, jobs))
+
+
+def _warm_up() -> None:
+    """Before forking the rendering processes: import WeasyPrint, build the
+    FontConfiguration, parse print.css and lay out a line in each typeface
+    the documents use, so that every process inherits them (copy-on-write)
+    instead of doing it again for itself."""
+    layout(f"<html><head>{_style_element()}</head><body><p>Aa <strong>Bb</strong> <em>Cc</em> "
+           "<strong><em>Dd</em></strong></p></body></html>")
+
+
+def _die_with_parent(parent: int) -> None:
+    """In a rendering process: end when the planner ends, even when it is
+    killed (SIGKILL leaves forked workers waiting forever on their queue).
+    Linux: PR_SET_PDEATHSIG; elsewhere nothing is done."""
+    import signal
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG = 1
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the planner died before the line above ran
+        os._exit(1)
+
+
+def _render_all(jobs: list[PdfJob], epoch: int) -> dict[int, tuple[int, bytes]]:
+    """Each job's (candidate used, PDF bytes), in parallel processes when there
+    are several jobs and cores (forked, so nothing is imported again); {} when
+    no process can be started here (the caller renders in this one)."""
+    workers = pdf_workers(len(jobs))
+    if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        return {}
+    try:
+        from concurrent.futures import ProcessPoolExecutor
+
+        # biggest first, so the long ones do not start last
+        order = sorted(range(len(jobs)), key=lambda k: -len(jobs[k].candidates[0]))
+        _warm_up()
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
+                                 initializer=_die_with_parent, initargs=(os.getpid(),)) as pool:
+            futures = {k: pool.submit(_run_job, jobs[k].candidates, jobs[k].pages, epoch, jobs[k].probe_last) for k in order}
+            return {k: future.result() for k, future in futures.items()}
+    except (OSError, RuntimeError, ImportError):  # no processes here: render in this one
+        return {}
+
+
+def _write_job(folder: Path, job: PdfJob, index: int, data: bytes) -> None:
+    if job.html:
+        write_text(folder, job.stem + ".html", job.candidates[index])
+    write_bytes(folder, job.stem + ".pdf", data)
+
+
+def write_pdfs(folder: Path, jobs: list[PdfJob], epoch: int = 0) -> None:
+    """Render every job and write its files. The result does not depend on the
+    number of processes: each job's bytes are its own. `epoch` dates the
+    embedded fonts (pass the fixed clock's timestamp).
+
+    Inside :func:`pdf_batch` the jobs are only queued: they render in the
+    batch's processes, with every other exporter's, while the exporters go on,
+    and their files are written when the batch finishes."""
+    if _BATCH is not None:
+        _BATCH.add(Path(folder), jobs, epoch)
+        return
+    results = _render_all(jobs, epoch)
+    for k, job in enumerate(jobs):
+        index, data = results[k] if k in results else _run_job(job.candidates, job.pages, epoch, job.probe_last)
+        _write_job(folder, job, index, data)
+
+
+# --- one set of processes for every exporter's PDFs -------------------------------------
+
+_BATCH = None  # the batch of write_documents, while it runs
+
+
+class PdfBatch:
+    """The PDF jobs of several exporters, rendered by one set of processes.
+
+    Rendering is most of the time documents take, and a single exporter's
+    jobs cannot keep the cores busy (the peer team's pack is one long job):
+    queued together, the biggest waiting job always goes next and the jobs run
+    while the main process writes the invites, e-mails and sheets. A process
+    is never left idle while jobs wait: each finished job hands the next
+    waiting one to the pool at once (from the pool's own thread), at most
+    two in flight per process, so the biggest job added meanwhile still goes
+    first. `pump()` collects finished jobs; `finish()` waits for all and
+    writes their files in the order they were added. Without processes
+    (PLANNER_PDF_WORKERS=1, or none can start) each job renders in this
+    process as it is added: the same bytes either way."""
+
+    def __init__(self):
+        self.workers = pdf_workers(10 ** 6)
+        self.pool = None
+        self.entries: list[tuple[Path, PdfJob, int]] = []   # (folder, job, epoch), in order added
+        self.done: dict[int, tuple[int, bytes]] = {}
+        self.waiting: list[tuple[int, int]] = []            # heap of (-size, entry number)
+        self.running: dict[int, object] = {}                 # entry number -> future
+        self.lock = threading.RLock()  # waiting and running, shared with the pool's thread
+        self.broken = False  # the pool refused a job: the rest render in this process
+
+    def _start_pool(self) -> bool:
+        if self.pool is None and self.workers > 1 and "fork" in multiprocessing.get_all_start_methods():
+            try:
+                from concurrent.futures import ProcessPoolExecutor
+
+                _warm_up()
+                self.pool = ProcessPoolExecutor(max_workers=self.workers,
+                                                mp_context=multiprocessing.get_context("fork"),
+                                                initializer=_die_with_parent, initargs=(os.getpid(),))
+            except (OSError, RuntimeError, ImportError):
+                self.workers = 1
+        return self.pool is not None
+
+    def add(self, folder: Path, jobs: list[PdfJob], epoch: int) -> None:
+        parallel = self._start_pool()
+        for job in jobs:
+            with self.lock:
+                number = len(self.entries)
+                self.entries.append((folder, job, epoch))
+                if parallel:
+                    heapq.heappush(self.waiting, (-len(job.candidates[0]), number))
+            if not parallel:
+                self.done[number] = _run_job(job.candidates, job.pages, epoch, job.probe_last)
+        self.pump()
+
+    def _collect(self, number: int, future) -> None:
+        try:
+            self.done[number] = future.result()
+        except (OSError, RuntimeError):  # the process died (or could not start): render it here
+            _, job, epoch = self.entries[number]
+            self.done[number] = _run_job(job.candidates, job.pages, epoch, job.probe_last)
+
+    def _feed(self, _finished=None) -> None:
+        """Hand waiting jobs, biggest first, to the pool while fewer than two
+        per process are in flight. Runs in this thread and in the pool's (as
+        each job ends); never renders, never blocks."""
+        with self.lock:
+            if self.pool is None or self.broken:
+                return
+            while self.waiting and sum(not f.done() for f in self.running.values()) < 2 * self.workers:
+                size, number = heapq.heappop(self.waiting)
+                _, job, epoch = self.entries[number]
+                try:
+                    future = self.pool.submit(_run_job, job.candidates, job.pages, epoch, job.probe_last)
+                except RuntimeError:  # the pool broke: this process renders what is left (pump)
+                    heapq.heappush(self.waiting, (size, number))
+                    self.broken = True
+                    return
+                self.running[number] = future
+                future.add_done_callback(self._feed)
+
+    def pump(self) -> None:
+        """Collect finished jobs and start waiting ones; never blocks (but for
+        rendering here what a broken pool left)."""
+        with self.lock:
+            finished = [(number, future) for number, future in self.running.items() if future.done()]
+            for number, _ in finished:
+                del self.running[number]
+        for number, future in finished:
+            self._collect(number, future)
+        self._feed()
+        if self.broken:
+            while True:
+                with self.lock:
+                    if not self.waiting:
+                        break
+                    _, number = heapq.heappop(self.waiting)
+                _, job, epoch = self.entries[number]
+                self.done[number] = _run_job(job.candidates, job.pages, epoch, job.probe_last)
+
+    def finish(self) -> None:
+        """Wait for every job and write the files of those not yet written."""
+        from concurrent.futures import FIRST_COMPLETED, wait
+
+        while True:
+            self.pump()
+            with self.lock:
+                pending = list(self.running.values())
+                if not pending and not self.waiting:
+                    break
+            if pending:
+                wait(pending, return_when=FIRST_COMPLETED)
+        for number, (folder, job, _) in enumerate(self.entries):
+            if number in self.done:
+                index, data = self.done.pop(number)
+                _write_job(folder, job, index, data)
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+
+
+@contextlib.contextmanager
+def pdf_batch():
+    """Within the block, write_pdfs queues its jobs in one PdfBatch (yielded);
+    the batch finishes (files written) when the block ends without error."""
+    global _BATCH
+    if _BATCH is not None:  # already inside a batch: join it
+        yield _BATCH
+        return
+    batch = _BATCH = PdfBatch()
+    try:
+        yield batch
+        batch.finish()
+    finally:
+        _BATCH = None
+        batch.close()

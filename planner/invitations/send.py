@@ -1,0 +1,270 @@
+"""`planner send`: deliver the invitation e-mails of a plan folder over SMTP.
+
+What goes: the messages of invites/manifest.json marked ``to_send`` whose key
+is not yet in the folder's ledger (``ledger.jsonl``). The key of a message is
+a hash of its method, recipient, address and every uid with its sequence, so
+a re-plan that re-issues only what changed sends only that.
+
+The ledger is a log, one JSON line per message the server accepted (key,
+Message-ID, recipient, uids and sequences, wall time sent), written, flushed
+and fsynced right after that message is accepted. A run that stops half-way
+(crash, lost connection, Ctrl-C) and is started again sends the rest, and
+nothing twice; the only window is between the server's acceptance and the
+fsync, and a message sent twice then carries the same Message-ID, which
+mail clients use to drop the duplicate. A lock file keeps two runs on the
+same folder apart.
+
+The .eml files are not changed: at sending, only their Date header is set to
+the moment of sending (the file holds the fixed clock of the plan).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import re
+import smtplib
+import ssl
+from dataclasses import dataclass, field
+from email.utils import format_datetime
+from pathlib import Path
+from typing import Callable
+
+from planner.errors import InvalidInput, PlannerError, Problem
+from planner.store import ledger
+from planner.invitations.invites import MANIFEST, clean_email, load_manifest
+from planner.store.planio import folder_lock, inside, sync_folder
+
+
+class SendError(PlannerError):
+    """Sending could not start (no manifest, no connection, refused login)."""
+
+    exit_code = 1
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str = "localhost"
+    port: int = 587
+    starttls: bool = True
+    ssl: bool = False
+    user: str | None = None
+    password: str | None = None
+    timeout: float = 30.0
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    key: str
+    message_id: str
+    unit: str
+    recipient: str
+    name: str
+    email: str
+    method: str
+    role: str
+    eml: str
+    sequences: dict
+
+    def describe(self) -> str:
+        uids = ", ".join(f"{uid.split('.', 1)[0]}#{seq}" for uid, seq in self.sequences.items())
+        return f"{self.method:<8} {self.email}  {self.name} ({self.recipient})  {self.eml}  [{uids}]"
+
+
+@dataclass
+class SendReport:
+    due: list[Outgoing] = field(default_factory=list)        # due before this run
+    sent: list[Outgoing] = field(default_factory=list)
+    failed: list[tuple[Outgoing, str]] = field(default_factory=list)
+    unsent: list[Outgoing] = field(default_factory=list)     # left when the run stopped
+    already: int = 0                                          # due in the manifest, already in the ledger
+    stopped: str | None = None
+    dry_run: bool = True
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and not self.unsent and self.stopped is None
+
+
+def read_ledger(folder) -> list[dict]:
+    """The ledger's entries (planner.store.ledger); [] when there is none."""
+    return ledger.entries(folder) or []
+
+
+def due_messages(folder) -> tuple[list[Outgoing], int, str]:
+    """(messages due and not in the ledger, how many due ones the ledger already has, sender address)."""
+    folder = Path(folder)
+    manifest = load_manifest(folder)
+    if manifest is None:
+        raise InvalidInput([Problem(str(folder / MANIFEST), None, None,
+                                    "no invites here: plan the visit (or run planner export) first")])
+    sender = clean_email(manifest.data.get("visit", {}).get("organiser", {}).get("email"))
+    if not sender:
+        raise InvalidInput([Problem(str(folder / MANIFEST), None, None, "the organiser has no usable e-mail")])
+    sent = manifest.ledger_keys or set()
+    due, already = [], 0
+    for m in manifest.messages:
+        if not m.get("to_send"):
+            continue
+        if m["key"] in sent:
+            already += 1
+            continue
+        due.append(Outgoing(key=m["key"], message_id=m["message_id"], unit=m["unit"], recipient=m["recipient"],
+                            name=m.get("name", ""), email=m["email"], method=m["method"], role=m.get("role", ""),
+                            eml=m["eml"], sequences=dict(m.get("sequences", {}))))
+    return due, already, sender
+
+
+def _locked(folder: Path):
+    return folder_lock(folder, ledger.LOCK, SendError(f"another 'planner send' is running on {folder}; "
+                                               f"wait for it to finish"))
+
+
+class _Ledger:
+    """Appends one line per sent message (planner.store.ledger), flushed and fsynced at once."""
+
+    def __init__(self, folder: Path):
+        self.path = folder / ledger.NAME
+        new = not self.path.exists()
+        self.handle = open(self.path, "ab")
+        if not new and self.path.stat().st_size:
+            with open(self.path, "rb") as existing:
+                existing.seek(-1, os.SEEK_END)
+                if existing.read(1) != b"\n":  # a line cut short by a crash: close it
+                    self.handle.write(b"\n")
+        if new:
+            sync_folder(folder)
+
+    def record(self, out: Outgoing, when: dt.datetime) -> None:
+        entry = {"key": out.key, "message_id": out.message_id, "unit": out.unit, "recipient": out.recipient,
+                 "email": out.email, "method": out.method, "role": out.role, "sequences": out.sequences,
+                 "eml": out.eml,
+                 "sent_at": when.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
+        self.handle.write(ledger.line(entry))
+        self.handle.flush()
+        os.fsync(self.handle.fileno())
+
+    def close(self) -> None:
+        self.handle.close()
+
+
+def connect(settings: SmtpSettings) -> smtplib.SMTP:
+    """An SMTP session, with TLS and login as the settings ask."""
+    context = ssl.create_default_context()
+    try:
+        if settings.ssl:
+            smtp = smtplib.SMTP_SSL(settings.host, settings.port, timeout=settings.timeout, context=context)
+        else:
+            smtp = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
+        smtp.ehlo()
+        if settings.starttls and not settings.ssl:
+            if not smtp.has_extn("starttls"):
+                smtp.close()
+                raise SendError(f"{settings.host}:{settings.port} does not offer STARTTLS; "
+                                "use --no-starttls only on a trusted local server")
+            smtp.starttls(context=context)
+            smtp.ehlo()
+        if settings.user:
+            smtp.login(settings.user, settings.password or "")
+        return smtp
+    except smtplib.SMTPAuthenticationError as exc:
+        raise SendError(f"the SMTP server refused the login of {settings.user}: {exc.smtp_code} "
+                        f"{_text(exc.smtp_error)}")
+    except (OSError, smtplib.SMTPException) as exc:
+        raise SendError(f"cannot talk to the SMTP server {settings.host}:{settings.port}: {exc}")
+
+
+def _text(value) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
+_DATE = re.compile(rb"^Date:[^\r\n]*\r?\n", re.MULTILINE)
+
+
+def with_date(raw: bytes, moment: dt.datetime) -> bytes:
+    """The message with its Date header set to `moment` (headers only, nothing else changes)."""
+    end = raw.find(b"\r\n\r\n")
+    end = len(raw) if end < 0 else end + 2
+    header = format_datetime(moment.astimezone(dt.timezone.utc)).encode("ascii")
+    head, count = _DATE.subn(b"Date: " + header + b"\r\n", raw[:end], count=1)
+    if not count:
+        head = b"Date: " + header + b"\r\n" + head
+    return head + raw[end:]
+
+
+def deliver(folder, settings: SmtpSettings, *, dry_run: bool = True,
+            connect_with: Callable[[SmtpSettings], smtplib.SMTP] = connect,
+            now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc),
+            on_sent: Callable[[Outgoing], None] | None = None,
+            on_failed: Callable[[Outgoing, str], None] | None = None) -> SendReport:
+    """Send every due message of `folder` not yet in its ledger (or, with dry_run, only list them)."""
+    folder = Path(folder)
+    with _locked(folder):
+        due, already, sender = due_messages(folder)
+        report = SendReport(due=list(due), already=already, dry_run=dry_run)
+        for out in due:  # refuse a manifest pointing outside the folder before sending anything
+            inside(folder, out.eml)
+        if dry_run or not due:
+            report.unsent = list(due) if dry_run else []
+            return report
+        smtp = connect_with(settings)
+        ledger = _Ledger(folder)
+        try:
+            for index, out in enumerate(due):
+                path = inside(folder, out.eml)
+                if not path.is_file():
+                    report.failed.append((out, f"missing file {out.eml}"))
+                    if on_failed:
+                        on_failed(out, report.failed[-1][1])
+                    continue
+                moment = now()
+                raw = with_date(path.read_bytes(), moment)
+                try:
+                    smtp.sendmail(sender, [out.email], raw)
+                except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError) as exc:
+                    reason = _refusal(exc)
+                    report.failed.append((out, reason))
+                    if on_failed:
+                        on_failed(out, reason)
+                    with contextlib.suppress(smtplib.SMTPException, OSError):
+                        smtp.rset()
+                    continue
+                except (smtplib.SMTPException, OSError) as exc:
+                    # the sender refused or the connection lost: nothing more can go now
+                    report.stopped = f"{type(exc).__name__}: {exc}"
+                    report.unsent = due[index:]
+                    break
+                ledger.record(out, moment)
+                report.sent.append(out)
+                if on_sent:
+                    on_sent(out)
+        finally:
+            ledger.close()
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                smtp.quit()
+        return report
+
+
+def mark_sent(folder, now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc)) -> list[Outgoing]:
+    """Record every due message in the ledger without sending it: for invites
+    that reached people another way (printed, or sent by hand), so that a
+    later re-plan re-issues only what changes."""
+    folder = Path(folder)
+    with _locked(folder):
+        due, _already, _sender = due_messages(folder)
+        if not due:
+            return []
+        ledger = _Ledger(folder)
+        try:
+            for out in due:
+                ledger.record(out, now())
+        finally:
+            ledger.close()
+    return list(due)
+
+
+def _refusal(exc: smtplib.SMTPException) -> str:
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return "; ".join(f"{who}: {code} {_text(text)}" for who, (code, text) in exc.recipients.items())
+    return f"{getattr(exc, 'smtp_code', '')} {_text(getattr(exc, 'smtp_error', exc))}".strip()

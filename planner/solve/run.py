@@ -1,0 +1,470 @@
+"""Solving: build the model, run CP-SAT once, turn its answer into a Plan.
+
+What an answer means (pre-checks, the confirmation without presolve,
+explanations in the user's terms) is decided above this layer, in
+:mod:`planner.orchestrate`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Union
+
+import ortools
+from ortools.sat.python import cp_model
+
+from planner import domain as d
+from planner import rules
+from planner.errors import Cancelled, Infeasible, SolverFailure
+from planner.solve import hard, soft
+from planner.solve.variables import DAY, PlanModel, build
+from planner.solve.greedy import greedy_plan
+
+# Presolve probing costs wall time that CP-SAT's deterministic clock does not
+# see: 0.2 s on a one-week visit (~360 session-peer literals), 6 s on two
+# weeks (~1,600), 25-30 s on four weeks (~4,200), where it delayed the first
+# plan past 40 s. Above this many literals it is switched off (benchmarks/RESULTS.md).
+PROBING_LIMIT = 1000
+
+# The full-problem subsolver of the rooms-and-peers stages (see _solver).
+ROOMS_SUBSOLVER = "max_lp"
+# The phase each rooms-and-peers stage (soft.ROOM_STAGES) is announced as.
+ROOM_PHASES = ("rooms", "moves")
+
+Progress = Callable[[float, float, float], None]  # elapsed seconds, objective, bound
+Phase = Callable[[str], None]  # "checking", "building", "solving", "rooms", "moves", "confirming", "explaining"
+Cancel = Union[Callable[[], bool], threading.Event]  # true (or set): stop solving, raise Cancelled
+
+
+@dataclass
+class SolveOptions:
+    time_limit: float = 30.0
+    seed: int = 0
+    workers: int = 2
+    deterministic: bool = False
+    presolve: bool = True
+    on_progress: Progress | None = None
+    previous: d.Plan | None = None  # replan: the plan to keep where possible
+    freeze_before: dt.datetime | None = None  # replan: keep everything before this exactly
+    keep: frozenset[str] = frozenset()  # replan: session ids to keep exactly as in `previous`
+    hint: d.Plan | None = None  # a complete or partial plan to start from
+    greedy_hint: bool = True  # without hint or previous plan: start from planner.solve.greedy's plan
+    log: bool = False
+    cancel: Cancel | None = None  # polled while solving: true (or set) stops the run (Cancelled)
+    on_phase: Phase | None = None  # told when each step of a run begins
+
+
+@dataclass
+class SolverRun:
+    """What one CP-SAT run said, before it becomes a Plan or an error."""
+
+    pm: PlanModel
+    status: str
+    solver: cp_model.CpSolver | None
+    weights: dict[str, int]
+    timings: dict[str, float] = field(default_factory=dict)
+    stages: list[dict] = field(default_factory=list)  # per stage: rules, status, objective, bound
+
+    @property
+    def found(self) -> bool:
+        return self.status in ("OPTIMAL", "FEASIBLE")
+
+    @property
+    def missing_must(self) -> list[str]:
+        """The `must` sessions the solver's plan leaves out (none without a plan)."""
+        if not self.found:
+            return []
+        return [sid for sid, sv in self.pm.sessions.items()
+                if sv.session.must and not self.solver.BooleanValue(sv.present)]
+
+
+class TimeLimitWhileBuilding(SolverFailure):
+    """The time limit ran out before the solver could start."""
+
+    def __init__(self, time_limit: float, sessions: int, step: str):
+        self.step = step
+        super().__init__(f"the time limit of {time_limit:g} s ran out while building the model of "
+                         f"{sessions:,} sessions ({step}), before any solving; try a longer --time-limit")
+
+
+def _deadline(options: SolveOptions) -> float:
+    """The wall-clock moment a run must end by (perf_counter): the time limit,
+    or ten times it under --deterministic, where the solver's limit is its
+    deterministic time."""
+    return time.perf_counter() + options.time_limit * (10 if options.deterministic else 1)
+
+
+def build_model(visit: d.Visit, options: SolveOptions,
+                deadline: float | None = None) -> tuple[PlanModel, dict[str, int]]:
+    """The model with every rule, and the objective's weights. With a
+    `deadline` (perf_counter), building stops with TimeLimitWhileBuilding
+    when it passes, and the greedy hint gets at most half the time left;
+    the cancel hook is polled at the same points."""
+    should_stop = options.cancel.is_set if isinstance(options.cancel, threading.Event) else options.cancel
+
+    def on_the_way(step: str) -> None:
+        if should_stop is not None and should_stop():
+            raise Cancelled()
+        if deadline is not None and time.perf_counter() > deadline:
+            raise TimeLimitWhileBuilding(options.time_limit, len(visit.sessions), step)
+
+    pm = build(visit, on_the_way)
+    for rule in hard.HARD_RULES:
+        on_the_way(f"hard rule {rule.__name__}")
+        rule(pm)
+    for rule in soft.SOFT_RULES:
+        on_the_way(f"soft rule {rule.__name__}")
+        rule(pm)
+    if options.previous is not None:
+        previous = {i.item_id: i for i in options.previous.sessions if i.item_id in visit.session_by_id}
+        frozen = {sid for sid in options.keep if sid in previous}
+        if options.freeze_before is not None:
+            frozen |= {sid for sid, item in previous.items() if item.start < options.freeze_before}
+        soft.fewest_sessions_moved(pm, previous, frozen)
+        if options.freeze_before is not None:
+            _freeze_unplanned(pm, options)
+    hint = options.hint or options.previous
+    if hint is None and options.greedy_hint:
+        on_the_way("the greedy starting plan")
+        hint = greedy_plan(visit, deadline=None if deadline is None else
+                           time.perf_counter() + (deadline - time.perf_counter()) / 2)
+    if hint is not None:
+        on_the_way("the hint")
+        _add_hint(pm, hint)
+    objective = soft.objective(pm)
+    on_the_way("the objective")
+    return pm, objective
+
+
+def _freeze_unplanned(pm: PlanModel, options: SolveOptions) -> None:
+    """Before the freeze moment nothing new may appear: a session not held
+    there in the previous plan may only start at or after it."""
+    cut = pm.t(options.freeze_before)
+    held_before = {i.item_id for i in options.previous.sessions if i.start < options.freeze_before}
+    for sid, sv in pm.sessions.items():
+        if sid not in held_before:
+            pm.model.Add(sv.start >= cut).OnlyEnforceIf(sv.present)
+
+
+def _add_hint(pm: PlanModel, plan: d.Plan) -> None:
+    """Hint the solver with a plan (each variable hinted once)."""
+    for item in plan.sessions:
+        sv = pm.sessions.get(item.item_id)
+        if sv is None:
+            continue
+        t = pm.t(item.start)
+        if t not in sv.starts:
+            continue
+        pm.model.AddHint(sv.present, 1)
+        pm.model.AddHint(sv.start, t)
+        for rid, lit in sv.room.items():
+            pm.model.AddHint(lit, int(rid == item.room_id))
+        for pid, lit in sv.peer.items():
+            pm.model.AddHint(lit, int(pid in item.peer_ids))
+        for k, lit in sv.day.items():
+            if lit is not sv.present:
+                pm.model.AddHint(lit, int(k == t // DAY))
+    for item in plan.items:
+        if item.kind == "lunch" and item.peer_ids:
+            var = pm.lunch.get((item.peer_ids[0], pm.day_index(item.start.date())))
+            if var is not None:
+                pm.model.AddHint(var, pm.t(item.start))
+
+
+class _Callback(cp_model.CpSolverSolutionCallback):
+    def __init__(self, started: float, report: Progress | None, timings: dict[str, float]):
+        super().__init__()
+        self.started, self.report, self.timings = started, report, timings
+
+    def on_solution_callback(self) -> None:
+        elapsed = time.perf_counter() - self.started
+        self.timings.setdefault("first_solution_seconds", round(elapsed, 3))
+        if self.report:
+            self.report(elapsed, self.ObjectiveValue(), self.BestObjectiveBound())
+
+
+def solve_model(visit: d.Visit, options: SolveOptions) -> SolverRun:
+    """Build the model and run CP-SAT, stage by stage (soft.stages, then the
+    rooms-and-peers stages: §3.7, then §3.8). No pre-checks and no
+    explanations: :mod:`planner.orchestrate` decides what the answer means.
+
+    Each later stage holds the terms of the stages before at the values found
+    and starts from that plan; before the first rooms-and-peers stage every
+    session's presence and start are held too. The first stage gets 80 % of
+    the time limit, the later ones share what is left (at least a tenth of
+    the limit each). The run is OPTIMAL only when every stage is; a later
+    stage that finds nothing in time leaves the plan of the stage before."""
+    t0 = time.perf_counter()
+    deadline = _deadline(options)
+    if options.on_phase:
+        options.on_phase("building")
+    pm, weights = build_model(visit, options, deadline)
+    timings = {"build_seconds": round(time.perf_counter() - t0, 3)}
+    if pm.conflicts:
+        raise Infeasible(pm.conflicts)
+    stages = soft.stages(pm) or [[]]
+    rooms_from = len(stages)  # the index of the first rooms-and-peers stage
+    stages = stages + [list(stage) for stage in soft.ROOM_STAGES]
+    started = time.perf_counter()
+    callback = _Callback(started, options.on_progress, timings)
+    if options.on_phase:
+        options.on_phase("solving")
+    limit, spent = options.time_limit, 0.0
+    solver, status, reports = None, None, []
+    for index, names in enumerate(stages):
+        # deterministic seconds under --deterministic, else what building left of the wall clock
+        budget = 0.8 * (limit if options.deterministic else max(0.0, deadline - time.perf_counter()))
+        if index:
+            if status not in ("OPTIMAL", "FEASIBLE"):
+                break
+            _hold(pm, solver, stages[index - 1])
+            if options.on_phase and index >= rooms_from:
+                options.on_phase(ROOM_PHASES[index - rooms_from])
+            if index == rooms_from:
+                _hold_times(pm, solver)
+                for rule in soft.ROOM_RULES:
+                    rule(pm)
+                _hint_room_stage(pm, solver)
+                weights.update(soft.weights(pm))
+            pm.model.Minimize(soft.stage_objective(pm, names, weights))
+            left = limit - spent if options.deterministic else deadline - time.perf_counter()
+            budget = max(left / (len(stages) - index), 0.1 * limit)
+        # a later stage may run a little past the deadline: a tenth of the limit at most
+        stage_solver = _solver(pm, options, budget, deadline + (0.1 * limit if index else 0.0),
+                               rooms=index >= rooms_from)
+        try:
+            code = run_solver(stage_solver, pm.model, callback, options.cancel)
+        except (KeyboardInterrupt, Cancelled):
+            raise
+        except Exception as exc:  # a crash inside the solver is a failure, never a traceback
+            raise SolverFailure(f"the solver failed: {type(exc).__name__}: {exc}") from exc
+        stage_status = stage_solver.StatusName(code)
+        spent += stage_solver.deterministic_time if options.deterministic else stage_solver.wall_time
+        reports.append({"rules": list(names), "status": stage_status,
+                        "objective": stage_solver.ObjectiveValue(), "bound": stage_solver.BestObjectiveBound(),
+                        "deterministic_time": stage_solver.deterministic_time})
+        if index and stage_status not in ("OPTIMAL", "FEASIBLE"):
+            # nothing new in time (or a presolve mistake, or-tools #5274): the plan of the stage
+            # before stands, read back through this stage's model with every variable at its hint
+            stage_solver = _solver(pm, options, 10.0, time.perf_counter() + 10.0)  # instant: all fixed
+            stage_solver.parameters.fix_variables_to_their_hinted_value = True
+            stage_solver.parameters.cp_model_presolve = False
+            if stage_solver.StatusName(run_solver(stage_solver, pm.model, None, options.cancel)) not in (
+                    "OPTIMAL", "FEASIBLE"):
+                raise SolverFailure(f"the solver lost the plan it had found between two stages "
+                                    f"({stage_status} in the stage of {', '.join(names)})")
+            solver, status = stage_solver, "FEASIBLE"
+            break
+        solver = stage_solver
+        status = stage_status if index == 0 or (status == "OPTIMAL" and stage_status == "OPTIMAL") else "FEASIBLE"
+    timings["solve_seconds"] = round(time.perf_counter() - started, 3)
+    timings["deterministic_time"] = round(sum(r.pop("deterministic_time") for r in reports), 6)
+    return SolverRun(pm, status, solver, weights, timings, reports)
+
+
+def _solver(pm: PlanModel, options: SolveOptions, budget: float, deadline: float,
+            rooms: bool = False) -> cp_model.CpSolver:
+    """A CP-SAT solver for one stage: `budget` seconds (deterministic seconds
+    under --deterministic), never past the run's wall-clock deadline.
+
+    A rooms-and-peers stage (`rooms`) searches with ``max_lp`` (the full
+    linear relaxation) instead of ``default_lp``: its objectives, empty seats
+    and distinct rooms per peer and day, have a weak default relaxation, and
+    the default search proved the example's room changes optimal in 4-20 s
+    against 0.1-0.2 s (benchmarks/RESULTS.md, docs/rules.md)."""
+    solver = cp_model.CpSolver()
+    p = solver.parameters
+    p.random_seed = options.seed
+    p.num_workers = max(1, options.workers)
+    p.log_search_progress = options.log
+    if rooms:
+        if p.num_workers > 1:
+            p.subsolvers.append(ROOMS_SUBSOLVER)
+        else:  # one worker searches alone: the same relaxation
+            p.linearization_level = 2
+    if not options.presolve:
+        p.cp_model_presolve = False
+    if sum(len(sv.peer) for sv in pm.sessions.values()) > PROBING_LIMIT:
+        p.cp_model_probing_level = 0
+    wall = max(0.01, deadline - time.perf_counter())  # what building and earlier stages left
+    if options.deterministic:
+        # CP-SAT's parallel portfolio does not repeat itself (google/or-tools #2159);
+        # interleaved search does, and a deterministic time limit keeps it so.
+        p.interleave_search = True
+        p.max_deterministic_time = budget
+        p.max_time_in_seconds = wall
+    else:
+        p.max_time_in_seconds = max(0.01, min(budget, wall))
+    return solver
+
+
+def _hold_times(pm: PlanModel, solver: cp_model.CpSolver) -> None:
+    """Before the first rooms-and-peers stage (§3.7, then §3.8): every session held or left
+    out as found, at the start found."""
+    pm.held_days = {}
+    for sid, sv in pm.sessions.items():
+        present = solver.BooleanValue(sv.present)
+        pm.model.Add(sv.present == int(present))
+        if present:
+            start = solver.Value(sv.start)
+            pm.model.Add(sv.start == start)
+            pm.held_days[sid] = start // DAY
+
+
+def _hint_room_stage(pm: PlanModel, solver: cp_model.CpSolver) -> None:
+    """Complete the hint with the rooms-and-peers stage's own variables, as the
+    held plan sets them, so that the hint is a whole plan the stage starts from."""
+    used = set()
+    for sid, k in pm.held_days.items():
+        sv = pm.sessions[sid]
+        room = next((rid for rid, lit in sv.room.items() if solver.BooleanValue(lit)), None)
+        used |= {(pid, k, room) for pid, lit in sv.peer.items() if solver.BooleanValue(lit)}
+    index = {lit.Index(): key in used for key, lit in pm.uses.items()}
+    for key, lit in pm.uses.items():
+        pm.model.AddHint(lit, int(key in used))
+    for change, lits in pm.stay_put:
+        pm.model.AddHint(change, max(0, sum(index[lit.Index()] for lit in lits) - 1))
+
+
+def _hold(pm: PlanModel, solver: cp_model.CpSolver, names: list[str]) -> None:
+    """Hold a solved stage: each of its terms at most the value found, and the
+    plan found as the hint of the next stage (every variable)."""
+    for name in names:
+        expr, _bound = pm.terms[name]
+        if not isinstance(expr, int):
+            pm.model.Add(expr <= int(solver.Value(expr)))
+    proto = pm.model.Proto()
+    values = solver.ResponseProto().solution
+    pm.model.ClearHints()
+    proto.solution_hint.vars.extend(range(len(values)))
+    proto.solution_hint.values.extend(values)
+
+
+def run_solver(solver: cp_model.CpSolver, model: cp_model.CpModel,
+               callback: cp_model.CpSolverSolutionCallback | None = None, cancel: Cancel | None = None) -> int:
+    """``solver.Solve(model, callback)``, stoppable.
+
+    CP-SAT runs in a worker thread while the calling thread waits in short
+    steps, so that it can take Ctrl-C (Python raises KeyboardInterrupt in the
+    main thread only while that thread runs Python code) and poll `cancel`.
+    CP-SAT's own SIGINT handler is switched off: it would stop the search and
+    hand back the best plan so far as if the time limit had come. On either,
+    the search is stopped (``StopSearch``) and the interrupt propagates —
+    KeyboardInterrupt, or :class:`~planner.errors.Cancelled` for the cancel
+    hook — so no plan ever comes out of an interrupted run."""
+    should_stop = cancel.is_set if isinstance(cancel, threading.Event) else cancel
+    solver.parameters.catch_sigint_signal = False
+    if should_stop is not None and should_stop():
+        raise Cancelled()
+    answer: dict = {}
+
+    def work() -> None:
+        try:
+            answer["status"] = solver.Solve(model, callback)
+        except BaseException as exc:  # handed over to the waiting thread
+            answer["error"] = exc
+
+    worker = threading.Thread(target=work, name="cp-sat", daemon=True)
+    stop: BaseException | None = None
+    try:
+        worker.start()  # inside the try: Ctrl-C may come while the thread starts
+        while worker.is_alive():
+            worker.join(0.05)
+            if stop is None and should_stop is not None and should_stop():
+                stop = Cancelled()
+            if stop is not None:
+                solver.StopSearch()  # repeated until it takes: the search may not have begun yet
+    except KeyboardInterrupt as interrupt:
+        stop = interrupt
+    finally:
+        # never leave CP-SAT running behind: a C++ search still running when the
+        # interpreter exits aborts the process ("terminate called ...", SIGABRT)
+        while worker.is_alive():
+            solver.StopSearch()
+            try:
+                worker.join(0.05)
+            except KeyboardInterrupt as again:  # a second Ctrl-C while the search winds down
+                stop = stop or again
+    if stop is not None:
+        raise stop
+    if "error" in answer:
+        raise answer["error"]
+    return answer["status"]
+
+
+def feasible_with(visit: d.Visit, families: list[str], time_limit: float,
+                  cancel: Cancel | None = None) -> bool | None:
+    """Can every `must` session be held under only these hard-rule families?
+    True, False, or None when the solver could not tell in time. Presolve is
+    off: this answer explains an impossibility, so it must be trustworthy."""
+    pm = build(visit)
+    structural = {rule.name for rule in rules.HARD_RULES if rule.structural}
+    for rule in hard.HARD_RULES:
+        if rule.__name__ in structural or rule.__name__ in families:
+            rule(pm)
+    if pm.conflicts:
+        return False
+    for sv in pm.sessions.values():
+        if sv.session.must:
+            pm.model.Add(sv.present == 1)
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = time_limit
+    solver.parameters.num_workers = 1
+    solver.parameters.cp_model_presolve = False
+    status = run_solver(solver, pm.model, cancel=cancel)
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return True
+    if status == cp_model.INFEASIBLE:
+        return False
+    return None
+
+
+def extract(outcome: SolverRun, options: SolveOptions) -> d.Plan:
+    """The solver's answer as a Plan. The `should` sessions left out are
+    listed without a reason: saying why is :mod:`planner.solve.explain`'s task."""
+    pm, solver, visit = outcome.pm, outcome.solver, outcome.pm.visit
+    items = list(visit.fixed_items())
+    left_out = []
+    for sid, sv in pm.sessions.items():
+        s = sv.session
+        if not solver.BooleanValue(sv.present):
+            left_out.append(sid)
+            continue
+        start = pm.moment(solver.Value(sv.start))
+        room = next((r for r, lit in sv.room.items() if solver.BooleanValue(lit)), "")  # "": rule 6 removed
+        peers = tuple(sorted(p for p, lit in sv.peer.items() if solver.BooleanValue(lit)))
+        items.append(d.PlanItem(start=start, end=d.add_minutes(start, s.duration_minutes), item_id=sid,
+                                kind=s.kind, title=s.title, room_id=room, peer_ids=peers,
+                                attendee_ids=s.attendees))
+    for (pid, _k), var in sorted(pm.lunch.items()):
+        start = pm.moment(solver.Value(var))
+        items.append(d.PlanItem(start=start, end=d.add_minutes(start, visit.settings.lunch_minutes),
+                                item_id=f"lunch-{pid}-{start:%Y-%m-%d}", kind="lunch", title="Lunch",
+                                peer_ids=(pid,)))
+    unscheduled = tuple(d.Unscheduled(sid, "") for sid in left_out if not visit.session_by_id[sid].must)
+    penalties = {name: int(solver.Value(expr)) if not isinstance(expr, int) else expr
+                 for name, (expr, _bound) in pm.terms.items()}
+    meta = {
+        "solver": {
+            "status": outcome.status,
+            "objective": outcome.stages[0]["objective"],
+            "bound": outcome.stages[0]["bound"],
+            "seed": options.seed,
+            "workers": options.workers,
+            "deterministic": options.deterministic,
+            "time_limit_seconds": options.time_limit,
+            "ortools": ortools.__version__,
+            "weights": outcome.weights,
+            "penalties": penalties,
+            "stages": outcome.stages,
+            # wall-clock timings would make two identical runs differ; under
+            # --deterministic only the solver's deterministic time is kept
+            "timings": ({"deterministic_time": outcome.timings["deterministic_time"]}
+                        if options.deterministic else outcome.timings),
+        },
+        "input_hash": visit.input_hash,
+    }
+    return d.Plan(items=tuple(items), unscheduled=unscheduled, meta=meta)

@@ -1,0 +1,56 @@
+"""The send ledger: `planner send`'s record of what went out, in a plan folder.
+
+``ledger.jsonl`` holds one JSON object per message sent (or marked sent with
+``planner send --mark-sent``), appended and fsynced by :mod:`planner.invitations.send`
+the moment the message is accepted, with the fields of :data:`FIELDS`::
+
+    {"key": ..., "message_id": ..., "unit": ..., "recipient": ..., "email": ...,
+     "method": "REQUEST", "role": ..., "sequences": {uid: n}, "eml": ..., "sent_at": "…Z"}
+
+``key`` is the message's key in invites/manifest.json; the other fields say
+what went, to whom and when. A line cut short by a crash is skipped when read
+(that message was not recorded, so it counts as not sent). The ledger is
+copied forward by `replan` and `export`, and read by the invites exporter
+(what people already hold), `planner replies` and `planner send` itself.
+
+Only the standard library here: the plan-folder code (:mod:`planner.store.planio`)
+and the exporters read these names without depending on sending.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+NAME = "ledger.jsonl"
+LOCK = ".ledger.lock"  # held by `planner send` while it sends
+FIELDS = ("key", "message_id", "unit", "recipient", "email", "method", "role", "sequences", "eml", "sent_at")
+
+
+def entries(folder) -> list[dict] | None:
+    """The ledger's entries in the order written; None when `folder` has no ledger."""
+    path = Path(folder) / NAME
+    if not path.is_file():
+        return None
+    out = []
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue  # a line cut short by a crash: that message was not recorded
+        if isinstance(entry, dict) and entry.get("key"):
+            out.append(entry)
+    return out
+
+
+def sent_keys(folder) -> set[str] | None:
+    """The keys of the messages recorded as sent; None when there is no ledger
+    (nothing was sent from that folder, or it went by hand and was not marked)."""
+    found = entries(folder)
+    return None if found is None else {entry["key"] for entry in found}
+
+
+def line(fields: dict) -> bytes:
+    """One ledger line: the FIELDS of a sent message, in that order."""
+    return (json.dumps({name: fields[name] for name in FIELDS if name in fields}, ensure_ascii=False)
+            + "\n").encode("utf-8")
