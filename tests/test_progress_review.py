@@ -133,6 +133,30 @@ def test_checker_a_lunch_during_the_prep(review):
     assert rules(visit, moved(plan, lunch.item_id, at(DAY2, "13:00"))) == {8}
 
 
+def test_checker_a_lunch_row_ends_by_prep_start_even_for_a_peer_not_at_the_prep(tmp_path):
+    # (1.2) p3 is away for part of the prep (so left out of it); their lunch on the last day
+    # still ends by prep_start 12:30: 12:30-13:00 is free of their things, but too late
+    peers = [{"id": "p1", "name": "Pat One"}, {"id": "p2", "name": "Sam Two"},
+             {"id": "p3", "name": "Lee Three", "unavailable": f"{DAY2} 13:30-14:00"}]
+    visit = make(tmp_path, peers=peers, sessions=[S("s1", "ceo", days=DAY1, peers=1)])
+    plan = plan_and_verify(visit)
+    prep = next(i for i in plan.items if i.kind == "prep")
+    assert "p3" not in prep.peer_ids
+    lunch = next(i for i in plan.items if i.kind == "lunch" and i.peer_ids == ("p3",) and i.date == prep.date)
+    assert lunch.end <= at(DAY2, "12:30")
+    late = moved(plan, lunch.item_id, at(DAY2, "12:30"))
+    assert rules(visit, late) == {8}
+    assert "ends after prep_start 12:30" in "\n".join(map(str, verify(visit, late)))
+    # without lunch rows, a break before prep_start must be free: here the peer has a session
+    # until 12:30 (the grid's last start that ends by 12:30 is 12:00)
+    session = next(i for i in plan.sessions)
+    busy = dataclasses.replace(session, item_id="s1", start=at(DAY2, "11:30"), end=at(DAY2, "12:30"),
+                               peer_ids=("p3",))
+    no_rows = d.Plan(items=tuple(i for i in plan.items if i.kind != "lunch" and i is not session) + (busy,))
+    assert 8 in rules(visit, no_rows)
+    assert "ending by prep_start 12:30" in "\n".join(map(str, verify(visit, no_rows)))
+
+
 # --- the bundled progress review ------------------------------------------------------
 
 def test_the_bundled_progress_review_plans_to_proven_optimality():

@@ -32,7 +32,7 @@ from planner.check.verify import verify
 FIRST_DAY = dt.date(2026, 5, 18)
 # terms that are linear in the plan's own literals (no slack variable): equal even before optimality
 EXACT_TERMS = {"must_sessions_scheduled_once", "should_sessions_scheduled", "peers_matched_to_themes",
-               "right_sized_rooms"}
+               "right_sized_rooms", "peers_stay_put"}  # peers_stay_put: counted exactly in the model (1.2)
 THEMES = ["t1", "t2", "t3"]
 DURATIONS = [30, 45, 60, 90]
 

@@ -415,6 +415,20 @@ def test_rule8_a_lunch_row_during_a_session(loose, solved):
     assert "taken by their other things" in breaches(loose, broken)
 
 
+def test_rule8_a_written_lunch_row_is_the_peers_break(loose, solved):
+    # (1.2) a lunch row is that peer's break: a second row the same day is a breach, even one
+    # that is itself a valid break (the rows no longer say which break the peer takes)
+    row = lunch_of(solved, "p2", DAY1)
+    other = dataclasses.replace(row, item_id=row.item_id + "-again", start=row.start + dt.timedelta(minutes=60),
+                                end=row.end + dt.timedelta(minutes=60))
+    assert rules(loose, plus(solved, other)) == {8}
+    assert "2 lunch rows" in breaches(loose, plus(solved, other))
+    # and a row for someone who is not a peer of the visit
+    stranger = dataclasses.replace(row, item_id="lunch-dir", peer_ids=("dir",))
+    assert rules(loose, plus(solved, stranger)) == {8}
+    assert "not a peer of the visit" in breaches(loose, plus(solved, stranger))
+
+
 def test_rule8_without_lunch_rows_the_gap_must_start_on_the_grid(pinned, plan):
     # e is 15:30 on day 2: a window of 12:05-12:40 has 35 minutes but no 30 from a grid start
     odd = loosen(pinned, settings={"lunch_start": dt.time(12, 5), "lunch_end": dt.time(12, 40)})

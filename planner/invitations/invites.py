@@ -61,6 +61,7 @@ from planner import domain as d
 from planner.store import ledger
 from planner.errors import InvalidInput, Problem
 from planner.store.planio import inside
+from planner.identity import UID_DOMAIN, uid_for, visit_slug  # the UID rule lives in the foundation
 from planner.text import clean, clean_email, is_email, slug
 from planner.invitations.tzical import vtimezone
 from planner.documents.view import ItemView, Place, plan_view
@@ -68,7 +69,6 @@ from planner.documents.view import ItemView, Place, plan_view
 FORMAT = "peer-challenge-invites/2"  # /2: one event per REQUEST or CANCEL message
 READABLE_FORMATS = ("peer-challenge-invites/1", FORMAT)  # a previous folder written by /1 still reconciles
 PRODID = "-//peer-challenge-planner//Invites 1//EN"
-UID_DOMAIN = "peer-challenge-planner"
 MANIFEST = "invites/manifest.json"
 CANCELLED = "CANCELLED"  # the fingerprint of a cancellation in a unit's issue history
 
@@ -81,17 +81,6 @@ def clean_param(value) -> str:
     """Text for a parameter such as CN: one line, no double quote (which a
     parameter value cannot hold; RFC 6868 escapes are not read by Outlook)."""
     return clean(value).replace('"', "'")
-
-
-def visit_slug(visit: d.Visit) -> str:
-    """Names the visit inside UIDs: its name and the year of its first day."""
-    return f"{slug(clean(visit.settings.name), 'visit')[:60].strip('-')}-{visit.settings.interview_days[0].year}"
-
-
-def uid_for(visit: d.Visit, item_id: str) -> str:
-    """The UID of a plan item: built from its id and the visit, never a position or the clock."""
-    safe = re.sub(r"[^A-Za-z0-9_-]", "_", clean(item_id)) or "item"
-    return f"{safe}.{visit_slug(visit)}@{UID_DOMAIN}"
 
 
 def file_stem(some_id: str) -> str:

@@ -61,7 +61,7 @@ from planner.errors import Cancelled, Infeasible, InvalidInput, PlannerError, So
 from planner.invitations.invites import load_manifest
 from planner.solve.explain import explain_infeasible, explain_missing, prechecks, why_left_out
 from planner.solve.run import Cancel, Phase, Progress, SolveOptions, TimeLimitWhileBuilding, extract, solve_model
-from planner.store.planio import PLAN_FOLDER_NAMES, RECORD_FILES, atomic_folder, check_plan_target, read_plan, unknown_ids, write_plan_files
+from planner.store.planio import PLAN_FOLDER_NAMES, RECORD_FILES, atomic_folder, check_plan_target, read_plan, unknown_ids, write_plan_files, written_uids
 from planner.orchestrate.replan import frozen_breaches, touched_days
 from planner.check.verify import verify
 
@@ -301,7 +301,7 @@ def write_outcome(out_dir: str | Path, outcome: Outcome, now: dt.datetime | None
     check_plan_target(out_dir, previous=outcome.previous_dir, command="replan" if outcome.is_replan else "plan")
     visit, plan = outcome.visit, stamp(outcome.plan, outcome.previous, now)  # version and issue time
     with atomic_folder(out_dir, owned=PLAN_FOLDER_NAMES) as folder:
-        write_plan_files(folder, plan, visit)
+        write_plan_files(folder, plan, visit, carried_uids(outcome.previous_dir))
         if outcome.changes is not None:
             write_changes(folder, visit, outcome.changes)
         if outcome.previous_dir is not None:
@@ -312,6 +312,18 @@ def write_outcome(out_dir: str | Path, outcome: Outcome, now: dt.datetime | None
             write_documents(folder, visit, plan, now=now, previous_folder=outcome.previous_dir,
                             print_all_packs=print_all_packs)
     return Path(out_dir)
+
+
+def carried_uids(previous_dir: Path | None) -> dict[str, str]:
+    """item id -> UID the previous plan folder issued (its schedule.json, then its
+    invites manifest): a re-plan keeps them, in schedule.json as in the invites."""
+    if previous_dir is None:
+        return {}
+    uids = written_uids(previous_dir)
+    manifest = load_manifest(previous_dir)
+    if manifest is not None:
+        uids.update(manifest.uids())
+    return uids
 
 
 def export_documents(folder: str | Path, visit: d.Visit, now: dt.datetime | None = None,
