@@ -121,6 +121,7 @@ class Peer:
     max_sessions_per_day: int | None = None
     phone: str = ""
     calendar: str = ""
+    aliases: tuple[str, ...] = ()  # (1.2) other addresses this peer answers from
 
 
 @dataclass(frozen=True)
@@ -133,6 +134,8 @@ class Room:
     travel_minutes: int = 0
     unavailable: tuple[Window, ...] = ()
     directions: str = ""
+    email: str = ""  # (1.2) the room's mailbox, for `planner availability`
+    calendar: str = ""  # (1.2) its busy time counts as unavailable, as for peers
 
     @property
     def offsite(self) -> bool:
@@ -155,6 +158,7 @@ class Person:
     unavailable: tuple[Window, ...] = ()
     phone: str = ""
     calendar: str = ""
+    aliases: tuple[str, ...] = ()  # (1.2) other addresses this person answers from
 
 
 @dataclass(frozen=True)
@@ -218,6 +222,7 @@ class Settings:
     organiser_phone: str = ""
     arrival: str = ""
     prep_start: dt.time | None = None  # None: day_start (contract 1.1)
+    tentative_is_busy: bool = True  # (1.2) a tentative event in a calendar file is busy time
 
     @property
     def prep_from(self) -> dt.time:

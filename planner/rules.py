@@ -94,8 +94,8 @@ SOFT_RULES = (
              "on different days count a whole day)"),
     SoftRule(7, "right_sized_rooms", "Right-sized rooms", "a seat left empty in a session's room"),
     SoftRule(8, "peers_stay_put", "Peers stay put",
-             "a room more that a peer uses on a day (distinct session rooms less one; the office never counts, "
-             "an offsite room does)"),
+             "a room more that a peer uses on a day (for each peer and interview day, distinct session rooms "
+             "less one, zero for a day without sessions; the office never counts, an offsite room does)"),
 )
 
 HARD_BY_NAME = {rule.name: rule for rule in HARD_RULES}

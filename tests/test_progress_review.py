@@ -18,7 +18,7 @@ import pytest
 
 from conftest import plan_and_verify, solve_fast, write_visit, S, at
 from planner import domain as d
-from planner.errors import Infeasible
+from planner.errors import Infeasible, InvalidInput
 from planner.solve import SolveOptions, hard, run as solve_module
 from planner.input.validation import load_visit
 from planner.check.verify import verify
@@ -77,8 +77,15 @@ def test_model_without_rule_9_a_session_runs_after_the_feedback_and_the_checker_
 
 
 def test_prep_over_the_whole_lunch_window_leaves_no_lunch(tmp_path):
-    # prep from 12:00 until the feedback at 14:00 covers 12:00-14:00: the peers attend it, no lunch is left
-    visit = make(tmp_path, {"prep_start": "12:00"}, sessions=[S("s1", peers=1, days=DAY1)])
+    # prep from 12:00 until the feedback at 14:00 covers 12:00-14:00: the peers attend it, no lunch is left.
+    # (1.2) That is invalid input now (prep_start before lunch_start + lunch_minutes), located at prep_start;
+    # the planner itself still refuses such a visit when validation is bypassed
+    with pytest.raises(InvalidInput) as invalid:
+        make(tmp_path, {"prep_start": "12:00"}, sessions=[S("s1", peers=1, days=DAY1)])
+    assert [(p.column, "lunch_start + lunch_minutes" in p.message) for p in invalid.value.problems] == [
+        ("prep_start", True)]
+    valid = make(tmp_path, {"prep_start": "12:30"}, sessions=[S("s1", peers=1, days=DAY1)])
+    visit = dataclasses.replace(valid, settings=dataclasses.replace(valid.settings, prep_start=dt.time(12, 0)))
     with pytest.raises(Infeasible) as caught:
         solve_fast(visit)
     assert "lunch" in "\n".join(caught.value.reasons)

@@ -42,7 +42,12 @@ YEARS_AHEAD = 5  # a visit's days at most this many years after today
 MAX_TIMEZONE = 64  # characters of a time zone name
 DAY = 24 * 60
 
-ID_RE = re.compile(r"^[A-Za-z0-9_-]+$")
+# (1.2) every id of every table: letters, digits, - and _, starting with a letter or digit
+ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+ID_RULE = "may contain only letters, digits, '-' and '_' (A–Z, a–z, 0–9), and must start with a letter or digit"
+MAX_TOML_KEYS = 1_000  # keys (lines holding '=') in visit.toml: a real one has about 30
+MAX_TOML_DEPTH = 8  # brackets and braces open at once in visit.toml: a real one needs 1
+MAX_SHOWN = 80  # characters of a value quoted in a message
 
 
 # --- parsing single values ---------------------------------------------------------------
@@ -97,6 +102,20 @@ def parse_int(text: str, minimum: int | None = 0, maximum: int | None = None) ->
     return value
 
 
+def parse_bool(text: str) -> bool:
+    value = text.strip().lower()
+    if value in ("true", "yes", "1"):
+        return True
+    if value in ("false", "no", "0"):
+        return False
+    raise BadValue(f"'{shown(text)}' is not true or false")
+
+
+def shown(text: str, limit: int = MAX_SHOWN) -> str:
+    """A value as a message quotes it: at most `limit` characters."""
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 def parse_list(text: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in text.split(";") if item.strip())
 
@@ -126,17 +145,24 @@ def parse_windows(text: str) -> tuple[d.Window, ...]:
     return tuple(windows)
 
 
+NOT_REGIONS = {"localtime", "factory", "posixrules"}  # names in the tz database that name no place
+
+
 def parse_timezone(text: str) -> str:
+    """An IANA region (Europe/London) or UTC: `localtime`, `Factory`, `posixrules`
+    and the posix/ and right/ copies are files of the database, not zones (1.2)."""
     import zoneinfo
 
     text = text.strip()
-    shown = text if len(text) <= 40 else text[:40] + "…"
+    problem = BadValue(f"'{shown(text, 40)}' is not an IANA timezone (e.g. Europe/London)")
     if len(text) > MAX_TIMEZONE or not re.fullmatch(r"[A-Za-z0-9_+\-]+(?:/[A-Za-z0-9_+\-]+)*", text):
-        raise BadValue(f"'{shown}' is not an IANA timezone (e.g. Europe/London)")
+        raise problem
+    if text.lower() in NOT_REGIONS or text.lower().startswith(("posix/", "right/")):
+        raise problem
     try:
         zoneinfo.ZoneInfo(text)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
-        raise BadValue(f"'{shown}' is not an IANA timezone (e.g. Europe/London)") from None
+        raise problem from None
     return text
 
 
@@ -171,8 +197,7 @@ def parse_phone(text: str) -> str:
 KINDS = {
     "text": "text",
     "line": "text",
-    "id": "id",
-    "peer_id": "letters, digits, - and _",
+    "id": "id: letters, digits, - and _, starting with a letter or digit",
     "int": "whole number",
     "date": "date YYYY-MM-DD",
     "dates": "list of dates, ;-separated",
@@ -182,6 +207,8 @@ KINDS = {
                 "time range 2018-06-19 09:00-12:00"),
     "choice": "one of",
     "email": "e-mail address, ASCII",
+    "emails": "e-mail addresses, ;-separated",
+    "bool": "true or false",
     "phone": "text, one line",
     "timezone": "IANA timezone name",
     "path": "file path relative to the visit folder",
@@ -248,11 +275,13 @@ class Field:
             return parse_phone(text)
         if kind == "refs":
             return parse_list(text)
+        if kind == "bool":
+            return parse_bool(text)
         return text
 
 
 def _f(name, required, kind, meaning, default=None, shown=None, **more) -> Field:
-    if default is None and kind in ("refs", "dates", "windows"):
+    if default is None and kind in ("refs", "dates", "windows", "emails"):
         default = ()
     if shown is None:
         shown = "" if default is None or default == () else str(default)
@@ -310,8 +339,12 @@ VISIT: tuple[Field, ...] = (
     _minutes("debrief_minutes", _DEFAULTS.debrief_minutes, "Length of the debrief", minimum=1),
     _f("debrief_attendees", True, "refs", "Person ids who join each debrief (at least the chief executive)",
        refers_to="people", example="chief-executive"),
-    _f("prep_start", False, "time", "When the team's prep starts on feedback_day (blank: day_start)", None,
-       "day_start"),
+    _f("prep_start", False, "time", "When the team's prep starts on feedback_day (blank: day_start). Required "
+       "when feedback_day is an interview day (a progress review): then each peer's lunch ends by prep_start, "
+       "so it is not before lunch_start + lunch_minutes", None, "day_start"),
+    _f("tentative_is_busy", False, "bool", "Whether a tentative event in a calendar file counts as busy "
+       "(STATUS:TENTATIVE, Outlook's TENTATIVE busy status, the owner's PARTSTAT=TENTATIVE, a BUSY-TENTATIVE "
+       "free/busy period)", True, "true"),
     _time("feedback_start", _DEFAULTS.feedback_start, "Start of the feedback presentation on feedback_day; "
           "prep runs from prep_start until then"),
     _minutes("feedback_minutes", _DEFAULTS.feedback_minutes, "Length of the feedback presentation",
@@ -324,13 +357,15 @@ VISIT: tuple[Field, ...] = (
 
 TABLES: dict[str, tuple[Field, ...]] = {
     "peers": (
-        _f("id", True, "peer_id", "Unique; distinct from every person id"),
+        _f("id", True, "id", "Unique; distinct from every person id"),
         _f("name", True, "line", "Full name"),
         _f("role", False, "line", 'e.g. "Lead peer", "Member peer", "Officer peer", "Peer challenge manager"',
            ""),
         _f("kind", False, "choice", "member (elected councillor peer), officer, or manager", "officer",
            choices=d.PEER_KINDS),
         _f("email", False, "email", "Where their invites go", ""),
+        _f("aliases", False, "emails", "Other addresses this peer answers from; a reply from one of them is "
+           "theirs", ()),
         _f("phone", False, "phone", "Shown to the organiser and on the peer team's pack", ""),
         _f("calendar", False, "path", "An .ics calendar export or free/busy file, relative to the visit "
            "folder: its busy times count as unavailable", ""),
@@ -350,6 +385,8 @@ TABLES: dict[str, tuple[Field, ...]] = {
            minimum=0, maximum=DAY),
         _f("directions", False, "text", "How to find the room from the entrance; in the letters and packs of "
            "the people meeting there", ""),
+        _f("email", False, "email", "The room's mailbox, for planner availability", ""),
+        _f("calendar", False, "path", "As for peers: the room's busy time counts as unavailable", ""),
         _f("unavailable", False, "windows", "When the room cannot be booked", ()),
     ),
     "people": (
@@ -361,6 +398,7 @@ TABLES: dict[str, tuple[Field, ...]] = {
         _f("category", False, "choice", "Councillors and officers belong to the host; the others do not",
            "officer", choices=d.PERSON_CATEGORIES),
         _f("email", False, "email", "Where their invite goes", ""),
+        _f("aliases", False, "emails", "As for peers", ()),
         _f("phone", False, "phone", "Shown to the organiser (who to ring on the day)", ""),
         _f("calendar", False, "path", "As for peers", ""),
         _f("unavailable", False, "windows", "When this person cannot be booked", ()),
