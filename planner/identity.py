@@ -23,7 +23,12 @@ UID_DOMAIN = "peer-challenge-planner"
 
 def visit_slug(visit: d.Visit) -> str:
     """Names the visit inside UIDs: its name and the year of its first day."""
-    return f"{slug(clean(visit.settings.name), 'visit')[:60].strip('-')}-{visit.settings.interview_days[0].year}"
+    return settings_slug(visit.settings)
+
+
+def settings_slug(settings: d.Settings) -> str:
+    """visit_slug from the settings alone (the reading layer has no Visit yet)."""
+    return f"{slug(clean(settings.name), 'visit')[:60].strip('-')}-{settings.interview_days[0].year}"
 
 
 def uid_for(visit: d.Visit, item_id: str) -> str:
@@ -38,10 +43,10 @@ def has_invitation(item: d.PlanItem) -> bool:
     return item.kind != "lunch"
 
 
-def is_own_uid(visit: d.Visit, uid: str) -> bool:
+def is_own_uid(settings: d.Settings, uid: str) -> bool:
     """Whether `uid` is one the planner issues for this visit, in any version
     (contract 1.2: such an event in someone's calendar is not busy time)."""
-    return str(uid).strip().endswith(f".{visit_slug(visit)}@{UID_DOMAIN}")
+    return str(uid).strip().endswith(f".{settings_slug(settings)}@{UID_DOMAIN}")
 
 
 def item_uids(visit: d.Visit, plan: d.Plan, carried: dict[str, str] | None = None) -> dict[str, str]:

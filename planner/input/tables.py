@@ -160,9 +160,12 @@ class TableReaders:
                 self.problem(src, n, "after", f"the sessions' after column makes a cycle: {loop}")
 
     def with_calendars(self, rows, items, settings):
-        """Busy time of each `calendar` file (planner.input.calendars) added to the person's
-        unavailable windows; the path was checked by the schema (relative, inside)."""
-        from planner.input.calendars import CalendarError, read_busy
+        """Busy time of each `calendar` file (planner.input.calendars) added to the peer's,
+        person's or room's unavailable windows; the path was checked by the schema (relative,
+        inside). *(1.2)* The owner (email and aliases) decides which answers are theirs,
+        and this visit's own invitations are not busy time."""
+        from planner.identity import is_own_uid
+        from planner.input.calendars import CalendarError, Owner, read_busy
 
         if self.base is None or not any(item.calendar for item in items):
             return items
@@ -184,9 +187,14 @@ class TableReaders:
                 self.problem(source, number, "calendar", f"{item.calendar}: no such file")
             else:
                 try:
-                    if path not in self.calendars:  # a shared calendar is read once
-                        self.calendars[path] = read_busy(path, settings.timezone, settings.interview_days[0], last)
-                    busy = self.calendars[path]
+                    addresses = (item.email, *getattr(item, "aliases", ()))
+                    owner = Owner(frozenset(a.lower() for a in addresses if a), settings.tentative_is_busy,
+                                  lambda uid: is_own_uid(settings, uid))
+                    key = (path, owner.addresses)
+                    if key not in self.calendars:  # a shared calendar is read once per owner
+                        self.calendars[key] = read_busy(path, settings.timezone, settings.interview_days[0], last,
+                                                        owner)
+                    busy = self.calendars[key]
                 except CalendarError as exc:
                     self.problem(source, number, "calendar", f"{item.calendar}, {exc}")
                 else:

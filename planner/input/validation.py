@@ -88,7 +88,7 @@ class _Validator(SettingsChecks, TableReaders):
         self.today = today
         self.base = base
         self.notes: list[str] = []
-        self.calendars: dict[Path, object] = {}  # calendar file -> busy windows read
+        self.calendars: dict[tuple, object] = {}  # (calendar file, owner) -> busy windows read
         self.problems: list[Problem] = list(raw.problems)
         self.warnings: list[str] = list(raw.warnings)
         self.span: tuple[dt.date, dt.date] | None = None  # first interview day .. feedback day
