@@ -569,12 +569,10 @@ def test_a_damaged_sheet_names_the_sheet_and_no_python_internals(tmp_path):
     part = _sheet_part(book, "rooms")
     with zipfile.ZipFile(book) as archive:
         xml = archive.read(part)
-    # a row element holding text where a cell belongs: openpyxl's reader fails inside Python
-    damaged = re.sub(rb"<c r=\"A3\"", b"<c r=\"A3\"><v>1</v></c><x/><c r=\"Z3\"", xml, count=1)
-    _rewrite(book, {part: xml[: len(xml) * 2 // 3]})
+    _rewrite(book, {part: xml[: len(xml) * 2 // 3]})  # cut short after a few rows
     problem = only(book, "visit.xlsx", None, None, "its sheet rooms is damaged")
     assert "object has no attribute" not in problem.message and "Traceback" not in problem.message
-    assert damaged != xml
+    assert "open it in Excel and save it again" in problem.message
 
 
 def test_convert_never_writes_a_header_or_cell_as_a_formula_nor_a_control_character(tmp_path):
