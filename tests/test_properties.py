@@ -64,7 +64,8 @@ def visits(draw) -> dict:
     review = {}
     if draw(st.integers(0, 2)) == 0:  # (1.1) a progress review: feedback on the last interview day
         feedback_day = days[-1]
-        prep = draw(st.sampled_from([12 * 60, 12 * 60 + 30, 13 * 60, 14 * 60]))
+        # (1.2) prep_start at or after lunch_start + lunch_minutes (12:30): each peer's lunch ends by it
+        prep = draw(st.sampled_from([12 * 60 + 30, 12 * 60 + 45, 13 * 60, 14 * 60]))
         review = {"prep_start": hm(prep), "feedback_start": hm(prep + draw(st.sampled_from([60, 90, 120])))}
     config = {**review,
         "interview_days": days,

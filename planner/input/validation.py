@@ -250,7 +250,7 @@ class _Validator(SettingsChecks, TableReaders):
             if column not in known:
                 guess = did_you_mean(column, known - set(table.columns))
                 hint = f" (did you mean `{guess}`?)" if guess else ""
-                self.warnings.append(f"{table.source}: unknown column '{column}' is ignored{hint}")
+                self.warnings.append(f"{table.source}: unknown column '{schema.shown(column)}' is ignored{hint}")
         return [_Row(table, number, cells) for number, cells in table.rows]
 
     def unique_ids(self, rows: list[_Row], seen: dict[str, str] | None = None) -> list[tuple[_Row, str]]:
