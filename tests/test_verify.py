@@ -482,6 +482,17 @@ def test_rule9_debriefs_prep_and_feedback(loose, plan, break_it):
     assert rules(loose, break_it(plan)) == {9}
 
 
+def test_rule9_a_peer_away_for_part_of_the_debrief_is_left_out(pinned, plan):
+    # (1.2) "every peer who is not unavailable" is every peer free for all of it: p4 away from
+    # 18:00 on day 1 (the debrief runs 17:30-18:15) must not be in that debrief
+    away = (d.Window(at(DAY1, "18:00"), at(DAY1, "19:00")),)
+    visit = loosen(pinned, peers={"p4": {"unavailable": away}})
+    assert "p4" in item(plan, DEBRIEF1).peer_ids
+    assert rules(visit, plan) == {9}
+    left_out = changed(plan, DEBRIEF1, peer_ids=tuple(p for p in item(plan, DEBRIEF1).peer_ids if p != "p4"))
+    assert rules(visit, left_out) == set()
+
+
 def test_rule9_something_else_on_the_feedback_day(loose, plan):
     lunch = d.PlanItem(start=at(DAY3, "16:00"), end=at(DAY3, "16:30"), item_id=f"lunch-p1-{DAY3}",
                        kind="lunch", title="Lunch", peer_ids=("p1",))
