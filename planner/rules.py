@@ -2,24 +2,27 @@
 
 Each hard rule has its contract number, a name in business terms, the phrase
 the explanations use, and one function of that same ``name`` on each side:
-the CP-SAT function in :mod:`planner.solve.hard` (``model``) and the checker
-function in :mod:`planner.check.verify` (``check``). Each soft rule has its number,
-its name (the CP-SAT function in :mod:`planner.solve.soft` and its objective
-term in ``schedule.json`` share it) and what it counts. The lists of the
-model, the checker, the explanations and the tests are derived from here, so
-searching for a rule's name finds its model, its checker, its tests and its
-documentation (docs/rules.md) at once.
+the CP-SAT function in :mod:`planner.solve.hard` and the checker function in
+:mod:`planner.check.verify`. Each soft rule has its number, its name (the
+CP-SAT function in :mod:`planner.solve.soft`, its objective term in
+``schedule.json`` and its count in :mod:`planner.check.objective` share it)
+and what it counts. The lists of the model, the checker, the explanations
+and the tests are derived from here, so searching for a rule's name finds its
+model, its checker, its tests and its documentation (docs/rules.md) at once.
 
-This module imports nothing of the planner at load time: the functions are
-looked up by name when asked for, so the model and the checker, which both
-read this registry, stay independent of each other.
+This module imports nothing of the planner: the model and the checker each
+register their own function per rule with a decorator made by
+:func:`registrar` (``@hard_rule(3)``, ``@check_rule(3)``, ...), keyed by the
+rule's number, into a registry of their own module. The two sides stay
+independent of each other, and a test asserts that each registry covers
+exactly the rule book.
 """
 
 from __future__ import annotations
 
-import importlib
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Protocol, TypeVar
 
 
 @dataclass(frozen=True)
@@ -29,16 +32,10 @@ class HardRule:
     title: str  # in business terms
     phrase: str  # how the explanations name it ("Together these rules rule it out: ...")
     structural: bool = False  # always kept by the explanations' deletion filter: it shapes the model
-
-    @property
-    def model(self) -> Callable:
-        """The CP-SAT function: adds the rule to a PlanModel."""
-        return getattr(importlib.import_module("planner.solve.hard"), self.name)
-
-    @property
-    def check(self) -> Callable:
-        """The independent checker's function: (visit, plan) -> breaches."""
-        return getattr(importlib.import_module("planner.check.verify"), self.name)
+    # the deletion filter tries to drop the rules in rising `concrete` order, so the most concrete
+    # (people and rooms, unavailability) are tried last and kept when several sets explain the same
+    # impossibility; a new rule (0) is tried first, the others in the book's order
+    concrete: int = 0
 
 
 @dataclass(frozen=True)
@@ -48,10 +45,8 @@ class SoftRule:
     title: str
     counts: str  # what one unit of its penalty is
     replan_only: bool = False
-
-    @property
-    def model(self) -> Callable:
-        return getattr(importlib.import_module("planner.solve.soft"), self.name)
+    stage: str = "solving"  # the solving stage that minimises it (STAGES)
+    term_of: int | None = None  # the hard rule whose CP-SAT function adds its term (no soft function)
 
 
 HARD_RULES = (
@@ -60,26 +55,26 @@ HARD_RULES = (
     HardRule(2, "session_inside_its_day_and_window",
              "A session inside one interview day, on the grid, in its own days, window, fixed start, room "
              "and `after` order",
-             "the `after` order of sessions (rule 2)"),
+             "the `after` order of sessions (rule 2)", concrete=4),
     HardRule(3, "no_one_in_two_places", "No peer, person or room in two things at once; offsite travel counts",
-             "no peer, person or room in two places at once (rule 3)"),
+             "no peer, person or room in two places at once (rule 3)", concrete=6),
     HardRule(4, "peers_keep_a_buffer_between_sessions", "A peer's buffer between sessions",
-             "the buffer between a peer's sessions (rule 4)"),
+             "the buffer between a peer's sessions (rule 4)", concrete=2),
     HardRule(5, "sessions_have_their_peers_and_everyone_is_available",
              "Each session's peers and required peers; everyone outside their unavailable windows",
-             "the peers each session needs and everyone's unavailability (rule 5)"),
+             "the peers each session needs and everyone's unavailability (rule 5)", concrete=5),
     HardRule(6, "room_fits_session", "A room that fits: capacity, kind, never the office",
              "a room that fits each session (rule 6)", structural=True),
-    HardRule(7, "daily_session_caps", "The daily session limits", "the daily session limits (rule 7)"),
+    HardRule(7, "daily_session_caps", "The daily session limits", "the daily session limits (rule 7)", concrete=3),
     HardRule(8, "every_peer_gets_lunch", "Every peer's lunch break, on the grid, every interview day",
-             "every peer's lunch break (rule 8)"),
+             "every peer's lunch break (rule 8)", concrete=1),
     HardRule(9, "debriefs_and_feedback_day", "The debriefs, the prep and the feedback presentation",
              "the debriefs, prep and feedback (rule 9)", structural=True),
 )
 
 SOFT_RULES = (
     SoftRule(0, "must_sessions_scheduled_once", "`must` sessions left out (rule §2.1, as a penalty)",
-             "a `must` session not placed (a plan that still has one is reported as impossible)"),
+             "a `must` session not placed (a plan that still has one is reported as impossible)", term_of=1),
     SoftRule(6, "fewest_sessions_moved", "On replan: as few sessions moved as possible",
              "a session of the previous plan whose day, start, room or peers changed, or that was dropped",
              replan_only=True),
@@ -92,14 +87,64 @@ SOFT_RULES = (
     SoftRule(5, "short_days_for_people", "Short days for people",
              "an idle slot between the first start and last end of a person with several sessions (sessions "
              "on different days count a whole day)"),
-    SoftRule(7, "right_sized_rooms", "Right-sized rooms", "a seat left empty in a session's room"),
+    SoftRule(7, "right_sized_rooms", "Right-sized rooms", "a seat left empty in a session's room", stage="rooms"),
     SoftRule(8, "peers_stay_put", "Peers stay put",
              "a room more that a peer uses on a day (distinct session rooms less one; the office never counts, "
-             "an offsite room does)"),
+             "an offsite room does)", stage="moves"),
 )
 
 HARD_BY_NAME = {rule.name: rule for rule in HARD_RULES}
 HARD_BY_NUMBER = {rule.number: rule for rule in HARD_RULES}
 SOFT_BY_NAME = {rule.name: rule for rule in SOFT_RULES}
+SOFT_BY_NUMBER = {rule.number: rule for rule in SOFT_RULES}
 # the objective's order: rule 1's term first, then (on replan) §3.6, then §3.1-3.5, 3.7, 3.8
 SOFT_ORDER = tuple(rule.name for rule in SOFT_RULES)
+
+
+def deletion_order(book: Iterable[HardRule] | None = None) -> tuple[HardRule, ...]:
+    """The hard rules the explanations' deletion filter tries to drop, in the
+    order it tries them: every rule of ``book`` (the rule book when None) that is
+    not structural, by rising ``concrete``."""
+    return tuple(sorted((rule for rule in (HARD_RULES if book is None else book) if not rule.structural),
+                        key=lambda rule: rule.concrete))
+
+
+class Rule(Protocol):
+    @property
+    def number(self) -> int: ...
+
+    @property
+    def name(self) -> str: ...
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def registrar(registry: dict[int, F], book: Mapping[int, Rule]) -> Callable[[int], Callable[[F], F]]:
+    """A decorator factory keyed by a rule's number: ``@rule(3)`` puts the
+    function it decorates in ``registry`` under 3. The function must be named
+    as the rule is in ``book`` (so a search for the name finds every side),
+    and a rule is registered once."""
+
+    def rule(number: int) -> Callable[[F], F]:
+        entry = book.get(number)
+        if entry is None:
+            raise ValueError(f"rule {number} is not in the rule book")
+
+        def register(function: F) -> F:
+            if function.__name__ != entry.name:
+                raise ValueError(f"rule {number} is {entry.name!r} in the rule book, not {function.__name__!r}")
+            if number in registry:
+                raise ValueError(f"rule {number} ({entry.name}) is registered twice")
+            registry[number] = function
+            return function
+
+        return register
+
+    return rule
+
+
+def in_book_order(registry: Mapping[int, F], book: Iterable[Rule]) -> tuple[F, ...]:
+    """The registered functions in the rule book's order (the rules of ``book``
+    that the registry has)."""
+    return tuple(registry[rule.number] for rule in book if rule.number in registry)

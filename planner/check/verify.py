@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import combinations
 
@@ -26,6 +27,11 @@ class Breach:
 
     def __str__(self) -> str:
         return f"rule {self.rule}: {self.message}"
+
+
+# rule number -> its checker function, each registered below by @check_rule(number)
+CHECKS: dict[int, Callable[[d.Visit, d.Plan], list[Breach]]] = {}
+check_rule = rules.registrar(CHECKS, rules.HARD_BY_NUMBER)
 
 
 def _hm(moment: dt.datetime) -> str:
@@ -54,6 +60,7 @@ def _peer_span(visit, item):
 
 # --- rule 1 ---------------------------------------------------------------------
 
+@check_rule(1)
 def must_sessions_scheduled_once(visit: d.Visit, plan: d.Plan) -> list[Breach]:
     out = []
     counts = defaultdict(int)
@@ -79,6 +86,7 @@ def must_sessions_scheduled_once(visit: d.Visit, plan: d.Plan) -> list[Breach]:
 
 # --- rule 2 ---------------------------------------------------------------------
 
+@check_rule(2)
 def session_inside_its_day_and_window(visit: d.Visit, plan: d.Plan) -> list[Breach]:
     s = visit.settings
     out = []
@@ -124,6 +132,7 @@ def session_inside_its_day_and_window(visit: d.Visit, plan: d.Plan) -> list[Brea
 
 # --- rule 3 ---------------------------------------------------------------------
 
+@check_rule(3)
 def no_one_in_two_places(visit: d.Visit, plan: d.Plan) -> list[Breach]:
     spans = defaultdict(list)  # who -> [(start, end, item)]
     for item in plan.items:
@@ -150,6 +159,7 @@ def no_one_in_two_places(visit: d.Visit, plan: d.Plan) -> list[Breach]:
 
 # --- rule 4 ---------------------------------------------------------------------
 
+@check_rule(4)
 def peers_keep_a_buffer_between_sessions(visit: d.Visit, plan: d.Plan) -> list[Breach]:
     buffer = dt.timedelta(minutes=visit.settings.buffer_minutes)
     per_peer = defaultdict(list)
@@ -178,6 +188,7 @@ def peers_keep_a_buffer_between_sessions(visit: d.Visit, plan: d.Plan) -> list[B
 
 # --- rule 5 ---------------------------------------------------------------------
 
+@check_rule(5)
 def sessions_have_their_peers_and_everyone_is_available(visit: d.Visit, plan: d.Plan) -> list[Breach]:
     out = []
     for item in _sessions(plan):
@@ -216,6 +227,7 @@ def sessions_have_their_peers_and_everyone_is_available(visit: d.Visit, plan: d.
 
 # --- rule 6 ---------------------------------------------------------------------
 
+@check_rule(6)
 def room_fits_session(visit: d.Visit, plan: d.Plan) -> list[Breach]:
     out = []
     for item in _sessions(plan):
@@ -241,6 +253,7 @@ def room_fits_session(visit: d.Visit, plan: d.Plan) -> list[Breach]:
 
 # --- rule 7 ---------------------------------------------------------------------
 
+@check_rule(7)
 def daily_session_caps(visit: d.Visit, plan: d.Plan) -> list[Breach]:
     out = []
     per_day = defaultdict(int)
@@ -265,6 +278,7 @@ def daily_session_caps(visit: d.Visit, plan: d.Plan) -> list[Breach]:
 
 # --- rule 8 ---------------------------------------------------------------------
 
+@check_rule(8)
 def every_peer_gets_lunch(visit: d.Visit, plan: d.Plan) -> list[Breach]:
     """Every peer has lunch_minutes unbroken inside the lunch window on every
     interview day, starting on the slot grid (1.1). The plan's lunch rows are
@@ -323,6 +337,7 @@ def every_peer_gets_lunch(visit: d.Visit, plan: d.Plan) -> list[Breach]:
 
 # --- rule 9 ---------------------------------------------------------------------
 
+@check_rule(9)
 def debriefs_and_feedback_day(visit: d.Visit, plan: d.Plan) -> list[Breach]:
     s = visit.settings
     out = []
@@ -399,7 +414,7 @@ def debriefs_and_feedback_day(visit: d.Visit, plan: d.Plan) -> list[Breach]:
 
 
 # one function per hard rule, named as in the rule book (planner.rules) and the CP-SAT model
-RULES = tuple(globals()[rule.name] for rule in rules.HARD_RULES)
+RULES = rules.in_book_order(CHECKS, rules.HARD_RULES)
 
 
 def verify(visit: d.Visit, plan: d.Plan) -> list[Breach]:

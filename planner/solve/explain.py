@@ -20,16 +20,16 @@ from planner.solve.candidates import session_rooms as _rooms_for
 from planner.solve.candidates import possible_starts as _starts
 from planner.solve.candidates import suitable_room_kinds
 from planner.errors import Cancelled
-from planner.solve import hard
 from planner.solve.hard import fixed_item_conflicts
 from planner.solve.run import feasible_with
 
-# The hard rules in the order the deletion filter tries to drop them: the ones
-# tried last are kept when several sets explain the same impossibility, so the
-# most concrete (people and rooms, unavailability) come last. Rules 1, 6 and 9
-# shape the model and are always kept (rules.HardRule.structural).
-DELETION_ORDER = (8, 4, 7, 2, 5, 3)
-RULE_NAMES = {rules.HARD_BY_NUMBER[n].name: rules.HARD_BY_NUMBER[n].phrase for n in DELETION_ORDER}
+# The hard rules in the order the deletion filter tries to drop them, from the
+# rule book (rules.deletion_order): the ones tried last are kept when several
+# sets explain the same impossibility, so the most concrete (people and rooms,
+# unavailability) come last. The structural rules (1, 6 and 9) shape the model
+# and are always kept (rules.HardRule.structural); every other rule is probed.
+DELETION_ORDER = tuple(rule.number for rule in rules.deletion_order())
+RULE_NAMES = {rule.name: rule.phrase for rule in rules.deletion_order()}
 
 
 def _fmt_day(day: dt.date) -> str:
@@ -342,7 +342,7 @@ def explain_missing(visit: d.Visit, missing: list[str], proven: bool, options) -
         session = visit.session_by_id[sid]
         involved = _involved(visit, session)
         if families:
-            named = "; ".join(RULE_NAMES.get(f, f) for f in families)
+            named = "; ".join(rules.HARD_BY_NAME[f].phrase for f in families)
             reasons.append(f"Session {visit.session_label(sid)} cannot be placed beside the other `must` sessions. "
                            f"Together these rules rule it out: {named}. {involved}")
         else:
@@ -383,13 +383,13 @@ def _involved(visit: d.Visit, session: d.Session) -> str:
 
 
 def conflicting_rules(visit: d.Visit, options) -> list[str]:
-    """A deletion filter over the hard rules (rules.HARD_RULES, in
-    DELETION_ORDER): start from every hard rule with all `must` sessions
-    required, drop each rule in turn and keep it dropped while the visit
-    stays impossible. What remains is a minimal set of rules that together
-    keep the `must` sessions from being held together (it is the same for
-    every session left out, so it runs once)."""
-    families = [f for f in RULE_NAMES if hasattr(hard, f)]
+    """A deletion filter over the hard rules (every rule of the rule book but
+    the structural ones, in rules.deletion_order): start from every hard rule
+    with all `must` sessions required, drop each rule in turn and keep it
+    dropped while the visit stays impossible. What remains is a minimal set of
+    rules that together keep the `must` sessions from being held together (it
+    is the same for every session left out, so it runs once)."""
+    families = [rule.name for rule in rules.deletion_order()]
     needed = list(families)
     budget = max(1.0, min(options.time_limit / 4, 10.0))
     for family in families:

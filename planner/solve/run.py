@@ -400,11 +400,13 @@ def feasible_with(visit: d.Visit, families: list[str], time_limit: float,
     """Can every `must` session be held under only these hard-rule families?
     True, False, or None when the solver could not tell in time. Presolve is
     off: this answer explains an impossibility, so it must be trustworthy."""
+    unknown = set(families) - set(rules.HARD_BY_NAME)
+    if unknown:
+        raise ValueError(f"not hard rules of the rule book: {', '.join(sorted(unknown))}")
     pm = build(visit)
-    structural = {rule.name for rule in rules.HARD_RULES if rule.structural}
-    for rule in hard.HARD_RULES:
-        if rule.__name__ in structural or rule.__name__ in families:
-            rule(pm)
+    for rule in rules.HARD_RULES:  # the structural rules and those asked for, each by its registered function
+        if rule.structural or rule.name in families:
+            hard.MODELS[rule.number](pm)
     if pm.conflicts:
         return False
     for sv in pm.sessions.values():
