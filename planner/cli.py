@@ -68,9 +68,8 @@ class _Progress:
     works; without a terminal, one line when solving begins."""
 
     STEPS = {"checking": "Checking the visit…", "building": "Building the model…",
-             "solving": "Solving (soft rules 1–6)…",
-             "rooms": "Choosing right-sized rooms (soft rule 7)…",
-             "moves": "Keeping peers in as few rooms a day as possible (soft rule 8)…",
+             # each solving stage of the rule book: "Solving (soft rules 1–6)…"
+             **{stage.phase: f"{stage.doing} ({rules.stage_numbers(stage.phase)})…" for stage in rules.STAGES},
              "solving without the should sessions": "Solving again without the should sessions…",
              "confirming": "Confirming without presolve…", "explaining": "Looking for the reasons…",
              "documents": "Writing the documents…", "writing": "Writing the plan…"}
@@ -141,7 +140,9 @@ def _fixed_name(item_id: str) -> str:
     return "the feedback presentation" if item_id == "feedback" else item_id
 
 
-ROOM_STAGE_WORDS = {"right_sized_rooms": "empty seats", "peers_stay_put": "room changes by peers"}
+# the rules of the later stages (the rule book's STAGES) -> the words of their counts
+ROOM_STAGE_WORDS = {rule.name: stage.figures for stage in rules.STAGES if stage.figures
+                    for rule in rules.stage_rules(stage.phase)}
 
 
 def _rooms_line(stages: list[dict]) -> str:

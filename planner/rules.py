@@ -44,9 +44,21 @@ class SoftRule:
     name: str  # the function in planner.solve.soft and its objective term
     title: str
     counts: str  # what one unit of its penalty is
+    tally: str = ""  # the planning board's words for its count ("should sessions left out"); "": not shown
     replan_only: bool = False
-    stage: str = "solving"  # the solving stage that minimises it (STAGES)
+    stage: str = "solving"  # the phase of the solving stage that minimises it (STAGES)
     term_of: int | None = None  # the hard rule whose CP-SAT function adds its term (no soft function)
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A solving stage: planner.solve.run announces it by its phase; the CLI
+    and the board name it by these words and the soft rules it minimises."""
+
+    phase: str  # as planner.solve.run announces it
+    label: str  # the board's words ("main stage")
+    doing: str  # the CLI's progress line ("Solving")
+    figures: str = ""  # the CLI summary's words for a later stage's count ("empty seats")
 
 
 HARD_RULES = (
@@ -78,19 +90,33 @@ SOFT_RULES = (
     SoftRule(6, "fewest_sessions_moved", "On replan: as few sessions moved as possible",
              "a session of the previous plan whose day, start, room or peers changed, or that was dropped",
              replan_only=True),
-    SoftRule(1, "should_sessions_scheduled", "As many `should` sessions as fit", "a `should` session not placed"),
+    SoftRule(1, "should_sessions_scheduled", "As many `should` sessions as fit", "a `should` session not placed",
+             tally="should sessions left out"),
     SoftRule(2, "peers_matched_to_themes", "Peers matched to themes",
-             "a peer on a themed session with none of its themes among their specialisms"),
+             "a peer on a themed session with none of its themes among their specialisms",
+             tally="peers placed off their themes"),
     SoftRule(3, "member_peer_with_councillors", "A member peer when councillors attend",
-             "a session with a councillor attendee and no member peer"),
-    SoftRule(4, "balanced_load", "Balanced load", "a session of the busiest peer"),
+             "a session with a councillor attendee and no member peer",
+             tally="councillor sessions without a member peer"),
+    SoftRule(4, "balanced_load", "Balanced load", "a session of the busiest peer",
+             tally="sessions of the busiest peer"),
     SoftRule(5, "short_days_for_people", "Short days for people",
              "an idle slot between the first start and last end of a person with several sessions (sessions "
-             "on different days count a whole day)"),
-    SoftRule(7, "right_sized_rooms", "Right-sized rooms", "a seat left empty in a session's room", stage="rooms"),
+             "on different days count a whole day)", tally="idle slots between people's sessions"),
+    SoftRule(7, "right_sized_rooms", "Right-sized rooms", "a seat left empty in a session's room",
+             tally="empty seats in the rooms used", stage="rooms"),
     SoftRule(8, "peers_stay_put", "Peers stay put",
              "a room more that a peer uses on a day (distinct session rooms less one; the office never counts, "
-             "an offsite room does)", stage="moves"),
+             "an offsite room does)", tally="room changes of peers within a day", stage="moves"),
+)
+
+# in the order they are solved: the main stage (which more stages may split, planner.solve.soft),
+# then a stage for each of §3.7 and §3.8, which choose rooms and peers for the times found
+STAGES = (
+    Stage("solving", "main stage", "Solving"),
+    Stage("rooms", "rooms stage", "Choosing right-sized rooms", figures="empty seats"),
+    Stage("moves", "room-changes stage", "Keeping peers in as few rooms a day as possible",
+          figures="room changes by peers"),
 )
 
 HARD_BY_NAME = {rule.name: rule for rule in HARD_RULES}
@@ -99,6 +125,25 @@ SOFT_BY_NAME = {rule.name: rule for rule in SOFT_RULES}
 SOFT_BY_NUMBER = {rule.number: rule for rule in SOFT_RULES}
 # the objective's order: rule 1's term first, then (on replan) §3.6, then §3.1-3.5, 3.7, 3.8
 SOFT_ORDER = tuple(rule.name for rule in SOFT_RULES)
+STAGE_BY_PHASE = {stage.phase: stage for stage in STAGES}
+
+
+def stage_rules(phase: str) -> tuple[SoftRule, ...]:
+    """The soft rules of §3 a stage minimises (the term of a hard rule aside), in the book's order."""
+    return tuple(rule for rule in SOFT_RULES if rule.stage == phase and rule.term_of is None)
+
+
+def stage_numbers(phase: str) -> str:
+    """The stage's soft rules as the CLI and the board name them: "soft rules 1–6", "soft rule 7"."""
+    numbers = sorted(rule.number for rule in stage_rules(phase))
+    runs: list[list[int]] = []
+    for number in numbers:
+        if runs and number == runs[-1][-1] + 1:
+            runs[-1].append(number)
+        else:
+            runs.append([number])
+    said = ", ".join(f"{run[0]}–{run[-1]}" if len(run) > 2 else ", ".join(map(str, run)) for run in runs)
+    return f"soft rule{'s' if len(numbers) != 1 else ''} {said}"
 
 
 def deletion_order(book: Iterable[HardRule] | None = None) -> tuple[HardRule, ...]:
@@ -148,3 +193,72 @@ def in_book_order(registry: Mapping[int, F], book: Iterable[Rule]) -> tuple[F, .
     """The registered functions in the rule book's order (the rules of ``book``
     that the registry has)."""
     return tuple(registry[rule.number] for rule in book if rule.number in registry)
+
+
+# --- docs/rules.md's tables -------------------------------------------------------------------
+
+DOCS_START = "<!-- rule-book:start (generated by python -m planner.rules; do not edit by hand) -->"
+DOCS_END = "<!-- rule-book:end -->"
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def _nth(n: int) -> str:
+    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
+
+
+def markdown_tables() -> str:
+    """The rule book as docs/rules.md shows it: the hard rules, the soft rules and the stages."""
+    probed = [rule.number for rule in deletion_order()]
+    out = ["### Hard rules (§2)", "",
+           "| # | name (model and checker function) | rule | the explanations name it | the deletion filter tries it |",
+           "|---|---|---|---|---|"]
+    for hard in HARD_RULES:
+        kept = "always kept (structural)" if hard.structural else _nth(probed.index(hard.number) + 1)
+        out.append(f"| {hard.number} | `{hard.name}` | {_md(hard.title)} | {_md(hard.phrase)} | {kept} |")
+    numbers = ", ".join(map(str, probed[:-1])) + f" and {probed[-1]}" if len(probed) > 1 else "".join(map(str, probed))
+    out += ["", f"The explanations' deletion filter (`explain.conflicting_rules`) tries to drop rules {numbers} "
+                f"in turn (each rule's `concrete`; the structural rules shape the model and stay) and names "
+                f"what is left with each rule's phrase.",
+            "", "### Soft rules (§3), in the objective's order", "",
+            "| § | name (term, CP-SAT function, count) | rule | one unit is | stage | the board shows |",
+            "|---|---|---|---|---|---|"]
+    for soft in SOFT_RULES:
+        number = f"2.{soft.term_of} (as a penalty)" if soft.term_of is not None else f"3.{soft.number}"
+        stage = STAGE_BY_PHASE[soft.stage].label + (", on replan only" if soft.replan_only else "")
+        term = f"`{soft.name}`" + (f" (hard rule {soft.term_of}'s function)" if soft.term_of is not None else "")
+        out.append(f"| {number} | {term} | {_md(soft.title)} | {_md(soft.counts)} | {stage} | "
+                   f"{_md(soft.tally) or '—'} |")
+    out += ["", "### Stages, in the order they are solved", "",
+            "| phase | stage | its soft rules | the CLI says | the CLI's summary counts |", "|---|---|---|---|---|"]
+    for stage in STAGES:
+        out.append(f"| `{stage.phase}` | {stage.label} | {stage_numbers(stage.phase)} | {_md(stage.doing)}… | "
+                   f"{_md(stage.figures) or '—'} |")
+    return "\n".join(out)
+
+
+def docs_block() -> str:
+    return f"{DOCS_START}\n{markdown_tables()}\n{DOCS_END}"
+
+
+def updated_docs(text: str) -> str:
+    """docs/rules.md's text with its generated block rewritten from the rule book."""
+    start, end = text.index(DOCS_START), text.index(DOCS_END) + len(DOCS_END)
+    return text[:start] + docs_block() + text[end:]
+
+
+if __name__ == "__main__":  # pragma: no cover - a maintainer's command
+    import os
+    import sys
+    from pathlib import Path
+
+    docs = Path(__file__).resolve().parents[1] / "docs" / "rules.md"
+    old = docs.read_text(encoding="utf-8")
+    new = updated_docs(old)
+    if new != old:
+        temporary = docs.with_name(f".{docs.name}.tmp")
+        temporary.write_text(new, encoding="utf-8")
+        os.replace(temporary, docs)
+    print(f"{docs}: {'updated' if new != old else 'already up to date'}", file=sys.stderr)

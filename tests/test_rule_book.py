@@ -9,6 +9,7 @@ rules is derived from the book.
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import pytest
 
@@ -119,3 +120,62 @@ def test_a_new_hard_rule_is_probed_by_the_explanations(monkeypatch):
     # tried first (a new rule's `concrete` is 0), then every other probed rule dropped in turn
     assert probes[0] == [r.name for r in rules.deletion_order(book) if r is not fake]
     assert len(probes) == len(rules.deletion_order(book))
+
+
+# --- the stages, and the CLI's and the board's words, come from the book ---------------------
+
+def test_the_stage_words_come_from_the_rule_book():
+    from planner import cli
+    from planner.solve import run
+    from planner.web import actions, solving
+
+    assert run.ROOM_PHASES == tuple(stage.phase for stage in rules.STAGES[1:])
+    for stage in rules.STAGES:
+        assert cli._Progress.STEPS[stage.phase].startswith(stage.doing)
+        assert solving.STAGES[stage.phase].startswith(stage.label)
+        assert stage.phase in solving.SOLVING_STAGES
+    # the words the CLI and the board have always shown
+    assert cli._Progress.STEPS["solving"] == "Solving (soft rules 1–6)…"
+    assert cli._Progress.STEPS["rooms"] == "Choosing right-sized rooms (soft rule 7)…"
+    assert cli._Progress.STEPS["moves"] == "Keeping peers in as few rooms a day as possible (soft rule 8)…"
+    assert solving.STAGES["solving"] == "main stage (soft rules 1–6)"
+    assert solving.STAGES["moves"] == "room-changes stage (soft rule 8)"
+    assert cli.ROOM_STAGE_WORDS == {"right_sized_rooms": "empty seats", "peers_stay_put": "room changes by peers"}
+    shown = [r.name for r in rules.SOFT_RULES if r.term_of is None and not r.replan_only]
+    assert list(actions.SOFT_NAMES) == shown and all(actions.SOFT_NAMES.values())
+
+
+def test_stage_numbers_name_runs_of_rules(monkeypatch):
+    book = tuple(rules.SoftRule(n, f"rule_{n}", "", "", stage="solving" if n != 4 else "rooms") for n in range(6))
+    monkeypatch.setattr(rules, "SOFT_RULES", book + (rules.SoftRule(9, "rule_9", "", ""),))
+    assert rules.stage_numbers("solving") == "soft rules 0–3, 5, 9"
+    assert rules.stage_numbers("rooms") == "soft rule 4"
+    monkeypatch.setattr(rules, "SOFT_RULES", book[:2])
+    assert rules.stage_numbers("solving") == "soft rules 0, 1"
+
+
+# --- docs/rules.md --------------------------------------------------------------------------
+
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "rules.md"
+
+
+def test_the_docs_tables_are_the_rule_book():
+    text = DOCS.read_text(encoding="utf-8")
+    assert rules.docs_block() in text, \
+        "docs/rules.md's tables differ from the rule book (planner/rules.py): run .venv/bin/python -m planner.rules"
+    assert rules.updated_docs(text) == text
+
+
+def test_the_docs_state_every_rules_formulation_below_the_tables():
+    prose = DOCS.read_text(encoding="utf-8").split(rules.DOCS_END, 1)[1]
+    for rule in rules.HARD_RULES + rules.SOFT_RULES:
+        assert f"`{rule.name}`" in prose, f"docs/rules.md does not say how {rule.name} is formulated"
+
+
+def test_the_generated_tables_follow_the_book(monkeypatch):
+    fake = rules.HardRule(10, "a_new_rule", "A new | rule", "the new rule (rule 10)", concrete=9)
+    monkeypatch.setattr(rules, "HARD_RULES", rules.HARD_RULES + (fake,))
+    tables = rules.markdown_tables()
+    assert "| 10 | `a_new_rule` | A new \\| rule | the new rule (rule 10) | 7th |" in tables
+    assert "rules 8, 4, 7, 2, 5, 3 and 10 in turn" in tables
+    assert rules.docs_block() not in DOCS.read_text(encoding="utf-8")

@@ -31,8 +31,8 @@ PROBING_LIMIT = 1000
 
 # The full-problem subsolver of the rooms-and-peers stages (see _solver).
 ROOMS_SUBSOLVER = "max_lp"
-# The phase each rooms-and-peers stage (soft.ROOM_STAGES) is announced as.
-ROOM_PHASES = ("rooms", "moves")
+# The phase each rooms-and-peers stage (soft.ROOM_STAGES) is announced as (the rule book's STAGES).
+ROOM_PHASES = soft.ROOM_PHASES
 
 Progress = Callable[[float, float, float], None]  # elapsed seconds, objective, bound
 Phase = Callable[[str], None]  # "checking", "building", "solving", "rooms", "moves", "confirming", "explaining"

@@ -245,9 +245,11 @@ SOFT_RULES = rules.in_book_order(MODELS, [r for r in rules.SOFT_RULES if r.stage
 # each session's presence and start held as found (see planner.solve.run and
 # docs/rules.md). A stage each, because CP-SAT proves each alone in a fraction
 # of the time it takes to prove their weighted sum.
-ROOM_RULES = rules.in_book_order(MODELS, [r for r in rules.SOFT_RULES if r.stage != "solving"])
-ROOM_TERMS = tuple(r.name for r in rules.SOFT_RULES if r.stage != "solving")
-ROOM_STAGES = [[name] for name in ROOM_TERMS]
+# The stages and their rules come from the rule book (rules.STAGES, SoftRule.stage).
+ROOM_PHASES = tuple(stage.phase for stage in rules.STAGES if stage.phase != "solving")
+ROOM_STAGES = [[rule.name for rule in rules.stage_rules(phase)] for phase in ROOM_PHASES]
+ROOM_TERMS = tuple(name for stage in ROOM_STAGES for name in stage)
+ROOM_RULES = tuple(MODELS[rules.SOFT_BY_NAME[name].number] for name in ROOM_TERMS)
 
 
 def _weighed(pm: "PlanModel") -> tuple[dict[str, int], list[list[str]]]:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from planner import domain as d
+from planner import rules
 from planner.store import ledger
 from planner.check.changes import Change, compare
 from planner.errors import Infeasible, InvalidInput, PlannerError, Problem
@@ -287,15 +288,9 @@ def state(vd: VisitDir) -> str:
     return "planned" if vd.current() else "valid"
 
 
-SOFT_NAMES = {  # the solver's names of the soft rules (schedule.json's penalties), in the contract's order
-    "should_sessions_scheduled": "should sessions left out",
-    "peers_matched_to_themes": "peers placed off their themes",
-    "member_peer_with_councillors": "councillor sessions without a member peer",
-    "balanced_load": "sessions of the busiest peer",
-    "short_days_for_people": "idle slots between people's sessions",
-    "right_sized_rooms": "empty seats in the rooms used",
-    "peers_stay_put": "room changes of peers within a day",
-}
+# the solver's names of the soft rules (schedule.json's penalties) -> the board's words, in the
+# rule book's order: every soft rule with a tally (§3's rules but the replan-only §3.6)
+SOFT_NAMES = {rule.name: rule.tally for rule in rules.SOFT_RULES if rule.tally}
 
 
 def soft_scores(visit: d.Visit, plan: d.Plan) -> dict[str, int]:

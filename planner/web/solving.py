@@ -19,11 +19,12 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from planner import rules
 from planner.web.workspace import VisitDir
 
 
 # What each step of a run is called on the page. The model solves in stages
-# (planner/model/solve.py): the main stage, then the rooms stage of soft rule 7
+# (planner/solve/run.py): the main stage, then the rooms stage of soft rule 7
 # and the room-changes stage of soft rule 8; the orchestrator may plan again
 # without the `should` sessions. The
 # objectives of different stages measure different things, so the figures
@@ -32,16 +33,15 @@ STAGES = {
     "starting": "starting",
     "checking": "checking the visit",
     "building": "building the model",
-    "solving": "main stage (soft rules 1–6)",
-    "rooms": "rooms stage (soft rule 7)",
-    "moves": "room-changes stage (soft rule 8)",
+    # each solving stage of the rule book: "main stage (soft rules 1–6)"
+    **{stage.phase: f"{stage.label} ({rules.stage_numbers(stage.phase)})" for stage in rules.STAGES},
     "solving without the should sessions": "again without the should sessions",
     "confirming": "confirming the plan",
     "explaining": "explaining why no plan was found",
 }
 
 
-SOLVING_STAGES = ("solving", "rooms", "moves", "solving without the should sessions")
+SOLVING_STAGES = tuple(stage.phase for stage in rules.STAGES) + ("solving without the should sessions",)
 
 
 def stage_label(phase: str) -> str:
