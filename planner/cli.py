@@ -316,7 +316,7 @@ def replan(input, previous, out, freeze_before, time_limit, seed, workers, deter
             click.echo("Answers to the invitations:")
             for note in outcome.notes:
                 click.echo(f"  {note}")
-        click.echo(changes_summary(outcome.changes))
+        click.echo(changes_summary(outcome.changes or []))
         if not no_documents:
             _no_ledger_note(Path(previous))
 

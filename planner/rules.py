@@ -227,9 +227,9 @@ def markdown_tables() -> str:
             "|---|---|---|---|---|---|"]
     for soft in SOFT_RULES:
         number = f"2.{soft.term_of} (as a penalty)" if soft.term_of is not None else f"3.{soft.number}"
-        stage = STAGE_BY_PHASE[soft.stage].label + (", on replan only" if soft.replan_only else "")
+        solved = STAGE_BY_PHASE[soft.stage].label + (", on replan only" if soft.replan_only else "")
         term = f"`{soft.name}`" + (f" (hard rule {soft.term_of}'s function)" if soft.term_of is not None else "")
-        out.append(f"| {number} | {term} | {_md(soft.title)} | {_md(soft.counts)} | {stage} | "
+        out.append(f"| {number} | {term} | {_md(soft.title)} | {_md(soft.counts)} | {solved} | "
                    f"{_md(soft.tally) or '—'} |")
     out += ["", "### Stages, in the order they are solved", "",
             "| phase | stage | its soft rules | the CLI says | the CLI's summary counts |", "|---|---|---|---|---|"]

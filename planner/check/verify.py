@@ -63,7 +63,7 @@ def _peer_span(visit, item):
 @check_rule(1)
 def must_sessions_scheduled_once(visit: d.Visit, plan: d.Plan) -> list[Breach]:
     out = []
-    counts = defaultdict(int)
+    counts: defaultdict[str, int] = defaultdict(int)
     for item in _sessions(plan):
         counts[item.item_id] += 1
         session = visit.session_by_id.get(item.item_id)
@@ -219,7 +219,7 @@ def sessions_have_their_peers_and_everyone_is_available(visit: d.Visit, plan: d.
                                      f"{w.describe()}"))
         room = visit.room_by_id.get(item.room_id)
         w = d.overlapping(room.unavailable, item.start, item.end) if room else None
-        if w:
+        if room and w:
             out.append(Breach(5, f"{name} is in {visit.label(room.id)} ({_when(item)}), which is unavailable "
                                  f"{w.describe()}"))
     return out
@@ -256,8 +256,8 @@ def room_fits_session(visit: d.Visit, plan: d.Plan) -> list[Breach]:
 @check_rule(7)
 def daily_session_caps(visit: d.Visit, plan: d.Plan) -> list[Breach]:
     out = []
-    per_day = defaultdict(int)
-    per_peer_day = defaultdict(int)
+    per_day: defaultdict[dt.date, int] = defaultdict(int)
+    per_peer_day: defaultdict[tuple[str, dt.date], int] = defaultdict(int)
     for item in _sessions(plan):
         per_day[item.start.date()] += 1
         for pid in item.peer_ids:

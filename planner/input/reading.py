@@ -340,9 +340,9 @@ def _sheet_table(sheet, name: str, raw: RawVisit) -> RawTable:
     if len(columns) > schema.MAX_COLUMNS:
         raw.problems.append(Problem(source, 1, None, f"has more than {schema.MAX_COLUMNS} columns (the limit)"))
         return RawTable(name, source, [], [])
-    rows = []
+    rows: list[tuple[int, dict[str, str]]] = []
     for number, values in enumerate(rows_iter, start=2):
-        cells = {}
+        cells: dict[str, str] = {}
         for col, value in zip(columns, values):
             if col and col not in cells:  # a repeated column is reported by validation; the first counts
                 cells[col] = cell_text(value)

@@ -532,8 +532,8 @@ def write_timetable(path: Path, grids: Sequence[Grid], sheets: Sequence[Sheet] =
         for cell in ws[1]:
             cell.font = Font(bold=True)
             cell.alignment = wrap
-        for row in grid.rows:
-            ws.append([safe_cell(v) if isinstance(v, str) else v for v in row])
+        for values in grid.rows:
+            ws.append([safe_cell(v) if isinstance(v, str) else v for v in values])
         heights: dict[int, float] = {}
         for row, col, last in grid.merges:
             top = ws.cell(row=row + 2, column=col + 1)

@@ -217,7 +217,7 @@ def prechecks(visit: d.Visit) -> list[str]:
             reasons.append(blocker)
     reasons += fixed_item_conflicts(visit)
     # more must sessions than the daily limit allows, on the days they may use
-    per_day = Counter()
+    per_day: Counter[dt.date] = Counter()
     for session in must:
         days = {t.date() for t in _starts(visit, session)}
         if len(days) == 1:
@@ -414,8 +414,8 @@ def why_left_out(visit: d.Visit, session_id: str, items) -> str:
         return blocker.replace(f"Session {visit.session_label(session.id)} ", "it ", 1)
     s = visit.settings
     sessions = [i for i in items if i.is_session and i.item_id != session_id]
-    reasons = Counter()
-    examples = {}
+    reasons: Counter[str] = Counter()
+    examples: dict[str, str] = {}
     rooms = _rooms_for(visit, session)
     for start in _starts(visit, session):
         end = d.add_minutes(start, session.duration_minutes)

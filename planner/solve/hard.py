@@ -127,6 +127,7 @@ def peers_keep_a_buffer_between_sessions(pm: "PlanModel") -> None:
                 stretched.append(model.NewOptionalFixedSizeIntervalVar(
                     sv.start - travel, dur + 2 * travel + buffer, lit, f"buffer[{sv.session.id},{peer.id}]"))
             else:
+                assert sv.leave is not None and sv.back is not None  # set whenever travel is a variable
                 stretched.append(model.NewOptionalIntervalVar(
                     sv.leave, dur + 2 * travel + buffer, sv.back + buffer, lit,
                     f"buffer[{sv.session.id},{peer.id}]"))

@@ -75,10 +75,11 @@ class SolverRun:
     @property
     def missing_must(self) -> list[str]:
         """The `must` sessions the solver's plan leaves out (none without a plan)."""
-        if not self.found:
+        if not self.found or self.solver is None:
             return []
+        solver = self.solver
         return [sid for sid, sv in self.pm.sessions.items()
-                if sv.session.must and not self.solver.BooleanValue(sv.present)]
+                if sv.session.must and not solver.BooleanValue(sv.present)]
 
 
 class TimeLimitWhileBuilding(SolverFailure):
@@ -142,8 +143,10 @@ def build_model(visit: d.Visit, options: SolveOptions,
 def _freeze_unplanned(pm: PlanModel, options: SolveOptions) -> None:
     """Before the freeze moment nothing new may appear: a session not held
     there in the previous plan may only start at or after it."""
-    cut = pm.t(options.freeze_before)
-    held_before = {i.item_id for i in options.previous.sessions if i.start < options.freeze_before}
+    freeze, previous = options.freeze_before, options.previous
+    assert freeze is not None and previous is not None  # build_model calls it only then
+    cut = pm.t(freeze)
+    held_before = {i.item_id for i in previous.sessions if i.start < freeze}
     for sid, sv in pm.sessions.items():
         if sid not in held_before:
             pm.model.Add(sv.start >= cut).OnlyEnforceIf(sv.present)
@@ -262,7 +265,7 @@ def solve_model(visit: d.Visit, options: SolveOptions) -> SolverRun:
         status = stage_status if index == 0 or (status == "OPTIMAL" and stage_status == "OPTIMAL") else "FEASIBLE"
     timings["solve_seconds"] = round(time.perf_counter() - started, 3)
     timings["deterministic_time"] = round(sum(r.pop("deterministic_time") for r in reports), 6)
-    return SolverRun(pm, status, solver, weights, timings, reports)
+    return SolverRun(pm, status or "UNKNOWN", solver, weights, timings, reports)
 
 
 def _solver(pm: PlanModel, options: SolveOptions, budget: float, deadline: float,
@@ -318,7 +321,7 @@ def _hint_room_stage(pm: PlanModel, solver: cp_model.CpSolver) -> None:
     """Complete the hint with the rooms-and-peers stage's own variables, as the
     held plan sets them, so that the hint is a whole plan the stage starts from."""
     used = set()
-    for sid, k in pm.held_days.items():
+    for sid, k in (pm.held_days or {}).items():
         sv = pm.sessions[sid]
         room = next((rid for rid, lit in sv.room.items() if solver.BooleanValue(lit)), None)
         used |= {(pid, k, room) for pid, lit in sv.peer.items() if solver.BooleanValue(lit)}
@@ -428,6 +431,8 @@ def extract(outcome: SolverRun, options: SolveOptions) -> d.Plan:
     """The solver's answer as a Plan. The `should` sessions left out are
     listed without a reason: saying why is :mod:`planner.solve.explain`'s task."""
     pm, solver, visit = outcome.pm, outcome.solver, outcome.pm.visit
+    if solver is None:
+        raise SolverFailure("the solver returned no plan to read")
     items = list(visit.fixed_items())
     left_out = []
     for sid, sv in pm.sessions.items():

@@ -30,8 +30,8 @@ weights, and the stages one after another, so the order of §3 holds.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Set
+from typing import TYPE_CHECKING, Any
 
 from planner import domain as d
 from planner import rules
@@ -94,7 +94,7 @@ def member_peer_with_councillors(pm: "PlanModel") -> None:
 @soft_rule(4)
 def balanced_load(pm: "PlanModel") -> None:
     """§3.4: the busiest peer has as few sessions as possible."""
-    loads = {}
+    loads: dict[str, list[Any]] = {}
     for sv in pm.sessions.values():
         for pid, lit in sv.peer.items():
             loads.setdefault(pid, []).append(lit)
@@ -152,7 +152,7 @@ def short_days_for_people(pm: "PlanModel") -> None:
 
 @soft_rule(6)
 def fewest_sessions_moved(pm: "PlanModel", previous: dict[str, d.PlanItem],
-                          frozen: set[str] = frozenset()) -> None:
+                          frozen: Set[str] = frozenset()) -> None:
     """§3.6, on replan: as few sessions moved (day, start, room or peers) as
     possible. A session of the previous plan that keeps its start, room and
     peers is unmoved; one that is dropped or changed counts one. Sessions in

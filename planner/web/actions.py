@@ -399,7 +399,7 @@ def parse_move(visit: d.Visit, session_id: str, day: str, start: str, room: str,
     unknown = [p for p in peers if p not in visit.peer_by_id]
     if unknown:
         errors.append("Choose peers of this visit.")
-    if errors:
+    if errors or day_value is None or start_value is None:
         return None, errors
     return Move(session_id, day_value, start_value, room, tuple(sorted(set(peers)))), []
 
@@ -508,7 +508,7 @@ def invite_effects(visit: d.Visit, changes: list[Change], first_issue: bool = Fa
         if first_issue:
             out.append((c, "nothing to re-issue: never sent" if c.change == "cancelled"
                         else "a first invitation (SEQUENCE 0) when published"))
-        elif c.change == "moved":
+        elif c.change == "moved" and c.before is not None and c.after is not None:
             before = set(c.before.peer_ids) | set(c.before.attendee_ids)
             after = set(c.after.peer_ids) | set(c.after.attendee_ids)
             text = "REQUEST with a higher SEQUENCE to everyone on it"

@@ -18,6 +18,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from planner import rules
 from planner.web.workspace import VisitDir
@@ -99,8 +100,8 @@ class Run:
     summary: dict = field(default_factory=dict)
     version: str | None = None
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
-    process: object = None
-    stop: object = None
+    process: Any = None  # the spawned multiprocessing Process
+    stop: Any = None  # its multiprocessing Event: set, the run stops
     staging: Path | None = None
 
     def snapshot(self) -> dict:
@@ -148,8 +149,9 @@ class Solver:
         return run
 
     def _watch(self, vd: VisitDir, run: Run, q) -> None:
-        process = run.process
-        outcome = None
+        process, staging = run.process, run.staging
+        assert staging is not None  # start() sets it before the watcher starts
+        outcome: tuple[Any, ...] | None = None
         while outcome is None:
             try:
                 message = q.get(timeout=0.3)
@@ -181,7 +183,7 @@ class Solver:
         if run.state == "cancelled":
             return
         if outcome[0] == "done":
-            plan_folder = run.staging / "plan"
+            plan_folder = staging / "plan"
             with vd.locked():
                 version = vd.next_version()
                 vd.plans.mkdir(exist_ok=True)
@@ -196,7 +198,7 @@ class Solver:
             run.message = f"Planned: version {version}."
         else:
             run.state, run.message, run.reasons = "failed", outcome[1], list(outcome[2])
-        shutil.rmtree(run.staging, ignore_errors=True)
+        shutil.rmtree(staging, ignore_errors=True)
 
     def cancel(self, slug: str) -> bool:
         run = self.runs.get(slug)
