@@ -59,7 +59,7 @@ def _now_option(value: str | None) -> dt.datetime | None:
     try:
         moment = dt.datetime.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter(f"'{value}' is not an ISO date-time such as 2018-06-01T09:00:00Z")
+        raise click.BadParameter(f"'{value}' is not an ISO date-time such as 2018-06-01T09:00:00Z") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
 
 
@@ -300,7 +300,7 @@ def replan(input, previous, out, freeze_before, time_limit, seed, workers, deter
             try:
                 freeze = parse_datetime(freeze_before)
             except BadValue as exc:
-                raise click.BadParameter(str(exc), param_hint="--freeze-before")
+                raise click.BadParameter(str(exc), param_hint="--freeze-before") from None
         visit = _load(input, quiet)
         with _Progress(quiet, time_limit) as progress:
             outcome = replan_visit(visit, previous, _solve_options(time_limit, seed, workers, deterministic),
@@ -511,7 +511,7 @@ def replies(folder, sources, imap_host, user, imap_folder, port, starttls, no_tl
             try:
                 age = parse_age(older_than)
             except ValueError as exc:
-                raise click.BadParameter(str(exc), param_hint="--older-than")
+                raise click.BadParameter(str(exc), param_hint="--older-than") from None
             reminders = write_reminders(folder, moment, age)
         statuses = r.write_report(folder, moment)
         issued = r.Issued.load(folder)

@@ -148,7 +148,7 @@ def no_one_in_two_places(visit: d.Visit, plan: d.Plan) -> list[Breach]:
     out = []
     for (what, who), items in sorted(spans.items()):
         items.sort(key=lambda x: (x[0], x[1], x[2].item_id))
-        for (a1, b1, i1), (a2, b2, i2) in combinations(items, 2):
+        for (_a1, b1, i1), (a2, _b2, i2) in combinations(items, 2):
             if a2 >= b1:
                 continue
             extra = " (travel included)" if what == "peer" and (_travel(visit, i1) or _travel(visit, i2)) else ""
@@ -305,7 +305,7 @@ def every_peer_gets_lunch(visit: d.Visit, plan: d.Plan) -> list[Breach]:
             lo, hi = dt.datetime.combine(day, s.lunch_start), dt.datetime.combine(day, s.lunch_end)
             busy = [_peer_span(visit, i) for i in plan.items if i.kind != "lunch" and peer.id in i.peer_ids]
 
-            def free(a, b):
+            def free(a: dt.datetime, b: dt.datetime, busy: list[tuple[dt.datetime, dt.datetime]] = busy) -> bool:
                 return not any(x < b and a < y for x, y in busy)
 
             window = f"{s.lunch_start:%H:%M}–{s.lunch_end:%H:%M}"

@@ -31,7 +31,8 @@ from urllib.parse import urlsplit
 from planner import domain as d
 from planner.store.planio import inside
 from planner.text import slug
-from planner.documents.view import KIND_LABELS, kind_label  # noqa: F401 (KIND_LABELS: for the templates' callers)
+from planner.documents.view import KIND_LABELS as KIND_LABELS  # for the templates' callers
+from planner.documents.view import kind_label
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -227,7 +228,7 @@ def _no_fetch_class():
     class NoFetch(URLFetcher):
         """Refuses every URL: a document never loads anything, local or remote."""
 
-        def fetch(self, url, headers=None):  # noqa: D401 - WeasyPrint's signature
+        def fetch(self, url, headers=None):  # WeasyPrint's signature
             raise ValueError(f"fetching is disabled: {url[:80]}")
 
     return NoFetch
@@ -396,7 +397,8 @@ def _render_all(jobs: list[PdfJob], epoch: int) -> dict[int, tuple[int, bytes]]:
         _warm_up()
         with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
                                  initializer=_die_with_parent, initargs=(os.getpid(),)) as pool:
-            futures = {k: pool.submit(_run_job, jobs[k].candidates, jobs[k].pages, epoch, jobs[k].probe_last) for k in order}
+            futures = {k: pool.submit(_run_job, jobs[k].candidates, jobs[k].pages, epoch, jobs[k].probe_last)
+                       for k in order}
             return {k: future.result() for k, future in futures.items()}
     except (OSError, RuntimeError, ImportError):  # no processes here: render in this one
         return {}

@@ -248,7 +248,8 @@ def prechecks(visit: d.Visit) -> list[str]:
         for day, sessions in sorted(by_day.items()):
             if len(sessions) > cap:
                 reasons.append(f"Peer {visit.label(peer.id)} is required on {len(sessions)} sessions on {day} "
-                               f"({', '.join(visit.session_label(x.id) for x in sessions)}) but may take at most {cap} a day")
+                               f"({', '.join(visit.session_label(x.id) for x in sessions)}) "
+                               f"but may take at most {cap} a day")
         required = [x for x in must if peer.id in x.required_peers]
         if len(required) > cap * len(s.interview_days):
             reasons.append(f"Peer {visit.label(peer.id)} is required on {len(required)} sessions but may take "
@@ -376,7 +377,8 @@ def _involved(visit: d.Visit, session: d.Session) -> str:
         shared += [p for p in session.required_peers if p in other.required_peers]
         if shared:
             when = f" fixed at {other.fixed_start:%Y-%m-%d %H:%M}" if other.fixed_start else ""
-            sharing.append(f"{visit.session_label(other.id)}{when} (shares {', '.join(visit.label(x) for x in shared)})")
+            names = ", ".join(visit.label(x) for x in shared)
+            sharing.append(f"{visit.session_label(other.id)}{when} (shares {names})")
     if sharing:
         text += " It competes with " + "; ".join(sharing[:5]) + "."
     return text

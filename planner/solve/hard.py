@@ -25,7 +25,7 @@ from planner.solve.candidates import ends_before_the_prep, lunch_starts
 from planner.domain import DAY_MINUTES as DAY
 
 if TYPE_CHECKING:
-    from planner.solve.variables import PlanModel
+    from planner.solve.variables import PlanModel, SessionVars
 
 # rule number -> its CP-SAT function, each registered below by @hard_rule(number)
 MODELS: dict[int, Callable[[PlanModel], None]] = {}
@@ -153,7 +153,9 @@ def sessions_have_their_peers_and_everyone_is_available(pm: "PlanModel") -> None
             else:
                 model.Add(sv.present == 0)
     visit = pm.visit
-    dur = lambda sv: sv.session.duration_minutes  # noqa: E731
+
+    def dur(sv: SessionVars) -> int:
+        return sv.session.duration_minutes
 
     def free_starts(sv, windows, before=0, after=0):
         # windows in minutes on the model's axis, compared as integers: the one

@@ -36,7 +36,7 @@ ROOM_PHASES = soft.ROOM_PHASES
 
 Progress = Callable[[float, float, float], None]  # elapsed seconds, objective, bound
 Phase = Callable[[str], None]  # "checking", "building", "solving", "rooms", "moves", "confirming", "explaining"
-Cancel = Union[Callable[[], bool], threading.Event]  # true (or set): stop solving, raise Cancelled
+Cancel = Callable[[], bool] | threading.Event  # true (or set): stop solving, raise Cancelled
 
 
 @dataclass

@@ -100,7 +100,7 @@ def balanced_load(pm: "PlanModel") -> None:
             loads.setdefault(pid, []).append(lit)
     bound = max((len(v) for v in loads.values()), default=0)
     busiest = pm.model.NewIntVar(0, bound, "busiest_peer_sessions")
-    for pid, lits in sorted(loads.items()):
+    for _pid, lits in sorted(loads.items()):
         pm.model.Add(busiest >= sum(lits))
     pm.terms["balanced_load"] = (busiest, bound)
 

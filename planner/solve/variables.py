@@ -6,9 +6,9 @@ rules (:mod:`planner.solve.hard`) constrain and the soft rules
 (:mod:`planner.solve.soft`) score.
 
 Time is one integer axis (:class:`planner.domain.TimeAxis`): minute
-``(date - first interview day).days * 1440 + minutes since midnight``. Each session has one start variable whose domain is
-computed before the model is built (:mod:`planner.solve.candidates`: slot grid, days, earliest/latest,
-fixed_start, attendees' unavailability, a fixed room's and required peers'
+``(date - first interview day).days * 1440 + minutes since midnight``. Each session has one start
+variable whose domain is computed before the model is built (:mod:`planner.solve.candidates`: slot
+grid, days, earliest/latest, fixed_start, attendees' unavailability, a fixed room's and required peers'
 unavailability), a presence literal, a literal per candidate room and per
 candidate peer, and optional intervals tied to those literals.
 """

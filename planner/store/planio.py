@@ -236,7 +236,7 @@ def tidy_target(target: str | Path) -> list[str]:
             os.rename(previous, target)
             notes.append(f"{target} was missing after an interrupted run; its previous contents were put back "
                          f"from {entry.name}")
-    for kind, entry in stale:
+    for _kind, entry in stale:
         shutil.rmtree(entry, ignore_errors=True)
         if not entry.exists():
             notes.append(f"removed {entry.name}, left beside {target.name} by an interrupted run")
@@ -503,11 +503,11 @@ def read_plan(folder: str | Path) -> d.Plan:
             data = json.loads(jpath.read_text(encoding="utf-8"))
         except UnicodeDecodeError as exc:
             raise InvalidInput([Problem(str(jpath), None, None, f"not UTF-8 text ({exc.reason}); the plan folder "
-                                        f"is damaged: plan again or restore it")])
+                                        f"is damaged: plan again or restore it")]) from exc
         except ValueError as exc:
             raise InvalidInput([Problem(str(jpath), getattr(exc, "lineno", None), None,
                                         f"not valid JSON ({getattr(exc, 'msg', exc)}); the plan folder is damaged: "
-                                        f"plan again or restore it")])
+                                        f"plan again or restore it")]) from exc
         if not isinstance(data, dict):
             raise InvalidInput([Problem(str(jpath), None, None, "a JSON object is expected; the plan folder is "
                                         "damaged: plan again or restore it")])

@@ -416,7 +416,7 @@ def pin(vd: VisitDir, visit: d.Visit, item: d.PlanItem, who: str, action: str = 
                      extra={"session": item.item_id, "cells": kept})
 
 
-def pin_problems(vd: VisitDir, item: d.PlanItem) -> list:
+def pin_problems(vd: VisitDir, item: d.PlanItem) -> list[Problem]:
     """The problems pinning `item` where it is would add to the visit (a start
     off the slot grid, a room or peers the session cannot have…): empty when
     the pin can be recorded. Nothing is written."""
@@ -593,4 +593,4 @@ def parse_freeze(text: str):
     try:
         return parse_datetime(text)
     except BadValue as exc:
-        raise ValueError(str(exc))
+        raise ValueError(str(exc)) from None
