@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
 
 from planner import domain as d
 from planner import rules
@@ -21,7 +22,7 @@ from planner.solve.candidates import possible_starts as _starts
 from planner.solve.candidates import suitable_room_kinds
 from planner.errors import Cancelled
 from planner.solve.hard import fixed_item_conflicts
-from planner.solve.run import feasible_with
+from planner.solve.run import SolveOptions, feasible_with
 
 # The hard rules in the order the deletion filter tries to drop them, from the
 # rule book (rules.deletion_order): the ones tried last are kept when several
@@ -36,7 +37,7 @@ def _fmt_day(day: dt.date) -> str:
     return day.isoformat()
 
 
-def _free(windows, start, end) -> bool:
+def _free(windows: Iterable[d.Window], start: dt.datetime, end: dt.datetime) -> bool:
     return d.overlapping(windows, start, end) is None
 
 
@@ -147,7 +148,8 @@ def session_blockers(visit: d.Visit, session: d.Session) -> str | None:
     return None
 
 
-def _free_starts(visit: d.Visit, session: d.Session, starts, rooms) -> list[dt.datetime]:
+def _free_starts(visit: d.Visit, session: d.Session, starts: Iterable[dt.datetime],
+                 rooms: Sequence[d.Room]) -> list[dt.datetime]:
     """The starts at which the session's attendees and required peers (with
     travel) and at least one of its rooms are all free."""
     minutes = session.duration_minutes
@@ -159,7 +161,7 @@ def _free_starts(visit: d.Visit, session: d.Session, starts, rooms) -> list[dt.d
             and any(_free(r.unavailable, t, d.add_minutes(t, minutes)) for r in rooms)]
 
 
-def _windows_on(windows, days) -> str:
+def _windows_on(windows: Sequence[d.Window], days: Iterable[dt.date]) -> str:
     """The windows that touch the given days, described (all of them if none does)."""
     touching = [w for w in windows
                 if any(w.overlaps(d.combine(day, dt.time(0)), d.combine(day, dt.time(0)) + dt.timedelta(days=1))
@@ -167,7 +169,7 @@ def _windows_on(windows, days) -> str:
     return ", ".join(w.describe() for w in (touching or windows))
 
 
-def _other_rooms(visit: d.Visit, session: d.Session, rooms) -> str:
+def _other_rooms(visit: d.Visit, session: d.Session, rooms: Sequence[d.Room]) -> str:
     """Why no room but `rooms` can take the session, as a clause to append."""
     if session.room is not None:
         return f"; its room is fixed to {visit.label(session.room)} (the `room` column)"
@@ -187,7 +189,7 @@ def _other_rooms(visit: d.Visit, session: d.Session, rooms) -> str:
     return "; every other room is too small or of the wrong kind: " + "; ".join(reasons)
 
 
-def _limits_note(visit: d.Visit, session: d.Session, rooms, days) -> str:
+def _limits_note(visit: d.Visit, session: d.Session, rooms: Sequence[d.Room], days: Sequence[dt.date]) -> str:
     """What ends the session's possible starts early: its latest, its fixed
     room's or its attendees' unavailability (a clause to append, or '')."""
     notes = []
@@ -286,7 +288,7 @@ def _peer_present_on(peer: d.Peer, day: dt.date, s: d.Settings) -> bool:
                   for k in range((d.minutes_of(s.day_end) - d.minutes_of(s.day_start)) // s.slot_minutes)))
 
 
-def _free_minutes(visit: d.Visit, windows, lunch: bool = False) -> int:
+def _free_minutes(visit: d.Visit, windows: Sequence[d.Window], lunch: bool = False) -> int:
     """Minutes between day_start and day_end of the interview days outside
     `windows`; with lunch, less each day's lunch break where one is free."""
     s = visit.settings
@@ -303,7 +305,7 @@ def _free_minutes(visit: d.Visit, windows, lunch: bool = False) -> int:
     return total
 
 
-def _lunch_must_use_free_time(visit: d.Visit, windows, day: dt.date) -> bool:
+def _lunch_must_use_free_time(visit: d.Visit, windows: Sequence[d.Window], day: dt.date) -> bool:
     """True when a lunch break has to come out of the working day's free
     time: the lunch window lies inside day_start..day_end and no
     unavailability touches it (a lunch may be taken while away)."""
@@ -313,8 +315,8 @@ def _lunch_must_use_free_time(visit: d.Visit, windows, day: dt.date) -> bool:
     return inside and d.overlapping(windows, lo, hi) is None
 
 
-def _merge(spans):
-    out = []
+def _merge(spans: Iterable[tuple[dt.datetime, dt.datetime]]) -> list[tuple[dt.datetime, dt.datetime]]:
+    out: list[tuple[dt.datetime, dt.datetime]] = []
     for a, b in sorted(spans):
         if out and a <= out[-1][1]:
             out[-1] = (out[-1][0], max(out[-1][1], b))
@@ -325,13 +327,13 @@ def _merge(spans):
 
 # --- after the solver ------------------------------------------------------------------
 
-def explain_infeasible(visit: d.Visit, options) -> list[str]:
+def explain_infeasible(visit: d.Visit, options: SolveOptions) -> list[str]:
     reasons = prechecks(visit)
     return reasons or ["No plan satisfies the rules (the solver proved it, and confirmed it without "
                        "presolve), and no single cause was found."]
 
 
-def explain_missing(visit: d.Visit, missing: list[str], proven: bool, options) -> list[str]:
+def explain_missing(visit: d.Visit, missing: list[str], proven: bool, options: SolveOptions) -> list[str]:
     if not proven:
         return [f"No complete plan was found within {options.time_limit:g} s; these `must` sessions could "
                 f"not be placed (a longer --time-limit may help):"] + \
@@ -384,7 +386,7 @@ def _involved(visit: d.Visit, session: d.Session) -> str:
     return text
 
 
-def conflicting_rules(visit: d.Visit, options) -> list[str]:
+def conflicting_rules(visit: d.Visit, options: SolveOptions) -> list[str]:
     """A deletion filter over the hard rules (every rule of the rule book but
     the structural ones, in rules.deletion_order): start from every hard rule
     with all `must` sessions required, drop each rule in turn and keep it
@@ -408,7 +410,7 @@ def conflicting_rules(visit: d.Visit, options) -> list[str]:
 
 # --- why a should session was left out ----------------------------------------------------
 
-def why_left_out(visit: d.Visit, session_id: str, items) -> str:
+def why_left_out(visit: d.Visit, session_id: str, items: Sequence[d.PlanItem]) -> str:
     """Name what blocked a `should` session, given the plan's other items."""
     session = visit.session_by_id[session_id]
     blocker = session_blockers(visit, session)

@@ -11,7 +11,7 @@ import datetime as dt
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Union
+from typing import Any, Callable
 
 import ortools
 from ortools.sat.python import cp_model
@@ -20,7 +20,8 @@ from planner import domain as d
 from planner import rules
 from planner.errors import Cancelled, Infeasible, SolverFailure
 from planner.solve import hard, soft
-from planner.solve.variables import DAY, PlanModel, build
+from planner.domain import DAY_MINUTES as DAY
+from planner.solve.variables import PlanModel, build
 from planner.solve.greedy import greedy_plan
 
 # Presolve probing costs wall time that CP-SAT's deterministic clock does not
@@ -66,7 +67,7 @@ class SolverRun:
     solver: cp_model.CpSolver | None
     weights: dict[str, int]
     timings: dict[str, float] = field(default_factory=dict)
-    stages: list[dict] = field(default_factory=list)  # per stage: rules, status, objective, bound
+    stages: list[dict[str, Any]] = field(default_factory=list)  # per stage: rules, status, objective, bound
 
     @property
     def found(self) -> bool:
@@ -362,7 +363,7 @@ def run_solver(solver: cp_model.CpSolver, model: cp_model.CpModel,
     solver.parameters.catch_sigint_signal = False
     if should_stop is not None and should_stop():
         raise Cancelled()
-    answer: dict = {}
+    answer: dict[str, Any] = {}
 
     def work() -> None:
         try:
@@ -395,7 +396,8 @@ def run_solver(solver: cp_model.CpSolver, model: cp_model.CpModel,
         raise stop
     if "error" in answer:
         raise answer["error"]
-    return answer["status"]
+    status: int = answer["status"]
+    return status
 
 
 def feasible_with(visit: d.Visit, families: list[str], time_limit: float,
