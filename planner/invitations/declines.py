@@ -41,9 +41,10 @@ class Applied:
 def answers_in(folder) -> list[Answered]:
     """The declines and accepted delegations recorded in a plan folder ([] when it has none)."""
     from planner.invitations import replies
+    from planner.invitations.manifest import load_manifest
 
     folder = Path(folder)
-    if not (folder / replies.REPLIES).is_file() or replies.load_manifest(folder) is None:
+    if not (folder / replies.REPLIES).is_file() or load_manifest(folder) is None:
         return []
     out = [Answered(x["item_id"], x["person_id"], "declined") for x in replies.declines(folder)]
     out += [Answered(x["item_id"], x["person_id"], "delegated", x["delegate"])
