@@ -14,7 +14,9 @@ import pytest
 from click.testing import CliRunner
 
 from planner.cli import cli
-from planner.invitations.replies import ImapSettings, current_statuses, read_records, read_replies, write_report
+from planner.invitations.mailboxes import ImapSettings
+from planner.invitations.replies import current_statuses, read_records, read_replies
+from planner.invitations.reports import write_report
 from planner.invitations.send import mark_sent
 from replies_helpers import dovecot_server, reply_ics, reply_mail, write_maildir, write_mbox
 from test_invites import hand_plan, item, at, render, small_visit
@@ -349,9 +351,9 @@ def test_remind_writes_one_reminder_per_unanswered_invitation_with_the_same_invi
     assert f"Reminders: {len(unanswered)} written" in result.output
     assert all(line.endswith("-2.eml") for line in result.output.splitlines() if line.startswith("reminder "))
     # the reminders change nothing in what people hold: a re-export keeps every invite as it was
-    from planner.invitations.invites import load_manifest
+    from planner.invitations.manifest import load_manifest
     held = load_manifest(plan).holdings(assume_delivered=False)
-    assert all(held[s.invitation.unit][s.invitation.uid]["sequence"] == s.invitation.sequence for s in unanswered)
+    assert all(held[s.invitation.unit][s.invitation.uid].sequence == s.invitation.sequence for s in unanswered)
 
 
 def test_bad_age_is_a_usage_error(plan):
