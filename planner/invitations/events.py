@@ -149,6 +149,13 @@ class Unit:
         return self.who.key
 
 
+def aliases_of(who: d.Person | d.Peer) -> tuple[str, ...]:
+    """(1.2) The other usable addresses someone answers from, lower case, each once."""
+    own = clean_email(who.email).lower()
+    found = (clean_email(a).lower() for a in getattr(who, "aliases", ()))
+    return tuple(dict.fromkeys(a for a in found if a and a != own))
+
+
 def build_units(visit: d.Visit, plan: d.Plan, uids: dict[str, str] | None = None) -> list[Unit]:
     """Every unit the plan calls for (the people who cannot be invited are
     :func:`planner.documents.view.uninvited`). `uids` (item id -> UID) are the
@@ -166,13 +173,13 @@ def build_units(visit: d.Visit, plan: d.Plan, uids: dict[str, str] | None = None
     for x in invitees(visit, plan):
         if x.email:
             units.append(Unit(Recipient(f"{x.kind}:{x.person.id}", x.kind, x.person.id, clean(x.person.name),
-                                        x.email, "REQUEST", file_stem(x.person.id)),
+                                        x.email, "REQUEST", file_stem(x.person.id), aliases_of(x.person)),
                               tuple(seen_by("attendee", i) for i in x.items)))
     for peer in visit.peers:
         items = [i for i in plan.items if i.kind != "lunch" and peer.id in i.peer_ids]
         if items:
             units.append(Unit(Recipient(f"peer:{peer.id}", "peer", peer.id, clean(peer.name),
-                                        clean_email(peer.email), "PUBLISH", file_stem(peer.id)),
+                                        clean_email(peer.email), "PUBLISH", file_stem(peer.id), aliases_of(peer)),
                               tuple(seen_by("peer", i) for i in items)))
     team_items = [i for i in plan.items if i.kind != "lunch"]
     units.append(Unit(Recipient("team", "team", "team", "Peer team", "", "PUBLISH", "team"),

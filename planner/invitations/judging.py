@@ -5,10 +5,13 @@ whether it is applied, stale, suspicious or not recorded at all.
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from planner.documents.view import Uninvited
 from planner.errors import InvalidInput, Problem
@@ -38,8 +41,14 @@ class Invited:
     unit: str
     kind: str
     sequence: int
-    start: str
+    start: str                       # local ISO date-time in the visit's zone
     summary: str
+    end: str = ""
+    aliases: tuple[str, ...] = ()    # (1.2) the person's other addresses, lower case
+
+    def answers_from(self, address: str) -> bool:
+        """Whether `address` is this person's: the invitation's address or an alias."""
+        return bool(address) and (address == self.email or address in self.aliases)
 
 
 @dataclass
@@ -68,6 +77,8 @@ class Issued:
         for unit in manifest.units:
             if unit.email:
                 people.setdefault(unit.email.lower(), unit.recipient)
+            for alias in unit.aliases:
+                people.setdefault(alias.lower(), unit.recipient)
             for event in (*unit.events, *unit.cancelled):
                 known.setdefault(event.uid, event.item_id or "")
             if unit.method != "REQUEST" or not unit.email:
@@ -76,7 +87,8 @@ class Issued:
                 invited.setdefault(event.uid, {})[unit.email.lower()] = Invited(
                     uid=event.uid, item_id=event.item_id or "", person_id=unit.recipient, name=unit.name,
                     email=unit.email.lower(), unit=unit.key, kind=unit.kind, sequence=int(event.sequence),
-                    start=event.start or "", summary=event.summary or "")
+                    start=event.start or "", summary=event.summary or "", end=event.end or "",
+                    aliases=tuple(a.lower() for a in unit.aliases))
         return cls(folder=folder, invited=invited, known=known, people=people, uninvited=list(manifest.uninvited),
                    visit=manifest.visit, ledger=ledger.entries(folder) or [], messages=manifest.messages)
 
@@ -97,10 +109,12 @@ class Issued:
 
 def reply_key(answer: Answer) -> str:
     """Identifies one answer, however it was read (in an e-mail or as a saved .ics): the
-    From address counts only when it is not the attendee's own."""
+    From address counts only when it is not the attendee's own; a COUNTER's proposal counts."""
     sender = answer.sender if answer.sender != answer.attendee else ""
-    return hashlib.sha256(json.dumps([answer.uid, answer.attendee, sender, answer.partstat,
-                                      answer.sequence, answer.when, answer.comment]).encode()).hexdigest()[:32]
+    parts = [answer.uid, answer.attendee, sender, answer.partstat, answer.sequence, answer.when, answer.comment]
+    if answer.method == "COUNTER":
+        parts += ["COUNTER", *(m.isoformat() if m else None for m in (answer.start, answer.end))]
+    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:32]
 
 
 def _status(answer: Answer) -> str | None:
@@ -118,6 +132,91 @@ def _domain(address: str) -> str:
     return address.rpartition("@")[2].lower()
 
 
+def _invitation_of(by_email: dict[str, Invited], address: str) -> Invited | None:
+    """The invitation of the person whose address or alias `address` is."""
+    if not address:
+        return None
+    return by_email.get(address) or next((i for i in by_email.values() if i.answers_from(address)), None)
+
+
+def local(moment: dt.datetime | None, zone: str) -> str | None:
+    """A date-time as local ISO minutes in the visit's zone (naive: floating, already local)."""
+    if moment is None:
+        return None
+    if moment.tzinfo is not None:
+        with contextlib.suppress(Exception):
+            moment = moment.astimezone(ZoneInfo(zone)).replace(tzinfo=None)
+    return moment.replace(tzinfo=None).isoformat(timespec="minutes")
+
+
+@dataclass
+class _Match:
+    """Whose answer it is, and what the judging noted on the way."""
+
+    invitation: Invited
+    verdict: str = "applied"
+    delegated_from: str = ""
+    notes: list[str] = field(default_factory=list)
+
+
+def _match(answer: Answer, by_email: dict[str, Invited]) -> _Match | None:
+    """The invitation an answer belongs to, by ATTENDEE, then From (each against the
+    address invited and the person's aliases), then as a delegate's; None: not invited."""
+    invitation = _invitation_of(by_email, answer.attendee)
+    if invitation is not None:
+        found = _Match(invitation)
+        if answer.attendee != invitation.email:
+            found.notes.append(f"ATTENDEE {answer.attendee} is an alias of {invitation.person_id}")
+        # a delegate (a PA) answers from their own address, named by SENT-BY, within the
+        # attendee's own organisation (the same mail domain)
+        delegate = answer.sent_by if answer.sent_by in (answer.sender, answer.on_behalf) else ""
+        authentic = (not answer.sender or invitation.answers_from(answer.sender)
+                     or bool(delegate and _domain(delegate) == _domain(answer.attendee)))
+        if not authentic:
+            found.verdict = "suspicious"
+            if delegate:
+                found.notes.append(f"sent by {delegate} on behalf of {answer.attendee}, from another organisation")
+            else:
+                found.notes.append(f"sent from {answer.sender}, not by {answer.attendee} and with no SENT-BY "
+                                   f"naming them")
+        elif answer.sender and not invitation.answers_from(answer.sender):
+            found.notes.append(f"answered on their behalf by {answer.sender}")
+        return found
+    invitation = _invitation_of(by_email, answer.sender)
+    if invitation is not None:
+        return _Match(invitation, notes=["matched by From (ATTENDEE " + (answer.attendee or "missing") + ")"])
+    delegator = next((by_email[a] for a in answer.delegated_from if a in by_email), None)
+    if delegator is None or (answer.sender and answer.sender != answer.attendee):
+        return None
+    return _Match(delegator, delegated_from=delegator.person_id, notes=[f"delegate of {delegator.person_id}"])
+
+
+def _version(answer: Answer, found: _Match, zone: str) -> tuple[int | None, str | None]:
+    """(SEQUENCE answered, the start it names when it is not the current one); the
+    verdict turns stale or suspicious when the answer is not to the current version."""
+    invitation, notes = found.invitation, found.notes
+    sequence, named = answer.sequence, None
+    if answer.method == "REPLY" and answer.start is not None:
+        named = local(answer.start, zone)
+    if sequence is None and named is not None and named != invitation.start:
+        if found.verdict == "applied":
+            found.verdict = "stale"
+        notes.append(f"no SEQUENCE, and it names {named.replace('T', ' ')}, not the current start "
+                     f"{invitation.start.replace('T', ' ')}: answers an earlier version")
+        return None, named
+    if sequence is None:
+        notes.append("no SEQUENCE: taken as answering the invite currently held")
+        return invitation.sequence, None
+    if found.verdict == "applied" and sequence < invitation.sequence:
+        found.verdict = "stale"
+        notes.append(f"answers version {sequence}; version {invitation.sequence} has been sent since")
+        return sequence, named
+    if found.verdict == "applied" and sequence > invitation.sequence:
+        found.verdict = "suspicious"
+        notes.append(f"answers version {sequence}, newer than any issued ({invitation.sequence})")
+    return sequence, None
+
+
 def judge(answer: Answer, issued: Issued) -> Finding:
     """What one answer means for the plan: a record to append (applied or not), or only a line."""
     who = answer.attendee or answer.sender or "someone"
@@ -131,67 +230,54 @@ def judge(answer: Answer, issued: Issued) -> Finding:
                                     f"withdrawn; nothing recorded")
     status = _status(answer)
     if status is None:
-        return Finding("no-answer", f"{label}: a reply about {item_id} with no answer in it "
+        what = "a proposal of a new time" if answer.method == "COUNTER" else "a reply"
+        return Finding("no-answer", f"{label}: {what} about {item_id} with no answer in it "
                                     f"(PARTSTAT {answer.partstat or 'missing'})")
-    notes, verdict, delegated_from = [], "applied", ""
-    invitation = by_email.get(answer.attendee)
-    if invitation is not None:
-        # a delegate (a PA) answers from their own address, named by SENT-BY, within the
-        # attendee's own organisation (the same mail domain)
-        delegate = answer.sent_by if answer.sent_by in (answer.sender, answer.on_behalf) else ""
-        authentic = (not answer.sender or answer.sender == answer.attendee
-                     or bool(delegate and _domain(delegate) == _domain(answer.attendee)))
-        if not authentic:
-            verdict = "suspicious"
-            if delegate:
-                notes.append(f"sent by {delegate} on behalf of {answer.attendee}, from another organisation")
-            else:
-                notes.append(f"sent from {answer.sender}, not by {answer.attendee} and with no SENT-BY naming them")
-        elif answer.sender and answer.sender != answer.attendee:
-            notes.append(f"answered on their behalf by {answer.sender}")
-    elif answer.sender and answer.sender in by_email:
-        invitation = by_email[answer.sender]
-        notes.append("matched by From (ATTENDEE " + (answer.attendee or "missing") + ")")
-    else:
-        delegator = next((by_email[a] for a in answer.delegated_from if a in by_email), None)
-        if delegator is None or (answer.sender and answer.sender != answer.attendee):
-            known = issued.people.get(answer.attendee) or issued.people.get(answer.sender)
-            why = f" ({known} holds it as part of a published calendar, which asks for no answer)" \
-                if known and any(m.unit.endswith(f":{known}") and m.method == "PUBLISH"
-                                 for m in issued.messages) else ""
-            return Finding("not-invited", f"{label}: answered {item_id} but was not invited to it{why}; "
-                                          f"nothing recorded")
-        invitation = delegator
-        delegated_from = delegator.person_id
-        notes.append(f"delegate of {delegator.person_id}")
-    sequence = answer.sequence
-    if sequence is None:
-        sequence = invitation.sequence
-        notes.append("no SEQUENCE: taken as answering the invite currently held")
-    if verdict == "applied" and sequence < invitation.sequence:
-        verdict = "stale"
-        notes.append(f"answers version {sequence}; version {invitation.sequence} has been sent since")
-    elif verdict == "applied" and sequence > invitation.sequence:
-        verdict = "suspicious"
-        notes.append(f"answers version {sequence}, newer than any issued ({invitation.sequence})")
-    person_id = invitation.person_id
-    email_address = invitation.email
-    if delegated_from:
+    found = _match(answer, by_email)
+    if found is None:
+        known = issued.people.get(answer.attendee) or issued.people.get(answer.sender)
+        why = f" ({known} holds it as part of a published calendar, which asks for no answer)" \
+            if known and any(m.unit.endswith(f":{known}") and m.method == "PUBLISH" for m in issued.messages) else ""
+        return Finding("not-invited", f"{label}: answered {item_id} but was not invited to it{why}; "
+                                      f"nothing recorded")
+    record = _record(answer, issued, item_id, status, found)
+    text = f"{record['person_id']} {status} {item_id}"
+    if record["delegate"]:
+        text += f" (delegated to {record['delegate_id'] or record['delegate']})"
+    if record.get("proposed_start"):
+        text += f", proposing {record['proposed_start'].replace('T', ' ')}–{(record['proposed_end'] or '')[11:]}"
+    if answer.comment:
+        text += f": “{answer.comment}”"
+    if found.notes:
+        text += f" [{'; '.join(found.notes)}]"
+    return Finding(found.verdict if found.verdict != "applied" else "recorded", text, record)
+
+
+def _record(answer: Answer, issued: Issued, item_id: str, status: str, found: _Match) -> dict:
+    """The line of replies.jsonl: the answer, whose it is, the version and the time it answers
+    (`start`, `end`), and a COUNTER's proposed time (`proposed_start`, `proposed_end`)."""
+    zone = issued.visit.timezone
+    sequence, named = _version(answer, found, zone)
+    invitation = found.invitation
+    person_id, email_address = invitation.person_id, invitation.email
+    if found.delegated_from:
         person_id = issued.people.get(answer.attendee, answer.attendee)
         email_address = answer.attendee
+    if named is not None:  # an earlier version's time, as the reply names it
+        start, end = named, local(answer.end, zone)
+    elif sequence == invitation.sequence:
+        start, end = invitation.start or None, invitation.end or None
+    else:
+        start = end = None
     record = {
         "key": reply_key(answer), "uid": answer.uid, "item_id": item_id, "person_id": person_id,
         "email": email_address, "status": status, "sequence": sequence, "when": answer.when,
-        "comment": answer.comment, "verdict": verdict,
-        "delegate": (answer.delegated_to or ("",))[0], "delegated_from": delegated_from,
+        "comment": answer.comment, "verdict": found.verdict,
+        "delegate": (answer.delegated_to or ("",))[0], "delegated_from": found.delegated_from,
         "delegate_id": issued.people.get((answer.delegated_to or ("",))[0], ""),
-        "from": answer.sender, "message_id": answer.message_id, "note": "; ".join(notes),
+        "from": answer.sender, "message_id": answer.message_id, "note": "; ".join(found.notes),
+        "start": start, "end": end,
     }
-    text = f"{person_id} {status} {item_id}"
-    if record["delegate"]:
-        text += f" (delegated to {record['delegate_id'] or record['delegate']})"
-    if answer.comment:
-        text += f": “{answer.comment}”"
-    if notes:
-        text += f" [{'; '.join(notes)}]"
-    return Finding(verdict if verdict != "applied" else "recorded", text, record)
+    if answer.method == "COUNTER":
+        record.update(method="COUNTER", proposed_start=local(answer.start, zone), proposed_end=local(answer.end, zone))
+    return record

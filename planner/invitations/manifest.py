@@ -131,9 +131,11 @@ class Recipient:
     email: str
     method: str       # REQUEST | PUBLISH
     stem: str
+    aliases: tuple[str, ...] = ()  # (1.2) other addresses the recipient answers from
 
     def who(self) -> Recipient:
-        return Recipient(self.key, self.kind, self.recipient, self.name, self.email, self.method, self.stem)
+        return Recipient(self.key, self.kind, self.recipient, self.name, self.email, self.method, self.stem,
+                         self.aliases)
 
 
 RECIPIENT_KEYS = ("key", "kind", "recipient", "name", "email", "method", "stem")
@@ -152,11 +154,14 @@ class UnitRecord(Recipient):
     def to_json(self) -> dict:
         return {**{k: getattr(self, k) for k in RECIPIENT_KEYS}, "folder": self.folder, "file": self.file,
                 "events": [e.to_json() for e in self.events], "cancelled": [c.to_json() for c in self.cancelled],
-                "issued": {uid: list(last) for uid, last in sorted(self.issued.items())}}
+                "issued": {uid: list(last) for uid, last in sorted(self.issued.items())},
+                **_given(aliases=list(self.aliases) or None)}
 
     @classmethod
     def from_json(cls, data: dict) -> UnitRecord:
-        return cls(**{k: data.get(k, "") for k in RECIPIENT_KEYS}, folder=data.get("folder", ""),
+        aliases = data.get("aliases")
+        aliases = tuple(a for a in aliases if isinstance(a, str)) if isinstance(aliases, list) else ()
+        return cls(**{k: data.get(k, "") for k in RECIPIENT_KEYS}, aliases=aliases, folder=data.get("folder", ""),
                    file=data.get("file"), events=tuple(Event.from_json(e) for e in data.get("events", [])),
                    cancelled=tuple(Cancellation.from_json(c) for c in data.get("cancelled", [])),
                    issued={uid: (int(last[0]), str(last[1])) for uid, last in data.get("issued", {}).items()})

@@ -155,6 +155,22 @@ class Status:
     comment: str = ""
     delegate: str = ""
     sent_at: str | None = None
+    proposed_start: str | None = None  # (1.2) a COUNTER's proposed time, local ISO
+    proposed_end: str | None = None
+
+
+def _sequence(record: dict) -> int:
+    value = record.get("sequence")
+    return value if isinstance(value, int) and not isinstance(value, bool) else -1
+
+
+def _applied(record: dict) -> bool:
+    return record.get("verdict", "applied") == "applied"
+
+
+def _in_order(records: list[dict]) -> list[dict]:
+    """The records from the earliest answer to the latest (DTSTAMP, then as read)."""
+    return [r for _, r in sorted(enumerate(records), key=lambda ir: (ir[1].get("when") or "", ir[0]))]
 
 
 def current_statuses(folder, issued: Issued | None = None, records: list[dict] | None = None) -> list[Status]:
@@ -162,20 +178,16 @@ def current_statuses(folder, issued: Issued | None = None, records: list[dict] |
     issued = issued or Issued.load(folder)
     records = read_records(folder) if records is None else records
     latest: dict[tuple[str, str], dict] = {}
-    order = sorted(enumerate(records), key=lambda ir: (ir[1].get("when") or "", ir[0]))
-    for _, record in order:
-        if record.get("verdict", "applied") != "applied":
-            continue
-        person = record.get("delegated_from") or record.get("person_id")
-        if record.get("delegated_from"):
+    order = _in_order(records)
+    for record in order:
+        if not _applied(record) or record.get("delegated_from"):
             continue  # a delegate's own answer is shown with the delegation
-        latest[(record["uid"], person)] = record
-    delegates = {(r["uid"], r["delegated_from"]): r for _, r in order
-                 if r.get("verdict", "applied") == "applied" and r.get("delegated_from")}
+        latest[(record["uid"], record.get("person_id"))] = record
+    delegates = {(r["uid"], r["delegated_from"]): r for r in order if _applied(r) and r.get("delegated_from")}
     out = []
     for invitation in issued.invitations():
         record = latest.get((invitation.uid, invitation.person_id))
-        if record is not None and int(record.get("sequence", -1)) != invitation.sequence:
+        if record is not None and _sequence(record) != invitation.sequence:
             record = None  # an answer to a version since replaced: ask again
         delegate = ""
         if record is not None and record["status"] == "delegated":
@@ -183,35 +195,62 @@ def current_statuses(folder, issued: Issued | None = None, records: list[dict] |
             delegate = record.get("delegate_id") or record.get("delegate", "")
             if answer is not None:
                 delegate += f" ({answer['status']})"
-        out.append(Status(invitation, record["status"] if record else "none",
-                          record.get("when") if record else None,
-                          record.get("comment", "") if record else "", delegate, issued.sent_at(invitation)))
+        record = record or {}
+        out.append(Status(invitation, record.get("status", "none"), record.get("when"), record.get("comment", ""),
+                          delegate, issued.sent_at(invitation), record.get("proposed_start"),
+                          record.get("proposed_end")))
     return out
 
 
 def declines(folder) -> list[dict]:
-    """Applied declines of invitations still held, for the re-plan: uid, item_id, person_id, when."""
+    """Applied declines of invitations still held, for the re-plan: uid, item_id, person_id, when,
+    and the time declined (start, end: the invitation's)."""
     issued = Issued.load(folder)
     return [{"uid": s.invitation.uid, "item_id": s.invitation.item_id, "person_id": s.invitation.person_id,
-             "when": s.answered_at, "comment": s.comment}
+             "when": s.answered_at, "comment": s.comment, "start": s.invitation.start or None,
+             "end": s.invitation.end or None}
             for s in current_statuses(folder, issued) if s.status == "declined"]
 
 
-def accepted_delegates(folder) -> list[dict]:
-    """Delegations whose delegate accepted: item_id, person_id (who delegated), delegate (id or e-mail)."""
-    issued = Issued.load(folder)
-    records = read_records(folder)
-    out = []
-    for status in current_statuses(folder, issued, records):
-        if status.status != "delegated":
+def declined_times(folder, records: list[dict] | None = None) -> list[dict]:
+    """(1.2) Every time a person declined, in any version of the plan (replies.jsonl is
+    carried from folder to folder): item_id, person_id, start, end. A decline stays true
+    of the time declined unless the person's latest answer to that event at that very
+    time is another; a stale decline (an earlier version's, naming its time) counts too."""
+    records = read_records(folder) if records is None else records
+    latest: dict[tuple, dict] = {}
+    for record in _in_order(records):
+        if record.get("verdict", "applied") not in ("applied", "stale") or not record.get("start"):
             continue
-        for record in records:
-            if (record.get("verdict", "applied") == "applied" and record.get("uid") == status.invitation.uid
-                    and record.get("delegated_from") == status.invitation.person_id
-                    and record.get("status") == "accepted"):
-                out.append({"item_id": status.invitation.item_id, "person_id": status.invitation.person_id,
-                            "delegate": record.get("person_id", "")})
-                break
+        latest[(record.get("item_id"), record.get("person_id"), record["start"], record.get("end"))] = record
+    return [{"item_id": item_id, "person_id": person_id, "start": start, "end": end}
+            for (item_id, person_id, start, end), record in latest.items()
+            if record.get("status") == "declined" and end]
+
+
+def accepted_delegates(folder, records: list[dict] | None = None) -> list[dict]:
+    """(1.2) Delegations whose delegate accepted, in any version: item_id, person_id (who
+    delegated), delegate (id or e-mail). A delegation stands in every later plan until the
+    delegate declines (their latest answer to that event, as delegate or as invitee)."""
+    records = read_records(folder) if records is None else records
+    order = [r for r in _in_order(records) if _applied(r)]
+    delegated: dict[tuple[str, str], dict] = {}  # (item, who delegated) -> their latest answer
+    for record in order:
+        if not record.get("delegated_from"):
+            delegated[(record.get("item_id"), record.get("person_id"))] = record
+    out = []
+    for (item_id, person_id), record in delegated.items():
+        if record.get("status") != "delegated":
+            continue
+        mine = [r for r in order if r.get("item_id") == item_id and r.get("delegated_from") == person_id]
+        accepted = [r for r in mine if r.get("status") == "accepted"]
+        if not accepted:
+            continue
+        delegate = accepted[-1].get("person_id", "")
+        theirs = [r for r in order if r.get("item_id") == item_id and r.get("person_id") == delegate]
+        if theirs and theirs[-1].get("status") == "declined":
+            continue  # the delegate declined since
+        out.append({"item_id": item_id, "person_id": person_id, "delegate": delegate})
     return out
 
 
