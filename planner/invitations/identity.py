@@ -60,6 +60,23 @@ def message_key(visit: d.Visit, method: str, unit_key: str, email: str, sequence
     return digest(visit_slug(visit), method, unit_key, email, sorted(sequences.items()))[:32]
 
 
+MAX_MESSAGE_ID = 78 - len("Message-ID: ")  # the header on one line of at most 78 characters (RFC 5322)
+
+
+def bounded_id(key: str, tag: str, domain: str) -> str:
+    """``<key.tag@domain>`` within :data:`MAX_MESSAGE_ID` characters: the tag is
+    shortened first, then dropped, and a domain too long for the line gives way to
+    the planner's own (the key alone makes the id unique)."""
+    room = MAX_MESSAGE_ID - len(f"<{key}@{domain}>")
+    if room < 0:
+        domain = UID_DOMAIN
+        room = MAX_MESSAGE_ID - len(f"<{key}@{domain}>")
+    tag = tag[:max(0, room - 1)].rstrip("-.")
+    return f"<{key}.{tag}@{domain}>" if tag else f"<{key}@{domain}>"
+
+
 def message_id(key: str, visit: d.Visit) -> str:
+    """The Message-ID of a message: its key, the visit's slug as far as the line allows, the
+    organiser's mail domain."""
     domain = clean_email(visit.settings.organiser_email).rpartition("@")[2] or UID_DOMAIN
-    return f"<{key}.{visit_slug(visit)}@{domain}>"
+    return bounded_id(key, visit_slug(visit), domain)

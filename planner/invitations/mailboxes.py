@@ -108,7 +108,7 @@ def read_imap(settings: ImapSettings) -> Iterator[tuple[str, bytes, str]]:
             if settings.security == "starttls":
                 conn.starttls(ssl_context=context)
     except (OSError, imaplib.IMAP4.error) as exc:
-        raise RepliesError(f"cannot talk to the IMAP server {where}: {exc}")
+        raise RepliesError(f"cannot talk to the IMAP server {where}: {exc if isinstance(exc, OSError) else _text(exc)}")
     try:
         try:
             conn.login(settings.user, settings.password)
@@ -134,7 +134,7 @@ def read_imap(settings: ImapSettings) -> Iterator[tuple[str, bytes, str]]:
         with contextlib.suppress(Exception):
             conn.close()
     except (OSError, imaplib.IMAP4.abort) as exc:
-        raise RepliesError(f"the IMAP connection to {where} failed: {exc}")
+        raise RepliesError(f"the IMAP connection to {where} failed: {exc if isinstance(exc, OSError) else _text(exc)}")
     except imaplib.IMAP4.error as exc:
         raise RepliesError(f"the IMAP server {where} said: {_text(exc)}")
     finally:
@@ -146,7 +146,15 @@ def _quoted(folder: str) -> str:
     return '"' + folder.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+_BYTES_REPR = re.compile(r"""\bb(['"])(.*?)\1""")
+
+
 def _text(value) -> str:
+    """What a server said, as plain text: bytes decoded, an exception by its arguments, and
+    no Python bytes repr (imaplib raises ``error(b'[AUTHENTICATIONFAILED] …')``)."""
+    if isinstance(value, BaseException):
+        return _text(list(value.args)) if value.args else type(value).__name__
     if isinstance(value, (list, tuple)):
         return " ".join(_text(v) for v in value)
-    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+    text = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+    return _BYTES_REPR.sub(lambda m: m.group(2), text)

@@ -25,7 +25,7 @@ from email.utils import format_datetime
 from pathlib import Path
 
 from planner.invitations import mime
-from planner.invitations.identity import file_stem
+from planner.invitations.identity import bounded_id, file_stem
 from planner.invitations.judging import Issued
 from planner.invitations.manifest import Manifest, Message, load_manifest
 from planner.invitations.replies import Status, current_statuses, days_since, locked
@@ -117,7 +117,7 @@ def _remind(folder: Path, manifest: Manifest, original: Message, status: Status,
     number = len(_mine(reminders, status)) + 1
     key = hashlib.sha256(json.dumps([original.key, REMINDER, number]).encode()).hexdigest()[:32]
     domain = original.message_id.rsplit("@", 1)[-1].rstrip(">")
-    message = replace(original, key=key, message_id=f"<{key}.reminder@{domain}>", role=REMINDER, to_send=True,
+    message = replace(original, key=key, message_id=bounded_id(key, "reminder", domain), role=REMINDER, to_send=True,
                       reminds=original.message_id,
                       eml=f"emails/reminders/{file_stem(invitation.person_id)}/{file_stem(invitation.item_id)}"
                           f"-{number}.eml")

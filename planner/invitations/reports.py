@@ -61,14 +61,28 @@ def describe(s: Status, now: dt.datetime) -> str:
     text = s.status + (f" on {s.answered_at[:10]}" if s.answered_at else "")
     if s.delegate:
         text += f" to {s.delegate}"
+    if s.proposed_start:
+        text += f", {proposal(s)}"
     if s.comment:
         text += f": “{s.comment}”"
     return text
 
 
+def proposal(s: Status) -> str:
+    """A COUNTER's proposed time as the organiser reads it: 'proposes Tue 19 May 14:00–15:00'."""
+    try:
+        start = dt.datetime.fromisoformat(s.proposed_start or "")
+    except ValueError:
+        return ""
+    end = ""
+    with contextlib.suppress(ValueError, TypeError):
+        end = f"–{dt.datetime.fromisoformat(s.proposed_end or ''):%H:%M}"
+    return f"proposes {start:%a} {start.day} {start:%b} {start:%H:%M}{end}"
+
+
 # --- replies.csv and replies.html ----------------------------------------------------------
 
-CSV_COLUMNS = ("person_id", "item_id", "status", "answered_at")
+CSV_COLUMNS = ("person_id", "item_id", "status", "answered_at", "proposed_start", "proposed_end")  # (1.2) added
 
 
 def _atomic_write(folder: Path, name: str, text: str) -> None:
@@ -96,7 +110,8 @@ def write_report(folder, now: dt.datetime) -> list[Status]:
     folder = Path(folder)
     issued = Issued.load(folder)
     statuses = current_statuses(folder, issued)
-    rows = [(s.invitation.person_id, s.invitation.item_id, s.status, s.answered_at or "") for s in statuses]
+    rows = [(s.invitation.person_id, s.invitation.item_id, s.status, s.answered_at or "",
+             (s.proposed_start or "").replace("T", " "), (s.proposed_end or "").replace("T", " ")) for s in statuses]
     _atomic_write(folder, "replies.csv", csv_text(CSV_COLUMNS, rows))
     visit = issued.visit
     events: dict[str, dict] = {}
@@ -147,5 +162,6 @@ def answers_by_item(folder) -> dict[str, str]:
             if who:
                 names = f" ({', '.join(who)})" if status in ("declined", "delegated") else ""
                 parts.append(f"{len(who)} {label}{names}")
+        parts += [f"{s.invitation.name or s.invitation.person_id} {proposal(s)}" for s in group if s.proposed_start]
         out[item_id] = ", ".join(parts)
     return out
