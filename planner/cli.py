@@ -325,7 +325,7 @@ def _no_ledger_note(previous: Path) -> None:
     """Say so when the previous plan's invitations were never recorded as sent: the
     new plan then re-issues every invitation, and nobody taken off a session gets a
     cancellation (README, "Invites after a re-plan")."""
-    from planner.invitations.invites import MANIFEST
+    from planner.invitations.manifest import MANIFEST
 
     if (previous / MANIFEST).is_file() and ledger.sent_keys(previous) is None:
         _notes([f"{previous} has no send ledger ({ledger.NAME}): nothing from it is taken as delivered, so "
@@ -492,6 +492,9 @@ def replies(folder, sources, imap_host, user, imap_folder, port, starttls, no_tl
     import os
 
     from planner.invitations import replies as r
+    from planner.invitations import reports
+    from planner.invitations.judging import Issued
+    from planner.invitations.mailboxes import ImapSettings
 
     moment = _now_option(now) or dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     try:
@@ -501,9 +504,9 @@ def replies(folder, sources, imap_host, user, imap_folder, port, starttls, no_tl
                 raise click.BadParameter("--imap needs --user (or env PLANNER_IMAP_USER)", param_hint="--user")
             if starttls and no_tls:
                 raise click.BadParameter("choose one of --starttls and --no-tls", param_hint="--no-tls")
-            imap = r.ImapSettings(host=imap_host, user=user, password=os.environ.get("PLANNER_IMAP_PASSWORD", ""),
-                                  folder=imap_folder, port=port, cafile=cafile,
-                                  security="none" if no_tls else "starttls" if starttls else "tls")
+            imap = ImapSettings(host=imap_host, user=user, password=os.environ.get("PLANNER_IMAP_PASSWORD", ""),
+                                folder=imap_folder, port=port, cafile=cafile,
+                                security="none" if no_tls else "starttls" if starttls else "tls")
         report = r.read_replies(folder, sources, imap)
         reminders = None
         if remind:
@@ -513,8 +516,8 @@ def replies(folder, sources, imap_host, user, imap_folder, port, starttls, no_tl
             except ValueError as exc:
                 raise click.BadParameter(str(exc), param_hint="--older-than") from None
             reminders = write_reminders(folder, moment, age)
-        statuses = r.write_report(folder, moment)
-        issued = r.Issued.load(folder)
+        statuses = reports.write_report(folder, moment)
+        issued = Issued.load(folder)
     except PlannerError as error:
         _fail(error)
     for finding in report.findings:
@@ -529,7 +532,7 @@ def replies(folder, sources, imap_host, user, imap_folder, port, starttls, no_tl
         for line in reminders.lines():
             click.echo(line)
     if not quiet:
-        for line in r.summary_lines(statuses, issued.uninvited, moment):
+        for line in reports.summary_lines(statuses, issued.uninvited, moment):
             click.echo(line)
     click.echo(f"Written: {Path(folder) / 'replies.csv'}, {Path(folder) / 'replies.html'}")
 

@@ -124,6 +124,7 @@ class Peer:
     max_sessions_per_day: int | None = None
     phone: str = ""
     calendar: str = ""
+    aliases: tuple[str, ...] = ()  # (1.2) other addresses this peer answers from
 
 
 @dataclass(frozen=True)
@@ -158,6 +159,7 @@ class Person:
     unavailable: tuple[Window, ...] = ()
     phone: str = ""
     calendar: str = ""
+    aliases: tuple[str, ...] = ()  # (1.2) other addresses this person answers from
 
 
 @dataclass(frozen=True)

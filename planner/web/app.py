@@ -33,7 +33,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from planner.errors import InvalidInput, PlannerError
-from planner.invitations.replies import answers_by_item
+from planner.invitations.reports import answers_by_item
 from planner.text import slug as slugify
 from planner.web import actions
 from planner.web.board import day_grid
