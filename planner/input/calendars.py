@@ -30,9 +30,9 @@ line at fault where there is one.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 from zoneinfo import ZoneInfo
 
 from planner import domain as d
@@ -145,7 +145,7 @@ def _with_zone_names(lines: list[tuple[int, str]], parsed) -> bytes:
     from icalendar.parser import Contentline
 
     out = []
-    for (_number, line), (_n, name, params, _value) in zip(lines, parsed):
+    for (_number, line), (_n, name, params, _value) in zip(lines, parsed, strict=True):
         tzid = params.get("TZID") if params else None
         iana = from_display_name(tzid) if tzid else None
         if iana:

@@ -17,8 +17,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from planner.input import schema
 from planner.errors import Problem
+from planner.input import schema
 
 TABLES = tuple(schema.TABLES)
 OPTIONAL_TABLES = schema.OPTIONAL_TABLES
@@ -238,7 +238,7 @@ def _read_csv(path: Path, raw: RawVisit) -> RawTable | None:
                     f"this row has {len(record)} cells but the header has {len(columns)}; separate the "
                     f"items of a list with ';' or put a cell that holds a comma in double quotes"))
             cells = {}
-            for col, value in zip(columns, record):
+            for col, value in zip(columns, record, strict=False):
                 if col and col not in cells:
                     cells[col] = cell_text(value)
             if any(cells.values()):
@@ -409,8 +409,8 @@ def _not_a_zip(path: Path) -> str:
     except UnicodeDecodeError:
         text = ""
     if text and ("," in text or ";" in text or "\t" in text) and "\x00" not in text:
-        return ("cannot be opened as a workbook: it is a text file (CSV?) with an .xlsx name; open it in Excel and save it as Excel "
-                "Workbook (.xlsx), or give the visit as a folder of CSV files")
+        return ("cannot be opened as a workbook: it is a text file (CSV?) with an .xlsx name; open it in Excel "
+                "and save it as Excel Workbook (.xlsx), or give the visit as a folder of CSV files")
     return ("cannot be opened as a workbook: it is not a zip file, as every .xlsx is (damaged, or another kind of "
             "file renamed); save it again as Excel Workbook (.xlsx)")
 
@@ -433,7 +433,7 @@ def _sheet_table(sheet, name: str, raw: RawVisit, at: list | None = None) -> Raw
     if len(columns) > schema.MAX_COLUMNS:
         raw.problems.append(Problem(source, 1, None, f"has more than {schema.MAX_COLUMNS} columns (the limit)"))
         return RawTable(name, source, [], [])
-    rows = []
+    rows: list[tuple[int, dict[str, str]]] = []
     for number, values in enumerate(rows_iter, start=2):
         at[1] = number - 1  # the last row read whole
         # counted before an empty row is skipped (1.2): a flood of empty rows is refused at the limit
@@ -442,8 +442,8 @@ def _sheet_table(sheet, name: str, raw: RawVisit, at: list | None = None) -> Raw
                                                               f"far above any real visit; empty rows count too): "
                                                               f"delete the rows below the table"))
             return RawTable(name, source, [c for c in columns if c], rows)
-        cells = {}
-        for col, value in zip(columns, values):
+        cells: dict[str, str] = {}
+        for col, value in zip(columns, values, strict=False):
             if col and col not in cells:  # a repeated column is reported by validation; the first counts
                 cells[col] = cell_text(value)
         if any(cells.values()):

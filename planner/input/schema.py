@@ -21,11 +21,43 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from planner import domain as d
-
 from planner.input.values import (  # noqa: F401  (the value parsers and limits are part of the schema)
-    BadValue, DATE_MAX, DATE_MIN, DAY, ID_RE, ID_RULE, MAX_CELL, MAX_COLUMNS, MAX_CONTENT_TYPES_BYTES, MAX_FILE_BYTES, MAX_NUMBER_DIGITS, MAX_PARTS, MAX_PART_BYTES, MAX_RATIO, MAX_ROWS, MAX_SHOWN, MAX_TIMEZONE, MAX_TOML_DEPTH, MAX_TOML_KEYS, MAX_TOTAL_BYTES, MAX_WORKBOOK_BYTES, NOT_REGIONS, YEARS_AHEAD, parse_bool, parse_date, parse_dates, parse_datetime, parse_int, parse_list, parse_phone, parse_relative_path, parse_time, parse_timezone, parse_windows, shown,
+    DATE_MAX,
+    DATE_MIN,
+    DAY,
+    ID_RE,
+    ID_RULE,
+    MAX_CELL,
+    MAX_COLUMNS,
+    MAX_CONTENT_TYPES_BYTES,
+    MAX_FILE_BYTES,
+    MAX_NUMBER_DIGITS,
+    MAX_PART_BYTES,
+    MAX_PARTS,
+    MAX_RATIO,
+    MAX_ROWS,
+    MAX_SHOWN,
+    MAX_TIMEZONE,
+    MAX_TOML_DEPTH,
+    MAX_TOML_KEYS,
+    MAX_TOTAL_BYTES,
+    MAX_WORKBOOK_BYTES,
+    NOT_REGIONS,
+    YEARS_AHEAD,
+    BadValue,
+    parse_bool,
+    parse_date,
+    parse_dates,
+    parse_datetime,
+    parse_int,
+    parse_list,
+    parse_phone,
+    parse_relative_path,
+    parse_time,
+    parse_timezone,
+    parse_windows,
+    shown,
 )
-
 
 # --- fields ------------------------------------------------------------------------------
 
@@ -78,7 +110,7 @@ class Field:
         if self.kind == "choice":
             return "one of: " + ", ".join(self.choices)
         if self.kind in ("ref", "refs"):
-            what = REF_NAMES[self.refers_to]
+            what = REF_NAMES[self.refers_to or ""]
             return f"{what} id" if self.kind == "ref" else f"{what} id list, ;-separated"
         if self.kind == "int":
             low, high = self.minimum, self.maximum

@@ -13,6 +13,7 @@ import zoneinfo
 
 from planner import domain as d
 from planner.input import schema
+from planner.input.core import ValidatorCore
 from planner.input.hints import FAR_WINDOW, did_you_mean
 
 SETTING_KEYS = set(schema.VISIT_FIELDS)
@@ -22,10 +23,10 @@ UNKNOWN_KEYS_SHOWN = 20  # warnings about unknown keys, one each; the rest are c
 def _exists(day: dt.date, minute: int, zone: zoneinfo.ZoneInfo) -> bool:
     """Whether a local wall time exists (not skipped by the clocks going forward)."""
     local = dt.datetime.combine(day, dt.time(minute // 60, minute % 60), zone)
-    return local.astimezone(dt.timezone.utc).astimezone(zone).replace(tzinfo=None) == local.replace(tzinfo=None)
+    return local.astimezone(dt.UTC).astimezone(zone).replace(tzinfo=None) == local.replace(tzinfo=None)
 
 
-class SettingsChecks:
+class SettingsChecks(ValidatorCore):
     def read_settings(self) -> dict:
         """Every key of the visit, parsed as far as it can be (a key that does
         not parse takes its default, and its problem is recorded)."""

@@ -11,10 +11,11 @@ from __future__ import annotations
 from dataclasses import replace
 
 from planner import domain as d
+from planner.input.core import ValidatorCore
 from planner.text import clean_text
 
 
-class TableReaders:
+class TableReaders(ValidatorCore):
     def read_themes(self, rows):
         return tuple(d.Theme(rid, self.value(row, "name", default=rid), self.value(row, "question"))
                      for row, rid in self.unique_ids(rows))

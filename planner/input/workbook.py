@@ -16,16 +16,22 @@ from __future__ import annotations
 import csv
 import re
 import textwrap
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
-from planner.input import schema
 from planner.errors import InvalidInput, PlannerError
+from planner.input import schema
 from planner.store.sheets import (  # noqa: F401  (plan.xlsx's writer moved to planner.store.sheets: issue 16)
-    LINE_PT, ROW_PT, Grid, Sheet, lines_needed, new_book, save, write_timetable,
+    LINE_PT,
+    ROW_PT,
+    Grid,
+    Sheet,
+    lines_needed,
+    new_book,
+    save,
+    write_timetable,
 )
 from planner.text import clean_text
-
 
 # --- what every sheet and column means: planner.input.schema (spec §1) -----------------
 
@@ -230,7 +236,7 @@ def _template_workbook(path: Path) -> None:
     for r in range(table_header + 1, len(rows) + 1):
         if not ws.cell(row=r, column=2).value:  # a sheet's heading row
             ws.cell(row=r, column=1).font = Font(bold=True)
-    widths = dict(zip(range(1, 7), (11, 28, 9, 16, 34, 60)))
+    widths = dict(zip(range(1, 7), (11, 28, 9, 16, 34, 60), strict=True))
     for index, width in widths.items():
         ws.column_dimensions[get_column_letter(index)].width = width
     for r in range(2, table_header - 1):  # the notes run across the sheet

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Any
 
 from planner.store.planio import safe_cell
 from planner.text import clean_text
@@ -31,12 +32,12 @@ class Sheet:
     widths: dict[str, float] = field(default_factory=dict)  # column letter -> width
 
 
-def add_sheet(book, sheet: Sheet, name: str) -> None:
+def add_sheet(book: Any, sheet: Sheet, name: str) -> None:
     """A sheet of header and rows: header bold and frozen, text cells neutralised."""
     from openpyxl.styles import Font
 
     ws = book.create_sheet(name)
-    ws.append(list(sheet.header))
+    ws.append([sheet_text(str(h)) for h in sheet.header])
     for cell in ws[1]:
         cell.font = Font(bold=True)
     ws.freeze_panes = "A2"
@@ -46,7 +47,8 @@ def add_sheet(book, sheet: Sheet, name: str) -> None:
         ws.column_dimensions[letter].width = width
 
 
-def new_book():
+def new_book() -> Any:
+    """A workbook without sheets, with fixed properties (the same content, the same bytes)."""
     import datetime as dt
 
     from openpyxl import Workbook
@@ -60,9 +62,7 @@ def new_book():
     return book
 
 
-
-
-def save(book, path: Path) -> None:
+def save(book: Any, path: Path) -> None:
     """Save next to `path` and rename into place, so a failure leaves nothing half-written."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -147,8 +147,8 @@ def write_timetable(path: Path, grids: Sequence[Grid], sheets: Sequence[Sheet] =
         for cell in ws[1]:
             cell.font = Font(bold=True)
             cell.alignment = wrap
-        for row in grid.rows:
-            ws.append([sheet_text(v) if isinstance(v, str) else v for v in row])
+        for values in grid.rows:
+            ws.append([sheet_text(v) if isinstance(v, str) else v for v in values])
         heights: dict[int, float] = {}
         for row, col, last in grid.merges:
             top = ws.cell(row=row + 2, column=col + 1)
