@@ -31,7 +31,6 @@ the manifest invites.write_invites returns (never re-reading its JSON).
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 from email.utils import format_datetime
 from pathlib import Path
