@@ -62,8 +62,8 @@ def room_rows(visit: d.Visit, plan: d.Plan) -> list[tuple]:
             item, place = entry.item, entry.place
             if not item.room_id:
                 continue
-            rows.append((item.room_id, place.name, place.location, day.isoformat(), _hm(item.start), _hm(item.end), item.item_id, item.kind, item.title,
-                         str(len(item.peer_ids) + len(item.attendee_ids))))
+            rows.append((item.room_id, place.name, place.location, day.isoformat(), _hm(item.start), _hm(item.end),
+                         item.item_id, item.kind, item.title, str(len(item.peer_ids) + len(item.attendee_ids))))
     rows.sort(key=lambda row: (order.get(row[0], len(order)), row[0], row[3], row[4], row[7] != "office", row[6]))
     return rows
 

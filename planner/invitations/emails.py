@@ -368,4 +368,4 @@ def export_invites(folder: Path, visit: d.Visit, plan: d.Plan, clock: dt.datetim
     return manifest
 
 
-export_invites.takes_previous = True
+export_invites.takes_previous = True  # type: ignore[attr-defined]  # read by orchestrate.documents

@@ -61,7 +61,8 @@ from planner.errors import Cancelled, Infeasible, InvalidInput, PlannerError, So
 from planner.invitations.manifest import load_manifest
 from planner.solve.explain import explain_infeasible, explain_missing, prechecks, why_left_out
 from planner.solve.run import Cancel, Phase, Progress, SolveOptions, TimeLimitWhileBuilding, extract, solve_model
-from planner.store.planio import PLAN_FOLDER_NAMES, RECORD_FILES, atomic_folder, check_plan_target, read_plan, unknown_ids, write_plan_files
+from planner.store.planio import (PLAN_FOLDER_NAMES, RECORD_FILES, atomic_folder, check_plan_target, read_plan,
+                                  unknown_ids, write_plan_files)
 from planner.orchestrate.replan import frozen_breaches, touched_days
 from planner.check.verify import verify
 from planner.documents.view import uninvited
