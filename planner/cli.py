@@ -229,7 +229,7 @@ def cli() -> None:
     """Plan the on-site week of a peer challenge visit.
 
     INPUT is a folder with visit.toml and CSV files, or an .xlsx workbook
-    (see README.md and ../shared/spec/visit-format.md).
+    (see docs/format.md; every command: docs/commands.md).
     """
 
 
@@ -323,7 +323,7 @@ def replan(input, previous, out, freeze_before, time_limit, seed, workers, deter
 def _no_ledger_note(previous: Path) -> None:
     """Say so when the previous plan's invitations were never recorded as sent: the
     new plan then re-issues every invitation, and nobody taken off a session gets a
-    cancellation (README, "Invites after a re-plan")."""
+    cancellation (docs/mail-and-calendars.md, "Invites after a re-plan")."""
     from planner.invitations.invites import MANIFEST
 
     if (previous / MANIFEST).is_file() and ledger.sent_keys(previous) is None:
