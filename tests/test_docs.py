@@ -1,5 +1,5 @@
-"""The documentation stands on its own (issue 16, item 4): README.md and
-docs/*.md link only to what exists inside the repository (files, and headings
+"""The documentation stands on its own (issue 16, item 4): README.md,
+docs/*.md and the examples' READMEs link only to what exists inside the repository (files, and headings
 by their #anchors), no link leaves the repository except to cite a public
 standard, every path and module of the planner they name exists, and the
 README stays short."""
@@ -14,7 +14,7 @@ import pytest
 
 from conftest import ROOT
 
-DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")), *sorted((ROOT / "inputs").glob("*/README.md"))]
 README_MAX_LINES = 400
 # the only places outside the repository a document may link to: public standards
 STANDARDS = {"datatracker.ietf.org", "www.rfc-editor.org", "www.w3.org", "www.iana.org"}
