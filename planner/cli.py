@@ -323,7 +323,7 @@ def replan(input, previous, out, freeze_before, time_limit, seed, workers, deter
 def _no_ledger_note(previous: Path) -> None:
     """Say so when the previous plan's invitations were never recorded as sent: the
     new plan then re-issues every invitation, and nobody taken off a session gets a
-    cancellation (docs/mail-and-calendars.md, "Invites after a re-plan")."""
+    cancellation (README, "Invites after a re-plan")."""
     from planner.invitations.invites import MANIFEST
 
     if (previous / MANIFEST).is_file() and ledger.sent_keys(previous) is None:
