@@ -124,7 +124,7 @@ def test_the_link_checker_sees_bad_links():
 def named_paths(text: str) -> set[str]:
     """Paths in the tree the text names (`planner/solve/hard.py`, `tests/test_print.py`, …)."""
     names = set()
-    for match in re.finditer(rf"(?<![\w./-])((?:{'|'.join(ROOTS)})/[\w./*<>-]*)", text):
+    for match in re.finditer(rf"(?<![\w./-])((?:{'|'.join(ROOTS)})/(?:[\w<*][\w./*<>-]*)?)", text):
         name = match.group(1).rstrip(".,;:")
         if "://" in text[max(0, match.start() - 12):match.start()]:
             continue
@@ -174,6 +174,7 @@ def test_every_module_named_exists(doc):
 def test_the_path_checker_sees_a_moved_module():
     assert named_paths("see `planner/model/hard.py`, and planner/solve/hard.py.") == \
         {"planner/model/hard.py", "planner/solve/hard.py"}
+    assert named_paths("PRODID:-//peer-challenge-\nplanner//availability//EN") == {"planner/"}
     assert not path_exists("planner/model/hard.py") and path_exists("planner/solve/hard.py")
     assert path_exists("planner/documents/templates/*.html")
     assert module_exists("planner.solve.hard") and module_exists("planner.text.is_email")
