@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from planner import domain as d
+from planner.errors import InvalidInput, PlannerError, Problem
 from planner.identity import item_uids
 from planner.store import ledger
-from planner.errors import InvalidInput, PlannerError, Problem
 
 SCHEDULE_COLUMNS = ("item_id", "kind", "title", "date", "start", "end", "room_id", "peer_ids", "attendee_ids")
 UNSCHEDULED_COLUMNS = ("session_id", "reason")
