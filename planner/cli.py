@@ -230,7 +230,7 @@ def cli() -> None:
     """Plan the on-site week of a peer challenge visit.
 
     INPUT is a folder with visit.toml and CSV files, or an .xlsx workbook
-    (see README.md and ../shared/spec/visit-format.md).
+    (see docs/format.md; every command: docs/commands.md).
     """
 
 
