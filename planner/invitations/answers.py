@@ -220,9 +220,9 @@ def answers_in_message(raw: bytes | email.message.Message, source: str) -> tuple
             continue
         try:
             payload = part.get_payload(decode=True)
+            data = payload if isinstance(payload, bytes) else b""
         except Exception:
-            payload = None
-        data = payload if isinstance(payload, bytes) else b""
+            data = b""
         if not data.strip() or data in seen:
             continue
         seen.add(data)

@@ -98,10 +98,11 @@ class Issued:
 
     def sent_at(self, invitation: Invited) -> str | None:
         """When the invitation currently held (its SEQUENCE) was last sent, from the ledger."""
-        times = [str(e["sent_at"]) for e in self.ledger
-                 if e.get("unit") == invitation.unit and e.get("method") == "REQUEST" and e.get("sent_at")
+        times = [e.get("sent_at") for e in self.ledger
+                 if e.get("unit") == invitation.unit and e.get("method") == "REQUEST"
                  and int((e.get("sequences") or {}).get(invitation.uid, -1)) == invitation.sequence]
-        return min(times) if times else None
+        sent = [str(t) for t in times if t]
+        return min(sent) if sent else None
 
 
 # --- matching -------------------------------------------------------------------------

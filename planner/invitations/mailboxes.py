@@ -61,10 +61,10 @@ def read_source(path: Path) -> Iterator[tuple[str, bytes | email.message.Message
         yield str(path), path.read_bytes(), "ics"
         return
     if _looks_like_mbox(path):
-        messages = mailbox.mbox(path, factory=None, create=False)
-        for index, key in enumerate(messages.keys(), start=1):
+        mbox = mailbox.mbox(path, factory=None, create=False)
+        for index, key in enumerate(mbox.keys(), start=1):
             with contextlib.suppress(Exception):
-                yield f"{path} message {index}", messages.get_bytes(key), "eml"
+                yield f"{path} message {index}", mbox.get_bytes(key), "eml"
         return
     yield str(path), path.read_bytes(), "eml"
 
@@ -99,8 +99,8 @@ def read_imap(settings: ImapSettings) -> Iterator[tuple[str, bytes, str]]:
     so no message is deleted, moved or flagged (not even as seen)."""
     context = _context(settings) if settings.security != "none" else None
     where = f"{settings.host}:{settings.port or (993 if settings.security == 'tls' else 143)}"
-    conn: imaplib.IMAP4
     try:
+        conn: imaplib.IMAP4
         if settings.security == "tls":
             conn = imaplib.IMAP4_SSL(settings.host, settings.port or 993, ssl_context=context,
                                      timeout=settings.timeout)
@@ -120,7 +120,7 @@ def read_imap(settings: ImapSettings) -> Iterator[tuple[str, bytes, str]]:
         if typ != "OK":
             raise RepliesError(f"the IMAP server {where} has no folder {settings.folder!r}: {_text(data)}")
         criteria = ("SINCE", f"{settings.since.day}-{settings.since:%b-%Y}") if settings.since else ("ALL",)
-        typ, data = conn.uid("SEARCH", *criteria)
+        typ, data = conn.uid("SEARCH", None, *criteria)  # type: ignore[arg-type]  # IMAP's null charset
         if typ != "OK":
             raise RepliesError(f"the IMAP server {where} refused to list {settings.folder!r}: {_text(data)}")
         uids = [u.decode() for u in (data[0] or b"").split() if u]

@@ -39,6 +39,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from planner.invitations.answers import answers_in_calendar, answers_in_message
 from planner.invitations.judging import Finding, Invited, Issued, judge
@@ -178,7 +179,7 @@ def current_statuses(folder, issued: Issued | None = None, records: list[dict] |
     """Each invitation of the folder with its latest applied answer (or none)."""
     issued = issued or Issued.load(folder)
     records = read_records(folder) if records is None else records
-    latest: dict[tuple[str, str | None], dict] = {}
+    latest: dict[tuple[str, str | None], dict[str, Any]] = {}
     order = _in_order(records)
     for entry in order:
         if not _applied(entry) or entry.get("delegated_from"):
@@ -187,7 +188,7 @@ def current_statuses(folder, issued: Issued | None = None, records: list[dict] |
     delegates = {(r["uid"], r["delegated_from"]): r for r in order if _applied(r) and r.get("delegated_from")}
     out = []
     for invitation in issued.invitations():
-        record: dict | None = latest.get((invitation.uid, invitation.person_id))
+        record: dict[str, Any] | None = latest.get((invitation.uid, invitation.person_id))
         if record is not None and _sequence(record) != invitation.sequence:
             record = None  # an answer to a version since replaced: ask again
         delegate = ""
@@ -196,10 +197,10 @@ def current_statuses(folder, issued: Issued | None = None, records: list[dict] |
             delegate = record.get("delegate_id") or record.get("delegate", "")
             if answer is not None:
                 delegate += f" ({answer['status']})"
-        answered = record or {}
-        out.append(Status(invitation, answered.get("status", "none"), answered.get("when"),
-                          answered.get("comment", ""), delegate, issued.sent_at(invitation),
-                          answered.get("proposed_start"), answered.get("proposed_end")))
+        record = record or {}
+        out.append(Status(invitation, record.get("status", "none"), record.get("when"), record.get("comment", ""),
+                          delegate, issued.sent_at(invitation), record.get("proposed_start"),
+                          record.get("proposed_end")))
     return out
 
 
@@ -235,7 +236,7 @@ def accepted_delegates(folder, records: list[dict] | None = None) -> list[dict]:
     delegate declines (their latest answer to that event, as delegate or as invitee)."""
     records = read_records(folder) if records is None else records
     order = [r for r in _in_order(records) if _applied(r)]
-    delegated: dict[tuple[str | None, str | None], dict] = {}  # (item, who delegated) -> their latest answer
+    delegated: dict[tuple[str | None, str | None], dict[str, Any]] = {}  # (item, who delegated) -> their latest answer
     for record in order:
         if not record.get("delegated_from"):
             delegated[(record.get("item_id"), record.get("person_id"))] = record

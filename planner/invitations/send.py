@@ -157,8 +157,8 @@ class _Ledger:
 def connect(settings: SmtpSettings) -> smtplib.SMTP:
     """An SMTP session, with TLS and login as the settings ask."""
     context = ssl.create_default_context()
-    smtp: smtplib.SMTP
     try:
+        smtp: smtplib.SMTP
         if settings.ssl:
             smtp = smtplib.SMTP_SSL(settings.host, settings.port, timeout=settings.timeout, context=context)
         else:
