@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from conftest import write_visit
 from planner.cli import cli
-from planner.store.planio import atomic_folder, tidy_target
+from planner.store.fs import atomic_folder, tidy_target
 from test_invites import small_visit
 
 FAST = ["--deterministic", "--workers", "1", "--time-limit", "5", "--no-documents", "-q"]
@@ -198,7 +198,7 @@ def test_files_the_planner_did_not_write_survive_plan_replan_and_export(plan_cop
 
 def test_rename_exchange_is_used_on_linux(tmp_path):
     import sys
-    from planner.store.planio import _exchange
+    from planner.store.fs import _exchange
 
     if not sys.platform.startswith("linux"):
         pytest.skip("renameat2 is Linux only")
@@ -350,7 +350,7 @@ def test_a_ctrl_c_while_the_folder_is_put_in_place_neither_cuts_it_nor_says_noth
     import os
     import signal
 
-    from planner.store import planio
+    from planner.store import fs as planio
 
     target = tmp_path / "plan"
     target.mkdir()

@@ -11,7 +11,7 @@ Layout inside the plan folder::
     plan.xlsx                    the timetable: a sheet per day, rooms as columns
     index.html                   every document of the folder, linked
 
-All CSV cells go through planio.csv_text, which neutralises formulas.
+All CSV cells go through planner.store.planio.csv_text, which neutralises formulas.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import json
 from pathlib import Path
 
 from planner import domain as d
+from planner.store.folder import INDEX_GROUPS
 from planner.store.planio import csv_text
 from planner.documents import render as r
 from planner.documents.view import organisation_shown, person_view, plan_view
@@ -260,17 +261,6 @@ def unreachable(visit: d.Visit, plan: d.Plan) -> list[dict]:
     return sorted(people.values(), key=lambda p: p["name"].casefold())
 
 
-GROUPS = (
-    ("Plan", ("schedule.csv", "schedule.json", "unscheduled.csv", "plan.xlsx", "changes.html", "changes.csv")),
-    ("Agendas", ("agendas/*.*",)),
-    ("Peer agendas", ("agendas/peers/*.*",)),
-    ("Door sheets", ("agendas/doors/*.*",)),
-    ("Briefing packs", ("briefings/*.*",)),
-    ("Interviewee briefings", ("briefings/interviewees/*.*",)),
-    ("Logistics", ("logistics/*.*",)),
-)
-
-
 def folder_index(folder: Path) -> list[dict]:
     """Groups of relative paths to every file in the folder (ours first, then
     any other folder's files under its own name), sorted, for index.html."""
@@ -279,7 +269,7 @@ def folder_index(folder: Path) -> list[dict]:
                       if p.is_file() and not p.name.startswith("."))
 
     groups, known = [], {"index.html"}
-    for title, patterns in GROUPS:
+    for title, patterns in INDEX_GROUPS:
         found = [f for pattern in patterns for f in files(pattern)]
         known.update(found)
         groups.append({"title": title, "files": found})

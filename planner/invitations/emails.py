@@ -39,7 +39,7 @@ from pathlib import Path
 
 from planner import domain as d
 from planner.invitations import mime
-from planner.store.planio import inside
+from planner.store.fs import inside
 from planner.invitations.invites import NOT_ATTRIBUTED, clean, clean_email, load_manifest, peers_of, themes_of, write_invites
 from planner.documents.briefings import interviewee_html, interviewee_pack
 from planner.documents.render import common, issued_wording, version_of

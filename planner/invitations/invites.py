@@ -60,7 +60,8 @@ from icalendar import Calendar, Event, vCalAddress
 from planner import domain as d
 from planner.store import ledger
 from planner.errors import InvalidInput, Problem
-from planner.store.planio import inside
+from planner.store.folder import MANIFEST, UNIT_FOLDERS
+from planner.store.fs import inside
 from planner.text import clean, clean_email, is_email, slug
 from planner.invitations.tzical import vtimezone
 from planner.documents.view import ItemView, Place, plan_view
@@ -69,11 +70,8 @@ FORMAT = "peer-challenge-invites/2"  # /2: one event per REQUEST or CANCEL messa
 READABLE_FORMATS = ("peer-challenge-invites/1", FORMAT)  # a previous folder written by /1 still reconciles
 PRODID = "-//peer-challenge-planner//Invites 1//EN"
 UID_DOMAIN = "peer-challenge-planner"
-MANIFEST = "invites/manifest.json"
 CANCELLED = "CANCELLED"  # the fingerprint of a cancellation in a unit's issue history
 
-UNIT_FOLDERS = {"sessions": "invites/sessions", "debriefs": "invites/debriefs", "feedback": "invites/feedback",
-                "peer": "invites/peers", "team": "invites"}
 
 # Control characters (C0, DEL, C1) and the Unicode line and paragraph
 # separators: none of them may reach a property or a header.

@@ -18,9 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -29,7 +27,7 @@ from email.utils import format_datetime
 from pathlib import Path
 
 from planner.invitations.invites import MANIFEST, clean, file_stem
-from planner.store.planio import inside
+from planner.store.fs import atomic_write, inside
 from planner.invitations.replies import Issued, current_statuses, days_since, locked
 
 REMINDER = "reminder"
@@ -145,14 +143,4 @@ def reminder_email(original: bytes, ics: bytes, message: dict, now: dt.datetime,
 
 
 def _write_json(path: Path, data: dict) -> None:
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        if os.path.exists(temp):
-            os.unlink(temp)
-        raise
+    atomic_write(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")

@@ -47,7 +47,8 @@ from typing import Iterator
 
 from planner.errors import InvalidInput, PlannerError, Problem
 from planner.invitations.invites import MANIFEST, load_manifest
-from planner.store.planio import folder_lock, sync_folder
+from planner.store.fs import append_jsonl, atomic_write
+from planner.store.locks import plan_lock
 
 REPLIES = "replies.jsonl"
 LOCK = ".replies.lock"
@@ -554,28 +555,14 @@ def read_records(folder) -> list[dict]:
 
 
 def locked(folder: Path):
-    return folder_lock(folder, LOCK, RepliesError(f"another 'planner replies' is running on {folder}; "
-                                                  f"wait for it to finish"))
+    return plan_lock(folder, RepliesError(f"another 'planner replies', or another writer of the folder (send, "
+                                          f"remind, export, replan, publish), is running on {folder}; wait for it to "
+                                          f"finish"))
 
 
 def append_records(folder: Path, records: list[dict]) -> None:
     """Append to replies.jsonl: flushed and fsynced (and the folder, when the file is new)."""
-    if not records:
-        return
-    path = folder / REPLIES
-    new = not path.exists()
-    with open(path, "ab") as handle:
-        if not new and path.stat().st_size:
-            with open(path, "rb") as existing:
-                existing.seek(-1, os.SEEK_END)
-                if existing.read(1) != b"\n":  # a line cut short by a crash: close it
-                    handle.write(b"\n")
-        for record in records:
-            handle.write((json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8"))
-        handle.flush()
-        os.fsync(handle.fileno())
-    if new:
-        sync_folder(folder)
+    append_jsonl(folder / REPLIES, records)
 
 
 def read_replies(folder, paths=(), imap: ImapSettings | None = None) -> ReadReport:
@@ -760,23 +747,16 @@ CSV_COLUMNS = ("person_id", "item_id", "status", "answered_at")
 
 def _atomic_write(folder: Path, name: str, text: str) -> None:
     """Write folder/name through a temporary file and one rename."""
-    import tempfile
-
-    handle, temp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temp, folder / name)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
+    atomic_write(folder / name, text)
 
 
 def write_report(folder, now: dt.datetime) -> list[Status]:
-    """replies.csv (contract: one row per person and event invited) and replies.html."""
+    """replies.csv (contract: one row per person and event invited) and replies.html, under the folder's lock."""
+    with locked(Path(folder)):
+        return _write_report(folder, now)
+
+
+def _write_report(folder, now: dt.datetime) -> list[Status]:
     from planner.documents.render import render, version_of
     from planner.store.planio import csv_text, read_plan
 

@@ -22,7 +22,8 @@ from planner.store import ledger
 from planner.check.changes import Change, compare
 from planner.errors import Infeasible, InvalidInput, PlannerError, Problem
 from planner.check.objective import penalties
-from planner.store.planio import RECORD_FILES, atomic_folder, read_plan, write_plan_files
+from planner.store.fs import atomic_folder
+from planner.store.planio import read_plan
 from planner.input.reading import RawSetting, RawTable, RawVisit, read_raw
 from planner.input.validation import COLUMNS, BadValue, build_visit, parse_datetime
 from planner.check.verify import verify
@@ -374,11 +375,10 @@ def save_move(vd: VisitDir, visit: d.Visit, version: str, move: Move, who: str) 
     new = moved_plan(visit, plan, move)
     new.meta["edited"] = {"moved": move.session_id, "from_version": version, "by": who}
     target = vd.next_version()
-    with atomic_folder(vd.plans / target) as folder:
-        write_plan_files(folder, new, visit)
-        sent = vd.plans / version / ledger.NAME
-        if sent.is_file():
-            shutil.copy2(sent, folder / ledger.NAME)
+    from planner.orchestrate import write_plan_folder
+
+    write_plan_folder(vd.plans / target, visit, new, records_from=[vd.plans / version],
+                      record_names=(ledger.NAME,), documents=False)
     vd.append(who, "move", f"moved {visit.label(move.session_id)} to {move.describe(visit)} ({target})",
               version=target, extra={"session": move.session_id, "from": version})
     return target
@@ -531,25 +531,14 @@ def invite_effects(visit: d.Visit, changes: list[Change], first_issue: bool = Fa
 
 def publish(vd: VisitDir, visit: d.Visit, version: str, who: str) -> None:
     """The version becomes the current one: its documents are written (invites
-    re-issued against the version published before, whose send ledger it
-    takes over), as `planner export` / `planner replan` write them."""
-    from planner.orchestrate.documents import write_documents
-    from planner.documents.changes import write_changes
+    re-issued against the version published before, whose records it takes
+    over), as `planner export` / `planner replan` write them
+    (planner.orchestrate.publish)."""
+    from planner.orchestrate.publish import publish_version
 
-    source = vd.version_path(version)
-    plan = read_plan(source)
     before = vd.published()
     previous_folder = vd.version_path(before) if before and before != version else None
-    with atomic_folder(source) as temp:
-        for name in ("schedule.csv", "unscheduled.csv", "schedule.json", *RECORD_FILES):
-            if (source / name).is_file():
-                shutil.copy2(source / name, temp / name)
-        if previous_folder is not None:
-            for name in RECORD_FILES:  # what was sent, and what people answered
-                if (previous_folder / name).is_file():
-                    shutil.copy2(previous_folder / name, temp / name)
-            write_changes(temp, visit, compare(read_plan(previous_folder), plan))
-        write_documents(temp, visit, plan, previous_folder=previous_folder)
+    publish_version(vd.version_path(version), visit, previous_folder)
     vd.append(who, "publish", f"published {version}", version=version,
               extra={"previous": before})
 

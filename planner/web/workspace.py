@@ -20,13 +20,13 @@ import contextlib
 import datetime as dt
 import fcntl
 import json
-import os
 import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
+from planner.store.fs import append_jsonl, atomic_write, read_jsonl
 from planner.text import slug
 
 JOURNAL = "journal.jsonl"
@@ -94,15 +94,9 @@ class VisitDir:
         return self.path / JOURNAL
 
     def journal(self) -> list[Entry]:
-        if not self.journal_path.is_file():
-            return []
         out = []
-        for line in self.journal_path.read_text(encoding="utf-8", errors="replace").splitlines():
-            try:
-                data = json.loads(line)
-            except ValueError:
-                continue  # a line cut short by a crash
-            if isinstance(data, dict) and isinstance(data.get("n"), int):
+        for data in read_jsonl(self.journal_path) or ():  # a line cut short by a crash is skipped
+            if isinstance(data.get("n"), int):
                 out.append(Entry(n=data["n"], at=str(data.get("at", "")), who=str(data.get("who", "")),
                                  action=str(data.get("action", "")), text=str(data.get("text", "")),
                                  before=data.get("before") or {}, version=data.get("version"),
@@ -131,10 +125,7 @@ class VisitDir:
         """Append one entry; the caller holds the lock."""
         entry = Entry(n=self.revision() + 1, at=now_text(), who=who, action=action, text=text,
                       before=before or {}, version=version, undoes=undoes, extra=extra or {})
-        with self.journal_path.open("a", encoding="utf-8") as handle:
-            handle.write(entry.as_json() + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
+        append_jsonl(self.journal_path, [(entry.as_json() + "\n").encode("utf-8")])
         return entry
 
     def check_revision(self, expected) -> None:
@@ -173,9 +164,7 @@ class VisitDir:
                 if target.exists():
                     target.unlink()
                 continue
-            temp = self.path / f".{name}.tmp"
-            temp.write_text(text, encoding="utf-8")
-            os.replace(temp, target)
+            atomic_write(target, text)
 
     # --- plan versions ----------------------------------------------------------------
     @property
