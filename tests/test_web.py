@@ -781,3 +781,39 @@ def test_the_move_page_offers_its_buttons_once(client, board):
         "day": f"{item.start:%Y-%m-%d}", "start": f"{item.start:%H:%M}", "room": item.room_id,
         "peers_shown": "1", "peers": list(item.peer_ids)}).text
     assert page.count('<form method="post"') == 1 and page.count('value="save"') <= 1
+
+
+def test_a_solve_whose_visit_changed_meanwhile_is_kept_as_a_draft_not_a_version(client, board, tmp_path):
+    """Issue 22: a session row deleted while a solve runs; the solve's plan (which still holds it) must
+    not become a version: it is kept as a draft and the page says why."""
+    import queue
+
+    from planner.web.solving import Run
+
+    v1 = plan(client)
+    vd = board.ws.visit("small")
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    shutil.copytree(vd.version_path(v1), staging / "plan")  # the plan the run made
+    run = Run("small", "plan", "me", 5.0, staging=staging, process=_Gone(), revision=vd.revision())
+    board.solver.runs["small"] = run
+    last = actions.check(vd.path).raw.tables["sessions"].rows[-1][0]
+    r = client.post(f"/v/small/delete/sessions/{last}", {"rev": client.rev("small")})
+    assert r.status_code == 303, r.text
+    q = queue.Queue()
+    q.put(("done", {"placed": 5, "sessions": 5, "status": "OPTIMAL", "objective": 1, "bound": 1, "left_out": []}))
+    board.solver._watch(vd, run, q)
+    assert run.state == "stale" and run.version is None
+    assert vd.live_versions() == [v1] and vd.current() == v1
+    assert (vd.path / "drafts" / run.id / "schedule.csv").is_file() and not staging.exists()
+    assert any(f"deleted sessions row {last}" in reason for reason in run.reasons)
+    page = client.get("/v/small/solve").text
+    assert "Not added as a version" in page and f"deleted sessions row {last}" in page
+    assert f"drafts/{run.id}" in page
+    # the same run over an unchanged visit becomes the next version
+    staging.mkdir()
+    shutil.copytree(vd.version_path(v1), staging / "plan")
+    again = Run("small", "plan", "me", 5.0, staging=staging, process=_Gone(), revision=vd.revision())
+    q.put(("done", {"placed": 5, "sessions": 5, "status": "OPTIMAL", "objective": 1, "bound": 1, "left_out": []}))
+    board.solver._watch(vd, again, q)
+    assert again.state == "done" and vd.current() == again.version != v1

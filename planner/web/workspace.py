@@ -4,6 +4,7 @@ WORKSPACE/
     <visit-slug>/            a visit folder in the contract's format (visit.toml, CSV files),
         plans/v001/ v002/ …  each a plan folder as `planner plan` writes it
         journal.jsonl        every edit on the board: who, when, what, and what the files held before
+        drafts/<run>/        a plan whose inputs were edited while it was made (not a version)
     .planner-web/            the server's own: session secret, users file
     *.xlsx                   a workbook dropped here is imported as a visit folder once
 
@@ -32,6 +33,7 @@ from planner.text import slug
 JOURNAL = "journal.jsonl"
 PLANS = "plans"
 STAGING = ".solves"
+DRAFTS = "drafts"  # plans made from inputs that were edited while they were made
 SERVER_DIR = ".planner-web"
 VERSION_RE = re.compile(r"^v(\d{3,})$")
 VISIT_FILES = ("visit.toml", "peers.csv", "rooms.csv", "people.csv", "sessions.csv", "themes.csv",
@@ -218,6 +220,10 @@ class VisitDir:
         if not (path / "schedule.csv").is_file():
             raise KeyError(version)
         return path
+
+    @property
+    def drafts(self) -> Path:
+        return self.path / DRAFTS
 
     def staging(self) -> Path:
         path = self.path / STAGING
