@@ -817,3 +817,18 @@ def test_a_solve_whose_visit_changed_meanwhile_is_kept_as_a_draft_not_a_version(
     q.put(("done", {"placed": 5, "sessions": 5, "status": "OPTIMAL", "objective": 1, "bound": 1, "left_out": []}))
     board.solver._watch(vd, again, q)
     assert again.state == "done" and vd.current() == again.version != v1
+
+
+def test_publishing_keeps_a_file_the_planner_did_not_write(client, board):
+    """Issue 16: publish rewrote the version folder without the owned-names list and dropped the
+    organiser's own files; `planner export` keeps them, and so does publishing now."""
+    v1 = plan(client)
+    folder = board.ws.visit("small").version_path(v1)
+    (folder / "notes").mkdir()
+    (folder / "notes" / "call with the host.txt").write_text("agreed: room r2 on Tuesday", encoding="utf-8")
+    (folder / "agendas").mkdir()
+    (folder / "agendas" / "stale.html").write_text("an agenda of an older run", encoding="utf-8")
+    assert client.post(f"/v/small/publish/{v1}", {"rev": client.rev("small")}).status_code == 303
+    assert (folder / "notes" / "call with the host.txt").read_text(encoding="utf-8") == "agreed: room r2 on Tuesday"
+    assert not (folder / "agendas" / "stale.html").exists()  # the planner's own folders are written afresh
+    assert (folder / "index.html").is_file() and (folder / "invites" / "manifest.json").is_file()
