@@ -80,6 +80,32 @@ def atomic_write(path: str | Path, data: bytes | str, mode: int | None = None) -
     sync_folder(path.parent)
 
 
+def create_new(path: str | Path, data: bytes | str, mode: int | None = None) -> bool:
+    """Create `path` holding `data`, whole, only if it does not exist yet
+    (False if it does: another process made it first). Written and fsynced
+    beside it, then linked into place, so it never exists half-written."""
+    path = Path(path)
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        if mode is not None:
+            os.fchmod(fd, mode)
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        try:
+            os.link(temp, path)
+        except FileExistsError:
+            return False
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+    sync_folder(path.parent)
+    return True
+
+
 # --- JSON Lines records -----------------------------------------------------------------
 
 class Appender:
