@@ -61,18 +61,17 @@ from pathlib import Path
 
 from planner import domain as d
 from planner.check.changes import compare
-from planner.invitations.declines import answers_in, apply_answers
+from planner.check.verify import verify
 from planner.errors import Cancelled, Infeasible, PlannerError, SolverFailure
-from planner.invitations.invites import load_manifest
+from planner.invitations.declines import answers_in, apply_answers
+from planner.invitations.manifest import load_manifest
+from planner.orchestrate.export import export_documents
+from planner.orchestrate.outcome import Outcome, Unreachable
+from planner.orchestrate.replan import frozen_breaches, touched_days
+from planner.orchestrate.write import write_outcome, write_plan_folder
 from planner.solve.explain import explain_infeasible, explain_missing, prechecks, why_left_out
 from planner.solve.run import Cancel, Phase, Progress, SolveOptions, TimeLimitWhileBuilding, extract, solve_model
 from planner.store.planio import read_plan
-from planner.orchestrate.replan import frozen_breaches, touched_days
-from planner.check.verify import verify
-
-from planner.orchestrate.export import export_documents
-from planner.orchestrate.outcome import Outcome, Unreachable
-from planner.orchestrate.write import write_outcome, write_plan_folder
 
 __all__ = ["Outcome", "Unreachable", "SolveOptions", "plan_visit", "replan_visit", "write_outcome",
            "export_documents", "write_plan_folder", "solve_visit", "replan_plan", "self_check"]

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from planner import domain as d
 from planner.check.changes import Change
+from planner.documents.view import uninvited
 
 
 @dataclass
@@ -28,15 +29,12 @@ class Outcome:
         """The people the plan needs (sessions, debriefs, feedback) who have
         no usable e-mail address, so get no invitation: the same list as
         ``uninvited`` in invites/manifest.json, one entry per person."""
-        from planner.invitations.invites import build_units
-
-        _units, uninvited = build_units(self.visit, self.plan)
         people: dict[str, Unreachable] = {}
-        for entry in uninvited:
-            pid = entry["recipient"]
+        for entry in uninvited(self.visit, self.plan):
+            pid = entry.recipient
             known = people.get(pid)
-            items = tuple(dict.fromkeys((known.item_ids if known else ()) + tuple(entry["items"])))
-            people[pid] = Unreachable(pid, entry["reason"], items)
+            items = tuple(dict.fromkeys((known.item_ids if known else ()) + entry.items))
+            people[pid] = Unreachable(pid, entry.reason, items)
         return sorted(people.values(), key=lambda u: (self.visit.name_of(u.person_id).casefold(), u.person_id))
 
 

@@ -12,6 +12,7 @@ kept). Only the standard library is used.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 from planner.store import ledger
@@ -77,7 +78,8 @@ def check_writable(target: str | Path, option: str = "--out") -> None:
                              f"choose another {option}")
 
 
-def check_inputs_outside(target: str | Path, inputs=(), previous=None) -> None:
+def check_inputs_outside(target: str | Path, inputs: Iterable[str | Path] = (),
+                         previous: str | Path | None = None) -> None:
     """--out may neither hold an input of the run (the visit folder or
     workbook) nor lie inside one; a previous plan may be --out itself (a
     re-plan in place) but neither hold nor lie inside it."""
@@ -97,7 +99,8 @@ def check_inputs_outside(target: str | Path, inputs=(), previous=None) -> None:
                                  f"(re-plan in place) or two separate ones")
 
 
-def check_plan_target(target: str | Path, inputs=(), previous=None, command: str = "plan") -> None:
+def check_plan_target(target: str | Path, inputs: Iterable[str | Path] = (), previous: str | Path | None = None,
+                      command: str = "plan") -> None:
     """A plan replaces its output folder whole, so --out must be new, empty,
     or a plan folder already (it holds schedule.csv): a typo such as
     `--out ~/Documents` must never wipe a folder of other files.
@@ -134,7 +137,8 @@ def check_plan_target(target: str | Path, inputs=(), previous=None, command: str
                                  f"--out")
 
 
-def prepare_target(target: str | Path, inputs=(), previous=None, command: str = "plan") -> list[str]:
+def prepare_target(target: str | Path, inputs: Iterable[str | Path] = (), previous: str | Path | None = None,
+                   command: str = "plan") -> list[str]:
     """tidy_target, then check_plan_target; returns tidy_target's notes."""
     notes = tidy_target(target)
     check_plan_target(target, inputs, previous, command)

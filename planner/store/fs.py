@@ -22,8 +22,9 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Callable, ContextManager, Iterable, Iterator
+from typing import Any
 
 from planner.errors import PlannerError
 
@@ -125,7 +126,7 @@ class Appender:
         if new:
             sync_folder(self.path.parent)
 
-    def write(self, line: bytes | dict) -> None:
+    def write(self, line: bytes | dict[str, Any]) -> None:
         """One record: a dict (as sorted JSON) or a line already encoded."""
         if isinstance(line, dict):
             line = (json.dumps(line, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
@@ -139,11 +140,11 @@ class Appender:
     def __enter__(self) -> Appender:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
 
-def append_jsonl(path: str | Path, records: Iterable[bytes | dict]) -> None:
+def append_jsonl(path: str | Path, records: Iterable[bytes | dict[str, Any]]) -> None:
     """Append `records` (see Appender.write); nothing is opened when there are none."""
     records = list(records)
     if not records:
@@ -153,7 +154,7 @@ def append_jsonl(path: str | Path, records: Iterable[bytes | dict]) -> None:
             out.write(record)
 
 
-def read_jsonl(path: str | Path) -> list[dict] | None:
+def read_jsonl(path: str | Path) -> list[dict[str, Any]] | None:
     """The JSON objects of a JSON Lines file in order, skipping lines that are
     not one (a line cut short by a crash); None when there is no such file."""
     path = Path(path)
@@ -220,7 +221,7 @@ def tidy_target(target: str | Path) -> list[str]:
             os.rename(previous, target)
             notes.append(f"{target} was missing after an interrupted run; its previous contents were put back "
                          f"from {entry.name}")
-    for kind, entry in stale:
+    for _kind, entry in stale:
         shutil.rmtree(entry, ignore_errors=True)
         if not entry.exists():
             notes.append(f"removed {entry.name}, left beside {target.name} by an interrupted run")
@@ -255,7 +256,7 @@ def _exchange(a: Path, b: Path) -> bool:
     raise OSError(code, os.strerror(code), str(b))
 
 
-def _keep_others(target: Path, temp: Path, owned: frozenset) -> None:
+def _keep_others(target: Path, temp: Path, owned: frozenset[str]) -> None:
     """Copy into `temp` what `target` holds that the planner did not write
     (its top-level entries neither in `owned` nor written by this run): a
     user's notes saved in a plan folder survive a re-plan. Copied, not moved,
@@ -274,8 +275,8 @@ def _keep_others(target: Path, temp: Path, owned: frozenset) -> None:
 
 
 @contextlib.contextmanager
-def atomic_folder(target: str | Path, owned: frozenset | None = None,
-                  guard: Callable[[], ContextManager] | None = None,
+def atomic_folder(target: str | Path, owned: frozenset[str] | None = None,
+                  guard: Callable[[], contextlib.AbstractContextManager[object]] | None = None,
                   before_commit: Callable[[Path], None] | None = None) -> Iterator[Path]:
     """Yield a fresh temporary folder beside `target`; when the block ends
     normally it replaces `target`, otherwise it is removed and `target` keeps
@@ -374,7 +375,7 @@ def _interrupt_held() -> Iterator[_Held]:
         yield held
         return
 
-    def record(signum, frame):
+    def record(signum: int, frame: object) -> None:
         held.interrupted = previous is not signal.SIG_IGN  # a caller that ignores Ctrl-C still does
 
     previous = signal.signal(signal.SIGINT, record)

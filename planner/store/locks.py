@@ -21,8 +21,8 @@ import contextlib
 import os
 import threading
 import time
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Iterable, Iterator
 
 from planner.errors import PlannerError
 
@@ -64,23 +64,24 @@ def plan_lock(folder: str | Path, busy: PlannerError | None = None,
         yield
         return
     deadline = time.monotonic() + (WRITER_WAIT_SECONDS if wait is None else wait)
+    fd: int | None = None
     while True:
         try:
-            fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+            opened = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
         except (FileNotFoundError, NotADirectoryError):
-            fd = None
             break
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(opened, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
-            os.close(fd)
+            os.close(opened)
             if time.monotonic() >= deadline:
                 raise (busy or FolderBusy(busy_message(folder))) from None
             time.sleep(POLL_SECONDS)
             continue
-        if _same(folder, fd):
+        if _same(folder, opened):
+            fd = opened
             break
-        os.close(fd)  # replaced while we waited: lock the folder now at that path
+        os.close(opened)  # replaced while we waited: lock the folder now at that path
     held.add(key)
     try:
         yield

@@ -12,7 +12,9 @@ import csv
 import datetime as dt
 import io
 import json
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 from planner import domain as d
 from planner.errors import InvalidInput, Problem
@@ -39,7 +41,7 @@ def unsafe_cell(value: str) -> str:
     return value
 
 
-def csv_text(header, rows) -> str:
+def csv_text(header: Iterable[str], rows: Iterable[Iterable[Any]]) -> str:
     """CSV as text, every cell neutralised, CRLF-free line endings for diffs."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -51,7 +53,7 @@ def csv_text(header, rows) -> str:
 
 # --- writing -------------------------------------------------------------------
 
-def schedule_rows(plan: d.Plan):
+def schedule_rows(plan: d.Plan) -> Iterator[tuple[str, ...]]:
     for i in plan.items:
         yield (i.item_id, i.kind, i.title, f"{i.start:%Y-%m-%d}", f"{i.start:%H:%M}", f"{i.end:%H:%M}",
                i.room_id, ";".join(i.peer_ids), ";".join(i.attendee_ids))
@@ -153,11 +155,11 @@ def read_plan(folder: str | Path) -> d.Plan:
             data = json.loads(jpath.read_text(encoding="utf-8"))
         except UnicodeDecodeError as exc:
             raise InvalidInput([Problem(str(jpath), None, None, f"not UTF-8 text ({exc.reason}); the plan folder "
-                                        f"is damaged: plan again or restore it")])
+                                        f"is damaged: plan again or restore it")]) from exc
         except ValueError as exc:
             raise InvalidInput([Problem(str(jpath), getattr(exc, "lineno", None), None,
                                         f"not valid JSON ({getattr(exc, 'msg', exc)}); the plan folder is damaged: "
-                                        f"plan again or restore it")])
+                                        f"plan again or restore it")]) from exc
         if not isinstance(data, dict):
             raise InvalidInput([Problem(str(jpath), None, None, "a JSON object is expected; the plan folder is "
                                         "damaged: plan again or restore it")])

@@ -18,6 +18,7 @@ import contextlib
 import functools
 import urllib.parse
 from pathlib import Path
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -25,7 +26,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
-from starlette.routing import Mount, Route
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from planner.web.base import SOLVE_DEFAULT_SECONDS, BoardState, Refused, board_of, render
@@ -124,7 +125,7 @@ async def stale(request: Request, exc: StaleEdit):
 
 
 def build_app(board: BoardState) -> Starlette:
-    routes = [Route(path, page, methods=methods) for path, page, methods in PUBLIC]
+    routes: list[BaseRoute] = [Route(path, page, methods=methods) for path, page, methods in PUBLIC]
     routes += [Route(path, guarded(page), methods=methods) for path, page, methods in PAGES]
     routes.append(Mount("/static", StaticFiles(directory=HERE / "static"), name="static"))
     middleware = [
@@ -141,8 +142,8 @@ def build_app(board: BoardState) -> Starlette:
         finally:
             board.solver.shutdown()
 
-    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan,
-                    exception_handlers={Refused: refused, StaleEdit: stale, 404: not_found})
+    handlers: dict[Any, Any] = {Refused: refused, StaleEdit: stale, 404: not_found}
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan, exception_handlers=handlers)
     app.state.board = board
     return app
 

@@ -86,7 +86,9 @@ async def read_form(request: Request):
     if int(length) > MAX_UPLOAD_BYTES + 65536:
         raise Refused(413, f"The upload is larger than {MAX_UPLOAD_BYTES // 2 ** 20} MB; nothing was saved.")
     form = await request.form(max_files=2, max_fields=200, max_part_size=MAX_UPLOAD_BYTES)
-    if not csrf_ok(request.session, form.get("csrf") or request.headers.get("x-csrf-token")):
+    token = form.get("csrf")
+    if not csrf_ok(request.session, (token if isinstance(token, str) else None)
+                   or request.headers.get("x-csrf-token")):
         raise Refused(403, "This form has expired or did not come from this page (CSRF token missing "
                            "or wrong); nothing was saved. Go back, reload the page and try again.")
     return form

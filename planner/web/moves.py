@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 
 from planner import domain as d
 from planner.check.verify import verify
-from planner.errors import Infeasible
+from planner.errors import Infeasible, Problem
 from planner.store import ledger
 from planner.store.planio import read_plan
 from planner.web.editing import (
@@ -123,7 +123,7 @@ def parse_move(visit: d.Visit, session_id: str, day: str, start: str, room: str,
     unknown = [p for p in peers if p not in visit.peer_by_id]
     if unknown:
         errors.append("Choose peers of this visit.")
-    if errors:
+    if errors or day_value is None or start_value is None:
         return None, errors
     return Move(session_id, day_value, start_value, room, tuple(sorted(set(peers)))), []
 
@@ -140,7 +140,7 @@ def pin(vd: VisitDir, visit: d.Visit, item: d.PlanItem, who: str, action: str = 
                      extra={"session": item.item_id, "cells": kept})
 
 
-def pin_problems(vd: VisitDir, item: d.PlanItem) -> list:
+def pin_problems(vd: VisitDir, item: d.PlanItem) -> list[Problem]:
     """The problems pinning `item` where it is would add to the visit (a start
     off the slot grid, a room or peers the session cannot have…): empty when
     the pin can be recorded. Nothing is written."""

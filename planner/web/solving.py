@@ -21,12 +21,13 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from planner import rules
 from planner.web.workspace import DRAFTS, VisitDir
 
-
 # What each step of a run is called on the page. The model solves in stages
-# (planner/model/solve.py): the main stage, then the rooms stage of soft rule 7
+# (planner/solve/run.py): the main stage, then the rooms stage of soft rule 7
 # and the room-changes stage of soft rule 8; the orchestrator may plan again
 # without the `should` sessions. The
 # objectives of different stages measure different things, so the figures
@@ -35,16 +36,15 @@ STAGES = {
     "starting": "starting",
     "checking": "checking the visit",
     "building": "building the model",
-    "solving": "main stage (soft rules 1–6)",
-    "rooms": "rooms stage (soft rule 7)",
-    "moves": "room-changes stage (soft rule 8)",
+    # each solving stage of the rule book: "main stage (soft rules 1–6)"
+    **{stage.phase: f"{stage.label} ({rules.stage_numbers(stage.phase)})" for stage in rules.STAGES},
     "solving without the should sessions": "again without the should sessions",
     "confirming": "confirming the plan",
     "explaining": "explaining why no plan was found",
 }
 
 
-SOLVING_STAGES = ("solving", "rooms", "moves", "solving without the should sessions")
+SOLVING_STAGES = tuple(stage.phase for stage in rules.STAGES) + ("solving without the should sessions",)
 
 
 def stage_label(phase: str) -> str:
@@ -102,8 +102,8 @@ class Run:
     summary: dict = field(default_factory=dict)
     version: str | None = None
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
-    process: object = None
-    stop: object = None
+    process: Any = None  # the spawned multiprocessing Process
+    stop: Any = None  # its multiprocessing Event: set, the run stops
     staging: Path | None = None
     revision: int | None = None  # the visit's revision when the run started
     draft: str | None = None  # where a plan made from inputs changed meanwhile was kept
@@ -153,8 +153,9 @@ class Solver:
         return run
 
     def _watch(self, vd: VisitDir, run: Run, q) -> None:
-        process = run.process
-        outcome = None
+        process, staging = run.process, run.staging
+        assert staging is not None  # start() sets it before the watcher starts
+        outcome: tuple[Any, ...] | None = None
         while outcome is None:
             try:
                 message = q.get(timeout=0.3)
@@ -186,19 +187,18 @@ class Solver:
         if run.state == "cancelled":
             return
         if outcome[0] == "done":
-            self._commit(vd, run, outcome[1])
+            self._commit(vd, run, staging / "plan", outcome[1])
         else:
             run.state, run.message, run.reasons = "failed", outcome[1], list(outcome[2])
-        shutil.rmtree(run.staging, ignore_errors=True)
+        shutil.rmtree(staging, ignore_errors=True)
 
-    def _commit(self, vd: VisitDir, run: Run, summary: dict) -> None:
+    def _commit(self, vd: VisitDir, run: Run, plan_folder: Path, summary: dict) -> None:
         """The plan becomes the next version, if the visit is still at the
         revision the run started from; otherwise it was made from inputs that
         are no longer the visit's: it is kept as a draft, and the user told why."""
-        plan_folder = run.staging / "plan"
         with vd.locked():
             changed = vd.journal()[run.revision:] if run.revision is not None else []
-            if changed:
+            if changed and run.revision is not None:
                 draft = vd.drafts / run.id
                 draft.parent.mkdir(exist_ok=True)
                 plan_folder.rename(draft)

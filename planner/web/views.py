@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 from planner.errors import PlannerError
-from planner.invitations.replies import answers_by_item
+from planner.invitations.reports import answers_by_item
 from planner.text import slug as slugify
 from planner.web import actions
 from planner.web.board import day_grid
@@ -20,8 +20,8 @@ def visit_rows(ws: Workspace) -> list[dict]:
     rows = []
     for vd in ws.visits():
         checked = actions.check(vd.path)
-        name = checked.visit.settings.name if checked.valid else (
-            checked.raw.settings.get("name").value if checked.raw.settings.get("name") else vd.slug)
+        named = checked.raw.settings.get("name")
+        name = checked.visit.settings.name if checked.visit is not None else (named.value if named else vd.slug)
         rows.append({"slug": vd.slug, "name": name, "state": actions.state(vd),
                      "problems": len(checked.problems), "current": vd.current(), "published": vd.published()})
     return rows

@@ -23,9 +23,9 @@ import fcntl
 import json
 import re
 import threading
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 from planner.store.fs import append_jsonl, atomic_write, read_jsonl
 from planner.text import slug
@@ -80,7 +80,7 @@ class Entry:
 
 
 def now_text() -> str:
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
 
 
 class VisitDir:
@@ -156,7 +156,7 @@ class VisitDir:
         path = self.path / name
         return path.read_text(encoding="utf-8") if path.is_file() else None
 
-    def write_files(self, files: dict[str, str | None]) -> None:
+    def write_files(self, files: Mapping[str, str | None]) -> None:
         """Replace visit files one by one, each atomically (a crash leaves each whole)."""
         for name, text in files.items():
             if name not in VISIT_FILES:

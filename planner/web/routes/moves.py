@@ -40,18 +40,20 @@ async def move(request: Request):
     chosen, errors = actions.parse_move(visit, session_id, day, start, room, peers)
     breaches = actions.verdict(visit, plan, chosen) if chosen and has_choice else []
     # what pinning it there would add to the visit's own problems (a start off the slot grid…)
-    unpinnable = ([str(p) for p in actions.pin_problems(vd, actions.moved_plan(visit, plan, chosen)
-                                                        .session(session_id))]
-                  if chosen and (has_choice or form is not None) else [])
+    moved = (actions.moved_plan(visit, plan, chosen).session(session_id)
+             if chosen and (has_choice or form is not None) else None)
+    pinning = actions.pin_problems(vd, moved) if moved is not None else []
+    unpinnable = [str(p) for p in pinning]
     notice, status = "", 200
     if form is not None and chosen is not None:
         choice = str(form.get("action", "save"))
         try:
-            if choice == "replan" and unpinnable:
-                raise actions.EditRefused(unpinnable)
+            if choice == "replan" and pinning:
+                raise actions.EditRefused(pinning)
             if choice == "replan":
-                moved = actions.moved_plan(visit, plan, chosen).session(session_id)
-                await locked(vd, form.get("rev"), lambda: actions.pin(vd, visit, moved, who(request)))
+                assert moved is not None  # the moved plan holds the session moved
+                pinned = moved
+                await locked(vd, form.get("rev"), lambda: actions.pin(vd, visit, pinned, who(request)))
                 return start_solve(request, vd, "replan", board_of(request).solve_seconds)
             if not breaches:
                 target = await locked(vd, form.get("rev"),
@@ -77,7 +79,7 @@ async def stale_move(request: Request, exc: StaleEdit):
     visit = valid_visit(vd)
     current = vd.current()
     item = actions.read_version(vd, current).session(request.path_params["session"]) if current else None
-    if item is None:
+    if item is None or current is None:
         return await visit_page(request, errors=[("", str(exc))], status=409)
     return render(request, "move.html", status=409, **views.fresh_move_context(vd, visit, current, item, str(exc)))
 
@@ -103,6 +105,6 @@ async def _pin(request: Request, pinning: bool):
         await locked(vd, form.get("rev"), lambda: actions.pin(vd, visit, item, who(request)) if pinning
                      else actions.unpin(vd, visit, session_id, who(request)))
     except actions.EditRefused as exc:
-        raise Refused(400, "Not saved: " + "; ".join(str(p) for p in exc.problems))
+        raise Refused(400, "Not saved: " + "; ".join(str(p) for p in exc.problems)) from None
     return RedirectResponse(f"/v/{vd.slug}/board/{version}?day={item.start:%Y-%m-%d}#card-{session_id}",
                             status_code=303)

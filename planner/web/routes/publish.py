@@ -31,7 +31,7 @@ async def publish(request: Request):
     try:
         await locked(vd, form.get("rev"), lambda: actions.publish(vd, visit, version, who(request)))
     except PlannerError as exc:
-        raise Refused(409, f"Not published: {exc}")
+        raise Refused(409, f"Not published: {exc}") from None
     return RedirectResponse(f"/v/{vd.slug}/invites/{version}", status_code=303)
 
 

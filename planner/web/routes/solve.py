@@ -40,7 +40,7 @@ def start_solve(request: Request, vd: VisitDir, kind: str, seconds: float):
     try:
         board_of(request).solver.start(vd, kind, vd.current() if kind == "replan" else None, seconds, who(request))
     except AlreadySolving as exc:
-        raise Refused(409, f"Not started: {exc}.")
+        raise Refused(409, f"Not started: {exc}.") from None
     return RedirectResponse(f"/v/{vd.slug}/solve", status_code=303)
 
 

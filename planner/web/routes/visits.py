@@ -71,7 +71,7 @@ async def workbook(request: Request):
     try:
         data = actions.workbook_bytes(vd)
     except PlannerError as exc:
-        raise Refused(409, f"The visit cannot be written as a workbook: {exc}")
+        raise Refused(409, f"The visit cannot be written as a workbook: {exc}") from None
     return Response(data, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     headers={"content-disposition": f'attachment; filename="{vd.slug}.xlsx"'})
 
@@ -141,7 +141,7 @@ async def delete_row(request: Request):
         await locked(vd, form.get("rev"), lambda: actions.delete_row(
             vd, table, int(row) if row.isdigit() else -1, who(request)))
     except KeyError:
-        raise Refused(404, f"{table} has no row {row}.")
+        raise Refused(404, f"{table} has no row {row}.") from None
     except actions.EditRefused as exc:
         return await visit_page(request, errors=[("", str(p)) for p in exc.problems], status=400)
     return RedirectResponse(f"/v/{vd.slug}#table-{table}", status_code=303)
