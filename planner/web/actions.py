@@ -21,7 +21,7 @@ from planner import rules
 from planner.check.changes import Change, compare
 from planner.check.objective import penalties
 from planner.errors import PlannerError
-from planner.input.validation import BadValue, parse_datetime
+from planner.input.schema import BadValue, parse_datetime
 from planner.store.fs import atomic_folder
 from planner.web.editing import (
     Checked,
