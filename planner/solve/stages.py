@@ -1,0 +1,133 @@
+"""The solves of a run, between stages: what each solve minimises, how much
+of the time limit it gets, what it holds of the solves before it, and what
+the run reports of each stage.
+
+A run solves the stages of :func:`planner.solve.soft.stages` (the main
+stage, soft rules 1-6, split further only where the weights would not fit a
+double) and then the rooms-and-peers stages (§3.7, §3.8), each in one or
+more *steps* (:func:`planner.solve.soft.steps`): a step minimises the first
+terms of its stage with the stage's own weights, and the next step holds
+them at the values found. :mod:`planner.solve.run` runs the steps in order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ortools.sat.python import cp_model
+
+from planner.domain import DAY_MINUTES as DAY
+from planner.solve import soft
+from planner.solve.variables import PlanModel
+
+# the share of the time limit the main stage's steps get together; the
+# rooms-and-peers stages share the rest
+MAIN_SHARE = 0.8
+# a solve after the first gets at least this share of the limit, and may run
+# past the run's deadline by a tenth of the limit to have it (a later stage
+# never gets nothing)
+LEAST_SHARE = 0.05
+
+
+@dataclass(frozen=True)
+class Step:
+    """One CP-SAT solve of a run."""
+
+    stage: int  # the index of its stage
+    names: tuple[str, ...]  # the stage's terms
+    minimises: tuple[str, ...]  # the terms this step minimises (the first of `names`, or all)
+    rooms: bool  # a rooms-and-peers stage (§3.7, §3.8)
+    share: float  # its share of the time limit
+
+    @property
+    def last(self) -> bool:
+        """The stage's last step: it minimises the whole stage."""
+        return self.minimises == self.names
+
+
+def plan_steps(main: list[list[str]]) -> list[Step]:
+    """The steps of a run: the main stages' steps (soft.steps), then the
+    rooms-and-peers stages', with their shares of the time limit."""
+    stages = [(names, False) for names in main] + [(names, True) for names in soft.ROOM_STAGES]
+    parts = [(i, names, part, rooms) for i, (names, rooms) in enumerate(stages) for part in soft.steps(names)]
+    n_main = sum(1 for p in parts if not p[3]) or 1
+    n_rooms = sum(1 for p in parts if p[3]) or 1
+    return [Step(i, tuple(names), tuple(part), rooms,
+                 (1 - MAIN_SHARE) / n_rooms if rooms else MAIN_SHARE / n_main)
+            for i, names, part, rooms in parts]
+
+
+def budget(steps: list[Step], n: int, left: float, limit: float) -> float:
+    """The seconds step `n` may take out of the `left` ones: its share of
+    what is left, weighed against the steps after it, so that time one step
+    does not use passes to the next; at least LEAST_SHARE of the limit after
+    the first."""
+    share = steps[n].share / sum(step.share for step in steps[n:])
+    out = max(0.0, left) * share
+    return out if n == 0 else max(out, LEAST_SHARE * limit)
+
+
+def hold(pm: PlanModel, solver: cp_model.CpSolver, names) -> None:
+    """Hold a solved step: each of its terms at most the value found, and the
+    plan found as the hint of the next step (every variable)."""
+    for name in names:
+        expr, _bound = pm.terms[name]
+        if not isinstance(expr, int):
+            pm.model.Add(expr <= int(solver.Value(expr)))
+    proto = pm.model.Proto()
+    values = solver.ResponseProto().solution
+    pm.model.ClearHints()
+    proto.solution_hint.vars.extend(range(len(values)))
+    proto.solution_hint.values.extend(values)
+
+
+def hold_times(pm: PlanModel, solver: cp_model.CpSolver) -> None:
+    """Before the first rooms-and-peers stage (§3.7, then §3.8): every session held or left
+    out as found, at the start found."""
+    pm.held_days = {}
+    for sid, sv in pm.sessions.items():
+        present = solver.BooleanValue(sv.present)
+        pm.model.Add(sv.present == int(present))
+        if present:
+            start = solver.Value(sv.start)
+            pm.model.Add(sv.start == start)
+            pm.held_days[sid] = start // DAY
+
+
+def hint_room_stage(pm: PlanModel, solver: cp_model.CpSolver) -> None:
+    """Complete the hint with the rooms-and-peers stage's own variables, as the
+    held plan sets them, so that the hint is a whole plan the stage starts from."""
+    used = set()
+    for sid, k in pm.held_days.items():
+        sv = pm.sessions[sid]
+        room = next((rid for rid, lit in sv.room.items() if solver.BooleanValue(lit)), None)
+        used |= {(pid, k, room) for pid, lit in sv.peer.items() if solver.BooleanValue(lit)}
+    index = {lit.Index(): key in used for key, lit in pm.uses.items()}
+    for key, lit in pm.uses.items():
+        pm.model.AddHint(lit, int(key in used))
+    for change, lits in pm.stay_put:
+        pm.model.AddHint(change, max(0, sum(index[lit.Index()] for lit in lits) - 1))
+
+
+def gap(objective: float, bound: float) -> float:
+    """CP-SAT's relative gap: |objective - bound| / max(1, |objective|)."""
+    return abs(objective - bound) / max(1.0, abs(objective))
+
+
+def stage_report(step: Step, reports: list[dict]) -> dict:
+    """What the run says of a stage from its steps' reports (`reports`, in
+    order): the last step's objective; OPTIMAL only when every step is; the
+    bound of the last step when every step before was proven, else the bound
+    of the first unproven step (a bound of its terms, so of the whole stage:
+    the terms after it count zero or more); its gap; and the steps' own
+    figures when there were several."""
+    last = reports[-1]
+    unproven = next((r for r in reports[:-1] if r["status"] != "OPTIMAL"), None)
+    status = last["status"] if unproven is None or last["status"] not in ("OPTIMAL", "FEASIBLE") else "FEASIBLE"
+    bound = last["bound"] if unproven is None else unproven["bound"]
+    out = {"rules": list(step.names), "status": status, "objective": last["objective"], "bound": bound,
+           "gap": round(gap(last["objective"], bound), 6),
+           "deterministic_time": sum(r["deterministic_time"] for r in reports)}
+    if len(reports) > 1:
+        out["steps"] = [{k: r[k] for k in ("rules", "status", "objective", "bound")} for r in reports]
+    return out
