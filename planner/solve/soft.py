@@ -92,6 +92,13 @@ def balanced_load(pm: "PlanModel") -> None:
     busiest = pm.model.NewIntVar(0, bound, "busiest_peer_sessions")
     for pid, lits in sorted(loads.items()):
         pm.model.Add(busiest >= sum(lits))
+    # Redundant: with every `must` session held, the busiest peer has at least their peer
+    # places shared as evenly as can be (rounded up); with one left out, nothing. Linear,
+    # so the bound is known from the start (docs/rules.md: measured).
+    musts = [sv for sv in pm.sessions.values() if sv.session.must]
+    least = min(bound, -(-sum(sv.session.peers for sv in musts) // max(1, len(loads))))
+    if least > 0:
+        pm.model.Add(busiest >= least - least * sum(1 - sv.present for sv in musts))
     pm.terms["balanced_load"] = (busiest, bound)
 
 
