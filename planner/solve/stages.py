@@ -98,7 +98,7 @@ def hint_room_stage(pm: PlanModel, solver: cp_model.CpSolver) -> None:
     """Complete the hint with the rooms-and-peers stage's own variables, as the
     held plan sets them, so that the hint is a whole plan the stage starts from."""
     used = set()
-    for sid, k in pm.held_days.items():
+    for sid, k in (pm.held_days or {}).items():
         sv = pm.sessions[sid]
         room = next((rid for rid, lit in sv.room.items() if solver.BooleanValue(lit)), None)
         used |= {(pid, k, room) for pid, lit in sv.peer.items() if solver.BooleanValue(lit)}
