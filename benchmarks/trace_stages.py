@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import sys
 import tempfile
@@ -50,6 +51,14 @@ def visit_folder(spec: str, into: Path) -> Path:
     return into / f"{kind}-{n}"
 
 
+def _peak_mb() -> int:
+    """The process's peak resident set so far (VmHWM), in MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) // 1024
+    return 0
+
+
 def trace(folder: Path, seed: int, time_limit: float, workers: int) -> dict:
     from planner.input.validation import load_visit
     from planner.check.verify import verify
@@ -57,10 +66,11 @@ def trace(folder: Path, seed: int, time_limit: float, workers: int) -> dict:
     from planner.solve import soft
 
     visit = load_visit(folder)
+    load_before = os.getloadavg()
     stages: list[dict] = []
 
     def on_stage(index: int, names: list[str]) -> None:  # once per step: its stage, the terms it minimises
-        stages.append({"index": index, "rules": names, "events": []})
+        stages.append({"index": index, "rules": names, "events": [], "peak_before_mb": _peak_mb()})
 
     def on_progress(elapsed: float, objective: float, bound: float) -> None:
         if stages:
@@ -78,12 +88,14 @@ def trace(folder: Path, seed: int, time_limit: float, workers: int) -> dict:
     weights = dict(outcome.weights)
     weights.update(soft.weights(outcome.pm))  # the rooms stages' weights, once their rules exist
     for stage in stages:
-        stage["stage_rules"] = next(r["rules"] for r in outcome.stages
-                                    if stage["rules"] == r["rules"][:len(stage["rules"])])
-    plan = S.extract(outcome, options)
+        stage["stage_rules"] = next((r["rules"] for r in outcome.stages
+                                     if stage["rules"] == r["rules"][:len(stage["rules"])]), stage["rules"])
+    plan = S.extract(outcome, options) if outcome.found else None
     out = {"visit": str(folder), "seed": seed, "workers": workers, "status": outcome.status,
+           "notes": [r["note"] for r in outcome.stages if r.get("note")],
            "wall_s": round(wall, 2), "timings": outcome.timings,
-           "breaches": len(verify(visit, plan)),
+           "breaches": len(verify(visit, plan)) if plan is not None else None,
+           "load": [round(x, 2) for x in load_before + os.getloadavg()],
            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024), "stages": []}
     reports = [step for stage in outcome.stages for step in stage.get("steps", [stage])]
     for stage, report in zip(stages, reports):
@@ -113,6 +125,7 @@ def trace(folder: Path, seed: int, time_limit: float, workers: int) -> dict:
         last = stage["events"][-1][1] if stage["events"] else None
         out["stages"].append({"rules": names, "status": report["status"], "objective": report["objective"],
                               "bound": report["bound"], "first_event_s": first, "last_event_s": last,
+                              "peak_before_mb": stage["peak_before_mb"],
                               "terms": terms})
     return out
 
@@ -132,10 +145,13 @@ def main(argv: list[str] | None = None) -> None:
         return
     print(f"{out['visit']} seed {out['seed']}: {out['status']} in {out['wall_s']} s "
           f"(build {out['timings']['build_seconds']} s), {out['breaches']} breaches, "
-          f"peak {out['peak_rss_mb']} MB")
+          f"peak {out['peak_rss_mb']} MB, load average before/after {out['load']}")
+    for note in out["notes"]:
+        print(f"  {note}")
     for stage in out["stages"]:
-        print(f"  stage {', '.join(stage['rules'])}: {stage['status']} "
-              f"(events {stage['first_event_s']}..{stage['last_event_s']} s)")
+        print(f"  step {', '.join(stage['rules'])}: {stage['status']} "
+              f"(events {stage['first_event_s']}..{stage['last_event_s']} s; peak before it "
+              f"{stage['peak_before_mb']} MB)")
         for name, t in stage["terms"].items():
             print(f"    {name:32} value {t['value']:>6}  found {t['found_s']!s:>8} s  "
                   f"proven {t['proven_s']!s:>10}  least {t['least']}")

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
+from planner import rules
 from planner.domain import DAY_MINUTES as DAY
 from planner.solve import soft
 from planner.solve.variables import PlanModel
@@ -23,6 +24,8 @@ from planner.solve.variables import PlanModel
 # the share of the time limit the main stage's steps get together; the
 # rooms-and-peers stages share the rest
 MAIN_SHARE = 0.8
+# a step before the last of a main stage against the last (plan_steps)
+FIRST_STEP_WEIGHT = 3.0
 # a solve after the first gets at least this share of the limit, and may run
 # past the run's deadline by a tenth of the limit to have it (a later stage
 # never gets nothing)
@@ -50,11 +53,14 @@ def plan_steps(main: list[list[str]]) -> list[Step]:
     rooms-and-peers stages', with their shares of the time limit."""
     stages = [(names, False) for names in main] + [(names, True) for names in soft.ROOM_STAGES]
     parts = [(i, names, part, rooms) for i, (names, rooms) in enumerate(stages) for part in soft.steps(names)]
-    n_main = sum(1 for p in parts if not p[3]) or 1
-    n_rooms = sum(1 for p in parts if p[3]) or 1
+    # within the main stages, a step before the last of its stage weighs FIRST_STEP_WEIGHT against
+    # one: it must find the first plan, and a term it cannot prove leaves the last step little to do
+    weight = [1.0 if rooms or list(part) == list(names) else FIRST_STEP_WEIGHT for _i, names, part, rooms in parts]
+    main_total = sum(w for w, p in zip(weight, parts) if not p[3]) or 1.0
+    rooms_total = sum(w for w, p in zip(weight, parts) if p[3]) or 1.0
     return [Step(i, tuple(names), tuple(part), rooms,
-                 (1 - MAIN_SHARE) / n_rooms if rooms else MAIN_SHARE / n_main)
-            for i, names, part, rooms in parts]
+                 w * ((1 - MAIN_SHARE) / rooms_total if rooms else MAIN_SHARE / main_total))
+            for w, (i, names, part, rooms) in zip(weight, parts)]
 
 
 def budget(steps: list[Step], n: int, left: float, limit: float) -> float:
@@ -125,9 +131,49 @@ def stage_report(step: Step, reports: list[dict]) -> dict:
     unproven = next((r for r in reports[:-1] if r["status"] != "OPTIMAL"), None)
     status = last["status"] if unproven is None or last["status"] not in ("OPTIMAL", "FEASIBLE") else "FEASIBLE"
     bound = last["bound"] if unproven is None else unproven["bound"]
-    out = {"rules": list(step.names), "status": status, "objective": last["objective"], "bound": bound,
-           "gap": round(gap(last["objective"], bound), 6),
+    out = {"rules": list(step.names), "phase": phase_of(step.names), "status": status,
+           "objective": last["objective"], "bound": bound, "gap": round(gap(last["objective"], bound), 6),
            "deterministic_time": sum(r["deterministic_time"] for r in reports)}
     if len(reports) > 1:
         out["steps"] = [{k: r[k] for k in ("rules", "status", "objective", "bound")} for r in reports]
+    note = status_note(out, unproven["rules"] if unproven is not None else None)
+    if note:
+        out["note"] = note
     return out
+
+
+def phase_of(names) -> str:
+    """The rule book's phase of the stage minimising these terms (rules.STAGES)."""
+    return rules.SOFT_BY_NAME[names[-1]].stage if names and names[-1] in rules.SOFT_BY_NAME else "solving"
+
+
+def numbers(names) -> str:
+    """The soft rules of §3 among these terms, as the CLI names them: "soft rules 1–5"."""
+    found = sorted(rules.SOFT_BY_NAME[n].number for n in names
+                   if n in rules.SOFT_BY_NAME and rules.SOFT_BY_NAME[n].term_of is None)
+    if not found:
+        return "every `must` session"
+    if len(found) == 1:
+        return f"soft rule {found[0]}"
+    if found == list(range(found[0], found[-1] + 1)) and len(found) > 2:
+        return f"soft rules {found[0]}–{found[-1]}"
+    return "soft rules " + ", ".join(map(str, found))
+
+
+def status_note(report: dict, unproven_step: list[str] | None = None) -> str:
+    """In plain words, a stage that was not proven optimal: which stage, that
+    the time ran out, and how close its plan is to the best bound ("" when
+    proven)."""
+    if report["status"] == "OPTIMAL":
+        return ""
+    stage = rules.STAGE_BY_PHASE.get(report["phase"])
+    name = f"The {stage.label if stage else 'stage'} ({numbers(report['rules'])})"
+    if report["status"] != "FEASIBLE":
+        return (f"{name} found no better plan before its share of the time limit ran out: the plan of the "
+                f"stage before stands for it, not proven optimal.")
+    where = f" while proving {numbers(unproven_step)}" if unproven_step else ""
+    pct = 100 * report["gap"]
+    close = ("its plan scores the same as the best bound found, but the proof was not finished" if pct == 0 else
+             "its plan is within 0.001 % of the best bound found" if pct < 0.001 else
+             f"its plan is within {pct:.3g} % of the best bound found")
+    return f"{name} stopped at the time limit{where}, not proven optimal: {close}."
