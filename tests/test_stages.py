@@ -139,3 +139,27 @@ def test_the_model_of_balanced_load_knows_its_lower_bound(tmp_path):
     solver.parameters.cp_model_presolve = False  # the constraint itself, not presolve's reasoning
     solver.parameters.max_time_in_seconds = 10
     assert solver.Solve(pm.model) == cp_model.OPTIMAL and solver.ObjectiveValue() == 3
+
+
+def test_a_first_step_that_finds_nothing_leaves_the_whole_stage_to_the_last_step(tmp_path, monkeypatch):
+    from planner.solve import run
+
+    real = run._run_step
+    calls = []
+
+    def first_finds_nothing(solver, pm, step, callback, options, started):
+        calls.append(list(step.minimises))
+        if len(calls) == 1:
+            solver.parameters.max_time_in_seconds = 0.0  # no time at all: UNKNOWN, no plan
+        return real(solver, pm, step, callback, options, started)
+
+    monkeypatch.setattr(run, "_run_step", first_finds_nothing)
+    sessions = [S("a", "dir", peers=1), S("b", "dir", peers=1), S("c", "ceo", peers=1)]
+    plan = plan_and_verify(make(tmp_path, sessions=sessions))
+    assert calls[:2] == [MAIN[:-1], MAIN]
+    solver = plan.meta["solver"]
+    main = solver["stages"][0]
+    assert [s["status"] for s in main["steps"]] == ["UNKNOWN", "OPTIMAL"]
+    # nothing was held: the last step minimised the whole stage, and its proof is the stage's
+    assert main["status"] == solver["status"] == "OPTIMAL" and "note" not in main
+    assert {i.item_id for i in plan.sessions} == {"a", "b", "c"}

@@ -223,9 +223,11 @@ def solve_model(visit: d.Visit, options: SolveOptions) -> SolverRun:
         options.on_phase("solving")
     limit, spent = options.time_limit, 0.0
     solver, status, reports, done = None, None, [], []
+    found = ("OPTIMAL", "FEASIBLE")
     for n, step in enumerate(steps):
-        if n:
-            if status not in ("OPTIMAL", "FEASIBLE"):
+        skipped = bool(done) and done[-1]["status"] not in found  # a first step that found nothing
+        if n and not skipped:
+            if status not in found:
                 break
             _next_step(pm, solver, steps[n - 1], step, weights, options)
         pm.model.Minimize(soft.stage_objective(pm, list(step.minimises), weights))
@@ -239,15 +241,22 @@ def solve_model(visit: d.Visit, options: SolveOptions) -> SolverRun:
         step_status = stage_solver.StatusName(code)
         spent += stage_solver.deterministic_time if options.deterministic else stage_solver.wall_time
         done.append({"rules": list(step.minimises), "status": step_status,
-                     "objective": stage_solver.ObjectiveValue(), "bound": stage_solver.BestObjectiveBound(), "deterministic_time": stage_solver.deterministic_time})
-        if n and step_status not in ("OPTIMAL", "FEASIBLE"):
+                     "objective": stage_solver.ObjectiveValue(), "bound": stage_solver.BestObjectiveBound(),
+                     "deterministic_time": stage_solver.deterministic_time})
+        if step_status not in found and not step.last:
+            continue  # the stage's last step searches again, for the whole stage, from the same hint
+        if step_status not in found and solver is not None:
             reports.append(staging.stage_report(step, done))
             solver, status = _read_back(pm, options, step_status, step), "FEASIBLE"
             break
+        status = step_status if solver is None or (status == "OPTIMAL" and step_status == "OPTIMAL") else "FEASIBLE"
+        if step_status not in found:  # no plan at all
+            break
         solver = stage_solver
-        status = step_status if n == 0 or (status == "OPTIMAL" and step_status == "OPTIMAL") else "FEASIBLE"
         if step.last:
-            reports.append(staging.stage_report(step, done))
+            report = staging.stage_report(step, done)
+            status = "FEASIBLE" if report["status"] != "OPTIMAL" else status
+            reports.append(report)
             done = []
     timings["solve_seconds"] = round(time.perf_counter() - started, 3)
     timings["deterministic_time"] = round(sum(r.pop("deterministic_time") for r in reports), 6)

@@ -122,13 +122,15 @@ def gap(objective: float, bound: float) -> float:
 
 def stage_report(step: Step, reports: list[dict]) -> dict:
     """What the run says of a stage from its steps' reports (`reports`, in
-    order): the last step's objective; OPTIMAL only when every step is; the
-    bound of the last step when every step before was proven, else the bound
-    of the first unproven step (a bound of its terms, so of the whole stage:
+    order): the last step's objective; OPTIMAL only when every step that
+    found a plan is; the bound of the last step when every step before was
+    proven (or found nothing, and so held nothing), else the bound of the
+    first unproven step (a bound of its terms, so of the whole stage:
     the terms after it count zero or more); its gap; and the steps' own
     figures when there were several."""
     last = reports[-1]
-    unproven = next((r for r in reports[:-1] if r["status"] != "OPTIMAL"), None)
+    # an earlier step that found a plan but did not prove it (one that found nothing held nothing)
+    unproven = next((r for r in reports[:-1] if r["status"] == "FEASIBLE"), None)
     status = last["status"] if unproven is None or last["status"] not in ("OPTIMAL", "FEASIBLE") else "FEASIBLE"
     bound = last["bound"] if unproven is None else unproven["bound"]
     out = {"rules": list(step.names), "phase": phase_of(step.names), "status": status,
