@@ -10,20 +10,21 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import ortools
 from ortools.sat.python import cp_model
 
 from planner import domain as d
 from planner import rules
+from planner.domain import DAY_MINUTES as DAY
 from planner.errors import Cancelled, Infeasible, SolverFailure
 from planner.solve import hard, soft
 from planner.solve import stages as staging
-from planner.domain import DAY_MINUTES as DAY
-from planner.solve.variables import PlanModel, build
 from planner.solve.greedy import greedy_plan
+from planner.solve.variables import PlanModel, build
 
 # Presolve probing costs wall time that CP-SAT's deterministic clock does not
 # see: 0.2 s on a one-week visit (~360 session-peer literals), 6 s on two
@@ -222,7 +223,10 @@ def solve_model(visit: d.Visit, options: SolveOptions) -> SolverRun:
     if options.on_phase:
         options.on_phase("solving")
     limit, spent = options.time_limit, 0.0
-    solver, status, reports, done = None, None, [], []
+    solver: cp_model.CpSolver | None = None
+    status: str | None = None
+    reports: list[dict[str, Any]] = []
+    done: list[dict[str, Any]] = []
     found = ("OPTIMAL", "FEASIBLE")
     for n, step in enumerate(steps):
         skipped = bool(done) and done[-1]["status"] not in found  # a first step that found nothing

@@ -56,11 +56,11 @@ def plan_steps(main: list[list[str]]) -> list[Step]:
     # within the main stages, a step before the last of its stage weighs FIRST_STEP_WEIGHT against
     # one: it must find the first plan, and a term it cannot prove leaves the last step little to do
     weight = [1.0 if rooms or list(part) == list(names) else FIRST_STEP_WEIGHT for _i, names, part, rooms in parts]
-    main_total = sum(w for w, p in zip(weight, parts) if not p[3]) or 1.0
-    rooms_total = sum(w for w, p in zip(weight, parts) if p[3]) or 1.0
+    main_total = sum(w for w, p in zip(weight, parts, strict=True) if not p[3]) or 1.0
+    rooms_total = sum(w for w, p in zip(weight, parts, strict=True) if p[3]) or 1.0
     return [Step(i, tuple(names), tuple(part), rooms,
                  w * ((1 - MAIN_SHARE) / rooms_total if rooms else MAIN_SHARE / main_total))
-            for w, (i, names, part, rooms) in zip(weight, parts)]
+            for w, (i, names, part, rooms) in zip(weight, parts, strict=True)]
 
 
 def budget(steps: list[Step], n: int, left: float, limit: float) -> float:
