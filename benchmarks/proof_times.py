@@ -54,7 +54,8 @@ def render(data: dict) -> str:
              "in its own process. *Proven* is the time from the start of model building until every stage "
              "was proven optimal (the model's build included); *peak* is GNU time's maximum resident size "
              "of the whole process. The load average (1 min, before → after each run) is beside every "
-             "figure: the machine is shared by other work, which slows wall-clock times.", "",
+             "figure: the machine is shared by other work, which slows wall-clock times (at a load of 15 on "
+             "2 cores a process gets about a seventh of the machine).", "",
              "| case | seed | status | build | proven (or gap at the limit) | stages | peak | load |",
              "|---|---|---|---|---|---|---|---|"]
     for case in data.get("cases", []):
@@ -66,6 +67,8 @@ def render(data: dict) -> str:
             total = t["build_seconds"] + t["solve_seconds"]
             if run["status"] == "OPTIMAL":
                 proof = f"{total:.1f} s"
+            elif not run["stages"]:
+                proof = f"no plan within {run.get('time_limit', '?')} s"
             else:
                 gaps = [f"{s['status'].lower()} {100 * _gap(s):.3g} %" for s in run["stages"]]
                 proof = f"not within {run.get('time_limit', '?')} s ({'; '.join(gaps)})"
@@ -125,7 +128,7 @@ def main(argv: list[str] | None = None) -> None:
                       f"load {one.get('load')}", flush=True)
                 runs.append(one)
             kept[spec] = {"name": name, "spec": spec, "runs": runs}
-        data = {"when": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "commit": commit,
+        data = {"when": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"), "commit": commit,
                 "workers": args.workers, "seeds": seeds, "load_now": os.getloadavg(),
                 "cases": [kept[spec] for _n, spec, _l in CASES if spec in kept]}
         OUT.write_text(json.dumps(data, indent=1, default=str), encoding="utf-8")
