@@ -60,8 +60,8 @@ def _peak_mb() -> int:
 
 
 def trace(folder: Path, seed: int, time_limit: float, workers: int) -> dict:
-    from planner.input.validation import load_visit
     from planner.check.verify import verify
+    from planner.input.validation import load_visit
     from planner.solve import run as S
     from planner.solve import soft
 
@@ -98,7 +98,7 @@ def trace(folder: Path, seed: int, time_limit: float, workers: int) -> dict:
            "load": [round(x, 2) for x in load_before + os.getloadavg()],
            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024), "stages": []}
     reports = [step for stage in outcome.stages for step in stage.get("steps", [stage])]
-    for stage, report in zip(stages, reports):
+    for stage, report in zip(stages, reports, strict=False):
         names = [n for n in stage["rules"] if n in weights]
         w = {n: weights[n] for n in names}
         final = decode(w, names, report["objective"])
