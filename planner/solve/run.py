@@ -58,7 +58,7 @@ class SolveOptions:
     log: bool = False
     cancel: Cancel | None = None  # polled while solving: true (or set) stops the run (Cancelled)
     on_phase: Phase | None = None  # told when each step of a run begins
-    on_stage: Callable[[int, list[str]], None] | None = None  # told when each stage begins: index, its terms
+    on_stage: Callable[[int, list[str]], None] | None = None  # each step: its stage, the terms it minimises
     on_bound: Callable[[float, float], None] | None = None  # each better bound: elapsed seconds, bound
 
 
