@@ -163,3 +163,13 @@ def test_a_first_step_that_finds_nothing_leaves_the_whole_stage_to_the_last_step
     # nothing was held: the last step minimised the whole stage, and its proof is the stage's
     assert main["status"] == solver["status"] == "OPTIMAL" and "note" not in main
     assert {i.item_id for i in plan.sessions} == {"a", "b", "c"}
+
+
+def test_a_last_step_that_finds_nothing_leaves_the_first_steps_plan_and_says_so():
+    step = staging.plan_steps([MAIN])[1]
+    done = [_report("FEASIBLE", 300, 290), _report("UNKNOWN", 0, 250, MAIN)]
+    out = staging.stage_report(step, done, objective=310)  # the plan read back, scored on the whole stage
+    assert out["status"] == "FEASIBLE" and out["objective"] == 310 and out["bound"] == 290
+    assert out["note"].startswith("The main stage (soft rules 1–5) stopped at the time limit before it could "
+                                  "improve soft rule 5 (the plan of its first step stands), not proven optimal: "
+                                  "its plan is within 6.45 % of the best bound found")

@@ -250,8 +250,11 @@ def solve_model(visit: d.Visit, options: SolveOptions) -> SolverRun:
         if step_status not in found and not step.last:
             continue  # the stage's last step searches again, for the whole stage, from the same hint
         if step_status not in found and solver is not None:
-            reports.append(staging.stage_report(step, done))
             solver, status = _read_back(pm, options, step_status, step), "FEASIBLE"
+            # the stage's own figure for the plan that stands, as the step's objective would have been
+            expr = soft.stage_objective(pm, list(step.names), weights)
+            value = float(expr if isinstance(expr, int) else solver.Value(expr))
+            reports.append(staging.stage_report(step, done, objective=value))
             break
         status = step_status if solver is None or (status == "OPTIMAL" and step_status == "OPTIMAL") else "FEASIBLE"
         if step_status not in found:  # no plan at all

@@ -120,25 +120,33 @@ def gap(objective: float, bound: float) -> float:
     return abs(objective - bound) / max(1.0, abs(objective))
 
 
-def stage_report(step: Step, reports: list[dict]) -> dict:
+def stage_report(step: Step, reports: list[dict], objective: float | None = None) -> dict:
     """What the run says of a stage from its steps' reports (`reports`, in
-    order): the last step's objective; OPTIMAL only when every step that
-    found a plan is; the bound of the last step when every step before was
-    proven (or found nothing, and so held nothing), else the bound of the
-    first unproven step (a bound of its terms, so of the whole stage:
-    the terms after it count zero or more); its gap; and the steps' own
-    figures when there were several."""
+    order): the last step's objective (or `objective`, the stage's value of
+    the plan that stands when the last step found none); OPTIMAL only when
+    every step that found a plan is; the bound of the last step when every
+    step before was proven (or found nothing, and so held nothing), else the
+    bound of the first unproven step (a bound of its terms, so of the whole
+    stage: the terms after it count zero or more); its gap; and the steps'
+    own figures when there were several."""
     last = reports[-1]
+    found = ("OPTIMAL", "FEASIBLE")
     # an earlier step that found a plan but did not prove it (one that found nothing held nothing)
     unproven = next((r for r in reports[:-1] if r["status"] == "FEASIBLE"), None)
-    status = last["status"] if unproven is None or last["status"] not in ("OPTIMAL", "FEASIBLE") else "FEASIBLE"
+    earlier = next((r for r in reports[:-1] if r["status"] in found), None)  # its plan stands if the last finds none
+    status = last["status"] if unproven is None or last["status"] not in found else "FEASIBLE"
+    if status not in found and earlier is not None:
+        status, unproven = "FEASIBLE", unproven or earlier
     bound = last["bound"] if unproven is None else unproven["bound"]
+    value = last["objective"] if objective is None else objective
     out = {"rules": list(step.names), "phase": phase_of(step.names), "status": status,
-           "objective": last["objective"], "bound": bound, "gap": round(gap(last["objective"], bound), 6),
+           "objective": value, "bound": bound, "gap": round(gap(value, bound), 6),
            "deterministic_time": sum(r["deterministic_time"] for r in reports)}
     if len(reports) > 1:
         out["steps"] = [{k: r[k] for k in ("rules", "status", "objective", "bound")} for r in reports]
-    note = status_note(out, unproven["rules"] if unproven is not None else None)
+    stalled = [n for n in last["rules"] if n not in earlier["rules"]] if (
+        last["status"] not in found and earlier is not None) else None
+    note = status_note(out, unproven["rules"] if unproven is not None and not stalled else None, stalled)
     if note:
         out["note"] = note
     return out
@@ -162,10 +170,11 @@ def numbers(names) -> str:
     return "soft rules " + ", ".join(map(str, found))
 
 
-def status_note(report: dict, unproven_step: list[str] | None = None) -> str:
+def status_note(report: dict, unproven_step: list[str] | None = None, stalled: list[str] | None = None) -> str:
     """In plain words, a stage that was not proven optimal: which stage, that
-    the time ran out, and how close its plan is to the best bound ("" when
-    proven)."""
+    the time ran out (while proving which rules, or before its last step,
+    minimising `stalled`, found a plan), and how close its plan is to the
+    best bound ("" when proven)."""
     if report["status"] == "OPTIMAL":
         return ""
     stage = rules.STAGE_BY_PHASE.get(report["phase"])
@@ -174,6 +183,8 @@ def status_note(report: dict, unproven_step: list[str] | None = None) -> str:
         return (f"{name} found no better plan before its share of the time limit ran out: the plan of the "
                 f"stage before stands for it, not proven optimal.")
     where = f" while proving {numbers(unproven_step)}" if unproven_step else ""
+    if stalled:
+        where = f" before it could improve {numbers(stalled)} (the plan of its first step stands)"
     pct = 100 * report["gap"]
     close = ("its plan scores the same as the best bound found, but the proof was not finished" if pct == 0 else
              "its plan is within 0.001 % of the best bound found" if pct < 0.001 else
