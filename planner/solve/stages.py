@@ -12,7 +12,9 @@ them at the values found. :mod:`planner.solve.run` runs the steps in order.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from ortools.sat.python import cp_model
 
@@ -73,7 +75,7 @@ def budget(steps: list[Step], n: int, left: float, limit: float) -> float:
     return out if n == 0 else max(out, LEAST_SHARE * limit)
 
 
-def hold(pm: PlanModel, solver: cp_model.CpSolver, names) -> None:
+def hold(pm: PlanModel, solver: cp_model.CpSolver, names: Sequence[str]) -> None:
     """Hold a solved step: each of its terms at most the value found, and the
     plan found as the hint of the next step (every variable)."""
     for name in names:
@@ -120,7 +122,7 @@ def gap(objective: float, bound: float) -> float:
     return abs(objective - bound) / max(1.0, abs(objective))
 
 
-def stage_report(step: Step, reports: list[dict], objective: float | None = None) -> dict:
+def stage_report(step: Step, reports: list[dict[str, Any]], objective: float | None = None) -> dict[str, Any]:
     """What the run says of a stage from its steps' reports (`reports`, in
     order): the last step's objective (or `objective`, the stage's value of
     the plan that stands when the last step found none); OPTIMAL only when
@@ -152,12 +154,12 @@ def stage_report(step: Step, reports: list[dict], objective: float | None = None
     return out
 
 
-def phase_of(names) -> str:
+def phase_of(names: Sequence[str]) -> str:
     """The rule book's phase of the stage minimising these terms (rules.STAGES)."""
     return rules.SOFT_BY_NAME[names[-1]].stage if names and names[-1] in rules.SOFT_BY_NAME else "solving"
 
 
-def numbers(names) -> str:
+def numbers(names: Sequence[str]) -> str:
     """The soft rules of §3 among these terms, as the CLI names them: "soft rules 1–5"."""
     found = sorted(rules.SOFT_BY_NAME[n].number for n in names
                    if n in rules.SOFT_BY_NAME and rules.SOFT_BY_NAME[n].term_of is None)
@@ -170,7 +172,8 @@ def numbers(names) -> str:
     return "soft rules " + ", ".join(map(str, found))
 
 
-def status_note(report: dict, unproven_step: list[str] | None = None, stalled: list[str] | None = None) -> str:
+def status_note(report: dict[str, Any], unproven_step: list[str] | None = None,
+                stalled: list[str] | None = None) -> str:
     """In plain words, a stage that was not proven optimal: which stage, that
     the time ran out (while proving which rules, or before its last step,
     minimising `stalled`, found a plan), and how close its plan is to the
