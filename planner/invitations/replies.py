@@ -289,6 +289,7 @@ class ImapSettings:
     since: dt.date | None = None  # only messages received on or after this day (none: every message;
     # invites marked sent with --mark-sent may have been answered before they were marked)
     batch: int = 50
+    token: str | None = field(default=None, repr=False)  # OAuth 2 access token: SASL XOAUTH2 instead of the password
 
 
 def _context(settings: "ImapSettings") -> ssl.SSLContext:
@@ -318,7 +319,10 @@ def read_imap(settings: ImapSettings) -> Iterator[tuple[str, bytes, str]]:
         raise RepliesError(f"cannot talk to the IMAP server {where}: {exc}")
     try:
         try:
-            conn.login(settings.user, settings.password)
+            if settings.token:
+                conn.authenticate("XOAUTH2", _xoauth2_answers(settings.user, settings.token))
+            else:
+                conn.login(settings.user, settings.password)
         except imaplib.IMAP4.error as exc:
             raise RepliesError(f"the IMAP server {where} refused the login of {settings.user}: {_text(exc)}")
         typ, data = conn.select(_quoted(settings.folder), readonly=True)
@@ -347,6 +351,21 @@ def read_imap(settings: ImapSettings) -> Iterator[tuple[str, bytes, str]]:
     finally:
         with contextlib.suppress(Exception):
             conn.logout()
+
+
+def _xoauth2_answers(user: str, token: str):
+    """imaplib's authobject for XOAUTH2: the initial response, then an empty answer to the
+    server's error challenge so that it says NO."""
+    from planner.invitations.services.tokens import xoauth2
+
+    sent = []
+
+    def answer(_challenge: bytes) -> bytes:
+        if sent:
+            return b""
+        sent.append(True)
+        return xoauth2(user, token).encode("utf-8")
+    return answer
 
 
 def _quoted(folder: str) -> str:
@@ -578,8 +597,9 @@ def append_records(folder: Path, records: list[dict]) -> None:
         sync_folder(folder)
 
 
-def read_replies(folder, paths=(), imap: ImapSettings | None = None) -> ReadReport:
-    """Read every source, judge every answer, append the new ones to replies.jsonl."""
+def read_replies(folder, paths=(), imap: ImapSettings | None = None, more=()) -> ReadReport:
+    """Read every source, judge every answer, append the new ones to replies.jsonl.
+    `more`: (label, bytes, "eml"|"ics") from elsewhere (Graph, Gmail: services.transport)."""
     folder = Path(folder)
     issued = Issued.load(folder)
     report = ReadReport()
@@ -619,6 +639,8 @@ def read_replies(folder, paths=(), imap: ImapSettings | None = None) -> ReadRepo
         if imap is not None:
             for label, content, what in read_imap(imap):
                 take(label, content, what)
+        for label, content, what in more:
+            take(label, content, what)
         append_records(folder, fresh)
     return report
 

@@ -35,6 +35,7 @@ from planner.errors import InvalidInput, PlannerError, Problem
 from planner.store import ledger
 from planner.invitations.invites import MANIFEST, clean_email, load_manifest
 from planner.store.planio import folder_lock, inside, sync_folder
+from planner.invitations.services.tokens import xoauth2
 
 
 class SendError(PlannerError):
@@ -52,6 +53,7 @@ class SmtpSettings:
     user: str | None = None
     password: str | None = None
     timeout: float = 30.0
+    token: str | None = field(default=None, repr=False)  # OAuth 2 access token: SASL XOAUTH2 instead of a password
 
 
 @dataclass(frozen=True)
@@ -165,7 +167,10 @@ def connect(settings: SmtpSettings) -> smtplib.SMTP:
                                 "use --no-starttls only on a trusted local server")
             smtp.starttls(context=context)
             smtp.ehlo()
-        if settings.user:
+        if settings.token:
+            response = xoauth2(settings.user or "", settings.token)
+            smtp.auth("XOAUTH2", lambda challenge=None: response if challenge is None else "")
+        elif settings.user:
             smtp.login(settings.user, settings.password or "")
         return smtp
     except smtplib.SMTPAuthenticationError as exc:
