@@ -51,6 +51,8 @@ def _set_csv(path: Path, column: str, values: dict[str, str]) -> list[str]:
     at = header.index(column)
     changed = []
     for row in rows[1:]:
+        if added and any(cell.strip() for cell in row):  # every row as long as the header (blank lines stay blank)
+            row.extend([""] * (len(header) - len(row)))
         ident = row[at_id].strip() if len(row) > at_id else ""
         if ident in values:
             row.extend([""] * (at + 1 - len(row)))

@@ -142,14 +142,16 @@ class MicrosoftToken:
         self.cache = msal.SerializableTokenCache()
         with contextlib.suppress(ValueError):
             self.cache.deserialize(self.vault.load() or None)
+        with _reaching("Microsoft sign-in"):
+            self.app = self._app(msal, settings)
+        self._token = ""
+
+    def _app(self, msal, settings: MicrosoftSettings):
         common = dict(authority=settings.authority, token_cache=self.cache, verify=_verify(),
                       instance_discovery=False if os.environ.get("PLANNER_TEST_LOGIN_URL") else None)
         if settings.secret:
-            self.app = msal.ConfidentialClientApplication(settings.client_id, client_credential=settings.secret,
-                                                          **common)
-        else:
-            self.app = msal.PublicClientApplication(settings.client_id, **common)
-        self._token = ""
+            return msal.ConfidentialClientApplication(settings.client_id, client_credential=settings.secret, **common)
+        return msal.PublicClientApplication(settings.client_id, **common)
 
     @property
     def app_only(self) -> bool:
@@ -172,9 +174,13 @@ class MicrosoftToken:
     def access_token(self, force: bool = False) -> str:
         if self._token and not force:
             return self._token
+        with _reaching("Microsoft sign-in"):
+            return self._acquire(force)
+
+    def _acquire(self, force: bool) -> str:
         if self.app_only:
             if force:  # the service said the token expired: MSAL's cache would hand back the same one
-                for old in self.cache.search(self.cache.CredentialType.ACCESS_TOKEN):
+                for old in list(self.cache.search(self.cache.CredentialType.ACCESS_TOKEN)):
                     self.cache.remove_at(old)
             scopes = MS_APP_SCOPES if self.scopes is MS_SCOPES else [OUTLOOK_APP_SCOPE]
             return self._take(self.app.acquire_token_for_client(scopes=scopes), "client credentials")
@@ -189,14 +195,28 @@ class MicrosoftToken:
 
     def device_login(self, say: Callable[[str], None]) -> str:
         """The device code flow: `say` tells the person where to enter the code; returns who signed in."""
-        flow = self.app.initiate_device_flow(scopes=MS_SCOPES)
-        if "user_code" not in flow:
-            raise ServiceError(f"Microsoft refused to start the sign-in: {flow.get('error_description') or flow}")
-        say(flow["message"])
-        result = self.app.acquire_token_by_device_flow(flow)
+        with _reaching("Microsoft sign-in"):
+            flow = self.app.initiate_device_flow(scopes=MS_SCOPES)
+            if "user_code" not in flow:
+                raise ServiceError(f"Microsoft refused to start the sign-in: {flow.get('error_description')}")
+            say(flow["message"])
+            result = self.app.acquire_token_by_device_flow(flow)
         self._take(result, "device code")
         claims = result.get("id_token_claims") or {}
         return str(claims.get("preferred_username") or claims.get("upn") or "")
+
+
+@contextlib.contextmanager
+def _reaching(what: str):
+    """A network failure inside MSAL or google-auth (requests) as a plain error, naming no token."""
+    import requests
+
+    try:
+        yield
+    except requests.exceptions.RequestException as exc:
+        raise ServiceError(f"cannot reach {what}: {type(exc).__name__}") from None
+    except ValueError as exc:  # MSAL: an authority it cannot use
+        raise ServiceError(f"{what}: {str(exc).splitlines()[0][:200]}") from None
 
 
 def _verify():
@@ -231,9 +251,11 @@ class GoogleToken:
         if not path.exists():
             raise ServiceError("not signed in to Google: run 'planner login google --client-secrets FILE'")
         try:
-            return Credentials.from_authorized_user_info(json.loads(path.read_text(encoding="utf-8")))
+            credentials = Credentials.from_authorized_user_info(json.loads(path.read_text(encoding="utf-8")))
         except ValueError:
             raise ServiceError(f"{path} is not a Google token; run 'planner login google' again")
+        stand_in = os.environ.get("PLANNER_TEST_GOOGLE_URL")  # google-auth always names Google's own endpoint
+        return credentials.with_token_uri(f"{stand_in}/token") if stand_in else credentials
 
     def access_token(self) -> str:
         if not self.credentials.token or not self.credentials.valid:
@@ -250,7 +272,8 @@ class GoogleToken:
         try:
             self.credentials.refresh(google.auth.transport.requests.Request(session))
         except google.auth.exceptions.GoogleAuthError as exc:
-            raise ServiceError(f"Google refused to refresh the sign-in ({type(exc).__name__}); "
+            raise ServiceError(f"Google refused to refresh the sign-in ({type(exc).__name__}: "
+                               f"{str(exc).splitlines()[0][:160] if str(exc) else ''}); "
                                "run 'planner login google' again")
         finally:
             session.close()
