@@ -306,3 +306,52 @@ def assert_no_secret(state, folders, text: str) -> None:
                 data = path.read_bytes()
                 for secret in secrets:
                     assert secret.encode() not in data, f"a token in {path}"
+
+
+class OAuthRecorder:
+    """An SMTP server's handler taking XOAUTH2 with the tokens the stand-in issued (aiosmtpd's auth hook)."""
+
+    def __init__(self, state):
+        self.state, self.logins, self.received = state, [], []
+
+    async def auth_XOAUTH2(self, server, args):
+        import base64
+
+        from aiosmtpd.smtp import AuthResult
+
+        blob = args[1] if len(args) > 1 else await server.challenge_auth("")
+        text = base64.b64decode(blob).decode()
+        user, auth = text.split("\x01")[0].removeprefix("user="), text.split("\x01")[1]
+        ok = auth.removeprefix("auth=Bearer ") in self.state.valid
+        self.logins.append((user, ok))
+        return AuthResult(success=ok, handled=False, auth_data=user)
+
+    async def handle_DATA(self, server, session, envelope):
+        self.received.append(envelope.original_content or envelope.content)
+        return "250 2.0.0 OK"
+
+
+def test_smtp_with_xoauth2_sends_each_message_once(cloud, plan):
+    from aiosmtpd.controller import Controller
+
+    from test_send import free_port
+
+    microsoft_login(cloud)
+    handler = OAuthRecorder(cloud)
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port(), auth_require_tls=False,
+                            auth_required=True)
+    controller.start()
+    try:
+        base = ["send", str(plan), "--host", "127.0.0.1", "--port", str(controller.port), "--no-starttls",
+                "--oauth", "microsoft", "--send"]
+        refused = CliRunner().invoke(cli, base)
+        assert refused.exit_code == 2 and "--user" in refused.output + refused.stderr
+        result = CliRunner().invoke(cli, [*base, "--user", "strategy@example.org"])
+        assert result.exit_code == 0, (result.output + result.stderr, handler.logins, cloud.calls[-3:])
+        assert handler.logins == [("strategy@example.org", True)], (handler.logins, cloud.calls)
+        assert len(handler.received) == len(due(plan)) == len(read_ledger(plan))
+        # the token for SMTP came from the refresh token, for Exchange's own resource
+        assert any("#refresh_token" in p for _, p in cloud.calls)
+        assert_no_secret(cloud, [plan], result.output + result.stderr)
+    finally:
+        controller.stop()
