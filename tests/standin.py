@@ -6,7 +6,7 @@ openssl, trusted through PLANNER_TEST_CAFILE) answers exactly the requests
 the planner makes, in the shapes Microsoft's and Google's reference pages
 document them:
 
-- sign-in (under /login/{tenant}): the OpenID configuration, the device
+- sign-in (under /{tenant}: MSAL takes the first path segment as the tenant): the OpenID configuration, the device
   code endpoint (/oauth2/v2.0/devicecode: device_code, user_code,
   verification_uri, expires_in, interval, message) and the token endpoint
   (/oauth2/v2.0/token: device code, with one ``authorization_pending`` first;
@@ -60,6 +60,7 @@ class State:
         self.calls: list[tuple[str, str]] = []
         self.pending_once = True
         self.page = 2
+        self.device_scope = ""
 
     def token(self, prefix: str) -> str:
         with self.lock:
@@ -176,6 +177,7 @@ def _handler(state: State, base: str):
             state.calls.append(("POST", self.path + (f"#{grant}" if grant else "")))
             if url.path.endswith("/oauth2/v2.0/devicecode"):
                 form = parse_qs(self.body().decode())
+                state.device_scope = form.get("scope", [""])[0]
                 return self.reply(200, {"device_code": "standin-device-code", "user_code": "ABCD-1234",
                                         "verification_uri": "https://microsoft.com/devicelogin",
                                         "expires_in": 900, "interval": 1,
@@ -237,11 +239,12 @@ def _handler(state: State, base: str):
             state.valid.add(token)
             state.refresh_tokens.add(refresh)
             now = int(dt.datetime.now(dt.timezone.utc).timestamp())
-            claims = {"iss": f"{base}/login/tenant-1/v2.0", "sub": "sub-1", "aud": client, "iat": now,
+            claims = {"iss": f"{base}/tenant-1/v2.0", "sub": "sub-1", "aud": client, "iat": now,
                       "exp": now + 3600, "oid": "oid-1", "tid": "tenant-1", "name": "Organiser",
                       "preferred_username": "strategy@example.org"}
             id_token = f"{_b64url({'alg': 'none', 'typ': 'JWT'})}.{_b64url(claims)}."
-            return self.reply(200, {"token_type": "Bearer", "scope": form.get("scope", [""])[0],
+            scope = form.get("scope", [""])[0] or state.device_scope  # the device code's own scope
+            return self.reply(200, {"token_type": "Bearer", "scope": scope,
                                     "expires_in": 3599, "access_token": token, "refresh_token": refresh,
                                     "id_token": id_token,
                                     "client_info": _b64url({"uid": "oid-1", "utid": "tenant-1"})})

@@ -39,7 +39,7 @@ MIME_IDS = lambda raws: [message_from_bytes(r, policy=policy.default)["Message-I
 def cloud(tmp_path, monkeypatch):
     with standin(tmp_path) as (state, base, cafile):
         monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-        monkeypatch.setenv("PLANNER_TEST_LOGIN_URL", f"{base}/login")
+        monkeypatch.setenv("PLANNER_TEST_LOGIN_URL", base)
         monkeypatch.setenv("PLANNER_TEST_GRAPH_URL", f"{base}/graph")
         monkeypatch.setenv("PLANNER_TEST_GOOGLE_URL", f"{base}/google")
         monkeypatch.setenv("PLANNER_TEST_CAFILE", cafile)
@@ -129,10 +129,8 @@ def test_send_via_graph_once_each_through_429_5xx_and_an_expired_token(cloud, pl
     strip = lambda raw: b"\r\n".join(l for l in raw.split(b"\r\n") if not l.startswith(b"Date:"))  # noqa: E731
     assert strip(cloud.sent[0]) == strip(eml)
     grants = [p.split("#")[1] for m, p in cloud.calls if "/oauth2/v2.0/token#" in p]
-    # the device code (pending once), then refresh tokens only: one for the expiry (MSAL against the
-    # stand-in also refreshes once when a new process first asks: the cached token is not matched)
-    assert grants[:2] == ["urn:ietf:params:oauth:grant-type:device_code"] * 2
-    assert grants[2:] in (["refresh_token"], ["refresh_token"] * 2), grants
+    # the device code (pending once), the cached token used by the next run, one refresh for the expiry
+    assert grants == ["urn:ietf:params:oauth:grant-type:device_code"] * 2 + ["refresh_token"], grants
     again = CliRunner().invoke(cli, ["send", str(plan), "--via", "graph", "--send"])
     assert again.exit_code == 0 and "Sent 0 of 0" in again.output
     assert len(cloud.sent) == len(expected)
@@ -355,3 +353,51 @@ def test_smtp_with_xoauth2_sends_each_message_once(cloud, plan):
         assert_no_secret(cloud, [plan], result.output + result.stderr)
     finally:
         controller.stop()
+
+
+def test_imap_with_xoauth2_against_dovecot_checking_the_tokens(cloud, issued, plan):
+    """Dovecot's oauth2 passdb asks a local introspection endpoint (RFC 7662) whether the token
+    is one the stand-in issued; replies --imap --oauth microsoft reads the mailbox with it."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from urllib.parse import parse_qs
+
+    from replies_helpers import dovecot_server, need_dovecot
+
+    need_dovecot()
+    asked = []
+
+    class Introspect(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_POST(self):
+            form = parse_qs(self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode())
+            token = form.get("token", [""])[0]
+            asked.append(token in cloud.valid)
+            body = json.dumps({"active": True, "username": "planner"} if token in cloud.valid
+                              else {"active": False}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Introspect)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    microsoft_login(cloud)
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/introspect"
+        with dovecot_server(client_replies(issued[2]), introspection=url) as imap:
+            base = ["replies", str(plan), "--imap", imap["host"], "--port", str(imap["port"]), "--no-tls",
+                    "--oauth", "microsoft", "--now", "2026-04-06T12:00:00+00:00"]
+            result = CliRunner().invoke(cli, [*base, "--user", "planner"], env={"PLANNER_IMAP_PASSWORD": ""})
+            assert result.exit_code == 0, result.output + result.stderr
+            assert "Read 4 messages: 4 recorded" in result.output and asked == [True]
+            cloud.valid.clear()  # the token no longer good: Dovecot says no
+            refused = CliRunner().invoke(cli, [*base, "--user", "planner"])
+            assert refused.exit_code == 1 and "refused the login" in refused.output + refused.stderr
+            assert_no_secret(cloud, [plan], result.output + result.stderr + refused.output + refused.stderr)
+    finally:
+        server.shutdown()
+        server.server_close()
