@@ -401,3 +401,95 @@ def test_imap_with_xoauth2_against_dovecot_checking_the_tokens(cloud, issued, pl
     finally:
         server.shutdown()
         server.server_close()
+
+
+class FixedToken:
+    def __init__(self):
+        self.refreshed = 0
+
+    def access_token(self) -> str:
+        return f"secret-token-{self.refreshed}"
+
+    def refresh(self) -> None:
+        self.refreshed += 1
+
+
+def api(handler, **kwargs):
+    import httpx
+
+    waits = []
+    client = ApiClient("https://graph.example.org/v1.0", FixedToken(), name="Graph", sleep=waits.append,
+                       transport=httpx.MockTransport(handler), **kwargs)
+    return client, waits
+
+
+def test_the_client_honours_retry_after_and_bounds_its_retries():
+    import httpx
+
+    from planner.invitations.services.http import ServiceError
+
+    answers = iter([httpx.Response(429, headers={"Retry-After": "7"}),
+                    httpx.Response(503, headers={"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}),
+                    httpx.Response(502), httpx.Response(200, json={"ok": 1})])
+    client, waits = api(lambda request: next(answers))
+    assert client.request("GET", "/me").json() == {"ok": 1}
+    assert waits[0] == 7 and waits[1] == 0 and 0 < waits[2] <= 30  # a date in the past: no wait
+    client, waits = api(lambda request: httpx.Response(500, json={"error": {"code": "x", "message": "down"}}),
+                        max_retries=2)
+    with pytest.raises(ServiceError, match="failed 3 times: 500 x: down"):
+        client.request("GET", "/me")
+    client, waits = api(lambda request: httpx.Response(429, headers={"Retry-After": "1"}), max_throttles=3)
+    with pytest.raises(ServiceError, match="slow down") as caught:
+        client.request("GET", "/me")
+    assert waits == [1, 1, 1] and "secret-token" not in str(caught.value)
+    client, _ = api(lambda request: httpx.Response(429, headers={"Retry-After": "3600"}))
+    with pytest.raises(ServiceError, match="retry after 3600 s"):
+        client.request("GET", "/me")
+
+
+def test_a_send_whose_answer_was_lost_is_not_repeated_but_one_never_sent_is():
+    import httpx
+
+    from planner.invitations.services.http import ServiceError
+
+    calls = []
+
+    def lost(request):
+        calls.append(request)
+        raise httpx.ReadTimeout("no answer", request=request)
+
+    client, _ = api(lost)
+    with pytest.raises(ServiceError, match="ReadTimeout"):
+        client.request("POST", "/me/sendMail", idempotent=False, content=b"x")
+    assert len(calls) == 1
+    attempts = iter([httpx.ConnectError("refused"), None])
+
+    def flaky(request):
+        problem = next(attempts)
+        if problem:
+            problem.request = request
+            raise problem
+        return httpx.Response(202)
+
+    client, waits = api(flaky)
+    assert client.request("POST", "/me/sendMail", idempotent=False, content=b"x").status_code == 202
+
+
+def test_an_expired_token_is_refreshed_once_and_a_next_link_must_stay_on_the_service():
+    import httpx
+
+    from planner.invitations.services.http import ServiceError
+
+    seen = []
+
+    def handler(request):
+        seen.append(request.headers["Authorization"])
+        return httpx.Response(401 if len(seen) < 3 else 200)
+
+    client, _ = api(handler)
+    assert client.request("GET", "/me").status_code == 401  # refreshed once, then the answer stands
+    assert seen == ["Bearer secret-token-0", "Bearer secret-token-1"] and client.token.refreshed == 1
+    with pytest.raises(ServiceError, match="outside"):
+        client.request("GET", "https://elsewhere.example.com/v1.0/me/messages?$skip=2")
+    with pytest.raises(ServiceError, match="outside"):
+        client.request("GET", "https://graph.example.org.elsewhere.example.com/v1.0/me")
