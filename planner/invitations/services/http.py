@@ -101,6 +101,7 @@ class ApiClient:
         self.token = token
         self.max_retries, self.max_throttles, self.max_wait = max_retries, max_throttles, max_wait
         self.sleep = sleep
+        self.backoff = float(test_setting("BACKOFF", "0.5"))  # the first pause after a failure, doubled each time
         self.waited: list[float] = []  # every pause taken, for the tests and the summary
         self.http = httpx.Client(timeout=timeout, verify=trust(), headers={"User-Agent": USER_AGENT},
                                  transport=transport, follow_redirects=False)
@@ -126,7 +127,7 @@ class ApiClient:
                 failures += 1
                 if (not idempotent and not never_sent) or failures > self.max_retries:
                     raise ServiceError(f"cannot talk to {self.name}: {type(exc).__name__}")
-                self._pause(min(0.5 * 2 ** failures, 30.0))
+                self._pause(min(self.backoff * 2 ** failures, 30.0))
                 continue
             status = response.status_code
             if status == 401 and not refreshed:
@@ -145,7 +146,7 @@ class ApiClient:
                 failures += 1
                 if failures > self.max_retries:
                     raise ServiceError(f"{self.name} failed {failures} times: {error_text(response)}")
-                self._pause(min(0.5 * 2 ** failures, 30.0))
+                self._pause(min(self.backoff * 2 ** failures, 30.0))
                 continue
             return response
 
