@@ -16,7 +16,7 @@ document them:
   202), GET mailFolders/inbox/messages (paged with @odata.nextLink), GET
   messages/{id}/$value, POST calendar/getSchedule (scheduleItems, or an error
   for an unknown address);
-- Google (under /google): POST /token (refresh), gmail/v1/users/me/messages/send,
+- Google (under /google): POST /token (the authorisation code with PKCE, and refresh), gmail/v1/users/me/messages/send,
   messages (list, nextPageToken) and messages/{id}?format=raw,
   calendar/v3/freeBusy (at most 50 items; errors for an unknown address).
 
@@ -61,6 +61,7 @@ class State:
         self.pending_once = True
         self.page = 2
         self.device_scope = ""
+        self.google_scope = ""
 
     def token(self, prefix: str) -> str:
         with self.lock:
@@ -188,6 +189,8 @@ def _handler(state: State, base: str):
                 return self.microsoft_token(parse_qs(self.body().decode()))
             if url.path == "/google/token":
                 form = parse_qs(self.body().decode())
+                if form.get("grant_type") == ["authorization_code"]:
+                    return self.google_code(form)
                 if form.get("refresh_token", [""])[0] not in state.refresh_tokens:
                     return self.reply(400, {"error": "invalid_grant", "error_description": "Bad Request"})
                 token = state.token("ya29")
@@ -248,6 +251,16 @@ def _handler(state: State, base: str):
                                     "expires_in": 3599, "access_token": token, "refresh_token": refresh,
                                     "id_token": id_token,
                                     "client_info": _b64url({"uid": "oid-1", "utid": "tenant-1"})})
+
+        def google_code(self, form):
+            """The installed-app flow's code exchange (with PKCE's code_verifier)."""
+            if form.get("code") != ["standin-code"] or not form.get("code_verifier"):
+                return self.reply(400, {"error": "invalid_grant", "error_description": "Bad Request"})
+            token, refresh = state.token("ya29"), state.token("1//rt")
+            state.valid.add(token)
+            state.refresh_tokens.add(refresh)
+            return self.reply(200, {"access_token": token, "refresh_token": refresh, "expires_in": 3599,
+                                    "token_type": "Bearer", "scope": state.google_scope})
 
         def get_schedule(self, body):
             assert body["startTime"]["timeZone"] == "UTC" and body["endTime"]["timeZone"] == "UTC"

@@ -492,3 +492,40 @@ def test_an_expired_token_is_refreshed_once_and_a_next_link_must_stay_on_the_ser
         client.request("GET", "https://elsewhere.example.com/v1.0/me/messages?$skip=2")
     with pytest.raises(ServiceError, match="outside"):
         client.request("GET", "https://graph.example.org.elsewhere.example.com/v1.0/me")
+
+
+def test_google_login_through_the_browser_on_a_loopback_address(cloud, tmp_path, monkeypatch):
+    """The installed-app flow: the 'browser' (a stand-in for the person) comes back to the
+    loopback address with a code; the code is exchanged with PKCE; the token is kept 0600."""
+    import threading
+    import urllib.request
+    import webbrowser
+    from urllib.parse import parse_qs, urlencode, urlparse
+
+    secrets = tmp_path / "client_secret.json"
+    secrets.write_text(json.dumps({"installed": {
+        "client_id": "client-3.apps.googleusercontent.com", "client_secret": "GOCSPX-standin-login",
+        "auth_uri": f"{cloud.base}/google/auth", "token_uri": f"{cloud.base}/google/token",
+        "redirect_uris": ["http://localhost"]}}))
+    cloud.issued.append("GOCSPX-standin-login")
+    opened = []
+
+    class Person:
+        def open(self, url, new=0, autoraise=True):
+            query = parse_qs(urlparse(url).query)
+            opened.append(query)
+            cloud.google_scope = query["scope"][0]
+            answer = {"code": "standin-code", "state": query["state"][0], "scope": query["scope"][0]}
+            back = f"{query['redirect_uri'][0]}?{urlencode(answer)}"
+            threading.Thread(target=lambda: urllib.request.urlopen(back, timeout=10).read(), daemon=True).start()
+            return True
+
+    monkeypatch.setattr(webbrowser, "get", lambda using=None: Person())
+    result = CliRunner().invoke(cli, ["login", "google", "--client-secrets", str(secrets)])
+    assert result.exit_code == 0, result.output
+    query = opened[0]
+    assert query["redirect_uri"][0].startswith("http://127.0.0.1:") and query["code_challenge_method"] == ["S256"]
+    assert "https://www.googleapis.com/auth/calendar.freebusy" in query["scope"][0].split()
+    saved = config_dir() / GOOGLE_TOKEN
+    assert stat.S_IMODE(saved.stat().st_mode) == 0o600 and json.loads(saved.read_text())["token"] in cloud.valid
+    assert_no_secret(cloud, [secrets.parent / "plan"], result.output)  # printed nowhere
