@@ -159,4 +159,4 @@ def write_briefings(folder: Path, visit: d.Visit, plan: d.Plan, clock: dt.dateti
     r.write_pdfs(folder, jobs, epoch=base["epoch"])
 
 
-write_briefings.takes_print_all_packs = True
+write_briefings.takes_print_all_packs = True  # type: ignore[attr-defined]  # read by orchestrate.documents

@@ -25,13 +25,17 @@ import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 from urllib.parse import urlsplit
 
 from planner import domain as d
 from planner.store.planio import inside
 from planner.text import slug
-from planner.documents.view import KIND_LABELS, kind_label  # noqa: F401 (KIND_LABELS: for the templates' callers)
+from planner.documents.view import KIND_LABELS as KIND_LABELS  # for the templates' callers
+from planner.documents.view import kind_label
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
           "October", "November", "December")
@@ -183,8 +187,8 @@ def issued_wording(visit: d.Visit, clock: dt.datetime) -> str:
 
 def version_of(plan: d.Plan | None) -> int | None:
     """The plan's version recorded in schedule.json (None when it has none)."""
-    value = plan.meta.get("version") if plan is not None else None
-    return int(value) if str(value).isdigit() else None
+    value = str(plan.meta.get("version")) if plan is not None else ""
+    return int(value) if value.isdigit() else None
 
 
 def common(visit: d.Visit, clock: dt.datetime, plan: d.Plan | None = None) -> dict:
@@ -224,7 +228,7 @@ def _no_fetch_class():
     class NoFetch(URLFetcher):
         """Refuses every URL: a document never loads anything, local or remote."""
 
-        def fetch(self, url, headers=None):  # noqa: D401 - WeasyPrint's signature
+        def fetch(self, url, headers=None):  # WeasyPrint's signature
             raise ValueError(f"fetching is disabled: {url[:80]}")
 
     return NoFetch
@@ -393,7 +397,8 @@ def _render_all(jobs: list[PdfJob], epoch: int) -> dict[int, tuple[int, bytes]]:
         _warm_up()
         with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
                                  initializer=_die_with_parent, initargs=(os.getpid(),)) as pool:
-            futures = {k: pool.submit(_run_job, jobs[k].candidates, jobs[k].pages, epoch, jobs[k].probe_last) for k in order}
+            futures = {k: pool.submit(_run_job, jobs[k].candidates, jobs[k].pages, epoch, jobs[k].probe_last)
+                       for k in order}
             return {k: future.result() for k, future in futures.items()}
     except (OSError, RuntimeError, ImportError):  # no processes here: render in this one
         return {}
@@ -448,7 +453,7 @@ class PdfBatch:
         self.entries: list[tuple[Path, PdfJob, int]] = []   # (folder, job, epoch), in order added
         self.done: dict[int, tuple[int, bytes]] = {}
         self.waiting: list[tuple[int, int]] = []            # heap of (-size, entry number)
-        self.running: dict[int, object] = {}                 # entry number -> future
+        self.running: dict[int, Future[Any]] = {}            # entry number -> future
         self.lock = threading.RLock()  # waiting and running, shared with the pool's thread
         self.broken = False  # the pool refused a job: the rest render in this process
 

@@ -91,7 +91,7 @@ def span(settings: d.Settings) -> tuple[dt.datetime, dt.datetime]:
     days = [*settings.interview_days, settings.feedback_day]
     start = dt.datetime.combine(min(days), dt.time(0), zone)
     end = dt.datetime.combine(max(days) + dt.timedelta(days=1), dt.time(0), zone)
-    return start.astimezone(dt.timezone.utc), end.astimezone(dt.timezone.utc)
+    return start.astimezone(dt.UTC), end.astimezone(dt.UTC)
 
 
 def own_times(plans, timezone: str) -> dict[str, set[tuple[dt.datetime, dt.datetime]]]:
@@ -102,8 +102,8 @@ def own_times(plans, timezone: str) -> dict[str, set[tuple[dt.datetime, dt.datet
     times: dict[str, set[tuple[dt.datetime, dt.datetime]]] = {}
     for folder in plans:
         for item in read_plan(folder).items:
-            when = (item.start.replace(tzinfo=zone).astimezone(dt.timezone.utc),
-                    item.end.replace(tzinfo=zone).astimezone(dt.timezone.utc))
+            when = (item.start.replace(tzinfo=zone).astimezone(dt.UTC),
+                    item.end.replace(tzinfo=zone).astimezone(dt.UTC))
             for ident in (*item.peer_ids, *item.attendee_ids, item.room_id):
                 if ident:
                     times.setdefault(ident, set()).add(when)
@@ -143,7 +143,7 @@ def freebusy_ics(target: Target, periods: Periods, start: dt.datetime, end: dt.d
     calendar.add("version", "2.0")
     busy = FreeBusy()
     busy.add("uid", f"availability-{target.table}-{target.id}@peer-challenge-planner")
-    busy.add("dtstamp", stamp.astimezone(dt.timezone.utc))
+    busy.add("dtstamp", stamp.astimezone(dt.UTC))
     busy.add("dtstart", start)
     busy.add("dtend", end)
     busy.add("attendee", f"mailto:{target.email}")
@@ -152,7 +152,7 @@ def freebusy_ics(target: Target, periods: Periods, start: dt.datetime, end: dt.d
         begin, finish = max(begin, start), min(finish, end)
         kind = FBTYPE.get(status.lower())
         if kind and begin < finish:
-            busy.add("freebusy", vPeriod((begin.astimezone(dt.timezone.utc), finish.astimezone(dt.timezone.utc))),
+            busy.add("freebusy", vPeriod((begin.astimezone(dt.UTC), finish.astimezone(dt.UTC))),
                      parameters={"FBTYPE": kind})
     calendar.add_component(busy)
     return calendar.to_ical()
@@ -208,7 +208,7 @@ def fetch(visit_path, via: str, service=None, source=None, plans=(),
     start, end = span(visit.settings)
     own = own_times(plans, visit.settings.timezone)
     answers = service.schedule(sorted({t.email for t, _ in writable}), start, end) if writable else {}
-    stamp = now or dt.datetime.now(dt.timezone.utc)
+    stamp = now or dt.datetime.now(dt.UTC)
     filled: dict[str, dict[str, str]] = {}
     for target, path in writable:
         answer = answers.get(target.email, "no answer for this address")
@@ -248,7 +248,7 @@ class IcsFolder:
             except CalendarError as exc:
                 found[address] = f"{path.name}, {exc}"
                 continue
-            found[address] = [(w.start.replace(tzinfo=zone).astimezone(dt.timezone.utc),
-                               w.end.replace(tzinfo=zone).astimezone(dt.timezone.utc), "busy")
+            found[address] = [(w.start.replace(tzinfo=zone).astimezone(dt.UTC),
+                               w.end.replace(tzinfo=zone).astimezone(dt.UTC), "busy")
                               for w in busy.windows]
         return found

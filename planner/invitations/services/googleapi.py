@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-from typing import Iterator
+from collections.abc import Iterator
 from urllib.parse import quote
 
 from planner.invitations.services.graph import Refused
@@ -36,7 +36,7 @@ class Google:
         self.gmail, self.calendar = gmail, calendar
 
     @classmethod
-    def signed_in(cls) -> "Google":
+    def signed_in(cls) -> Google:
         token = GoogleToken()
         gmail = test_setting("GOOGLE_URL", "https://gmail.googleapis.com") + "/gmail/v1/users/me"
         calendar = test_setting("GOOGLE_URL", "https://www.googleapis.com") + "/calendar/v3"
@@ -68,7 +68,7 @@ class Google:
                 try:
                     raw = _b64url(str(got.json().get("raw", "")))
                 except ValueError:
-                    raise ServiceError(f"Gmail sent message {ident[:20]} in a form not understood")
+                    raise ServiceError(f"Gmail sent message {ident[:20]} in a form not understood") from None
                 yield f"gmail:messages/{ident}", raw
             token = page.get("nextPageToken")
             if not token:
@@ -100,11 +100,11 @@ class Google:
 
 
 def _rfc3339(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _parse(text: str) -> dt.datetime:
     moment = dt.datetime.fromisoformat(str(text).replace("Z", "+00:00"))
     if moment.tzinfo is None:
         raise ServiceError(f"Google Calendar gave a time without its offset: {text!r}")
-    return moment.astimezone(dt.timezone.utc)
+    return moment.astimezone(dt.UTC)

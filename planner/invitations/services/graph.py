@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-from typing import Iterator
+from collections.abc import Iterator
 from urllib.parse import quote
 
 from planner.invitations.services.http import ApiClient, ServiceError, error_text, test_setting
@@ -42,7 +42,7 @@ class Graph:
         self.root = f"/users/{quote(mailbox, safe='@')}" if mailbox else "/me"
 
     @classmethod
-    def signed_in(cls, settings: MicrosoftSettings | None = None) -> "Graph":
+    def signed_in(cls, settings: MicrosoftSettings | None = None) -> Graph:
         settings = settings or MicrosoftSettings.load()
         token = MicrosoftToken(settings)
         if token.app_only and not settings.mailbox:
@@ -67,8 +67,9 @@ class Graph:
         if since:
             params["$filter"] = f"receivedDateTime ge {since.isoformat()}T00:00:00Z"
         url: str | None = f"{self.root}/mailFolders/{quote(folder, safe='')}/messages"
+        query: dict[str, str] | None = params
         while url:
-            response = self.client.request("GET", url, params=params)
+            response = self.client.request("GET", url, params=query)
             if response.status_code != 200:
                 raise ServiceError(f"Microsoft Graph would not list the messages: {error_text(response)}")
             page = response.json()
@@ -80,7 +81,7 @@ class Graph:
                 if raw.status_code != 200:
                     raise ServiceError(f"Microsoft Graph would not give message {ident[:20]}…: {error_text(raw)}")
                 yield f"graph:{self.root}/messages/{ident}", raw.content
-            url, params = page.get("@odata.nextLink"), None
+            url, query = page.get("@odata.nextLink"), None  # the next link holds the query
 
     def schedule(self, addresses: list[str], start: dt.datetime, end: dt.datetime
                  ) -> dict[str, list[tuple[dt.datetime, dt.datetime, str]] | str]:
@@ -112,7 +113,7 @@ class Graph:
 
 
 def _naive(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def _when(value: dict) -> dt.datetime:
@@ -122,4 +123,4 @@ def _when(value: dict) -> dt.datetime:
     if zone.upper() not in ("UTC", "ETC/UTC", "Z"):
         raise ServiceError(f"Microsoft Graph answered in time zone {zone!r}, not UTC as asked")
     head, _, fraction = text.partition(".")
-    return dt.datetime.fromisoformat(head).replace(tzinfo=dt.timezone.utc)
+    return dt.datetime.fromisoformat(head).replace(tzinfo=dt.UTC)

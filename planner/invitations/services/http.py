@@ -22,7 +22,8 @@ import email.utils
 import os
 import ssl
 import time
-from typing import Callable, Protocol
+from collections.abc import Callable
+from typing import Protocol
 
 import httpx
 
@@ -66,8 +67,8 @@ def retry_after(response: httpx.Response, default: float = 1.0) -> float:
     except (TypeError, ValueError):
         return default
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.timezone.utc)
-    return max(0.0, (moment - dt.datetime.now(dt.timezone.utc)).total_seconds())
+        moment = moment.replace(tzinfo=dt.UTC)
+    return max(0.0, (moment - dt.datetime.now(dt.UTC)).total_seconds())
 
 
 def error_text(response: httpx.Response) -> str:
@@ -126,7 +127,7 @@ class ApiClient:
                 never_sent = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
                 failures += 1
                 if (not idempotent and not never_sent) or failures > self.max_retries:
-                    raise ServiceError(f"cannot talk to {self.name}: {type(exc).__name__}")
+                    raise ServiceError(f"cannot talk to {self.name}: {type(exc).__name__}") from None
                 self._pause(min(self.backoff * 2 ** failures, 30.0))
                 continue
             status = response.status_code

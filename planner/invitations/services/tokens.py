@@ -23,9 +23,9 @@ import contextlib
 import json
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from planner.invitations.services.http import ServiceError, test_setting
 
@@ -77,7 +77,7 @@ class _Vault:
         self.encrypted = None
         if not os.environ.get("PLANNER_TEST_PLAIN_CACHE"):
             with contextlib.suppress(Exception):  # no libsecret, no D-Bus, an unknown system: plain file
-                from msal_extensions import build_encrypted_persistence
+                from msal_extensions import build_encrypted_persistence  # type: ignore[import-untyped]
 
                 store = build_encrypted_persistence(str(path))
                 store.save(store.load() if path.exists() else "{}")
@@ -111,7 +111,7 @@ class MicrosoftSettings:
         return f"{test_setting('LOGIN_URL', 'https://login.microsoftonline.com')}/{self.tenant}"
 
     @classmethod
-    def load(cls) -> "MicrosoftSettings":
+    def load(cls) -> MicrosoftSettings:
         """From `planner login microsoft` and the environment (PLANNER_MS_*, which win)."""
         path = config_dir() / MS_SETTINGS
         saved = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
@@ -134,7 +134,7 @@ class MicrosoftToken:
     or asked for again (client credentials)."""
 
     def __init__(self, settings: MicrosoftSettings, scopes: list[str] | None = None):
-        import msal
+        import msal  # type: ignore[import-untyped]
 
         self.settings = settings
         self.scopes = scopes or MS_SCOPES
@@ -244,7 +244,7 @@ class GoogleToken:
                 return service_account.Credentials.from_service_account_file(key, scopes=GOOGLE_SCOPES,
                                                                              subject=subject)
             except (OSError, ValueError) as exc:
-                raise ServiceError(f"cannot read the service account key {key}: {type(exc).__name__}")
+                raise ServiceError(f"cannot read the service account key {key}: {type(exc).__name__}") from None
         from google.oauth2.credentials import Credentials
 
         path = config_dir() / GOOGLE_TOKEN
@@ -253,7 +253,7 @@ class GoogleToken:
         try:
             credentials = Credentials.from_authorized_user_info(json.loads(path.read_text(encoding="utf-8")))
         except ValueError:
-            raise ServiceError(f"{path} is not a Google token; run 'planner login google' again")
+            raise ServiceError(f"{path} is not a Google token; run 'planner login google' again") from None
         stand_in = os.environ.get("PLANNER_TEST_GOOGLE_URL")  # google-auth always names Google's own endpoint
         return credentials.with_token_uri(f"{stand_in}/token") if stand_in else credentials
 
@@ -274,7 +274,7 @@ class GoogleToken:
         except google.auth.exceptions.GoogleAuthError as exc:
             raise ServiceError(f"Google refused to refresh the sign-in ({type(exc).__name__}: "
                                f"{str(exc).splitlines()[0][:160] if str(exc) else ''}); "
-                               "run 'planner login google' again")
+                               "run 'planner login google' again") from None
         finally:
             session.close()
         if hasattr(self.credentials, "refresh_token") and not os.environ.get("PLANNER_GOOGLE_SERVICE_ACCOUNT"):
@@ -285,13 +285,13 @@ def google_login(client_secrets: str, open_browser: bool, say: Callable[[str], N
                  mail_protocols: bool = False) -> None:
     """google-auth-oauthlib's installed-app flow on a loopback port; the token saved 0600.
     `mail_protocols` adds Google's full mail scope, which SMTP and IMAP with XOAUTH2 need."""
-    from google_auth_oauthlib.flow import InstalledAppFlow
+    from google_auth_oauthlib.flow import InstalledAppFlow  # type: ignore[import-untyped]
 
     scopes = GOOGLE_SCOPES + ([GOOGLE_MAIL_SCOPE] if mail_protocols else [])
     try:
         flow = InstalledAppFlow.from_client_secrets_file(client_secrets, scopes=scopes)
     except (OSError, ValueError) as exc:
-        raise ServiceError(f"cannot read the OAuth client file {client_secrets}: {type(exc).__name__}")
+        raise ServiceError(f"cannot read the OAuth client file {client_secrets}: {type(exc).__name__}") from None
     credentials = flow.run_local_server(host="127.0.0.1", port=0, open_browser=open_browser,
                                         authorization_prompt_message="Open this address to sign in to Google: {url}",
                                         success_message="Signed in; you may close this window.")

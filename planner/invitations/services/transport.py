@@ -19,7 +19,8 @@ from __future__ import annotations
 import os
 import smtplib
 import time
-from typing import Callable, Protocol
+from collections.abc import Callable
+from typing import Protocol
 
 from planner.invitations.services.graph import Refused
 from planner.invitations.services.http import ServiceError
@@ -58,9 +59,9 @@ class ApiTransport:
         try:
             self.service.send_mime(raw)
         except Refused as exc:
-            raise MessageRefused(exc.code, str(exc).encode("utf-8"))
+            raise MessageRefused(exc.code, str(exc).encode("utf-8")) from None
         except ServiceError as exc:
-            raise ServiceStopped(str(exc))
+            raise ServiceStopped(str(exc)) from None
         return {}
 
     def rset(self) -> None:
@@ -80,7 +81,11 @@ def mail_service(via: str):
     from planner.invitations.services.googleapi import Google
 
     google = Google.signed_in()
-    return google, lambda: (google.gmail.close(), google.calendar.close())
+
+    def close() -> None:
+        google.gmail.close()
+        google.calendar.close()
+    return google, close
 
 
 def transport(via: str) -> ApiTransport:
