@@ -717,6 +717,9 @@ def availability(input, via, source, plans) -> None:
     for table, ids in report.cells.items():
         if ids:
             click.echo(f"calendar column of {table} filled for {', '.join(ids)}")
+    if report.unexported:
+        names = ", ".join(t.id for t in report.unexported[:8]) + (", …" if len(report.unexported) > 8 else "")
+        click.echo(f"{len(report.unexported)} with no export (<address>.ics or <id>.ics) in {source}: {names}")
     click.echo(f"Availability: {len(report.written)} written, {len(report.kept)} kept, {len(report.failed)} "
                f"failed, {report.without_address} without an address.")
     if not report.ok:

@@ -60,6 +60,7 @@ class AvailabilityReport:
     written: list[tuple[Target, int]] = field(default_factory=list)   # (who, busy periods)
     kept: list[tuple[Target, str]] = field(default_factory=list)      # not touched, and why
     failed: list[tuple[Target, str]] = field(default_factory=list)    # the service's error
+    unexported: list[Target] = field(default_factory=list)             # --via ics: no export for them
     cells: dict[str, list[str]] = field(default_factory=dict)         # table -> ids whose cell was filled
     without_address: int = 0
 
@@ -212,6 +213,9 @@ def fetch(visit_path, via: str, service=None, source=None, plans=(),
     filled: dict[str, dict[str, str]] = {}
     for target, path in writable:
         answer = answers.get(target.email, "no answer for this address")
+        if answer is None:  # --via ics: nobody exported this calendar; nothing to say about it
+            report.unexported.append(target)
+            continue
         if isinstance(answer, str):
             report.failed.append((target, answer))
             continue
@@ -231,17 +235,19 @@ class IcsFolder:
     def __init__(self, folder: Path, settings: d.Settings, ids: dict[str, str]):
         self.folder, self.settings, self.ids = Path(folder), settings, ids  # ids: address -> id
 
-    def schedule(self, addresses: list[str], start: dt.datetime, end: dt.datetime) -> dict[str, Periods | str]:
+    def schedule(self, addresses: list[str], start: dt.datetime, end: dt.datetime
+                 ) -> dict[str, Periods | str | None]:
+        """Busy periods from each address's export; None for an address with no export."""
         from planner.input.calendars import CalendarError, read_busy
 
         zone = ZoneInfo(self.settings.timezone)
         first, last = start.astimezone(zone).date(), (end.astimezone(zone) - dt.timedelta(seconds=1)).date()
-        found: dict[str, Periods | str] = {}
+        found: dict[str, Periods | str | None] = {}
         for address in addresses:
             names = [f"{address}.ics", f"{self.ids.get(address, '')}.ics"]
             path = next((self.folder / n for n in names if n != ".ics" and (self.folder / n).is_file()), None)
             if path is None:
-                found[address] = f"no {names[0]} (nor {names[1]}) in {self.folder}"
+                found[address] = None
                 continue
             try:
                 busy = read_busy(path, self.settings.timezone, first, last)
