@@ -104,7 +104,7 @@ class MicrosoftSettings:
     tenant: str = "organizations"
     mailbox: str = ""        # app-only, or a shared mailbox: /users/{mailbox}; else /me
     secret: str = ""         # client credentials (from the environment only)
-    username: str = ""       # who signed in (shown by `planner login --status`)
+    username: str = ""       # who signed in (the account MSAL looks up)
 
     @property
     def authority(self) -> str:
