@@ -27,8 +27,8 @@ from pathlib import Path
 
 from planner import domain as d
 from planner.documents import render as r
-from planner.text import clean_email
 from planner.documents.view import Place, is_progress_review, organisation_shown, over_lunch, peer_role, plan_view
+from planner.text import clean_email
 
 PRINT_ALL_PACKS_ENV = "PLANNER_PRINT_ALL_PACKS"
 

@@ -22,17 +22,18 @@ import heapq
 import multiprocessing
 import os
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from planner import domain as d
-from planner.store.planio import inside
-from planner.text import slug
 from planner.documents.view import KIND_LABELS as KIND_LABELS  # for the templates' callers
 from planner.documents.view import kind_label
+from planner.store.planio import inside
+from planner.text import slug
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
