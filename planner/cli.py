@@ -604,7 +604,7 @@ def _day_option(value: str | None) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date YYYY-MM-DD", param_hint="--since")
+        raise click.BadParameter(f"{value!r} is not a date YYYY-MM-DD", param_hint="--since") from None
 
 
 def _oauth_token(provider: str, protocol: str) -> str:

@@ -33,9 +33,9 @@ from pathlib import Path
 
 from planner.errors import InvalidInput, PlannerError, Problem
 from planner.invitations.manifest import MANIFEST, Message, load_manifest
+from planner.invitations.services.tokens import xoauth2
 from planner.store import ledger
 from planner.store.planio import folder_lock, inside, sync_folder
-from planner.invitations.services.tokens import xoauth2
 from planner.text import clean_email
 
 
