@@ -33,7 +33,6 @@ from pathlib import Path
 
 from planner.errors import InvalidInput, PlannerError, Problem
 from planner.invitations.manifest import MANIFEST, Message, load_manifest
-from planner.invitations.services.tokens import xoauth2
 from planner.store import ledger
 from planner.store.planio import folder_lock, inside, sync_folder
 from planner.text import clean_email
@@ -174,6 +173,8 @@ def connect(settings: SmtpSettings) -> smtplib.SMTP:
             smtp.starttls(context=context)
             smtp.ehlo()
         if settings.token:
+            from planner.invitations.services.tokens import xoauth2  # httpx and the rest only when asked
+
             response = xoauth2(settings.user or "", settings.token)
             smtp.auth("XOAUTH2", lambda challenge=None: response if challenge is None else "")
         elif settings.user:
