@@ -261,7 +261,7 @@ def check(input: str, quiet: bool) -> None:
 def plan(input, out, time_limit, seed, workers, deterministic, quiet, now, no_documents, print_all_packs) -> None:
     """Plan a visit and write the schedule and every document into --out."""
     from planner.orchestrate import plan_visit, write_outcome
-    from planner.store.planio import prepare_target
+    from planner.store.folder import prepare_target
 
     try:
         _notes(prepare_target(out, inputs=[input], command="plan"), quiet)
@@ -292,7 +292,7 @@ def replan(input, previous, out, freeze_before, time_limit, seed, workers, deter
     """Re-plan after the inputs changed, moving as few sessions as possible."""
     from planner.orchestrate import replan_visit, write_outcome
     from planner.orchestrate.replan import changes_summary
-    from planner.store.planio import prepare_target
+    from planner.store.folder import prepare_target
 
     try:
         _notes(prepare_target(out, inputs=[input], previous=previous, command="replan"), quiet)
@@ -370,7 +370,8 @@ def verify(input: str, folder: str, quiet: bool) -> None:
 def export(input: str, folder: str, now: str | None, quiet: bool, print_all_packs: bool) -> None:
     """Re-render every document from an existing plan, without solving."""
     from planner.orchestrate import export_documents
-    from planner.store.planio import check_inputs_outside, tidy_target
+    from planner.store.folder import check_inputs_outside
+    from planner.store.fs import tidy_target
 
     try:
         _notes(tidy_target(folder), quiet)
@@ -749,7 +750,7 @@ def _written(write) -> Path:
     """Run `write()` (which replaces a folder atomically) and note the folder
     once it is in place; a Ctrl-C that came while it was put in place (planio's
     InterruptedAfterCommit) is too late to cancel, and the run goes on."""
-    from planner.store.planio import InterruptedAfterCommit
+    from planner.store.fs import InterruptedAfterCommit
 
     try:
         folder = Path(write())

@@ -6,7 +6,7 @@ Safety and reproducibility live here, once for every document:
 * templates are loaded from the installed package (``PackageLoader``) and
   HTML is auto-escaped, so every cell of the input is shown as text;
 * file names are built with :func:`planner.text.slug` and checked with
-  :func:`planio.inside`, so no id can write outside the output folder;
+  :func:`planner.store.fs.inside`, so no id can write outside the output folder;
 * PDFs are rendered with no base URL and a URL fetcher that refuses every
   fetch: nothing is ever loaded from the network or the disk;
 * PDFs carry no wall-clock time: the creation date is the fixed clock and the
@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 from planner import domain as d
 from planner.documents.view import KIND_LABELS as KIND_LABELS  # for the templates' callers
 from planner.documents.view import kind_label
-from planner.store.planio import inside
+from planner.store.fs import inside
 from planner.text import slug
 
 if TYPE_CHECKING:

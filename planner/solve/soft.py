@@ -220,7 +220,7 @@ def peers_stay_put(pm: PlanModel) -> None:
                     if on_day is not sv.present:  # x implies present already
                         clause.insert(2, on_day.Not())
                     model.AddBoolOr(clause)
-    per_day: dict[tuple[str, int], list] = {}
+    per_day: dict[tuple[str, int], list[Any]] = {}
     for (pid, k, _rid), lit in sorted(used.items(), key=lambda kv: kv[0]):
         per_day.setdefault((pid, k), []).append(lit)
     changes, bound = [], 0
@@ -285,11 +285,11 @@ def stages(pm: PlanModel) -> list[list[str]]:
     return _weighed(pm)[1]
 
 
-def stage_objective(pm: PlanModel, names: list[str], w: dict[str, int]):
+def stage_objective(pm: PlanModel, names: list[str], w: dict[str, int]) -> Any:
     return sum(w[name] * pm.terms[name][0] for name in names)
 
 
-def objective(pm: PlanModel):
+def objective(pm: PlanModel) -> dict[str, int]:
     """Minimise the first stage; planner.solve.run runs any later ones."""
     w = weights(pm)
     first = stages(pm)[:1]
