@@ -87,8 +87,9 @@ def append_records(folder: Path, records: list[dict]) -> None:
     append_jsonl(folder / REPLIES, records)
 
 
-def read_replies(folder, paths=(), imap: ImapSettings | None = None) -> ReadReport:
-    """Read every source, judge every answer, append the new ones to replies.jsonl."""
+def read_replies(folder, paths=(), imap: ImapSettings | None = None, more=()) -> ReadReport:
+    """Read every source, judge every answer, append the new ones to replies.jsonl.
+    `more`: (label, bytes, "eml"|"ics") read elsewhere (Graph, Gmail: services.transport)."""
     folder = Path(folder)
     issued = Issued.load(folder)
     report = ReadReport()
@@ -129,6 +130,8 @@ def read_replies(folder, paths=(), imap: ImapSettings | None = None) -> ReadRepo
         if imap is not None:
             for label, content, what in read_imap(imap):
                 take(label, content, what)
+        for label, content, what in more:  # (label, bytes, "eml"|"ics") from Graph or Gmail (services.transport)
+            take(label, content, what)
         append_records(folder, fresh)
     return report
 

@@ -53,6 +53,7 @@ class SmtpSettings:
     user: str | None = None
     password: str | None = None
     timeout: float = 30.0
+    token: str | None = field(default=None, repr=False)  # OAuth 2 access token: SASL XOAUTH2 instead of a password
 
 
 @dataclass(frozen=True)
@@ -160,7 +161,12 @@ def connect(settings: SmtpSettings) -> smtplib.SMTP:
                                 "use --no-starttls only on a trusted local server")
             smtp.starttls(context=context)
             smtp.ehlo()
-        if settings.user:
+        if settings.token:
+            from planner.invitations.services.tokens import xoauth2  # httpx and the rest only when asked
+
+            response = xoauth2(settings.user or "", settings.token)
+            smtp.auth("XOAUTH2", lambda challenge=None: response if challenge is None else "")
+        elif settings.user:
             smtp.login(settings.user, settings.password or "")
         return smtp
     except smtplib.SMTPAuthenticationError as exc:
