@@ -1,5 +1,5 @@
 """Shared helpers of the printable exporters: the Jinja2 environment, date
-and time wording, safe file names, and writing HTML and PDF files.
+and time wording, safe file names, and writing HTML and PDF files (Typst).
 
 Safety and reproducibility live here, once for every document:
 
@@ -7,10 +7,12 @@ Safety and reproducibility live here, once for every document:
   HTML is auto-escaped, so every cell of the input is shown as text;
 * file names are built with :func:`planner.text.slug` and checked with
   :func:`planio.inside`, so no id can write outside the output folder;
-* PDFs are rendered with no base URL and a URL fetcher that refuses every
-  fetch: nothing is ever loaded from the network or the disk;
-* PDFs carry no wall-clock time: the creation date is the fixed clock and the
-  file identifier is a hash of the HTML, so the same plan gives the same bytes.
+* PDFs are typeset by Typst from templates in typst/ and data passed as JSON
+  text (shown as text, never read as markup), with the fonts shipped in
+  fonts/ only; a template can read nothing outside its folder and loads no
+  package, so nothing is ever fetched from the network or the disk;
+* PDFs are tagged PDF/UA-1 (and PDF/A-2a) and carry no wall-clock time: the
+  dates are the fixed clock, so the same plan gives the same bytes.
 """
 
 from __future__ import annotations
@@ -218,84 +220,61 @@ def write_bytes(folder: Path, relative: str, data: bytes) -> Path:
     return path
 
 
-def _no_fetch_class():
-    from weasyprint.urls import URLFetcher
+# --- printing with Typst ------------------------------------------------------------
 
-    class NoFetch(URLFetcher):
-        """Refuses every URL: a document never loads anything, local or remote."""
+PDF_STANDARDS = ("ua-1", "a-2a")  # tagged and accessible (PDF/UA-1), archivable (PDF/A-2a)
 
-        def fetch(self, url, headers=None):  # noqa: D401 - WeasyPrint's signature
-            raise ValueError(f"fetching is disabled: {url[:80]}")
 
-    return NoFetch
+def _package_folder(name: str) -> Path:
+    from importlib.resources import files
+
+    return Path(str(files("planner.documents") / name))
+
+
+TYPST_FOLDER = _package_folder("typst")   # the print templates (*.typ)
+FONTS_FOLDER = _package_folder("fonts")   # DejaVu Sans, shipped with its LICENSE
+
+
+@dataclass(frozen=True)
+class Print:
+    """One printed document: a template of typst/ and its data (JSON text,
+    given to the template as sys.inputs.data)."""
+
+    template: str
+    data: str
 
 
 @lru_cache(maxsize=1)
-def _fonts():
-    from weasyprint.text.fonts import FontConfiguration
+def _compiler():
+    """The process's Typst compiler: the shipped fonts only (no system or
+    built-in font, so a PDF looks the same on every machine), the templates'
+    folder as its root (a template can read nothing outside it), no package
+    ever loaded. Made in the process that compiles (a forked worker makes its
+    own: nothing of the compiler crosses a fork)."""
+    import typst
 
-    return FontConfiguration()
-
-
-def _style_element() -> str:
-    """The <style> element layout.html writes into every HTML file."""
-    return f"<style>\n{_markup(stylesheet_text())}\n</style>"
-
-
-@lru_cache(maxsize=1)
-def _stylesheet():
-    """print.css parsed once per process (and shared by forked workers), with
-    the process's one FontConfiguration."""
-    from weasyprint import CSS
-
-    return CSS(string=stylesheet_text(), media_type="print", font_config=_fonts())
+    fonts = typst.Fonts(include_system_fonts=False, include_embedded_fonts=False,
+                        font_paths=[str(FONTS_FOLDER)])
+    return typst.Compiler(root=str(TYPST_FOLDER), font_paths=fonts, ignore_system_fonts=True)
 
 
-def layout(html: str):
-    """WeasyPrint's laid-out document of an HTML string: no base URL, no fetching.
-
-    The inlined print.css (there for the HTML files to stand alone) is taken
-    out and the stylesheet parsed once is given instead: the same rules, the
-    same bytes, without parsing them again for every document."""
-    import logging
-
-    from weasyprint import HTML
-
-    logging.getLogger("weasyprint").setLevel(logging.ERROR)
-    style = _style_element()
-    sheets = []
-    if style in html:
-        html = html.replace(style, "", 1)
-        sheets = [_stylesheet()]
-    return HTML(string=html, base_url=None, url_fetcher=_no_fetch_class()(),
-                media_type="print").render(font_config=_fonts(), stylesheets=sheets)
+def typeset(job: Print, epoch: int = 0) -> bytes:
+    """The PDF of a Print: PDF/UA-1 and PDF/A-2a, dated `epoch` (the fixed
+    clock), so the same data always gives the same bytes."""
+    if "/" in job.template or "\\" in job.template or not job.template.endswith(".typ"):
+        raise ValueError(f"not a print template: {job.template!r}")
+    return _compiler().compile(input=str(TYPST_FOLDER / job.template), sys_inputs={"data": job.data},
+                               pdf_standards=list(PDF_STANDARDS), timestamp=int(epoch))
 
 
-@contextlib.contextmanager
-def source_date_epoch(epoch: int):
-    """SOURCE_DATE_EPOCH set for the block: fontTools, which WeasyPrint uses
-    to subset the embedded fonts, stamps each subset's 'head' table with the
-    wall clock unless it is set (https://reproducible-builds.org/specs/source-date-epoch/)."""
-    before = os.environ.get("SOURCE_DATE_EPOCH")
-    os.environ["SOURCE_DATE_EPOCH"] = str(int(epoch))
-    try:
-        yield
-    finally:
-        if before is None:
-            os.environ.pop("SOURCE_DATE_EPOCH", None)
-        else:
-            os.environ["SOURCE_DATE_EPOCH"] = before
+def page_count(pdf: bytes) -> int:
+    """Pages of a PDF Typst wrote (its page tree's root gives the count)."""
+    import re
 
-
-def pdf_bytes(html: str, document=None, epoch: int = 0) -> bytes:
-    """The PDF of an HTML string (or of its already laid-out document),
-    reproducible: a content-derived identifier, the creation date from the
-    HTML's dcterms.created (the fixed clock) and font subsets dated `epoch`,
-    so the same HTML always gives the same bytes."""
-    document = document if document is not None else layout(html)
-    identifier = hashlib.md5(html.encode("utf-8")).hexdigest().encode("ascii")
-    with source_date_epoch(epoch):
-        return document.write_pdf(pdf_identifier=identifier)
+    counts = [int(n) for n in re.findall(rb"/Type/Pages/Count (\d+)", pdf)]
+    if not counts:
+        raise ValueError("no page tree found in the PDF")
+    return max(counts)
 
 
 # --- many PDFs at once -------------------------------------------------------------
@@ -303,35 +282,44 @@ def pdf_bytes(html: str, document=None, epoch: int = 0) -> bytes:
 @dataclass(frozen=True)
 class PdfJob:
     """stem.pdf (and stem.html unless html=False) from the first candidate
-    HTML whose layout takes at most `pages` pages (its own budget when
-    `pages` is a tuple; the last candidate otherwise).
+    whose PDF takes at most `pages` pages (its own budget when `pages` is a
+    tuple; the last candidate otherwise). `prints` are the candidates' Typst
+    documents; `candidates` their HTML twins, one each, of which the one
+    chosen is written as stem.html (none is needed with html=False).
 
     With `probe_last`, the candidates are one document ever more compact
     (none takes more pages than the one before, so the budget is one number):
-    the last is laid out first, and when even it misses the budget it is used
-    at once, without laying out the others that cannot meet it either."""
+    the last is typeset first, and when even it misses the budget it is used
+    at once, without typesetting the others that cannot meet it either."""
 
     stem: str
     candidates: tuple[str, ...]
     pages: int | tuple[int, ...] | None = None  # one budget for all, or one per candidate
     html: bool = True
     probe_last: bool = False
+    prints: tuple[Print, ...] = ()
+
+    @property
+    def size(self) -> int:
+        """How big the job is, to start the biggest first."""
+        return len(self.prints[0].data) if self.prints else len(self.candidates[0]) if self.candidates else 0
 
 
-def _run_job(candidates: tuple[str, ...], pages, epoch: int, probe_last: bool = False) -> tuple[int, bytes]:
-    if not candidates:
+def _run_job(job: PdfJob, epoch: int) -> tuple[int, bytes]:
+    prints, pages = job.prints, job.pages
+    if not prints:
         raise ValueError("a PDF job needs at least one candidate")
-    last = len(candidates) - 1
+    last = len(prints) - 1
     known = {}
-    if probe_last and last > 0 and isinstance(pages, int):
-        known[last] = layout(candidates[last])
-        if len(known[last].pages) > pages:  # the most compact misses the budget: so does every other
-            return last, pdf_bytes(candidates[last], known[last], epoch)
-    for index, html in enumerate(candidates):
-        document = known.get(index) or layout(html)
+    if job.probe_last and last > 0 and isinstance(pages, int):
+        known[last] = typeset(prints[last], epoch)
+        if page_count(known[last]) > pages:  # the most compact misses the budget: so does every other
+            return last, known[last]
+    for index, document in enumerate(prints):
+        data = known.get(index) or typeset(document, epoch)
         budget = pages[index] if isinstance(pages, tuple) else pages
-        if budget is None or len(document.pages) <= budget or index == last:
-            return index, pdf_bytes(html, document, epoch)
+        if budget is None or index == last or page_count(data) <= budget:
+            return index, data
     raise AssertionError("unreachable: the last candidate is always used")
 
 
@@ -351,12 +339,10 @@ def pdf_workers(jobs: int) -> int:
 
 
 def _warm_up() -> None:
-    """Before forking the rendering processes: import WeasyPrint, build the
-    FontConfiguration, parse print.css and lay out a line in each typeface
-    the documents use, so that every process inherits them (copy-on-write)
-    instead of doing it again for itself."""
-    layout(f"<html><head>{_style_element()}</head><body><p>Aa <strong>Bb</strong> <em>Cc</em> "
-           "<strong><em>Dd</em></strong></p></body></html>")
+    """Before forking the rendering processes: import the typst module, so
+    that every process inherits it. No compiler is made here: each process
+    makes its own (see _compiler)."""
+    import typst  # noqa: F401
 
 
 def _die_with_parent(parent: int) -> None:
@@ -389,11 +375,11 @@ def _render_all(jobs: list[PdfJob], epoch: int) -> dict[int, tuple[int, bytes]]:
         from concurrent.futures import ProcessPoolExecutor
 
         # biggest first, so the long ones do not start last
-        order = sorted(range(len(jobs)), key=lambda k: -len(jobs[k].candidates[0]))
+        order = sorted(range(len(jobs)), key=lambda k: -jobs[k].size)
         _warm_up()
         with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
                                  initializer=_die_with_parent, initargs=(os.getpid(),)) as pool:
-            futures = {k: pool.submit(_run_job, jobs[k].candidates, jobs[k].pages, epoch, jobs[k].probe_last) for k in order}
+            futures = {k: pool.submit(_run_job, jobs[k], epoch) for k in order}
             return {k: future.result() for k, future in futures.items()}
     except (OSError, RuntimeError, ImportError):  # no processes here: render in this one
         return {}
@@ -418,7 +404,7 @@ def write_pdfs(folder: Path, jobs: list[PdfJob], epoch: int = 0) -> None:
         return
     results = _render_all(jobs, epoch)
     for k, job in enumerate(jobs):
-        index, data = results[k] if k in results else _run_job(job.candidates, job.pages, epoch, job.probe_last)
+        index, data = results[k] if k in results else _run_job(job, epoch)
         _write_job(folder, job, index, data)
 
 
@@ -472,9 +458,9 @@ class PdfBatch:
                 number = len(self.entries)
                 self.entries.append((folder, job, epoch))
                 if parallel:
-                    heapq.heappush(self.waiting, (-len(job.candidates[0]), number))
+                    heapq.heappush(self.waiting, (-job.size, number))
             if not parallel:
-                self.done[number] = _run_job(job.candidates, job.pages, epoch, job.probe_last)
+                self.done[number] = _run_job(job, epoch)
         self.pump()
 
     def _collect(self, number: int, future) -> None:
@@ -482,7 +468,7 @@ class PdfBatch:
             self.done[number] = future.result()
         except (OSError, RuntimeError):  # the process died (or could not start): render it here
             _, job, epoch = self.entries[number]
-            self.done[number] = _run_job(job.candidates, job.pages, epoch, job.probe_last)
+            self.done[number] = _run_job(job, epoch)
 
     def _feed(self, _finished=None) -> None:
         """Hand waiting jobs, biggest first, to the pool while fewer than two
@@ -495,7 +481,7 @@ class PdfBatch:
                 size, number = heapq.heappop(self.waiting)
                 _, job, epoch = self.entries[number]
                 try:
-                    future = self.pool.submit(_run_job, job.candidates, job.pages, epoch, job.probe_last)
+                    future = self.pool.submit(_run_job, job, epoch)
                 except RuntimeError:  # the pool broke: this process renders what is left (pump)
                     heapq.heappush(self.waiting, (size, number))
                     self.broken = True
@@ -520,7 +506,7 @@ class PdfBatch:
                         break
                     _, number = heapq.heappop(self.waiting)
                 _, job, epoch = self.entries[number]
-                self.done[number] = _run_job(job.candidates, job.pages, epoch, job.probe_last)
+                self.done[number] = _run_job(job, epoch)
 
     def finish(self) -> None:
         """Wait for every job and write the files of those not yet written."""
