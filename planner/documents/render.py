@@ -249,8 +249,8 @@ def _compiler():
     """The process's Typst compiler: the shipped fonts only (no system or
     built-in font, so a PDF looks the same on every machine), the templates'
     folder as its root (a template can read nothing outside it), no package
-    ever loaded. Made in the process that compiles (a forked worker makes its
-    own: nothing of the compiler crosses a fork)."""
+    ever loaded. Made in the process that compiles (see _context: no
+    process is forked from one that compiled)."""
     import typst
 
     fonts = typst.Fonts(include_system_fonts=False, include_embedded_fonts=False,
@@ -338,17 +338,24 @@ def pdf_workers(jobs: int) -> int:
     return max(1, min(cores, jobs))
 
 
-def _warm_up() -> None:
-    """Before forking the rendering processes: import the typst module, so
-    that every process inherits it. No compiler is made here: each process
-    makes its own (see _compiler)."""
-    import typst  # noqa: F401
+def _context():
+    """The processes' start method: a fork server, preloaded with this module
+    (and typst), so each process starts at once without importing again,
+    and none is ever forked from a process that has compiled: Typst runs a
+    thread pool, which a fork would leave behind half-copied (a process that
+    never finishes). None where there is no fork server."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return None
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["typst", "planner.documents.render"])
+    return context
 
 
-def _die_with_parent(parent: int) -> None:
+def _die_with_parent() -> None:
     """In a rendering process: end when the planner ends, even when it is
-    killed (SIGKILL leaves forked workers waiting forever on their queue).
-    Linux: PR_SET_PDEATHSIG; elsewhere nothing is done."""
+    killed (SIGKILL leaves workers waiting forever on their queue): the fork
+    server ends with the planner, and its processes with it. Linux:
+    PR_SET_PDEATHSIG; elsewhere nothing is done."""
     import signal
     import sys
 
@@ -360,25 +367,30 @@ def _die_with_parent(parent: int) -> None:
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG = 1
     except (OSError, AttributeError):
         return
-    if os.getppid() != parent:  # the planner died before the line above ran
+    if os.getppid() == 1:  # the fork server died before the line above ran
         os._exit(1)
+
+
+def _pool(workers: int):
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = _context()
+    if context is None:
+        raise OSError("no fork server here")
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_die_with_parent)
 
 
 def _render_all(jobs: list[PdfJob], epoch: int) -> dict[int, tuple[int, bytes]]:
     """Each job's (candidate used, PDF bytes), in parallel processes when there
-    are several jobs and cores (forked, so nothing is imported again); {} when
+    are several jobs and cores (from the fork server); {} when
     no process can be started here (the caller renders in this one)."""
     workers = pdf_workers(len(jobs))
-    if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+    if workers <= 1:
         return {}
     try:
-        from concurrent.futures import ProcessPoolExecutor
-
         # biggest first, so the long ones do not start last
         order = sorted(range(len(jobs)), key=lambda k: -jobs[k].size)
-        _warm_up()
-        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
-                                 initializer=_die_with_parent, initargs=(os.getpid(),)) as pool:
+        with _pool(workers) as pool:
             futures = {k: pool.submit(_run_job, jobs[k], epoch) for k in order}
             return {k: future.result() for k, future in futures.items()}
     except (OSError, RuntimeError, ImportError):  # no processes here: render in this one
@@ -439,14 +451,9 @@ class PdfBatch:
         self.broken = False  # the pool refused a job: the rest render in this process
 
     def _start_pool(self) -> bool:
-        if self.pool is None and self.workers > 1 and "fork" in multiprocessing.get_all_start_methods():
+        if self.pool is None and self.workers > 1:
             try:
-                from concurrent.futures import ProcessPoolExecutor
-
-                _warm_up()
-                self.pool = ProcessPoolExecutor(max_workers=self.workers,
-                                                mp_context=multiprocessing.get_context("fork"),
-                                                initializer=_die_with_parent, initargs=(os.getpid(),))
+                self.pool = _pool(self.workers)
             except (OSError, RuntimeError, ImportError):
                 self.workers = 1
         return self.pool is not None
