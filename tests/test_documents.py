@@ -184,6 +184,21 @@ def test_a_pdf_job_uses_the_first_candidate_within_its_budget(monkeypatch, probe
     assert len(laid_out) == (1 if probe_last else 3)
 
 
+def test_a_process_that_ran_typst_is_never_forked(tmp_path, monkeypatch):
+    """Typst runs a thread pool once it has compiled: a process forked then
+    would never finish, so such a process renders its PDFs itself."""
+    monkeypatch.setenv("PLANNER_PDF_WORKERS", "2")
+    monkeypatch.setattr(render, "_COMPILED", [False])
+    render._compiler()
+    assert render._COMPILED == [True]
+    with pytest.raises(OSError):
+        render._pool(2)
+    with render.pdf_batch() as batch:
+        render.write_pdfs(tmp_path, [render.PdfJob("a", ("<p>a</p>",), prints=(_pages(2, "a"),))])
+        assert batch.pool is None and batch.workers == 1
+    assert render.page_count((tmp_path / "a.pdf").read_bytes()) == 2
+
+
 def test_layout_of_the_plan_folder(small):
     visit, plan, out = small
     expected = ["agendas/week.html", "agendas/week.pdf", "agendas/doors.pdf",

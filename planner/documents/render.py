@@ -245,17 +245,27 @@ class Print:
 
 
 @lru_cache(maxsize=1)
-def _compiler():
+def _new_compiler():
     """The process's Typst compiler: the shipped fonts only (no system or
     built-in font, so a PDF looks the same on every machine), the templates'
     folder as its root (a template can read nothing outside it), no package
-    ever loaded. Made in the process that compiles (see _context: no
-    process is forked from one that compiled)."""
+    ever loaded. Made before the rendering processes are forked, so they
+    share its fonts (see _pool)."""
     import typst
 
     fonts = typst.Fonts(include_system_fonts=False, include_embedded_fonts=False,
                         font_paths=[str(FONTS_FOLDER)])
     return typst.Compiler(root=str(TYPST_FOLDER), font_paths=fonts, ignore_system_fonts=True)
+
+
+_COMPILED = [False]  # this process has run Typst, and so its thread pool: never fork it
+
+
+def _compiler():
+    """The compiler, to compile with: the process is marked as one that has
+    run Typst, never to be forked again (see _pool)."""
+    _COMPILED[0] = True
+    return _new_compiler()
 
 
 def typeset(job: Print, epoch: int = 0) -> bytes:
@@ -338,24 +348,10 @@ def pdf_workers(jobs: int) -> int:
     return max(1, min(cores, jobs))
 
 
-def _context():
-    """The processes' start method: a fork server, preloaded with this module
-    (and typst), so each process starts at once without importing again,
-    and none is ever forked from a process that has compiled: Typst runs a
-    thread pool, which a fork would leave behind half-copied (a process that
-    never finishes). None where there is no fork server."""
-    if "forkserver" not in multiprocessing.get_all_start_methods():
-        return None
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["typst", "planner.documents.render"])
-    return context
-
-
-def _die_with_parent() -> None:
+def _die_with_parent(parent: int) -> None:
     """In a rendering process: end when the planner ends, even when it is
-    killed (SIGKILL leaves workers waiting forever on their queue): the fork
-    server ends with the planner, and its processes with it. Linux:
-    PR_SET_PDEATHSIG; elsewhere nothing is done."""
+    killed (SIGKILL leaves forked workers waiting forever on their queue).
+    Linux: PR_SET_PDEATHSIG; elsewhere nothing is done."""
     import signal
     import sys
 
@@ -367,22 +363,27 @@ def _die_with_parent() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG = 1
     except (OSError, AttributeError):
         return
-    if os.getppid() == 1:  # the fork server died before the line above ran
+    if os.getppid() != parent:  # the planner died before the line above ran
         os._exit(1)
 
 
 def _pool(workers: int):
+    """Forked rendering processes, which inherit the compiler with its fonts
+    loaded. Never forked from a process that has compiled: Typst then runs a
+    thread pool, which a fork would leave behind half-copied (a process that
+    never finishes); such a process renders its PDFs itself (OSError)."""
     from concurrent.futures import ProcessPoolExecutor
 
-    context = _context()
-    if context is None:
-        raise OSError("no fork server here")
-    return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_die_with_parent)
+    if _COMPILED[0] or "fork" not in multiprocessing.get_all_start_methods():
+        raise OSError("no process can be forked here")
+    _new_compiler()  # no thread runs before a first compile
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
+                               initializer=_die_with_parent, initargs=(os.getpid(),))
 
 
 def _render_all(jobs: list[PdfJob], epoch: int) -> dict[int, tuple[int, bytes]]:
     """Each job's (candidate used, PDF bytes), in parallel processes when there
-    are several jobs and cores (from the fork server); {} when
+    are several jobs and cores (forked, so nothing is imported again); {} when
     no process can be started here (the caller renders in this one)."""
     workers = pdf_workers(len(jobs))
     if workers <= 1:
