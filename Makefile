@@ -1,5 +1,6 @@
 # make demo: plan the bundled example visit into outputs/
-# make test: run the whole test suite
+# make test: lint, then run the whole test suite
+# make lint: ruff and mypy over planner/ (strict on the foundation and the core packages)
 # make bench: run the benchmarks and write benchmarks/RESULTS.md
 # make serve: the planning board on http://127.0.0.1:8765/ with the example visit in workspace/
 PYTHON ?= python3
@@ -8,7 +9,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 EXAMPLE := inputs/tower-hamlets-2018
 
-.PHONY: demo test bench serve clean
+.PHONY: demo lint test bench serve clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +21,11 @@ demo: $(STAMP)
 	$(BIN)/planner plan $(EXAMPLE) --out outputs/tower-hamlets-2018 --deterministic
 	$(BIN)/planner verify $(EXAMPLE) outputs/tower-hamlets-2018
 
-test: $(STAMP)
+lint: $(STAMP)
+	$(BIN)/ruff check --quiet planner
+	$(BIN)/mypy --no-error-summary
+
+test: $(STAMP) lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 bench: $(STAMP)

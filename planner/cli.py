@@ -59,7 +59,7 @@ def _now_option(value: str | None) -> dt.datetime | None:
     try:
         moment = dt.datetime.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter(f"'{value}' is not an ISO date-time such as 2018-06-01T09:00:00Z")
+        raise click.BadParameter(f"'{value}' is not an ISO date-time such as 2018-06-01T09:00:00Z") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
 
 
@@ -68,9 +68,8 @@ class _Progress:
     works; without a terminal, one line when solving begins."""
 
     STEPS = {"checking": "Checking the visit…", "building": "Building the model…",
-             "solving": "Solving (soft rules 1–6)…",
-             "rooms": "Choosing right-sized rooms (soft rule 7)…",
-             "moves": "Keeping peers in as few rooms a day as possible (soft rule 8)…",
+             # each solving stage of the rule book: "Solving (soft rules 1–6)…"
+             **{stage.phase: f"{stage.doing} ({rules.stage_numbers(stage.phase)})…" for stage in rules.STAGES},
              "solving without the should sessions": "Solving again without the should sessions…",
              "confirming": "Confirming without presolve…", "explaining": "Looking for the reasons…",
              "documents": "Writing the documents…", "writing": "Writing the plan…"}
@@ -141,7 +140,9 @@ def _fixed_name(item_id: str) -> str:
     return "the feedback presentation" if item_id == "feedback" else item_id
 
 
-ROOM_STAGE_WORDS = {"right_sized_rooms": "empty seats", "peers_stay_put": "room changes by peers"}
+# the rules of the later stages (the rule book's STAGES) -> the words of their counts
+ROOM_STAGE_WORDS = {rule.name: stage.figures for stage in rules.STAGES if stage.figures
+                    for rule in rules.stage_rules(stage.phase)}
 
 
 def _rooms_line(stages: list[dict]) -> str:
@@ -299,7 +300,7 @@ def replan(input, previous, out, freeze_before, time_limit, seed, workers, deter
             try:
                 freeze = parse_datetime(freeze_before)
             except BadValue as exc:
-                raise click.BadParameter(str(exc), param_hint="--freeze-before")
+                raise click.BadParameter(str(exc), param_hint="--freeze-before") from None
         visit = _load(input, quiet)
         with _Progress(quiet, time_limit) as progress:
             outcome = replan_visit(visit, previous, _solve_options(time_limit, seed, workers, deterministic),
@@ -315,7 +316,7 @@ def replan(input, previous, out, freeze_before, time_limit, seed, workers, deter
             click.echo("Answers to the invitations:")
             for note in outcome.notes:
                 click.echo(f"  {note}")
-        click.echo(changes_summary(outcome.changes))
+        click.echo(changes_summary(outcome.changes or []))
         if not no_documents:
             _no_ledger_note(Path(previous))
 
@@ -324,7 +325,7 @@ def _no_ledger_note(previous: Path) -> None:
     """Say so when the previous plan's invitations were never recorded as sent: the
     new plan then re-issues every invitation, and nobody taken off a session gets a
     cancellation (README, "Invites after a re-plan")."""
-    from planner.invitations.invites import MANIFEST
+    from planner.invitations.manifest import MANIFEST
 
     if (previous / MANIFEST).is_file() and ledger.sent_keys(previous) is None:
         _notes([f"{previous} has no send ledger ({ledger.NAME}): nothing from it is taken as delivered, so "
@@ -491,6 +492,9 @@ def replies(folder, sources, imap_host, user, imap_folder, port, starttls, no_tl
     import os
 
     from planner.invitations import replies as r
+    from planner.invitations import reports
+    from planner.invitations.judging import Issued
+    from planner.invitations.mailboxes import ImapSettings
 
     moment = _now_option(now) or dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     try:
@@ -500,9 +504,9 @@ def replies(folder, sources, imap_host, user, imap_folder, port, starttls, no_tl
                 raise click.BadParameter("--imap needs --user (or env PLANNER_IMAP_USER)", param_hint="--user")
             if starttls and no_tls:
                 raise click.BadParameter("choose one of --starttls and --no-tls", param_hint="--no-tls")
-            imap = r.ImapSettings(host=imap_host, user=user, password=os.environ.get("PLANNER_IMAP_PASSWORD", ""),
-                                  folder=imap_folder, port=port, cafile=cafile,
-                                  security="none" if no_tls else "starttls" if starttls else "tls")
+            imap = ImapSettings(host=imap_host, user=user, password=os.environ.get("PLANNER_IMAP_PASSWORD", ""),
+                                folder=imap_folder, port=port, cafile=cafile,
+                                security="none" if no_tls else "starttls" if starttls else "tls")
         report = r.read_replies(folder, sources, imap)
         reminders = None
         if remind:
@@ -510,10 +514,10 @@ def replies(folder, sources, imap_host, user, imap_folder, port, starttls, no_tl
             try:
                 age = parse_age(older_than)
             except ValueError as exc:
-                raise click.BadParameter(str(exc), param_hint="--older-than")
+                raise click.BadParameter(str(exc), param_hint="--older-than") from None
             reminders = write_reminders(folder, moment, age)
-        statuses = r.write_report(folder, moment)
-        issued = r.Issued.load(folder)
+        statuses = reports.write_report(folder, moment)
+        issued = Issued.load(folder)
     except PlannerError as error:
         _fail(error)
     for finding in report.findings:
@@ -528,7 +532,7 @@ def replies(folder, sources, imap_host, user, imap_folder, port, starttls, no_tl
         for line in reminders.lines():
             click.echo(line)
     if not quiet:
-        for line in r.summary_lines(statuses, issued.uninvited, moment):
+        for line in reports.summary_lines(statuses, issued.uninvited, moment):
             click.echo(line)
     click.echo(f"Written: {Path(folder) / 'replies.csv'}, {Path(folder) / 'replies.html'}")
 

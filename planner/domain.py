@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Iterable
+from typing import Any, Iterable, TypeVar
 
 SESSION_KINDS = ("interview", "focus_group", "site_visit")
 FIXED_KINDS = ("debrief", "prep", "feedback")
@@ -38,7 +38,10 @@ def minutes_of(time: dt.time) -> int:
     return time.hour * 60 + time.minute
 
 
-def overlaps(start_a, end_a, start_b, end_b) -> bool:
+Moment = TypeVar("Moment", dt.datetime, int)  # a datetime, or minutes on a TimeAxis
+
+
+def overlaps(start_a: Moment, end_a: Moment, start_b: Moment, end_b: Moment) -> bool:
     """Whether the half-open spans [start_a, end_a) and [start_b, end_b) share
     a moment: the one overlap test of the planner, for datetimes and for
     minutes on a :class:`TimeAxis` alike."""
@@ -121,6 +124,7 @@ class Peer:
     max_sessions_per_day: int | None = None
     phone: str = ""
     calendar: str = ""
+    aliases: tuple[str, ...] = ()  # (1.2) other addresses this peer answers from
 
 
 @dataclass(frozen=True)
@@ -155,6 +159,7 @@ class Person:
     unavailable: tuple[Window, ...] = ()
     phone: str = ""
     calendar: str = ""
+    aliases: tuple[str, ...] = ()  # (1.2) other addresses this person answers from
 
 
 @dataclass(frozen=True)
@@ -402,7 +407,7 @@ class Plan:
 
     items: tuple[PlanItem, ...]
     unscheduled: tuple[Unscheduled, ...] = ()
-    meta: dict = field(default_factory=dict, compare=False, hash=False)
+    meta: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "items", tuple(sorted(self.items, key=_item_order)))
@@ -428,6 +433,6 @@ class Plan:
         return tuple(i for i in self.items if some_id in i.peer_ids or some_id in i.attendee_ids)
 
 
-def _item_order(item: PlanItem):
+def _item_order(item: PlanItem) -> tuple[dt.datetime, str, int, str]:
     kind_rank = ITEM_KINDS.index(item.kind) if item.kind in ITEM_KINDS else len(ITEM_KINDS)
     return (item.start, item.room_id, kind_rank, item.item_id)

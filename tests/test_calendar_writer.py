@@ -6,22 +6,29 @@ cached piece may stand in for a different one."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event
 
-from planner.invitations.invites import PRODID, CalendarWriter, _address
+from planner.invitations.calendar_writer import PRODID, CalendarWriter, _address
+from planner.invitations.manifest import Cancellation, Event as Record
 from planner.invitations.tzical import vtimezone
 from test_invites import CLOCK, small_visit
 
-RECORD = {"uid": "s1.visit-2026@peer-challenge-planner", "sequence": 0, "start": "2026-05-19T09:00",
-          "end": "2026-05-19T10:00", "summary": "Chief Executive — Pat One", "location": "Room One, Floor 2",
-          "description": "Visit\nChief Executive (60 minutes)\n\nThemes:\n- Leadership of place: " + "x" * 120}
-OTHER = {**RECORD, "uid": "s2.visit-2026@peer-challenge-planner", "start": "2027-01-05T10:00",
-         "end": "2027-01-05T11:00", "summary": "Leader"}
+RECORD = Record(uid="s1.visit-2026@peer-challenge-planner", sequence=0, start="2026-05-19T09:00",
+                end="2026-05-19T10:00", summary="Chief Executive — Pat One", location="Room One, Floor 2",
+                description="Visit\nChief Executive (60 minutes)\n\nThemes:\n- Leadership of place: " + "x" * 120)
+OTHER = replace(RECORD, uid="s2.visit-2026@peer-challenge-planner", start="2027-01-05T10:00",
+                end="2027-01-05T11:00", summary="Leader")
 
 
-def whole(visit, method: str, records: list[dict], attendee, name: str) -> bytes:
+def cancelled(record: Record) -> Cancellation:
+    """The record's cancellation: STATUS:CANCELLED, no description."""
+    return Cancellation(**record.version().__dict__)
+
+
+def whole(visit, method: str, records: list, attendee, name: str) -> bytes:
     """The calendar built as one icalendar object and serialised at once."""
     s = visit.settings
     zone = ZoneInfo(s.timezone)
@@ -33,24 +40,25 @@ def whole(visit, method: str, records: list[dict], attendee, name: str) -> bytes
     if method == "PUBLISH":
         cal.add("x-wr-calname", name)
         cal.add("x-wr-timezone", s.timezone)
-    cal.add_component(vtimezone(s.timezone, {dt.datetime.fromisoformat(r["start"]).year for r in records}))
+    cal.add_component(vtimezone(s.timezone, {dt.datetime.fromisoformat(r.start).year for r in records}))
     for r in records:
         event = Event()
-        event.add("uid", r["uid"])
+        event.add("uid", r.uid)
         event.add("dtstamp", CLOCK)
-        event.add("sequence", r["sequence"])
-        event.add("dtstart", dt.datetime.fromisoformat(r["start"]).replace(tzinfo=zone))
-        event.add("dtend", dt.datetime.fromisoformat(r["end"]).replace(tzinfo=zone))
-        event.add("summary", r["summary"])
-        event.add("location", r["location"])
-        event.add("description", r["description"])
+        event.add("sequence", r.sequence)
+        event.add("dtstart", dt.datetime.fromisoformat(r.start).replace(tzinfo=zone))
+        event.add("dtend", dt.datetime.fromisoformat(r.end).replace(tzinfo=zone))
+        event.add("summary", r.summary)
+        event.add("location", r.location)
+        if not isinstance(r, Cancellation):
+            event.add("description", r.description)
         event.add("organizer", _address(s.organiser_email, s.organiser_name))
         if attendee:
             params = dict(cutype="INDIVIDUAL", role="REQ-PARTICIPANT")
             if method == "REQUEST":
                 params.update(partstat="NEEDS-ACTION", rsvp="TRUE")
             event.add("attendee", _address(*attendee, **params))
-        event.add("status", r.get("status", "CONFIRMED"))
+        event.add("status", "CANCELLED" if isinstance(r, Cancellation) else "CONFIRMED")
         event.add("transp", "OPAQUE")
         cal.add_component(event)
     return cal.to_ical()
@@ -74,10 +82,10 @@ def test_a_cached_piece_never_stands_in_for_another(tmp_path):
         ("PUBLISH", [RECORD], None, "Sam Two — Visit"),                  # other years: another VTIMEZONE
         ("REQUEST", [RECORD], ("ceo@example.org", "Chris Chief"), ""),
         ("REQUEST", [RECORD], ("dir@example.org", "Dana Director"), ""),  # same event, another attendee
-        ("REQUEST", [{**RECORD, "sequence": 1}], ("ceo@example.org", "Chris Chief"), ""),
-        ("REQUEST", [{**RECORD, "location": "Room Two"}], ("ceo@example.org", "Chris Chief"), ""),
-        ("CANCEL", [{**RECORD, "status": "CANCELLED", "description": ""}], ("ceo@example.org", "Chris Chief"), ""),
-        ("CANCEL", [{**RECORD, "status": "CANCELLED", "description": ""}], None, ""),
+        ("REQUEST", [replace(RECORD, sequence=1)], ("ceo@example.org", "Chris Chief"), ""),
+        ("REQUEST", [replace(RECORD, location="Room Two")], ("ceo@example.org", "Chris Chief"), ""),
+        ("CANCEL", [cancelled(RECORD)], ("ceo@example.org", "Chris Chief"), ""),
+        ("CANCEL", [cancelled(RECORD)], None, ""),
     ]
     seen = set()
     for method, records, attendee, name in calls:

@@ -14,7 +14,7 @@ from email.message import EmailMessage
 
 import pytest
 
-from planner.invitations.emails import MAIL_POLICY, mailbox_field
+from planner.invitations.mime import MAIL_POLICY, mailbox_field
 from test_invites import hand_plan, render, small  # noqa: F401  (fixture)
 
 ORGANISER = "Corporate Strategy, Policy and Performance team, London Borough of Tower Hamlets"

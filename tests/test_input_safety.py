@@ -178,7 +178,7 @@ def test_a_non_ascii_address_is_refused_in_validation(tmp_path, address):
 
 
 def test_validation_and_the_invites_agree_on_every_address():
-    from planner.invitations.invites import clean_email
+    from planner.text import clean_email
     from planner.text import is_email
 
     addresses = ["ann@example.org", "o'neill@example.org", "a.b+tag@mail.example.co.uk", "josé@example.org",

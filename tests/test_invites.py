@@ -23,7 +23,8 @@ from planner import domain as d
 from planner.documents.clock import plan_clock
 from planner.orchestrate.documents import EXPORTERS
 from planner.invitations.emails import export_invites, write_emails
-from planner.invitations.invites import load_manifest, write_invites
+from planner.invitations.invites import write_invites
+from planner.invitations.manifest import load_manifest
 from planner.invitations.tzical import vtimezone
 from planner.store.planio import write_plan_files
 from planner.input.validation import load_visit
@@ -107,11 +108,12 @@ def hand_plan(visit: d.Visit, **moves) -> d.Plan:
 
 
 def render(folder: Path, visit, plan, previous: Path | None = None, clock=CLOCK) -> dict:
+    """The invites and e-mails written; returns the manifest as its JSON (what invites/manifest.json holds)."""
     folder.mkdir(parents=True, exist_ok=True)
     manifest = write_invites(folder, visit, plan, clock,
                              previous_manifest=load_manifest(previous) if previous else None)
     write_emails(folder, visit, plan, clock, manifest)
-    return manifest
+    return manifest.to_json()
 
 
 @pytest.fixture(scope="module")
@@ -222,7 +224,7 @@ def test_layout_and_manifest(small):
     assert sorted((m["recipient"], m["item_id"]) for m in requests) == sorted(
         (i.split("/")[1], i.split("/")[2]) for i in invites)
     assert len({m["key"] for m in manifest["messages"]}) == len(manifest["messages"])
-    assert load_manifest(out).data == manifest and manifest["format"] == "peer-challenge-invites/2"
+    assert load_manifest(out).to_json() == manifest and manifest["format"] == "peer-challenge-invites/2"
 
 
 def test_every_request_and_cancel_carries_exactly_one_uid(small, solved, tmp_path):
@@ -908,7 +910,7 @@ def test_the_invites_exporter_writes_the_emails_from_the_manifest_it_returns(sma
         return real(self, *args, **kwargs)
 
     monkeypatch.setattr(Path, "read_text", no_manifest)
-    manifest = export_invites(out, visit, plan, CLOCK)
+    manifest = export_invites(out, visit, plan, CLOCK).to_json()
     assert manifest["messages"] and all((out / m["eml"]).is_file() for m in manifest["messages"] if m["email"])
 
 

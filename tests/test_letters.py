@@ -227,18 +227,25 @@ def test_index_lists_the_people_to_reach_another_way(letters):
 def test_a_peers_cancellation_does_not_say_the_rest_stays_as_planned_when_it_moved(tmp_path):
     from planner import domain as d
     from planner.invitations.emails import body
+    from planner.invitations.manifest import Message, UnitRecord
     from planner.input.validation import load_visit
 
     visit = load_visit(write_visit(tmp_path / "v"))
-    cancelled = {"uid": "s1.x@peer-challenge-planner", "item_id": "s1", "summary": "Chief Executive",
+    cancelled = {"uid": "s1.x@peer-challenge-planner", "item_id": "s1", "summary": "Chief Executive", "sequence": 1,
                  "start": f"{DAY1}T09:00", "end": f"{DAY1}T10:00", "location": "Room One", "withdrawn": True}
-    message = {"method": "CANCEL", "kind": "peer", "uids": [cancelled["uid"]], "name": "Pat One"}
-    other = {"uid": "s2.x@peer-challenge-planner", "item_id": "s2", "start": f"{DAY2}T09:00",
+    message = Message.from_json({"method": "CANCEL", "kind": "peer", "uids": [cancelled["uid"]], "name": "Pat One",
+                                 "key": "k", "unit": "peer:p1"})
+    other = {"uid": "s2.x@peer-challenge-planner", "item_id": "s2", "start": f"{DAY2}T09:00", "sequence": 0,
              "end": f"{DAY2}T10:00", "summary": "Leader"}
+
+    def unit(change: str) -> UnitRecord:
+        return UnitRecord.from_json({"key": "peer:p1", "kind": "peer", "cancelled": [cancelled],
+                                     "events": [{**other, "change": change}]})
+
     plan = d.Plan(items=())
-    _, moved = body(visit, plan, {"cancelled": [cancelled], "events": [{**other, "change": "changed"}]}, message)
+    _, moved = body(visit, plan, unit("changed"), message)
     assert "stays as planned" not in moved and "changed in the same re-plan" in moved
-    _, kept = body(visit, plan, {"cancelled": [cancelled], "events": [{**other, "change": "unchanged"}]}, message)
+    _, kept = body(visit, plan, unit("unchanged"), message)
     assert "The rest of your week on the peer challenge stays as planned." in kept
 
 

@@ -15,6 +15,7 @@ import pytest
 
 from planner.invitations import mime
 from planner.invitations.emails import ATTACHMENT_NAMES, BRIEFING_NAME, _briefings, body
+from planner.invitations.manifest import Message, UnitRecord
 from test_invites import CLOCK, at, delivered_copy, hand_plan, item, render, small_visit
 
 ODD = {"ceo": "Zoë «Ann» Ölçer, Leader: x@evil.example", "leader": "漢字 漢字漢字 " * 6,
@@ -53,7 +54,7 @@ def test_every_written_eml_reads_back_as_its_message(tmp_path):
             assert b"\n" not in raw.replace(b"\r\n", b"") and b"\r" not in raw.replace(b"\r\n", b"")
             assert all(len(line) <= 998 for line in raw.split(b"\r\n"))
             head = raw[:raw.index(b"\r\n\r\n")]
-            assert all(len(line) <= 78 for line in head.split(b"\r\n") if not line.startswith(b"Message-ID"))
+            assert all(len(line) <= 78 for line in head.split(b"\r\n"))  # Message-ID too (issue 20)
             back = message_from_bytes(raw, policy=policy.default)
             assert not back.defects
             for name in ("From", "To", "Subject", "Date", "Message-ID", "MIME-Version"):
@@ -63,7 +64,7 @@ def test_every_written_eml_reads_back_as_its_message(tmp_path):
             (to,) = back["To"].addresses
             assert to.addr_spec == message["email"]
             assert " ".join(to.display_name.split()) == " ".join(message["name"].split())
-            subject, text = body(visit, plan, units[message["unit"]], message,
+            subject, text = body(visit, plan, UnitRecord.from_json(units[message["unit"]]), Message.from_json(message),
                                  briefing=message["kind"] == "sessions" and message["method"] == "REQUEST",
                                  clock=CLOCK)
             assert back["Subject"] == subject

@@ -16,17 +16,17 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from pypdf import PdfReader
-
 from conftest import EXAMPLE, ROOT, write_visit
+from pypdf import PdfReader
+from test_print import SMALLEST, text_sizes
+
 from planner.documents.agendas import peer_week
 from planner.documents.view import plan_view
 from planner.input.validation import load_visit
 from planner.orchestrate.documents import write_documents
 from planner.solve.greedy import greedy_plan
-from test_print import SMALLEST, text_sizes
 
-NOW = dt.datetime(2018, 6, 1, 9, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2018, 6, 1, 9, 0, tzinfo=dt.UTC)
 REVIEW = ROOT / "inputs" / "tower-hamlets-progress-review-2024"
 
 

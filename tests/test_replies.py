@@ -14,7 +14,9 @@ import pytest
 from click.testing import CliRunner
 
 from planner.cli import cli
-from planner.invitations.replies import ImapSettings, current_statuses, read_records, read_replies, write_report
+from planner.invitations.mailboxes import ImapSettings
+from planner.invitations.replies import current_statuses, read_records, read_replies
+from planner.invitations.reports import write_report
 from planner.invitations.send import mark_sent
 from replies_helpers import dovecot_server, reply_ics, reply_mail, write_maildir, write_mbox
 from test_invites import hand_plan, item, at, render, small_visit
@@ -226,7 +228,7 @@ def test_cli_summary_csv_and_html(issued, plan, tmp_path):
     assert "No e-mail address — reach them another way:" in out and "noemail Nora Noaddress: fg" in out
     with (plan / "replies.csv").open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
-    assert list(rows[0]) == ["person_id", "item_id", "status", "answered_at"]
+    assert list(rows[0]) == ["person_id", "item_id", "status", "answered_at", "proposed_start", "proposed_end"]
     table = {(r["person_id"], r["item_id"]): r for r in rows}
     assert table[("leader", "s2")]["status"] == "declined"
     assert table[("leader", "s2")]["answered_at"] == "2026-04-05T10:15:00Z"
@@ -349,9 +351,9 @@ def test_remind_writes_one_reminder_per_unanswered_invitation_with_the_same_invi
     assert f"Reminders: {len(unanswered)} written" in result.output
     assert all(line.endswith("-2.eml") for line in result.output.splitlines() if line.startswith("reminder "))
     # the reminders change nothing in what people hold: a re-export keeps every invite as it was
-    from planner.invitations.invites import load_manifest
+    from planner.invitations.manifest import load_manifest
     held = load_manifest(plan).holdings(assume_delivered=False)
-    assert all(held[s.invitation.unit][s.invitation.uid]["sequence"] == s.invitation.sequence for s in unanswered)
+    assert all(held[s.invitation.unit][s.invitation.uid].sequence == s.invitation.sequence for s in unanswered)
 
 
 def test_bad_age_is_a_usage_error(plan):

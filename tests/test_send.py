@@ -20,7 +20,7 @@ from click.testing import CliRunner
 
 from planner.invitations import send as sending
 from planner.cli import cli
-from planner.invitations.invites import load_manifest
+from planner.invitations.manifest import load_manifest
 from planner.store import ledger
 from planner.invitations.send import SmtpSettings, deliver, read_ledger
 from test_invites import at, hand_plan, item, render, small_visit
@@ -89,7 +89,7 @@ def settings(server) -> SmtpSettings:
 
 
 def due_count(folder: Path) -> int:
-    return len([m for m in load_manifest(folder).messages if m["to_send"]])
+    return len([m for m in load_manifest(folder).messages if m.to_send])
 
 
 def test_dry_run_is_the_default_and_sends_nothing(folder, server):
@@ -110,7 +110,7 @@ def test_dry_run_is_the_default_and_sends_nothing(folder, server):
 
 def test_send_delivers_every_due_message_once_and_records_it(folder, server):
     manifest = load_manifest(folder)
-    due = [m for m in manifest.messages if m["to_send"]]
+    due = [m.to_json() for m in manifest.messages if m.to_send]
     result = CliRunner().invoke(cli, ["send", str(folder), "--send", "--host", "127.0.0.1",
                                       "--port", str(server.port), "--no-starttls"])
     assert result.exit_code == 0, result.output
@@ -159,7 +159,7 @@ def test_a_crash_half_way_then_a_restart_sends_the_rest_exactly_once(folder, ser
     assert report.ok and len(report.sent) == total - 2 and report.already == 2
     ids = server.message_ids()
     assert len(ids) == total and len(set(ids)) == total  # nobody twice, nobody skipped
-    assert sorted(ids) == sorted(m["message_id"] for m in load_manifest(folder).messages if m["to_send"])
+    assert sorted(ids) == sorted(m.message_id for m in load_manifest(folder).messages if m.to_send)
 
 
 def test_a_refused_message_is_reported_and_retried_next_time(folder, server):
@@ -171,7 +171,7 @@ def test_a_refused_message_is_reported_and_retried_next_time(folder, server):
     assert result.exit_code == 1
     assert "451" in result.output and "run again" in result.output.lower()
     assert len(server.received) == total - 1 and len(read_ledger(folder)) == total - 1
-    refused_key = set(m["key"] for m in load_manifest(folder).messages if m["to_send"]) - {
+    refused_key = set(m.key for m in load_manifest(folder).messages if m.to_send) - {
         e["key"] for e in read_ledger(folder)}
     report = deliver(folder, settings(server), dry_run=False)
     assert [o.key for o in report.sent] == list(refused_key)
@@ -202,8 +202,8 @@ def test_a_lost_connection_stops_the_run_and_the_rest_goes_next_time(folder, ser
 
 def test_a_ledger_line_cut_short_by_a_crash_is_tolerated(folder, server):
     manifest = load_manifest(folder)
-    first = [m for m in manifest.messages if m["to_send"]][0]
-    (folder / "ledger.jsonl").write_text(json.dumps({"key": first["key"]}) + "\n" + '{"key": "half', encoding="utf-8")
+    first = [m for m in manifest.messages if m.to_send][0]
+    (folder / "ledger.jsonl").write_text(json.dumps({"key": first.key}) + "\n" + '{"key": "half', encoding="utf-8")
     report = deliver(folder, settings(server), dry_run=False)
     assert report.ok and report.already == 1 and len(report.sent) == due_count(folder) - 1
     lines = (folder / "ledger.jsonl").read_text(encoding="utf-8").splitlines()

@@ -44,7 +44,7 @@ def test_one_label_per_kind_for_every_document():
 
 
 def test_an_item_is_described_once_with_its_place_themes_peers_and_travel(visit):
-    from planner.invitations.invites import calendar_location
+    from planner.invitations.events import calendar_location
 
     on_site = view.item_view(visit, item("r1"))
     assert on_site.label == "Interview" and on_site.place.line == "Room One, 2nd floor"

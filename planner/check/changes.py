@@ -55,7 +55,7 @@ def compare(previous: d.Plan, new: d.Plan) -> list[Change]:
             changes.append(Change(sid, cur.title, "moved", tuple(what), old, cur, tuple(sorted(notify))))
         elif old is not None:
             changes.append(Change(sid, old.title, "cancelled", (), old, None, tuple(sorted(_ids(old)))))
-        else:
+        elif cur is not None:
             changes.append(Change(sid, cur.title, "added", (), None, cur, tuple(sorted(_ids(cur)))))
     return changes
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import combinations
 
@@ -26,6 +27,11 @@ class Breach:
 
     def __str__(self) -> str:
         return f"rule {self.rule}: {self.message}"
+
+
+# rule number -> its checker function, each registered below by @check_rule(number)
+CHECKS: dict[int, Callable[[d.Visit, d.Plan], list[Breach]]] = {}
+check_rule = rules.registrar(CHECKS, rules.HARD_BY_NUMBER)
 
 
 def _hm(moment: dt.datetime) -> str:
@@ -54,9 +60,10 @@ def _peer_span(visit, item):
 
 # --- rule 1 ---------------------------------------------------------------------
 
+@check_rule(1)
 def must_sessions_scheduled_once(visit: d.Visit, plan: d.Plan) -> list[Breach]:
     out = []
-    counts = defaultdict(int)
+    counts: defaultdict[str, int] = defaultdict(int)
     for item in _sessions(plan):
         counts[item.item_id] += 1
         session = visit.session_by_id.get(item.item_id)
@@ -79,6 +86,7 @@ def must_sessions_scheduled_once(visit: d.Visit, plan: d.Plan) -> list[Breach]:
 
 # --- rule 2 ---------------------------------------------------------------------
 
+@check_rule(2)
 def session_inside_its_day_and_window(visit: d.Visit, plan: d.Plan) -> list[Breach]:
     s = visit.settings
     out = []
@@ -124,6 +132,7 @@ def session_inside_its_day_and_window(visit: d.Visit, plan: d.Plan) -> list[Brea
 
 # --- rule 3 ---------------------------------------------------------------------
 
+@check_rule(3)
 def no_one_in_two_places(visit: d.Visit, plan: d.Plan) -> list[Breach]:
     spans = defaultdict(list)  # who -> [(start, end, item)]
     for item in plan.items:
@@ -139,7 +148,7 @@ def no_one_in_two_places(visit: d.Visit, plan: d.Plan) -> list[Breach]:
     out = []
     for (what, who), items in sorted(spans.items()):
         items.sort(key=lambda x: (x[0], x[1], x[2].item_id))
-        for (a1, b1, i1), (a2, b2, i2) in combinations(items, 2):
+        for (_a1, b1, i1), (a2, _b2, i2) in combinations(items, 2):
             if a2 >= b1:
                 continue
             extra = " (travel included)" if what == "peer" and (_travel(visit, i1) or _travel(visit, i2)) else ""
@@ -150,6 +159,7 @@ def no_one_in_two_places(visit: d.Visit, plan: d.Plan) -> list[Breach]:
 
 # --- rule 4 ---------------------------------------------------------------------
 
+@check_rule(4)
 def peers_keep_a_buffer_between_sessions(visit: d.Visit, plan: d.Plan) -> list[Breach]:
     buffer = dt.timedelta(minutes=visit.settings.buffer_minutes)
     per_peer = defaultdict(list)
@@ -178,6 +188,7 @@ def peers_keep_a_buffer_between_sessions(visit: d.Visit, plan: d.Plan) -> list[B
 
 # --- rule 5 ---------------------------------------------------------------------
 
+@check_rule(5)
 def sessions_have_their_peers_and_everyone_is_available(visit: d.Visit, plan: d.Plan) -> list[Breach]:
     out = []
     for item in _sessions(plan):
@@ -208,7 +219,7 @@ def sessions_have_their_peers_and_everyone_is_available(visit: d.Visit, plan: d.
                                      f"{w.describe()}"))
         room = visit.room_by_id.get(item.room_id)
         w = d.overlapping(room.unavailable, item.start, item.end) if room else None
-        if w:
+        if room and w:
             out.append(Breach(5, f"{name} is in {visit.label(room.id)} ({_when(item)}), which is unavailable "
                                  f"{w.describe()}"))
     return out
@@ -216,6 +227,7 @@ def sessions_have_their_peers_and_everyone_is_available(visit: d.Visit, plan: d.
 
 # --- rule 6 ---------------------------------------------------------------------
 
+@check_rule(6)
 def room_fits_session(visit: d.Visit, plan: d.Plan) -> list[Breach]:
     out = []
     for item in _sessions(plan):
@@ -241,10 +253,11 @@ def room_fits_session(visit: d.Visit, plan: d.Plan) -> list[Breach]:
 
 # --- rule 7 ---------------------------------------------------------------------
 
+@check_rule(7)
 def daily_session_caps(visit: d.Visit, plan: d.Plan) -> list[Breach]:
     out = []
-    per_day = defaultdict(int)
-    per_peer_day = defaultdict(int)
+    per_day: defaultdict[dt.date, int] = defaultdict(int)
+    per_peer_day: defaultdict[tuple[str, dt.date], int] = defaultdict(int)
     for item in _sessions(plan):
         per_day[item.start.date()] += 1
         for pid in item.peer_ids:
@@ -265,6 +278,7 @@ def daily_session_caps(visit: d.Visit, plan: d.Plan) -> list[Breach]:
 
 # --- rule 8 ---------------------------------------------------------------------
 
+@check_rule(8)
 def every_peer_gets_lunch(visit: d.Visit, plan: d.Plan) -> list[Breach]:
     """Every peer has lunch_minutes unbroken inside the lunch window on every
     interview day, starting on the slot grid (1.1). The plan's lunch rows are
@@ -291,7 +305,7 @@ def every_peer_gets_lunch(visit: d.Visit, plan: d.Plan) -> list[Breach]:
             lo, hi = dt.datetime.combine(day, s.lunch_start), dt.datetime.combine(day, s.lunch_end)
             busy = [_peer_span(visit, i) for i in plan.items if i.kind != "lunch" and peer.id in i.peer_ids]
 
-            def free(a, b):
+            def free(a: dt.datetime, b: dt.datetime, busy: list[tuple[dt.datetime, dt.datetime]] = busy) -> bool:
                 return not any(x < b and a < y for x, y in busy)
 
             window = f"{s.lunch_start:%H:%M}–{s.lunch_end:%H:%M}"
@@ -323,6 +337,7 @@ def every_peer_gets_lunch(visit: d.Visit, plan: d.Plan) -> list[Breach]:
 
 # --- rule 9 ---------------------------------------------------------------------
 
+@check_rule(9)
 def debriefs_and_feedback_day(visit: d.Visit, plan: d.Plan) -> list[Breach]:
     s = visit.settings
     out = []
@@ -399,7 +414,7 @@ def debriefs_and_feedback_day(visit: d.Visit, plan: d.Plan) -> list[Breach]:
 
 
 # one function per hard rule, named as in the rule book (planner.rules) and the CP-SAT model
-RULES = tuple(globals()[rule.name] for rule in rules.HARD_RULES)
+RULES = rules.in_book_order(CHECKS, rules.HARD_RULES)
 
 
 def verify(visit: d.Visit, plan: d.Plan) -> list[Breach]:

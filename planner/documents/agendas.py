@@ -112,8 +112,8 @@ def day_grid(visit: d.Visit, plan: d.Plan, day: dt.date) -> dict:
         grid[top][col] = Cell(item=item, entry=view.of(item), rows=rows)
         for k in range(top + 1, top + rows):
             grid[k][col] = Cell(covered=True)
-    rows = [Row(first + dt.timedelta(minutes=k * ROW_MINUTES), grid[k]) for k in range(count)]
-    return {"day": day, "columns": columns, "rows": rows, "lunches": lunches,
+    table = [Row(first + dt.timedelta(minutes=k * ROW_MINUTES), grid[k]) for k in range(count)]
+    return {"day": day, "columns": columns, "rows": table, "lunches": lunches,
             "feedback_day": day == s.feedback_day}
 
 
@@ -274,7 +274,7 @@ def write_agendas(folder: Path, visit: d.Visit, plan: d.Plan, clock: dt.datetime
         title = f"Day agenda — {r.long_date(day)}"
         whole, halves = [{"rows": grid["rows"], "part": ""}], split_grid(grid)
         options = [(0, halves), (1, halves)]
-        budgets = (len(halves), len(halves))
+        budgets: tuple[int, ...] = (len(halves), len(halves))
         if sum(1 for i in plan.on(day) if i.is_session) <= CROWDED:  # may fit one sheet: try that first
             options.insert(0, (0, whole))
             budgets = (1,) + budgets

@@ -28,8 +28,8 @@ from pathlib import Path
 from planner import domain as d
 from planner.documents import prints
 from planner.documents import render as r
-from planner.text import clean_email
 from planner.documents.view import Place, is_progress_review, organisation_shown, over_lunch, peer_role, plan_view
+from planner.text import clean_email
 
 PRINT_ALL_PACKS_ENV = "PLANNER_PRINT_ALL_PACKS"
 
@@ -161,4 +161,4 @@ def write_briefings(folder: Path, visit: d.Visit, plan: d.Plan, clock: dt.dateti
     r.write_pdfs(folder, jobs, epoch=base["epoch"])
 
 
-write_briefings.takes_print_all_packs = True
+write_briefings.takes_print_all_packs = True  # type: ignore[attr-defined]  # read by orchestrate.documents

@@ -24,7 +24,8 @@ def _when(visit: d.Visit, item: d.PlanItem | None) -> str:
 
 def rows(visit: d.Visit, changes: list[Change]) -> list[dict]:
     return [{
-        "session_id": c.session_id, "title": c.title, "change": c.change, "what": "; ".join(x for x in (", ".join(c.what), c.reason) if x),
+        "session_id": c.session_id, "title": c.title, "change": c.change,
+        "what": "; ".join(x for x in (", ".join(c.what), c.reason) if x),
         "before": _when(visit, c.before), "after": _when(visit, c.after),
         "notify_ids": ";".join(c.notify),
         "notify": ", ".join(visit.label(x) for x in c.notify),

@@ -42,7 +42,7 @@ def stamp(plan: d.Plan, previous: d.Plan | None = None, now: dt.datetime | None 
     """Record in the plan's metadata (schedule.json) its version — 1 for a
     first plan, the previous plan's version + 1 after a re-plan — and its
     issue time (see :func:`issue_time`). Returns the plan."""
-    before = previous.meta.get("version") if previous is not None else None
-    plan.meta["version"] = (int(before) if str(before).isdigit() else 1) + 1 if previous is not None else 1
+    before = str(previous.meta.get("version")) if previous is not None else ""
+    plan.meta["version"] = (int(before) if before.isdigit() else 1) + 1 if previous is not None else 1
     plan.meta["issued"] = issue_time(now).strftime("%Y-%m-%dT%H:%M:%SZ")
     return plan

@@ -23,7 +23,7 @@ from pathlib import Path
 from planner import domain as d
 from planner.store.planio import csv_text
 from planner.documents import render as r
-from planner.documents.view import organisation_shown, person_view, plan_view
+from planner.documents.view import organisation_shown, person_view, plan_view, uninvited
 
 ROOM_COLUMNS = ("room_id", "room_name", "location", "date", "start", "end", "item_id", "kind", "title",
                 "headcount")
@@ -62,8 +62,8 @@ def room_rows(visit: d.Visit, plan: d.Plan) -> list[tuple]:
             item, place = entry.item, entry.place
             if not item.room_id:
                 continue
-            rows.append((item.room_id, place.name, place.location, day.isoformat(), _hm(item.start), _hm(item.end), item.item_id, item.kind, item.title,
-                         str(len(item.peer_ids) + len(item.attendee_ids))))
+            rows.append((item.room_id, place.name, place.location, day.isoformat(), _hm(item.start), _hm(item.end),
+                         item.item_id, item.kind, item.title, str(len(item.peer_ids) + len(item.attendee_ids))))
     rows.sort(key=lambda row: (order.get(row[0], len(order)), row[0], row[3], row[4], row[7] != "office", row[6]))
     return rows
 
@@ -248,15 +248,13 @@ def unreachable(visit: d.Visit, plan: d.Plan) -> list[dict]:
     invitation and must be reached another way (``uninvited`` of the invites
     manifest, one entry per person): name, job title, phone, why, and what
     they are expected at."""
-    from planner.invitations.invites import build_units
-
     titles = {i.item_id: f"{r.short_date(i.date)} {i.start:%H:%M} {i.title}" for i in plan.items}
     people: dict[str, dict] = {}
-    for entry in build_units(visit, plan)[1]:
-        person = person_view(visit, entry["recipient"])
+    for entry in uninvited(visit, plan):
+        person = person_view(visit, entry.recipient)
         known = people.setdefault(person.id, {"name": person.name, "job_title": person.job_title,
-                                              "phone": person.phone, "reason": entry["reason"], "items": []})
-        known["items"] += [titles.get(i, i) for i in entry["items"] if titles.get(i, i) not in known["items"]]
+                                              "phone": person.phone, "reason": entry.reason, "items": []})
+        known["items"] += [titles.get(i, i) for i in entry.items if titles.get(i, i) not in known["items"]]
     return sorted(people.values(), key=lambda p: p["name"].casefold())
 
 

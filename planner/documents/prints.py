@@ -10,6 +10,7 @@ json()): nothing a cell holds is ever read as markup.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from planner.documents import render as r
 from planner.documents.view import kind_label
@@ -84,7 +85,7 @@ def day(base: dict, grid: dict, parts: list[dict], density: int, title: str) -> 
 def week(base: dict, weeks: list[dict], plan, density: int, title: str) -> dict:
     """agenda-week.html: a page per calendar week, hour bands down the side."""
     s, visit = base["settings"], base["visit"]
-    pages = []
+    pages: list[dict[str, Any]] = []
     for w in weeks:
         several = len(weeks) > 1
         days = w["days"]
@@ -115,7 +116,7 @@ def peer(base: dict, peer, week_: list[dict], density: int, title: str) -> dict:
     office = visit.room_by_id.get(s.office_room)
     line = (f"{peer.role} · " if peer.role else "") + f"Peer team office: {visit.name_of(s.office_room)}"
     line += (f", {office.location}" if office and office.location else "") + (f" · {s.location}" if s.location else "")
-    days = []
+    days: list[dict[str, Any]] = []
     for day in week_:
         entries = []
         for e in day["entries"]:
@@ -140,7 +141,7 @@ def doors(base: dict, sheets: list[dict], title: str) -> dict:
     """agenda-doors.html: a sheet per room and day."""
     s = base["settings"]
     contact = ", ".join(x for x in (s.organiser_name, s.organiser_email, s.organiser_phone) if x)
-    out = []
+    out: list[dict[str, Any]] = []
     for sheet in sheets:
         rows = [["All day", f"Peer team office — {s.name}", ""]] if sheet["office"] else []
         rows += [[r.span(i), i.title, kind_label(i.kind)] for i in sheet["bookings"]]
@@ -237,7 +238,7 @@ def _how_to_find(base: dict, find: dict) -> str:
 def interviewees(base: dict, packs: list[dict], progress_review: bool, title: str) -> dict:
     """briefing-interviewee.html: each person's pack from a new page."""
     s = base["settings"]
-    out = []
+    out: list[dict[str, Any]] = []
     for pack in packs:
         person = pack["person"]
         sessions = []

@@ -24,16 +24,21 @@ import heapq
 import multiprocessing
 import os
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from planner import domain as d
+from planner.documents.view import KIND_LABELS as KIND_LABELS  # for the templates' callers
+from planner.documents.view import kind_label
 from planner.store.planio import inside
 from planner.text import slug
-from planner.documents.view import KIND_LABELS, kind_label  # noqa: F401 (KIND_LABELS: for the templates' callers)
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
           "October", "November", "December")
@@ -185,8 +190,8 @@ def issued_wording(visit: d.Visit, clock: dt.datetime) -> str:
 
 def version_of(plan: d.Plan | None) -> int | None:
     """The plan's version recorded in schedule.json (None when it has none)."""
-    value = plan.meta.get("version") if plan is not None else None
-    return int(value) if str(value).isdigit() else None
+    value = str(plan.meta.get("version")) if plan is not None else ""
+    return int(value) if value.isdigit() else None
 
 
 def common(visit: d.Visit, clock: dt.datetime, plan: d.Plan | None = None) -> dict:
@@ -447,7 +452,7 @@ class PdfBatch:
         self.entries: list[tuple[Path, PdfJob, int]] = []   # (folder, job, epoch), in order added
         self.done: dict[int, tuple[int, bytes]] = {}
         self.waiting: list[tuple[int, int]] = []            # heap of (-size, entry number)
-        self.running: dict[int, object] = {}                 # entry number -> future
+        self.running: dict[int, Future[Any]] = {}            # entry number -> future
         self.lock = threading.RLock()  # waiting and running, shared with the pool's thread
         self.broken = False  # the pool refused a job: the rest render in this process
 

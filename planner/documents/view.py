@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from planner import domain as d
+from planner.text import clean, clean_email
 
 # One label per item kind, for every document.
 KIND_LABELS = {
@@ -261,3 +262,63 @@ def organiser_contact(visit: d.Visit) -> str:
     """'Name, e-mail, phone' of the organiser (the phone when given)."""
     s = visit.settings
     return ", ".join(p for p in (s.organiser_name, s.organiser_email, s.organiser_phone) if p)
+
+
+# --- who is invited to what ------------------------------------------------------
+
+INVITED_KINDS = ("sessions", "debriefs", "feedback")  # the kinds of invitation a person of people.csv gets
+
+
+def _invited_as(kind: str, item: d.PlanItem) -> bool:
+    if kind == "sessions":
+        return item.is_session
+    return item.kind == ("debrief" if kind == "debriefs" else "feedback")
+
+
+@dataclass(frozen=True)
+class Invitee:
+    """A person of people.csv the plan needs, with the items of one kind of invitation."""
+
+    kind: str                      # sessions | debriefs | feedback
+    person: d.Person
+    items: tuple[d.PlanItem, ...]  # in plan order
+
+    @property
+    def email(self) -> str:
+        """The usable address ('' when there is none, or it is not usable)."""
+        return clean_email(self.person.email)
+
+
+@dataclass(frozen=True)
+class Uninvited:
+    """Someone the plan needs who gets no invitation of one kind: no (usable) e-mail address."""
+
+    kind: str
+    recipient: str               # the person's id
+    name: str
+    items: tuple[str, ...]       # item ids
+    reason: str                  # "no e-mail address" or "the e-mail address is not usable"
+
+
+def invitees(visit: d.Visit, plan: d.Plan) -> list[Invitee]:
+    """Every person's invitations of each kind: kind by kind, people in people.csv order."""
+    attending: dict[str, list[d.PlanItem]] = {}  # person id -> their items, in plan order
+    for i in plan.items:
+        for person_id in dict.fromkeys(i.attendee_ids):
+            attending.setdefault(person_id, []).append(i)
+    out = []
+    for kind in INVITED_KINDS:
+        for person in visit.people:
+            items = tuple(i for i in attending.get(person.id, ()) if _invited_as(kind, i))
+            if items:
+                out.append(Invitee(kind, person, items))
+    return out
+
+
+def uninvited(visit: d.Visit, plan: d.Plan) -> list[Uninvited]:
+    """The people the plan needs who cannot be invited (no usable e-mail address), one
+    entry per kind of invitation: computed here once, for the invites manifest, the
+    index page and the CLI's list of people to reach another way."""
+    return [Uninvited(x.kind, x.person.id, clean(x.person.name), tuple(i.item_id for i in x.items),
+                      "no e-mail address" if not clean(x.person.email) else "the e-mail address is not usable")
+            for x in invitees(visit, plan) if not x.email]

@@ -88,9 +88,9 @@ def _check_values(lines: list[tuple[int, str]]) -> None:
 
     for number, line in lines:
         head, _, value = line.partition(":")
-        name, *params = head.split(";")
+        name, *parts = head.split(";")
         name = name.upper()
-        params = {p.split("=", 1)[0].upper(): p.split("=", 1)[-1] for p in params}
+        params = {p.split("=", 1)[0].upper(): p.split("=", 1)[-1] for p in parts}
         try:
             if name in _TIMED:
                 if params.get("VALUE", "").upper() == "PERIOD":

@@ -191,7 +191,7 @@ def _read_csv(path: Path, raw: RawVisit) -> RawTable | None:
                     f"this row has {len(record)} cells but the header has {len(columns)}; separate the "
                     f"items of a list with ';' or put a cell that holds a comma in double quotes"))
             cells = {}
-            for col, value in zip(columns, record):
+            for col, value in zip(columns, record, strict=False):
                 if col and col not in cells:
                     cells[col] = cell_text(value)
             if any(cells.values()):
@@ -340,10 +340,10 @@ def _sheet_table(sheet, name: str, raw: RawVisit) -> RawTable:
     if len(columns) > schema.MAX_COLUMNS:
         raw.problems.append(Problem(source, 1, None, f"has more than {schema.MAX_COLUMNS} columns (the limit)"))
         return RawTable(name, source, [], [])
-    rows = []
+    rows: list[tuple[int, dict[str, str]]] = []
     for number, values in enumerate(rows_iter, start=2):
-        cells = {}
-        for col, value in zip(columns, values):
+        cells: dict[str, str] = {}
+        for col, value in zip(columns, values, strict=False):
             if col and col not in cells:  # a repeated column is reported by validation; the first counts
                 cells[col] = cell_text(value)
         if not any(cells.values()):

@@ -215,7 +215,7 @@ class Field:
         if self.kind == "choice":
             return "one of: " + ", ".join(self.choices)
         if self.kind in ("ref", "refs"):
-            what = REF_NAMES[self.refers_to]
+            what = REF_NAMES[self.refers_to or ""]
             return f"{what} id" if self.kind == "ref" else f"{what} id list, ;-separated"
         if self.kind == "int":
             low, high = self.minimum, self.maximum

@@ -47,7 +47,7 @@ def build_visit(raw: RawVisit, today: dt.date | None = None, base: Path | None =
     """`base`: the visit's folder, against which `calendar` paths are read."""
     v = _Validator(raw, today or dt.date.today(), base)
     visit = v.run()
-    if v.problems:
+    if v.problems or visit is None:
         raise InvalidInput(sorted(set(v.problems), key=_problem_order))
     return visit
 
@@ -100,7 +100,7 @@ def _required_hint(field: schema.Field) -> str:
     if field.kind == "choice":
         return f" ({field.format})"
     if field.kind == "refs":
-        return f" (at least one {schema.REF_NAMES[field.refers_to]} id)"
+        return f" (at least one {schema.REF_NAMES[field.refers_to or '']} id)"
     return ""
 
 
@@ -350,7 +350,7 @@ class _Validator:
         value = self.value(row, column)
         if value is not None and known is not None and value not in known:
             self.problem(row.table.source, row.number, column,
-                         self.unknown(value, known, schema.REF_NAMES[field.refers_to]))
+                         self.unknown(value, known, schema.REF_NAMES[field.refers_to or ""]))
             return None
         return value
 

@@ -295,7 +295,7 @@ def _template_workbook(path: Path) -> None:
     for r in range(table_header + 1, len(rows) + 1):
         if not ws.cell(row=r, column=2).value:  # a sheet's heading row
             ws.cell(row=r, column=1).font = Font(bold=True)
-    widths = dict(zip(range(1, 7), (11, 28, 9, 16, 34, 60)))
+    widths = dict(zip(range(1, 7), (11, 28, 9, 16, 34, 60), strict=True))
     for index, width in widths.items():
         ws.column_dimensions[get_column_letter(index)].width = width
     for r in range(2, table_header - 1):  # the notes run across the sheet
@@ -532,8 +532,8 @@ def write_timetable(path: Path, grids: Sequence[Grid], sheets: Sequence[Sheet] =
         for cell in ws[1]:
             cell.font = Font(bold=True)
             cell.alignment = wrap
-        for row in grid.rows:
-            ws.append([safe_cell(v) if isinstance(v, str) else v for v in row])
+        for values in grid.rows:
+            ws.append([safe_cell(v) if isinstance(v, str) else v for v in values])
         heights: dict[int, float] = {}
         for row, col, last in grid.merges:
             top = ws.cell(row=row + 2, column=col + 1)

@@ -32,156 +32,21 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from email.header import Header
-from email.policy import EmailPolicy
+from dataclasses import dataclass
 from email.utils import format_datetime
 from pathlib import Path
 
 from planner import domain as d
 from planner.invitations import mime
+from planner.invitations.mime import mailbox_field, subject_field
 from planner.store.planio import inside
-from planner.invitations.invites import NOT_ATTRIBUTED, clean, clean_email, load_manifest, peers_of, themes_of, write_invites
+from planner.invitations.events import NOT_ATTRIBUTED, peers_of, themes_of
+from planner.invitations.invites import write_invites
+from planner.invitations.manifest import Cancellation, Event, Manifest, Message, UnitRecord, load_manifest
+from planner.text import clean, clean_email
 from planner.documents.briefings import interviewee_html, interviewee_pack
 from planner.documents.render import common, issued_wording, version_of
 from planner.documents.view import kind_label, over_lunch, plan_view, stay_wording, visit_kind
-
-ADDRESS_HEADERS = frozenset({"from", "to"})
-MAX_DISPLAY_NAME = 200  # characters of a display name kept in a header; a header line stays far below 998
-_ATOM = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+\Z")  # RFC 5322 atext: safe unquoted in a phrase
-
-
-def _encoded_words(text: str) -> list[str]:
-    """`text` as RFC 2047 encoded-words of at most 75 characters, cut after a
-    space where possible (the space stays inside the word before the cut, as
-    white space between two encoded-words is not part of the text)."""
-    words, rest = [], text
-    while rest:
-        cut = len(rest)
-        while len(_ew(rest[:cut])) > 75:
-            space = rest.rfind(" ", 0, cut - 1)
-            cut = space + 1 if space > 0 else cut - 1
-        words.append(_ew(rest[:cut]))
-        rest = rest[cut:]
-    return words
-
-
-def _ew(text: str) -> str:
-    return Header(text, "utf-8").encode(maxlinelen=10_000)
-
-
-def _quoted(word: str) -> str:
-    return word if _ATOM.match(word) else '"' + word.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def mailbox_field(name: str, addr_spec: str, header: str = "To", linesep: str = "\r\n") -> str:
-    """The folded value of an address header holding exactly one mailbox.
-
-    The display name is written word by word: plain words (letters, digits and
-    ``!#$%&'*+/=?^_`{|}~-``) as they are, other ASCII words as quoted strings,
-    runs of words with non-ASCII letters as RFC 2047 encoded-words. Lines are
-    folded only between those tokens, never inside one, so no comma, colon,
-    quote or angle bracket of a name, at any length, is ever read as syntax.
-    """
-    name = " ".join(clean(name)[:MAX_DISPLAY_NAME].split())
-    tokens, run = [], []
-    for word in name.split(" ") if name else []:
-        if word.isascii():
-            if run:
-                tokens += _encoded_words(" ".join(run))
-                run = []
-            tokens.append(_quoted(word))
-        else:
-            run.append(word)
-    if run:
-        tokens += _encoded_words(" ".join(run))
-    tokens.append(f"<{addr_spec}>")
-    lines = [f"{header}:"]
-    for token in tokens:
-        if len(lines[-1]) + 1 + len(token) > 78 and lines[-1] != f"{header}:":
-            lines.append("")
-        lines[-1] += " " + token
-    return linesep.join(lines)[len(header) + 2:]
-
-
-class _MailboxPolicy(EmailPolicy):
-    """SMTP policy whose From and To are folded by :func:`mailbox_field`."""
-
-    def _mailbox(self, name, value) -> str | None:
-        addresses = getattr(value, "addresses", None)
-        if name.lower() not in ADDRESS_HEADERS or not addresses or len(addresses) != 1:
-            return None
-        (address,) = addresses
-        return f"{name}: {mailbox_field(address.display_name, address.addr_spec, name, self.linesep)}{self.linesep}"
-
-    def fold(self, name, value):
-        return self._mailbox(name, value) or super().fold(name, value)
-
-    def fold_binary(self, name, value):
-        folded = self._mailbox(name, value)
-        if folded is None:
-            return super().fold_binary(name, value)
-        return folded.encode("utf-8" if self.utf8 or not folded.isascii() else "ascii")
-
-
-def _b_words(text: str) -> list[str]:
-    """`text` as base64 encoded-words (RFC 2047) of at most 75 characters,
-    never cutting a character; spaces stay inside the words."""
-    import base64
-
-    words, chunk = [], b""
-    for char in text:
-        data = char.encode("utf-8")
-        if len(chunk) + len(data) > 39:
-            words.append(chunk)
-            chunk = b""
-        chunk += data
-    if chunk:
-        words.append(chunk)
-    return [f"=?utf-8?b?{base64.b64encode(w).decode('ascii')}?=" for w in words]
-
-
-def subject_field(text: str, linesep: str = "\r\n") -> str:
-    """The folded value of a Subject: ASCII words as they are, runs of words
-    with other letters as RFC 2047 encoded-words, folded only between tokens,
-    so each fold stands for exactly one space. (Python's own folding leaves a
-    space before the fold as well, so a subject such as 'councillors — Visit'
-    read back as 'councillors  — Visit'.)"""
-    tokens, run = [], []
-    for word in " ".join(clean(text).split()).split(" ") if clean(text) else []:
-        if word.isascii() and "=?" not in word:
-            if run:
-                tokens += _b_words(" ".join(run))
-                run = []
-            tokens.append(word)
-        else:
-            run.append(word)
-    if run:
-        tokens += _b_words(" ".join(run))
-    lines = ["Subject:"]
-    for token in tokens:
-        if len(lines[-1]) + 1 + len(token) > 78 and lines[-1] != "Subject:":
-            lines.append("")
-        lines[-1] += " " + token
-    return linesep.join(lines)[len("Subject: "):]
-
-
-class _LetterPolicy(_MailboxPolicy):
-    """The mailbox policy, with the Subject folded by :func:`subject_field`."""
-
-    def fold(self, name, value):
-        if name.lower() == "subject":
-            return f"{name}: {subject_field(str(value), self.linesep)}{self.linesep}"
-        return super().fold(name, value)
-
-    def fold_binary(self, name, value):
-        if name.lower() == "subject":
-            return self.fold(name, value).encode("ascii")
-        return super().fold_binary(name, value)
-
-
-# email.policy.SMTP, with From, To and Subject as above: for a message built with
-# the email package (the .eml files themselves are written by build_message)
-MAIL_POLICY = _LetterPolicy(linesep="\r\n")
 
 ATTACHMENT_NAMES = {"REQUEST": "invite.ics", "PUBLISH": "calendar.ics", "CANCEL": "cancel.ics"}
 BRIEFING_NAME = "briefing.html"
@@ -200,15 +65,15 @@ def _item_lookup(plan: d.Plan) -> dict[str, d.PlanItem]:
     return {i.item_id: i for i in plan.items}
 
 
-def _event_block(visit: d.Visit, plan: d.Plan, event: dict, item: d.PlanItem | None, note: str = "") -> list[str]:
-    start = dt.datetime.fromisoformat(event["start"])
-    end = dt.datetime.fromisoformat(event["end"])
-    title = clean(item.title) if item is not None else clean(event.get("summary", ""))
-    kind = kind_label(item.kind if item is not None else event.get("kind", ""))
+def _event_block(visit: d.Visit, plan: d.Plan, event: Event, item: d.PlanItem | None, note: str = "") -> list[str]:
+    start = dt.datetime.fromisoformat(event.start)
+    end = dt.datetime.fromisoformat(event.end)
+    title = clean(item.title) if item is not None else clean(event.summary or "")
+    kind = kind_label(item.kind if item is not None else event.kind or "")
     lines = [f"{title} ({kind.lower()})" + (f" — {note}" if note else ""),
              f"  When:  {_when(start, end)}"]
-    if clean(event.get("location")):
-        lines.append(f"  Where: {clean(event['location'])}")
+    if clean(event.location):
+        lines.append(f"  Where: {clean(event.location)}")
     if item is not None:
         entry = plan_view(visit, plan).of(item)
         peers = peers_of(entry)
@@ -234,11 +99,11 @@ def _arrival_lines(visit: d.Visit, plan: d.Plan, item: d.PlanItem) -> list[str]:
     return lines
 
 
-def _short(event: dict) -> str:
-    start = dt.datetime.fromisoformat(event["start"])
-    end = dt.datetime.fromisoformat(event["end"])
-    return f"- {start:%a} {start.day} {start:%b} {start:%H:%M}–{end:%H:%M}  {clean(event.get('summary'))}" + (
-        f" — {clean(event['location'])}" if clean(event.get("location")) else "")
+def _short(event: Event | Cancellation) -> str:
+    start = dt.datetime.fromisoformat(event.start)
+    end = dt.datetime.fromisoformat(event.end)
+    return f"- {start:%a} {start.day} {start:%b} {start:%H:%M}–{end:%H:%M}  {clean(event.summary)}" + (
+        f" — {clean(event.location)}" if clean(event.location) else "")
 
 
 NOUNS = {"sessions": ("session", "sessions"), "debriefs": ("daily debrief", "daily debriefs"),
@@ -250,29 +115,35 @@ def _noun(kind: str, count: int) -> str:
     return one if count == 1 else many
 
 
-def _was(event: dict) -> str:
+def _was(event: Event) -> str:
     """What the recipient held before a change, when the time or the place moved."""
-    held = event.get("held") or {}
-    if not held.get("start") or not held.get("end"):
+    held = event.held
+    if held is None or not held.start or not held.end:
         return ""
-    start, end = dt.datetime.fromisoformat(held["start"]), dt.datetime.fromisoformat(held["end"])
-    moved = (held["start"], held["end"]) != (event["start"], event["end"])
-    place = clean(held.get("location"))
-    if not moved and place == clean(event.get("location")):
+    start, end = dt.datetime.fromisoformat(held.start), dt.datetime.fromisoformat(held.end)
+    moved = (held.start, held.end) != (event.start, event.end)
+    place = clean(held.location)
+    if not moved and place == clean(event.location):
         return ""
-    return f"  Was:   {_when(start, end)}" + (f", {place}" if place and place != clean(event.get("location")) else "")
+    return f"  Was:   {_when(start, end)}" + (f", {place}" if place and place != clean(event.location) else "")
 
 
-def body(visit: d.Visit, plan: d.Plan, unit: dict, message: dict, briefing: bool = False,
-         clock: dt.datetime | None = None) -> tuple[str, str]:
-    """(subject, text) of one message; `briefing`: the briefing pack is
-    attached; `clock`: the plan's issue time, named with its version."""
+@dataclass(frozen=True)
+class _Letter:
+    """What every letter of a visit says the same way."""
+
+    name: str           # the visit's name
+    intro: str          # what a peer challenge is, for a first invitation
+    reach: str          # the organiser, their address and phone
+    event_name: str     # "corporate peer challenge" or "progress review"
+
+    @property
+    def contact(self) -> str:
+        return f"If the time does not suit you or you have a question, please contact {self.reach}."
+
+
+def _letter(visit: d.Visit) -> _Letter:
     s = visit.settings
-    items = _item_lookup(plan)
-    name = clean(s.name)
-    method, kind = message["method"], message["kind"]
-    uids = set(message["uids"])
-    lines = [f"Dear {clean(message['name'])},", ""]
     first, feedback = s.interview_days[0], s.feedback_day
     event_name = visit_kind(visit)
     span = (f"on {_day(dt.datetime.combine(first, dt.time()))}" if first == feedback else
@@ -281,94 +152,111 @@ def body(visit: d.Visit, plan: d.Plan, unit: dict, message: dict, briefing: bool
              f"officers from other councils {stay_wording(visit)} with us to help us improve.")
     phone = f" or on {clean(s.organiser_phone)}" if clean(s.organiser_phone) else ""
     reach = f"{clean(s.organiser_name)} at {clean_email(s.organiser_email)}{phone}"
-    contact = f"If the time does not suit you or you have a question, please contact {reach}."
-    if method == "CANCEL":
-        events = [c for c in unit.get("cancelled", []) if c["uid"] in uids]
-        withdrawn = all(c.get("withdrawn") for c in events)
-        if len(events) == 1:
-            subject = f"Cancelled: {clean(events[0].get('summary'))} — {name}"
-        else:
-            subject = f"Cancelled: {len(events)} peer challenge events — {name}"
-        if withdrawn:
-            lead = ("The plan for the peer challenge has changed, and the following "
-                    + ("has" if len(events) == 1 else "have") + " been cancelled:")
-        else:
-            lead = "The plan for the peer challenge has changed, and you are no longer needed at the following:"
-        lines += [lead, ""]
-        lines += [_short(event) for event in events]
-        lines += ["", "The attached cancellation removes it from your calendar. Thank you for making the "
-                      "time; we are sorry for the change."]
-        remaining = len(unit.get("events", []))
-        moved = [e for e in unit.get("events", []) if e.get("change") in ("changed", "new")]
-        if remaining and kind == "peer" and moved:
-            lines += ["", f"Other parts of your week changed in the same re-plan ({len(moved)} "
-                          f"{'item' if len(moved) == 1 else 'items'}); your updated week comes in its own "
-                          "message with the calendar attached."]
-        elif remaining and kind == "peer":
-            lines += ["", "The rest of your week on the peer challenge stays as planned."]
-        elif remaining == 1:
-            lines += ["", f"Your other {_noun(kind, 1)} with the peer team stays as planned."]
-        elif remaining:
-            lines += ["", f"Your other {remaining} {_noun(kind, remaining)} with the peer team stay as planned; "
-                          "each has its own invitation."]
-        lines += ["", f"If you have a question, please contact {reach}."]
-    elif kind == "peer":
-        events = [e for e in unit.get("events", []) if e["uid"] in uids]
-        changed = any(e.get("change") == "changed" for e in events) or message.get("role") == "update"
-        subject = (f"Updated: your week — {name}" if changed else f"Your week — {name}")
-        lines += [("Your week on the peer challenge has changed. " if changed else
-                   "Here is your week on the peer challenge. ")
-                  + "The attached calendar holds every session, debrief, preparation and the feedback "
-                    "presentation, with attendees, themes and notes:", ""]
-        lines += [_short(e) + (" (changed)" if e.get("change") == "changed" else "") for e in events]
-        lines += ["", contact]
+    return _Letter(clean(s.name), intro, reach, event_name)
+
+
+def _cancel_letter(letter: _Letter, unit: UnitRecord, message: Message) -> tuple[str, list[str]]:
+    events = [c for c in unit.cancelled if c.uid in set(message.uids)]
+    withdrawn = all(c.withdrawn for c in events)
+    if len(events) == 1:
+        subject = f"Cancelled: {clean(events[0].summary)} — {letter.name}"
     else:
-        # one event, one invitation
-        (event,) = [e for e in unit.get("events", []) if e["uid"] in uids]
-        item = items.get(event["item_id"])
-        changed = event.get("change") == "changed"
-        start = dt.datetime.fromisoformat(event["start"])
-        title = clean(item.title) if item is not None else clean(event.get("summary")).removeprefix(
-            "Peer challenge: ")
-        prefix = "Updated invitation" if changed else "Invitation"
-        if kind == "sessions":
-            subject = f"{prefix}: {title} — {name}"
-            lead = "The peer team would like to meet you:"
-            opening = [intro, ""]
-        elif kind == "debriefs":
-            subject = f"{prefix}: daily debrief, {start:%A} {start.day} {start:%B} — {name}"
-            lead = ("At the end of each interview day the peer team meets you in its office to share what it "
-                    "heard and saw that day, to test its emerging thoughts and to agree what it will look at "
-                    "next:")
-            opening = []
-        else:
-            subject = f"{prefix}: feedback presentation — {name}"
-            lead = (f"At the end of the {event_name} the peer team presents what it found: its findings and "
-                    "recommendations, on the day, before its written report. You are invited:")
-            opening = []
-        if changed:
-            lead = f"The plan for the {event_name} has changed. Here are the new details:"
-        lines += opening + [lead, ""]
-        lines += _event_block(visit, plan, event, item, "changed" if changed else "")
-        if item is not None and kind == "sessions" and over_lunch(visit, item):
-            lines.append("  Lunch: this focus group is held over lunchtime.")
-        if item is not None:
-            lines += _arrival_lines(visit, plan, item)
-        was = _was(event) if changed else ""
-        lines += ([was] if was else []) + [""]
-        count = len(unit.get("events", []))
-        if count > 1:
-            lines += [f"You have {count} {_noun(kind, count)} with the peer team; each has its own invitation.",
-                      ""]
-        if kind == "sessions":
-            lines += [NOT_ATTRIBUTED, ""]
-        lines += ["The calendar invitation is attached; please accept it so that we know you can come.", ""]
-        if briefing:
-            lines += [f"Your briefing pack is attached: {BRIEFING_NAME}, to open in a web browser or print. "
-                      + ("It covers all your sessions: " if count > 1 else "It tells you ")
-                      + "where to go and how to find the room, whom you will meet from the peer team, and the "
-                        "questions they would like to talk about.", ""]
-        lines += [contact]
+        subject = f"Cancelled: {len(events)} peer challenge events — {letter.name}"
+    if withdrawn:
+        lead = ("The plan for the peer challenge has changed, and the following "
+                + ("has" if len(events) == 1 else "have") + " been cancelled:")
+    else:
+        lead = "The plan for the peer challenge has changed, and you are no longer needed at the following:"
+    lines = [lead, ""] + [_short(event) for event in events]
+    lines += ["", "The attached cancellation removes it from your calendar. Thank you for making the "
+                  "time; we are sorry for the change."]
+    remaining, kind = len(unit.events), message.kind
+    moved = [e for e in unit.events if e.change in ("changed", "new")]
+    if remaining and kind == "peer" and moved:
+        lines += ["", f"Other parts of your week changed in the same re-plan ({len(moved)} "
+                      f"{'item' if len(moved) == 1 else 'items'}); your updated week comes in its own "
+                      "message with the calendar attached."]
+    elif remaining and kind == "peer":
+        lines += ["", "The rest of your week on the peer challenge stays as planned."]
+    elif remaining == 1:
+        lines += ["", f"Your other {_noun(kind, 1)} with the peer team stays as planned."]
+    elif remaining:
+        lines += ["", f"Your other {remaining} {_noun(kind, remaining)} with the peer team stay as planned; "
+                      "each has its own invitation."]
+    return subject, lines + ["", f"If you have a question, please contact {letter.reach}."]
+
+
+def _week_letter(letter: _Letter, unit: UnitRecord, message: Message) -> tuple[str, list[str]]:
+    events = [e for e in unit.events if e.uid in set(message.uids)]
+    changed = any(e.change == "changed" for e in events) or message.role == "update"
+    subject = (f"Updated: your week — {letter.name}" if changed else f"Your week — {letter.name}")
+    lines = [("Your week on the peer challenge has changed. " if changed else
+              "Here is your week on the peer challenge. ")
+             + "The attached calendar holds every session, debrief, preparation and the feedback "
+               "presentation, with attendees, themes and notes:", ""]
+    lines += [_short(e) + (" (changed)" if e.change == "changed" else "") for e in events]
+    return subject, lines + ["", letter.contact]
+
+
+def _opening(letter: _Letter, kind: str, prefix: str, title: str, start: dt.datetime) -> tuple[str, str, list[str]]:
+    """(subject, lead, opening lines) of an invitation to one event."""
+    if kind == "sessions":
+        return f"{prefix}: {title} — {letter.name}", "The peer team would like to meet you:", [letter.intro, ""]
+    if kind == "debriefs":
+        return (f"{prefix}: daily debrief, {start:%A} {start.day} {start:%B} — {letter.name}",
+                "At the end of each interview day the peer team meets you in its office to share what it "
+                "heard and saw that day, to test its emerging thoughts and to agree what it will look at next:", [])
+    return (f"{prefix}: feedback presentation — {letter.name}",
+            f"At the end of the {letter.event_name} the peer team presents what it found: its findings and "
+            "recommendations, on the day, before its written report. You are invited:", [])
+
+
+def _invitation_letter(visit: d.Visit, plan: d.Plan, letter: _Letter, unit: UnitRecord, message: Message,
+                       briefing: bool) -> tuple[str, list[str]]:
+    """One event, one invitation."""
+    (event,) = [e for e in unit.events if e.uid in set(message.uids)]
+    kind = message.kind
+    item = _item_lookup(plan).get(event.item_id or "")
+    changed = event.change == "changed"
+    title = clean(item.title) if item is not None else clean(event.summary).removeprefix("Peer challenge: ")
+    subject, lead, opening = _opening(letter, kind, "Updated invitation" if changed else "Invitation", title,
+                                      dt.datetime.fromisoformat(event.start))
+    if changed:
+        lead = f"The plan for the {letter.event_name} has changed. Here are the new details:"
+    lines = opening + [lead, ""] + _event_block(visit, plan, event, item, "changed" if changed else "")
+    if item is not None and kind == "sessions" and over_lunch(visit, item):
+        lines.append("  Lunch: this focus group is held over lunchtime.")
+    if item is not None:
+        lines += _arrival_lines(visit, plan, item)
+    was = _was(event) if changed else ""
+    lines += ([was] if was else []) + [""]
+    count = len(unit.events)
+    if count > 1:
+        lines += [f"You have {count} {_noun(kind, count)} with the peer team; each has its own invitation.", ""]
+    if kind == "sessions":
+        lines += [NOT_ATTRIBUTED, ""]
+    lines += ["The calendar invitation is attached; please accept it so that we know you can come.", ""]
+    if briefing:
+        lines += [f"Your briefing pack is attached: {BRIEFING_NAME}, to open in a web browser or print. "
+                  + ("It covers all your sessions: " if count > 1 else "It tells you ")
+                  + "where to go and how to find the room, whom you will meet from the peer team, and the "
+                    "questions they would like to talk about.", ""]
+    return subject, lines + [letter.contact]
+
+
+def body(visit: d.Visit, plan: d.Plan, unit: UnitRecord, message: Message, briefing: bool = False,
+         clock: dt.datetime | None = None) -> tuple[str, str]:
+    """(subject, text) of one message; `briefing`: the briefing pack is
+    attached; `clock`: the plan's issue time, named with its version."""
+    s = visit.settings
+    letter = _letter(visit)
+    if message.method == "CANCEL":
+        subject, lines = _cancel_letter(letter, unit, message)
+    elif message.kind == "peer":
+        subject, lines = _week_letter(letter, unit, message)
+    else:
+        subject, lines = _invitation_letter(visit, plan, letter, unit, message, briefing)
+    lines = [f"Dear {clean(message.name)},", ""] + lines
     lines += ["", "Kind regards,", clean(s.organiser_name), clean(s.host), ""]
     if clock is not None:
         version = version_of(plan)
@@ -377,7 +265,7 @@ def body(visit: d.Visit, plan: d.Plan, unit: dict, message: dict, briefing: bool
     return clean(subject), "\n".join(lines)
 
 
-def build_message(visit: d.Visit, plan: d.Plan, unit: dict, message: dict, ics: bytes,
+def build_message(visit: d.Visit, plan: d.Plan, unit: UnitRecord, message: Message, ics: bytes,
                   clock: dt.datetime, briefing: str | None = None) -> bytes:
     """The e-mail of one manifest message, as the bytes of its .eml;
     `briefing`, the recipient's briefing pack (HTML), is attached as
@@ -388,9 +276,9 @@ def build_message(visit: d.Visit, plan: d.Plan, unit: dict, message: dict, ics: 
     now reads back as written, where the header registry decoded it."""
     s = visit.settings
     subject, text = body(visit, plan, unit, message, briefing=briefing is not None, clock=clock)
-    method = message["method"]
+    method = message.method
     # MIME boundaries are random by default: derive them from the message key.
-    boundary = f"=_peer-challenge_{message['key'][:20]}_"
+    boundary = f"=_peer-challenge_{message.key[:20]}_"
     cte, letter = mime.text_body(text)
     calendar = ics.decode("utf-8")
     ics_cte, invite = mime.text_body(calendar, "7bit" if calendar.isascii() else "quoted-printable")
@@ -419,10 +307,10 @@ def build_message(visit: d.Visit, plan: d.Plan, unit: dict, message: dict, ics: 
             ("MIME-Version", "1.0")], html))
     return mime.part([
         ("From", mailbox_field(clean(s.organiser_name), clean_email(s.organiser_email), "From")),
-        ("To", mailbox_field(clean(message["name"]), clean_email(message["email"]), "To")),
+        ("To", mailbox_field(clean(message.name), clean_email(message.email), "To")),
         ("Subject", subject_field(subject)),
         ("Date", format_datetime(clock.astimezone(dt.timezone.utc))),
-        ("Message-ID", mime.token_field("Message-ID", message["message_id"])),
+        ("Message-ID", mime.token_field("Message-ID", message.message_id)),
         ("MIME-Version", "1.0"),
         ("Content-Type", mime.content_field("multipart/mixed", {"boundary": boundary + "0"})),
     ], mime.multipart_body(boundary + "0", parts))
@@ -443,26 +331,26 @@ def _briefings(visit: d.Visit, plan: d.Plan, clock: dt.datetime):
     return pack_of
 
 
-def write_emails(folder: Path, visit: d.Visit, plan: d.Plan, clock: dt.datetime, manifest: dict,
+def write_emails(folder: Path, visit: d.Visit, plan: d.Plan, clock: dt.datetime, manifest: Manifest,
                  calendars: dict[str, bytes] | None = None) -> None:
     """An .eml for every message of `manifest` (what invites.write_invites
     returned, its .ics files written) that has a recipient address; session
     invitations carry the person's briefing pack. `calendars` (.ics name ->
     bytes, as write_invites wrote them) spares reading the .ics files back."""
     folder = Path(folder)
-    units = {u["key"]: u for u in manifest["units"]}
+    units = {u.key: u for u in manifest.units}
     briefing_of = _briefings(visit, plan, clock)
     made: set[Path] = set()
-    for message in manifest["messages"]:
-        if not clean_email(message.get("email")) or not message.get("eml"):
+    for message in manifest.messages:
+        if not clean_email(message.email) or not message.eml:
             continue
-        ics = (calendars or {}).get(message["file"])
+        ics = (calendars or {}).get(message.file)
         if ics is None:
-            ics = inside(folder, message["file"]).read_bytes()
-        briefing = (briefing_of(message["recipient"])
-                    if message["kind"] == "sessions" and message["method"] == "REQUEST" else None)
-        eml = build_message(visit, plan, units[message["unit"]], message, ics, clock, briefing=briefing)
-        target = inside(folder, message["eml"])
+            ics = inside(folder, message.file).read_bytes()
+        briefing = (briefing_of(message.recipient)
+                    if message.kind == "sessions" and message.method == "REQUEST" else None)
+        eml = build_message(visit, plan, units[message.unit], message, ics, clock, briefing=briefing)
+        target = inside(folder, message.eml)
         if target.parent not in made:
             target.parent.mkdir(parents=True, exist_ok=True)
             made.add(target.parent)
@@ -470,7 +358,7 @@ def write_emails(folder: Path, visit: d.Visit, plan: d.Plan, clock: dt.datetime,
 
 
 def export_invites(folder: Path, visit: d.Visit, plan: d.Plan, clock: dt.datetime,
-                   previous_folder: Path | None = None) -> dict:
+                   previous_folder: Path | None = None) -> Manifest:
     """Exporter: the invites of `plan` (re-issuing against `previous_folder`
     if given) and the e-mails of the messages they call for; returns the
     invites manifest."""
@@ -481,4 +369,4 @@ def export_invites(folder: Path, visit: d.Visit, plan: d.Plan, clock: dt.datetim
     return manifest
 
 
-export_invites.takes_previous = True
+export_invites.takes_previous = True  # type: ignore[attr-defined]  # read by orchestrate.documents

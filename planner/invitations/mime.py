@@ -31,6 +31,10 @@ import base64
 import binascii
 import re
 from email import quoprimime
+from email.header import Header
+from email.policy import EmailPolicy
+
+from planner.text import clean
 
 CRLF = b"\r\n"
 MAX_LINE = 78  # the SMTP policy's max_line_length: headers, and quoted-printable bodies
@@ -137,3 +141,142 @@ def multipart_body(boundary: str, parts: list[bytes]) -> bytes:
     if any(CRLF + delimiter in CRLF + p for p in parts):
         raise ValueError(f"a line of a part begins with the boundary {boundary!r}")
     return (delimiter + CRLF + (CRLF + delimiter + CRLF).join(parts) + CRLF + delimiter + b"--" + CRLF)
+
+
+# --- address and subject headers -------------------------------------------------
+
+ADDRESS_HEADERS = frozenset({"from", "to"})
+MAX_DISPLAY_NAME = 200  # characters of a display name kept in a header; a header line stays far below 998
+_ATOM = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+\Z")  # RFC 5322 atext: safe unquoted in a phrase
+
+
+def _encoded_words(text: str) -> list[str]:
+    """`text` as RFC 2047 encoded-words of at most 75 characters, cut after a
+    space where possible (the space stays inside the word before the cut, as
+    white space between two encoded-words is not part of the text)."""
+    words, rest = [], text
+    while rest:
+        cut = len(rest)
+        while len(_ew(rest[:cut])) > 75:
+            space = rest.rfind(" ", 0, cut - 1)
+            cut = space + 1 if space > 0 else cut - 1
+        words.append(_ew(rest[:cut]))
+        rest = rest[cut:]
+    return words
+
+
+def _ew(text: str) -> str:
+    return Header(text, "utf-8").encode(maxlinelen=10_000)
+
+
+def _quoted(word: str) -> str:
+    return word if _ATOM.match(word) else '"' + word.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def mailbox_field(name: str, addr_spec: str, header: str = "To", linesep: str = "\r\n") -> str:
+    """The folded value of an address header holding exactly one mailbox.
+
+    The display name is written word by word: plain words (letters, digits and
+    ``!#$%&'*+/=?^_`{|}~-``) as they are, other ASCII words as quoted strings,
+    runs of words with non-ASCII letters as RFC 2047 encoded-words. Lines are
+    folded only between those tokens, never inside one, so no comma, colon,
+    quote or angle bracket of a name, at any length, is ever read as syntax.
+    """
+    name = " ".join(clean(name)[:MAX_DISPLAY_NAME].split())
+    tokens, run = [], []
+    for word in name.split(" ") if name else []:
+        if word.isascii():
+            if run:
+                tokens += _encoded_words(" ".join(run))
+                run = []
+            tokens.append(_quoted(word))
+        else:
+            run.append(word)
+    if run:
+        tokens += _encoded_words(" ".join(run))
+    tokens.append(f"<{addr_spec}>")
+    lines = [f"{header}:"]
+    for token in tokens:
+        if len(lines[-1]) + 1 + len(token) > 78 and lines[-1] != f"{header}:":
+            lines.append("")
+        lines[-1] += " " + token
+    return linesep.join(lines)[len(header) + 2:]
+
+
+class _MailboxPolicy(EmailPolicy):
+    """SMTP policy whose From and To are folded by :func:`mailbox_field`."""
+
+    def _mailbox(self, name, value) -> str | None:
+        addresses = getattr(value, "addresses", None)
+        if name.lower() not in ADDRESS_HEADERS or not addresses or len(addresses) != 1:
+            return None
+        (address,) = addresses
+        return f"{name}: {mailbox_field(address.display_name, address.addr_spec, name, self.linesep)}{self.linesep}"
+
+    def fold(self, name, value):
+        return self._mailbox(name, value) or super().fold(name, value)
+
+    def fold_binary(self, name, value):
+        folded = self._mailbox(name, value)
+        if folded is None:
+            return super().fold_binary(name, value)
+        return folded.encode("utf-8" if self.utf8 or not folded.isascii() else "ascii")
+
+
+def _b_words(text: str) -> list[str]:
+    """`text` as base64 encoded-words (RFC 2047) of at most 75 characters,
+    never cutting a character; spaces stay inside the words."""
+    words, chunk = [], b""
+    for char in text:
+        data = char.encode("utf-8")
+        if len(chunk) + len(data) > 39:
+            words.append(chunk)
+            chunk = b""
+        chunk += data
+    if chunk:
+        words.append(chunk)
+    return [f"=?utf-8?b?{base64.b64encode(w).decode('ascii')}?=" for w in words]
+
+
+def subject_field(text: str, linesep: str = "\r\n") -> str:
+    """The folded value of a Subject: ASCII words as they are, runs of words
+    with other letters as RFC 2047 encoded-words, folded only between tokens,
+    so each fold stands for exactly one space. (Python's own folding leaves a
+    space before the fold as well, so a subject such as 'councillors — Visit'
+    read back as 'councillors  — Visit'.)"""
+    tokens, run = [], []
+    for word in " ".join(clean(text).split()).split(" ") if clean(text) else []:
+        if word.isascii() and "=?" not in word:
+            if run:
+                tokens += _b_words(" ".join(run))
+                run = []
+            tokens.append(word)
+        else:
+            run.append(word)
+    if run:
+        tokens += _b_words(" ".join(run))
+    lines = ["Subject:"]
+    for token in tokens:
+        if len(lines[-1]) + 1 + len(token) > 78 and lines[-1] != "Subject:":
+            lines.append("")
+        lines[-1] += " " + token
+    return linesep.join(lines)[len("Subject: "):]
+
+
+class _LetterPolicy(_MailboxPolicy):
+    """The mailbox policy, with the Subject folded by :func:`subject_field`."""
+
+    def fold(self, name, value):
+        if name.lower() == "subject":
+            return f"{name}: {subject_field(str(value), self.linesep)}{self.linesep}"
+        return super().fold(name, value)
+
+    def fold_binary(self, name, value):
+        if name.lower() == "subject":
+            return self.fold(name, value).encode("ascii")
+        return super().fold_binary(name, value)
+
+
+# email.policy.SMTP, with From, To and Subject as above: for a message built with
+# the email package (the .eml files themselves are written by build_message)
+MAIL_POLICY = _LetterPolicy(linesep="\r\n")

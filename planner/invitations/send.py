@@ -33,7 +33,8 @@ from typing import Callable
 
 from planner.errors import InvalidInput, PlannerError, Problem
 from planner.store import ledger
-from planner.invitations.invites import MANIFEST, clean_email, load_manifest
+from planner.invitations.manifest import MANIFEST, Message, load_manifest
+from planner.text import clean_email
 from planner.store.planio import folder_lock, inside, sync_folder
 
 
@@ -67,6 +68,12 @@ class Outgoing:
     eml: str
     sequences: dict
 
+    @classmethod
+    def of(cls, m: Message) -> Outgoing:
+        """The manifest's message, as `planner send` sends it."""
+        return cls(key=m.key, message_id=m.message_id, unit=m.unit, recipient=m.recipient, name=m.name,
+                   email=m.email, method=m.method, role=m.role, eml=m.eml, sequences=dict(m.sequences))
+
     def describe(self) -> str:
         uids = ", ".join(f"{uid.split('.', 1)[0]}#{seq}" for uid, seq in self.sequences.items())
         return f"{self.method:<8} {self.email}  {self.name} ({self.recipient})  {self.eml}  [{uids}]"
@@ -99,20 +106,18 @@ def due_messages(folder) -> tuple[list[Outgoing], int, str]:
     if manifest is None:
         raise InvalidInput([Problem(str(folder / MANIFEST), None, None,
                                     "no invites here: plan the visit (or run planner export) first")])
-    sender = clean_email(manifest.data.get("visit", {}).get("organiser", {}).get("email"))
+    sender = clean_email(manifest.visit.organiser_email)
     if not sender:
         raise InvalidInput([Problem(str(folder / MANIFEST), None, None, "the organiser has no usable e-mail")])
     sent = manifest.ledger_keys or set()
     due, already = [], 0
     for m in manifest.messages:
-        if not m.get("to_send"):
+        if not m.to_send:
             continue
-        if m["key"] in sent:
+        if m.key in sent:
             already += 1
             continue
-        due.append(Outgoing(key=m["key"], message_id=m["message_id"], unit=m["unit"], recipient=m["recipient"],
-                            name=m.get("name", ""), email=m["email"], method=m["method"], role=m.get("role", ""),
-                            eml=m["eml"], sequences=dict(m.get("sequences", {}))))
+        due.append(Outgoing.of(m))
     return due, already, sender
 
 

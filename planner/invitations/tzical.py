@@ -126,7 +126,7 @@ def _yearly(tzid: str, years: range):
                    and found[index].offset_from == first.offset_from
                    and found[index].offset_to == first.offset_to
                    and found[index].local.date() == _date_of(rule, year)
-                   for year, found in zip(years, per_year)):
+                   for year, found in zip(years, per_year, strict=True)):
                 pairs.append((first, rule))
                 break
         else:

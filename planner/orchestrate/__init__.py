@@ -58,12 +58,14 @@ from planner import domain as d
 from planner.check.changes import Change, compare
 from planner.invitations.declines import answers_in, apply_answers
 from planner.errors import Cancelled, Infeasible, InvalidInput, PlannerError, SolverFailure
-from planner.invitations.invites import load_manifest
+from planner.invitations.manifest import load_manifest
 from planner.solve.explain import explain_infeasible, explain_missing, prechecks, why_left_out
 from planner.solve.run import Cancel, Phase, Progress, SolveOptions, TimeLimitWhileBuilding, extract, solve_model
-from planner.store.planio import PLAN_FOLDER_NAMES, RECORD_FILES, atomic_folder, check_plan_target, read_plan, unknown_ids, write_plan_files
+from planner.store.planio import (PLAN_FOLDER_NAMES, RECORD_FILES, atomic_folder, check_plan_target, read_plan,
+                                  unknown_ids, write_plan_files)
 from planner.orchestrate.replan import frozen_breaches, touched_days
 from planner.check.verify import verify
+from planner.documents.view import uninvited
 
 __all__ = ["Outcome", "Unreachable", "SolveOptions", "plan_visit", "replan_visit", "write_outcome",
            "export_documents", "solve_visit", "replan_plan", "self_check"]
@@ -88,15 +90,12 @@ class Outcome:
         """The people the plan needs (sessions, debriefs, feedback) who have
         no usable e-mail address, so get no invitation: the same list as
         ``uninvited`` in invites/manifest.json, one entry per person."""
-        from planner.invitations.invites import build_units
-
-        _units, uninvited = build_units(self.visit, self.plan)
         people: dict[str, Unreachable] = {}
-        for entry in uninvited:
-            pid = entry["recipient"]
+        for entry in uninvited(self.visit, self.plan):
+            pid = entry.recipient
             known = people.get(pid)
-            items = tuple(dict.fromkeys((known.item_ids if known else ()) + tuple(entry["items"])))
-            people[pid] = Unreachable(pid, entry["reason"], items)
+            items = tuple(dict.fromkeys((known.item_ids if known else ()) + entry.items))
+            people[pid] = Unreachable(pid, entry.reason, items)
         return sorted(people.values(), key=lambda u: (self.visit.name_of(u.person_id).casefold(), u.person_id))
 
 

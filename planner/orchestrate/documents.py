@@ -50,7 +50,7 @@ def run_exporters(exporters, folder: Path, visit: d.Visit, plan: d.Plan, clock: 
 
     with pdf_batch() as batch:
         for exporter in exporters:
-            options = {}
+            options: dict[str, object] = {}
             if getattr(exporter, "takes_previous", False):
                 options["previous_folder"] = previous_folder
             if getattr(exporter, "takes_print_all_packs", False):

@@ -50,8 +50,8 @@ def frozen_breaches(visit: d.Visit, previous: d.Plan, freeze_before: dt.datetime
                            f"as it was, but {visit.label(pid)} is now unavailable {window.describe()}")
         session = visit.session_by_id[item.item_id]
         if session.fixed_start and session.fixed_start != item.start:
-            out.append(f"Session {visit.session_label(item.item_id)} started before the freeze at {item.start:%Y-%m-%d %H:%M} "
-                       f"but its fixed_start is now {session.fixed_start:%Y-%m-%d %H:%M}")
+            out.append(f"Session {visit.session_label(item.item_id)} started before the freeze at "
+                       f"{item.start:%Y-%m-%d %H:%M} but its fixed_start is now {session.fixed_start:%Y-%m-%d %H:%M}")
     return out
 
 

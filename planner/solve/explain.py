@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
 
 from planner import domain as d
 from planner import rules
@@ -20,23 +21,23 @@ from planner.solve.candidates import session_rooms as _rooms_for
 from planner.solve.candidates import possible_starts as _starts
 from planner.solve.candidates import suitable_room_kinds
 from planner.errors import Cancelled
-from planner.solve import hard
 from planner.solve.hard import fixed_item_conflicts
-from planner.solve.run import feasible_with
+from planner.solve.run import SolveOptions, feasible_with
 
-# The hard rules in the order the deletion filter tries to drop them: the ones
-# tried last are kept when several sets explain the same impossibility, so the
-# most concrete (people and rooms, unavailability) come last. Rules 1, 6 and 9
-# shape the model and are always kept (rules.HardRule.structural).
-DELETION_ORDER = (8, 4, 7, 2, 5, 3)
-RULE_NAMES = {rules.HARD_BY_NUMBER[n].name: rules.HARD_BY_NUMBER[n].phrase for n in DELETION_ORDER}
+# The hard rules in the order the deletion filter tries to drop them, from the
+# rule book (rules.deletion_order): the ones tried last are kept when several
+# sets explain the same impossibility, so the most concrete (people and rooms,
+# unavailability) come last. The structural rules (1, 6 and 9) shape the model
+# and are always kept (rules.HardRule.structural); every other rule is probed.
+DELETION_ORDER = tuple(rule.number for rule in rules.deletion_order())
+RULE_NAMES = {rule.name: rule.phrase for rule in rules.deletion_order()}
 
 
 def _fmt_day(day: dt.date) -> str:
     return day.isoformat()
 
 
-def _free(windows, start, end) -> bool:
+def _free(windows: Iterable[d.Window], start: dt.datetime, end: dt.datetime) -> bool:
     return d.overlapping(windows, start, end) is None
 
 
@@ -147,7 +148,8 @@ def session_blockers(visit: d.Visit, session: d.Session) -> str | None:
     return None
 
 
-def _free_starts(visit: d.Visit, session: d.Session, starts, rooms) -> list[dt.datetime]:
+def _free_starts(visit: d.Visit, session: d.Session, starts: Iterable[dt.datetime],
+                 rooms: Sequence[d.Room]) -> list[dt.datetime]:
     """The starts at which the session's attendees and required peers (with
     travel) and at least one of its rooms are all free."""
     minutes = session.duration_minutes
@@ -159,7 +161,7 @@ def _free_starts(visit: d.Visit, session: d.Session, starts, rooms) -> list[dt.d
             and any(_free(r.unavailable, t, d.add_minutes(t, minutes)) for r in rooms)]
 
 
-def _windows_on(windows, days) -> str:
+def _windows_on(windows: Sequence[d.Window], days: Iterable[dt.date]) -> str:
     """The windows that touch the given days, described (all of them if none does)."""
     touching = [w for w in windows
                 if any(w.overlaps(d.combine(day, dt.time(0)), d.combine(day, dt.time(0)) + dt.timedelta(days=1))
@@ -167,7 +169,7 @@ def _windows_on(windows, days) -> str:
     return ", ".join(w.describe() for w in (touching or windows))
 
 
-def _other_rooms(visit: d.Visit, session: d.Session, rooms) -> str:
+def _other_rooms(visit: d.Visit, session: d.Session, rooms: Sequence[d.Room]) -> str:
     """Why no room but `rooms` can take the session, as a clause to append."""
     if session.room is not None:
         return f"; its room is fixed to {visit.label(session.room)} (the `room` column)"
@@ -187,7 +189,7 @@ def _other_rooms(visit: d.Visit, session: d.Session, rooms) -> str:
     return "; every other room is too small or of the wrong kind: " + "; ".join(reasons)
 
 
-def _limits_note(visit: d.Visit, session: d.Session, rooms, days) -> str:
+def _limits_note(visit: d.Visit, session: d.Session, rooms: Sequence[d.Room], days: Sequence[dt.date]) -> str:
     """What ends the session's possible starts early: its latest, its fixed
     room's or its attendees' unavailability (a clause to append, or '')."""
     notes = []
@@ -217,7 +219,7 @@ def prechecks(visit: d.Visit) -> list[str]:
             reasons.append(blocker)
     reasons += fixed_item_conflicts(visit)
     # more must sessions than the daily limit allows, on the days they may use
-    per_day = Counter()
+    per_day: Counter[dt.date] = Counter()
     for session in must:
         days = {t.date() for t in _starts(visit, session)}
         if len(days) == 1:
@@ -248,7 +250,8 @@ def prechecks(visit: d.Visit) -> list[str]:
         for day, sessions in sorted(by_day.items()):
             if len(sessions) > cap:
                 reasons.append(f"Peer {visit.label(peer.id)} is required on {len(sessions)} sessions on {day} "
-                               f"({', '.join(visit.session_label(x.id) for x in sessions)}) but may take at most {cap} a day")
+                               f"({', '.join(visit.session_label(x.id) for x in sessions)}) "
+                               f"but may take at most {cap} a day")
         required = [x for x in must if peer.id in x.required_peers]
         if len(required) > cap * len(s.interview_days):
             reasons.append(f"Peer {visit.label(peer.id)} is required on {len(required)} sessions but may take "
@@ -285,7 +288,7 @@ def _peer_present_on(peer: d.Peer, day: dt.date, s: d.Settings) -> bool:
                   for k in range((d.minutes_of(s.day_end) - d.minutes_of(s.day_start)) // s.slot_minutes)))
 
 
-def _free_minutes(visit: d.Visit, windows, lunch: bool = False) -> int:
+def _free_minutes(visit: d.Visit, windows: Sequence[d.Window], lunch: bool = False) -> int:
     """Minutes between day_start and day_end of the interview days outside
     `windows`; with lunch, less each day's lunch break where one is free."""
     s = visit.settings
@@ -302,7 +305,7 @@ def _free_minutes(visit: d.Visit, windows, lunch: bool = False) -> int:
     return total
 
 
-def _lunch_must_use_free_time(visit: d.Visit, windows, day: dt.date) -> bool:
+def _lunch_must_use_free_time(visit: d.Visit, windows: Sequence[d.Window], day: dt.date) -> bool:
     """True when a lunch break has to come out of the working day's free
     time: the lunch window lies inside day_start..day_end and no
     unavailability touches it (a lunch may be taken while away)."""
@@ -312,8 +315,8 @@ def _lunch_must_use_free_time(visit: d.Visit, windows, day: dt.date) -> bool:
     return inside and d.overlapping(windows, lo, hi) is None
 
 
-def _merge(spans):
-    out = []
+def _merge(spans: Iterable[tuple[dt.datetime, dt.datetime]]) -> list[tuple[dt.datetime, dt.datetime]]:
+    out: list[tuple[dt.datetime, dt.datetime]] = []
     for a, b in sorted(spans):
         if out and a <= out[-1][1]:
             out[-1] = (out[-1][0], max(out[-1][1], b))
@@ -324,13 +327,13 @@ def _merge(spans):
 
 # --- after the solver ------------------------------------------------------------------
 
-def explain_infeasible(visit: d.Visit, options) -> list[str]:
+def explain_infeasible(visit: d.Visit, options: SolveOptions) -> list[str]:
     reasons = prechecks(visit)
     return reasons or ["No plan satisfies the rules (the solver proved it, and confirmed it without "
                        "presolve), and no single cause was found."]
 
 
-def explain_missing(visit: d.Visit, missing: list[str], proven: bool, options) -> list[str]:
+def explain_missing(visit: d.Visit, missing: list[str], proven: bool, options: SolveOptions) -> list[str]:
     if not proven:
         return [f"No complete plan was found within {options.time_limit:g} s; these `must` sessions could "
                 f"not be placed (a longer --time-limit may help):"] + \
@@ -342,7 +345,7 @@ def explain_missing(visit: d.Visit, missing: list[str], proven: bool, options) -
         session = visit.session_by_id[sid]
         involved = _involved(visit, session)
         if families:
-            named = "; ".join(RULE_NAMES.get(f, f) for f in families)
+            named = "; ".join(rules.HARD_BY_NAME[f].phrase for f in families)
             reasons.append(f"Session {visit.session_label(sid)} cannot be placed beside the other `must` sessions. "
                            f"Together these rules rule it out: {named}. {involved}")
         else:
@@ -376,20 +379,21 @@ def _involved(visit: d.Visit, session: d.Session) -> str:
         shared += [p for p in session.required_peers if p in other.required_peers]
         if shared:
             when = f" fixed at {other.fixed_start:%Y-%m-%d %H:%M}" if other.fixed_start else ""
-            sharing.append(f"{visit.session_label(other.id)}{when} (shares {', '.join(visit.label(x) for x in shared)})")
+            names = ", ".join(visit.label(x) for x in shared)
+            sharing.append(f"{visit.session_label(other.id)}{when} (shares {names})")
     if sharing:
         text += " It competes with " + "; ".join(sharing[:5]) + "."
     return text
 
 
-def conflicting_rules(visit: d.Visit, options) -> list[str]:
-    """A deletion filter over the hard rules (rules.HARD_RULES, in
-    DELETION_ORDER): start from every hard rule with all `must` sessions
-    required, drop each rule in turn and keep it dropped while the visit
-    stays impossible. What remains is a minimal set of rules that together
-    keep the `must` sessions from being held together (it is the same for
-    every session left out, so it runs once)."""
-    families = [f for f in RULE_NAMES if hasattr(hard, f)]
+def conflicting_rules(visit: d.Visit, options: SolveOptions) -> list[str]:
+    """A deletion filter over the hard rules (every rule of the rule book but
+    the structural ones, in rules.deletion_order): start from every hard rule
+    with all `must` sessions required, drop each rule in turn and keep it
+    dropped while the visit stays impossible. What remains is a minimal set of
+    rules that together keep the `must` sessions from being held together (it
+    is the same for every session left out, so it runs once)."""
+    families = [rule.name for rule in rules.deletion_order()]
     needed = list(families)
     budget = max(1.0, min(options.time_limit / 4, 10.0))
     for family in families:
@@ -406,7 +410,7 @@ def conflicting_rules(visit: d.Visit, options) -> list[str]:
 
 # --- why a should session was left out ----------------------------------------------------
 
-def why_left_out(visit: d.Visit, session_id: str, items) -> str:
+def why_left_out(visit: d.Visit, session_id: str, items: Sequence[d.PlanItem]) -> str:
     """Name what blocked a `should` session, given the plan's other items."""
     session = visit.session_by_id[session_id]
     blocker = session_blockers(visit, session)
@@ -414,8 +418,8 @@ def why_left_out(visit: d.Visit, session_id: str, items) -> str:
         return blocker.replace(f"Session {visit.session_label(session.id)} ", "it ", 1)
     s = visit.settings
     sessions = [i for i in items if i.is_session and i.item_id != session_id]
-    reasons = Counter()
-    examples = {}
+    reasons: Counter[str] = Counter()
+    examples: dict[str, str] = {}
     rooms = _rooms_for(visit, session)
     for start in _starts(visit, session):
         end = d.add_minutes(start, session.duration_minutes)

@@ -204,9 +204,9 @@ class Ledger:
                 at = self._lunch_at(spans, day)
                 if at is None:
                     continue
-                start = self.moment(at)
-                items.append(d.PlanItem(start=start, end=d.add_minutes(start, self.lunch_minutes),
-                                        item_id=f"lunch-{peer.id}-{start:%Y-%m-%d}", kind="lunch",
+                lunch = self.moment(at)
+                items.append(d.PlanItem(start=lunch, end=d.add_minutes(lunch, self.lunch_minutes),
+                                        item_id=f"lunch-{peer.id}-{lunch:%Y-%m-%d}", kind="lunch",
                                         title="Lunch", peer_ids=(peer.id,)))
         left_out = tuple(d.Unscheduled(s.id, "not placed by the greedy plan")
                          for s in visit.sessions if s.id not in self.held and not s.must)
@@ -295,6 +295,7 @@ def greedy_plan(visit: d.Visit, rounds: int = 6, seconds: float = 2.0, deadline:
         # the `must` sessions left out first; `should` ones and those with worse
         # peers than they could have once every `must` one fits
         urgent = list(dict.fromkeys(missing_must + urgent + ([] if missing_must else missing_should + worse)))
+    assert best is not None  # the first round always runs
     return best.plan({"greedy": {"placed": len(best.held), "sessions": len(visit.sessions)}})
 
 

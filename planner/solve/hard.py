@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from itertools import combinations
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ortools.sat.python import cp_model
@@ -24,11 +25,16 @@ from planner.solve.candidates import ends_before_the_prep, lunch_starts
 from planner.domain import DAY_MINUTES as DAY
 
 if TYPE_CHECKING:
-    from planner.solve.variables import PlanModel
+    from planner.solve.variables import PlanModel, SessionVars
+
+# rule number -> its CP-SAT function, each registered below by @hard_rule(number)
+MODELS: dict[int, Callable[[PlanModel], None]] = {}
+hard_rule = rules.registrar(MODELS, rules.HARD_BY_NUMBER)
 
 
 # --- rule 1 ---------------------------------------------------------------------
 
+@hard_rule(1)
 def must_sessions_scheduled_once(pm: "PlanModel") -> None:
     """Rule 1: every `must` session exactly once, a `should` session at most once."""
     must = [sv.present for sv in pm.sessions.values() if sv.session.must]
@@ -39,6 +45,7 @@ def must_sessions_scheduled_once(pm: "PlanModel") -> None:
 # The day, grid and window part of rule 2 is each start variable's domain,
 # computed by planner.solve.candidates.session_starts (see build.py).
 
+@hard_rule(2)
 def session_inside_its_day_and_window(pm: "PlanModel") -> None:
     """Rule 2: the start's domain keeps the day, grid and window (built from
     planner.solve.candidates.session_starts); this adds `after`: that session ends
@@ -52,6 +59,7 @@ def session_inside_its_day_and_window(pm: "PlanModel") -> None:
 
 # --- rule 3 ---------------------------------------------------------------------
 
+@hard_rule(3)
 def no_one_in_two_places(pm: "PlanModel") -> None:
     """Rule 3: no peer, person or room in two things at once; a peer's
     offsite sessions include travel each way; debriefs, prep and feedback count."""
@@ -100,6 +108,7 @@ def _lunch_interval(pm, peer_id, k):
 
 # --- rule 4 ---------------------------------------------------------------------
 
+@hard_rule(4)
 def peers_keep_a_buffer_between_sessions(pm: "PlanModel") -> None:
     """Rule 4: a peer's consecutive sessions on a day are buffer_minutes apart,
     on top of any travel. Each session's travel-inclusive span is stretched by
@@ -118,6 +127,7 @@ def peers_keep_a_buffer_between_sessions(pm: "PlanModel") -> None:
                 stretched.append(model.NewOptionalFixedSizeIntervalVar(
                     sv.start - travel, dur + 2 * travel + buffer, lit, f"buffer[{sv.session.id},{peer.id}]"))
             else:
+                assert sv.leave is not None and sv.back is not None  # set whenever travel is a variable
                 stretched.append(model.NewOptionalIntervalVar(
                     sv.leave, dur + 2 * travel + buffer, sv.back + buffer, lit,
                     f"buffer[{sv.session.id},{peer.id}]"))
@@ -127,6 +137,7 @@ def peers_keep_a_buffer_between_sessions(pm: "PlanModel") -> None:
 
 # --- rule 5 ---------------------------------------------------------------------
 
+@hard_rule(5)
 def sessions_have_their_peers_and_everyone_is_available(pm: "PlanModel") -> None:
     """Rule 5: exactly `peers` peers, the required peers among them; and every
     peer (travel included), person and room outside its unavailable windows.
@@ -142,7 +153,9 @@ def sessions_have_their_peers_and_everyone_is_available(pm: "PlanModel") -> None
             else:
                 model.Add(sv.present == 0)
     visit = pm.visit
-    dur = lambda sv: sv.session.duration_minutes  # noqa: E731
+
+    def dur(sv: SessionVars) -> int:
+        return sv.session.duration_minutes
 
     def free_starts(sv, windows, before=0, after=0):
         # windows in minutes on the model's axis, compared as integers: the one
@@ -188,6 +201,7 @@ def _start_in(pm, sv, starts, enforce):
 # The rooms that fit a session (kind, office, capacity, its own room) are its
 # room literals, computed by planner.solve.candidates.session_rooms (see build.py).
 
+@hard_rule(6)
 def room_fits_session(pm: "PlanModel") -> None:
     """Rule 6: a held session is in exactly one of the rooms that fit it."""
     for sv in pm.sessions.values():
@@ -196,6 +210,7 @@ def room_fits_session(pm: "PlanModel") -> None:
 
 # --- rule 7 ---------------------------------------------------------------------
 
+@hard_rule(7)
 def daily_session_caps(pm: "PlanModel") -> None:
     """Rule 7: at most max_sessions_per_day sessions start on a day, and at
     most a peer's cap of them include that peer.
@@ -238,6 +253,7 @@ def _day_index(pm: "PlanModel", sv):
 
 # --- rule 8 ---------------------------------------------------------------------
 
+@hard_rule(8)
 def every_peer_gets_lunch(pm: "PlanModel") -> None:
     """Rule 8: lunch_minutes unbroken inside the lunch window, every peer,
     every interview day, starting on the slot grid. Each lunch is a start
@@ -314,6 +330,7 @@ def fixed_item_conflicts(visit: d.Visit) -> list[str]:
     return out
 
 
+@hard_rule(9)
 def debriefs_and_feedback_day(pm: "PlanModel") -> None:
     """Rule 9: the debriefs, prep and feedback presentation are fixed (see
     Visit.fixed_items) and enter every NoOverlap of rule 3; what no plan can
@@ -331,4 +348,4 @@ def debriefs_and_feedback_day(pm: "PlanModel") -> None:
 
 # in the contract's order, from the rule book (planner.rules): each function is
 # independent of the others, so the order does not matter
-HARD_RULES = tuple(globals()[rule.name] for rule in rules.HARD_RULES)
+HARD_RULES = rules.in_book_order(MODELS, rules.HARD_RULES)

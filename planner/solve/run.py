@@ -11,7 +11,7 @@ import datetime as dt
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Union
+from typing import Any, Callable
 
 import ortools
 from ortools.sat.python import cp_model
@@ -20,7 +20,8 @@ from planner import domain as d
 from planner import rules
 from planner.errors import Cancelled, Infeasible, SolverFailure
 from planner.solve import hard, soft
-from planner.solve.variables import DAY, PlanModel, build
+from planner.domain import DAY_MINUTES as DAY
+from planner.solve.variables import PlanModel, build
 from planner.solve.greedy import greedy_plan
 
 # Presolve probing costs wall time that CP-SAT's deterministic clock does not
@@ -31,12 +32,12 @@ PROBING_LIMIT = 1000
 
 # The full-problem subsolver of the rooms-and-peers stages (see _solver).
 ROOMS_SUBSOLVER = "max_lp"
-# The phase each rooms-and-peers stage (soft.ROOM_STAGES) is announced as.
-ROOM_PHASES = ("rooms", "moves")
+# The phase each rooms-and-peers stage (soft.ROOM_STAGES) is announced as (the rule book's STAGES).
+ROOM_PHASES = soft.ROOM_PHASES
 
 Progress = Callable[[float, float, float], None]  # elapsed seconds, objective, bound
 Phase = Callable[[str], None]  # "checking", "building", "solving", "rooms", "moves", "confirming", "explaining"
-Cancel = Union[Callable[[], bool], threading.Event]  # true (or set): stop solving, raise Cancelled
+Cancel = Callable[[], bool] | threading.Event  # true (or set): stop solving, raise Cancelled
 
 
 @dataclass
@@ -66,7 +67,7 @@ class SolverRun:
     solver: cp_model.CpSolver | None
     weights: dict[str, int]
     timings: dict[str, float] = field(default_factory=dict)
-    stages: list[dict] = field(default_factory=list)  # per stage: rules, status, objective, bound
+    stages: list[dict[str, Any]] = field(default_factory=list)  # per stage: rules, status, objective, bound
 
     @property
     def found(self) -> bool:
@@ -75,10 +76,11 @@ class SolverRun:
     @property
     def missing_must(self) -> list[str]:
         """The `must` sessions the solver's plan leaves out (none without a plan)."""
-        if not self.found:
+        if not self.found or self.solver is None:
             return []
+        solver = self.solver
         return [sid for sid, sv in self.pm.sessions.items()
-                if sv.session.must and not self.solver.BooleanValue(sv.present)]
+                if sv.session.must and not solver.BooleanValue(sv.present)]
 
 
 class TimeLimitWhileBuilding(SolverFailure):
@@ -142,8 +144,10 @@ def build_model(visit: d.Visit, options: SolveOptions,
 def _freeze_unplanned(pm: PlanModel, options: SolveOptions) -> None:
     """Before the freeze moment nothing new may appear: a session not held
     there in the previous plan may only start at or after it."""
-    cut = pm.t(options.freeze_before)
-    held_before = {i.item_id for i in options.previous.sessions if i.start < options.freeze_before}
+    freeze, previous = options.freeze_before, options.previous
+    assert freeze is not None and previous is not None  # build_model calls it only then
+    cut = pm.t(freeze)
+    held_before = {i.item_id for i in previous.sessions if i.start < freeze}
     for sid, sv in pm.sessions.items():
         if sid not in held_before:
             pm.model.Add(sv.start >= cut).OnlyEnforceIf(sv.present)
@@ -262,7 +266,7 @@ def solve_model(visit: d.Visit, options: SolveOptions) -> SolverRun:
         status = stage_status if index == 0 or (status == "OPTIMAL" and stage_status == "OPTIMAL") else "FEASIBLE"
     timings["solve_seconds"] = round(time.perf_counter() - started, 3)
     timings["deterministic_time"] = round(sum(r.pop("deterministic_time") for r in reports), 6)
-    return SolverRun(pm, status, solver, weights, timings, reports)
+    return SolverRun(pm, status or "UNKNOWN", solver, weights, timings, reports)
 
 
 def _solver(pm: PlanModel, options: SolveOptions, budget: float, deadline: float,
@@ -318,7 +322,7 @@ def _hint_room_stage(pm: PlanModel, solver: cp_model.CpSolver) -> None:
     """Complete the hint with the rooms-and-peers stage's own variables, as the
     held plan sets them, so that the hint is a whole plan the stage starts from."""
     used = set()
-    for sid, k in pm.held_days.items():
+    for sid, k in (pm.held_days or {}).items():
         sv = pm.sessions[sid]
         room = next((rid for rid, lit in sv.room.items() if solver.BooleanValue(lit)), None)
         used |= {(pid, k, room) for pid, lit in sv.peer.items() if solver.BooleanValue(lit)}
@@ -359,7 +363,7 @@ def run_solver(solver: cp_model.CpSolver, model: cp_model.CpModel,
     solver.parameters.catch_sigint_signal = False
     if should_stop is not None and should_stop():
         raise Cancelled()
-    answer: dict = {}
+    answer: dict[str, Any] = {}
 
     def work() -> None:
         try:
@@ -392,7 +396,8 @@ def run_solver(solver: cp_model.CpSolver, model: cp_model.CpModel,
         raise stop
     if "error" in answer:
         raise answer["error"]
-    return answer["status"]
+    status: int = answer["status"]
+    return status
 
 
 def feasible_with(visit: d.Visit, families: list[str], time_limit: float,
@@ -400,11 +405,13 @@ def feasible_with(visit: d.Visit, families: list[str], time_limit: float,
     """Can every `must` session be held under only these hard-rule families?
     True, False, or None when the solver could not tell in time. Presolve is
     off: this answer explains an impossibility, so it must be trustworthy."""
+    unknown = set(families) - set(rules.HARD_BY_NAME)
+    if unknown:
+        raise ValueError(f"not hard rules of the rule book: {', '.join(sorted(unknown))}")
     pm = build(visit)
-    structural = {rule.name for rule in rules.HARD_RULES if rule.structural}
-    for rule in hard.HARD_RULES:
-        if rule.__name__ in structural or rule.__name__ in families:
-            rule(pm)
+    for rule in rules.HARD_RULES:  # the structural rules and those asked for, each by its registered function
+        if rule.structural or rule.name in families:
+            hard.MODELS[rule.number](pm)
     if pm.conflicts:
         return False
     for sv in pm.sessions.values():
@@ -426,6 +433,8 @@ def extract(outcome: SolverRun, options: SolveOptions) -> d.Plan:
     """The solver's answer as a Plan. The `should` sessions left out are
     listed without a reason: saying why is :mod:`planner.solve.explain`'s task."""
     pm, solver, visit = outcome.pm, outcome.solver, outcome.pm.visit
+    if solver is None:
+        raise SolverFailure("the solver returned no plan to read")
     items = list(visit.fixed_items())
     left_out = []
     for sid, sv in pm.sessions.items():

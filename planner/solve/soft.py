@@ -30,7 +30,8 @@ weights, and the stages one after another, so the order of §3 holds.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Set
+from typing import TYPE_CHECKING, Any
 
 from planner import domain as d
 from planner import rules
@@ -42,16 +43,23 @@ if TYPE_CHECKING:
 # after its function
 ORDER = rules.SOFT_ORDER
 
+# rule number -> its CP-SAT function, each registered below by @soft_rule(number); rule 0's
+# term is added by hard rule 1's function (rules.SoftRule.term_of)
+MODELS: dict[int, Callable[..., None]] = {}
+soft_rule = rules.registrar(MODELS, rules.SOFT_BY_NUMBER)
+
 # the largest weighted total of one stage: CP-SAT reports the objective as a double
 STAGE_LIMIT = 2 ** 53
 
 
+@soft_rule(1)
 def should_sessions_scheduled(pm: "PlanModel") -> None:
     """§3.1: as many `should` sessions as fit."""
     should = [sv.present for sv in pm.sessions.values() if not sv.session.must]
     pm.terms["should_sessions_scheduled"] = (sum(1 - p for p in should), len(should))
 
 
+@soft_rule(2)
 def peers_matched_to_themes(pm: "PlanModel") -> None:
     """§3.2: a peer on a session shares one of its themes. Counts each peer
     placed on a themed session with none of its themes among their specialisms."""
@@ -67,6 +75,7 @@ def peers_matched_to_themes(pm: "PlanModel") -> None:
     pm.terms["peers_matched_to_themes"] = (sum(off), bound)
 
 
+@soft_rule(3)
 def member_peer_with_councillors(pm: "PlanModel") -> None:
     """§3.3: a member peer on every session that has a councillor among its attendees."""
     visit, model = pm.visit, pm.model
@@ -82,19 +91,21 @@ def member_peer_with_councillors(pm: "PlanModel") -> None:
     pm.terms["member_peer_with_councillors"] = (sum(missing), len(missing))
 
 
+@soft_rule(4)
 def balanced_load(pm: "PlanModel") -> None:
     """§3.4: the busiest peer has as few sessions as possible."""
-    loads = {}
+    loads: dict[str, list[Any]] = {}
     for sv in pm.sessions.values():
         for pid, lit in sv.peer.items():
             loads.setdefault(pid, []).append(lit)
     bound = max((len(v) for v in loads.values()), default=0)
     busiest = pm.model.NewIntVar(0, bound, "busiest_peer_sessions")
-    for pid, lits in sorted(loads.items()):
+    for _pid, lits in sorted(loads.items()):
         pm.model.Add(busiest >= sum(lits))
     pm.terms["balanced_load"] = (busiest, bound)
 
 
+@soft_rule(5)
 def short_days_for_people(pm: "PlanModel") -> None:
     """§3.5: a person with several sessions has small gaps between them.
 
@@ -139,8 +150,9 @@ def short_days_for_people(pm: "PlanModel") -> None:
     pm.terms["short_days_for_people"] = (sum(penalties), cap * len(penalties))
 
 
+@soft_rule(6)
 def fewest_sessions_moved(pm: "PlanModel", previous: dict[str, d.PlanItem],
-                          frozen: set[str] = frozenset()) -> None:
+                          frozen: Set[str] = frozenset()) -> None:
     """§3.6, on replan: as few sessions moved (day, start, room or peers) as
     possible. A session of the previous plan that keeps its start, room and
     peers is unmoved; one that is dropped or changed counts one. Sessions in
@@ -166,6 +178,7 @@ def fewest_sessions_moved(pm: "PlanModel", previous: dict[str, d.PlanItem],
     pm.terms["fewest_sessions_moved"] = (sum(moved), len(moved))
 
 
+@soft_rule(7)
 def right_sized_rooms(pm: "PlanModel") -> None:
     """§3.7 (1.1): as few seats left empty as possible. Each held session
     leaves its room's capacity less its attendees and peers empty: the sum of
@@ -179,6 +192,7 @@ def right_sized_rooms(pm: "PlanModel") -> None:
     pm.terms["right_sized_rooms"] = (sum(terms), bound)
 
 
+@soft_rule(8)
 def peers_stay_put(pm: "PlanModel") -> None:
     """§3.8 (1.1): within a day a peer changes room as few times as possible;
     the team's office does not count (sessions never use it; debriefs and
@@ -222,25 +236,20 @@ def peers_stay_put(pm: "PlanModel") -> None:
     pm.terms["peers_stay_put"] = (sum(changes), bound)
 
 
-SOFT_RULES = (
-    should_sessions_scheduled,
-    peers_matched_to_themes,
-    member_peer_with_councillors,
-    balanced_load,
-    short_days_for_people,
-)
+# the rules of the main stage, in the contract's order; §3.6 is added on replan only, with
+# the previous plan (planner.solve.run)
+SOFT_RULES = rules.in_book_order(MODELS, [r for r in rules.SOFT_RULES if r.stage == "solving" and not r.replan_only])
 
 # §3.7 and §3.8 choose rooms and peers for the sessions' times: they are solved
 # after every rule above, in a stage each (§3.7, then §3.8 with §3.7 held), with
 # each session's presence and start held as found (see planner.solve.run and
 # docs/rules.md). A stage each, because CP-SAT proves each alone in a fraction
 # of the time it takes to prove their weighted sum.
-ROOM_RULES = (
-    right_sized_rooms,
-    peers_stay_put,
-)
-ROOM_TERMS = ("right_sized_rooms", "peers_stay_put")
-ROOM_STAGES = [[name] for name in ROOM_TERMS]
+# The stages and their rules come from the rule book (rules.STAGES, SoftRule.stage).
+ROOM_PHASES = tuple(stage.phase for stage in rules.STAGES if stage.phase != "solving")
+ROOM_STAGES = [[rule.name for rule in rules.stage_rules(phase)] for phase in ROOM_PHASES]
+ROOM_TERMS = tuple(name for stage in ROOM_STAGES for name in stage)
+ROOM_RULES = tuple(MODELS[rules.SOFT_BY_NAME[name].number] for name in ROOM_TERMS)
 
 
 def _weighed(pm: "PlanModel") -> tuple[dict[str, int], list[list[str]]]:

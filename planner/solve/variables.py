@@ -6,9 +6,9 @@ rules (:mod:`planner.solve.hard`) constrain and the soft rules
 (:mod:`planner.solve.soft`) score.
 
 Time is one integer axis (:class:`planner.domain.TimeAxis`): minute
-``(date - first interview day).days * 1440 + minutes since midnight``. Each session has one start variable whose domain is
-computed before the model is built (:mod:`planner.solve.candidates`: slot grid, days, earliest/latest,
-fixed_start, attendees' unavailability, a fixed room's and required peers'
+``(date - first interview day).days * 1440 + minutes since midnight``. Each session has one start
+variable whose domain is computed before the model is built (:mod:`planner.solve.candidates`: slot
+grid, days, earliest/latest, fixed_start, attendees' unavailability, a fixed room's and required peers'
 unavailability), a presence literal, a literal per candidate room and per
 candidate peer, and optional intervals tied to those literals.
 """
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Callable
+from collections.abc import Callable, Iterable
 
 from ortools.sat.python import cp_model
 
@@ -44,7 +44,7 @@ class SessionVars:
     back: cp_model.IntVar | None = None
 
     @property
-    def end(self):
+    def end(self) -> cp_model.LinearExprT:
         return self.start + self.session.duration_minutes
 
 
@@ -57,10 +57,10 @@ class PlanModel:
     lunch: dict[tuple[str, int], cp_model.IntVar] = field(default_factory=dict)  # (peer, day) -> start
     terms: dict[str, tuple[cp_model.LinearExprT, int]] = field(default_factory=dict)  # rule -> (penalty, upper bound)
     conflicts: list[str] = field(default_factory=list)  # fixed items that no plan can satisfy
-    intervals: dict[tuple, cp_model.IntervalVar] = field(default_factory=dict)  # shared interval cache
+    intervals: dict[tuple[object, ...], cp_model.IntervalVar] = field(default_factory=dict)  # shared interval cache
     held_days: dict[str, int] | None = None  # rooms-and-peers stage: session id -> its day, as held
     uses: dict[tuple[str, int, str], cp_model.IntVar] = field(default_factory=dict)  # (peer, day, room) -> used
-    stay_put: list = field(default_factory=list)  # (changes[peer, day], its used literals)
+    stay_put: list[tuple[cp_model.IntVar, list[cp_model.IntVar]]] = field(default_factory=list)  # (changes[peer, day], its used literals)
 
     # --- time axis (domain.TimeAxis) -------------------------------------
     def t(self, moment: dt.datetime) -> int:
@@ -78,7 +78,7 @@ class PlanModel:
 
 
 
-def free(windows, start: dt.datetime, end: dt.datetime) -> bool:
+def free(windows: Iterable[d.Window], start: dt.datetime, end: dt.datetime) -> bool:
     return d.overlapping(windows, start, end) is None
 
 

@@ -20,14 +20,16 @@ and the exporters read these names without depending on sending.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 NAME = "ledger.jsonl"
 LOCK = ".ledger.lock"  # held by `planner send` while it sends
 FIELDS = ("key", "message_id", "unit", "recipient", "email", "method", "role", "sequences", "eml", "sent_at")
 
 
-def entries(folder) -> list[dict] | None:
+def entries(folder: str | Path) -> list[dict[str, Any]] | None:
     """The ledger's entries in the order written; None when `folder` has no ledger."""
     path = Path(folder) / NAME
     if not path.is_file():
@@ -43,14 +45,14 @@ def entries(folder) -> list[dict] | None:
     return out
 
 
-def sent_keys(folder) -> set[str] | None:
+def sent_keys(folder: str | Path) -> set[str] | None:
     """The keys of the messages recorded as sent; None when there is no ledger
     (nothing was sent from that folder, or it went by hand and was not marked)."""
     found = entries(folder)
     return None if found is None else {entry["key"] for entry in found}
 
 
-def line(fields: dict) -> bytes:
+def line(fields: Mapping[str, Any]) -> bytes:
     """One ledger line: the FIELDS of a sent message, in that order."""
     return (json.dumps({name: fields[name] for name in FIELDS if name in fields}, ensure_ascii=False)
             + "\n").encode("utf-8")

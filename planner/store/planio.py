@@ -16,8 +16,9 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Iterator
+from typing import Any
 
 from planner import domain as d
 from planner.store import ledger
@@ -44,7 +45,7 @@ def unsafe_cell(value: str) -> str:
     return value
 
 
-def csv_text(header, rows) -> str:
+def csv_text(header: Iterable[str], rows: Iterable[Iterable[Any]]) -> str:
     """CSV as text, every cell neutralised, CRLF-free line endings for diffs."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -65,7 +66,7 @@ def inside(folder: Path, name: str) -> Path:
 
 # --- writing -------------------------------------------------------------------
 
-def schedule_rows(plan: d.Plan):
+def schedule_rows(plan: d.Plan) -> Iterator[tuple[str, ...]]:
     for i in plan.items:
         yield (i.item_id, i.kind, i.title, f"{i.start:%Y-%m-%d}", f"{i.start:%H:%M}", f"{i.end:%H:%M}",
                i.room_id, ";".join(i.peer_ids), ";".join(i.attendee_ids))
@@ -127,7 +128,8 @@ def check_writable(target: str | Path, option: str = "--out") -> None:
                              f"choose another {option}")
 
 
-def check_inputs_outside(target: str | Path, inputs=(), previous=None) -> None:
+def check_inputs_outside(target: str | Path, inputs: Iterable[str | Path] = (),
+                         previous: str | Path | None = None) -> None:
     """--out may neither hold an input of the run (the visit folder or
     workbook) nor lie inside one; a previous plan may be --out itself (a
     re-plan in place) but neither hold nor lie inside it."""
@@ -147,7 +149,8 @@ def check_inputs_outside(target: str | Path, inputs=(), previous=None) -> None:
                                  f"(re-plan in place) or two separate ones")
 
 
-def check_plan_target(target: str | Path, inputs=(), previous=None, command: str = "plan") -> None:
+def check_plan_target(target: str | Path, inputs: Iterable[str | Path] = (), previous: str | Path | None = None,
+                      command: str = "plan") -> None:
     """A plan replaces its output folder whole, so --out must be new, empty,
     or a plan folder already (it holds schedule.csv): a typo such as
     `--out ~/Documents` must never wipe a folder of other files.
@@ -233,14 +236,15 @@ def tidy_target(target: str | Path) -> list[str]:
             os.rename(previous, target)
             notes.append(f"{target} was missing after an interrupted run; its previous contents were put back "
                          f"from {entry.name}")
-    for kind, entry in stale:
+    for _kind, entry in stale:
         shutil.rmtree(entry, ignore_errors=True)
         if not entry.exists():
             notes.append(f"removed {entry.name}, left beside {target.name} by an interrupted run")
     return notes
 
 
-def prepare_target(target: str | Path, inputs=(), previous=None, command: str = "plan") -> list[str]:
+def prepare_target(target: str | Path, inputs: Iterable[str | Path] = (), previous: str | Path | None = None,
+                   command: str = "plan") -> list[str]:
     """tidy_target, then check_plan_target; returns tidy_target's notes."""
     notes = tidy_target(target)
     check_plan_target(target, inputs, previous, command)
@@ -313,7 +317,7 @@ PLAN_FOLDER_NAMES = frozenset({
     "replies.jsonl", "replies.csv", "replies.html", ".replies.lock"})
 
 
-def _keep_others(target: Path, temp: Path, owned: frozenset) -> None:
+def _keep_others(target: Path, temp: Path, owned: frozenset[str]) -> None:
     """Copy into `temp` what `target` holds that the planner did not write
     (its top-level entries neither in `owned` nor written by this run): a
     user's notes saved in a plan folder survive a re-plan. Copied, not moved,
@@ -332,7 +336,7 @@ def _keep_others(target: Path, temp: Path, owned: frozenset) -> None:
 
 
 @contextlib.contextmanager
-def atomic_folder(target: str | Path, owned: frozenset | None = None) -> Iterator[Path]:
+def atomic_folder(target: str | Path, owned: frozenset[str] | None = None) -> Iterator[Path]:
     """Yield a fresh temporary folder beside `target`; when the block ends
     normally it replaces `target`, otherwise it is removed and `target` keeps
     what it held (Ctrl-C included).
@@ -417,7 +421,7 @@ def _interrupt_held() -> Iterator[_Held]:
         yield held
         return
 
-    def record(signum, frame):
+    def record(signum: int, frame: object) -> None:
         held.interrupted = previous is not signal.SIG_IGN  # a caller that ignores Ctrl-C still does
 
     previous = signal.signal(signal.SIGINT, record)
@@ -499,11 +503,11 @@ def read_plan(folder: str | Path) -> d.Plan:
             data = json.loads(jpath.read_text(encoding="utf-8"))
         except UnicodeDecodeError as exc:
             raise InvalidInput([Problem(str(jpath), None, None, f"not UTF-8 text ({exc.reason}); the plan folder "
-                                        f"is damaged: plan again or restore it")])
+                                        f"is damaged: plan again or restore it")]) from exc
         except ValueError as exc:
             raise InvalidInput([Problem(str(jpath), getattr(exc, "lineno", None), None,
                                         f"not valid JSON ({getattr(exc, 'msg', exc)}); the plan folder is damaged: "
-                                        f"plan again or restore it")])
+                                        f"plan again or restore it")]) from exc
         if not isinstance(data, dict):
             raise InvalidInput([Problem(str(jpath), None, None, "a JSON object is expected; the plan folder is "
                                         "damaged: plan again or restore it")])

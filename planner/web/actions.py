@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from planner import domain as d
+from planner import rules
 from planner.store import ledger
 from planner.check.changes import Change, compare
 from planner.errors import Infeasible, InvalidInput, PlannerError, Problem
@@ -287,15 +288,9 @@ def state(vd: VisitDir) -> str:
     return "planned" if vd.current() else "valid"
 
 
-SOFT_NAMES = {  # the solver's names of the soft rules (schedule.json's penalties), in the contract's order
-    "should_sessions_scheduled": "should sessions left out",
-    "peers_matched_to_themes": "peers placed off their themes",
-    "member_peer_with_councillors": "councillor sessions without a member peer",
-    "balanced_load": "sessions of the busiest peer",
-    "short_days_for_people": "idle slots between people's sessions",
-    "right_sized_rooms": "empty seats in the rooms used",
-    "peers_stay_put": "room changes of peers within a day",
-}
+# the solver's names of the soft rules (schedule.json's penalties) -> the board's words, in the
+# rule book's order: every soft rule with a tally (§3's rules but the replan-only §3.6)
+SOFT_NAMES = {rule.name: rule.tally for rule in rules.SOFT_RULES if rule.tally}
 
 
 def soft_scores(visit: d.Visit, plan: d.Plan) -> dict[str, int]:
@@ -404,7 +399,7 @@ def parse_move(visit: d.Visit, session_id: str, day: str, start: str, room: str,
     unknown = [p for p in peers if p not in visit.peer_by_id]
     if unknown:
         errors.append("Choose peers of this visit.")
-    if errors:
+    if errors or day_value is None or start_value is None:
         return None, errors
     return Move(session_id, day_value, start_value, room, tuple(sorted(set(peers)))), []
 
@@ -421,7 +416,7 @@ def pin(vd: VisitDir, visit: d.Visit, item: d.PlanItem, who: str, action: str = 
                      extra={"session": item.item_id, "cells": kept})
 
 
-def pin_problems(vd: VisitDir, item: d.PlanItem) -> list:
+def pin_problems(vd: VisitDir, item: d.PlanItem) -> list[Problem]:
     """The problems pinning `item` where it is would add to the visit (a start
     off the slot grid, a room or peers the session cannot have…): empty when
     the pin can be recorded. Nothing is written."""
@@ -513,7 +508,7 @@ def invite_effects(visit: d.Visit, changes: list[Change], first_issue: bool = Fa
         if first_issue:
             out.append((c, "nothing to re-issue: never sent" if c.change == "cancelled"
                         else "a first invitation (SEQUENCE 0) when published"))
-        elif c.change == "moved":
+        elif c.change == "moved" and c.before is not None and c.after is not None:
             before = set(c.before.peer_ids) | set(c.before.attendee_ids)
             after = set(c.after.peer_ids) | set(c.after.attendee_ids)
             text = "REQUEST with a higher SEQUENCE to everyone on it"
@@ -598,4 +593,4 @@ def parse_freeze(text: str):
     try:
         return parse_datetime(text)
     except BadValue as exc:
-        raise ValueError(str(exc))
+        raise ValueError(str(exc)) from None

@@ -18,6 +18,7 @@ import shutil
 import tempfile
 import urllib.parse
 from pathlib import Path
+from typing import Any
 
 import jinja2
 from starlette.applications import Starlette
@@ -32,7 +33,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from planner.errors import InvalidInput, PlannerError
-from planner.invitations.replies import answers_by_item
+from planner.invitations.reports import answers_by_item
 from planner.text import slug as slugify
 from planner.web import actions
 from planner.web.board import day_grid
@@ -126,8 +127,8 @@ class Board:
             Middleware(SessionMiddleware, secret_key=secret_key(self.ws.server_dir), session_cookie="planner",
                        max_age=12 * 3600, same_site="strict", https_only=https_only),
         ]
-        self.app = Starlette(routes=routes, middleware=middleware,
-                             exception_handlers={Refused: self._refused, 404: self._not_found},
+        handlers: dict[Any, Any] = {Refused: self._refused, 404: self._not_found}
+        self.app = Starlette(routes=routes, middleware=middleware, exception_handlers=handlers,
                              lifespan=self._lifespan)
 
     @contextlib.asynccontextmanager
@@ -169,7 +170,9 @@ class Board:
         if int(length) > MAX_UPLOAD_BYTES + 65536:
             raise Refused(413, f"The upload is larger than {MAX_UPLOAD_BYTES // 2 ** 20} MB; nothing was saved.")
         form = await request.form(max_files=2, max_fields=200, max_part_size=MAX_UPLOAD_BYTES)
-        if not csrf_ok(request.session, form.get("csrf") or request.headers.get("x-csrf-token")):
+        token = form.get("csrf")
+        if not csrf_ok(request.session, (token if isinstance(token, str) else None)
+                       or request.headers.get("x-csrf-token")):
             raise Refused(403, "This form has expired or did not come from this page (CSRF token missing "
                                "or wrong); nothing was saved. Go back, reload the page and try again.")
         return form
@@ -236,8 +239,9 @@ class Board:
         rows = []
         for vd in self.ws.visits():
             checked = actions.check(vd.path)
-            name = checked.visit.settings.name if checked.valid else (
-                checked.raw.settings.get("name").value if checked.raw.settings.get("name") else vd.slug)
+            named = checked.raw.settings.get("name")
+            name = checked.visit.settings.name if checked.visit is not None else (
+                named.value if named else vd.slug)
             rows.append({"slug": vd.slug, "name": name, "state": actions.state(vd),
                          "problems": len(checked.problems), "current": vd.current(),
                          "published": vd.published()})
@@ -571,19 +575,21 @@ class Board:
         move, errors = actions.parse_move(visit, session_id, day, start, room, peers)
         breaches = actions.verdict(visit, plan, move) if move and has_choice else []
         # what pinning it there would add to the visit's own problems (a start off the slot grid…)
-        unpinnable = ([str(p) for p in actions.pin_problems(vd, actions.moved_plan(visit, plan, move)
-                                                            .session(session_id))]
-                      if move and (has_choice or form is not None) else [])
+        moved = (actions.moved_plan(visit, plan, move).session(session_id)
+                 if move and (has_choice or form is not None) else None)
+        pinning = actions.pin_problems(vd, moved) if moved is not None else []
+        unpinnable = [str(p) for p in pinning]
         notice, status = "", 200
         if form is not None and move is not None:
             choice = str(form.get("action", "save"))
             try:
                 who = self.who(request)
-                if choice == "replan" and unpinnable:
-                    raise actions.EditRefused(unpinnable)
+                if choice == "replan" and pinning:
+                    raise actions.EditRefused(pinning)
                 if choice == "replan":
-                    moved = actions.moved_plan(visit, plan, move).session(session_id)
-                    await self.locked(vd, form.get("rev"), lambda: actions.pin(vd, visit, moved, who))
+                    assert moved is not None  # the moved plan holds the session moved
+                    pinned = moved
+                    await self.locked(vd, form.get("rev"), lambda: actions.pin(vd, visit, pinned, who))
                     return self.start_solve(request, vd, "replan", self.solve_seconds)
                 if not breaches:
                     target = await self.locked(vd, form.get("rev"),

@@ -18,12 +18,14 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from planner import rules
 from planner.web.workspace import VisitDir
 
 
 # What each step of a run is called on the page. The model solves in stages
-# (planner/model/solve.py): the main stage, then the rooms stage of soft rule 7
+# (planner/solve/run.py): the main stage, then the rooms stage of soft rule 7
 # and the room-changes stage of soft rule 8; the orchestrator may plan again
 # without the `should` sessions. The
 # objectives of different stages measure different things, so the figures
@@ -32,16 +34,15 @@ STAGES = {
     "starting": "starting",
     "checking": "checking the visit",
     "building": "building the model",
-    "solving": "main stage (soft rules 1–6)",
-    "rooms": "rooms stage (soft rule 7)",
-    "moves": "room-changes stage (soft rule 8)",
+    # each solving stage of the rule book: "main stage (soft rules 1–6)"
+    **{stage.phase: f"{stage.label} ({rules.stage_numbers(stage.phase)})" for stage in rules.STAGES},
     "solving without the should sessions": "again without the should sessions",
     "confirming": "confirming the plan",
     "explaining": "explaining why no plan was found",
 }
 
 
-SOLVING_STAGES = ("solving", "rooms", "moves", "solving without the should sessions")
+SOLVING_STAGES = tuple(stage.phase for stage in rules.STAGES) + ("solving without the should sessions",)
 
 
 def stage_label(phase: str) -> str:
@@ -99,8 +100,8 @@ class Run:
     summary: dict = field(default_factory=dict)
     version: str | None = None
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
-    process: object = None
-    stop: object = None
+    process: Any = None  # the spawned multiprocessing Process
+    stop: Any = None  # its multiprocessing Event: set, the run stops
     staging: Path | None = None
 
     def snapshot(self) -> dict:
@@ -148,8 +149,9 @@ class Solver:
         return run
 
     def _watch(self, vd: VisitDir, run: Run, q) -> None:
-        process = run.process
-        outcome = None
+        process, staging = run.process, run.staging
+        assert staging is not None  # start() sets it before the watcher starts
+        outcome: tuple[Any, ...] | None = None
         while outcome is None:
             try:
                 message = q.get(timeout=0.3)
@@ -181,7 +183,7 @@ class Solver:
         if run.state == "cancelled":
             return
         if outcome[0] == "done":
-            plan_folder = run.staging / "plan"
+            plan_folder = staging / "plan"
             with vd.locked():
                 version = vd.next_version()
                 vd.plans.mkdir(exist_ok=True)
@@ -196,7 +198,7 @@ class Solver:
             run.message = f"Planned: version {version}."
         else:
             run.state, run.message, run.reasons = "failed", outcome[1], list(outcome[2])
-        shutil.rmtree(run.staging, ignore_errors=True)
+        shutil.rmtree(staging, ignore_errors=True)
 
     def cancel(self, slug: str) -> bool:
         run = self.runs.get(slug)

@@ -23,6 +23,7 @@ import json
 import os
 import re
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
@@ -163,7 +164,7 @@ class VisitDir:
         path = self.path / name
         return path.read_text(encoding="utf-8") if path.is_file() else None
 
-    def write_files(self, files: dict[str, str | None]) -> None:
+    def write_files(self, files: Mapping[str, str | None]) -> None:
         """Replace visit files one by one, each atomically (a crash leaves each whole)."""
         for name, text in files.items():
             if name not in VISIT_FILES:

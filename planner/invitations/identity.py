@@ -1,0 +1,82 @@
+"""Names that must never change between two issues of a plan: the UID of a
+plan item, the file stem of a recipient or an item, the key and Message-ID of
+a message, and the hashes that identify a schedule or what a recipient sees.
+
+Each is built from ids and the visit, never a position in a list or the clock,
+so a re-plan, a renamed room or a re-ordered people.csv keeps them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+
+from planner import domain as d
+from planner.text import clean, clean_email, slug
+
+UID_DOMAIN = "peer-challenge-planner"
+
+
+def digest(*parts) -> str:
+    """A SHA-256 of JSON-able parts (keys sorted): the same parts, the same text."""
+    return hashlib.sha256(json.dumps(parts, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+
+
+def visit_slug(visit: d.Visit) -> str:
+    """Names the visit inside UIDs: its name and the year of its first day."""
+    return f"{slug(clean(visit.settings.name), 'visit')[:60].strip('-')}-{visit.settings.interview_days[0].year}"
+
+
+def uid_for(visit: d.Visit, item_id: str) -> str:
+    """The UID of a plan item: built from its id and the visit, never a position or the clock."""
+    safe = re.sub(r"[^A-Za-z0-9_-]", "_", clean(item_id)) or "item"
+    return f"{safe}.{visit_slug(visit)}@{UID_DOMAIN}"
+
+
+def file_stem(some_id: str) -> str:
+    """A file name for an id: the id itself when it is already a safe lower-case
+    slug, otherwise a slug plus a short hash so that distinct ids never share a file."""
+    text = clean(some_id)
+    stem = slug(text, "recipient")
+    if stem != text:
+        stem = f"{stem[:60]}-{hashlib.sha256(text.encode()).hexdigest()[:8]}"
+    return stem
+
+
+def event_stem(item_id: str | None, uid: str) -> str:
+    """The file name of one event in a recipient's folder: its item id (slugged)."""
+    return file_stem(item_id or uid.split(".", 1)[0])
+
+
+def plan_hash(plan: d.Plan) -> str:
+    """Identifies a schedule: every item's id, kind, times, room, peers and attendees."""
+    return digest([(i.item_id, i.kind, i.start.isoformat(), i.end.isoformat(), i.room_id, list(i.peer_ids),
+                    list(i.attendee_ids)) for i in plan.items if i.kind != "lunch"])[:24]
+
+
+def message_key(visit: d.Visit, method: str, unit_key: str, email: str, sequences: dict[str, int]) -> str:
+    """Identifies one message: visit, method, recipient, and each uid with its sequence."""
+    return digest(visit_slug(visit), method, unit_key, email, sorted(sequences.items()))[:32]
+
+
+MAX_MESSAGE_ID = 78 - len("Message-ID: ")  # the header on one line of at most 78 characters (RFC 5322)
+
+
+def bounded_id(key: str, tag: str, domain: str) -> str:
+    """``<key.tag@domain>`` within :data:`MAX_MESSAGE_ID` characters: the tag is
+    shortened first, then dropped, and a domain too long for the line gives way to
+    the planner's own (the key alone makes the id unique)."""
+    room = MAX_MESSAGE_ID - len(f"<{key}@{domain}>")
+    if room < 0:
+        domain = UID_DOMAIN
+        room = MAX_MESSAGE_ID - len(f"<{key}@{domain}>")
+    tag = tag[:max(0, room - 1)].rstrip("-.")
+    return f"<{key}.{tag}@{domain}>" if tag else f"<{key}@{domain}>"
+
+
+def message_id(key: str, visit: d.Visit) -> str:
+    """The Message-ID of a message: its key, the visit's slug as far as the line allows, the
+    organiser's mail domain."""
+    domain = clean_email(visit.settings.organiser_email).rpartition("@")[2] or UID_DOMAIN
+    return bounded_id(key, visit_slug(visit), domain)
