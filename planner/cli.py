@@ -15,9 +15,9 @@ import click
 from rich.console import Console
 
 from planner import domain as d
-from planner.store import ledger
 from planner import rules
-from planner.errors import InvalidInput, PlannerError, Infeasible
+from planner.errors import Infeasible, InvalidInput, PlannerError
+from planner.store import ledger
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -60,7 +60,7 @@ def _now_option(value: str | None) -> dt.datetime | None:
         moment = dt.datetime.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(f"'{value}' is not an ISO date-time such as 2018-06-01T09:00:00Z") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 class _Progress:
@@ -230,7 +230,7 @@ def cli() -> None:
     """Plan the on-site week of a peer challenge visit.
 
     INPUT is a folder with visit.toml and CSV files, or an .xlsx workbook
-    (see README.md and ../shared/spec/visit-format.md).
+    (see docs/format.md; every command: docs/commands.md).
     """
 
 
@@ -289,14 +289,14 @@ def replan(input, previous, out, freeze_before, time_limit, seed, workers, deter
            no_documents, print_all_packs) -> None:
     """Re-plan after the inputs changed, moving as few sessions as possible."""
     from planner.orchestrate import replan_visit, write_outcome
-    from planner.store.planio import prepare_target
     from planner.orchestrate.replan import changes_summary
+    from planner.store.planio import prepare_target
 
     try:
         _notes(prepare_target(out, inputs=[input], previous=previous, command="replan"), quiet)
         freeze = None
         if freeze_before:
-            from planner.input.validation import BadValue, parse_datetime
+            from planner.input.schema import BadValue, parse_datetime
             try:
                 freeze = parse_datetime(freeze_before)
             except BadValue as exc:
@@ -340,8 +340,8 @@ def _no_ledger_note(previous: Path) -> None:
 @click.option("--quiet", "-q", is_flag=True, help="Print only breaches.")
 def verify(input: str, folder: str, quiet: bool) -> None:
     """Check a written plan against every hard rule, independently of the solver."""
-    from planner.store.planio import read_plan
     from planner.check.verify import verify as check_plan
+    from planner.store.planio import read_plan
 
     try:
         visit = _load(input, quiet)
@@ -429,7 +429,8 @@ def convert(input: str, output: str) -> None:
               help="Record every due message in the ledger without sending it (invites handed out another way).")
 def send(folder, host, port, starttls, use_ssl, user, password, dry_run, mark_sent) -> None:
     """Send the invitation e-mails of a plan folder that are due and not yet in its ledger."""
-    from planner.invitations.send import SmtpSettings, deliver, mark_sent as record_all
+    from planner.invitations.send import SmtpSettings, deliver
+    from planner.invitations.send import mark_sent as record_all
 
     if mark_sent:
         try:
@@ -496,7 +497,7 @@ def replies(folder, sources, imap_host, user, imap_folder, port, starttls, no_tl
     from planner.invitations.judging import Issued
     from planner.invitations.mailboxes import ImapSettings
 
-    moment = _now_option(now) or dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    moment = _now_option(now) or dt.datetime.now(dt.UTC).replace(microsecond=0)
     try:
         imap = None
         if imap_host:
@@ -550,7 +551,8 @@ def replies(folder, sources, imap_host, user, imap_folder, port, starttls, no_tl
               help="Solver threads of each planning run.")
 def serve(workspace, host, port, users, add_user, workers) -> None:
     """Serve the planning board: the visits in WORKSPACE (default ./workspace) in a browser."""
-    from planner.web.server import serve as run, users_file
+    from planner.web.server import serve as run
+    from planner.web.server import users_file
 
     if add_user:
         from planner.text import slug

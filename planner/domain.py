@@ -11,9 +11,10 @@ Times are naive local wall times in the visit's timezone.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Iterable, TypeVar
+from typing import Any, TypeVar
 
 SESSION_KINDS = ("interview", "focus_group", "site_visit")
 FIXED_KINDS = ("debrief", "prep", "feedback")
@@ -76,7 +77,7 @@ class Window:
     end: dt.datetime
 
     @classmethod
-    def whole_day(cls, day: dt.date) -> "Window":
+    def whole_day(cls, day: dt.date) -> Window:
         start = dt.datetime.combine(day, dt.time(0, 0))
         return cls(start, start + dt.timedelta(days=1))
 
@@ -337,7 +338,7 @@ class Visit:
                 return table[some_id].unavailable
         return ()
 
-    def fixed_items(self) -> tuple["PlanItem", ...]:
+    def fixed_items(self) -> tuple[PlanItem, ...]:
         """The debriefs, the prep and the feedback presentation, which the
         contract places at fixed times: every plan contains exactly these."""
         s = self.settings

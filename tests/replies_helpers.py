@@ -26,12 +26,14 @@ DOVECOT = shutil.which("dovecot") or ("/usr/sbin/dovecot" if Path("/usr/sbin/dov
 
 def reply_ics(client: str, uid: str, attendee: str, partstat: str | None, *, sequence: int | None = 0,
               comment: str = "", name: str = "", dtstamp: str = "20260405T101500Z", params: str = "",
-              summary: str = "Peer challenge") -> bytes:
-    """An iTIP REPLY (RFC 5546) as `client` writes it."""
+              summary: str = "Peer challenge", method: str = "REPLY", start: str = "20260519T090000",
+              end: str = "20260519T100000") -> bytes:
+    """An iTIP REPLY (RFC 5546) as `client` writes it; for Outlook also a COUNTER ("Propose new
+    time": `method`, with the proposed `start` and `end` in GMT Standard Time)."""
     part = f";PARTSTAT={partstat}" if partstat else ""
     lines = ["BEGIN:VCALENDAR"]
     if client == "outlook":
-        lines += ["METHOD:REPLY", "PRODID:Microsoft Exchange Server 2010", "VERSION:2.0",
+        lines += [f"METHOD:{method}", "PRODID:Microsoft Exchange Server 2010", "VERSION:2.0",
                   "BEGIN:VTIMEZONE", "TZID:GMT Standard Time", "BEGIN:STANDARD", "DTSTART:16010101T020000",
                   "TZOFFSETFROM:+0100", "TZOFFSETTO:+0000", "RRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=-1SU;BYMONTH=10",
                   "END:STANDARD", "BEGIN:DAYLIGHT", "DTSTART:16010101T010000", "TZOFFSETFROM:+0000",
@@ -41,7 +43,7 @@ def reply_ics(client: str, uid: str, attendee: str, partstat: str | None, *, seq
         if comment:
             lines.append(f"COMMENT;LANGUAGE=en-GB:{comment}\\n")
         lines += [f"SUMMARY;LANGUAGE=en-GB:{(partstat or '').title()}: {summary}",
-                  "DTSTART;TZID=GMT Standard Time:20260519T090000", "DTEND;TZID=GMT Standard Time:20260519T100000",
+                  f"DTSTART;TZID=GMT Standard Time:{start}", f"DTEND;TZID=GMT Standard Time:{end}",
                   f"UID:{uid}", "CLASS:PUBLIC", "PRIORITY:5", f"DTSTAMP:{dtstamp}", "TRANSP:OPAQUE",
                   "STATUS:CONFIRMED"]
         if sequence is not None:

@@ -117,7 +117,7 @@ RANKS = {
     "planner.invitations": 4,
     "planner.orchestrate": 5,
     "planner.web": 6,
-    "planner.cli": 7, "planner.__main__": 8,
+    "planner.cli": 7, "planner.__main__": 8, "planner.cli_docs": 8,
 }
 
 

@@ -12,7 +12,6 @@ import dataclasses
 import datetime as dt
 import imaplib
 import json
-import shutil
 from pathlib import Path
 
 import pytest

@@ -128,3 +128,42 @@ def test_decline_read_over_imap_moves_only_that_session(tmp_path, monkeypatch):
         answers = {(r["person_id"], r["item_id"]): r["status"] for r in csv.DictReader(handle)}
     assert answers[(decliner, declined["item_id"])] == "none"
     assert sum(1 for s in answers.values() if s == "accepted") >= 1
+
+    # issue 20: the decliner answers the moved session with Outlook's "Propose new time" while
+    # declining it (METHOD:COUNTER), read over IMAP; the next re-plan puts the session at
+    # neither declined time, every rule holds, and only the people affected are written to
+    result = runner.invoke(cli, ["send", str(second), "--mark-sent"])
+    assert result.exit_code == 0, result.output
+    import json
+    manifest = json.loads((second / "invites/manifest.json").read_text(encoding="utf-8"))
+    (event,) = [e for u in manifest["units"] if u["key"] == f"sessions:{decliner}" for e in u["events"]
+                if e["item_id"] == declined["item_id"]]
+    counter = reply_ics("outlook", event["uid"], email_of[decliner], "DECLINED", sequence=event["sequence"],
+                        method="COUNTER", start="20180622T090000", end="20180622T100000",
+                        comment="Could we meet on the Friday instead?", dtstamp="20261201T100000Z")
+    with dovecot_server([reply_mail("outlook", counter, email_of[decliner], partstat="DECLINED",
+                                    subject="New Time Proposed: Peer challenge")]) as imap:
+        monkeypatch.setenv("PLANNER_IMAP_PASSWORD", imap["password"])
+        result = runner.invoke(cli, ["replies", str(second), "--imap", imap["host"], "--port", str(imap["port"]),
+                                     "--user", imap["user"], "--no-tls", "--now", NOW])
+    assert result.exit_code == 0, result.output
+    assert "Read 1 message: 1 recorded" in result.output and "proposing 2018-06-22 09:00" in result.output
+    with (second / "replies.csv").open(encoding="utf-8") as handle:
+        answers = {(r["person_id"], r["item_id"]): r for r in csv.DictReader(handle)}
+    assert answers[(decliner, declined["item_id"])]["status"] == "declined"
+    assert answers[(decliner, declined["item_id"])]["proposed_start"] == "2018-06-22 09:00"
+    third = tmp_path / "third"
+    result = runner.invoke(cli, ["replan", str(EXAMPLE), "--previous", str(second), "--out", str(third),
+                                 *solver[:-1]])
+    assert result.exit_code == 0, result.output
+    assert "in an earlier version" in result.output
+    with (third / "schedule.csv").open(encoding="utf-8") as handle:
+        last = {r["item_id"]: r for r in csv.DictReader(handle)}[declined["item_id"]]
+    for was in (declined, after):
+        assert last["date"] != was["date"] or last["end"] <= was["start"] or last["start"] >= was["end"], (last, was)
+    assert runner.invoke(cli, ["verify", str(EXAMPLE), str(third)]).exit_code == 0
+    with (third / "changes.csv").open(encoding="utf-8") as handle:
+        affected = {pid for c in csv.DictReader(handle) for pid in c["notify_ids"].split(";")}
+    due = [line for line in runner.invoke(cli, ["send", str(third)]).output.splitlines()
+           if line.startswith("would send")]
+    assert due and all(any(f"({pid})" in line for pid in affected) for line in due)

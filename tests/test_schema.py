@@ -18,9 +18,9 @@ from planner.input.workbook import convert, write_template
 
 
 def test_the_readme_tables_are_the_schema():
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    text = (ROOT / "docs" / "input.md").read_text(encoding="utf-8")
     assert schema.readme_block() in text, \
-        "README.md's input tables differ from planner/schema.py: run .venv/bin/python -m planner.input.schema"
+        "docs/input.md's input tables differ from planner/input/schema.py: run .venv/bin/python -m planner.input.schema"
 
 
 def test_the_visit_keys_are_the_settings_fields():

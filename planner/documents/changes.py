@@ -6,9 +6,9 @@ from pathlib import Path
 
 from planner import domain as d
 from planner.check.changes import Change
-from planner.store.planio import csv_text
 from planner.documents.render import environment
 from planner.documents.view import item_view
+from planner.store.planio import csv_text
 
 COLUMNS = ("session_id", "title", "change", "what_changed", "before", "after", "notify_ids", "notify_names")
 

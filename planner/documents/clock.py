@@ -15,11 +15,11 @@ def issue_time(now: dt.datetime | None = None) -> dt.datetime:
     UTC, to the second. Recorded once in schedule.json (`issued`) by whoever
     writes the plan, and read back from there by every document."""
     if now is not None:
-        return now.astimezone(dt.timezone.utc).replace(microsecond=0)
+        return now.astimezone(dt.UTC).replace(microsecond=0)
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     if epoch.isdigit():
-        return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc)
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+        return dt.datetime.fromtimestamp(int(epoch), dt.UTC)
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
 def plan_clock(plan: d.Plan, now: dt.datetime | None = None) -> dt.datetime:
@@ -34,7 +34,7 @@ def plan_clock(plan: d.Plan, now: dt.datetime | None = None) -> dt.datetime:
         except ValueError:
             moment = None
         if moment is not None and moment.tzinfo is not None:
-            return moment.astimezone(dt.timezone.utc)
+            return moment.astimezone(dt.UTC)
     return issue_time(now)
 
 

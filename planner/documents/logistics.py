@@ -21,9 +21,9 @@ import json
 from pathlib import Path
 
 from planner import domain as d
-from planner.store.planio import csv_text
 from planner.documents import render as r
 from planner.documents.view import organisation_shown, person_view, plan_view, uninvited
+from planner.store.planio import csv_text
 
 ROOM_COLUMNS = ("room_id", "room_name", "location", "date", "start", "end", "item_id", "kind", "title",
                 "headcount")
@@ -175,8 +175,8 @@ def figures(visit: d.Visit, plan: d.Plan) -> dict:
 def workbook_grids(visit: d.Visit, plan: d.Plan):
     """A Grid per day (rows of 15 minutes, the office and rooms as columns,
     each item merged over its rows) and a flat sheet of every item."""
-    from planner.input.workbook import Grid, Sheet
     from planner.documents.agendas import day_grid
+    from planner.input.workbook import Grid, Sheet
 
     grids = []
     for day in plan.days():

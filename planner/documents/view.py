@@ -12,8 +12,8 @@ a peer's role is written the same way in every document.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from planner import domain as d
 from planner.text import clean, clean_email

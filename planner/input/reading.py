@@ -17,8 +17,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from planner.input import schema
 from planner.errors import Problem
+from planner.input import schema
 
 TABLES = tuple(schema.TABLES)
 OPTIONAL_TABLES = schema.OPTIONAL_TABLES

@@ -4,9 +4,9 @@ or choices, and what it means (contract §1).
 
 This is the one place these facts are written. planner.input.validation parses and
 checks with it, planner.input.workbook writes the template (instructions, headers,
-drop-downs, visit.toml comments, README.txt) from it, and the README's input
-tables are generated from it (``python -m planner.input.schema`` rewrites them; a
-test fails when they differ).
+drop-downs, visit.toml comments, README.txt) from it, and the input tables of
+docs/input.md are generated from it (``python -m planner.input.schema`` rewrites
+them; a test fails when they differ).
 
 Letter case, one rule everywhere: the fixed values of a column (`kind`,
 `category`, `priority`) are read without regard to case (`Member` is
@@ -483,6 +483,6 @@ def update_readme(path: Path) -> bool:
 if __name__ == "__main__":  # pragma: no cover - a maintainer's command
     import sys
 
-    readme = Path(__file__).resolve().parents[2] / "README.md"
+    readme = Path(__file__).resolve().parents[2] / "docs" / "input.md"
     changed = update_readme(readme)
     print(f"{readme}: {'updated' if changed else 'already up to date'}", file=sys.stderr)

@@ -21,11 +21,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from planner import domain as d
-from planner.input import schema
 from planner.errors import InvalidInput, Problem
+from planner.input import schema
 from planner.input.reading import RawTable, RawVisit, read_raw
-from planner.input.schema import (  # noqa: F401  (parse_* and BadValue are part of this module's interface)
-    ID_RE, BadValue, parse_date, parse_datetime, parse_int, parse_list, parse_time, parse_windows,
+from planner.input.schema import (
+    ID_RE,
+    BadValue,
 )
 from planner.text import clean_text, email_problem
 
@@ -93,7 +94,7 @@ def unknown_id_message(value: str, known, what: str, hint: bool = True) -> str:
 def _exists(day: dt.date, minute: int, zone: zoneinfo.ZoneInfo) -> bool:
     """Whether a local wall time exists (not skipped by the clocks going forward)."""
     local = dt.datetime.combine(day, dt.time(minute // 60, minute % 60), zone)
-    return local.astimezone(dt.timezone.utc).astimezone(zone).replace(tzinfo=None) == local.replace(tzinfo=None)
+    return local.astimezone(dt.UTC).astimezone(zone).replace(tzinfo=None) == local.replace(tzinfo=None)
 
 
 def _required_hint(field: schema.Field) -> str:

@@ -16,12 +16,12 @@ import csv
 import os
 import re
 import textwrap
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
-from planner.input import schema
 from planner.errors import InvalidInput, PlannerError
+from planner.input import schema
 from planner.store.planio import safe_cell
 
 

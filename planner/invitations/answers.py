@@ -64,8 +64,8 @@ def _utc(value, cal=None) -> str | None:
     moment = _moment(value, cal) if hasattr(value, "dt") else value
     if isinstance(moment, dt.datetime):
         if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=dt.timezone.utc)
-        return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+            moment = moment.replace(tzinfo=dt.UTC)
+        return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return None
 
 
@@ -219,7 +219,8 @@ def answers_in_message(raw: bytes | email.message.Message, source: str) -> tuple
         if part.get_content_type() not in CALENDAR_TYPES and not name.endswith(".ics"):
             continue
         try:
-            data = part.get_payload(decode=True) or b""
+            payload = part.get_payload(decode=True)
+            data = payload if isinstance(payload, bytes) else b""
         except Exception:
             data = b""
         if not data.strip() or data in seen:

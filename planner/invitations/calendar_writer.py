@@ -7,10 +7,11 @@ Files never contain the wall clock: DTSTAMP is the plan's fixed clock.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Sequence
+from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event as VEvent, vCalAddress
+from icalendar import Calendar, vCalAddress
+from icalendar import Event as VEvent
 
 from planner import domain as d
 from planner.invitations.manifest import Cancellation, Event
@@ -51,7 +52,7 @@ class CalendarWriter:
     def __init__(self, visit: d.Visit, clock: dt.datetime):
         s = visit.settings
         self.visit, self.tzid, self.zone = visit, s.timezone, ZoneInfo(s.timezone)
-        self.stamp = clock.astimezone(dt.timezone.utc)
+        self.stamp = clock.astimezone(dt.UTC)
         self.organiser = (clean_email(s.organiser_email), s.organiser_name)
         self._heads: dict[tuple, bytes] = {}
         self._zones: dict[tuple, bytes] = {}
@@ -91,7 +92,7 @@ class CalendarWriter:
 
     def _event(self, method: str, record: Event | Cancellation, attendee: tuple[str, str] | None) -> bytes:
         cancelled = isinstance(record, Cancellation)
-        description = "" if cancelled else record.description
+        description = record.description if isinstance(record, Event) else ""
         status = "CANCELLED" if cancelled else "CONFIRMED"
         key = (method if attendee is not None else None, attendee, record.uid, int(record.sequence),
                record.start, record.end, record.summary, record.location, description, status)

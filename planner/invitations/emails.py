@@ -31,22 +31,21 @@ the manifest invites.write_invites returns (never re-reading its JSON).
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 from email.utils import format_datetime
 from pathlib import Path
 
 from planner import domain as d
-from planner.invitations import mime
-from planner.invitations.mime import mailbox_field, subject_field
-from planner.store.planio import inside
-from planner.invitations.events import NOT_ATTRIBUTED, peers_of, themes_of
-from planner.invitations.invites import write_invites
-from planner.invitations.manifest import Cancellation, Event, Manifest, Message, UnitRecord, load_manifest
-from planner.text import clean, clean_email
 from planner.documents.briefings import interviewee_html, interviewee_pack
 from planner.documents.render import common, issued_wording, version_of
 from planner.documents.view import kind_label, over_lunch, plan_view, stay_wording, visit_kind
+from planner.invitations import mime
+from planner.invitations.events import NOT_ATTRIBUTED, peers_of, themes_of
+from planner.invitations.invites import write_invites
+from planner.invitations.manifest import Cancellation, Event, Manifest, Message, UnitRecord, load_manifest
+from planner.invitations.mime import mailbox_field, subject_field
+from planner.store.planio import inside
+from planner.text import clean, clean_email
 
 ATTACHMENT_NAMES = {"REQUEST": "invite.ics", "PUBLISH": "calendar.ics", "CANCEL": "cancel.ics"}
 BRIEFING_NAME = "briefing.html"
@@ -309,7 +308,7 @@ def build_message(visit: d.Visit, plan: d.Plan, unit: UnitRecord, message: Messa
         ("From", mailbox_field(clean(s.organiser_name), clean_email(s.organiser_email), "From")),
         ("To", mailbox_field(clean(message.name), clean_email(message.email), "To")),
         ("Subject", subject_field(subject)),
-        ("Date", format_datetime(clock.astimezone(dt.timezone.utc))),
+        ("Date", format_datetime(clock.astimezone(dt.UTC))),
         ("Message-ID", mime.token_field("Message-ID", message.message_id)),
         ("MIME-Version", "1.0"),
         ("Content-Type", mime.content_field("multipart/mixed", {"boundary": boundary + "0"})),

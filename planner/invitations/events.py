@@ -15,7 +15,6 @@ from planner.invitations.identity import digest, file_stem, uid_for
 from planner.invitations.manifest import Recipient
 from planner.text import clean, clean_email
 
-
 # --- what each item says -------------------------------------------------------------
 
 def calendar_location(place: Place) -> str:

@@ -60,7 +60,9 @@ def message_key(visit: d.Visit, method: str, unit_key: str, email: str, sequence
     return digest(visit_slug(visit), method, unit_key, email, sorted(sequences.items()))[:32]
 
 
-MAX_MESSAGE_ID = 78 - len("Message-ID: ")  # the header on one line of at most 78 characters (RFC 5322)
+# Message-ID, and a reminder's In-Reply-To and References naming it, each on one line of at
+# most 78 characters (RFC 5322), never folded
+MAX_MESSAGE_ID = 78 - len("In-Reply-To: ")
 
 
 def bounded_id(key: str, tag: str, domain: str) -> str:

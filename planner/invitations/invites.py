@@ -60,8 +60,20 @@ from planner.documents.view import uninvited
 from planner.invitations.calendar_writer import CalendarWriter
 from planner.invitations.events import Unit, View, build_units
 from planner.invitations.identity import digest, event_stem, message_id, message_key, plan_hash, visit_slug
-from planner.invitations.manifest import (CANCELLED, FORMAT, UNIT_FOLDERS, Cancellation, Event, Manifest, Message,
-                                          Previous, Recipient, UnitRecord, Version, VisitInfo)
+from planner.invitations.manifest import (
+    CANCELLED,
+    FORMAT,
+    UNIT_FOLDERS,
+    Cancellation,
+    Event,
+    Manifest,
+    Message,
+    Previous,
+    Recipient,
+    UnitRecord,
+    Version,
+    VisitInfo,
+)
 from planner.store.planio import inside
 from planner.text import clean, clean_email
 
@@ -154,7 +166,7 @@ def write_invites(folder, visit: d.Visit, plan: d.Plan, clock: dt.datetime,
     manifest = Manifest(
         format=FORMAT, visit=VisitInfo(clean(s.name), visit_slug(visit), s.timezone, clean(s.organiser_name),
                                        clean_email(s.organiser_email)),
-        clock=clock.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        clock=clock.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         content_hash=_content_hash(units, s.timezone), plan_hash=plan_hash(plan), previous=previous,
         minted=uids, units=issue.units, messages=issue.messages, uninvited=uninvited(visit, plan))
     made: set[Path] = set()

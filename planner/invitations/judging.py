@@ -65,7 +65,7 @@ class Issued:
     messages: list[Message]
 
     @classmethod
-    def load(cls, folder) -> "Issued":
+    def load(cls, folder) -> Issued:
         folder = Path(folder)
         manifest = load_manifest(folder)
         if manifest is None:
@@ -101,8 +101,8 @@ class Issued:
         times = [e.get("sent_at") for e in self.ledger
                  if e.get("unit") == invitation.unit and e.get("method") == "REQUEST"
                  and int((e.get("sequences") or {}).get(invitation.uid, -1)) == invitation.sequence]
-        times = [t for t in times if t]
-        return min(times) if times else None
+        sent = [str(t) for t in times if t]
+        return min(sent) if sent else None
 
 
 # --- matching -------------------------------------------------------------------------
@@ -263,6 +263,8 @@ def _record(answer: Answer, issued: Issued, item_id: str, status: str, found: _M
     if found.delegated_from:
         person_id = issued.people.get(answer.attendee, answer.attendee)
         email_address = answer.attendee
+    start: str | None
+    end: str | None
     if named is not None:  # an earlier version's time, as the reply names it
         start, end = named, local(answer.end, zone)
     elif sequence == invitation.sequence:

@@ -13,9 +13,9 @@ import mailbox
 import os
 import re
 import ssl
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 from planner.errors import PlannerError
 
@@ -61,10 +61,10 @@ def read_source(path: Path) -> Iterator[tuple[str, bytes | email.message.Message
         yield str(path), path.read_bytes(), "ics"
         return
     if _looks_like_mbox(path):
-        box = mailbox.mbox(path, factory=None, create=False)
-        for index, key in enumerate(box.keys(), start=1):
+        mbox = mailbox.mbox(path, factory=None, create=False)
+        for index, key in enumerate(mbox.keys(), start=1):
             with contextlib.suppress(Exception):
-                yield f"{path} message {index}", box.get_bytes(key), "eml"
+                yield f"{path} message {index}", mbox.get_bytes(key), "eml"
         return
     yield str(path), path.read_bytes(), "eml"
 
@@ -84,13 +84,13 @@ class ImapSettings:
     batch: int = 50
 
 
-def _context(settings: "ImapSettings") -> ssl.SSLContext:
+def _context(settings: ImapSettings) -> ssl.SSLContext:
     context = ssl.create_default_context()
     if settings.cafile:
         try:
             context.load_verify_locations(cafile=settings.cafile)
         except (OSError, ssl.SSLError) as exc:
-            raise RepliesError(f"cannot read the certificates in {settings.cafile}: {exc}")
+            raise RepliesError(f"cannot read the certificates in {settings.cafile}: {exc}") from exc
     return context
 
 
@@ -100,6 +100,7 @@ def read_imap(settings: ImapSettings) -> Iterator[tuple[str, bytes, str]]:
     context = _context(settings) if settings.security != "none" else None
     where = f"{settings.host}:{settings.port or (993 if settings.security == 'tls' else 143)}"
     try:
+        conn: imaplib.IMAP4
         if settings.security == "tls":
             conn = imaplib.IMAP4_SSL(settings.host, settings.port or 993, ssl_context=context,
                                      timeout=settings.timeout)
@@ -108,17 +109,18 @@ def read_imap(settings: ImapSettings) -> Iterator[tuple[str, bytes, str]]:
             if settings.security == "starttls":
                 conn.starttls(ssl_context=context)
     except (OSError, imaplib.IMAP4.error) as exc:
-        raise RepliesError(f"cannot talk to the IMAP server {where}: {exc if isinstance(exc, OSError) else _text(exc)}")
+        said = exc if isinstance(exc, OSError) else _text(exc)
+        raise RepliesError(f"cannot talk to the IMAP server {where}: {said}") from exc
     try:
         try:
             conn.login(settings.user, settings.password)
         except imaplib.IMAP4.error as exc:
-            raise RepliesError(f"the IMAP server {where} refused the login of {settings.user}: {_text(exc)}")
+            raise RepliesError(f"the IMAP server {where} refused the login of {settings.user}: {_text(exc)}") from exc
         typ, data = conn.select(_quoted(settings.folder), readonly=True)
         if typ != "OK":
             raise RepliesError(f"the IMAP server {where} has no folder {settings.folder!r}: {_text(data)}")
         criteria = ("SINCE", f"{settings.since.day}-{settings.since:%b-%Y}") if settings.since else ("ALL",)
-        typ, data = conn.uid("SEARCH", None, *criteria)
+        typ, data = conn.uid("SEARCH", None, *criteria)  # type: ignore[arg-type]  # IMAP's null charset
         if typ != "OK":
             raise RepliesError(f"the IMAP server {where} refused to list {settings.folder!r}: {_text(data)}")
         uids = [u.decode() for u in (data[0] or b"").split() if u]
@@ -134,9 +136,10 @@ def read_imap(settings: ImapSettings) -> Iterator[tuple[str, bytes, str]]:
         with contextlib.suppress(Exception):
             conn.close()
     except (OSError, imaplib.IMAP4.abort) as exc:
-        raise RepliesError(f"the IMAP connection to {where} failed: {exc if isinstance(exc, OSError) else _text(exc)}")
+        said = exc if isinstance(exc, OSError) else _text(exc)
+        raise RepliesError(f"the IMAP connection to {where} failed: {said}") from exc
     except imaplib.IMAP4.error as exc:
-        raise RepliesError(f"the IMAP server {where} said: {_text(exc)}")
+        raise RepliesError(f"the IMAP server {where} said: {_text(exc)}") from exc
     finally:
         with contextlib.suppress(Exception):
             conn.logout()

@@ -269,7 +269,8 @@ class Manifest:
                 "content_hash": self.content_hash, "plan_hash": self.plan_hash,
                 "previous": self.previous.to_json() if self.previous else None,
                 "uids": dict(sorted(self.minted.items())), "units": [u.to_json() for u in self.units],
-                "messages": [m.to_json() for m in self.messages], "uninvited": [_uninvited_json(u) for u in self.uninvited]}
+                "messages": [m.to_json() for m in self.messages],
+                "uninvited": [_uninvited_json(u) for u in self.uninvited]}
 
     @classmethod
     def from_json(cls, data: dict) -> Manifest:
@@ -430,9 +431,9 @@ def load_manifest(folder) -> Manifest | None:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError as exc:
-        raise _damaged(path, None, f"not UTF-8 text ({exc.reason} at byte {exc.start})")
+        raise _damaged(path, None, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
     except ValueError as exc:
-        raise _damaged(path, getattr(exc, "lineno", None), f"not valid JSON ({getattr(exc, 'msg', exc)})")
+        raise _damaged(path, getattr(exc, "lineno", None), f"not valid JSON ({getattr(exc, 'msg', exc)})") from exc
     if not isinstance(data, dict):
         raise _damaged(path, None, "not a manifest (a JSON object is expected)")
     if data.get("format") not in READABLE_FORMATS:

@@ -183,7 +183,8 @@ def mailbox_field(name: str, addr_spec: str, header: str = "To", linesep: str = 
     quote or angle bracket of a name, at any length, is ever read as syntax.
     """
     name = " ".join(clean(name)[:MAX_DISPLAY_NAME].split())
-    tokens, run = [], []
+    tokens: list[str] = []
+    run: list[str] = []
     for word in name.split(" ") if name else []:
         if word.isascii():
             if run:
@@ -244,7 +245,8 @@ def subject_field(text: str, linesep: str = "\r\n") -> str:
     so each fold stands for exactly one space. (Python's own folding leaves a
     space before the fold as well, so a subject such as 'councillors — Visit'
     read back as 'councillors  — Visit'.)"""
-    tokens, run = [], []
+    tokens: list[str] = []
+    run: list[str] = []
     for word in " ".join(clean(text).split()).split(" ") if clean(text) else []:
         if word.isascii() and "=?" not in word:
             if run:

@@ -162,7 +162,7 @@ def reminder_email(manifest: Manifest, original: bytes, ics: bytes, message: Mes
         ("From", mime.mailbox_field(visit.organiser_name, visit.organiser_email, "From")),
         ("To", mime.mailbox_field(message.name, message.email, "To")),
         ("Subject", mime.subject_field(clean(f"Reminder: {old['Subject']}"))),
-        ("Date", format_datetime(now.astimezone(dt.timezone.utc))),
+        ("Date", format_datetime(now.astimezone(dt.UTC))),
         ("Message-ID", mime.token_field("Message-ID", message.message_id)),
         ("In-Reply-To", mime.token_field("In-Reply-To", message.reminds or "")),
         ("References", mime.token_field("References", message.reminds or "")),

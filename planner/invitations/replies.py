@@ -39,6 +39,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from planner.invitations.answers import answers_in_calendar, answers_in_message
 from planner.invitations.judging import Finding, Invited, Issued, judge
@@ -123,12 +124,13 @@ def read_replies(folder, paths=(), imap: ImapSettings | None = None) -> ReadRepo
                 report.without_reply += 1
             for answer in answers:
                 finding = judge(answer, issued)
-                if finding.record is not None:
-                    if finding.record["key"] in seen:
+                record = finding.record
+                if record is not None:
+                    if record["key"] in seen:
                         finding = Finding("duplicate", finding.text, None)
                     else:
-                        seen.add(finding.record["key"])
-                        fresh.append(finding.record)
+                        seen.add(record["key"])
+                        fresh.append(record)
                 report.findings.append(finding)
 
         for path in paths:
@@ -177,16 +179,16 @@ def current_statuses(folder, issued: Issued | None = None, records: list[dict] |
     """Each invitation of the folder with its latest applied answer (or none)."""
     issued = issued or Issued.load(folder)
     records = read_records(folder) if records is None else records
-    latest: dict[tuple[str, str], dict] = {}
+    latest: dict[tuple[str, str | None], dict[str, Any]] = {}
     order = _in_order(records)
-    for record in order:
-        if not _applied(record) or record.get("delegated_from"):
+    for entry in order:
+        if not _applied(entry) or entry.get("delegated_from"):
             continue  # a delegate's own answer is shown with the delegation
-        latest[(record["uid"], record.get("person_id"))] = record
+        latest[(entry["uid"], entry.get("person_id"))] = entry
     delegates = {(r["uid"], r["delegated_from"]): r for r in order if _applied(r) and r.get("delegated_from")}
     out = []
     for invitation in issued.invitations():
-        record = latest.get((invitation.uid, invitation.person_id))
+        record: dict[str, Any] | None = latest.get((invitation.uid, invitation.person_id))
         if record is not None and _sequence(record) != invitation.sequence:
             record = None  # an answer to a version since replaced: ask again
         delegate = ""
@@ -234,7 +236,7 @@ def accepted_delegates(folder, records: list[dict] | None = None) -> list[dict]:
     delegate declines (their latest answer to that event, as delegate or as invitee)."""
     records = read_records(folder) if records is None else records
     order = [r for r in _in_order(records) if _applied(r)]
-    delegated: dict[tuple[str, str], dict] = {}  # (item, who delegated) -> their latest answer
+    delegated: dict[tuple[str | None, str | None], dict[str, Any]] = {}  # (item, who delegated) -> their latest answer
     for record in order:
         if not record.get("delegated_from"):
             delegated[(record.get("item_id"), record.get("person_id"))] = record

@@ -8,6 +8,7 @@ import contextlib
 import datetime as dt
 import os
 from pathlib import Path
+from typing import Any
 
 from planner.documents.view import Uninvited
 from planner.errors import PlannerError
@@ -41,7 +42,7 @@ def summary_lines(statuses: list[Status], uninvited: list[Uninvited], now: dt.da
         lines.append(f"  {person_id} {group[0].invitation.name}:")
         for s in group:
             lines.append(f"    {s.invitation.item_id}: {describe(s, now)}")
-    people = {}
+    people: dict[str, Any] = {}
     for entry in uninvited:
         people.setdefault(entry.recipient, entry)
     if people:
@@ -123,14 +124,14 @@ def write_report(folder, now: dt.datetime) -> list[Status]:
         event["counts"][s.status] += 1
         event["people"].append({"id": s.invitation.person_id, "name": s.invitation.name, "status": s.status,
                                 "text": describe(s, now)})
-    people = {}
+    people: dict[str, dict[str, Any]] = {}
     for entry in issued.uninvited:
         person = people.setdefault(entry.recipient, {"id": entry.recipient, "name": entry.name,
                                                      "reason": entry.reason, "items": set()})
         person["items"].update(entry.items)
     unreachable = [{**p, "events": ", ".join(sorted(p["items"]))} for _, p in sorted(people.items())]
     settings = {"name": visit.name, "organiser_name": visit.organiser_name}
-    moment = now.astimezone(dt.timezone.utc)
+    moment = now.astimezone(dt.UTC)
     try:
         version = version_of(read_plan(folder))
     except PlannerError:

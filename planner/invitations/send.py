@@ -26,16 +26,16 @@ import os
 import re
 import smtplib
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import format_datetime
 from pathlib import Path
-from typing import Callable
 
 from planner.errors import InvalidInput, PlannerError, Problem
-from planner.store import ledger
 from planner.invitations.manifest import MANIFEST, Message, load_manifest
-from planner.text import clean_email
+from planner.store import ledger
 from planner.store.planio import folder_lock, inside, sync_folder
+from planner.text import clean_email
 
 
 class SendError(PlannerError):
@@ -145,7 +145,7 @@ class _Ledger:
         entry = {"key": out.key, "message_id": out.message_id, "unit": out.unit, "recipient": out.recipient,
                  "email": out.email, "method": out.method, "role": out.role, "sequences": out.sequences,
                  "eml": out.eml,
-                 "sent_at": when.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
+                 "sent_at": when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
         self.handle.write(ledger.line(entry))
         self.handle.flush()
         os.fsync(self.handle.fileno())
@@ -158,6 +158,7 @@ def connect(settings: SmtpSettings) -> smtplib.SMTP:
     """An SMTP session, with TLS and login as the settings ask."""
     context = ssl.create_default_context()
     try:
+        smtp: smtplib.SMTP
         if settings.ssl:
             smtp = smtplib.SMTP_SSL(settings.host, settings.port, timeout=settings.timeout, context=context)
         else:
@@ -175,9 +176,9 @@ def connect(settings: SmtpSettings) -> smtplib.SMTP:
         return smtp
     except smtplib.SMTPAuthenticationError as exc:
         raise SendError(f"the SMTP server refused the login of {settings.user}: {exc.smtp_code} "
-                        f"{_text(exc.smtp_error)}")
+                        f"{_text(exc.smtp_error)}") from exc
     except (OSError, smtplib.SMTPException) as exc:
-        raise SendError(f"cannot talk to the SMTP server {settings.host}:{settings.port}: {exc}")
+        raise SendError(f"cannot talk to the SMTP server {settings.host}:{settings.port}: {exc}") from exc
 
 
 def _text(value) -> str:
@@ -191,7 +192,7 @@ def with_date(raw: bytes, moment: dt.datetime) -> bytes:
     """The message with its Date header set to `moment` (headers only, nothing else changes)."""
     end = raw.find(b"\r\n\r\n")
     end = len(raw) if end < 0 else end + 2
-    header = format_datetime(moment.astimezone(dt.timezone.utc)).encode("ascii")
+    header = format_datetime(moment.astimezone(dt.UTC)).encode("ascii")
     head, count = _DATE.subn(b"Date: " + header + b"\r\n", raw[:end], count=1)
     if not count:
         head = b"Date: " + header + b"\r\n" + head
@@ -200,7 +201,7 @@ def with_date(raw: bytes, moment: dt.datetime) -> bytes:
 
 def deliver(folder, settings: SmtpSettings, *, dry_run: bool = True,
             connect_with: Callable[[SmtpSettings], smtplib.SMTP] = connect,
-            now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc),
+            now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
             on_sent: Callable[[Outgoing], None] | None = None,
             on_failed: Callable[[Outgoing, str], None] | None = None) -> SendReport:
     """Send every due message of `folder` not yet in its ledger (or, with dry_run, only list them)."""
@@ -251,7 +252,7 @@ def deliver(folder, settings: SmtpSettings, *, dry_run: bool = True,
         return report
 
 
-def mark_sent(folder, now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc)) -> list[Outgoing]:
+def mark_sent(folder, now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)) -> list[Outgoing]:
     """Record every due message in the ledger without sending it: for invites
     that reached people another way (printed, or sent by hand), so that a
     later re-plan re-issues only what changes."""

@@ -56,16 +56,23 @@ from pathlib import Path
 
 from planner import domain as d
 from planner.check.changes import Change, compare
-from planner.invitations.declines import answers_in, apply_answers
-from planner.errors import Cancelled, Infeasible, InvalidInput, PlannerError, SolverFailure
-from planner.invitations.manifest import load_manifest
-from planner.solve.explain import explain_infeasible, explain_missing, prechecks, why_left_out
-from planner.solve.run import Cancel, Phase, Progress, SolveOptions, TimeLimitWhileBuilding, extract, solve_model
-from planner.store.planio import (PLAN_FOLDER_NAMES, RECORD_FILES, atomic_folder, check_plan_target, read_plan,
-                                  unknown_ids, write_plan_files)
-from planner.orchestrate.replan import frozen_breaches, touched_days
 from planner.check.verify import verify
 from planner.documents.view import uninvited
+from planner.errors import Cancelled, Infeasible, InvalidInput, PlannerError, SolverFailure
+from planner.invitations.declines import answers_in, apply_answers
+from planner.invitations.manifest import load_manifest
+from planner.orchestrate.replan import frozen_breaches, touched_days
+from planner.solve.explain import explain_infeasible, explain_missing, prechecks, why_left_out
+from planner.solve.run import Cancel, Phase, Progress, SolveOptions, TimeLimitWhileBuilding, extract, solve_model
+from planner.store.planio import (
+    PLAN_FOLDER_NAMES,
+    RECORD_FILES,
+    atomic_folder,
+    check_plan_target,
+    read_plan,
+    unknown_ids,
+    write_plan_files,
+)
 
 __all__ = ["Outcome", "Unreachable", "SolveOptions", "plan_visit", "replan_visit", "write_outcome",
            "export_documents", "solve_visit", "replan_plan", "self_check"]
@@ -293,9 +300,9 @@ def write_outcome(out_dir: str | Path, outcome: Outcome, now: dt.datetime | None
     version and written into them). The folder is built beside
     `out_dir` and replaces it in one rename; `out_dir` must be new, empty or
     a plan folder already."""
+    from planner.documents.changes import write_changes
     from planner.documents.clock import stamp
     from planner.orchestrate.documents import write_documents
-    from planner.documents.changes import write_changes
 
     check_plan_target(out_dir, previous=outcome.previous_dir, command="replan" if outcome.is_replan else "plan")
     visit, plan = outcome.visit, stamp(outcome.plan, outcome.previous, now)  # version and issue time

@@ -17,10 +17,10 @@ from collections.abc import Iterable, Sequence
 
 from planner import domain as d
 from planner import rules
-from planner.solve.candidates import session_rooms as _rooms_for
-from planner.solve.candidates import possible_starts as _starts
-from planner.solve.candidates import suitable_room_kinds
 from planner.errors import Cancelled
+from planner.solve.candidates import possible_starts as _starts
+from planner.solve.candidates import session_rooms as _rooms_for
+from planner.solve.candidates import suitable_room_kinds
 from planner.solve.hard import fixed_item_conflicts
 from planner.solve.run import SolveOptions, feasible_with
 

@@ -23,11 +23,11 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections import defaultdict
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from planner import domain as d
-from planner.solve.candidates import lunch_starts, possible_starts, session_rooms
 from planner.domain import DAY_MINUTES as DAY
+from planner.solve.candidates import lunch_starts, possible_starts, session_rooms
 
 
 class Ledger:

@@ -13,16 +13,16 @@ That is what lets CP-SAT find complete plans for large visits quickly.
 from __future__ import annotations
 
 import datetime as dt
-from itertools import combinations
 from collections.abc import Callable
+from itertools import combinations
 from typing import TYPE_CHECKING
 
 from ortools.sat.python import cp_model
 
 from planner import domain as d
 from planner import rules
-from planner.solve.candidates import ends_before_the_prep, lunch_starts
 from planner.domain import DAY_MINUTES as DAY
+from planner.solve.candidates import ends_before_the_prep, lunch_starts
 
 if TYPE_CHECKING:
     from planner.solve.variables import PlanModel, SessionVars
@@ -35,7 +35,7 @@ hard_rule = rules.registrar(MODELS, rules.HARD_BY_NUMBER)
 # --- rule 1 ---------------------------------------------------------------------
 
 @hard_rule(1)
-def must_sessions_scheduled_once(pm: "PlanModel") -> None:
+def must_sessions_scheduled_once(pm: PlanModel) -> None:
     """Rule 1: every `must` session exactly once, a `should` session at most once."""
     must = [sv.present for sv in pm.sessions.values() if sv.session.must]
     pm.terms["must_sessions_scheduled_once"] = (sum(1 - p for p in must), len(must))
@@ -46,7 +46,7 @@ def must_sessions_scheduled_once(pm: "PlanModel") -> None:
 # computed by planner.solve.candidates.session_starts (see build.py).
 
 @hard_rule(2)
-def session_inside_its_day_and_window(pm: "PlanModel") -> None:
+def session_inside_its_day_and_window(pm: PlanModel) -> None:
     """Rule 2: the start's domain keeps the day, grid and window (built from
     planner.solve.candidates.session_starts); this adds `after`: that session ends
     before this one starts (when both are held)."""
@@ -60,7 +60,7 @@ def session_inside_its_day_and_window(pm: "PlanModel") -> None:
 # --- rule 3 ---------------------------------------------------------------------
 
 @hard_rule(3)
-def no_one_in_two_places(pm: "PlanModel") -> None:
+def no_one_in_two_places(pm: PlanModel) -> None:
     """Rule 3: no peer, person or room in two things at once; a peer's
     offsite sessions include travel each way; debriefs, prep and feedback count."""
     model, visit = pm.model, pm.visit
@@ -109,7 +109,7 @@ def _lunch_interval(pm, peer_id, k):
 # --- rule 4 ---------------------------------------------------------------------
 
 @hard_rule(4)
-def peers_keep_a_buffer_between_sessions(pm: "PlanModel") -> None:
+def peers_keep_a_buffer_between_sessions(pm: PlanModel) -> None:
     """Rule 4: a peer's consecutive sessions on a day are buffer_minutes apart,
     on top of any travel. Each session's travel-inclusive span is stretched by
     the buffer at its end, and those stretched spans may not overlap."""
@@ -138,7 +138,7 @@ def peers_keep_a_buffer_between_sessions(pm: "PlanModel") -> None:
 # --- rule 5 ---------------------------------------------------------------------
 
 @hard_rule(5)
-def sessions_have_their_peers_and_everyone_is_available(pm: "PlanModel") -> None:
+def sessions_have_their_peers_and_everyone_is_available(pm: PlanModel) -> None:
     """Rule 5: exactly `peers` peers, the required peers among them; and every
     peer (travel included), person and room outside its unavailable windows.
     (A peer who is away at every possible start is no candidate at all: see
@@ -202,7 +202,7 @@ def _start_in(pm, sv, starts, enforce):
 # room literals, computed by planner.solve.candidates.session_rooms (see build.py).
 
 @hard_rule(6)
-def room_fits_session(pm: "PlanModel") -> None:
+def room_fits_session(pm: PlanModel) -> None:
     """Rule 6: a held session is in exactly one of the rooms that fit it."""
     for sv in pm.sessions.values():
         pm.model.Add(sum(sv.room.values()) == sv.present)
@@ -211,7 +211,7 @@ def room_fits_session(pm: "PlanModel") -> None:
 # --- rule 7 ---------------------------------------------------------------------
 
 @hard_rule(7)
-def daily_session_caps(pm: "PlanModel") -> None:
+def daily_session_caps(pm: PlanModel) -> None:
     """Rule 7: at most max_sessions_per_day sessions start on a day, and at
     most a peer's cap of them include that peer.
 
@@ -239,7 +239,7 @@ def daily_session_caps(pm: "PlanModel") -> None:
         model.AddCumulative(units, [1] * len(units), cap)
 
 
-def _day_index(pm: "PlanModel", sv):
+def _day_index(pm: PlanModel, sv):
     """The index of the day a session starts on: a constant, or a variable
     tied to the start by day * 1440 <= start < (day + 1) * 1440."""
     days = sorted({t // DAY for t in sv.starts})
@@ -254,7 +254,7 @@ def _day_index(pm: "PlanModel", sv):
 # --- rule 8 ---------------------------------------------------------------------
 
 @hard_rule(8)
-def every_peer_gets_lunch(pm: "PlanModel") -> None:
+def every_peer_gets_lunch(pm: PlanModel) -> None:
     """Rule 8: lunch_minutes unbroken inside the lunch window, every peer,
     every interview day, starting on the slot grid. Each lunch is a start
     variable whose domain is the grid inside the window; its interval enters
@@ -331,7 +331,7 @@ def fixed_item_conflicts(visit: d.Visit) -> list[str]:
 
 
 @hard_rule(9)
-def debriefs_and_feedback_day(pm: "PlanModel") -> None:
+def debriefs_and_feedback_day(pm: PlanModel) -> None:
     """Rule 9: the debriefs, prep and feedback presentation are fixed (see
     Visit.fixed_items) and enter every NoOverlap of rule 3; what no plan can
     change is reported before solving (fixed_item_conflicts). *(1.1)* On a

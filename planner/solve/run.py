@@ -10,19 +10,20 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import ortools
 from ortools.sat.python import cp_model
 
 from planner import domain as d
 from planner import rules
+from planner.domain import DAY_MINUTES as DAY
 from planner.errors import Cancelled, Infeasible, SolverFailure
 from planner.solve import hard, soft
-from planner.domain import DAY_MINUTES as DAY
-from planner.solve.variables import PlanModel, build
 from planner.solve.greedy import greedy_plan
+from planner.solve.variables import PlanModel, build
 
 # Presolve probing costs wall time that CP-SAT's deterministic clock does not
 # see: 0.2 s on a one-week visit (~360 session-peer literals), 6 s on two

@@ -53,14 +53,14 @@ STAGE_LIMIT = 2 ** 53
 
 
 @soft_rule(1)
-def should_sessions_scheduled(pm: "PlanModel") -> None:
+def should_sessions_scheduled(pm: PlanModel) -> None:
     """§3.1: as many `should` sessions as fit."""
     should = [sv.present for sv in pm.sessions.values() if not sv.session.must]
     pm.terms["should_sessions_scheduled"] = (sum(1 - p for p in should), len(should))
 
 
 @soft_rule(2)
-def peers_matched_to_themes(pm: "PlanModel") -> None:
+def peers_matched_to_themes(pm: PlanModel) -> None:
     """§3.2: a peer on a session shares one of its themes. Counts each peer
     placed on a themed session with none of its themes among their specialisms."""
     off = []
@@ -76,7 +76,7 @@ def peers_matched_to_themes(pm: "PlanModel") -> None:
 
 
 @soft_rule(3)
-def member_peer_with_councillors(pm: "PlanModel") -> None:
+def member_peer_with_councillors(pm: PlanModel) -> None:
     """§3.3: a member peer on every session that has a councillor among its attendees."""
     visit, model = pm.visit, pm.model
     missing = []
@@ -92,7 +92,7 @@ def member_peer_with_councillors(pm: "PlanModel") -> None:
 
 
 @soft_rule(4)
-def balanced_load(pm: "PlanModel") -> None:
+def balanced_load(pm: PlanModel) -> None:
     """§3.4: the busiest peer has as few sessions as possible."""
     loads: dict[str, list[Any]] = {}
     for sv in pm.sessions.values():
@@ -106,7 +106,7 @@ def balanced_load(pm: "PlanModel") -> None:
 
 
 @soft_rule(5)
-def short_days_for_people(pm: "PlanModel") -> None:
+def short_days_for_people(pm: PlanModel) -> None:
     """§3.5: a person with several sessions has small gaps between them.
 
     For each such person: the idle time between their first start and last
@@ -151,7 +151,7 @@ def short_days_for_people(pm: "PlanModel") -> None:
 
 
 @soft_rule(6)
-def fewest_sessions_moved(pm: "PlanModel", previous: dict[str, d.PlanItem],
+def fewest_sessions_moved(pm: PlanModel, previous: dict[str, d.PlanItem],
                           frozen: Set[str] = frozenset()) -> None:
     """§3.6, on replan: as few sessions moved (day, start, room or peers) as
     possible. A session of the previous plan that keeps its start, room and
@@ -179,7 +179,7 @@ def fewest_sessions_moved(pm: "PlanModel", previous: dict[str, d.PlanItem],
 
 
 @soft_rule(7)
-def right_sized_rooms(pm: "PlanModel") -> None:
+def right_sized_rooms(pm: PlanModel) -> None:
     """§3.7 (1.1): as few seats left empty as possible. Each held session
     leaves its room's capacity less its attendees and peers empty: the sum of
     (capacity - headcount) over the session's room literals, so the smallest
@@ -193,7 +193,7 @@ def right_sized_rooms(pm: "PlanModel") -> None:
 
 
 @soft_rule(8)
-def peers_stay_put(pm: "PlanModel") -> None:
+def peers_stay_put(pm: PlanModel) -> None:
     """§3.8 (1.1): within a day a peer changes room as few times as possible;
     the team's office does not count (sessions never use it; debriefs and
     prep there are left out), going to a site visit does (an offsite room is
@@ -252,7 +252,7 @@ ROOM_TERMS = tuple(name for stage in ROOM_STAGES for name in stage)
 ROOM_RULES = tuple(MODELS[rules.SOFT_BY_NAME[name].number] for name in ROOM_TERMS)
 
 
-def _weighed(pm: "PlanModel") -> tuple[dict[str, int], list[list[str]]]:
+def _weighed(pm: PlanModel) -> tuple[dict[str, int], list[list[str]]]:
     """Weights from the rules' upper bounds, bottom up in ORDER, and the stages
     (top first): a rule whose weighted total would pass STAGE_LIMIT starts a
     new stage above, whose weights count from 1 again."""
@@ -275,21 +275,21 @@ def _weighed(pm: "PlanModel") -> tuple[dict[str, int], list[list[str]]]:
     return out, [stage for stage in stages if stage]
 
 
-def weights(pm: "PlanModel") -> dict[str, int]:
+def weights(pm: PlanModel) -> dict[str, int]:
     """Lexicographic weights from the rules' upper bounds, in ORDER (within each stage)."""
     return _weighed(pm)[0]
 
 
-def stages(pm: "PlanModel") -> list[list[str]]:
+def stages(pm: PlanModel) -> list[list[str]]:
     """The rules' names in stages, top first (one stage for most visits)."""
     return _weighed(pm)[1]
 
 
-def stage_objective(pm: "PlanModel", names: list[str], w: dict[str, int]):
+def stage_objective(pm: PlanModel, names: list[str], w: dict[str, int]):
     return sum(w[name] * pm.terms[name][0] for name in names)
 
 
-def objective(pm: "PlanModel"):
+def objective(pm: PlanModel):
     """Minimise the first stage; planner.solve.run runs any later ones."""
     w = weights(pm)
     first = stages(pm)[:1]

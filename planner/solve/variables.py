@@ -16,14 +16,14 @@ candidate peer, and optional intervals tied to those literals.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
 from planner import domain as d
-from planner.solve.candidates import session_rooms, session_starts
 from planner.domain import DAY_MINUTES as DAY
+from planner.solve.candidates import session_rooms, session_starts
 
 
 @dataclass
@@ -60,7 +60,8 @@ class PlanModel:
     intervals: dict[tuple[object, ...], cp_model.IntervalVar] = field(default_factory=dict)  # shared interval cache
     held_days: dict[str, int] | None = None  # rooms-and-peers stage: session id -> its day, as held
     uses: dict[tuple[str, int, str], cp_model.IntVar] = field(default_factory=dict)  # (peer, day, room) -> used
-    stay_put: list[tuple[cp_model.IntVar, list[cp_model.IntVar]]] = field(default_factory=list)  # (changes[peer, day], its used literals)
+    # (changes[peer, day], its used literals)
+    stay_put: list[tuple[cp_model.IntVar, list[cp_model.IntVar]]] = field(default_factory=list)
 
     # --- time axis (domain.TimeAxis) -------------------------------------
     def t(self, moment: dt.datetime) -> int:

@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from planner import domain as d
-from planner.store import ledger
 from planner.errors import InvalidInput, PlannerError, Problem
+from planner.store import ledger
 
 SCHEDULE_COLUMNS = ("item_id", "kind", "title", "date", "start", "end", "room_id", "peer_ids", "attendee_ids")
 UNSCHEDULED_COLUMNS = ("session_id", "reason")

@@ -1,4 +1,4 @@
 """The planning board: a web workspace over the planner library (issue 12).
 
-`planner serve [WORKSPACE]` runs it; see README.md, "The web workspace".
+`planner serve [WORKSPACE]` runs it; see docs/web.md.
 """

@@ -19,14 +19,15 @@ from pathlib import Path
 
 from planner import domain as d
 from planner import rules
-from planner.store import ledger
 from planner.check.changes import Change, compare
-from planner.errors import Infeasible, InvalidInput, PlannerError, Problem
 from planner.check.objective import penalties
-from planner.store.planio import RECORD_FILES, atomic_folder, read_plan, write_plan_files
-from planner.input.reading import RawSetting, RawTable, RawVisit, read_raw
-from planner.input.validation import COLUMNS, BadValue, build_visit, parse_datetime
 from planner.check.verify import verify
+from planner.errors import Infeasible, InvalidInput, PlannerError, Problem
+from planner.input.reading import RawSetting, RawTable, RawVisit, read_raw
+from planner.input.schema import BadValue, parse_datetime
+from planner.input.validation import COLUMNS, build_visit
+from planner.store import ledger
+from planner.store.planio import RECORD_FILES, atomic_folder, read_plan, write_plan_files
 from planner.web.workspace import VISIT_FILES, VisitDir, Workspace
 
 TABLE_ORDER = ("sessions", "peers", "people", "rooms", "themes", "documents")
@@ -201,7 +202,7 @@ def save_settings(vd: VisitDir, values: dict[str, str], who: str):
 
 
 def setting_keys() -> list[str]:
-    from planner.input.validation import SETTING_KEYS, REQUIRED_SETTINGS
+    from planner.input.validation import REQUIRED_SETTINGS, SETTING_KEYS
 
     return list(REQUIRED_SETTINGS) + sorted(SETTING_KEYS - set(REQUIRED_SETTINGS))
 
@@ -528,8 +529,8 @@ def publish(vd: VisitDir, visit: d.Visit, version: str, who: str) -> None:
     """The version becomes the current one: its documents are written (invites
     re-issued against the version published before, whose send ledger it
     takes over), as `planner export` / `planner replan` write them."""
-    from planner.orchestrate.documents import write_documents
     from planner.documents.changes import write_changes
+    from planner.orchestrate.documents import write_documents
 
     source = vd.version_path(version)
     plan = read_plan(source)

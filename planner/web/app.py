@@ -27,8 +27,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
-from starlette.responses import (HTMLResponse, JSONResponse, RedirectResponse, Response,
-                                 StreamingResponse)
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -37,8 +36,7 @@ from planner.invitations.reports import answers_by_item
 from planner.text import slug as slugify
 from planner.web import actions
 from planner.web.board import day_grid
-from planner.web.security import (CSP, MAX_UPLOAD_BYTES, UnsafeUpload, Users, csrf_ok, csrf_token, secret_key,
-                       unpack_zip)
+from planner.web.security import CSP, MAX_UPLOAD_BYTES, UnsafeUpload, Users, csrf_ok, csrf_token, secret_key, unpack_zip
 from planner.web.solving import AlreadySolving, Solver
 from planner.web.workspace import STAGING, StaleEdit, VisitDir, Workspace
 
@@ -301,7 +299,7 @@ class Board:
         try:
             data = actions.workbook_bytes(vd)
         except PlannerError as exc:
-            raise Refused(409, f"The visit cannot be written as a workbook: {exc}")
+            raise Refused(409, f"The visit cannot be written as a workbook: {exc}") from exc
         return Response(data, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                         headers={"content-disposition": f'attachment; filename="{vd.slug}.xlsx"'})
 
@@ -416,7 +414,7 @@ class Board:
         except StaleEdit as exc:
             return await self.stale(request, exc)
         except KeyError:
-            raise Refused(404, f"{table} has no row {row}.")
+            raise Refused(404, f"{table} has no row {row}.") from None
         except actions.EditRefused as exc:
             return await self.visit_page(request, errors=[("", str(p)) for p in exc.problems], status=400)
         return RedirectResponse(f"/v/{vd.slug}#table-{table}", status_code=303)
@@ -461,7 +459,7 @@ class Board:
         try:
             self.solver.start(vd, kind, vd.current() if kind == "replan" else None, seconds, self.who(request))
         except AlreadySolving as exc:
-            raise Refused(409, f"Not started: {exc}.")
+            raise Refused(409, f"Not started: {exc}.") from exc
         return RedirectResponse(f"/v/{vd.slug}/solve", status_code=303)
 
     async def cancel(self, request: Request):
@@ -502,7 +500,8 @@ class Board:
             while loop.time() < ends:
                 data = self.status_data(vd)
                 if data["revision"] != (last or {}).get("revision"):
-                    yield f"event: revision\ndata: {json.dumps({'revision': data['revision'], 'current': data['current']})}\n\n"
+                    said = json.dumps({"revision": data["revision"], "current": data["current"]})
+                    yield f"event: revision\ndata: {said}\n\n"
                 run = data["run"]
                 if run and (run["state"] == "running" or run != (last or {}).get("run")):
                     yield f"event: progress\ndata: {json.dumps(run)}\n\n"
@@ -544,7 +543,8 @@ class Board:
             answers = answers_by_item(vd.version_path(version))
         except (PlannerError, OSError, ValueError, KeyError):
             answers = {}
-        return {"vd": vd, "answers": answers, "visit": visit, "version": version, "plan": plan, "days": days, "day": chosen,
+        return {"vd": vd, "answers": answers, "visit": visit, "version": version, "plan": plan, "days": days,
+                "day": chosen,
                 "view": view, "grid": day_grid(visit, plan, chosen, view), "scores": scores, "before": before,
                 "previous": previous, "soft_names": actions.SOFT_NAMES, "pinned": pinned, "left_out": left_out,
                 "current": vd.current(), "published": vd.published(), "revision": vd.revision(),
@@ -623,8 +623,8 @@ class Board:
         return self.render(request, "move.html", status=409, title=f"Move {item.title}", vd=vd, visit=visit,
                            version=current, item=item, day=f"{item.start:%Y-%m-%d}", start=f"{item.start:%H:%M}",
                            room=item.room_id, peers=list(item.peer_ids), rooms=list(visit.rooms),
-                           days=list(visit.settings.interview_days), breaches=[], checked=False, move=None, unpinnable=[],
-                           errors=[("", str(exc))], notice="", revision=vd.revision())
+                           days=list(visit.settings.interview_days), breaches=[], checked=False, move=None,
+                           unpinnable=[], errors=[("", str(exc))], notice="", revision=vd.revision())
 
     async def pin(self, request: Request):
         return await self._pin(request, True)
@@ -650,7 +650,7 @@ class Board:
         except StaleEdit as exc:
             return await self.stale(request, exc)
         except actions.EditRefused as exc:
-            raise Refused(400, "Not saved: " + "; ".join(str(p) for p in exc.problems))
+            raise Refused(400, "Not saved: " + "; ".join(str(p) for p in exc.problems)) from exc
         return RedirectResponse(f"/v/{vd.slug}/board/{version}?day={item.start:%Y-%m-%d}#card-{session_id}",
                                 status_code=303)
 
@@ -687,7 +687,7 @@ class Board:
         except StaleEdit as exc:
             return await self.stale(request, exc)
         except PlannerError as exc:
-            raise Refused(409, f"Not published: {exc}")
+            raise Refused(409, f"Not published: {exc}") from exc
         return RedirectResponse(f"/v/{vd.slug}/invites/{version}", status_code=303)
 
     async def zip(self, request: Request):

@@ -23,7 +23,6 @@ from typing import Any
 from planner import rules
 from planner.web.workspace import VisitDir
 
-
 # What each step of a run is called on the page. The model solves in stages
 # (planner/solve/run.py): the main stage, then the rooms stage of soft rule 7
 # and the room-changes stage of soft rule 8; the orchestrator may plan again
