@@ -188,9 +188,12 @@ def test_a_process_that_ran_typst_is_never_forked(tmp_path, monkeypatch):
     """Typst runs a thread pool once it has compiled: a process forked then
     would never finish, so such a process renders its PDFs itself."""
     monkeypatch.setenv("PLANNER_PDF_WORKERS", "2")
-    monkeypatch.setattr(render, "_COMPILED", [False])
-    render._compiler()
-    assert render._COMPILED == [True]
+    from planner.documents import typesetting
+
+    monkeypatch.setattr(typesetting, "_COMPILED", [False])
+    assert not typesetting.has_compiled()
+    typesetting._compiler()
+    assert typesetting.has_compiled()
     with pytest.raises(OSError):
         render._pool(2)
     with render.pdf_batch() as batch:

@@ -180,7 +180,7 @@ def test_names_from_across_europe_print_with_the_shipped_fonts(tmp_path):
 
 
 def test_the_shipped_fonts_come_with_their_licence():
-    from planner.documents.render import FONTS_FOLDER
+    from planner.documents.typesetting import FONTS_FOLDER
 
     names = sorted(p.name for p in FONTS_FOLDER.glob("*.ttf"))
     assert names == ["DejaVuSans-Bold.ttf", "DejaVuSans-BoldOblique.ttf", "DejaVuSans-Oblique.ttf", "DejaVuSans.ttf"]

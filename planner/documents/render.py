@@ -32,6 +32,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from planner import domain as d
+from planner.documents import typesetting
+from planner.documents.typesetting import Print, page_count, typeset
 from planner.documents.view import KIND_LABELS as KIND_LABELS  # for the templates' callers
 from planner.documents.view import kind_label
 from planner.store.planio import inside
@@ -225,73 +227,6 @@ def write_bytes(folder: Path, relative: str, data: bytes) -> Path:
     return path
 
 
-# --- printing with Typst ------------------------------------------------------------
-
-PDF_STANDARDS = ("ua-1", "a-2a")  # tagged and accessible (PDF/UA-1), archivable (PDF/A-2a)
-
-
-def _package_folder(name: str) -> Path:
-    from importlib.resources import files
-
-    return Path(str(files("planner.documents") / name))
-
-
-TYPST_FOLDER = _package_folder("typst")   # the print templates (*.typ)
-FONTS_FOLDER = _package_folder("fonts")   # DejaVu Sans, shipped with its LICENSE
-
-
-@dataclass(frozen=True)
-class Print:
-    """One printed document: a template of typst/ and its data (JSON text,
-    given to the template as sys.inputs.data)."""
-
-    template: str
-    data: str
-
-
-@lru_cache(maxsize=1)
-def _new_compiler():
-    """The process's Typst compiler: the shipped fonts only (no system or
-    built-in font, so a PDF looks the same on every machine), the templates'
-    folder as its root (a template can read nothing outside it), no package
-    ever loaded. Made before the rendering processes are forked, so they
-    share its fonts (see _pool)."""
-    import typst
-
-    fonts = typst.Fonts(include_system_fonts=False, include_embedded_fonts=False,
-                        font_paths=[str(FONTS_FOLDER)])
-    return typst.Compiler(root=str(TYPST_FOLDER), font_paths=fonts, ignore_system_fonts=True)
-
-
-_COMPILED = [False]  # this process has run Typst, and so its thread pool: never fork it
-
-
-def _compiler():
-    """The compiler, to compile with: the process is marked as one that has
-    run Typst, never to be forked again (see _pool)."""
-    _COMPILED[0] = True
-    return _new_compiler()
-
-
-def typeset(job: Print, epoch: int = 0) -> bytes:
-    """The PDF of a Print: PDF/UA-1 and PDF/A-2a, dated `epoch` (the fixed
-    clock), so the same data always gives the same bytes."""
-    if "/" in job.template or "\\" in job.template or not job.template.endswith(".typ"):
-        raise ValueError(f"not a print template: {job.template!r}")
-    return _compiler().compile(input=str(TYPST_FOLDER / job.template), sys_inputs={"data": job.data},
-                               pdf_standards=list(PDF_STANDARDS), timestamp=int(epoch))
-
-
-def page_count(pdf: bytes) -> int:
-    """Pages of a PDF Typst wrote (its page tree's root gives the count)."""
-    import re
-
-    counts = [int(n) for n in re.findall(rb"/Type/Pages/Count (\d+)", pdf)]
-    if not counts:
-        raise ValueError("no page tree found in the PDF")
-    return max(counts)
-
-
 # --- many PDFs at once -------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -379,9 +314,9 @@ def _pool(workers: int):
     never finishes); such a process renders its PDFs itself (OSError)."""
     from concurrent.futures import ProcessPoolExecutor
 
-    if _COMPILED[0] or "fork" not in multiprocessing.get_all_start_methods():
+    if typesetting.has_compiled() or "fork" not in multiprocessing.get_all_start_methods():
         raise OSError("no process can be forked here")
-    _new_compiler()  # no thread runs before a first compile
+    typesetting._new_compiler()  # no thread runs before a first compile
     return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
                                initializer=_die_with_parent, initargs=(os.getpid(),))
 
