@@ -188,7 +188,7 @@ def fetch(visit_path, via: str, service=None, source=None, plans=(),
     from planner.input.columns import set_cells
     from planner.input.reading import read_raw
     from planner.input.validation import load_visit
-    from planner.store.planio import inside
+    from planner.store.fs import inside
 
     visit_path = Path(visit_path)
     visit = load_visit(visit_path)
