@@ -173,6 +173,9 @@ def _summary(outcome, out: Path) -> None:
     rooms = _rooms_line(solver.get("stages") or [])
     if rooms:
         click.echo(rooms)
+    for stage in solver.get("stages") or []:  # a stage the time limit stopped: which, and how close
+        if stage.get("note"):
+            click.echo(stage["note"])
     if solver.get("should_sessions_left_out_for_time"):
         click.echo(f"No plan holding the `should` sessions was found within {solver.get('time_limit_seconds', 0):g} s: "
                    f"the `must` sessions were planned without them.")

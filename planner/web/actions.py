@@ -170,6 +170,8 @@ def solve_into(visit_folder: str, out: str, previous: str | None, time_limit: fl
     return {"placed": len(plan.sessions), "sessions": len(visit.sessions), "status": solver.get("status", ""),
             "objective": solver.get("objective"), "bound": solver.get("bound"),
             "changes": len(outcome.changes) if outcome.changes is not None else None,
+            # a stage the time limit stopped, in plain words: which, and how close (solve.stages.status_note)
+            "notes": [stage["note"] for stage in solver.get("stages") or [] if stage.get("note")],
             "left_out": [f"{visit.label(u.session_id)} — {u.reason}" for u in plan.unscheduled]}
 
 
