@@ -6,7 +6,7 @@ Safety and reproducibility live here, once for every document:
 * templates are loaded from the installed package (``PackageLoader``) and
   HTML is auto-escaped, so every cell of the input is shown as text;
 * file names are built with :func:`planner.text.slug` and checked with
-  :func:`planio.inside`, so no id can write outside the output folder;
+  :func:`planner.store.fs.inside`, so no id can write outside the output folder;
 * PDFs are typeset by Typst from templates in typst/ and data passed as JSON
   text (shown as text, never read as markup), with the fonts shipped in
   fonts/ only; a template can read nothing outside its folder and loads no
@@ -36,7 +36,7 @@ from planner.documents import typesetting
 from planner.documents.typesetting import Print, page_count, typeset
 from planner.documents.view import KIND_LABELS as KIND_LABELS  # for the templates' callers
 from planner.documents.view import kind_label
-from planner.store.planio import inside
+from planner.store.fs import inside
 from planner.text import slug
 
 if TYPE_CHECKING:

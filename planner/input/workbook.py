@@ -6,7 +6,7 @@ planner.input.reading know openpyxl.
 Neither `template` nor `convert` overwrites anything: the target must not exist
 (an empty folder is fine), otherwise OutputExists is raised (exit 2, like every
 other unusable input; nothing is written). Folders are written through
-planio.atomic_folder and workbooks through a temporary file renamed into
+planner.store.fs.atomic_folder and workbooks through a temporary file renamed into
 place, so a failure leaves nothing half-written.
 """
 
@@ -22,6 +22,7 @@ from pathlib import Path
 
 from planner.errors import InvalidInput, PlannerError
 from planner.input import schema
+from planner.store.fs import atomic_write
 from planner.store.planio import safe_cell
 
 
@@ -141,7 +142,7 @@ def _save(book, path: Path) -> None:
     try:
         book.save(temp)
         _fix_zip_times(temp)
-        os.replace(temp, path)
+        atomic_write(path, temp.read_bytes())  # fsynced, renamed whole
     finally:
         if os.path.exists(temp):
             os.unlink(temp)
@@ -391,7 +392,7 @@ def _field_line(f: schema.Field) -> str:
 
 
 def _template_folder(path: Path) -> None:
-    from planner.store.planio import atomic_folder
+    from planner.store.fs import atomic_folder
 
     with atomic_folder(path) as temp:
         (temp / "visit.toml").write_text(_template_toml(), encoding="utf-8")
@@ -460,7 +461,7 @@ def _raw_to_workbook(raw, path: Path) -> None:
 
 
 def _raw_to_folder(raw, path: Path) -> None:
-    from planner.store.planio import atomic_folder
+    from planner.store.fs import atomic_folder
 
     with atomic_folder(path) as temp:
         if raw.settings:
