@@ -479,6 +479,8 @@ def plan_cases(quick: bool) -> list[dict]:
              repeat=3),
         dict(name="one-week #1", size="one-week", seed=1, limit=60, alternative=True, documents=True,
              replan=True, repeat=3),
+        dict(name="four-days (example + 1 day)", size="example-days:4", seed=None, limit=60, alternative=False,
+             documents=False, replan=False, repeat=3),
         dict(name="two-weeks #1", size="two-weeks", seed=1, limit=60, alternative=True, documents=True,
              replan=True),
         dict(name="four-weeks #1", size="four-weeks", seed=1, limit=60, alternative=True, documents=True,
@@ -532,6 +534,10 @@ def main(argv: list[str] | None = None) -> None:
         for case in cases:
             if case["size"] is None:
                 folder = ROOT / "inputs" / "tower-hamlets-2018"
+            elif case["size"].startswith("example-days:"):  # the example stretched (issue 21)
+                import example_days
+
+                folder = example_days.write(int(case["size"].split(":")[1]), Path(tmp) / "example-days")
             else:
                 folder = Path(tmp) / case["name"].replace(" ", "").replace("#", "-")
                 generate(case["size"], case["seed"], folder)
@@ -687,8 +693,19 @@ def render(info: dict, results: list[dict], quick: bool) -> str:
     lines += _side_by_side(results)
     lines += _ablations(results)
     lines += _board(info.get("board"))
+    lines += _proof_times()
     lines += _method()
     return "\n".join(lines) + "\n"
+
+
+def _proof_times() -> list[str]:
+    """Time to proof against visit size (issue 21), from benchmarks/proof_times.json when it exists
+    (benchmarks/proof_times.py writes it: three seeds a case take longer than the rest of the bench)."""
+    import proof_times
+
+    if not proof_times.OUT.exists():
+        return []
+    return proof_times.render(json.loads(proof_times.OUT.read_text(encoding="utf-8"))).splitlines() + [""]
 
 
 def _board(board) -> list[str]:

@@ -7,9 +7,11 @@ follow the contract: 0 success, 1 no plan satisfies the rules, 2 invalid input.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.console import Console
@@ -171,6 +173,9 @@ def _summary(outcome, out: Path) -> None:
     rooms = _rooms_line(solver.get("stages") or [])
     if rooms:
         click.echo(rooms)
+    for stage in solver.get("stages") or []:  # a stage the time limit stopped: which, and how close
+        if stage.get("note"):
+            click.echo(stage["note"])
     if solver.get("should_sessions_left_out_for_time"):
         click.echo(f"No plan holding the `should` sessions was found within {solver.get('time_limit_seconds', 0):g} s: "
                    f"the `must` sessions were planned without them.")
@@ -259,7 +264,7 @@ def check(input: str, quiet: bool) -> None:
 def plan(input, out, time_limit, seed, workers, deterministic, quiet, now, no_documents, print_all_packs) -> None:
     """Plan a visit and write the schedule and every document into --out."""
     from planner.orchestrate import plan_visit, write_outcome
-    from planner.store.planio import prepare_target
+    from planner.store.folder import prepare_target
 
     try:
         _notes(prepare_target(out, inputs=[input], command="plan"), quiet)
@@ -290,7 +295,7 @@ def replan(input, previous, out, freeze_before, time_limit, seed, workers, deter
     """Re-plan after the inputs changed, moving as few sessions as possible."""
     from planner.orchestrate import replan_visit, write_outcome
     from planner.orchestrate.replan import changes_summary
-    from planner.store.planio import prepare_target
+    from planner.store.folder import prepare_target
 
     try:
         _notes(prepare_target(out, inputs=[input], previous=previous, command="replan"), quiet)
@@ -368,7 +373,8 @@ def verify(input: str, folder: str, quiet: bool) -> None:
 def export(input: str, folder: str, now: str | None, quiet: bool, print_all_packs: bool) -> None:
     """Re-render every document from an existing plan, without solving."""
     from planner.orchestrate import export_documents
-    from planner.store.planio import check_inputs_outside, tidy_target
+    from planner.store.folder import check_inputs_outside
+    from planner.store.fs import tidy_target
 
     try:
         _notes(tidy_target(folder), quiet)
@@ -427,7 +433,11 @@ def convert(input: str, output: str) -> None:
               help="--dry-run only lists what would go; --send sends it.")
 @click.option("--mark-sent", is_flag=True,
               help="Record every due message in the ledger without sending it (invites handed out another way).")
-def send(folder, host, port, starttls, use_ssl, user, password, dry_run, mark_sent) -> None:
+@click.option("--via", type=click.Choice(["smtp", "graph", "google"]), default="smtp", show_default=True,
+              help="SMTP, Microsoft Graph (planner login microsoft) or the Gmail API (planner login google).")
+@click.option("--oauth", type=click.Choice(["microsoft", "google"]), default=None,
+              help="With --via smtp: log in with XOAUTH2 and the signed-in account's token, not a password.")
+def send(folder, host, port, starttls, use_ssl, user, password, dry_run, mark_sent, via, oauth) -> None:
     """Send the invitation e-mails of a plan folder that are due and not yet in its ledger."""
     from planner.invitations.send import SmtpSettings, deliver
     from planner.invitations.send import mark_sent as record_all
@@ -443,8 +453,15 @@ def send(folder, host, port, starttls, use_ssl, user, password, dry_run, mark_se
                    f"ledger: {Path(folder) / ledger.NAME}")
         return
     settings = SmtpSettings(host=host, port=port, starttls=starttls, ssl=use_ssl, user=user, password=password)
+    extra: dict[str, Any] = {}
+    if via != "smtp":
+        from planner.invitations.services.transport import transport
+
+        extra["connect_with"] = lambda _settings: transport(via)
+    elif oauth:
+        extra["connect_with"] = _oauth_smtp(oauth)
     try:
-        report = deliver(folder, settings, dry_run=dry_run,
+        report = deliver(folder, settings, dry_run=dry_run, **extra,
                          on_sent=lambda out: click.echo(f"sent    {out.describe()}"),
                          on_failed=lambda out, why: err.print(f"refused {out.describe()}: {why}", markup=False))
     except PlannerError as error:
@@ -484,8 +501,13 @@ def send(folder, host, port, starttls, use_ssl, user, password, dry_run, mark_se
 @click.option("--older-than", default="3d", show_default=True, metavar="AGE",
               help="With --remind: only invitations sent at least this long ago (3d, 36h, 2w).")
 @click.option("--quiet", "-q", is_flag=True, help="Print only what was read, not the whole summary.")
+@click.option("--via", type=click.Choice(["imap", "graph", "google"]), default="imap", show_default=True,
+              help="Also read the organiser's mailbox through Microsoft Graph or the Gmail API (read-only).")
+@click.option("--oauth", type=click.Choice(["microsoft", "google"]), default=None,
+              help="With --imap: log in with XOAUTH2 and the signed-in account's token, not a password.")
+@click.option("--since", default=None, metavar="YYYY-MM-DD", help="Only messages received on or after this day.")
 def replies(folder, sources, imap_host, user, imap_folder, port, starttls, no_tls, cafile, now, remind,
-            older_than, quiet) -> None:
+            older_than, quiet, via, oauth, since) -> None:
     """Read the answers to a plan's invitations (.eml, .ics, mbox, Maildir, or --imap) into FOLDER:
     replies.jsonl, replies.csv and replies.html, and a summary of who has answered.
 
@@ -506,9 +528,15 @@ def replies(folder, sources, imap_host, user, imap_folder, port, starttls, no_tl
             if starttls and no_tls:
                 raise click.BadParameter("choose one of --starttls and --no-tls", param_hint="--no-tls")
             imap = ImapSettings(host=imap_host, user=user, password=os.environ.get("PLANNER_IMAP_PASSWORD", ""),
-                                folder=imap_folder, port=port, cafile=cafile,
-                                security="none" if no_tls else "starttls" if starttls else "tls")
-        report = r.read_replies(folder, sources, imap)
+                                folder=imap_folder, port=port, cafile=cafile, since=_day_option(since),
+                                security="none" if no_tls else "starttls" if starttls else "tls",
+                                token=_oauth_token(oauth, "imap") if oauth else None)
+        more = ()
+        if via != "imap":
+            from planner.invitations.services.transport import mime_messages
+
+            more = mime_messages(via, _day_option(since))
+        report = r.read_replies(folder, sources, imap, more)
         reminders = None
         if remind:
             from planner.invitations.remind import parse_age, write_reminders
@@ -574,6 +602,137 @@ def serve(workspace, host, port, users, add_user, workers) -> None:
         _fail(error)
 
 
+def _day_option(value: str | None) -> dt.date | None:
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date YYYY-MM-DD", param_hint="--since") from None
+
+
+def _oauth_token(provider: str, protocol: str) -> str:
+    from planner.invitations.services.tokens import mail_protocol_token
+
+    return mail_protocol_token(provider, protocol)
+
+
+def _oauth_smtp(provider: str):
+    def connect(settings):
+        from dataclasses import replace
+
+        from planner.invitations.send import connect as smtp_connect
+
+        if not settings.user:
+            raise click.BadParameter("--oauth needs --user: the mailbox's address", param_hint="--user")
+        return smtp_connect(replace(settings, token=_oauth_token(provider, "smtp")))
+    return connect
+
+
+@cli.command()
+@click.argument("service", type=click.Choice(["microsoft", "google"]))
+@click.option("--client-id", envvar="PLANNER_MS_CLIENT_ID", default=None,
+              help="Microsoft: the app registration's Application (client) ID (env PLANNER_MS_CLIENT_ID).")
+@click.option("--tenant", envvar="PLANNER_MS_TENANT", default="organizations", show_default=True,
+              help="Microsoft: the council's tenant id or domain (env PLANNER_MS_TENANT).")
+@click.option("--mailbox", default="", help="Microsoft: send and read as this mailbox (a shared mailbox with "
+              "Send As; with client credentials, the organiser's) instead of the signed-in person's own.")
+@click.option("--client-secrets", type=click.Path(dir_okay=False), default=None,
+              help="Google: the OAuth client file (a Desktop app client) downloaded from the Cloud console.")
+@click.option("--no-browser", is_flag=True, help="Google: print the address to open instead of opening it.")
+@click.option("--mail-protocols", is_flag=True,
+              help="Google: also ask for the mail scope SMTP and IMAP with XOAUTH2 need (send --oauth google).")
+def login(service, client_id, tenant, mailbox, client_secrets, no_browser, mail_protocols) -> None:
+    """Sign in to Microsoft 365 (device code; client credentials when PLANNER_MS_CLIENT_SECRET is set)
+    or Google Workspace (the browser, on a loopback address). Tokens are kept in your own configuration
+    folder, never in a visit or plan folder."""
+    from planner.invitations.services import tokens
+
+    say = lambda text: err.print(text, markup=False)  # noqa: E731
+    try:
+        if service == "google":
+            if not client_secrets:
+                raise click.BadParameter("Google needs --client-secrets FILE", param_hint="--client-secrets")
+            tokens.google_login(client_secrets, not no_browser, say, mail_protocols)
+            return
+        if not client_id:
+            raise click.BadParameter("Microsoft needs --client-id (or env PLANNER_MS_CLIENT_ID)",
+                                     param_hint="--client-id")
+        settings = tokens.MicrosoftSettings(client_id=client_id, tenant=tenant, mailbox=mailbox,
+                                            secret=os.environ.get("PLANNER_MS_CLIENT_SECRET", ""))
+        token = tokens.MicrosoftToken(settings)
+        if token.app_only:
+            token.access_token()
+            say(f"Client credentials work for app {client_id}; acting for {mailbox or '(set --mailbox)'}.")
+        else:
+            settings.username = token.device_login(say)
+            say(f"Signed in to Microsoft 365 as {settings.username or 'the account shown'}.")
+        settings.save()
+    except PlannerError as error:
+        _fail(error)
+
+
+@cli.command()
+def logout() -> None:
+    """Forget every sign-in the planner keeps (Microsoft and Google)."""
+    from planner.invitations.services.tokens import logout as forget
+
+    removed = forget()
+    click.echo("Removed " + ", ".join(removed) if removed else "No sign-in was kept.")
+
+
+@cli.command()
+@click.argument("input", type=click.Path(exists=True))
+@click.option("--via", type=click.Choice(["ics", "graph", "google"]), default="ics", show_default=True,
+              help="Where the free/busy time comes from.")
+@click.option("--from", "source", type=click.Path(file_okay=False), default=None,
+              help="With --via ics: the folder of exported calendars, <address>.ics or <id>.ics "
+                   "(default: calendars/exports in the visit).")
+@click.option("--plan", "plans", multiple=True, type=click.Path(exists=True, file_okay=False),
+              help="A plan folder whose invitations went out: their times are not busy time (repeatable).")
+def availability(input, via, source, plans) -> None:
+    """Write the free/busy time of every peer, person and room with an address over the visit's days
+    into the visit (calendars/availability/), named in the calendar column."""
+    from planner.invitations import availability as a
+
+    try:
+        service: Any = None
+        if via == "ics":
+            base = Path(input) if Path(input).is_dir() else Path(input).parent
+            source = Path(source) if source else base / "calendars" / "exports"
+            if not source.is_dir():
+                raise click.BadParameter(f"no folder {source} of exported calendars", param_hint="--from")
+        elif via == "graph":
+            from planner.invitations.services.graph import Graph
+
+            service = Graph.signed_in()
+        else:
+            from planner.invitations.services.googleapi import Google
+
+            service = Google.signed_in()
+        report = a.fetch(input, via, service=service, source=source, plans=plans)
+    except PlannerError as error:
+        _fail(error)
+    for target, count in report.written:
+        click.echo(f"wrote   {target.path}  {target.table[:-1] if target.table != 'people' else 'person'} "
+                   f"{target.id} <{target.email}>: {count} busy period{'s' if count != 1 else ''}")
+    for target, why in report.kept:
+        click.echo(f"kept    {target.table} {target.id} <{target.email}>: {why}")
+    for target, why in report.failed:
+        err.print(f"failed  {target.table} {target.id} <{target.email}>: {why}", markup=False)
+    for table, ids in report.cells.items():
+        if ids:
+            click.echo(f"calendar column of {table} filled for {', '.join(ids)}")
+    if report.unexported:
+        names = ", ".join(t.id for t in report.unexported[:8]) + (", …" if len(report.unexported) > 8 else "")
+        click.echo(f"{len(report.unexported)} with no export (<address>.ics or <id>.ics) in {source}: {names}")
+    click.echo(f"Availability: {len(report.written)} written, {len(report.kept)} kept, {len(report.failed)} "
+               f"failed, {report.without_address} without an address.")
+    if not report.ok:
+        err.print("Some addresses had no answer; their previous files are kept. Run again later.", markup=False)
+        sys.exit(1)
+
+
 def main() -> None:
     import signal
 
@@ -594,7 +753,7 @@ def _written(write) -> Path:
     """Run `write()` (which replaces a folder atomically) and note the folder
     once it is in place; a Ctrl-C that came while it was put in place (planio's
     InterruptedAfterCommit) is too late to cancel, and the run goes on."""
-    from planner.store.planio import InterruptedAfterCommit
+    from planner.store.fs import InterruptedAfterCommit
 
     try:
         folder = Path(write())

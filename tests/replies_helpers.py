@@ -172,10 +172,12 @@ def self_signed(folder: Path) -> tuple[Path, Path]:
 
 
 @contextlib.contextmanager
-def dovecot_server(messages, tls: bool = False):
+def dovecot_server(messages, tls: bool = False, introspection: str | None = None):
     """A Dovecot IMAP server on 127.0.0.1 (free ports, one user `planner` with password
     `secret`) whose INBOX is a Maildir holding `messages`; with `tls`, a self-signed
-    certificate (`cafile`), STARTTLS on `port` and implicit TLS on `tls_port`."""
+    certificate (`cafile`), STARTTLS on `port` and implicit TLS on `tls_port`; with
+    `introspection` (a URL), XOAUTH2 and OAUTHBEARER too, each token checked by Dovecot's
+    oauth2 passdb POSTing it there (RFC 7662: {"active": true, "username": ...})."""
     need_dovecot()
     base = Path(tempfile.mkdtemp(prefix="planner-dovecot-"))
     os.chmod(base, 0o755)  # the mail and auth processes run as other users when started by root
@@ -204,14 +206,21 @@ def dovecot_server(messages, tls: bool = False):
                     os.chown(os.path.join(folder, name), uid, gid)
         (base / "passwd").write_text("planner:{PLAIN}secret::::::\n", encoding="utf-8")
         users = "" if root else f"default_internal_user = {me}\ndefault_login_user = {me}\n"
+        oauth = ""
+        if introspection:
+            (base / "oauth2.conf.ext").write_text(
+                f"introspection_mode = post\nintrospection_url = {introspection}\nusername_attribute = username\n"
+                "active_attribute = active\nactive_value = true\nforce_introspection = yes\n", encoding="utf-8")
+            oauth = (f"passdb {{\n  driver = oauth2\n  mechanisms = xoauth2 oauthbearer\n"
+                     f"  args = {base}/oauth2.conf.ext\n}}\n")
         (base / "dovecot.conf").write_text(f"""base_dir = {base}/run
 log_path = {base}/dovecot.log
 protocols = imap
 listen = 127.0.0.1
 {ssl_lines}disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login{" xoauth2 oauthbearer" if introspection else ""}
 mail_location = maildir:{base}/mail/%u
-{users}passdb {{
+{users}{oauth}passdb {{
   driver = passwd-file
   args = scheme=PLAIN username_format=%u {base}/passwd
 }}

@@ -95,12 +95,12 @@ class FakePool:
     def __init__(self):
         self.submitted, self.futures = [], {}
 
-    def submit(self, fn, candidates, pages, epoch, probe_last=False):
+    def submit(self, fn, job, epoch):
         from concurrent.futures import Future
 
         future = Future()
-        self.submitted.append(candidates[0])
-        self.futures[candidates[0]] = future
+        self.submitted.append(job.candidates[0])
+        self.futures[job.candidates[0]] = future
         return future
 
     def shutdown(self, wait=True, cancel_futures=False):
@@ -154,24 +154,52 @@ def test_a_failing_pdf_job_fails_the_batch_and_writes_nothing(tmp_path, monkeypa
     assert render._BATCH is None
 
 
-def _pages(n: int, mark: str) -> str:
-    """A document of n pages, told apart by `mark`."""
-    return "".join(f'<p style="break-before: page">{mark} {k}</p>' for k in range(n))
+def _pages(n: int, mark: str) -> render.Print:
+    """A document of n pages, told apart by `mark` (the door sheets' template,
+    a sheet per page)."""
+    from planner.documents import prints
+
+    return render.Print("doors.typ", prints.dumps({
+        "title": mark, "visit": mark, "author": mark, "foot": mark, "when": mark, "contact": mark,
+        "sheets": [{"when": f"{mark} {k}", "room": mark, "where": "", "rows": [], "notice": mark}
+                   for k in range(n)]}))
 
 
 @pytest.mark.parametrize("probe_last", [False, True])
 def test_a_pdf_job_uses_the_first_candidate_within_its_budget(monkeypatch, probe_last):
     laid_out = []
-    layout = render.layout
-    monkeypatch.setattr(render, "layout", lambda html: laid_out.append(html) or layout(html))
+    typeset = render.typeset
+    monkeypatch.setattr(render, "typeset", lambda job, epoch=0: laid_out.append(job) or typeset(job, epoch))
     candidates = (_pages(3, "a"), _pages(2, "b"), _pages(1, "c"))
-    assert render._run_job(candidates, 2, 0, probe_last)[0] == 1
-    assert render._run_job(candidates, 5, 0, probe_last)[0] == 0
+
+    def job(pages):
+        return render.PdfJob("x", (), pages=pages, probe_last=probe_last, prints=candidates)
+
+    assert render._run_job(job(2), 0)[0] == 1
+    assert render._run_job(job(5), 0)[0] == 0
     # none fits: the last (most compact) is used
     laid_out.clear()
-    assert render._run_job(candidates, 0, 0, probe_last)[0] == 2
+    assert render._run_job(job(0), 0)[0] == 2
     # probing the most compact first: a budget it misses costs one layout, not one per candidate
     assert len(laid_out) == (1 if probe_last else 3)
+
+
+def test_a_process_that_ran_typst_is_never_forked(tmp_path, monkeypatch):
+    """Typst runs a thread pool once it has compiled: a process forked then
+    would never finish, so such a process renders its PDFs itself."""
+    monkeypatch.setenv("PLANNER_PDF_WORKERS", "2")
+    from planner.documents import typesetting
+
+    monkeypatch.setattr(typesetting, "_COMPILED", [False])
+    assert not typesetting.has_compiled()
+    typesetting._compiler()
+    assert typesetting.has_compiled()
+    with pytest.raises(OSError):
+        render._pool(2)
+    with render.pdf_batch() as batch:
+        render.write_pdfs(tmp_path, [render.PdfJob("a", ("<p>a</p>",), prints=(_pages(2, "a"),))])
+        assert batch.pool is None and batch.workers == 1
+    assert render.page_count((tmp_path / "a.pdf").read_bytes()) == 2
 
 
 def test_layout_of_the_plan_folder(small):
@@ -397,7 +425,7 @@ def test_peer_team_pack_has_attendees_themes_evidence_notes_and_logistics(small)
 
 def test_table_headers_repeat_on_every_page(tmp_path):
     people = [{"id": "ceo", "name": "Chris Chief"}] + [
-        {"id": f"x{k}", "name": f"Person {k:02d}", "job_title": "Officer"} for k in range(45)]
+        {"id": f"x{k}", "name": f"Person {k:02d}", "job_title": "Officer"} for k in range(90)]  # more than a page of rows
     sessions = [{"id": "big", "title": "Big focus group", "kind": "focus_group",
                  "attendees": ";".join(p["id"] for p in people[1:]), "room": "chamber"}]
     visit = load_visit(write_visit(tmp_path / "big", people=people, sessions=sessions))
@@ -406,12 +434,14 @@ def test_table_headers_repeat_on_every_page(tmp_path):
                                     "Big focus group", "chamber", ("p1", "p2"), tuple(p["id"] for p in people[1:])),))
     from planner.documents.briefings import peer_team_pack
 
-    html = render.render("briefing-peer-team.html", **render.common(visit, CLOCK),
-                         pack=peer_team_pack(visit, plan), title="t")
-    pages = [flat(p.extract_text()) for p in PdfReader(io.BytesIO(render.pdf_bytes(html))).pages]
+    from planner.documents import prints
+
+    data = prints.peer_team(render.common(visit, CLOCK), peer_team_pack(visit, plan), "t")
+    pdf = render.typeset(render.Print("peer-team.typ", prints.dumps(data)))
+    pages = [flat(p.extract_text()) for p in PdfReader(io.BytesIO(pdf)).pages]
     with_rows = [p for p in pages if "Person " in p]
     assert len(with_rows) >= 2
-    assert all("Attending (45)" in p and "Job title" in p for p in with_rows)
+    assert all("Attending (90)" in p and "Job title" in p for p in with_rows)
 
 
 # --- logistics -----------------------------------------------------------------------
@@ -625,16 +655,26 @@ def test_unique_slugs_never_collide():
 
 
 def test_pdfs_load_nothing_from_disk_or_network(tmp_path):
-    from PIL import Image
+    """Every cell reaches Typst as JSON text: markup, an image, a file read or
+    a package import in a cell is printed as it is, never run."""
+    from planner.documents import prints
 
-    picture = tmp_path / "secret.png"
-    Image.new("RGB", (40, 40), "red").save(picture)
-    html = (f'<html><head><link rel="stylesheet" href="http://127.0.0.1:9/x.css"></head><body>'
-            f'<p>before</p><img src="{picture.as_uri()}"><img src="http://127.0.0.1:9/y.png">'
-            f'<p style="background: url({picture.as_uri()})">after</p></body></html>')
-    data = render.pdf_bytes(html)
-    assert b"/Image" not in data and b"/XObject" not in data
-    assert "after" in PdfReader(io.BytesIO(data)).pages[0].extract_text()
+    hostile = ['#image("/etc/hostname")', '#read("/etc/passwd")', '#import "@preview/cetz:0.3.0"',
+               '$x^2$ *bold* <label> @ref', '#pagebreak() ] } )']
+    data = prints.dumps({"title": "t", "visit": "v", "author": "a", "foot": "f", "when": "w",
+                         "contact": hostile[1], "sheets": [{"when": "w", "room": hostile[0], "where": hostile[2],
+                                                            "rows": [[h, h, h] for h in hostile], "notice": hostile[3]}]})
+    pdf = render.typeset(render.Print("doors.typ", data))
+    assert b"/Subtype/Image" not in pdf and b"/XObject" not in pdf
+    reader = PdfReader(io.BytesIO(pdf))
+    assert len(reader.pages) == 1
+    text = flat(reader.pages[0].extract_text())
+    for h in hostile:
+        assert flat(h) in text, h
+    # a template is only ever one of the package's own
+    for name in ("../x.typ", "/etc/passwd", "common.txt"):
+        with pytest.raises(ValueError):
+            render.typeset(render.Print(name, data))
     assert render.web_url("javascript:alert(1)") == "" and render.web_url("file:///etc/passwd") == ""
     assert render.web_url("https://example.org/a.pdf") == "https://example.org/a.pdf"
 

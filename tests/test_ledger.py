@@ -5,7 +5,7 @@ import json
 
 from planner.store import ledger
 
-from planner.store import planio
+from planner.store import folder
 
 
 def test_no_ledger_is_none_not_an_empty_ledger(tmp_path):
@@ -31,5 +31,5 @@ def test_a_line_holds_the_fields_in_their_order_and_nothing_else():
 
 
 def test_the_plan_folder_keeps_the_ledger_and_its_lock_as_its_own():
-    assert {ledger.NAME, ledger.LOCK} <= planio.PLAN_FOLDER_NAMES
-    assert ledger.NAME in planio.RECORD_FILES
+    assert {ledger.NAME, ledger.LOCK} <= folder.PLAN_FOLDER_NAMES
+    assert ledger.NAME in folder.RECORD_FILES

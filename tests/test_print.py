@@ -54,10 +54,11 @@ def example(tmp_path_factory):
 
 def test_measuring_finds_small_type(tmp_path):
     """The measure itself: a 6 pt line in a PDF is found as 6 pt."""
-    from planner.documents import render
+    from planner.documents import typesetting
 
     path = tmp_path / "sizes.pdf"
-    path.write_bytes(render.pdf_bytes('<p style="font-size: 6pt">tiny words</p><p style="font-size: 12pt">big</p>'))
+    source = b'#set text(font: "DejaVu Sans", size: 6pt)\ntiny words\n\n#text(size: 12pt)[big]'
+    path.write_bytes(typesetting._compiler().compile(input=source))
     sizes = {text: size for size, _, text in text_sizes(path)}
     assert sizes["tiny words"] == pytest.approx(6, abs=0.05) and sizes["big"] == pytest.approx(12, abs=0.05)
 

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from conftest import write_visit
 from planner.cli import cli
-from planner.store.planio import atomic_folder, tidy_target
+from planner.store.fs import atomic_folder, tidy_target
 from test_invites import small_visit
 
 FAST = ["--deterministic", "--workers", "1", "--time-limit", "5", "--no-documents", "-q"]
@@ -198,7 +198,7 @@ def test_files_the_planner_did_not_write_survive_plan_replan_and_export(plan_cop
 
 def test_rename_exchange_is_used_on_linux(tmp_path):
     import sys
-    from planner.store.planio import _exchange
+    from planner.store.fs import _exchange
 
     if not sys.platform.startswith("linux"):
         pytest.skip("renameat2 is Linux only")
@@ -350,7 +350,7 @@ def test_a_ctrl_c_while_the_folder_is_put_in_place_neither_cuts_it_nor_says_noth
     import os
     import signal
 
-    from planner.store import planio
+    from planner.store import fs as planio
 
     target = tmp_path / "plan"
     target.mkdir()
@@ -379,3 +379,36 @@ def test_a_ctrl_c_while_the_folder_is_put_in_place_neither_cuts_it_nor_says_noth
     assert not isinstance(early.value, planio.InterruptedAfterCommit)
     assert (target / "schedule.csv").read_text(encoding="utf-8") == "new"
     assert [p.name for p in tmp_path.iterdir()] == ["plan"]
+
+
+# --- store.fs: the one atomic write and the one JSON Lines appender (issue 16) ----------------------
+
+def test_atomic_write_replaces_a_file_whole_with_the_mode_asked_and_leaves_nothing_beside(tmp_path):
+    from planner.store.fs import atomic_write, create_new
+
+    path = tmp_path / "users.json"
+    path.write_text("old", encoding="utf-8")
+    atomic_write(path, "new ✓", mode=0o600)
+    assert path.read_text(encoding="utf-8") == "new ✓" and (path.stat().st_mode & 0o777) == 0o600
+    assert [p.name for p in tmp_path.iterdir()] == ["users.json"]
+    # create_new: only when absent, never over another process's file
+    secret = tmp_path / "secret"
+    assert create_new(secret, "first", mode=0o600) is True
+    assert create_new(secret, "second") is False
+    assert secret.read_text(encoding="utf-8") == "first" and (secret.stat().st_mode & 0o777) == 0o600
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["secret", "users.json"]
+
+
+def test_a_jsonl_record_after_a_line_cut_short_starts_a_line_of_its_own(tmp_path):
+    from planner.store.fs import append_jsonl, read_jsonl
+
+    path = tmp_path / "replies.jsonl"
+    assert read_jsonl(path) is None
+    append_jsonl(path, [])
+    assert not path.exists()  # nothing to append: no file made
+    append_jsonl(path, [{"b": 2, "a": 1}])
+    with path.open("ab") as handle:
+        handle.write(b'{"a": 3, "cut')  # a crash in the middle of a line
+    append_jsonl(path, [{"a": 4}, b'{"a": 5}\n'])
+    assert read_jsonl(path) == [{"a": 1, "b": 2}, {"a": 4}, {"a": 5}]
+    assert path.read_text(encoding="utf-8").splitlines()[0] == '{"a": 1, "b": 2}'  # sorted keys

@@ -262,11 +262,26 @@ def test_after_a_replan_only_what_changed_goes(issued, folder, server, tmp_path)
     assert {m["key"] for m in manifest["messages"] if m["to_send"]} <= set(keys)
 
 
-def test_concurrent_runs_on_one_folder_are_refused(folder, server):
+def test_concurrent_runs_on_one_folder_are_refused(folder, server, monkeypatch):
     import fcntl
+    import os
 
-    with open(folder / ledger.LOCK, "a") as handle:
+    from planner.store import locks
+
+    monkeypatch.setattr(locks, "WRITER_WAIT_SECONDS", 0.2)
+    handle = os.open(folder, os.O_RDONLY)  # the lock every writer of the folder takes (planner.store.locks)
+    try:
         fcntl.flock(handle, fcntl.LOCK_EX)
         with pytest.raises(sending.SendError, match="another 'planner send'"):
             deliver(folder, settings(server), dry_run=False)
+    finally:
+        os.close(handle)
     assert server.received == []
+
+
+def test_a_dry_run_leaves_no_lock_file_in_the_plan_folder(folder, server):
+    before = sorted(p.name for p in folder.iterdir())
+    report = deliver(folder, settings(server), dry_run=True)
+    assert report.unsent and server.received == []
+    assert sorted(p.name for p in folder.iterdir()) == before
+    assert not (folder / ledger.LOCK).exists()

@@ -781,3 +781,54 @@ def test_the_move_page_offers_its_buttons_once(client, board):
         "day": f"{item.start:%Y-%m-%d}", "start": f"{item.start:%H:%M}", "room": item.room_id,
         "peers_shown": "1", "peers": list(item.peer_ids)}).text
     assert page.count('<form method="post"') == 1 and page.count('value="save"') <= 1
+
+
+def test_a_solve_whose_visit_changed_meanwhile_is_kept_as_a_draft_not_a_version(client, board, tmp_path):
+    """Issue 22: a session row deleted while a solve runs; the solve's plan (which still holds it) must
+    not become a version: it is kept as a draft and the page says why."""
+    import queue
+
+    from planner.web.solving import Run
+
+    v1 = plan(client)
+    vd = board.ws.visit("small")
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    shutil.copytree(vd.version_path(v1), staging / "plan")  # the plan the run made
+    run = Run("small", "plan", "me", 5.0, staging=staging, process=_Gone(), revision=vd.revision())
+    board.solver.runs["small"] = run
+    last = actions.check(vd.path).raw.tables["sessions"].rows[-1][0]
+    r = client.post(f"/v/small/delete/sessions/{last}", {"rev": client.rev("small")})
+    assert r.status_code == 303, r.text
+    q = queue.Queue()
+    q.put(("done", {"placed": 5, "sessions": 5, "status": "OPTIMAL", "objective": 1, "bound": 1, "left_out": []}))
+    board.solver._watch(vd, run, q)
+    assert run.state == "stale" and run.version is None
+    assert vd.live_versions() == [v1] and vd.current() == v1
+    assert (vd.path / "drafts" / run.id / "schedule.csv").is_file() and not staging.exists()
+    assert any(f"deleted sessions row {last}" in reason for reason in run.reasons)
+    page = client.get("/v/small/solve").text
+    assert "Not added as a version" in page and f"deleted sessions row {last}" in page
+    assert f"drafts/{run.id}" in page
+    # the same run over an unchanged visit becomes the next version
+    staging.mkdir()
+    shutil.copytree(vd.version_path(v1), staging / "plan")
+    again = Run("small", "plan", "me", 5.0, staging=staging, process=_Gone(), revision=vd.revision())
+    q.put(("done", {"placed": 5, "sessions": 5, "status": "OPTIMAL", "objective": 1, "bound": 1, "left_out": []}))
+    board.solver._watch(vd, again, q)
+    assert again.state == "done" and vd.current() == again.version != v1
+
+
+def test_publishing_keeps_a_file_the_planner_did_not_write(client, board):
+    """Issue 16: publish rewrote the version folder without the owned-names list and dropped the
+    organiser's own files; `planner export` keeps them, and so does publishing now."""
+    v1 = plan(client)
+    folder = board.ws.visit("small").version_path(v1)
+    (folder / "notes").mkdir()
+    (folder / "notes" / "call with the host.txt").write_text("agreed: room r2 on Tuesday", encoding="utf-8")
+    (folder / "agendas").mkdir()
+    (folder / "agendas" / "stale.html").write_text("an agenda of an older run", encoding="utf-8")
+    assert client.post(f"/v/small/publish/{v1}", {"rev": client.rev("small")}).status_code == 303
+    assert (folder / "notes" / "call with the host.txt").read_text(encoding="utf-8") == "agreed: room r2 on Tuesday"
+    assert not (folder / "agendas" / "stale.html").exists()  # the planner's own folders are written afresh
+    assert (folder / "index.html").is_file() and (folder / "invites" / "manifest.json").is_file()

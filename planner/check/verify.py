@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from itertools import combinations
 
@@ -53,7 +53,7 @@ def _travel(visit: d.Visit, item: d.PlanItem) -> int:
     return 0
 
 
-def _peer_span(visit, item):
+def _peer_span(visit: d.Visit, item: d.PlanItem) -> tuple[dt.datetime, dt.datetime]:
     t = _travel(visit, item)
     return item.start - dt.timedelta(minutes=t), item.end + dt.timedelta(minutes=t)
 
@@ -362,11 +362,12 @@ def debriefs_and_feedback_day(visit: d.Visit, plan: d.Plan) -> list[Breach]:
     s = visit.settings
     out = []
 
-    def free_peers(start, end):
+    def free_peers(start: dt.datetime, end: dt.datetime) -> set[str]:
         return {p.id for p in visit.peers if d.overlapping(p.unavailable, start, end) is None}
 
-    def check(kind, day, start_time, minutes, room, what, attendees_needed=(), attendees_allowed=None,
-              audience=()):
+    def check(kind: str, day: dt.date, start_time: dt.time, minutes: int, room: str, what: str,
+              attendees_needed: Iterable[str] = (), attendees_allowed: Collection[str] | None = None,
+              audience: Iterable[str] = ()) -> None:
         start = dt.datetime.combine(day, start_time)
         end = start + dt.timedelta(minutes=minutes)
         found = [i for i in plan.items if i.kind == kind and i.start.date() == day]

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from planner import domain as d
+from planner.documents import prints
 from planner.documents import render as r
 from planner.documents.view import ItemView, plan_view
 
@@ -253,16 +254,18 @@ def write_agendas(folder: Path, visit: d.Visit, plan: d.Plan, clock: dt.datetime
     base = r.common(visit, clock, plan)
     jobs: list[r.PdfJob] = []
 
-    def variants(template: str, **context) -> tuple[str, ...]:
+    def html(template: str, **context) -> tuple[str, ...]:
         return tuple(r.render(template, **base, density=k, **context) for k in DENSITIES)
 
     # the week on one sheet if it fits, smaller type before a second page (a
     # visit of several weeks: a calendar week per sheet); the smallest type is
     # tried first, as a busy week needs it and more than one sheet anyway
     weeks = calendar_weeks(visit, plan)
-    jobs.append(r.PdfJob("agendas/week", variants(
-        "agenda-week.html", weeks=weeks, plan=plan, title="Week at a glance"),
-        pages=1 if len(weeks) == 1 else 2 * len(weeks), probe_last=True))
+    title = "Week at a glance"
+    jobs.append(r.PdfJob("agendas/week", html("agenda-week.html", weeks=weeks, plan=plan, title=title),
+                         pages=1 if len(weeks) == 1 else 2 * len(weeks), probe_last=True,
+                         prints=tuple(r.Print("week.typ", prints.dumps(prints.week(base, weeks, plan, k, title)))
+                                      for k in DENSITIES)))
 
     # the manager prints each day on one sheet; a crowded day on two (morning
     # and afternoon) before the type gets smaller, never below 7.5 pt
@@ -270,31 +273,36 @@ def write_agendas(folder: Path, visit: d.Visit, plan: d.Plan, clock: dt.datetime
         grid = day_grid(visit, plan, day)
         title = f"Day agenda — {r.long_date(day)}"
         whole, halves = [{"rows": grid["rows"], "part": ""}], split_grid(grid)
-        candidates: tuple[str, ...] = (
-            r.render("agenda-day.html", **base, density=0, grid=grid, parts=halves, title=title),
-            r.render("agenda-day.html", **base, density=1, grid=grid, parts=halves, title=title))
+        options = [(0, halves), (1, halves)]
         budgets: tuple[int, ...] = (len(halves), len(halves))
         if sum(1 for i in plan.on(day) if i.is_session) <= CROWDED:  # may fit one sheet: try that first
-            candidates = (r.render("agenda-day.html", **base, density=0, grid=grid, parts=whole, title=title),
-                          ) + candidates
+            options.insert(0, (0, whole))
             budgets = (1,) + budgets
-        jobs.append(r.PdfJob(f"agendas/day-{day.isoformat()}", candidates, pages=budgets))
+        jobs.append(r.PdfJob(
+            f"agendas/day-{day.isoformat()}",
+            tuple(r.render("agenda-day.html", **base, density=k, grid=grid, parts=parts, title=title)
+                  for k, parts in options), pages=budgets,
+            prints=tuple(r.Print("day.typ", prints.dumps(prints.day(base, grid, parts, k, title)))
+                         for k, parts in options)))
 
     # a page per day for each peer
     names = r.unique_slugs((p.id for p in visit.peers), "peer")
     for peer in visit.peers:
         week = peer_week(visit, plan, peer)
-        jobs.append(r.PdfJob(f"agendas/peers/{names[peer.id]}", variants(
-            "agenda-peer.html", peer=peer, week=week, title=f"Agenda for {peer.name}"), pages=len(week)))
+        title = f"Agenda for {peer.name}"
+        jobs.append(r.PdfJob(f"agendas/peers/{names[peer.id]}", html(
+            "agenda-peer.html", peer=peer, week=week, title=title), pages=len(week),
+            prints=tuple(r.Print("peer.typ", prints.dumps(prints.peer(base, peer, week, k, title)))
+                         for k in DENSITIES)))
 
     # door sheets: an HTML file each, one PDF with a sheet per page
     sheets = door_sheets(visit, plan)
     rooms = r.unique_slugs((room.id for room in visit.rooms), "room")
     for sheet in sheets:
-        html = r.render("agenda-doors.html", **base, sheets=[sheet],
+        page = r.render("agenda-doors.html", **base, sheets=[sheet],
                         title=f"{sheet['room'].name} — {r.long_date(sheet['day'])}")
-        r.write_text(folder, f"agendas/doors/{rooms[sheet['room'].id]}-{sheet['day'].isoformat()}.html", html)
+        r.write_text(folder, f"agendas/doors/{rooms[sheet['room'].id]}-{sheet['day'].isoformat()}.html", page)
     if sheets:
-        jobs.append(r.PdfJob("agendas/doors", (r.render("agenda-doors.html", **base, sheets=sheets,
-                                                        title="Door sheets"),), html=False))
+        jobs.append(r.PdfJob("agendas/doors", (), html=False, prints=(
+            r.Print("doors.typ", prints.dumps(prints.doors(base, sheets, "Door sheets"))),)))
     r.write_pdfs(folder, jobs, epoch=base["epoch"])

@@ -11,8 +11,8 @@ Layout inside the plan folder::
 An interviewee with an e-mail address gets their pack attached to each of
 their session invitations (see emails.py, which renders it with
 :func:`interviewee_html`, the very bytes of their .html file); only the others
-need it on paper, so only theirs go into the PDF: one 190-page PDF of every
-pack took WeasyPrint longer than all the other documents together.
+need it on paper, so only theirs go into the PDF (every pack with
+print_all_packs).
 
 An interviewee's pack shows only that person's own sessions and never the
 other people in them (focus-group participants are not disclosed to each
@@ -26,6 +26,7 @@ import os
 from pathlib import Path
 
 from planner import domain as d
+from planner.documents import prints
 from planner.documents import render as r
 from planner.documents.view import Place, is_progress_review, organisation_shown, over_lunch, peer_role, plan_view
 from planner.text import clean_email
@@ -141,8 +142,9 @@ def write_briefings(folder: Path, visit: d.Visit, plan: d.Plan, clock: dt.dateti
     without an e-mail address, or everyone's with `print_all_packs`; no PDF
     when there is none to print."""
     base = r.common(visit, clock, plan)
-    jobs = [r.PdfJob("briefings/peer-team", (r.render(
-        "briefing-peer-team.html", **base, pack=peer_team_pack(visit, plan), title="Peer team briefing pack"),))]
+    team, title = peer_team_pack(visit, plan), "Peer team briefing pack"
+    jobs = [r.PdfJob("briefings/peer-team", (r.render("briefing-peer-team.html", **base, pack=team, title=title),),
+                     prints=(r.Print("peer-team.typ", prints.dumps(prints.peer_team(base, team, title))),))]
 
     packs = interviewee_packs(visit, plan)
     names = r.unique_slugs((pack["person"].id for pack in packs), "person")
@@ -153,9 +155,9 @@ def write_briefings(folder: Path, visit: d.Visit, plan: d.Plan, clock: dt.dateti
     paper = [pack for pack in packs if everyone or on_paper(pack["person"])]
     if paper:
         # One PDF to print them all, each person from a new page.
-        jobs.append(r.PdfJob("briefings/interviewees", (r.render(
-            "briefing-interviewee.html", **base, packs=paper, progress_review=is_progress_review(visit),
-            title="Interviewee briefings"),), html=False))
+        jobs.append(r.PdfJob("briefings/interviewees", (), html=False, prints=(r.Print(
+            "interviewees.typ", prints.dumps(prints.interviewees(base, paper, is_progress_review(visit),
+                                                                 "Interviewee briefings"))),)))
     r.write_pdfs(folder, jobs, epoch=base["epoch"])
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from planner import domain as d
 from planner.documents import render as r
 from planner.documents.view import organisation_shown, person_view, plan_view, uninvited
+from planner.store.folder import INDEX_GROUPS
 from planner.store.planio import csv_text
 
 ROOM_COLUMNS = ("room_id", "room_name", "location", "date", "start", "end", "item_id", "kind", "title",
@@ -258,17 +259,6 @@ def unreachable(visit: d.Visit, plan: d.Plan) -> list[dict]:
     return sorted(people.values(), key=lambda p: p["name"].casefold())
 
 
-GROUPS = (
-    ("Plan", ("schedule.csv", "schedule.json", "unscheduled.csv", "plan.xlsx", "changes.html", "changes.csv")),
-    ("Agendas", ("agendas/*.*",)),
-    ("Peer agendas", ("agendas/peers/*.*",)),
-    ("Door sheets", ("agendas/doors/*.*",)),
-    ("Briefing packs", ("briefings/*.*",)),
-    ("Interviewee briefings", ("briefings/interviewees/*.*",)),
-    ("Logistics", ("logistics/*.*",)),
-)
-
-
 def folder_index(folder: Path) -> list[dict]:
     """Groups of relative paths to every file in the folder (ours first, then
     any other folder's files under its own name), sorted, for index.html."""
@@ -277,7 +267,7 @@ def folder_index(folder: Path) -> list[dict]:
                       if p.is_file() and not p.name.startswith("."))
 
     groups, known = [], {"index.html"}
-    for title, patterns in GROUPS:
+    for title, patterns in INDEX_GROUPS:
         found = [f for pattern in patterns for f in files(pattern)]
         known.update(found)
         groups.append({"title": title, "files": found})

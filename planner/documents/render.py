@@ -1,16 +1,18 @@
 """Shared helpers of the printable exporters: the Jinja2 environment, date
-and time wording, safe file names, and writing HTML and PDF files.
+and time wording, safe file names, and writing HTML and PDF files (Typst).
 
 Safety and reproducibility live here, once for every document:
 
 * templates are loaded from the installed package (``PackageLoader``) and
   HTML is auto-escaped, so every cell of the input is shown as text;
 * file names are built with :func:`planner.text.slug` and checked with
-  :func:`planio.inside`, so no id can write outside the output folder;
-* PDFs are rendered with no base URL and a URL fetcher that refuses every
-  fetch: nothing is ever loaded from the network or the disk;
-* PDFs carry no wall-clock time: the creation date is the fixed clock and the
-  file identifier is a hash of the HTML, so the same plan gives the same bytes.
+  :func:`planner.store.fs.inside`, so no id can write outside the output folder;
+* PDFs are typeset by Typst from templates in typst/ and data passed as JSON
+  text (shown as text, never read as markup), with the fonts shipped in
+  fonts/ only; a template can read nothing outside its folder and loads no
+  package, so nothing is ever fetched from the network or the disk;
+* PDFs are tagged PDF/UA-1 (and PDF/A-2a) and carry no wall-clock time: the
+  dates are the fixed clock, so the same plan gives the same bytes.
 """
 
 from __future__ import annotations
@@ -30,9 +32,11 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from planner import domain as d
+from planner.documents import typesetting
+from planner.documents.typesetting import Print, page_count, typeset
 from planner.documents.view import KIND_LABELS as KIND_LABELS  # for the templates' callers
 from planner.documents.view import kind_label
-from planner.store.planio import inside
+from planner.store.fs import inside
 from planner.text import slug
 
 if TYPE_CHECKING:
@@ -223,120 +227,49 @@ def write_bytes(folder: Path, relative: str, data: bytes) -> Path:
     return path
 
 
-def _no_fetch_class():
-    from weasyprint.urls import URLFetcher
-
-    class NoFetch(URLFetcher):
-        """Refuses every URL: a document never loads anything, local or remote."""
-
-        def fetch(self, url, headers=None):  # WeasyPrint's signature
-            raise ValueError(f"fetching is disabled: {url[:80]}")
-
-    return NoFetch
-
-
-@lru_cache(maxsize=1)
-def _fonts():
-    from weasyprint.text.fonts import FontConfiguration
-
-    return FontConfiguration()
-
-
-def _style_element() -> str:
-    """The <style> element layout.html writes into every HTML file."""
-    return f"<style>\n{_markup(stylesheet_text())}\n</style>"
-
-
-@lru_cache(maxsize=1)
-def _stylesheet():
-    """print.css parsed once per process (and shared by forked workers), with
-    the process's one FontConfiguration."""
-    from weasyprint import CSS
-
-    return CSS(string=stylesheet_text(), media_type="print", font_config=_fonts())
-
-
-def layout(html: str):
-    """WeasyPrint's laid-out document of an HTML string: no base URL, no fetching.
-
-    The inlined print.css (there for the HTML files to stand alone) is taken
-    out and the stylesheet parsed once is given instead: the same rules, the
-    same bytes, without parsing them again for every document."""
-    import logging
-
-    from weasyprint import HTML
-
-    logging.getLogger("weasyprint").setLevel(logging.ERROR)
-    style = _style_element()
-    sheets = []
-    if style in html:
-        html = html.replace(style, "", 1)
-        sheets = [_stylesheet()]
-    return HTML(string=html, base_url=None, url_fetcher=_no_fetch_class()(),
-                media_type="print").render(font_config=_fonts(), stylesheets=sheets)
-
-
-@contextlib.contextmanager
-def source_date_epoch(epoch: int):
-    """SOURCE_DATE_EPOCH set for the block: fontTools, which WeasyPrint uses
-    to subset the embedded fonts, stamps each subset's 'head' table with the
-    wall clock unless it is set (https://reproducible-builds.org/specs/source-date-epoch/)."""
-    before = os.environ.get("SOURCE_DATE_EPOCH")
-    os.environ["SOURCE_DATE_EPOCH"] = str(int(epoch))
-    try:
-        yield
-    finally:
-        if before is None:
-            os.environ.pop("SOURCE_DATE_EPOCH", None)
-        else:
-            os.environ["SOURCE_DATE_EPOCH"] = before
-
-
-def pdf_bytes(html: str, document=None, epoch: int = 0) -> bytes:
-    """The PDF of an HTML string (or of its already laid-out document),
-    reproducible: a content-derived identifier, the creation date from the
-    HTML's dcterms.created (the fixed clock) and font subsets dated `epoch`,
-    so the same HTML always gives the same bytes."""
-    document = document if document is not None else layout(html)
-    identifier = hashlib.md5(html.encode("utf-8")).hexdigest().encode("ascii")
-    with source_date_epoch(epoch):
-        return document.write_pdf(pdf_identifier=identifier)
-
-
 # --- many PDFs at once -------------------------------------------------------------
 
 @dataclass(frozen=True)
 class PdfJob:
     """stem.pdf (and stem.html unless html=False) from the first candidate
-    HTML whose layout takes at most `pages` pages (its own budget when
-    `pages` is a tuple; the last candidate otherwise).
+    whose PDF takes at most `pages` pages (its own budget when `pages` is a
+    tuple; the last candidate otherwise). `prints` are the candidates' Typst
+    documents; `candidates` their HTML twins, one each, of which the one
+    chosen is written as stem.html (none is needed with html=False).
 
     With `probe_last`, the candidates are one document ever more compact
     (none takes more pages than the one before, so the budget is one number):
-    the last is laid out first, and when even it misses the budget it is used
-    at once, without laying out the others that cannot meet it either."""
+    the last is typeset first, and when even it misses the budget it is used
+    at once, without typesetting the others that cannot meet it either."""
 
     stem: str
     candidates: tuple[str, ...]
     pages: int | tuple[int, ...] | None = None  # one budget for all, or one per candidate
     html: bool = True
     probe_last: bool = False
+    prints: tuple[Print, ...] = ()
+
+    @property
+    def size(self) -> int:
+        """How big the job is, to start the biggest first."""
+        return len(self.prints[0].data) if self.prints else len(self.candidates[0]) if self.candidates else 0
 
 
-def _run_job(candidates: tuple[str, ...], pages, epoch: int, probe_last: bool = False) -> tuple[int, bytes]:
-    if not candidates:
+def _run_job(job: PdfJob, epoch: int) -> tuple[int, bytes]:
+    prints, pages = job.prints, job.pages
+    if not prints:
         raise ValueError("a PDF job needs at least one candidate")
-    last = len(candidates) - 1
+    last = len(prints) - 1
     known = {}
-    if probe_last and last > 0 and isinstance(pages, int):
-        known[last] = layout(candidates[last])
-        if len(known[last].pages) > pages:  # the most compact misses the budget: so does every other
-            return last, pdf_bytes(candidates[last], known[last], epoch)
-    for index, html in enumerate(candidates):
-        document = known.get(index) or layout(html)
+    if job.probe_last and last > 0 and isinstance(pages, int):
+        known[last] = typeset(prints[last], epoch)
+        if page_count(known[last]) > pages:  # the most compact misses the budget: so does every other
+            return last, known[last]
+    for index, document in enumerate(prints):
+        data = known.get(index) or typeset(document, epoch)
         budget = pages[index] if isinstance(pages, tuple) else pages
-        if budget is None or len(document.pages) <= budget or index == last:
-            return index, pdf_bytes(html, document, epoch)
+        if budget is None or index == last or page_count(data) <= budget:
+            return index, data
     raise AssertionError("unreachable: the last candidate is always used")
 
 
@@ -353,15 +286,6 @@ def pdf_workers(jobs: int) -> int:
             cores = os.cpu_count() or 1
         cores = min(cores, 4)
     return max(1, min(cores, jobs))
-
-
-def _warm_up() -> None:
-    """Before forking the rendering processes: import WeasyPrint, build the
-    FontConfiguration, parse print.css and lay out a line in each typeface
-    the documents use, so that every process inherits them (copy-on-write)
-    instead of doing it again for itself."""
-    layout(f"<html><head>{_style_element()}</head><body><p>Aa <strong>Bb</strong> <em>Cc</em> "
-           "<strong><em>Dd</em></strong></p></body></html>")
 
 
 def _die_with_parent(parent: int) -> None:
@@ -383,23 +307,32 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
+def _pool(workers: int):
+    """Forked rendering processes, which inherit the compiler with its fonts
+    loaded. Never forked from a process that has compiled: Typst then runs a
+    thread pool, which a fork would leave behind half-copied (a process that
+    never finishes); such a process renders its PDFs itself (OSError)."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    if typesetting.has_compiled() or "fork" not in multiprocessing.get_all_start_methods():
+        raise OSError("no process can be forked here")
+    typesetting._new_compiler()  # no thread runs before a first compile
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
+                               initializer=_die_with_parent, initargs=(os.getpid(),))
+
+
 def _render_all(jobs: list[PdfJob], epoch: int) -> dict[int, tuple[int, bytes]]:
     """Each job's (candidate used, PDF bytes), in parallel processes when there
     are several jobs and cores (forked, so nothing is imported again); {} when
     no process can be started here (the caller renders in this one)."""
     workers = pdf_workers(len(jobs))
-    if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+    if workers <= 1:
         return {}
     try:
-        from concurrent.futures import ProcessPoolExecutor
-
         # biggest first, so the long ones do not start last
-        order = sorted(range(len(jobs)), key=lambda k: -len(jobs[k].candidates[0]))
-        _warm_up()
-        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
-                                 initializer=_die_with_parent, initargs=(os.getpid(),)) as pool:
-            futures = {k: pool.submit(_run_job, jobs[k].candidates, jobs[k].pages, epoch, jobs[k].probe_last)
-                       for k in order}
+        order = sorted(range(len(jobs)), key=lambda k: -jobs[k].size)
+        with _pool(workers) as pool:
+            futures = {k: pool.submit(_run_job, jobs[k], epoch) for k in order}
             return {k: future.result() for k, future in futures.items()}
     except (OSError, RuntimeError, ImportError):  # no processes here: render in this one
         return {}
@@ -424,7 +357,7 @@ def write_pdfs(folder: Path, jobs: list[PdfJob], epoch: int = 0) -> None:
         return
     results = _render_all(jobs, epoch)
     for k, job in enumerate(jobs):
-        index, data = results[k] if k in results else _run_job(job.candidates, job.pages, epoch, job.probe_last)
+        index, data = results[k] if k in results else _run_job(job, epoch)
         _write_job(folder, job, index, data)
 
 
@@ -459,14 +392,9 @@ class PdfBatch:
         self.broken = False  # the pool refused a job: the rest render in this process
 
     def _start_pool(self) -> bool:
-        if self.pool is None and self.workers > 1 and "fork" in multiprocessing.get_all_start_methods():
+        if self.pool is None and self.workers > 1:
             try:
-                from concurrent.futures import ProcessPoolExecutor
-
-                _warm_up()
-                self.pool = ProcessPoolExecutor(max_workers=self.workers,
-                                                mp_context=multiprocessing.get_context("fork"),
-                                                initializer=_die_with_parent, initargs=(os.getpid(),))
+                self.pool = _pool(self.workers)
             except (OSError, RuntimeError, ImportError):
                 self.workers = 1
         return self.pool is not None
@@ -478,9 +406,9 @@ class PdfBatch:
                 number = len(self.entries)
                 self.entries.append((folder, job, epoch))
                 if parallel:
-                    heapq.heappush(self.waiting, (-len(job.candidates[0]), number))
+                    heapq.heappush(self.waiting, (-job.size, number))
             if not parallel:
-                self.done[number] = _run_job(job.candidates, job.pages, epoch, job.probe_last)
+                self.done[number] = _run_job(job, epoch)
         self.pump()
 
     def _collect(self, number: int, future) -> None:
@@ -488,7 +416,7 @@ class PdfBatch:
             self.done[number] = future.result()
         except (OSError, RuntimeError):  # the process died (or could not start): render it here
             _, job, epoch = self.entries[number]
-            self.done[number] = _run_job(job.candidates, job.pages, epoch, job.probe_last)
+            self.done[number] = _run_job(job, epoch)
 
     def _feed(self, _finished=None) -> None:
         """Hand waiting jobs, biggest first, to the pool while fewer than two
@@ -501,7 +429,7 @@ class PdfBatch:
                 size, number = heapq.heappop(self.waiting)
                 _, job, epoch = self.entries[number]
                 try:
-                    future = self.pool.submit(_run_job, job.candidates, job.pages, epoch, job.probe_last)
+                    future = self.pool.submit(_run_job, job, epoch)
                 except RuntimeError:  # the pool broke: this process renders what is left (pump)
                     heapq.heappush(self.waiting, (size, number))
                     self.broken = True
@@ -526,7 +454,7 @@ class PdfBatch:
                         break
                     _, number = heapq.heappop(self.waiting)
                 _, job, epoch = self.entries[number]
-                self.done[number] = _run_job(job.candidates, job.pages, epoch, job.probe_last)
+                self.done[number] = _run_job(job, epoch)
 
     def finish(self) -> None:
         """Wait for every job and write the files of those not yet written."""

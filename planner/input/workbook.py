@@ -7,7 +7,7 @@ modules know openpyxl.
 Neither `template` nor `convert` overwrites anything: the target must not exist
 (an empty folder is fine), otherwise OutputExists is raised (exit 2, like every
 other unusable input; nothing is written). Folders are written through
-planio.atomic_folder and workbooks through a temporary file renamed into
+planner.store.fs.atomic_folder and workbooks through a temporary file renamed into
 place, so a failure leaves nothing half-written.
 """
 
@@ -332,7 +332,7 @@ def _field_line(f: schema.Field) -> str:
 
 
 def _template_folder(path: Path) -> None:
-    from planner.store.planio import atomic_folder
+    from planner.store.fs import atomic_folder
 
     with atomic_folder(path) as temp:
         (temp / "visit.toml").write_text(_template_toml(), encoding="utf-8")
@@ -401,7 +401,7 @@ def _raw_to_workbook(raw, path: Path) -> None:
 
 
 def _raw_to_folder(raw, path: Path) -> None:
-    from planner.store.planio import atomic_folder
+    from planner.store.fs import atomic_folder
 
     with atomic_folder(path) as temp:
         if raw.settings:

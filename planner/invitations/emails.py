@@ -44,7 +44,7 @@ from planner.invitations.events import NOT_ATTRIBUTED, peers_of, themes_of
 from planner.invitations.invites import write_invites
 from planner.invitations.manifest import Cancellation, Event, Manifest, Message, UnitRecord, load_manifest
 from planner.invitations.mime import mailbox_field, subject_field
-from planner.store.planio import inside
+from planner.store.fs import inside
 from planner.text import clean, clean_email
 
 ATTACHMENT_NAMES = {"REQUEST": "invite.ics", "PUBLISH": "calendar.ics", "CANCEL": "cancel.ics"}

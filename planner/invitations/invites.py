@@ -74,7 +74,7 @@ from planner.invitations.manifest import (
     Version,
     VisitInfo,
 )
-from planner.store.planio import inside
+from planner.store.fs import inside
 from planner.text import clean, clean_email
 
 

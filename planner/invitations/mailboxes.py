@@ -14,7 +14,7 @@ import os
 import re
 import ssl
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from planner.errors import PlannerError
@@ -82,6 +82,7 @@ class ImapSettings:
     since: dt.date | None = None  # only messages received on or after this day (none: every message;
     # invites marked sent with --mark-sent may have been answered before they were marked)
     batch: int = 50
+    token: str | None = field(default=None, repr=False)  # OAuth 2 access token: SASL XOAUTH2 instead of the password
 
 
 def _context(settings: ImapSettings) -> ssl.SSLContext:
@@ -113,7 +114,10 @@ def read_imap(settings: ImapSettings) -> Iterator[tuple[str, bytes, str]]:
         raise RepliesError(f"cannot talk to the IMAP server {where}: {said}") from exc
     try:
         try:
-            conn.login(settings.user, settings.password)
+            if settings.token:
+                conn.authenticate("XOAUTH2", _xoauth2_answers(settings.user, settings.token))
+            else:
+                conn.login(settings.user, settings.password)
         except imaplib.IMAP4.error as exc:
             raise RepliesError(f"the IMAP server {where} refused the login of {settings.user}: {_text(exc)}") from exc
         typ, data = conn.select(_quoted(settings.folder), readonly=True)
@@ -143,6 +147,21 @@ def read_imap(settings: ImapSettings) -> Iterator[tuple[str, bytes, str]]:
     finally:
         with contextlib.suppress(Exception):
             conn.logout()
+
+
+def _xoauth2_answers(user: str, token: str):
+    """imaplib's authobject for XOAUTH2: the initial response, then an empty answer to the
+    server's error challenge so that it says NO."""
+    from planner.invitations.services.tokens import xoauth2
+
+    sent: list[bool] = []
+
+    def answer(_challenge: bytes) -> bytes:
+        if sent:
+            return b""
+        sent.append(True)
+        return xoauth2(user, token).encode("utf-8")
+    return answer
 
 
 def _quoted(folder: str) -> str:

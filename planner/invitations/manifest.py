@@ -17,24 +17,20 @@ same bytes.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from planner.documents.view import Uninvited
 from planner.errors import InvalidInput, Problem
 from planner.store import ledger
+from planner.store.folder import MANIFEST, UNIT_FOLDERS
+from planner.store.fs import atomic_write
 
 FORMAT = "peer-challenge-invites/2"  # /2: one event per REQUEST or CANCEL message
 READABLE_FORMATS = ("peer-challenge-invites/1", FORMAT)  # a previous folder written by /1 still reconciles
-MANIFEST = "invites/manifest.json"
 CANCELLED = "CANCELLED"  # the fingerprint of a cancellation in a unit's issue history
-UNIT_FOLDERS = {"sessions": "invites/sessions", "debriefs": "invites/debriefs", "feedback": "invites/feedback",
-                "peer": "invites/peers", "team": "invites"}
 
 VERSION_KEYS = ("uid", "item_id", "kind", "sequence", "fingerprint", "start", "end", "summary", "location")
 EVENT_KEYS = ("uid", "item_id", "kind", "start", "end", "summary", "location", "fingerprint", "sequence")
@@ -295,17 +291,7 @@ class Manifest:
         if not durable:
             path.write_text(self.text(), encoding="utf-8")
             return
-        handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                out.write(self.text())
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(temp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(temp)
-            raise
+        atomic_write(path, self.text())
 
     def uids(self) -> dict[str, str]:
         """item id -> the UID minted for it (by any earlier generation)."""

@@ -29,7 +29,7 @@ from planner.invitations.identity import bounded_id, file_stem
 from planner.invitations.judging import Issued
 from planner.invitations.manifest import Manifest, Message, load_manifest
 from planner.invitations.replies import Status, current_statuses, days_since, locked
-from planner.store.planio import inside
+from planner.store.fs import inside
 from planner.text import clean
 
 REMINDER = "reminder"

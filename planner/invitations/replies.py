@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,7 +43,8 @@ from typing import Any
 from planner.invitations.answers import answers_in_calendar, answers_in_message
 from planner.invitations.judging import Finding, Invited, Issued, judge
 from planner.invitations.mailboxes import ImapSettings, RepliesError, read_imap, read_source
-from planner.store.planio import folder_lock, sync_folder
+from planner.store.fs import append_jsonl
+from planner.store.locks import plan_lock
 
 REPLIES = "replies.jsonl"
 LOCK = ".replies.lock"
@@ -77,32 +77,19 @@ def read_records(folder) -> list[dict]:
 
 
 def locked(folder: Path):
-    return folder_lock(folder, LOCK, RepliesError(f"another 'planner replies' is running on {folder}; "
-                                                  f"wait for it to finish"))
+    return plan_lock(folder, RepliesError(f"another 'planner replies', or another writer of the folder (send, "
+                                          f"remind, export, replan, publish), is running on {folder}; wait for it to "
+                                          f"finish"))
 
 
 def append_records(folder: Path, records: list[dict]) -> None:
     """Append to replies.jsonl: flushed and fsynced (and the folder, when the file is new)."""
-    if not records:
-        return
-    path = folder / REPLIES
-    new = not path.exists()
-    with open(path, "ab") as handle:
-        if not new and path.stat().st_size:
-            with open(path, "rb") as existing:
-                existing.seek(-1, os.SEEK_END)
-                if existing.read(1) != b"\n":  # a line cut short by a crash: close it
-                    handle.write(b"\n")
-        for record in records:
-            handle.write((json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8"))
-        handle.flush()
-        os.fsync(handle.fileno())
-    if new:
-        sync_folder(folder)
+    append_jsonl(folder / REPLIES, records)
 
 
-def read_replies(folder, paths=(), imap: ImapSettings | None = None) -> ReadReport:
-    """Read every source, judge every answer, append the new ones to replies.jsonl."""
+def read_replies(folder, paths=(), imap: ImapSettings | None = None, more=()) -> ReadReport:
+    """Read every source, judge every answer, append the new ones to replies.jsonl.
+    `more`: (label, bytes, "eml"|"ics") read elsewhere (Graph, Gmail: services.transport)."""
     folder = Path(folder)
     issued = Issued.load(folder)
     report = ReadReport()
@@ -143,6 +130,8 @@ def read_replies(folder, paths=(), imap: ImapSettings | None = None) -> ReadRepo
         if imap is not None:
             for label, content, what in read_imap(imap):
                 take(label, content, what)
+        for label, content, what in more:  # (label, bytes, "eml"|"ics") from Graph or Gmail (services.transport)
+            take(label, content, what)
         append_records(folder, fresh)
     return report
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import os
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,8 @@ from planner.documents.view import Uninvited
 from planner.errors import PlannerError
 from planner.invitations.judging import Issued
 from planner.invitations.manifest import load_manifest
-from planner.invitations.replies import STATUSES, Status, current_statuses, days_since
+from planner.invitations.replies import STATUSES, Status, current_statuses, days_since, locked
+from planner.store.fs import atomic_write
 
 
 def summary_lines(statuses: list[Status], uninvited: list[Uninvited], now: dt.datetime) -> list[str]:
@@ -88,23 +88,16 @@ CSV_COLUMNS = ("person_id", "item_id", "status", "answered_at", "proposed_start"
 
 def _atomic_write(folder: Path, name: str, text: str) -> None:
     """Write folder/name through a temporary file and one rename."""
-    import tempfile
-
-    handle, temp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temp, folder / name)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
+    atomic_write(folder / name, text)
 
 
 def write_report(folder, now: dt.datetime) -> list[Status]:
-    """replies.csv (contract: one row per person and event invited) and replies.html."""
+    """replies.csv (contract: one row per person and event invited) and replies.html, under the folder's lock."""
+    with locked(Path(folder)):
+        return _write_report(folder, now)
+
+
+def _write_report(folder, now: dt.datetime) -> list[Status]:
     from planner.documents.render import render, version_of
     from planner.store.planio import csv_text, read_plan
 

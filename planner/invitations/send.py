@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import os
 import re
 import smtplib
 import ssl
@@ -34,7 +33,8 @@ from pathlib import Path
 from planner.errors import InvalidInput, PlannerError, Problem
 from planner.invitations.manifest import MANIFEST, Message, load_manifest
 from planner.store import ledger
-from planner.store.planio import folder_lock, inside, sync_folder
+from planner.store.fs import Appender, inside
+from planner.store.locks import plan_lock
 from planner.text import clean_email
 
 
@@ -53,6 +53,7 @@ class SmtpSettings:
     user: str | None = None
     password: str | None = None
     timeout: float = 30.0
+    token: str | None = field(default=None, repr=False)  # OAuth 2 access token: SASL XOAUTH2 instead of a password
 
 
 @dataclass(frozen=True)
@@ -122,36 +123,25 @@ def due_messages(folder) -> tuple[list[Outgoing], int, str]:
 
 
 def _locked(folder: Path):
-    return folder_lock(folder, ledger.LOCK, SendError(f"another 'planner send' is running on {folder}; "
-                                               f"wait for it to finish"))
+    return plan_lock(folder, SendError(f"another 'planner send', or another writer of the folder (replies, remind, "
+                                       f"export, replan, publish), is running on {folder}; wait for it to finish"))
 
 
 class _Ledger:
     """Appends one line per sent message (planner.store.ledger), flushed and fsynced at once."""
 
     def __init__(self, folder: Path):
-        self.path = folder / ledger.NAME
-        new = not self.path.exists()
-        self.handle = open(self.path, "ab")
-        if not new and self.path.stat().st_size:
-            with open(self.path, "rb") as existing:
-                existing.seek(-1, os.SEEK_END)
-                if existing.read(1) != b"\n":  # a line cut short by a crash: close it
-                    self.handle.write(b"\n")
-        if new:
-            sync_folder(folder)
+        self.appender = Appender(folder / ledger.NAME)
 
     def record(self, out: Outgoing, when: dt.datetime) -> None:
         entry = {"key": out.key, "message_id": out.message_id, "unit": out.unit, "recipient": out.recipient,
                  "email": out.email, "method": out.method, "role": out.role, "sequences": out.sequences,
                  "eml": out.eml,
                  "sent_at": when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
-        self.handle.write(ledger.line(entry))
-        self.handle.flush()
-        os.fsync(self.handle.fileno())
+        self.appender.write(ledger.line(entry))
 
     def close(self) -> None:
-        self.handle.close()
+        self.appender.close()
 
 
 def connect(settings: SmtpSettings) -> smtplib.SMTP:
@@ -171,7 +161,12 @@ def connect(settings: SmtpSettings) -> smtplib.SMTP:
                                 "use --no-starttls only on a trusted local server")
             smtp.starttls(context=context)
             smtp.ehlo()
-        if settings.user:
+        if settings.token:
+            from planner.invitations.services.tokens import xoauth2  # httpx and the rest only when asked
+
+            response = xoauth2(settings.user or "", settings.token)
+            smtp.auth("XOAUTH2", lambda challenge=None: response if challenge is None else "")
+        elif settings.user:
             smtp.login(settings.user, settings.password or "")
         return smtp
     except smtplib.SMTPAuthenticationError as exc:

@@ -25,6 +25,12 @@ The API::
     folder = write_outcome(out_dir, outcome, now=None, documents=True, print_all_packs=False)
     folder = export_documents(plan_dir, visit, now=None, print_all_packs=False)   # no solving
 
+The package: this module plans (the sequence above); :mod:`.replan` holds
+the facts a re-plan is built on; :mod:`.write` is the one way a plan folder
+is written (:func:`write_plan_folder`, used by :func:`write_outcome`,
+:mod:`.export` and :mod:`.publish`, the web's), and :mod:`.documents` the
+writers of the documents, in order.
+
 Both planners return an :class:`Outcome` (the visit, the plan and, after a
 re-plan, the previous plan and the changes) or raise a
 :class:`~planner.errors.PlannerError`: :class:`~planner.errors.Infeasible`
@@ -49,71 +55,26 @@ plan found is used.
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 import threading
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 
 from planner import domain as d
-from planner.check.changes import Change, compare
+from planner.check.changes import compare
 from planner.check.verify import verify
-from planner.documents.view import uninvited
-from planner.errors import Cancelled, Infeasible, InvalidInput, PlannerError, SolverFailure
+from planner.errors import Cancelled, Infeasible, PlannerError, SolverFailure
 from planner.invitations.declines import answers_in, apply_answers
 from planner.invitations.manifest import load_manifest
+from planner.orchestrate.export import export_documents
+from planner.orchestrate.outcome import Outcome, Unreachable
 from planner.orchestrate.replan import frozen_breaches, touched_days
+from planner.orchestrate.write import write_outcome, write_plan_folder
 from planner.solve.explain import explain_infeasible, explain_missing, prechecks, why_left_out
 from planner.solve.run import Cancel, Phase, Progress, SolveOptions, TimeLimitWhileBuilding, extract, solve_model
-from planner.store.planio import (
-    PLAN_FOLDER_NAMES,
-    RECORD_FILES,
-    atomic_folder,
-    check_plan_target,
-    read_plan,
-    unknown_ids,
-    write_plan_files,
-    written_uids,
-)
+from planner.store.planio import read_plan
 
 __all__ = ["Outcome", "Unreachable", "SolveOptions", "plan_visit", "replan_visit", "write_outcome",
-           "export_documents", "solve_visit", "replan_plan", "self_check"]
-
-
-@dataclass
-class Outcome:
-    """A plan made for a visit (and, after a re-plan, what it changed)."""
-
-    visit: d.Visit
-    plan: d.Plan
-    previous: d.Plan | None = None  # replan: the plan people already hold
-    previous_dir: Path | None = None  # replan: the folder it was read from
-    changes: list[Change] | None = None  # replan: what moved, was added or cancelled
-    notes: list[str] = field(default_factory=list)  # replan: answers to the invitations that shaped it
-
-    @property
-    def is_replan(self) -> bool:
-        return self.previous is not None
-
-    def to_reach_another_way(self) -> list[Unreachable]:
-        """The people the plan needs (sessions, debriefs, feedback) who have
-        no usable e-mail address, so get no invitation: the same list as
-        ``uninvited`` in invites/manifest.json, one entry per person."""
-        people: dict[str, Unreachable] = {}
-        for entry in uninvited(self.visit, self.plan):
-            pid = entry.recipient
-            known = people.get(pid)
-            items = tuple(dict.fromkeys((known.item_ids if known else ()) + entry.items))
-            people[pid] = Unreachable(pid, entry.reason, items)
-        return sorted(people.values(), key=lambda u: (self.visit.name_of(u.person_id).casefold(), u.person_id))
-
-
-@dataclass(frozen=True)
-class Unreachable:
-    """Someone to reach another way: no (usable) e-mail address."""
-
-    person_id: str
-    reason: str  # "no e-mail address" or "the e-mail address is not usable"
-    item_ids: tuple[str, ...]  # what they are expected at
+           "export_documents", "write_plan_folder", "solve_visit", "replan_plan", "self_check"]
 
 
 # --- planning -------------------------------------------------------------------------
@@ -288,69 +249,3 @@ def self_check(visit: d.Visit, plan: d.Plan) -> None:
     if breaches:
         raise SolverFailure("the solver's plan breaks the rules (a bug; please report it):\n  "
                             + "\n  ".join(str(b) for b in breaches))
-
-
-# --- writing --------------------------------------------------------------------------
-
-def write_outcome(out_dir: str | Path, outcome: Outcome, now: dt.datetime | None = None, documents: bool = True,
-                  print_all_packs: bool = False) -> Path:
-    """Write the plan folder: schedule.csv, unscheduled.csv, schedule.json;
-    after a re-plan the change report and the previous send ledger; and,
-    with `documents`, every document (see :func:`planner.documents.write_documents`;
-    `now` fixes the issue time recorded in schedule.json with the plan's
-    version and written into them). The folder is built beside
-    `out_dir` and replaces it in one rename; `out_dir` must be new, empty or
-    a plan folder already."""
-    from planner.documents.changes import write_changes
-    from planner.documents.clock import stamp
-    from planner.orchestrate.documents import write_documents
-
-    check_plan_target(out_dir, previous=outcome.previous_dir, command="replan" if outcome.is_replan else "plan")
-    visit, plan = outcome.visit, stamp(outcome.plan, outcome.previous, now)  # version and issue time
-    with atomic_folder(out_dir, owned=PLAN_FOLDER_NAMES) as folder:
-        write_plan_files(folder, plan, visit, carried_uids(outcome.previous_dir))
-        if outcome.changes is not None:
-            write_changes(folder, visit, outcome.changes)
-        if outcome.previous_dir is not None:
-            for log in RECORD_FILES:  # what was sent, and what people answered
-                if (outcome.previous_dir / log).is_file():
-                    shutil.copy2(outcome.previous_dir / log, folder / log)
-        if documents:
-            write_documents(folder, visit, plan, now=now, previous_folder=outcome.previous_dir,
-                            print_all_packs=print_all_packs)
-    return Path(out_dir)
-
-
-def carried_uids(previous_dir: Path | None) -> dict[str, str]:
-    """item id -> UID the previous plan folder issued (its schedule.json, then its
-    invites manifest): a re-plan keeps them, in schedule.json as in the invites."""
-    if previous_dir is None:
-        return {}
-    uids = written_uids(previous_dir)
-    manifest = load_manifest(previous_dir)
-    if manifest is not None:
-        uids.update(manifest.uids())
-    return uids
-
-
-def export_documents(folder: str | Path, visit: d.Visit, now: dt.datetime | None = None,
-                     print_all_packs: bool = False) -> Path:
-    """`planner export`: every document of the plan in `folder` written again
-    from `visit`, without solving. The plan files, the change report's CSV
-    and the send ledger are kept as they are; the folder is replaced whole
-    and atomically. A plan naming ids the visit no longer has is refused
-    (InvalidInput, located in the plan's files)."""
-    from planner.orchestrate.documents import write_documents
-
-    source = Path(folder)
-    written = read_plan(source)
-    problems = unknown_ids(written, visit)
-    if problems:
-        raise InvalidInput([replace(p, file=str(source / p.file)) for p in problems])
-    with atomic_folder(source, owned=PLAN_FOLDER_NAMES) as temp:
-        for name in ("schedule.csv", "unscheduled.csv", "schedule.json", "changes.csv", *RECORD_FILES,
-                     "replies.csv", "replies.html"):
-            if (source / name).is_file():
-                shutil.copy2(source / name, temp / name)
-        write_documents(temp, visit, written, now=now, previous_folder=source, print_all_packs=print_all_packs)
-    return source

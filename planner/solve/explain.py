@@ -46,46 +46,89 @@ def _free(windows: Iterable[d.Window], start: dt.datetime, end: dt.datetime) -> 
 def session_blockers(visit: d.Visit, session: d.Session) -> str | None:
     """Why a session cannot be held whatever else happens, or None."""
     name = f"Session {visit.session_label(session.id)}"
-    s = visit.settings
     starts = _starts(visit, session)
     if not starts:
-        limits = []
-        if session.fixed_start:
-            limits.append(f"fixed_start {session.fixed_start:%Y-%m-%d %H:%M}")
-        if session.days:
-            limits.append("days " + ", ".join(map(_fmt_day, session.days)))
-        if session.earliest:
-            limits.append(f"earliest {session.earliest:%H:%M}")
-        if session.latest:
-            limits.append(f"latest {session.latest:%H:%M}")
-        what = " and ".join(limits) or "the interview days"
-        review = ""
-        if s.feedback_on_interview_day and s.feedback_day in visit.allowed_days(session):
-            review = (f" (on {_fmt_day(s.feedback_day)}, the last day of a progress review, sessions end by "
-                      f"prep_start {s.prep_from:%H:%M})")
-        return (f"{name} lasts {session.duration_minutes} minutes, which does not fit {what} inside "
-                f"{s.day_start:%H:%M}–{s.day_end:%H:%M} on the {s.slot_minutes}-minute grid{review}")
-    suitable = suitable_room_kinds(session)
+        return _no_start(visit, session, name)
     rooms = _rooms_for(visit, session)
     if not rooms:
-        if session.room is not None:
-            room = visit.room_by_id[session.room]
-            if room.id == s.office_room:
-                return f"{name} must use {visit.label(room.id)}, the team's office, which sessions never use"
-            if room.kind not in suitable:
-                return (f"{name} is a {session.kind.replace('_', ' ')} but its room {visit.label(room.id)} "
-                        f"is of kind {room.kind} (needs {' or '.join(suitable)})")
-            return (f"{name} needs room for {session.headcount} ({len(session.attendees)} attendees + "
-                    f"{session.peers} peers) but its room {visit.label(room.id)} holds {room.capacity}")
-        candidates = [r for r in visit.rooms if r.kind in suitable and r.id != s.office_room]
-        if not candidates:
-            return f"{name} needs a room of kind {' or '.join(suitable)}, and the visit has none"
-        biggest = max(candidates, key=lambda r: r.capacity)
-        return (f"{name} needs room for {session.headcount} ({len(session.attendees)} attendees + "
-                f"{session.peers} peers) but the largest suitable room, {visit.label(biggest.id)}, "
-                f"holds {biggest.capacity}")
+        return _no_room(visit, session, name)
     # who or what is away at every possible start
     days = sorted({t.date() for t in starts})
+    away = _away_at_every_start(visit, session, name, starts, rooms, days)
+    if away:
+        return away
+    together = _free_starts(visit, session, starts, rooms)
+    if not together:
+        return _not_free_together(visit, session, name, rooms, days)
+    before = visit.session_by_id.get(session.after) if session.after else None
+    if before is not None and before.must:
+        # rule 2, `after`: it starts once that `must` session has ended, which is
+        # never earlier than the end of that session's first free start
+        their_starts = _free_starts(visit, before, _starts(visit, before), _rooms_for(visit, before))
+        if their_starts:
+            first_end = min(d.add_minutes(t, before.duration_minutes) for t in their_starts)
+            later = [t for t in together if t >= first_end]
+            if not later:
+                return (f"{name} must come after {visit.session_label(before.id)} (its `after`), which cannot end "
+                        f"before {first_end:%Y-%m-%d %H:%M}, but its last possible start is "
+                        f"{max(together):%Y-%m-%d %H:%M}{_limits_note(visit, session, rooms, days)}")
+            together = later
+    travel = min(r.travel for r in rooms)
+    free_peers = [p for p in visit.peers
+                  if any(_free(p.unavailable, d.add_minutes(t, -travel),
+                               d.add_minutes(t, session.duration_minutes + travel)) for t in together)]
+    if len(free_peers) < session.peers:
+        return (f"{name} needs {session.peers} peers but only {len(free_peers)} "
+                f"({', '.join(visit.label(p.id) for p in free_peers) or 'none'}) are free at any possible start")
+    return None
+
+
+def _no_start(visit: d.Visit, session: d.Session, name: str) -> str:
+    """A session with no start on the grid at all: its limits against the day."""
+    s = visit.settings
+    limits = []
+    if session.fixed_start:
+        limits.append(f"fixed_start {session.fixed_start:%Y-%m-%d %H:%M}")
+    if session.days:
+        limits.append("days " + ", ".join(map(_fmt_day, session.days)))
+    if session.earliest:
+        limits.append(f"earliest {session.earliest:%H:%M}")
+    if session.latest:
+        limits.append(f"latest {session.latest:%H:%M}")
+    what = " and ".join(limits) or "the interview days"
+    review = ""
+    if s.feedback_on_interview_day and s.feedback_day in visit.allowed_days(session):
+        review = (f" (on {_fmt_day(s.feedback_day)}, the last day of a progress review, sessions end by "
+                  f"prep_start {s.prep_from:%H:%M})")
+    return (f"{name} lasts {session.duration_minutes} minutes, which does not fit {what} inside "
+            f"{s.day_start:%H:%M}–{s.day_end:%H:%M} on the {s.slot_minutes}-minute grid{review}")
+
+
+def _no_room(visit: d.Visit, session: d.Session, name: str) -> str:
+    """A session no room can hold: its fixed room, or the largest suitable one."""
+    s = visit.settings
+    suitable = suitable_room_kinds(session)
+    if session.room is not None:
+        room = visit.room_by_id[session.room]
+        if room.id == s.office_room:
+            return f"{name} must use {visit.label(room.id)}, the team's office, which sessions never use"
+        if room.kind not in suitable:
+            return (f"{name} is a {session.kind.replace('_', ' ')} but its room {visit.label(room.id)} "
+                    f"is of kind {room.kind} (needs {' or '.join(suitable)})")
+        return (f"{name} needs room for {session.headcount} ({len(session.attendees)} attendees + "
+                f"{session.peers} peers) but its room {visit.label(room.id)} holds {room.capacity}")
+    candidates = [r for r in visit.rooms if r.kind in suitable and r.id != s.office_room]
+    if not candidates:
+        return f"{name} needs a room of kind {' or '.join(suitable)}, and the visit has none"
+    biggest = max(candidates, key=lambda r: r.capacity)
+    return (f"{name} needs room for {session.headcount} ({len(session.attendees)} attendees + "
+            f"{session.peers} peers) but the largest suitable room, {visit.label(biggest.id)}, "
+            f"holds {biggest.capacity}")
+
+
+def _away_at_every_start(visit: d.Visit, session: d.Session, name: str, starts: Sequence[dt.datetime],
+                         rooms: Sequence[d.Room], days: Sequence[dt.date]) -> str | None:
+    """An attendee, a required peer (with travel) or every room away at every possible start."""
     day_words = "the only possible day" if len(days) == 1 else (
         "both possible days" if len(days) == 2 else f"all {len(days)} possible days")
     for pid in session.attendees:
@@ -106,46 +149,30 @@ def session_blockers(visit: d.Visit, session: d.Session) -> str | None:
         return (f"{name} has no room free at any possible start: "
                 + "; ".join(f"{visit.label(r.id)} unavailable {_windows_on(r.unavailable, days)}" for r in rooms)
                 + _other_rooms(visit, session, rooms))
-    together = _free_starts(visit, session, starts, rooms)
-    if not together:
-        who = [f"{visit.label(p)} (unavailable {_windows_on(visit.person_by_id[p].unavailable, days)})"
-               for p in session.attendees if visit.person_by_id[p].unavailable]
-        who += [f"peer {visit.label(p)} (away {_windows_on(visit.peer_by_id[p].unavailable, days)})"
-                for p in session.required_peers if visit.peer_by_id[p].unavailable]
-        closed = [r for r in rooms if r.unavailable]
-        if session.room is not None:
-            room = visit.room_by_id[session.room]
-            where = f"its room {visit.label(room.id)}" + (
-                f" (unavailable {_windows_on(room.unavailable, days)})" if room.unavailable else "")
-            note = ""
-        elif len(closed) == len(rooms):
-            where = "a room (" + "; ".join(f"{visit.label(r.id)} unavailable {_windows_on(r.unavailable, days)}"
-                                          for r in rooms) + ")"
-            note = _other_rooms(visit, session, rooms)
-        else:
-            where, note = "a room", ""
-        return f"{name} has no start at which {' and '.join([', '.join(who), where] if who else [where])} " \
-               f"are free together{note}"
-    before = visit.session_by_id.get(session.after) if session.after else None
-    if before is not None and before.must:
-        # rule 2, `after`: it starts once that `must` session has ended, which is
-        # never earlier than the end of that session's first free start
-        their_starts = _free_starts(visit, before, _starts(visit, before), _rooms_for(visit, before))
-        if their_starts:
-            first_end = min(d.add_minutes(t, before.duration_minutes) for t in their_starts)
-            later = [t for t in together if t >= first_end]
-            if not later:
-                return (f"{name} must come after {visit.session_label(before.id)} (its `after`), which cannot end "
-                        f"before {first_end:%Y-%m-%d %H:%M}, but its last possible start is "
-                        f"{max(together):%Y-%m-%d %H:%M}{_limits_note(visit, session, rooms, days)}")
-            together = later
-    free_peers = [p for p in visit.peers
-                  if any(_free(p.unavailable, d.add_minutes(t, -travel),
-                               d.add_minutes(t, session.duration_minutes + travel)) for t in together)]
-    if len(free_peers) < session.peers:
-        return (f"{name} needs {session.peers} peers but only {len(free_peers)} "
-                f"({', '.join(visit.label(p.id) for p in free_peers) or 'none'}) are free at any possible start")
     return None
+
+
+def _not_free_together(visit: d.Visit, session: d.Session, name: str, rooms: Sequence[d.Room],
+                       days: Sequence[dt.date]) -> str:
+    """Each is free at some start, but never all of them at once: who and where."""
+    who = [f"{visit.label(p)} (unavailable {_windows_on(visit.person_by_id[p].unavailable, days)})"
+           for p in session.attendees if visit.person_by_id[p].unavailable]
+    who += [f"peer {visit.label(p)} (away {_windows_on(visit.peer_by_id[p].unavailable, days)})"
+            for p in session.required_peers if visit.peer_by_id[p].unavailable]
+    closed = [r for r in rooms if r.unavailable]
+    if session.room is not None:
+        room = visit.room_by_id[session.room]
+        where = f"its room {visit.label(room.id)}" + (
+            f" (unavailable {_windows_on(room.unavailable, days)})" if room.unavailable else "")
+        note = ""
+    elif len(closed) == len(rooms):
+        where = "a room (" + "; ".join(f"{visit.label(r.id)} unavailable {_windows_on(r.unavailable, days)}"
+                                      for r in rooms) + ")"
+        note = _other_rooms(visit, session, rooms)
+    else:
+        where, note = "a room", ""
+    return f"{name} has no start at which {' and '.join([', '.join(who), where] if who else [where])} " \
+           f"are free together{note}"
 
 
 def _free_starts(visit: d.Visit, session: d.Session, starts: Iterable[dt.datetime],

@@ -24,10 +24,18 @@ import datetime as dt
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from planner import domain as d
 from planner.domain import DAY_MINUTES as DAY
 from planner.solve.candidates import lunch_starts, possible_starts, session_rooms
+
+# (id, day) -> spans [a, b) on the time axis
+Spans = dict[tuple[str, int], list[tuple[int, int]]]
+# session id -> its starts and rooms (candidates)
+Options = dict[str, tuple[list[int], list[d.Room]]]
+# a booking: start, room, peers
+Spot = tuple[int, d.Room, tuple[str, ...]]
 
 
 class Ledger:
@@ -87,7 +95,7 @@ class Ledger:
         return self.axis.moment(t)
 
     @staticmethod
-    def _add(table, key: str, a: int, b: int) -> None:
+    def _add(table: Spans, key: str, a: int, b: int) -> None:
         """Book [a, b) under key, split at midnights so each day's list is short."""
         while a < b:
             day = a // DAY
@@ -99,7 +107,7 @@ class Ledger:
     def _clash(spans: Iterable[tuple[int, int]], a: int, b: int) -> bool:
         return any(d.overlaps(x, y, a, b) for x, y in spans)
 
-    def _busy(self, table, key: str, a: int, b: int) -> bool:
+    def _busy(self, table: Spans, key: str, a: int, b: int) -> bool:
         day = a // DAY
         while day * DAY < b:
             if self._clash(table.get((key, day), ()), a, b):
@@ -141,7 +149,7 @@ class Ledger:
         spans = [*self.peer_sessions.get((pid, day), ()), *self.peer_fixed.get((pid, day), ()), *extra]
         return self._lunch_at(spans, day) is not None
 
-    def _lunch_at(self, spans, day: int) -> int | None:
+    def _lunch_at(self, spans: Sequence[tuple[int, int]], day: int) -> int | None:
         """The first grid start of the day's lunch window clear of `spans`, or None."""
         length = self.lunch_minutes
         for t in self.lunch_starts.get(day, ()):
@@ -183,14 +191,14 @@ class Ledger:
         return start, room, peers
 
     @staticmethod
-    def _remove(table, key: str, a: int, b: int) -> None:
+    def _remove(table: Spans, key: str, a: int, b: int) -> None:
         while a < b:
             day = a // DAY
             cut = min(b, (day + 1) * DAY)
             table[(key, day)].remove((a, cut))
             a = cut
 
-    def plan(self, meta: dict | None = None) -> d.Plan:
+    def plan(self, meta: dict[str, Any] | None = None) -> d.Plan:
         """The bookings as a Plan: sessions, the fixed items and a lunch for every peer and day."""
         visit = self.visit
         items = list(visit.fixed_items())
@@ -231,10 +239,10 @@ def choose_peers(ledger: Ledger, session: d.Session, free: list[str]) -> tuple[s
     visit = ledger.visit
     themes = set(session.themes)
 
-    def off(pid):
+    def off(pid: str) -> bool:
         return bool(themes) and not themes & set(visit.peer_by_id[pid].specialisms)
 
-    def is_member(pid):
+    def is_member(pid: str) -> bool:
         return visit.peer_by_id[pid].kind == "member"
 
     chosen = list(session.required_peers)
@@ -263,7 +271,7 @@ def greedy_plan(visit: d.Visit, rounds: int = 6, seconds: float = 2.0, deadline:
     moment: the plan is then the best round so far, or the first round's
     bookings up to that moment)."""
     started = time.perf_counter()
-    options = {}
+    options: Options = {}
     probe = Ledger(visit)
     ideal = {}
     for session in visit.sessions:
@@ -299,11 +307,11 @@ def greedy_plan(visit: d.Visit, rounds: int = 6, seconds: float = 2.0, deadline:
     return best.plan({"greedy": {"placed": len(best.held), "sessions": len(visit.sessions)}})
 
 
-def _one_round(visit: d.Visit, options, urgent: list[str], deadline: float | None = None) -> Ledger:
+def _one_round(visit: d.Visit, options: Options, urgent: list[str], deadline: float | None = None) -> Ledger:
     ledger = Ledger(visit)
     rank = {sid: i for i, sid in enumerate(urgent)}
 
-    def order(session: d.Session):
+    def order(session: d.Session) -> tuple[bool, int, bool, int, int, str]:
         starts, rooms = options[session.id]
         return (session.fixed_start is None, rank.get(session.id, len(rank)), not session.must,
                 len(starts) * max(1, len(rooms)), -session.duration_minutes * session.peers, session.id)
@@ -318,7 +326,8 @@ def _one_round(visit: d.Visit, options, urgent: list[str], deadline: float | Non
     return ledger
 
 
-def _best_spot(ledger: Ledger, session: d.Session, options, patience: int = 400):
+def _best_spot(ledger: Ledger, session: d.Session, options: Options,
+               patience: int = 400) -> tuple[Spot, tuple[int, int]] | None:
     """((start, room, peers), cost) for the session: the first start and room
     (least busy day first, smallest room first) whose peers are as good as
     the session allows (on theme, a member peer for councillors), or else the
@@ -330,7 +339,8 @@ def _best_spot(ledger: Ledger, session: d.Session, options, patience: int = 400)
     for t in starts:
         by_day[t // DAY].append(t)
     rooms = sorted(rooms, key=lambda r: (r.capacity, r.id))  # keep big rooms for big groups
-    best, best_cost = None, None
+    best: Spot | None = None
+    best_cost: tuple[int, int] | None = None
     ideal = _ideal_cost(ledger, session)
     seen = 0
     for day in sorted(by_day, key=lambda k: (ledger.day_count[k], k)):  # least busy day first
@@ -346,11 +356,12 @@ def _best_spot(ledger: Ledger, session: d.Session, options, patience: int = 400)
                     best, best_cost = (t, room, peers), cost
                 seen += 1
                 if cost <= ideal or seen >= patience:
+                    assert best is not None and best_cost is not None  # set at the first fit
                     return best, best_cost
-    return (best, best_cost) if best is not None else None
+    return (best, best_cost) if best is not None and best_cost is not None else None
 
 
-def _improve(ledger: Ledger, options, passes: int = 2) -> None:
+def _improve(ledger: Ledger, options: Options, passes: int = 2) -> None:
     """Local improvement: take out each session whose peers are worse than
     its ideal and book it again at its best spot given everything else, if
     that is better (peers off theme, then councillors without a member)."""

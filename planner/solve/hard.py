@@ -13,7 +13,7 @@ That is what lets CP-SAT find complete plans for large visits quickly.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from itertools import combinations
 from typing import TYPE_CHECKING
 
@@ -83,7 +83,7 @@ def no_one_in_two_places(pm: PlanModel) -> None:
             model.AddNoOverlap(intervals)
 
 
-def _room_interval(pm, sv, room_id):
+def _room_interval(pm: PlanModel, sv: SessionVars, room_id: str) -> cp_model.IntervalVar:
     key = ("room", sv.session.id, room_id)
     cache = pm.intervals
     if key not in cache:
@@ -92,12 +92,12 @@ def _room_interval(pm, sv, room_id):
     return cache[key]
 
 
-def _fixed(pm, start: dt.datetime, end: dt.datetime, name: str):
+def _fixed(pm: PlanModel, start: dt.datetime, end: dt.datetime, name: str) -> cp_model.IntervalVar:
     a, b = pm.t(start), pm.t(end)
     return pm.model.NewFixedSizeIntervalVar(a, b - a, name)
 
 
-def _lunch_interval(pm, peer_id, k):
+def _lunch_interval(pm: PlanModel, peer_id: str, k: int) -> cp_model.IntervalVar:
     key = ("lunch", peer_id, k)
     cache = pm.intervals
     if key not in cache:
@@ -157,7 +157,7 @@ def sessions_have_their_peers_and_everyone_is_available(pm: PlanModel) -> None:
     def dur(sv: SessionVars) -> int:
         return sv.session.duration_minutes
 
-    def free_starts(sv, windows, before=0, after=0):
+    def free_starts(sv: SessionVars, windows: Iterable[d.Window], before: int = 0, after: int = 0) -> list[int]:
         # windows in minutes on the model's axis, compared as integers: the one
         # overlap test (domain.overlaps) without a datetime per start (that cost
         # 1.2 million datetimes, ~0.6 s, on a four-week programme)
@@ -189,7 +189,8 @@ def sessions_have_their_peers_and_everyone_is_available(pm: PlanModel) -> None:
                     _start_in(pm, sv, ok, [lit, room_lit])
 
 
-def _start_in(pm, sv, starts, enforce):
+def _start_in(pm: PlanModel, sv: SessionVars, starts: list[int],
+              enforce: cp_model.IntVar | list[cp_model.IntVar]) -> cp_model.Constraint:
     """`enforce` implies the session starts at one of `starts` (none: enforce is false)."""
     if not starts:
         lits = enforce if isinstance(enforce, list) else [enforce]
@@ -239,7 +240,7 @@ def daily_session_caps(pm: PlanModel) -> None:
         model.AddCumulative(units, [1] * len(units), cap)
 
 
-def _day_index(pm: PlanModel, sv):
+def _day_index(pm: PlanModel, sv: SessionVars) -> cp_model.LinearExprT:
     """The index of the day a session starts on: a constant, or a variable
     tied to the start by day * 1440 <= start < (day + 1) * 1440."""
     days = sorted({t // DAY for t in sv.starts})

@@ -22,6 +22,7 @@ from planner import rules
 from planner.domain import DAY_MINUTES as DAY
 from planner.errors import Cancelled, Infeasible, SolverFailure
 from planner.solve import hard, soft
+from planner.solve import stages as staging
 from planner.solve.greedy import greedy_plan
 from planner.solve.variables import PlanModel, build
 
@@ -57,6 +58,8 @@ class SolveOptions:
     log: bool = False
     cancel: Cancel | None = None  # polled while solving: true (or set) stops the run (Cancelled)
     on_phase: Phase | None = None  # told when each step of a run begins
+    on_stage: Callable[[int, list[str]], None] | None = None  # each step: its stage, the terms it minimises
+    on_bound: Callable[[float, float], None] | None = None  # each better bound: elapsed seconds, bound
 
 
 @dataclass
@@ -183,25 +186,29 @@ class _Callback(cp_model.CpSolverSolutionCallback):
     def __init__(self, started: float, report: Progress | None, timings: dict[str, float]):
         super().__init__()
         self.started, self.report, self.timings = started, report, timings
+        self.expr = None  # in a step that minimises part of a stage: the whole stage's objective
 
     def on_solution_callback(self) -> None:
         elapsed = time.perf_counter() - self.started
         self.timings.setdefault("first_solution_seconds", round(elapsed, 3))
         if self.report:
-            self.report(elapsed, self.ObjectiveValue(), self.BestObjectiveBound())
+            value = self.ObjectiveValue() if self.expr is None else self.Value(self.expr)
+            self.report(elapsed, value, self.BestObjectiveBound())
 
 
 def solve_model(visit: d.Visit, options: SolveOptions) -> SolverRun:
     """Build the model and run CP-SAT, stage by stage (soft.stages, then the
-    rooms-and-peers stages: §3.7, then §3.8). No pre-checks and no
-    explanations: :mod:`planner.orchestrate` decides what the answer means.
+    rooms-and-peers stages: §3.7, then §3.8), each in its steps (soft.steps).
+    No pre-checks and no explanations: :mod:`planner.orchestrate` decides
+    what the answer means.
 
-    Each later stage holds the terms of the stages before at the values found
+    Each later step holds the terms of the steps before at the values found
     and starts from that plan; before the first rooms-and-peers stage every
-    session's presence and start are held too. The first stage gets 80 % of
-    the time limit, the later ones share what is left (at least a tenth of
-    the limit each). The run is OPTIMAL only when every stage is; a later
-    stage that finds nothing in time leaves the plan of the stage before."""
+    session's presence and start are held too. The main stage's steps share
+    80 % of the time limit, the rooms-and-peers stages the rest; time a step
+    leaves passes to the next (planner.solve.stages.budget). The run is
+    OPTIMAL only when every step is; a later step that finds nothing in time
+    leaves the plan of the step before."""
     t0 = time.perf_counter()
     deadline = _deadline(options)
     if options.on_phase:
@@ -210,64 +217,104 @@ def solve_model(visit: d.Visit, options: SolveOptions) -> SolverRun:
     timings = {"build_seconds": round(time.perf_counter() - t0, 3)}
     if pm.conflicts:
         raise Infeasible(pm.conflicts)
-    stages = soft.stages(pm) or [[]]
-    rooms_from = len(stages)  # the index of the first rooms-and-peers stage
-    stages = stages + [list(stage) for stage in soft.ROOM_STAGES]
+    steps = staging.plan_steps(soft.stages(pm) or [[]])
     started = time.perf_counter()
     callback = _Callback(started, options.on_progress, timings)
     if options.on_phase:
         options.on_phase("solving")
     limit, spent = options.time_limit, 0.0
-    solver, status, reports = None, None, []
-    for index, names in enumerate(stages):
-        # deterministic seconds under --deterministic, else what building left of the wall clock
-        budget = 0.8 * (limit if options.deterministic else max(0.0, deadline - time.perf_counter()))
-        if index:
-            if status not in ("OPTIMAL", "FEASIBLE"):
+    solver: cp_model.CpSolver | None = None
+    status: str | None = None
+    reports: list[dict[str, Any]] = []
+    done: list[dict[str, Any]] = []
+    found = ("OPTIMAL", "FEASIBLE")
+    for n, step in enumerate(steps):
+        skipped = bool(done) and done[-1]["status"] not in found  # a first step that found nothing
+        if n and not skipped:
+            if status not in found:
                 break
-            _hold(pm, solver, stages[index - 1])
-            if options.on_phase and index >= rooms_from:
-                options.on_phase(ROOM_PHASES[index - rooms_from])
-            if index == rooms_from:
-                _hold_times(pm, solver)
-                for rule in soft.ROOM_RULES:
-                    rule(pm)
-                _hint_room_stage(pm, solver)
-                weights.update(soft.weights(pm))
-            pm.model.Minimize(soft.stage_objective(pm, names, weights))
-            left = limit - spent if options.deterministic else deadline - time.perf_counter()
-            budget = max(left / (len(stages) - index), 0.1 * limit)
-        # a later stage may run a little past the deadline: a tenth of the limit at most
-        stage_solver = _solver(pm, options, budget, deadline + (0.1 * limit if index else 0.0),
-                               rooms=index >= rooms_from)
-        try:
-            code = run_solver(stage_solver, pm.model, callback, options.cancel)
-        except (KeyboardInterrupt, Cancelled):
-            raise
-        except Exception as exc:  # a crash inside the solver is a failure, never a traceback
-            raise SolverFailure(f"the solver failed: {type(exc).__name__}: {exc}") from exc
-        stage_status = stage_solver.StatusName(code)
+            _next_step(pm, solver, steps[n - 1], step, weights, options)
+        pm.model.Minimize(soft.stage_objective(pm, list(step.minimises), weights))
+        callback.expr = None if step.last else soft.stage_objective(pm, list(step.names), weights)
+        # deterministic seconds under --deterministic, else what building left of the wall clock
+        left = limit - spent if options.deterministic else deadline - time.perf_counter()
+        # a later step may run a little past the deadline: a tenth of the limit at most
+        stage_solver = _solver(pm, options, staging.budget(steps, n, left, limit),
+                               deadline + (0.1 * limit if n else 0.0), rooms=step.rooms)
+        code = _run_step(stage_solver, pm, step, callback, options, started)
+        step_status = stage_solver.StatusName(code)
         spent += stage_solver.deterministic_time if options.deterministic else stage_solver.wall_time
-        reports.append({"rules": list(names), "status": stage_status,
-                        "objective": stage_solver.ObjectiveValue(), "bound": stage_solver.BestObjectiveBound(),
-                        "deterministic_time": stage_solver.deterministic_time})
-        if index and stage_status not in ("OPTIMAL", "FEASIBLE"):
-            # nothing new in time (or a presolve mistake, or-tools #5274): the plan of the stage
-            # before stands, read back through this stage's model with every variable at its hint
-            stage_solver = _solver(pm, options, 10.0, time.perf_counter() + 10.0)  # instant: all fixed
-            stage_solver.parameters.fix_variables_to_their_hinted_value = True
-            stage_solver.parameters.cp_model_presolve = False
-            if stage_solver.StatusName(run_solver(stage_solver, pm.model, None, options.cancel)) not in (
-                    "OPTIMAL", "FEASIBLE"):
-                raise SolverFailure(f"the solver lost the plan it had found between two stages "
-                                    f"({stage_status} in the stage of {', '.join(names)})")
-            solver, status = stage_solver, "FEASIBLE"
+        done.append({"rules": list(step.minimises), "status": step_status,
+                     "objective": stage_solver.ObjectiveValue(), "bound": stage_solver.BestObjectiveBound(),
+                     "deterministic_time": stage_solver.deterministic_time})
+        if step_status not in found and not step.last:
+            continue  # the stage's last step searches again, for the whole stage, from the same hint
+        if step_status not in found and solver is not None:
+            solver, status = _read_back(pm, options, step_status, step), "FEASIBLE"
+            # the stage's own figure for the plan that stands, as the step's objective would have been
+            expr = soft.stage_objective(pm, list(step.names), weights)
+            value = float(expr if isinstance(expr, int) else solver.Value(expr))
+            reports.append(staging.stage_report(step, done, objective=value))
+            break
+        status = step_status if solver is None or (status == "OPTIMAL" and step_status == "OPTIMAL") else "FEASIBLE"
+        if step_status not in found:  # no plan at all
             break
         solver = stage_solver
-        status = stage_status if index == 0 or (status == "OPTIMAL" and stage_status == "OPTIMAL") else "FEASIBLE"
+        if step.last:
+            report = staging.stage_report(step, done)
+            status = "FEASIBLE" if report["status"] != "OPTIMAL" else status
+            reports.append(report)
+            done = []
     timings["solve_seconds"] = round(time.perf_counter() - started, 3)
     timings["deterministic_time"] = round(sum(r.pop("deterministic_time") for r in reports), 6)
     return SolverRun(pm, status or "UNKNOWN", solver, weights, timings, reports)
+
+
+def _next_step(pm: PlanModel, solver: cp_model.CpSolver, before: staging.Step, step: staging.Step,
+               weights: dict[str, int], options: SolveOptions) -> None:
+    """Between two steps: hold what the step before minimised, and before the
+    first rooms-and-peers stage every session's presence and start too, with
+    that stage's own rules and weights."""
+    staging.hold(pm, solver, before.minimises)
+    if step.rooms and step.stage != before.stage:
+        if options.on_phase:
+            options.on_phase(ROOM_PHASES[soft.ROOM_STAGES.index(list(step.names))])
+        if not before.rooms:
+            staging.hold_times(pm, solver)
+            for rule in soft.ROOM_RULES:
+                rule(pm)
+            staging.hint_room_stage(pm, solver)
+            weights.update(soft.weights(pm))
+
+
+def _run_step(solver: cp_model.CpSolver, pm: PlanModel, step: staging.Step, callback: _Callback,
+              options: SolveOptions, started: float) -> int:
+    """Run one step's solver, telling on_stage and on_bound; a crash inside
+    the solver is a failure, never a traceback."""
+    if options.on_stage:
+        options.on_stage(step.stage, list(step.minimises))
+    if options.on_bound:
+        on_bound = options.on_bound
+        solver.best_bound_callback = lambda bound: on_bound(time.perf_counter() - started, bound)
+    try:
+        return run_solver(solver, pm.model, callback, options.cancel)
+    except (KeyboardInterrupt, Cancelled):
+        raise
+    except Exception as exc:
+        raise SolverFailure(f"the solver failed: {type(exc).__name__}: {exc}") from exc
+
+
+def _read_back(pm: PlanModel, options: SolveOptions, step_status: str, step: staging.Step) -> cp_model.CpSolver:
+    """A step found nothing new in time (or a presolve mistake, or-tools #5274):
+    the plan of the step before stands, read back through this step's model
+    with every variable at its hint."""
+    solver = _solver(pm, options, 10.0, time.perf_counter() + 10.0)  # instant: all fixed
+    solver.parameters.fix_variables_to_their_hinted_value = True
+    solver.parameters.cp_model_presolve = False
+    if solver.StatusName(run_solver(solver, pm.model, None, options.cancel)) not in ("OPTIMAL", "FEASIBLE"):
+        raise SolverFailure(f"the solver lost the plan it had found between two stages "
+                            f"({step_status} in the stage of {', '.join(step.minimises)})")
+    return solver
 
 
 def _solver(pm: PlanModel, options: SolveOptions, budget: float, deadline: float,
@@ -304,48 +351,6 @@ def _solver(pm: PlanModel, options: SolveOptions, budget: float, deadline: float
     else:
         p.max_time_in_seconds = max(0.01, min(budget, wall))
     return solver
-
-
-def _hold_times(pm: PlanModel, solver: cp_model.CpSolver) -> None:
-    """Before the first rooms-and-peers stage (§3.7, then §3.8): every session held or left
-    out as found, at the start found."""
-    pm.held_days = {}
-    for sid, sv in pm.sessions.items():
-        present = solver.BooleanValue(sv.present)
-        pm.model.Add(sv.present == int(present))
-        if present:
-            start = solver.Value(sv.start)
-            pm.model.Add(sv.start == start)
-            pm.held_days[sid] = start // DAY
-
-
-def _hint_room_stage(pm: PlanModel, solver: cp_model.CpSolver) -> None:
-    """Complete the hint with the rooms-and-peers stage's own variables, as the
-    held plan sets them, so that the hint is a whole plan the stage starts from."""
-    used = set()
-    for sid, k in (pm.held_days or {}).items():
-        sv = pm.sessions[sid]
-        room = next((rid for rid, lit in sv.room.items() if solver.BooleanValue(lit)), None)
-        used |= {(pid, k, room) for pid, lit in sv.peer.items() if solver.BooleanValue(lit)}
-    index = {lit.Index(): key in used for key, lit in pm.uses.items()}
-    for key, lit in pm.uses.items():
-        pm.model.AddHint(lit, int(key in used))
-    for change, lits in pm.stay_put:
-        pm.model.AddHint(change, max(0, sum(index[lit.Index()] for lit in lits) - 1))
-
-
-def _hold(pm: PlanModel, solver: cp_model.CpSolver, names: list[str]) -> None:
-    """Hold a solved stage: each of its terms at most the value found, and the
-    plan found as the hint of the next stage (every variable)."""
-    for name in names:
-        expr, _bound = pm.terms[name]
-        if not isinstance(expr, int):
-            pm.model.Add(expr <= int(solver.Value(expr)))
-    proto = pm.model.Proto()
-    values = solver.ResponseProto().solution
-    pm.model.ClearHints()
-    proto.solution_hint.vars.extend(range(len(values)))
-    proto.solution_hint.values.extend(values)
 
 
 def run_solver(solver: cp_model.CpSolver, model: cp_model.CpModel,

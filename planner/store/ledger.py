@@ -13,7 +13,7 @@ what went, to whom and when. A line cut short by a crash is skipped when read
 copied forward by `replan` and `export`, and read by the invites exporter
 (what people already hold), `planner replies` and `planner send` itself.
 
-Only the standard library here: the plan-folder code (:mod:`planner.store.planio`)
+Only the standard library here: the plan-folder code (:mod:`planner.store.folder`)
 and the exporters read these names without depending on sending.
 """
 
@@ -24,25 +24,17 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from planner.store.fs import read_jsonl
+
 NAME = "ledger.jsonl"
-LOCK = ".ledger.lock"  # held by `planner send` while it sends
+LOCK = ".ledger.lock"  # the lock file of earlier versions (the lock is now planner.store.locks)
 FIELDS = ("key", "message_id", "unit", "recipient", "email", "method", "role", "sequences", "eml", "sent_at")
 
 
 def entries(folder: str | Path) -> list[dict[str, Any]] | None:
     """The ledger's entries in the order written; None when `folder` has no ledger."""
-    path = Path(folder) / NAME
-    if not path.is_file():
-        return None
-    out = []
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-        try:
-            entry = json.loads(line)
-        except ValueError:
-            continue  # a line cut short by a crash: that message was not recorded
-        if isinstance(entry, dict) and entry.get("key"):
-            out.append(entry)
-    return out
+    found = read_jsonl(Path(folder) / NAME)  # a line cut short by a crash is skipped: not recorded
+    return None if found is None else [entry for entry in found if entry.get("key")]
 
 
 def sent_keys(folder: str | Path) -> set[str] | None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from planner.store.fs import atomic_write
 from planner.store.planio import safe_cell
 from planner.text import clean_text
 
@@ -69,7 +70,7 @@ def save(book: Any, path: Path) -> None:
     try:
         book.save(temp)
         fix_zip_times(temp)
-        os.replace(temp, path)
+        atomic_write(path, temp.read_bytes())  # fsynced, renamed whole
     finally:
         if os.path.exists(temp):
             os.unlink(temp)

@@ -6,11 +6,12 @@ import hashlib
 import hmac
 import ipaddress
 import json
-import os
 import secrets
 import stat
 import zipfile
 from pathlib import Path, PurePosixPath
+
+from planner.store.fs import atomic_write, create_new
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024        # an upload (workbook or zip) at most 10 MB
 MAX_UNPACKED_BYTES = 50 * 1024 * 1024      # a zip's files together at most 50 MB unpacked
@@ -69,11 +70,7 @@ class Users:
         users = self.load()
         users[name] = hash_password(password)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        temp = self.path.with_suffix(".tmp")
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(users, handle, indent=2, sort_keys=True)
-        os.replace(temp, self.path)
+        atomic_write(self.path, json.dumps(users, indent=2, sort_keys=True), mode=0o600)
 
     def verify(self, name: str, password: str) -> bool:
         stored = self.load().get(name)
@@ -88,9 +85,8 @@ def secret_key(folder: Path) -> str:
     if path.is_file():
         return path.read_text(encoding="utf-8").strip()
     key = secrets.token_hex(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(key)
+    if not create_new(path, key, mode=0o600):  # another server made it first: use theirs
+        return path.read_text(encoding="utf-8").strip()
     return key
 
 

@@ -3,7 +3,10 @@
 One run per visit at a time (a second is refused, not queued). The worker
 process (spawned, so it shares nothing with the server's threads) plans into a
 staging folder and reports progress through a queue; when it finishes, the
-folder is renamed into place as the visit's next plan version and journaled.
+folder is renamed into place as the visit's next plan version and journaled —
+if the visit is still at the revision the run started from; a plan made from
+inputs edited meanwhile is kept as a draft (drafts/<run id>) and the page says
+why.
 Cancelling or a crash removes the staging folder: the versions stay as they
 were, and no saved edit is touched.
 """
@@ -21,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from planner import rules
-from planner.web.workspace import VisitDir
+from planner.web.workspace import DRAFTS, VisitDir
 
 # What each step of a run is called on the page. The model solves in stages
 # (planner/solve/run.py): the main stage, then the rooms stage of soft rule 7
@@ -102,6 +105,8 @@ class Run:
     process: Any = None  # the spawned multiprocessing Process
     stop: Any = None  # its multiprocessing Event: set, the run stops
     staging: Path | None = None
+    revision: int | None = None  # the visit's revision when the run started
+    draft: str | None = None  # where a plan made from inputs changed meanwhile was kept
 
     def snapshot(self) -> dict:
         return {"id": self.id, "kind": self.kind, "state": self.state,
@@ -135,7 +140,7 @@ class Solver:
                                      f"{self.runs[vd.slug].who}); wait for it to finish or cancel it")
             staging = vd.staging() / uuid.uuid4().hex[:12]
             staging.mkdir()
-            run = Run(vd.slug, kind, who, time_limit, staging=staging)
+            run = Run(vd.slug, kind, who, time_limit, staging=staging, revision=vd.revision())
             q, stop = self.context.Queue(), self.context.Event()
             previous_path = str(vd.version_path(previous)) if previous else None
             process = self.context.Process(
@@ -182,22 +187,38 @@ class Solver:
         if run.state == "cancelled":
             return
         if outcome[0] == "done":
-            plan_folder = staging / "plan"
-            with vd.locked():
-                version = vd.next_version()
-                vd.plans.mkdir(exist_ok=True)
-                plan_folder.rename(vd.plans / version)
-                summary = outcome[1]
-                text = (f"{'re-planned' if run.kind == 'replan' else 'planned'}: {version}, "
-                        f"{summary['placed']} of {summary['sessions']} sessions placed")
-                vd.append(run.who, run.kind, text, version=version)
-            run.summary, run.version, run.state = summary, version, "done"
-            # the figures the plan records (schedule.json), not the last stage's progress
-            run.objective, run.bound = summary.get("objective"), summary.get("bound")
-            run.message = f"Planned: version {version}."
+            self._commit(vd, run, staging / "plan", outcome[1])
         else:
             run.state, run.message, run.reasons = "failed", outcome[1], list(outcome[2])
         shutil.rmtree(staging, ignore_errors=True)
+
+    def _commit(self, vd: VisitDir, run: Run, plan_folder: Path, summary: dict) -> None:
+        """The plan becomes the next version, if the visit is still at the
+        revision the run started from; otherwise it was made from inputs that
+        are no longer the visit's: it is kept as a draft, and the user told why."""
+        with vd.locked():
+            changed = vd.journal()[run.revision:] if run.revision is not None else []
+            if changed and run.revision is not None:
+                draft = vd.drafts / run.id
+                draft.parent.mkdir(exist_ok=True)
+                plan_folder.rename(draft)
+                run.state, run.draft = "stale", f"{DRAFTS}/{run.id}"
+                run.message = (f"Not added as a version: the visit changed while it was being planned (revision "
+                               f"{run.revision} when it started, {run.revision + len(changed)} now), so this plan "
+                               f"does not hold the change. It is kept as a draft in {run.draft} in the visit's "
+                               f"folder; plan again to include the change.")
+                run.reasons = [f"{e.who}: {e.text}" for e in changed]
+                return
+            version = vd.next_version()
+            vd.plans.mkdir(exist_ok=True)
+            plan_folder.rename(vd.plans / version)
+            text = (f"{'re-planned' if run.kind == 'replan' else 'planned'}: {version}, "
+                    f"{summary['placed']} of {summary['sessions']} sessions placed")
+            vd.append(run.who, run.kind, text, version=version)
+        run.summary, run.version, run.state = summary, version, "done"
+        # the figures the plan records (schedule.json), not the last stage's progress
+        run.objective, run.bound = summary.get("objective"), summary.get("bound")
+        run.message = f"Planned: version {version}."
 
     def cancel(self, slug: str) -> bool:
         run = self.runs.get(slug)

@@ -4,6 +4,7 @@ WORKSPACE/
     <visit-slug>/            a visit folder in the contract's format (visit.toml, CSV files),
         plans/v001/ v002/ …  each a plan folder as `planner plan` writes it
         journal.jsonl        every edit on the board: who, when, what, and what the files held before
+        drafts/<run>/        a plan whose inputs were edited while it was made (not a version)
     .planner-web/            the server's own: session secret, users file
     *.xlsx                   a workbook dropped here is imported as a visit folder once
 
@@ -20,18 +21,19 @@ import contextlib
 import datetime as dt
 import fcntl
 import json
-import os
 import re
 import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from planner.store.fs import append_jsonl, atomic_write, read_jsonl
 from planner.text import slug
 
 JOURNAL = "journal.jsonl"
 PLANS = "plans"
 STAGING = ".solves"
+DRAFTS = "drafts"  # plans made from inputs that were edited while they were made
 SERVER_DIR = ".planner-web"
 VERSION_RE = re.compile(r"^v(\d{3,})$")
 VISIT_FILES = ("visit.toml", "peers.csv", "rooms.csv", "people.csv", "sessions.csv", "themes.csv",
@@ -94,15 +96,9 @@ class VisitDir:
         return self.path / JOURNAL
 
     def journal(self) -> list[Entry]:
-        if not self.journal_path.is_file():
-            return []
         out = []
-        for line in self.journal_path.read_text(encoding="utf-8", errors="replace").splitlines():
-            try:
-                data = json.loads(line)
-            except ValueError:
-                continue  # a line cut short by a crash
-            if isinstance(data, dict) and isinstance(data.get("n"), int):
+        for data in read_jsonl(self.journal_path) or ():  # a line cut short by a crash is skipped
+            if isinstance(data.get("n"), int):
                 out.append(Entry(n=data["n"], at=str(data.get("at", "")), who=str(data.get("who", "")),
                                  action=str(data.get("action", "")), text=str(data.get("text", "")),
                                  before=data.get("before") or {}, version=data.get("version"),
@@ -131,10 +127,7 @@ class VisitDir:
         """Append one entry; the caller holds the lock."""
         entry = Entry(n=self.revision() + 1, at=now_text(), who=who, action=action, text=text,
                       before=before or {}, version=version, undoes=undoes, extra=extra or {})
-        with self.journal_path.open("a", encoding="utf-8") as handle:
-            handle.write(entry.as_json() + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
+        append_jsonl(self.journal_path, [(entry.as_json() + "\n").encode("utf-8")])
         return entry
 
     def check_revision(self, expected) -> None:
@@ -173,9 +166,7 @@ class VisitDir:
                 if target.exists():
                     target.unlink()
                 continue
-            temp = self.path / f".{name}.tmp"
-            temp.write_text(text, encoding="utf-8")
-            os.replace(temp, target)
+            atomic_write(target, text)
 
     # --- plan versions ----------------------------------------------------------------
     @property
@@ -229,6 +220,10 @@ class VisitDir:
         if not (path / "schedule.csv").is_file():
             raise KeyError(version)
         return path
+
+    @property
+    def drafts(self) -> Path:
+        return self.path / DRAFTS
 
     def staging(self) -> Path:
         path = self.path / STAGING

@@ -1,0 +1,187 @@
+"""Moves and pins on the board: a move checked against the hard rules (only
+the days it touches), saved as the next plan version; a pin written into
+sessions.csv so that every re-plan keeps the session where it is."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+
+from planner import domain as d
+from planner.check.verify import verify
+from planner.errors import Infeasible, Problem
+from planner.store import ledger
+from planner.store.planio import read_plan
+from planner.web.editing import (
+    _folder_raw,
+    _problems_after,
+    _render_files,
+    _save_raw,
+    check,
+)
+from planner.web.workspace import VisitDir
+
+
+def read_version(vd: VisitDir, version: str) -> d.Plan:
+    return read_plan(vd.version_path(version))
+
+
+# --- moves ------------------------------------------------------------------------------
+
+@dataclass
+class Move:
+    session_id: str
+    day: dt.date
+    start: dt.time
+    room_id: str
+    peer_ids: tuple[str, ...]
+
+    def describe(self, visit: d.Visit) -> str:
+        peers = ", ".join(visit.name_of(p) for p in self.peer_ids)
+        return f"{self.day:%a %d %b} {self.start:%H:%M} in {visit.name_of(self.room_id)} with {peers}"
+
+
+def moved_plan(visit: d.Visit, plan: d.Plan, move: Move) -> d.Plan:
+    item = plan.session(move.session_id)
+    if item is None:
+        raise KeyError(move.session_id)
+    start = dt.datetime.combine(move.day, move.start)
+    new = replace(item, start=start, end=start + (item.end - item.start), room_id=move.room_id,
+                  peer_ids=tuple(sorted(move.peer_ids)))
+    items = tuple(new if i is item else i for i in plan.items)
+    return d.Plan(items=items, unscheduled=plan.unscheduled, meta=dict(plan.meta))
+
+
+def verdict(visit: d.Visit, plan: d.Plan, move: Move) -> list[str]:
+    """The hard rules the move would break, in `planner verify`'s words (only
+    breaches the plan did not already have).
+
+    A move changes one session, so only the days it leaves and enters can gain
+    a breach, and the sessions tied to it by `after` on other days: the checker
+    runs on those items alone, before and after the move (a four-week plan is
+    checked in a fraction of the time; tests/test_web.py compares it with the
+    whole plan's verdict)."""
+    item = plan.session(move.session_id)
+    if item is None:
+        raise KeyError(move.session_id)
+    days = {item.start.date(), move.day}
+    linked = {move.session_id}
+    for s in visit.sessions:
+        if s.after == move.session_id:
+            linked.add(s.id)
+    session = visit.session_by_id.get(move.session_id)
+    if session is not None and session.after:
+        linked.add(session.after)
+    part = d.Plan(items=tuple(i for i in plan.items if i.start.date() in days or i.item_id in linked),
+                  unscheduled=plan.unscheduled, meta=plan.meta)
+    before = {str(b) for b in verify(visit, part)}
+    return [str(b) for b in verify(visit, moved_plan(visit, part, move)) if str(b) not in before]
+
+
+def verdict_whole(visit: d.Visit, plan: d.Plan, move: Move) -> list[str]:
+    """The same verdict from the whole plan (slower; what `verdict` must equal)."""
+    before = {str(b) for b in verify(visit, plan)}
+    return [str(b) for b in verify(visit, moved_plan(visit, plan, move)) if str(b) not in before]
+
+
+def save_move(vd: VisitDir, visit: d.Visit, version: str, move: Move, who: str) -> str:
+    """A move that keeps every hard rule becomes the next version (the plan
+    files; documents are written when a version is published)."""
+    plan = read_version(vd, version)
+    breaches = verdict(visit, plan, move)
+    if breaches:
+        raise Infeasible(breaches)
+    new = moved_plan(visit, plan, move)
+    new.meta["edited"] = {"moved": move.session_id, "from_version": version, "by": who}
+    target = vd.next_version()
+    from planner.orchestrate import write_plan_folder
+
+    write_plan_folder(vd.plans / target, visit, new, records_from=[vd.plans / version],
+                      record_names=(ledger.NAME,), documents=False)
+    vd.append(who, "move", f"moved {visit.label(move.session_id)} to {move.describe(visit)} ({target})",
+              version=target, extra={"session": move.session_id, "from": version})
+    return target
+
+
+def parse_move(visit: d.Visit, session_id: str, day: str, start: str, room: str,
+               peers: list[str]) -> tuple[Move | None, list[str]]:
+    errors = []
+    if session_id not in visit.session_by_id:
+        errors.append("Choose a session of this visit.")
+    try:
+        day_value = dt.date.fromisoformat(day)
+    except ValueError:
+        day_value = None
+        errors.append("Choose a day.")
+    try:
+        start_value = dt.time.fromisoformat(start)
+    except ValueError:
+        start_value = None
+        errors.append("Enter the start as HH:MM, for example 10:30.")
+    if room not in visit.room_by_id:
+        errors.append("Choose a room.")
+    unknown = [p for p in peers if p not in visit.peer_by_id]
+    if unknown:
+        errors.append("Choose peers of this visit.")
+    if errors or day_value is None or start_value is None:
+        return None, errors
+    return Move(session_id, day_value, start_value, room, tuple(sorted(set(peers)))), []
+
+
+# --- pins --------------------------------------------------------------------------------
+
+def pin(vd: VisitDir, visit: d.Visit, item: d.PlanItem, who: str, action: str = "pin"):
+    """Write the session's day, start, room and peers into sessions.csv as
+    fixed_start, room and required_peers, so every re-plan (the command line's
+    too) keeps it there."""
+    raw, kept = _pinned_raw(vd, item)
+    return _save_raw(vd, raw, ("sessions.csv",), who, action,
+                     f"pinned {visit.label(item.item_id)} at {item.start:%Y-%m-%d %H:%M} in {item.room_id}",
+                     extra={"session": item.item_id, "cells": kept})
+
+
+def pin_problems(vd: VisitDir, item: d.PlanItem) -> list[Problem]:
+    """The problems pinning `item` where it is would add to the visit (a start
+    off the slot grid, a room or peers the session cannot have…): empty when
+    the pin can be recorded. Nothing is written."""
+    raw, _ = _pinned_raw(vd, item)
+    before_problems = {str(p) for p in check(vd.path).problems}
+    rendered = _render_files(raw)
+    after = _problems_after({"sessions.csv": rendered["sessions.csv"]}, vd.path)
+    return [p for p in after if str(p) not in before_problems]
+
+
+def _pinned_raw(vd: VisitDir, item: d.PlanItem):
+    raw = _folder_raw(vd)
+    t = raw.tables["sessions"]
+    for column in ("fixed_start", "room", "required_peers"):
+        if column not in t.columns:
+            t.columns.append(column)
+    for index, (number, cells) in enumerate(t.rows):
+        if cells.get("id") == item.item_id:
+            kept = {c: cells.get(c, "") for c in ("fixed_start", "room", "required_peers")}
+            t.rows[index] = (number, {**cells, "fixed_start": f"{item.start:%Y-%m-%d %H:%M}",
+                                      "room": item.room_id, "required_peers": ";".join(item.peer_ids)})
+            break
+    else:
+        raise KeyError(item.item_id)
+    return raw, kept
+
+
+def unpin(vd: VisitDir, visit: d.Visit, session_id: str, who: str):
+    """Give back the cells the session had before it was pinned."""
+    restored = {"fixed_start": ""}
+    for entry in reversed(vd.journal()):
+        if entry.action == "pin" and entry.extra.get("session") == session_id:
+            restored.update(entry.extra.get("cells") or {})
+            break
+    raw = _folder_raw(vd)
+    t = raw.tables["sessions"]
+    for index, (number, cells) in enumerate(t.rows):
+        if cells.get("id") == session_id:
+            t.rows[index] = (number, {**cells, **restored})
+            break
+    else:
+        raise KeyError(session_id)
+    return _save_raw(vd, raw, ("sessions.csv",), who, "unpin", f"unpinned {visit.label(session_id)}",
+                     extra={"session": session_id})

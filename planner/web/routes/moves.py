@@ -1,0 +1,110 @@
+"""The board of a plan version, moving a session, pinning and unpinning."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse
+
+from planner.web import actions, views
+from planner.web.base import Refused, board_of, locked, read_form, render, valid_visit, version_of, visit_dir, who
+from planner.web.routes.solve import start_solve
+from planner.web.routes.visits import visit_page
+from planner.web.workspace import StaleEdit
+
+
+async def board(request: Request):
+    vd = visit_dir(request)
+    version = version_of(vd, request.path_params["version"])
+    visit = valid_visit(vd)
+    ctx = views.board_context(vd, visit, version, request.query_params.get("day"),
+                              request.query_params.get("view", "rooms"))
+    return render(request, "board.html", title=f"Board {version}", **ctx)
+
+
+async def move(request: Request):
+    vd = visit_dir(request)
+    version = version_of(vd, request.path_params["version"])
+    visit = valid_visit(vd)
+    plan = actions.read_version(vd, version)
+    session_id = request.path_params["session"]
+    item = plan.session(session_id)
+    if item is None:
+        raise Refused(404, f"Session {session_id} is not on the board of {version}.")
+    form = await read_form(request) if request.method == "POST" else None
+    params = form if form is not None else request.query_params
+    has_choice = "day" in params
+    day = str(params.get("day") or f"{item.start:%Y-%m-%d}")
+    start = str(params.get("start") or f"{item.start:%H:%M}")
+    room = str(params.get("room") or item.room_id)
+    peers = [str(p) for p in params.getlist("peers")] if "peers_shown" in params else list(item.peer_ids)
+    chosen, errors = actions.parse_move(visit, session_id, day, start, room, peers)
+    breaches = actions.verdict(visit, plan, chosen) if chosen and has_choice else []
+    # what pinning it there would add to the visit's own problems (a start off the slot grid…)
+    moved = (actions.moved_plan(visit, plan, chosen).session(session_id)
+             if chosen and (has_choice or form is not None) else None)
+    pinning = actions.pin_problems(vd, moved) if moved is not None else []
+    unpinnable = [str(p) for p in pinning]
+    notice, status = "", 200
+    if form is not None and chosen is not None:
+        choice = str(form.get("action", "save"))
+        try:
+            if choice == "replan" and pinning:
+                raise actions.EditRefused(pinning)
+            if choice == "replan":
+                assert moved is not None  # the moved plan holds the session moved
+                pinned = moved
+                await locked(vd, form.get("rev"), lambda: actions.pin(vd, visit, pinned, who(request)))
+                return start_solve(request, vd, "replan", board_of(request).solve_seconds)
+            if not breaches:
+                target = await locked(vd, form.get("rev"),
+                                      lambda: actions.save_move(vd, visit, version, chosen, who(request)))
+                return RedirectResponse(f"/v/{vd.slug}/board/{target}?day={chosen.day}", status_code=303)
+            vd.check_revision(form.get("rev"))
+            notice, status = ("Not moved: the move breaks the rules below. Choose another slot, "
+                              "or re-plan around it."), 409
+        except actions.EditRefused as exc:
+            errors, status = [str(p) for p in exc.problems], 400
+    elif errors and (has_choice or form is not None):
+        status = 400
+    return render(request, "move.html", status=status, **views.move_context(
+        vd, visit, version, item, day=day, start=start, room=room, peers=peers, breaches=breaches,
+        checked=has_choice and chosen, unpinnable=unpinnable, move=chosen, errors=[("", e) for e in errors],
+        notice=notice))
+
+
+async def stale_move(request: Request, exc: StaleEdit):
+    """A move made on an out-of-date page: refused, and the move form shown
+    afresh for the current version (its times, no verdict, no Move button)."""
+    vd = visit_dir(request)
+    visit = valid_visit(vd)
+    current = vd.current()
+    item = actions.read_version(vd, current).session(request.path_params["session"]) if current else None
+    if item is None or current is None:
+        return await visit_page(request, errors=[("", str(exc))], status=409)
+    return render(request, "move.html", status=409, **views.fresh_move_context(vd, visit, current, item, str(exc)))
+
+
+async def pin(request: Request):
+    return await _pin(request, True)
+
+
+async def unpin(request: Request):
+    return await _pin(request, False)
+
+
+async def _pin(request: Request, pinning: bool):
+    vd = visit_dir(request)
+    form = await read_form(request)
+    visit = valid_visit(vd)
+    version = version_of(vd, str(form.get("version", "")))
+    session_id = request.path_params["session"]
+    item = actions.read_version(vd, version).session(session_id)
+    if item is None:
+        raise Refused(404, f"Session {session_id} is not on the board of {version}.")
+    try:
+        await locked(vd, form.get("rev"), lambda: actions.pin(vd, visit, item, who(request)) if pinning
+                     else actions.unpin(vd, visit, session_id, who(request)))
+    except actions.EditRefused as exc:
+        raise Refused(400, "Not saved: " + "; ".join(str(p) for p in exc.problems)) from None
+    return RedirectResponse(f"/v/{vd.slug}/board/{version}?day={item.start:%Y-%m-%d}#card-{session_id}",
+                            status_code=303)

@@ -1,0 +1,156 @@
+"""The visits page, a visit's page, and editing its files."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from planner.errors import PlannerError
+from planner.text import slug as slugify
+from planner.web import actions, views
+from planner.web.base import Refused, board_of, locked, read_form, render, visit_dir, who
+from planner.web.security import MAX_UPLOAD_BYTES, UnsafeUpload, unpack_zip
+
+
+async def visits(request: Request, errors=None, status: int = 200):
+    ws = board_of(request).ws
+    notes = actions.import_dropped(ws, who(request)) + views.unlisted_notes(ws)
+    return render(request, "visits.html", status=status, title="Visits", visits=views.visit_rows(ws), notes=notes,
+                  errors=errors or [])
+
+
+async def create(request: Request):
+    form = await read_form(request)
+    name = str(form.get("name", "")).strip()
+    if not slugify(name, ""):
+        return await visits(request, errors=[("name", "Enter a name for the visit, for example Testshire 2026.")],
+                            status=400)
+    vd = actions.new_from_template(board_of(request).ws, name, who(request))
+    return RedirectResponse(f"/v/{vd.slug}", status_code=303)
+
+
+async def upload(request: Request):
+    form = await read_form(request)
+    upload = form.get("file")
+    if upload is None or not getattr(upload, "filename", ""):
+        return await visits(request, errors=[("file", "Choose a workbook (.xlsx) or a zipped visit folder (.zip) "
+                                                      "to upload.")], status=400)
+    data = await upload.read(MAX_UPLOAD_BYTES + 1)
+    if len(data) > MAX_UPLOAD_BYTES:
+        return await visits(request, errors=[("file", f"The file is larger than {MAX_UPLOAD_BYTES // 2 ** 20} MB.")],
+                            status=413)
+    filename = Path(upload.filename.replace("\\", "/")).name
+    name = str(form.get("name", "")).strip() or Path(filename).stem or "visit"
+    try:
+        vd = _import(board_of(request).ws, data, filename, name, who(request))
+    except UnsafeUpload as exc:
+        return await visits(request, errors=[("file", f"{filename}: {exc}. Nothing was saved.")], status=400)
+    except PlannerError as exc:
+        return await visits(request, errors=[("file", f"{filename} could not be read: {exc}. Nothing was saved.")],
+                            status=400)
+    return RedirectResponse(f"/v/{vd.slug}", status_code=303)
+
+
+def _import(ws, data: bytes, filename: str, name: str, who: str):
+    with tempfile.TemporaryDirectory() as temp:
+        if filename.lower().endswith(".xlsx"):
+            book = Path(temp) / "upload.xlsx"
+            book.write_bytes(data)
+            return actions.import_workbook(ws, book, name, who, source=filename)
+        if filename.lower().endswith(".zip"):
+            folder = unpack_zip(data, Path(temp) / "unpacked")
+            return actions.import_folder(ws, folder, name, who, source=filename)
+        raise UnsafeUpload("upload a workbook (.xlsx) or a zipped visit folder (.zip)")
+
+
+async def workbook(request: Request):
+    vd = visit_dir(request)
+    try:
+        data = actions.workbook_bytes(vd)
+    except PlannerError as exc:
+        raise Refused(409, f"The visit cannot be written as a workbook: {exc}") from None
+    return Response(data, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"content-disposition": f'attachment; filename="{vd.slug}.xlsx"'})
+
+
+async def visit_page(request: Request, errors=None, status: int = 200, notice: str = ""):
+    board = board_of(request)
+    vd = visit_dir(request)
+    ctx = views.visit_context(vd, board.solver, board.solve_seconds)
+    checked = ctx["checked"]
+    return render(request, "visit.html", status=status, title=checked.visit.settings.name if checked.valid else vd.slug,
+                  errors=errors or [], notice=notice, **ctx)
+
+
+async def settings(request: Request):
+    vd = visit_dir(request)
+    checked = actions.check(vd.path)
+    keys = actions.setting_keys()
+    values = {k: (checked.raw.settings[k].value if k in checked.raw.settings else "") for k in keys}
+    errors = []
+    if request.method == "POST":
+        form = await read_form(request)
+        values = {k: str(form.get(k, "")) for k in keys}
+        try:
+            await locked(vd, form.get("rev"), lambda: actions.save_settings(vd, values, who(request)))
+            return RedirectResponse(f"/v/{vd.slug}#settings", status_code=303)
+        except actions.EditRefused as exc:
+            errors = [(p.column or "", str(p)) for p in exc.problems]
+    return render(request, "settings.html", status=400 if errors else 200, title="Visit settings", vd=vd, keys=keys,
+                  values=values, errors=errors, revision=vd.revision())
+
+
+async def edit_row(request: Request):
+    vd = visit_dir(request)
+    table, row = request.path_params["table"], request.path_params["row"]
+    if table not in actions.TABLE_ORDER:
+        raise Refused(404, f"There is no table {table}.")
+    checked = actions.check(vd.path)
+    columns = actions.columns_of(checked, table)
+    number = None if row == "new" else (int(row) if row.isdigit() else -1)
+    raw = checked.raw.tables.get(table)
+    cells = {}
+    if number is not None:
+        found = [c for n, c in (raw.rows if raw else []) if n == number]
+        if not found:
+            raise Refused(404, f"{table} has no row {row}.")
+        cells = dict(found[0])
+    errors = []
+    if request.method == "POST":
+        form = await read_form(request)
+        cells = {c: str(form.get(c, "")) for c in columns}
+        try:
+            await locked(vd, form.get("rev"), lambda: actions.save_row(vd, table, number, cells, who(request)))
+            return RedirectResponse(f"/v/{vd.slug}#table-{table}", status_code=303)
+        except actions.EditRefused as exc:
+            errors = [(p.column or "", str(p)) for p in exc.problems]
+    problems = actions.problems_by_row(checked).get((table, number), []) if number else []
+    return render(request, "row.html", status=400 if errors else 200,
+                  title=f"{'Add a row to' if number is None else 'Edit'} {table}", vd=vd, table=table, number=number,
+                  columns=columns, cells=cells, errors=errors, problems=problems, revision=vd.revision())
+
+
+async def delete_row(request: Request):
+    vd = visit_dir(request)
+    form = await read_form(request)
+    table, row = request.path_params["table"], request.path_params["row"]
+    try:
+        await locked(vd, form.get("rev"), lambda: actions.delete_row(
+            vd, table, int(row) if row.isdigit() else -1, who(request)))
+    except KeyError:
+        raise Refused(404, f"{table} has no row {row}.") from None
+    except actions.EditRefused as exc:
+        return await visit_page(request, errors=[("", str(p)) for p in exc.problems], status=400)
+    return RedirectResponse(f"/v/{vd.slug}#table-{table}", status_code=303)
+
+
+async def undo(request: Request):
+    vd = visit_dir(request)
+    form = await read_form(request)
+    entry = await locked(vd, form.get("rev"), lambda: actions.undo(vd, who(request)))
+    if entry is None:
+        return await visit_page(request, errors=[("", "There is nothing to undo.")], status=409)
+    return RedirectResponse(f"/v/{vd.slug}#journal", status_code=303)
