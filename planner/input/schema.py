@@ -21,43 +21,43 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from planner import domain as d
-from planner.input.values import (  # noqa: F401  (the value parsers and limits are part of the schema)
-    DATE_MAX,
-    DATE_MIN,
-    DAY,
-    ID_RE,
-    ID_RULE,
-    MAX_CELL,
-    MAX_COLUMNS,
-    MAX_CONTENT_TYPES_BYTES,
-    MAX_FILE_BYTES,
-    MAX_NUMBER_DIGITS,
-    MAX_PART_BYTES,
-    MAX_PARTS,
-    MAX_RATIO,
-    MAX_ROWS,
-    MAX_SHOWN,
-    MAX_TIMEZONE,
-    MAX_TOML_DEPTH,
-    MAX_TOML_KEYS,
-    MAX_TOTAL_BYTES,
-    MAX_WORKBOOK_BYTES,
-    NOT_REGIONS,
-    YEARS_AHEAD,
-    BadValue,
-    parse_bool,
-    parse_date,
-    parse_dates,
-    parse_datetime,
-    parse_int,
-    parse_list,
-    parse_phone,
-    parse_relative_path,
-    parse_time,
-    parse_timezone,
-    parse_windows,
-    shown,
-)
+
+# the value parsers and limits are part of the schema (re-exported: X as X)
+from planner.input.values import DATE_MAX as DATE_MAX
+from planner.input.values import DATE_MIN as DATE_MIN
+from planner.input.values import DAY as DAY
+from planner.input.values import ID_RE as ID_RE
+from planner.input.values import ID_RULE as ID_RULE
+from planner.input.values import MAX_CELL as MAX_CELL
+from planner.input.values import MAX_COLUMNS as MAX_COLUMNS
+from planner.input.values import MAX_CONTENT_TYPES_BYTES as MAX_CONTENT_TYPES_BYTES
+from planner.input.values import MAX_FILE_BYTES as MAX_FILE_BYTES
+from planner.input.values import MAX_NUMBER_DIGITS as MAX_NUMBER_DIGITS
+from planner.input.values import MAX_PART_BYTES as MAX_PART_BYTES
+from planner.input.values import MAX_PARTS as MAX_PARTS
+from planner.input.values import MAX_RATIO as MAX_RATIO
+from planner.input.values import MAX_ROWS as MAX_ROWS
+from planner.input.values import MAX_SHOWN as MAX_SHOWN
+from planner.input.values import MAX_TIMEZONE as MAX_TIMEZONE
+from planner.input.values import MAX_TOML_DEPTH as MAX_TOML_DEPTH
+from planner.input.values import MAX_TOML_KEYS as MAX_TOML_KEYS
+from planner.input.values import MAX_TOTAL_BYTES as MAX_TOTAL_BYTES
+from planner.input.values import MAX_WORKBOOK_BYTES as MAX_WORKBOOK_BYTES
+from planner.input.values import NOT_REGIONS as NOT_REGIONS
+from planner.input.values import YEARS_AHEAD as YEARS_AHEAD
+from planner.input.values import BadValue as BadValue
+from planner.input.values import parse_bool as parse_bool
+from planner.input.values import parse_date as parse_date
+from planner.input.values import parse_dates as parse_dates
+from planner.input.values import parse_datetime as parse_datetime
+from planner.input.values import parse_int as parse_int
+from planner.input.values import parse_list as parse_list
+from planner.input.values import parse_phone as parse_phone
+from planner.input.values import parse_relative_path as parse_relative_path
+from planner.input.values import parse_time as parse_time
+from planner.input.values import parse_timezone as parse_timezone
+from planner.input.values import parse_windows as parse_windows
+from planner.input.values import shown as shown
 
 # --- fields ------------------------------------------------------------------------------
 

@@ -20,19 +20,21 @@ from pathlib import Path
 from planner import domain as d
 from planner.errors import InvalidInput, Problem
 from planner.input import schema
-from planner.input.core import COLUMNS  # noqa: F401  (part of the interface)
-from planner.input.hints import FAR_WINDOW, did_you_mean, unknown_id_message  # noqa: F401  (part of the interface)
+
+# COLUMNS, the hints, parse_* and BadValue are part of this module's interface (re-exported: X as X)
+from planner.input.core import COLUMNS as COLUMNS
+from planner.input.hints import FAR_WINDOW as FAR_WINDOW
+from planner.input.hints import did_you_mean as did_you_mean
+from planner.input.hints import unknown_id_message as unknown_id_message
 from planner.input.reading import RawVisit, read_raw
-from planner.input.schema import (  # noqa: F401  (parse_* and BadValue are part of this module's interface)
-    ID_RE,
-    BadValue,
-    parse_date,
-    parse_datetime,
-    parse_int,
-    parse_list,
-    parse_time,
-    parse_windows,
-)
+from planner.input.schema import ID_RE as ID_RE
+from planner.input.schema import BadValue as BadValue
+from planner.input.schema import parse_date as parse_date
+from planner.input.schema import parse_datetime as parse_datetime
+from planner.input.schema import parse_int as parse_int
+from planner.input.schema import parse_list as parse_list
+from planner.input.schema import parse_time as parse_time
+from planner.input.schema import parse_windows as parse_windows
 from planner.input.settings_checks import SettingsChecks
 from planner.input.tables import TableReaders
 

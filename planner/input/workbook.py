@@ -21,16 +21,16 @@ from pathlib import Path
 
 from planner.errors import InvalidInput, PlannerError
 from planner.input import schema
-from planner.store.sheets import (  # noqa: F401  (plan.xlsx's writer moved to planner.store.sheets: issue 16)
-    LINE_PT,
-    ROW_PT,
-    Grid,
-    Sheet,
-    lines_needed,
-    new_book,
-    save,
-    write_timetable,
-)
+
+# plan.xlsx's writer moved to planner.store.sheets (issue 16), re-exported here (X as X)
+from planner.store.sheets import LINE_PT as LINE_PT
+from planner.store.sheets import ROW_PT as ROW_PT
+from planner.store.sheets import Grid as Grid
+from planner.store.sheets import Sheet as Sheet
+from planner.store.sheets import lines_needed as lines_needed
+from planner.store.sheets import new_book as new_book
+from planner.store.sheets import save as save
+from planner.store.sheets import write_timetable as write_timetable
 from planner.text import clean_text
 
 # --- what every sheet and column means: planner.input.schema (spec §1) -----------------
