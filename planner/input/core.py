@@ -8,16 +8,23 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, cast
 
 from planner import domain as d
 from planner.errors import Problem
 from planner.input import schema
+from planner.input.calendars import Busy
 from planner.input.hints import FAR_WINDOW, did_you_mean, unknown_id_message
 from planner.input.reading import RawTable, RawVisit
 from planner.input.schema import ID_RE, BadValue
 from planner.text import CONTROL_RE, clean_text, email_problem
+
+# A value parsed by the schema: its type is the field's kind (int, date, tuple of ids, windows, text, ...),
+# known only at run time from schema.Field.kind, so the readers annotate the local they assign it to.
+Parsed = Any
 
 COLUMNS = {table: (tuple(f.name for f in fields if f.required), tuple(f.name for f in fields if not f.required))
            for table, fields in schema.TABLES.items()}
@@ -55,7 +62,7 @@ class ValidatorCore:
         self.today = today
         self.base = base
         self.notes: list[str] = []
-        self.calendars: dict[tuple, object] = {}  # (calendar file, owner) -> busy windows read
+        self.calendars: dict[tuple[Path, frozenset[str]], Busy] = {}  # (calendar file, owner) -> busy windows read
         self.problems: list[Problem] = list(raw.problems)
         self.warnings: list[str] = list(raw.warnings)
         self.span: tuple[dt.date, dt.date] | None = None  # first interview day .. feedback day
@@ -64,14 +71,14 @@ class ValidatorCore:
     # helpers
     HINTS = 100  # near-miss searches per run: a file of thousands of wrong ids stays fast
 
-    def unknown(self, value: str, known, what: str) -> str:
+    def unknown(self, value: str, known: Iterable[str], what: str) -> str:
         self.hints_left -= 1
         return unknown_id_message(value, known, what, hint=self.hints_left >= 0)
 
     def problem(self, source: str, row: int | None, column: str | None, message: str) -> None:
         self.problems.append(Problem(source, row, column, _shortened(message)))
 
-    def value(self, row: _Row, column: str, default=None):
+    def value(self, row: _Row, column: str, default: object = None) -> Parsed:
         """The parsed value of one cell, by the schema; a blank takes the
         field's default (or `default` when given)."""
         table = row.table.name
@@ -85,7 +92,8 @@ class ValidatorCore:
             return fallback
         return self.parse(field, text, source, number, column, fallback)
 
-    def parse(self, field: schema.Field, text: str, source: str, row: int | None, column: str, fallback):
+    def parse(self, field: schema.Field, text: str, source: str, row: int | None, column: str,
+              fallback: object) -> Parsed:
         if field.kind == "choice":
             return self.choice(field, text, source, row, column, fallback)
         if field.kind == "email":
@@ -107,10 +115,11 @@ class ValidatorCore:
             self.problem(source, row, column, str(exc))
             return fallback
         if field.kind == "windows":
-            value = self.near_windows(value, source, row, column)
+            value = self.near_windows(cast("tuple[d.Window, ...]", value), source, row, column)  # by its kind
         return value
 
-    def choice(self, field, text, source, row, column, fallback):
+    def choice(self, field: schema.Field, text: str, source: str, row: int | None, column: str,
+               fallback: object) -> object:
         """Fixed values are read without regard to case ("Member" is member)."""
         if text.lower() in field.choices:
             return text.lower()
@@ -120,7 +129,8 @@ class ValidatorCore:
                      f"'{text}' is not a known {column}{hint}; use one of: {', '.join(field.choices)}")
         return fallback
 
-    def near_windows(self, windows, source, row, column):
+    def near_windows(self, windows: tuple[d.Window, ...], source: str, row: int | None,
+                     column: str) -> tuple[d.Window, ...]:
         """Unavailable windows far from the visit (a year typo) are ignored, with a warning."""
         if self.span is None:
             return windows
@@ -134,7 +144,7 @@ class ValidatorCore:
         return kept
 
     # settings
-    def setting(self, key: str):
+    def setting(self, key: str) -> Parsed:
         field = schema.VISIT_FIELDS[key]
         raw = self.raw.settings.get(key)
         source = self.raw.settings_source
@@ -200,10 +210,11 @@ class ValidatorCore:
         values = self.value(row, column, default=())
         return self.check_refs(values, known, field, row.table.source, row.number, column)
 
-    def check_refs(self, values, known, field, source, row, column) -> tuple[str, ...]:
+    def check_refs(self, values: Sequence[str], known: set[str] | None, field: schema.Field, source: str,
+                   row: int | None, column: str) -> tuple[str, ...]:
         if known is None:
             return tuple(dict.fromkeys(values))
-        what = schema.REF_NAMES[field.refers_to]
+        what = schema.REF_NAMES[field.refers_to or ""]
         for value in values:
             if value not in known:
                 self.problem(source, row, column, self.unknown(value, known, what))
@@ -214,7 +225,7 @@ class ValidatorCore:
     def ref(self, row: _Row, column: str, known: set[str] | None) -> str | None:
         """One id of another table."""
         field = schema.TABLE_FIELDS[row.table.name][column]
-        value = self.value(row, column)
+        value: str | None = self.value(row, column)
         if value is not None and known is not None and value not in known:
             self.problem(row.table.source, row.number, column,
                          self.unknown(value, known, schema.REF_NAMES[field.refers_to or ""]))

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+from collections.abc import Iterable
 
 FAR_WINDOW = dt.timedelta(days=366)  # unavailable windows this far from the visit are ignored (with a warning)
 TYPO_SEARCH_LIMIT = 2_000  # above this many known ids only letter case is compared (difflib is quadratic)
 
 
-def did_you_mean(value: str, known) -> str | None:
+def did_you_mean(value: str, known: Iterable[str]) -> str | None:
     """The known id or choice the user most likely meant: the same letters in
     another case, or a small typo (difflib), or the one longer name it begins."""
     lower = value.lower()
@@ -28,7 +29,7 @@ def did_you_mean(value: str, known) -> str | None:
     return by_lower[longer[0]] if len(longer) == 1 else None
 
 
-def unknown_id_message(value: str, known, what: str, hint: bool = True) -> str:
+def unknown_id_message(value: str, known: Iterable[str], what: str, hint: bool = True) -> str:
     shown = value if len(value) <= 60 else value[:60] + "…"
     message = f"unknown {what} id '{shown}'"
     if "," in value:

@@ -16,6 +16,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any  # openpyxl is untyped: a worksheet is Any at its boundary
 
 from planner.errors import Problem
 from planner.input import schema
@@ -71,7 +72,7 @@ def read_raw(path: str | Path) -> RawVisit:
 
 # --- cell text ---------------------------------------------------------------
 
-def cell_text(value) -> str:
+def cell_text(value: object) -> str:
     """A spreadsheet cell as the text the validator parses."""
     if value is None:
         return ""
@@ -292,7 +293,7 @@ def _read_workbook(path: Path) -> RawVisit:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
         return refuse(f"cannot be opened as a workbook: {_reason(exc)}")
-    at: list = ["visit", None]  # the sheet and row being read, for a damaged sheet's message
+    at: list[str | int | None] = ["visit", None]  # the sheet and row being read, for a damaged sheet's message
     try:
         names = {name.strip().lower(): name for name in book.sheetnames}
         if "visit" not in names:
@@ -415,7 +416,7 @@ def _not_a_zip(path: Path) -> str:
             "file renamed); save it again as Excel Workbook (.xlsx)")
 
 
-def _sheet_table(sheet, name: str, raw: RawVisit, at: list | None = None) -> RawTable:
+def _sheet_table(sheet: Any, name: str, raw: RawVisit, at: list[str | int | None] | None = None) -> RawTable:
     """Every row of a sheet. The dimension a workbook stores (its used range)
     is not trusted: some tools write a stale one, which openpyxl's read-only
     mode would use to stop early, so it is reset and every row is read, up

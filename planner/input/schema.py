@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypedDict, Unpack
 
 from planner import domain as d
 
@@ -119,7 +120,7 @@ class Field:
             return KINDS[self.kind] + f", years {DATE_MIN.year}–{DATE_MAX.year}"
         return KINDS[self.kind]
 
-    def parse(self, text: str):
+    def parse(self, text: str) -> object:
         """The typed value of a non-blank cell, or BadValue. Choices and ids
         are checked by the validator, which knows the other tables."""
         kind = self.kind
@@ -148,7 +149,17 @@ class Field:
         return text
 
 
-def _f(name, required, kind, meaning, default=None, as_shown=None, **more) -> Field:
+class _FieldExtras(TypedDict, total=False):
+    """The optional facts of a Field that _f passes on by name."""
+    minimum: int | None
+    maximum: int | None
+    choices: tuple[str, ...]
+    refers_to: str | None
+    example: str
+
+
+def _f(name: str, required: bool, kind: str, meaning: str, default: object = None, as_shown: str | None = None,
+       **more: Unpack[_FieldExtras]) -> Field:
     if default is None and kind in ("refs", "dates", "windows", "emails"):
         default = ()
     if as_shown is None:
@@ -156,11 +167,11 @@ def _f(name, required, kind, meaning, default=None, as_shown=None, **more) -> Fi
     return Field(name, required, kind, meaning, default, as_shown, **more)
 
 
-def _minutes(name, default, meaning, minimum=0, maximum=DAY) -> Field:
+def _minutes(name: str, default: int, meaning: str, minimum: int = 0, maximum: int = DAY) -> Field:
     return _f(name, False, "int", meaning, default, minimum=minimum, maximum=maximum)
 
 
-def _time(name, default, meaning) -> Field:
+def _time(name: str, default: dt.time | None, meaning: str) -> Field:
     return _f(name, False, "time", meaning, default, default.strftime("%H:%M") if default else "")
 
 
