@@ -9,18 +9,24 @@ in): the helpers it uses (value, refs, ref, unique_ids, problem) are there.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TypeVar
 
 from planner import domain as d
-from planner.input.core import ValidatorCore
+from planner.input.core import Parsed, ValidatorCore, _Row
 from planner.text import clean_text
+
+# the tables whose rows may name a `calendar` file
+_Owned = TypeVar("_Owned", d.Peer, d.Person, d.Room)
 
 
 class TableReaders(ValidatorCore):
-    def read_themes(self, rows):
+    host: str  # the host council, from the settings (set by the validator before the tables are read)
+
+    def read_themes(self, rows: list[_Row]) -> tuple[d.Theme, ...]:
         return tuple(d.Theme(rid, self.value(row, "name", default=rid), self.value(row, "question"))
                      for row, rid in self.unique_ids(rows))
 
-    def read_peers(self, rows, theme_ids):
+    def read_peers(self, rows: list[_Row], theme_ids: set[str] | None) -> tuple[d.Peer, ...]:
         self.person_namespace: dict[str, str] = {}
         self.addresses: dict[str, tuple[str, int]] = {}  # alias (lower case) -> where it is given
         peers = []
@@ -35,7 +41,7 @@ class TableReaders(ValidatorCore):
                 aliases=self.aliases(row)))
         return tuple(peers)
 
-    def read_rooms(self, rows):
+    def read_rooms(self, rows: list[_Row]) -> tuple[d.Room, ...]:
         rooms = []
         for row, rid in self.unique_ids(rows):
             kind = self.value(row, "kind", default="interview")
@@ -51,7 +57,7 @@ class TableReaders(ValidatorCore):
                 calendar=self.value(row, "calendar")))
         return tuple(rooms)
 
-    def read_people(self, rows, peer_ids):
+    def read_people(self, rows: list[_Row], peer_ids: set[str] | None) -> tuple[d.Person, ...]:
         """people.csv; a blank organisation is the host's for officers and
         councillors, and none for partners, residents and others (contract 1.1)."""
         people = []
@@ -66,7 +72,7 @@ class TableReaders(ValidatorCore):
                 calendar=self.value(row, "calendar"), aliases=self.aliases(row)))
         return tuple(people)
 
-    def aliases(self, row) -> tuple[str, ...]:
+    def aliases(self, row: _Row) -> tuple[str, ...]:
         """(1.2) The other addresses of a peer or person: each an e-mail address, none
         their own `email` again, none another's (a reply must name one person)."""
         aliases = self.value(row, "aliases")
@@ -80,14 +86,16 @@ class TableReaders(ValidatorCore):
                              f"belongs to one person")
         return own
 
-    def read_documents(self, rows, theme_ids):
+    def read_documents(self, rows: list[_Row], theme_ids: set[str] | None) -> tuple[d.Document, ...]:
         return tuple(d.Document(rid, self.value(row, "title", default=rid),
                                 self.refs(row, "themes", theme_ids), self.value(row, "url"))
                      for row, rid in self.unique_ids(rows))
 
-    def read_sessions(self, rows, settings: dict, theme_ids, peer_ids, room_ids, person_ids):
+    def read_sessions(self, rows: list[_Row], settings: dict[str, Parsed], theme_ids: set[str] | None,
+                      peer_ids: set[str] | None, room_ids: set[str] | None,
+                      person_ids: set[str] | None) -> tuple[d.Session, ...]:
         sessions = []
-        numbers = {}
+        numbers: dict[str, tuple[str, int]] = {}
         interview_days = set(settings.get("interview_days") or ())
         day_start, slot = settings.get("day_start"), settings.get("slot_minutes")
         for row, rid in self.unique_ids(rows):
@@ -141,11 +149,12 @@ class TableReaders(ValidatorCore):
         self.check_after_cycles(sessions, numbers)
         return tuple(sessions)
 
-    def check_after_cycles(self, sessions, numbers):
+    def check_after_cycles(self, sessions: list[d.Session], numbers: dict[str, tuple[str, int]]) -> None:
         after = {s.id: s.after for s in sessions if s.after and s.after != s.id}
-        reported = set()
+        reported: set[frozenset[str]] = set()
         for start in after:
-            chain, node = [], start
+            chain: list[str] = []
+            node = start
             while node in after and node not in chain:
                 chain.append(node)
                 node = after[node]
@@ -160,7 +169,7 @@ class TableReaders(ValidatorCore):
                 src, n = numbers[first]
                 self.problem(src, n, "after", f"the sessions' after column makes a cycle: {loop}")
 
-    def with_calendars(self, rows, items, settings):
+    def with_calendars(self, rows: list[_Row], items: tuple[_Owned, ...], settings: d.Settings) -> tuple[_Owned, ...]:
         """Busy time of each `calendar` file (planner.input.calendars) added to the peer's,
         person's or room's unavailable windows; the path was checked by the schema (relative,
         inside). *(1.2)* The owner (email and aliases) decides which answers are theirs,
@@ -173,7 +182,7 @@ class TableReaders(ValidatorCore):
         where = {clean_text(row.cells.get("id", "")).strip(): row for row in rows}
         last = max(settings.feedback_day, settings.interview_days[-1])
         base = self.base.resolve()
-        out = []
+        out: list[_Owned] = []
         for item in items:
             row = where.get(item.id)
             source, number = (row.table.source, row.number) if row else ("", None)
@@ -188,7 +197,8 @@ class TableReaders(ValidatorCore):
                 self.problem(source, number, "calendar", f"{item.calendar}: no such file")
             else:
                 try:
-                    addresses = (item.email, *getattr(item, "aliases", ()))
+                    aliases: tuple[str, ...] = getattr(item, "aliases", ())  # a room has none
+                    addresses = (item.email, *aliases)
                     owner = Owner(frozenset(a.lower() for a in addresses if a), settings.tentative_is_busy,
                                   lambda uid: is_own_uid(settings, uid))
                     key = (path, owner.addresses)
@@ -201,6 +211,7 @@ class TableReaders(ValidatorCore):
                 else:
                     self.notes.append(f"{item.id}: {len(busy.windows)} window{'s' if len(busy.windows) != 1 else ''}"
                                       f" from {item.calendar}")
-                    item = replace(item, unavailable=item.unavailable + busy.windows)
+                    out.append(replace(item, unavailable=item.unavailable + busy.windows))
+                    continue
             out.append(item)
         return tuple(out)

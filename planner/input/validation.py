@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Iterable
 from pathlib import Path
 
 from planner import domain as d
@@ -58,7 +59,7 @@ def build_visit(raw: RawVisit, today: dt.date | None = None, base: Path | None =
     return visit
 
 
-def _problem_order(p: Problem):
+def _problem_order(p: Problem) -> tuple[str, int, str, str]:
     return (p.file, p.row or 0, p.column or "", p.message)
 
 
@@ -72,7 +73,7 @@ class _Validator(SettingsChecks, TableReaders):
         tables = {name: self.rows(name) for name in COLUMNS}
         present = {name for name, table in self.raw.tables.items() if "id" in table.columns}
 
-        def ids(name, items):
+        def ids(name: str, items: Iterable[d.Theme | d.Peer | d.Room | d.Person]) -> set[str] | None:
             # None when the whole table (or its id column) is missing: that is
             # reported once, and references into it are not reported again one by one
             return {item.id for item in items} if name in present else None
