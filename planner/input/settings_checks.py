@@ -13,7 +13,7 @@ import zoneinfo
 
 from planner import domain as d
 from planner.input import schema
-from planner.input.core import ValidatorCore
+from planner.input.core import Parsed, ValidatorCore
 from planner.input.hints import FAR_WINDOW, did_you_mean
 
 SETTING_KEYS = set(schema.VISIT_FIELDS)
@@ -27,7 +27,7 @@ def _exists(day: dt.date, minute: int, zone: zoneinfo.ZoneInfo) -> bool:
 
 
 class SettingsChecks(ValidatorCore):
-    def read_settings(self) -> dict:
+    def read_settings(self) -> dict[str, Parsed]:
         """Every key of the visit, parsed as far as it can be (a key that does
         not parse takes its default, and its problem is recorded)."""
         source = self.raw.settings_source
@@ -84,7 +84,7 @@ class SettingsChecks(ValidatorCore):
             self.check_clock_changes(values)
         return values
 
-    def check_progress_review(self, values: dict) -> None:
+    def check_progress_review(self, values: dict[str, Parsed]) -> None:
         """(1.2) When the feedback day is also an interview day, prep_start is
         required, and each peer's lunch ends by it: a prep_start earlier than
         lunch_start + lunch_minutes leaves no lunch that could."""
@@ -104,7 +104,7 @@ class SettingsChecks(ValidatorCore):
                          f"({earliest // 60:02d}:{earliest % 60:02d}): on {feedback_day}, the last day of a "
                          f"progress review, each peer's lunch ends by prep_start")
 
-    def check_days_exist(self, values: dict) -> bool:
+    def check_days_exist(self, values: dict[str, Parsed]) -> bool:
         """(1.2) Refuse a day the visit's zone skips whole (Pacific/Apia 2011-12-30); True if one was."""
         try:
             zone = zoneinfo.ZoneInfo(values["timezone"])
@@ -121,7 +121,7 @@ class SettingsChecks(ValidatorCore):
                                  f"day); choose another day")
         return found
 
-    def check_dates(self, values: dict) -> None:
+    def check_dates(self, values: dict[str, Parsed]) -> None:
         """A visit's days lie within a year of each other and at most a few
         years ahead; a visit in the past is planned, with a warning."""
         source = self.raw.settings_source
@@ -147,7 +147,7 @@ class SettingsChecks(ValidatorCore):
             self.warnings.append(f"{source}: the visit's days are in the past (the last is {last}; today is "
                                  f"{self.today}); its invites are for dates that have gone")
 
-    def check_clock_changes(self, values: dict) -> None:
+    def check_clock_changes(self, values: dict[str, Parsed]) -> None:
         """Refuse a visit day whose working hours include local times that do
         not exist (the night the clocks go forward)."""
         try:
@@ -178,14 +178,15 @@ class SettingsChecks(ValidatorCore):
                              f"{first // 60:02d}:{first % 60:02d}; start the day later (day_start) or choose "
                              f"another day")
 
-    def make_settings(self, values: dict) -> d.Settings | None:
+    def make_settings(self, values: dict[str, Parsed]) -> d.Settings | None:
         if any(values[k] in (None, "") for k in ("name", "host", "organiser_name", "organiser_email",
                                                   "office_room", "feedback_room")) \
                 or not values["interview_days"] or values["feedback_day"] is None:
             return None
         return d.Settings(**values)
 
-    def check_settings_references(self, values: dict, room_ids, person_ids, rooms):
+    def check_settings_references(self, values: dict[str, Parsed], room_ids: set[str] | None,
+                                  person_ids: set[str] | None, rooms: tuple[d.Room, ...]) -> None:
         source = self.raw.settings_source
         for key in ("office_room", "feedback_room"):
             value = values.get(key)
