@@ -18,9 +18,11 @@ import re
 import textwrap
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any  # openpyxl is untyped: its worksheets and cells are Any at its boundary
 
 from planner.errors import InvalidInput, PlannerError
 from planner.input import schema
+from planner.input.reading import RawVisit
 
 # plan.xlsx's writer moved to planner.store.sheets (issue 16), re-exported here (X as X)
 from planner.store.sheets import LINE_PT as LINE_PT
@@ -73,7 +75,7 @@ def _is_workbook(path: Path) -> bool:
 _INT_RE = re.compile(r"^(0|-?[1-9][0-9]{0,14})$")
 
 
-def _put(ws, row: int, column: int, value: str):
+def _put(ws: Any, row: int, column: int, value: str) -> Any:
     """A text cell written so it reads back as exactly the same text: canonical
     whole numbers become numbers (Excel would flag them as "number stored as
     text"), everything else stays text, and text that Excel would take for a
@@ -95,7 +97,7 @@ def _put(ws, row: int, column: int, value: str):
 
 
 
-def _header(ws, names: Sequence[str], widths: Sequence[float] | None = None) -> None:
+def _header(ws: Any, names: Sequence[str], widths: Sequence[float] | None = None) -> None:
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
@@ -143,7 +145,7 @@ def _instruction_rows() -> list[list[str]]:
     return rows
 
 
-def _visit_note(f) -> str:
+def _visit_note(f: schema.Field) -> str:
     """The note beside a key of the visit sheet: required or default, format, meaning, example."""
     head = "REQUIRED" if f.required else (f"optional, default {f.shown_default}" if f.shown_default
                                           else "optional")
@@ -158,7 +160,7 @@ def _lines_needed(text: str, width: float) -> int:
     return sum(max(1, -(-len(part) // per_line)) for part in str(text).split("\n"))
 
 
-def _fit_rows(ws, widths: dict[int, float], first_row: int = 1) -> None:
+def _fit_rows(ws: Any, widths: dict[int, float], first_row: int = 1) -> None:
     """Row heights that hold every wrapped cell, so nothing overlaps on screen
     or paper (openpyxl does not measure text, and some viewers keep the
     default height of a row whose text wraps)."""
@@ -172,7 +174,7 @@ def _fit_rows(ws, widths: dict[int, float], first_row: int = 1) -> None:
             ws.row_dimensions[row[0].row].height = 15 * lines
 
 
-def _print_setup(ws, title_rows: str = "1:1") -> None:
+def _print_setup(ws: Any, title_rows: str = "1:1") -> None:
     """Landscape, one page wide, the header row repeated on every page."""
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
@@ -193,7 +195,7 @@ def _id_list(table: str) -> str:
     return f"{table}!${letter}$2:${letter}${schema.MAX_ROWS}"
 
 
-def _dropdown(ws, where: str, f, title: str) -> None:
+def _dropdown(ws: Any, where: str, f: schema.Field, title: str) -> None:
     """A drop-down for one column (or cell): its fixed values, or the ids of the
     sheet it refers to. Single values are checked; a list cell (ids separated by
     ;) offers the ids to start it and accepts what is typed."""
@@ -205,13 +207,14 @@ def _dropdown(ws, where: str, f, title: str) -> None:
                                error=f"{f.name} must be one of: {', '.join(f.choices)}",
                                promptTitle=f.name, prompt=", ".join(f.choices), showInputMessage=True)
     else:
-        what = schema.REF_NAMES[f.refers_to]
+        table = f.refers_to or ""  # a ref or refs field always names its table
+        what = schema.REF_NAMES[table]
         single = f.kind == "ref"
-        prompt = (f"a {what} id from the {f.refers_to} sheet" if single else
-                  f"{what} ids from the {f.refers_to} sheet, separated by ; (pick the first here)")
-        check = DataValidation(type="list", formula1=_id_list(f.refers_to), allow_blank=True,
+        prompt = (f"a {what} id from the {table} sheet" if single else
+                  f"{what} ids from the {table} sheet, separated by ; (pick the first here)")
+        check = DataValidation(type="list", formula1=_id_list(table), allow_blank=True,
                                showErrorMessage=single, errorStyle="warning", errorTitle=title,
-                               error=f"{f.name} names a {what} id of the {f.refers_to} sheet",
+                               error=f"{f.name} names a {what} id of the {table} sheet",
                                promptTitle=f.name, prompt=prompt[:255], showInputMessage=True)
     check.add(where)
     ws.add_data_validation(check)
@@ -277,7 +280,7 @@ def _toml_line(key: str, value: str) -> str:
     `planner check` still reports them). Written by tomli-w."""
     import tomli_w
 
-    def toml(value) -> str:  # a value as tomli-w writes it
+    def toml(value: object) -> str:  # a value as tomli-w writes it
         return tomli_w.dumps({"v": value})[len("v = "):].rstrip("\n")
 
     name = tomli_w.dumps({key: 0})[:-len(" = 0\n")]
@@ -382,7 +385,7 @@ def convert(source: Path, target: Path) -> list[str]:
     return warnings
 
 
-def _raw_to_workbook(raw, path: Path) -> None:
+def _raw_to_workbook(raw: RawVisit, path: Path) -> None:
     book = new_book()
     ws = book.create_sheet("visit")
     _header(ws, ["key", "value"], [32, 60])
@@ -400,7 +403,7 @@ def _raw_to_workbook(raw, path: Path) -> None:
     save(book, path)
 
 
-def _raw_to_folder(raw, path: Path) -> None:
+def _raw_to_folder(raw: RawVisit, path: Path) -> None:
     from planner.store.fs import atomic_folder
 
     with atomic_folder(path) as temp:
