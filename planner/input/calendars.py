@@ -33,10 +33,19 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 from zoneinfo import ZoneInfo
 
 from planner import domain as d
 from planner.input.zones import from_display_name
+
+if TYPE_CHECKING:
+    from icalendar import Calendar, Component
+    from icalendar.parser import Contentline, Parameters
+    from icalendar.prop import vDDDTypes
+
+# one content line as icalendar splits it: (line number, NAME, parameters, value)
+_Parsed = tuple[int, str, "Parameters", str]
 
 _TIMED = ("DTSTART", "DTEND", "DUE", "RECURRENCE-ID", "EXDATE", "RDATE")
 MAX_OCCURRENCES = 20_000  # busy times of one repeating event inside the visit's dates
@@ -84,22 +93,23 @@ def _lines(data: bytes) -> list[tuple[int, str]]:
     return out
 
 
-def _parts(number: int, line: str):
+def _parts(number: int, line: str) -> tuple[str, Parameters, str]:
     """(name, parameters, value) of one content line, by icalendar's parser."""
     from icalendar.parser import Contentline
 
     try:
-        name, params, value = Contentline(line).parts()
+        content_line = cast("Callable[[str], Contentline]", Contentline)  # its __init__ is unannotated
+        name, params, value = content_line(line).parts()
     except Exception:  # icalendar raises ValueError and others for a line it cannot split
         raise CalendarError(number, f"'{line[:60]}' is not an iCalendar line (NAME:value)") from None
     return str(name).upper(), params, value
 
 
-def _check_structure(lines: list[tuple[int, str]]) -> list[tuple[int, str, object, str]]:
+def _check_structure(lines: list[tuple[int, str]]) -> list[_Parsed]:
     if not lines or lines[0][1].strip().upper() != "BEGIN:VCALENDAR":
         raise CalendarError(lines[0][0] if lines else 1, "an iCalendar file starts with BEGIN:VCALENDAR")
     stack: list[str] = []
-    parsed = []
+    parsed: list[_Parsed] = []
     for number, line in lines:
         name, params, value = _parts(number, line)
         parsed.append((number, name, params, value))
@@ -115,31 +125,34 @@ def _check_structure(lines: list[tuple[int, str]]) -> list[tuple[int, str, objec
     return parsed
 
 
-def _check_values(parsed) -> None:
+def _check_values(parsed: list[_Parsed]) -> None:
     """Dates, times, periods and rules, each parsed where it is written, so that a
     bad one is reported with its line."""
     from icalendar.prop import vDDDLists, vDDDTypes, vPeriod, vRecur
 
+    # icalendar's parsers (unannotated): each raises for a value it cannot read
+    period, dates, date = (cast("Callable[[str], object]", parser)
+                           for parser in (vPeriod.from_ical, vDDDLists.from_ical, vDDDTypes.from_ical))
     for number, name, params, value in parsed:
         try:
             if name in _TIMED:
                 if str(params.get("VALUE", "")).upper() == "PERIOD":
                     for part in value.split(","):
-                        vPeriod.from_ical(part)
+                        period(part)
                 elif name in ("EXDATE", "RDATE"):
-                    vDDDLists.from_ical(value)
+                    dates(value)
                 else:
-                    vDDDTypes.from_ical(value)
+                    date(value)
             elif name == "FREEBUSY":
                 for part in value.split(","):
-                    vPeriod.from_ical(part)
+                    period(part)
             elif name in ("RRULE", "EXRULE"):
                 vRecur.from_ical(value)
         except Exception as exc:  # icalendar raises ValueError and others
             raise CalendarError(number, f"{name} '{value[:60]}' cannot be read ({_reason(exc)})") from None
 
 
-def _with_zone_names(lines: list[tuple[int, str]], parsed) -> bytes:
+def _with_zone_names(lines: list[tuple[int, str]], parsed: list[_Parsed]) -> bytes:
     """The file again, each TZID parameter that is an Outlook display name replaced
     by its IANA zone (the rest of each line as it was written)."""
     from icalendar.parser import Contentline
@@ -174,7 +187,7 @@ def _reason(exc: Exception) -> str:
 
 # --- busy or not -------------------------------------------------------------------
 
-def _local(moment, zone: ZoneInfo) -> dt.datetime:
+def _local(moment: dt.date, zone: ZoneInfo) -> dt.datetime:
     """A datetime or date as a naive wall time of the visit's zone."""
     if isinstance(moment, dt.datetime):
         if moment.tzinfo is None:
@@ -183,7 +196,7 @@ def _local(moment, zone: ZoneInfo) -> dt.datetime:
     return dt.datetime.combine(moment, dt.time(0))
 
 
-def _owners_answer(event, owner: Owner) -> str:
+def _owners_answer(event: Component, owner: Owner) -> str:
     """The owner's PARTSTAT on the event ('' when the owner is not an attendee)."""
     if not owner.addresses:
         return ""
@@ -196,7 +209,7 @@ def _owners_answer(event, owner: Owner) -> str:
     return ""
 
 
-def busy_event(event, owner: Owner) -> bool:
+def busy_event(event: Component, owner: Owner) -> bool:
     """Whether one event (or occurrence) is busy time, as contract 1.2 defines it."""
     if owner.own_uid is not None and owner.own_uid(str(event.get("UID", ""))):
         return False  # one of this visit's own invitations, accepted into the calendar
@@ -213,7 +226,7 @@ def busy_event(event, owner: Owner) -> bool:
     return owner.tentative_is_busy or not tentative
 
 
-def _bounded(calendar, start: dt.datetime, end: dt.datetime) -> None:
+def _bounded(calendar: Calendar, start: dt.datetime, end: dt.datetime) -> None:
     """Keep the expansion of every repeating event to the visit's dates: a rule of
     fixed-length periods that starts long before is moved up by whole periods (the
     same occurrences from then on), and one that would still repeat more than
@@ -242,8 +255,9 @@ def _bounded(calendar, start: dt.datetime, end: dt.datetime) -> None:
         _move_up(event, start, period)
 
 
-def _move_up(event, start: dt.datetime, period: int) -> None:
-    begin = event["DTSTART"].dt
+def _move_up(event: Component, start: dt.datetime, period: int) -> None:
+    # DTSTART and DTEND hold a date or a datetime (read by _check_values)
+    begin = cast(dt.date, cast("vDDDTypes", event["DTSTART"]).dt)
     if not isinstance(begin, dt.datetime):
         begin = dt.datetime.combine(begin, dt.time(0))
     first = begin if begin.tzinfo is not None else begin.replace(tzinfo=start.tzinfo)
@@ -253,8 +267,8 @@ def _move_up(event, start: dt.datetime, period: int) -> None:
     shift = dt.timedelta(seconds=int(ahead) * period)
     for name in ("DTSTART", "DTEND"):
         if name in event:
-            prop = event[name]
-            prop.dt = prop.dt + shift
+            prop = cast("vDDDTypes", event[name])
+            prop.dt = cast(dt.datetime, prop.dt) + shift
 
 
 # --- reading a file ------------------------------------------------------------------
@@ -303,7 +317,8 @@ def read_busy(path: Path, timezone: str, first: dt.date, last: dt.date, owner: O
     return Busy(tuple(_merged(windows)), len(windows))
 
 
-def _free_busy(calendar, zone: ZoneInfo, owner: Owner, start: dt.datetime, end: dt.datetime) -> list[d.Window]:
+def _free_busy(calendar: Calendar, zone: ZoneInfo, owner: Owner, start: dt.datetime,
+               end: dt.datetime) -> list[d.Window]:
     """The busy periods of the file's VFREEBUSY components."""
     out: list[d.Window] = []
     for busy in calendar.walk("VFREEBUSY"):
@@ -321,7 +336,8 @@ def _free_busy(calendar, zone: ZoneInfo, owner: Owner, start: dt.datetime, end: 
 def _period(text: str) -> tuple[dt.datetime, dt.datetime]:
     from icalendar.prop import vPeriod
 
-    begin, other = vPeriod.from_ical(text)
+    parse = cast("Callable[[str], tuple[dt.datetime, dt.datetime | dt.timedelta]]", vPeriod.from_ical)
+    begin, other = parse(text)
     return begin, (begin + other if isinstance(other, dt.timedelta) else other)
 
 
