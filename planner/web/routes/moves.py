@@ -52,9 +52,7 @@ async def move(request: Request):
                 raise actions.EditRefused(pinning)
             if choice == "replan":
                 assert moved is not None  # the moved plan holds the session moved
-                pinned = moved
-                await locked(vd, form.get("rev"), lambda: actions.pin(vd, visit, pinned, who(request)))
-                return start_solve(request, vd, "replan", board_of(request).solve_seconds)
+                return await _pin_and_replan(request, vd, visit, version, moved, form.get("rev"))
             if not breaches:
                 target = await locked(vd, form.get("rev"),
                                       lambda: actions.save_move(vd, visit, version, chosen, who(request)))
@@ -70,6 +68,31 @@ async def move(request: Request):
         vd, visit, version, item, day=day, start=start, room=room, peers=peers, breaches=breaches,
         checked=has_choice and chosen, unpinnable=unpinnable, move=chosen, errors=[("", e) for e in errors],
         notice=notice))
+
+
+async def _pin_and_replan(request: Request, vd, visit, version: str, moved, revision):
+    """Pin the session where it was moved and re-plan around it; a re-plan
+    that fails (or is cancelled) takes the pin back, leaving sessions.csv as
+    it was, and its page names the pin as the cause and links back."""
+    user = who(request)
+    taken = await locked(vd, revision, lambda: actions.pin_for_replan(vd, visit, moved, user))
+    back = f"/v/{vd.slug}/board/{version}?day={moved.start:%Y-%m-%d}#card-{moved.item_id}"
+
+    def failed(run):
+        restored = actions.take_back_pin(vd, taken, user)
+        cause = actions.failed_pin_message(taken, restored, cancelled=run.state != "failed")
+        if run.state == "failed":
+            run.reasons = [f"What the planner found with the pin in place: {run.message}", *run.reasons]
+            run.message = cause
+        else:
+            run.message = f"{run.message} {cause}"
+        run.back = back
+
+    try:
+        return start_solve(request, vd, "replan", board_of(request).solve_seconds, on_failed=failed)
+    except Refused:
+        actions.take_back_pin(vd, taken, user)
+        raise
 
 
 async def stale_move(request: Request, exc: StaleEdit):
