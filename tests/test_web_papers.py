@@ -4,13 +4,30 @@ were, and times written as people write them in the move form."""
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
 import os
 import re
 
-from test_web import Client, board, client, plan, small_visit  # noqa: F401 (fixtures)
+import pytest
+from test_web import Client, plan, small_visit
 
 from planner.web import actions
 from planner.web.app import Board
+from planner.web.times import BadTime, parse_clock
+
+
+@pytest.fixture
+def board(tmp_path):
+    small_visit(tmp_path / "ws" / "small")
+    b = Board(tmp_path / "ws", allowed_hosts=["testserver"], solve_seconds=5)
+    yield b
+    b.solver.shutdown()
+
+
+@pytest.fixture
+def client(board):
+    return Client(board)
 
 HOSTILE_NAME = '<b>x"onmouseover=alert(1)'
 
@@ -112,3 +129,69 @@ def test_a_failed_pin_and_replan_leaves_sessions_csv_as_it_was(tmp_path):
         assert "(pinned)" not in c.get(f"/v/small/board/{v1}").text
     finally:
         b.solver.shutdown()
+
+
+# --- times as people write them ----------------------------------------------------------
+
+DAY = (dt.time(9, 0), dt.time(17, 15))
+
+
+@pytest.mark.parametrize("text", ["16:15", "16.15", "4.15pm", "4:15 pm", "4.15 p.m.", "4.15PM", " 16.15 "])
+def test_the_ways_people_write_a_quarter_past_four_in_the_afternoon(text):
+    assert parse_clock(text, *DAY) == dt.time(16, 15)
+
+
+@pytest.mark.parametrize(("text", "value"), [("9.30", dt.time(9, 30)), ("09:30", dt.time(9, 30)),
+                                             ("04:15", dt.time(4, 15)), ("12.30", dt.time(12, 30)),
+                                             ("12.30am", dt.time(0, 30)), ("12pm", dt.time(12, 0)),
+                                             ("4pm", dt.time(16, 0)), ("8.30", dt.time(8, 30)),
+                                             ("0:00", dt.time(0, 0))])
+def test_other_times_read_as_written(text, value):
+    assert parse_clock(text, *DAY) == value
+
+
+@pytest.mark.parametrize(("text", "says"), [
+    ("4.15", "could be 04:15 or 16:15"), ("1.30", "could be 01:30 or 13:30"), ("16.1", "two digits"),
+    ("25:00", "no hour 25"), ("4.15xm", "not a time"), ("16:75", "60 minutes"), ("13pm", "1 to 12"),
+    ("16", "needs its minutes"), ("", "not a time"), ("4..15", "not a time"), ("16:15:00", "not a time")])
+def test_ambiguous_and_wrong_times_are_refused_in_plain_words(text, says):
+    with pytest.raises(BadTime, match=says):
+        parse_clock(text, *DAY)
+
+
+def test_the_move_form_reads_a_time_as_people_write_it(client, board):
+    v1 = plan(client)
+    vd = board.ws.visit("small")
+    s1 = actions.read_version(vd, v1).session("s1")
+    data = {"day": f"{s1.start:%Y-%m-%d}", "room": s1.room_id, "peers_shown": "1", "peers": list(s1.peer_ids)}
+    afternoon = client.get(f"/v/small/board/{v1}/move/s1", params={**data, "start": "2.30pm"})
+    assert afternoon.status_code == 200 and 'name="start" value="14:30"' in afternoon.text
+    for typed, says in (("2.30", "could be 02:30 or 14:30"), ("16.1", "two digits"), ("4.15xm", "not a time")):
+        r = client.get(f"/v/small/board/{v1}/move/s1", params={**data, "start": typed})
+        assert r.status_code == 400 and says in r.text, typed
+        r = client.post(f"/v/small/board/{v1}/move/s1", {**data, "start": typed, "rev": client.rev("small")})
+        assert r.status_code == 400 and says in r.text, typed
+    assert vd.versions() == [v1]
+
+
+def test_the_edit_forms_write_times_as_the_files_do_and_refuse_ambiguous_ones(client, board):
+    vd = board.ws.visit("small")
+    page = client.get("/v/small/edit/sessions/2").text
+    cells = dict(re.findall(r'name="([a-z_]+)" value="([^"]*)"', page))
+    cells = {k: v for k, v in cells.items() if k not in ("csrf", "rev")}
+    before = (vd.path / "sessions.csv").read_bytes()
+    r = client.post("/v/small/edit/sessions/2", {**cells, "earliest": "2.30", "rev": client.rev("small")})
+    assert r.status_code == 400 and "could be 02:30 or 14:30" in r.text
+    assert (vd.path / "sessions.csv").read_bytes() == before
+    r = client.post("/v/small/edit/sessions/2", {**cells, "earliest": "1.45pm", "rev": client.rev("small")})
+    assert r.status_code == 303, r.text
+    row = next(r for r in csv.DictReader((vd.path / "sessions.csv").open(encoding="utf-8")) if r["id"] == "s1")
+    assert row["earliest"] == "13:45"
+    r = client.post("/v/small/settings", {**_settings(client), "lunch_start": "12.15", "rev": client.rev("small")})
+    assert r.status_code == 303, r.text
+    assert 'lunch_start = "12:15"' in (vd.path / "visit.toml").read_text(encoding="utf-8")
+
+
+def _settings(client) -> dict[str, str]:
+    page = client.get("/v/small/settings").text
+    return {k: v for k, v in re.findall(r'name="([a-z_]+)" value="([^"]*)"', page) if k not in ("csrf", "rev")}

@@ -20,6 +20,7 @@ from planner.web.editing import (
     _save_raw,
     check,
 )
+from planner.web.times import BadTime, parse_clock
 from planner.web.workspace import VisitDir
 
 
@@ -115,10 +116,10 @@ def parse_move(visit: d.Visit, session_id: str, day: str, start: str, room: str,
         day_value = None
         errors.append("Choose a day.")
     try:
-        start_value = dt.time.fromisoformat(start)
-    except ValueError:
+        start_value = parse_clock(start, visit.settings.day_start, visit.settings.day_end)
+    except BadTime as exc:
         start_value = None
-        errors.append("Enter the start as HH:MM, for example 10:30.")
+        errors.append(f"The start: {exc}")
     if room not in visit.room_by_id:
         errors.append("Choose a room.")
     unknown = [p for p in peers if p not in visit.peer_by_id]

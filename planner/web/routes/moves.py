@@ -38,6 +38,8 @@ async def move(request: Request):
     room = str(params.get("room") or item.room_id)
     peers = [str(p) for p in params.getlist("peers")] if "peers_shown" in params else list(item.peer_ids)
     chosen, errors = actions.parse_move(visit, session_id, day, start, room, peers)
+    if chosen is not None:
+        start = f"{chosen.start:%H:%M}"  # as people write it ("4.15pm"), shown back as the files write it
     breaches = actions.verdict(visit, plan, chosen) if chosen and has_choice else []
     # what pinning it there would add to the visit's own problems (a start off the slot grid…)
     moved = (actions.moved_plan(visit, plan, chosen).session(session_id)
