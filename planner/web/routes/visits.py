@@ -100,7 +100,7 @@ async def settings(request: Request):
     checked = actions.check(vd.path)
     keys = actions.setting_keys()
     values = {k: (checked.raw.settings[k].value if k in checked.raw.settings else "") for k in keys}
-    errors = []
+    errors: list[tuple[str, str]] = []
     if request.method == "POST":
         form = await read_form(request)
         values, errors = tidy_form(None, {k: str(form.get(k, "")) for k in keys}, *_day(checked))
@@ -130,7 +130,7 @@ async def edit_row(request: Request):
         if not found:
             raise Refused(404, f"{table} has no row {row}.")
         cells = dict(found[0])
-    errors = []
+    errors: list[tuple[str, str]] = []
     if request.method == "POST":
         form = await read_form(request)
         cells, errors = tidy_form(table, {c: str(form.get(c, "")) for c in columns}, *_day(checked))
