@@ -6,12 +6,18 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import os
 import re
+import shutil
+from collections import Counter
 
 import pytest
+from conftest import EXAMPLE, ROOT
 from test_web import Client, plan, small_visit
+from test_web_browser import ARGS, CHROMIUM, _need_browser
 
+from planner.domain import SESSION_KINDS
 from planner.web import actions
 from planner.web.app import Board
 from planner.web.times import BadTime, parse_clock
@@ -195,3 +201,48 @@ def test_the_edit_forms_write_times_as_the_files_do_and_refuse_ambiguous_ones(cl
 def _settings(client) -> dict[str, str]:
     page = client.get("/v/small/settings").text
     return {k: v for k, v in re.findall(r'name="([a-z_]+)" value="([^"]*)"', page) if k not in ("csrf", "rev")}
+
+
+# --- printing the board ------------------------------------------------------------------
+
+def test_the_busiest_day_of_the_example_prints_on_one_a4_landscape_sheet_without_buttons(tmp_path):
+    """Chromium prints the board's page with its own stylesheet (the page's
+    HTML, the stylesheet inlined: the same rules as /static/board.css)."""
+    _need_browser()
+    from playwright.sync_api import sync_playwright
+    from pypdf import PdfReader
+
+    shutil.copytree(EXAMPLE, tmp_path / "ws" / "example")
+    b = Board(tmp_path / "ws", allowed_hosts=["testserver"], solve_seconds=10)
+    try:
+        c = Client(b)
+        assert c.post("/v/example/solve", {"time_limit": "10"}).status_code == 303
+        run = c.wait("example", 180)
+        assert run["state"] == "done", run
+        plan_ = actions.read_version(b.ws.visit("example"), run["version"])
+        per_day = Counter(i.start.date() for i in plan_.items if i.kind != "lunch")
+        busiest = max(per_day, key=lambda day: per_day[day])
+        html = c.get(f"/v/example/board/{run['version']}?day={busiest}").text
+    finally:
+        b.solver.shutdown()
+    assert "Pin" in html and "Move to" in html  # on screen, the buttons are there
+    css = (ROOT / "planner" / "web" / "static" / "board.css").read_text(encoding="utf-8")
+    html = html.replace('<link rel="stylesheet" href="/static/board.css">', f"<style>{css}</style>")
+    html = re.sub(r"<script[^>]*></script>", "", html)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        page = browser.new_page()
+        page.set_content(html)
+        pdf = page.pdf(prefer_css_page_size=True, print_background=True)
+        browser.close()
+    reader = PdfReader(io.BytesIO(pdf))
+    assert len(reader.pages) == 1
+    box = reader.pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == (842, 595)  # A4 landscape, in points
+    text = reader.pages[0].extract_text()
+    for word in ("Pin", "Unpin", "Move to", "Drag a session", "Sign out", "Soft rules"):
+        assert not re.search(rf"\b{word}\b", text), word
+    assert f"{busiest:%a %d %b %Y}" in text and "Daily debrief" in text
+    sessions = [i for i in plan_.items if i.start.date() == busiest and i.kind in SESSION_KINDS]
+    assert len(sessions) >= 10
+    assert all(f"{i.start:%H:%M}–{i.end:%H:%M}" in text for i in sessions)
