@@ -95,8 +95,13 @@ def test_the_listing_escapes_file_names(client, board):
     v1 = _publish(client, board)
     folder = board.ws.visit("small").version_path(v1)
     (folder / "agendas" / f"{HOSTILE_NAME}.html").write_text("<p>odd</p>", encoding="utf-8")
+    (folder / "agendas" / f"{HOSTILE_NAME}.pdf").write_bytes(b"%PDF-1.7 odd")
     page = client.get(f"/v/small/papers/{v1}").text
     assert HOSTILE_NAME not in page and "&lt;b&gt;x&#34;onmouseover=alert(1)" in page
+    pdf = next(u for u in _links(page, v1) if "onmouseover" in u and u.endswith(".pdf"))
+    r = client.get(pdf.replace("&#34;", '"'))
+    assert r.status_code == 200 and r.content == b"%PDF-1.7 odd"
+    assert r.headers["content-disposition"] == f'attachment; filename="small-{v1}-agendas-b-x-onmouseover-alert-1-.pdf"'
 
 
 def test_a_version_without_documents_says_they_come_with_publishing(client, board):

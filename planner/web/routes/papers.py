@@ -96,7 +96,7 @@ async def paper(request: Request):
             or not path.is_file() or (folder / name).is_symlink()):
         raise Refused(404, "There is no such paper in this version.")
     if suffix == ".pdf":
-        filename = f"{vd.slug}-{version}-{name.replace('/', '-')}"
+        filename = re.sub(r"[^A-Za-z0-9._-]+", "-", f"{vd.slug}-{version}-{name}")
         return Response(path.read_bytes(), media_type=KINDS[".pdf"],
                         headers={"content-disposition": f'attachment; filename="{filename}"'})
     text = path.read_text(encoding="utf-8")
