@@ -107,7 +107,7 @@ class Run:
     staging: Path | None = None
     revision: int | None = None  # the visit's revision when the run started
     draft: str | None = None  # where a plan made from inputs changed meanwhile was kept
-    on_failed: Any = None  # called with the run when it fails or is cancelled (a pin taken back)
+    on_failed: Any = None  # called with the run and whether it was cancelled, when it fails (a pin taken back)
     back: str | None = None  # where the failure page offers to go back to
 
     def snapshot(self) -> dict:
@@ -121,11 +121,12 @@ class Run:
                 "summary": self.summary, "version": self.version, "back": self.back}
 
 
-def _failed(run: Run) -> None:
-    """Tell the run's starter it failed (once): a re-plan around a pin takes the pin back."""
+def _failed(run: Run, cancelled: bool) -> None:
+    """Tell the run's starter it failed or was cancelled (once): a re-plan
+    around a pin takes the pin back."""
     callback, run.on_failed = run.on_failed, None
     if callback is not None:
-        callback(run)
+        callback(run, cancelled)
 
 
 class Solver:
@@ -199,8 +200,9 @@ class Solver:
         if outcome[0] == "done":
             self._commit(vd, run, staging / "plan", outcome[1])
         else:
-            run.state, run.message, run.reasons = "failed", outcome[1], list(outcome[2])
-            _failed(run)
+            run.message, run.reasons = outcome[1], list(outcome[2])
+            _failed(run, cancelled=False)  # before the state: a page reloaded on "failed" shows its words
+            run.state = "failed"
         shutil.rmtree(staging, ignore_errors=True)
 
     def _commit(self, vd: VisitDir, run: Run, plan_folder: Path, summary: dict) -> None:
@@ -245,7 +247,7 @@ class Solver:
             run.process.join(timeout=5)
         if run.staging is not None:
             shutil.rmtree(run.staging, ignore_errors=True)
-        _failed(run)
+        _failed(run, cancelled=True)
         return True
 
     def shutdown(self) -> None:

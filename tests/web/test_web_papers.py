@@ -251,3 +251,32 @@ def test_the_busiest_day_of_the_example_prints_on_one_a4_landscape_sheet_without
     sessions = [i for i in plan_.items if i.start.date() == busiest and i.kind in SESSION_KINDS]
     assert len(sessions) >= 10
     assert all(f"{i.start:%H:%M}–{i.end:%H:%M}" in text for i in sessions)
+
+
+def test_a_cancelled_pin_and_replan_takes_the_pin_back_too(tmp_path):
+    shutil.copytree(EXAMPLE, tmp_path / "ws" / "example")
+    b = Board(tmp_path / "ws", allowed_hosts=["testserver"], solve_seconds=10)
+    try:
+        c = Client(b)
+        v1 = plan(c, "example")
+        vd = b.ws.visit("example")
+        visit = actions.load(vd.path)
+        current = actions.read_version(vd, v1)
+        item = next(i for i in current.items if i.kind in SESSION_KINDS and i.room_id)
+        other = next(t for t in (dt.time(h, m) for h in range(9, 16) for m in (0, 30))
+                     if t != item.start.time() and not actions.pin_problems(
+                         vd, actions.moved_plan(visit, current, actions.Move(
+                             item.item_id, item.start.date(), t, item.room_id, item.peer_ids)).session(item.item_id)))
+        data = {"day": f"{item.start:%Y-%m-%d}", "start": f"{other:%H:%M}", "room": item.room_id,
+                "peers_shown": "1", "peers": list(item.peer_ids), "action": "replan"}
+        before = (vd.path / "sessions.csv").read_bytes()
+        r = c.post(f"/v/example/board/{v1}/move/{item.item_id}", {**data, "rev": c.rev("example")})
+        assert r.status_code == 303 and r.headers["location"] == "/v/example/solve", r.text
+        assert (vd.path / "sessions.csv").read_bytes() != before  # pinned while it re-plans
+        assert c.post("/v/example/cancel").status_code == 303
+        run = c.http.get("/v/example/status").json()["run"]
+        assert run["state"] == "cancelled" and "was cancelled" in run["message"] and "taken back" in run["message"]
+        assert (vd.path / "sessions.csv").read_bytes() == before and vd.versions() == [v1]
+        assert run["back"].startswith(f"/v/example/board/{v1}?day=")
+    finally:
+        b.solver.shutdown()

@@ -80,10 +80,10 @@ async def _pin_and_replan(request: Request, vd, visit, version: str, moved, revi
     taken = await locked(vd, revision, lambda: actions.pin_for_replan(vd, visit, moved, user))
     back = f"/v/{vd.slug}/board/{version}?day={moved.start:%Y-%m-%d}#card-{moved.item_id}"
 
-    def failed(run):
+    def failed(run, cancelled: bool):
         restored = actions.take_back_pin(vd, taken, user)
-        cause = actions.failed_pin_message(taken, restored, cancelled=run.state != "failed")
-        if run.state == "failed":
+        cause = actions.failed_pin_message(taken, restored, cancelled=cancelled)
+        if not cancelled:
             run.reasons = [f"What the planner found with the pin in place: {run.message}", *run.reasons]
             run.message = cause
         else:
