@@ -26,8 +26,8 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import re
-import smtplib
 import signal
+import smtplib
 import ssl
 import threading
 from collections.abc import Callable, Iterator
