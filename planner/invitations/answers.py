@@ -42,6 +42,7 @@ class Answer:
     method: str = "REPLY"      # REPLY, or COUNTER: a proposed new time (DTSTART/DTEND are the proposal)
     start: dt.datetime | None = None  # DTSTART, aware (naive: floating, the visit's own time)
     end: dt.datetime | None = None    # DTEND (or DTSTART + DURATION)
+    auth_failure: str = ""     # the e-mail's Authentication-Results failures ("dmarc=fail, spf=fail"), if any
 
 
 def _address(value) -> str:
@@ -127,7 +128,8 @@ def _param_addresses(prop, name: str) -> tuple[str, ...]:
 
 
 def answers_in_calendar(data: bytes, *, sender: str = "", on_behalf: str = "", subject: str = "",
-                        message_id: str = "", date: str | None = None, source: str = "") -> list[Answer]:
+                        message_id: str = "", date: str | None = None, source: str = "",
+                        auth_failure: str = "") -> list[Answer]:
     """The answers of one iCalendar object; [] when it is not a METHOD:REPLY
     or a METHOD:COUNTER. Raises ValueError when it is not iCalendar at all."""
     from icalendar import Calendar
@@ -170,7 +172,7 @@ def answers_in_calendar(data: bytes, *, sender: str = "", on_behalf: str = "", s
             delegated_from=_param_addresses(chosen, "DELEGATED-FROM"),
             sent_by=(_param_addresses(chosen, "SENT-BY") or ("",))[0],
             sender=sender, on_behalf=on_behalf, subject=_one_line(subject, 200),
-            message_id=_one_line(message_id, 300), source=source))
+            message_id=_one_line(message_id, 300), source=source, auth_failure=auth_failure))
     return answers
 
 
@@ -186,6 +188,21 @@ def _span(event, cal) -> tuple[dt.datetime | None, dt.datetime | None]:
     start = start if isinstance(start, dt.datetime) else None
     end = end if isinstance(end, dt.datetime) and start is not None else None
     return start, end
+
+
+_AUTH_FAILURE = re.compile(r"\b(dmarc|spf|dkim)\s*=\s*fail\b", re.IGNORECASE)
+
+
+def auth_failures(values) -> str:
+    """The DMARC, SPF and DKIM failures the Authentication-Results headers report
+    ("dmarc=fail, spf=fail"), '' when none. Any header counts: a sender can forge a
+    pass further down, but a fail only ever makes its own message suspicious."""
+    found: list[str] = []
+    for value in values:
+        for method in _AUTH_FAILURE.findall(str(value or "")[:4000]):
+            if f"{method.lower()}=fail" not in found:
+                found.append(f"{method.lower()}=fail")
+    return ", ".join(found)
 
 
 def answers_in_message(raw: bytes | email.message.Message, source: str) -> tuple[list[Answer], list[str]]:
@@ -206,6 +223,10 @@ def answers_in_message(raw: bytes | email.message.Message, source: str) -> tuple
         return _address(pairs[0][1]) if pairs and pairs[0][1] else ""
 
     sender, on_behalf = first_address("From"), first_address("Sender")
+    try:
+        failure = auth_failures(msg.get_all("Authentication-Results") or ())
+    except Exception:  # a malformed header
+        failure = ""
     date = None
     with contextlib.suppress(Exception):
         date = _utc(parsedate_to_datetime(header("Date")))
@@ -229,7 +250,7 @@ def answers_in_message(raw: bytes | email.message.Message, source: str) -> tuple
         try:
             answers += answers_in_calendar(data, sender=sender, on_behalf=on_behalf if on_behalf != sender else "",
                                            subject=header("Subject"), message_id=header("Message-ID"),
-                                           date=date, source=source)
+                                           date=date, source=source, auth_failure=failure)
         except ValueError as exc:
             problems.append(f"{source}: attachment {name or part.get_content_type()!s} is {exc}")
     if tnef and not seen:
