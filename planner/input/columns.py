@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 from pathlib import Path
 
 from planner.errors import InvalidInput, Problem
 from planner.input.reading import cell_text
+from planner.store.fs import atomic_write
 
 
 def set_cells(visit: Path, table: str, column: str, values: dict[str, str]) -> list[str]:
@@ -68,22 +68,13 @@ def _set_csv(path: Path, column: str, values: dict[str, str]) -> list[str]:
 
 
 def _replace(path: Path, data: bytes) -> None:
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(temp, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    finally:
-        if temp.exists():
-            temp.unlink()
+    atomic_write(path, data)
 
 
 def _set_sheet(path: Path, table: str, column: str, values: dict[str, str]) -> list[str]:
     import openpyxl
 
-    from planner.input.workbook import _save
+    from planner.store.sheets import save as _save
 
     book = openpyxl.load_workbook(path)
     names = {name.strip().lower(): name for name in book.sheetnames}

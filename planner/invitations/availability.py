@@ -26,12 +26,12 @@ dropped, and from Google's merged periods that time is cut out.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from planner import domain as d
+from planner.store.fs import atomic_write
 from planner.text import clean_email
 
 FOLDER = "calendars/availability"
@@ -169,16 +169,7 @@ def ours(path: Path) -> bool:
 
 def _write(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(temp, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    finally:
-        if temp.exists():
-            temp.unlink()
+    atomic_write(path, data)
 
 
 def fetch(visit_path, via: str, service=None, source=None, plans=(),

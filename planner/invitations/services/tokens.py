@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from planner.invitations.services.http import ServiceError, test_setting
+from planner.store.fs import atomic_write
 
 APP = "peer-challenge-planner"
 MS_SCOPES = ["Mail.Send", "Mail.Read", "Calendars.ReadBasic"]
@@ -56,17 +57,7 @@ def config_dir() -> Path:
 
 def write_private(path: Path, text: str) -> None:
     """`text` into `path`, readable by its owner only, replaced atomically."""
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            temp.unlink()
+    atomic_write(path, text, mode=0o600)
 
 
 class _Vault:
