@@ -78,3 +78,45 @@ def test_a_failed_dmarc_spf_or_dkim_makes_a_reply_suspicious(issued, plan, tmp_p
     got = statuses(plan)
     assert got[("ceo", "s1")] == got[("leader", "s2")] == got[("dir", "s3")] == "none"
     assert got[("ann", "fg")] == "accepted"
+
+
+# --- limits (issue 22, item 3): size and calendar parts of a message ---------------------
+
+def test_one_message_with_2000_calendar_parts_gives_a_few_records_and_a_line(issued, plan, tmp_path):
+    from planner.invitations.answers import MAX_CALENDAR_PARTS
+
+    _, _, manifest = issued
+    parts = [("text/calendar", f"r{n}.ics",
+              reply_ics("google", uid(manifest, "s1"), "ceo@example.org", "ACCEPTED",
+                        dtstamp=f"2026040{1 + n % 5}T{n % 24:02d}{n // 24 % 60:02d}00Z"))
+             for n in range(2000)]
+    flood = reply_mail("apple", reply_ics("apple", uid(manifest, "s3"), "dir@example.org", "ACCEPTED"),
+                       "dir@example.org", extra=parts)
+    report = read_replies(plan, [write_emls(tmp_path / "mail", [flood])])
+    assert len(read_records(plan)) <= MAX_CALENDAR_PARTS < 20
+    assert any(f.kind == "garbage" and f"only the first {MAX_CALENDAR_PARTS}" in f.text for f in report.findings)
+
+
+def test_a_100_mb_message_is_refused_by_its_size_before_it_is_read(plan, tmp_path):
+    import mailbox
+    import tracemalloc
+
+    mail = tmp_path / "mail"
+    mail.mkdir()
+    with (mail / "huge.eml").open("wb") as handle:  # sparse: 100 MB without the disk
+        handle.write(b"From: ceo@example.org\r\nSubject: Accepted\r\n\r\n")
+        handle.truncate(100 * 1024 * 1024)
+    box = mailbox.Maildir(tmp_path / "Maildir", create=True)
+    key = box.add(b"From: ceo@example.org\r\n\r\nsmall")
+    with open(tmp_path / "Maildir" / "new" / key, "r+b") as handle:
+        handle.truncate(100 * 1024 * 1024)
+    tracemalloc.start()
+    try:
+        report = read_replies(plan, [mail, tmp_path / "Maildir"])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 20 * 1024 * 1024, peak
+    refused = [f.text for f in report.findings if f.kind == "garbage"]
+    assert len(refused) == 2 and all("100.0 MB, larger than the 10 MB" in t for t in refused), refused
+    assert read_records(plan) == []

@@ -20,6 +20,27 @@ SUBJECTS = (("tentatively accepted", "tentative"), ("accepted", "accepted"), ("d
             ("tentative", "tentative"), ("delegated", "delegated"))
 CALENDAR_TYPES = ("text/calendar", "application/ics", "text/x-vcalendar", "application/x-ics")
 
+# Limits by work: a reply is a few kilobytes with one calendar holding one event
+MAX_MESSAGE_BYTES = 10 * 1024 * 1024   # a bigger message (or .ics) is refused before it is read or parsed
+MAX_CALENDAR_PARTS = 10                # calendar parts read in one message; the rest are left with a line
+MAX_EVENTS = 50                        # VEVENTs read in one calendar
+
+
+class TooBig(bytes):
+    """Stands for a message or calendar refused by its size before it was read (empty)."""
+
+    size: int = 0
+
+    @classmethod
+    def of(cls, size: int) -> TooBig:
+        made = cls()
+        made.size = size
+        return made
+
+    def problem(self, source: str) -> str:
+        return (f"{source}: {self.size / 1048576:.1f} MB, larger than the {MAX_MESSAGE_BYTES // 1048576} MB "
+                f"a reply may be; not read")
+
 
 @dataclass(frozen=True)
 class Answer:
@@ -134,6 +155,10 @@ def answers_in_calendar(data: bytes, *, sender: str = "", on_behalf: str = "", s
     or a METHOD:COUNTER. Raises ValueError when it is not iCalendar at all."""
     from icalendar import Calendar
 
+    if isinstance(data, TooBig) or len(data) > MAX_MESSAGE_BYTES:
+        size = data.size if isinstance(data, TooBig) else len(data)
+        raise ValueError(f"{size / 1048576:.1f} MB, larger than the {MAX_MESSAGE_BYTES // 1048576} MB a reply "
+                         f"may be; not read")
     try:
         cal = Calendar.from_ical(data)
     except Exception as exc:  # icalendar raises ValueError and others on garbage
@@ -142,7 +167,7 @@ def answers_in_calendar(data: bytes, *, sender: str = "", on_behalf: str = "", s
     if method not in ("REPLY", "COUNTER"):
         return []
     answers = []
-    for event in cal.walk("VEVENT"):
+    for event in cal.walk("VEVENT")[:MAX_EVENTS]:
         uid = _one_line(event.get("UID", ""), 300)
         attendees = event.get("ATTENDEE")
         attendees = attendees if isinstance(attendees, list) else ([attendees] if attendees is not None else [])
@@ -206,7 +231,12 @@ def auth_failures(values) -> str:
 
 
 def answers_in_message(raw: bytes | email.message.Message, source: str) -> tuple[list[Answer], list[str]]:
-    """(answers, problems) of one e-mail: every calendar part, the same one counted once."""
+    """(answers, problems) of one e-mail: every calendar part (up to MAX_CALENDAR_PARTS),
+    the same one counted once; a message larger than MAX_MESSAGE_BYTES is not parsed."""
+    if isinstance(raw, TooBig):
+        return [], [raw.problem(source)]
+    if isinstance(raw, bytes) and len(raw) > MAX_MESSAGE_BYTES:
+        return [], [TooBig.of(len(raw)).problem(source)]
     try:
         msg = raw if isinstance(raw, email.message.Message) else email.message_from_bytes(raw, policy=policy.default)
     except Exception as exc:
@@ -230,7 +260,9 @@ def answers_in_message(raw: bytes | email.message.Message, source: str) -> tuple
     date = None
     with contextlib.suppress(Exception):
         date = _utc(parsedate_to_datetime(header("Date")))
-    seen, answers, problems = set(), [], []
+    seen: set[bytes] = set()
+    answers: list[Answer] = []
+    problems: list[str] = []
     tnef = False
     for part in msg.walk():
         if part.is_multipart():
@@ -246,6 +278,10 @@ def answers_in_message(raw: bytes | email.message.Message, source: str) -> tuple
             data = b""
         if not data.strip() or data in seen:
             continue
+        if len(seen) >= MAX_CALENDAR_PARTS:
+            problems.append(f"{source}: more than {MAX_CALENDAR_PARTS} calendar parts in one message; only the "
+                            f"first {MAX_CALENDAR_PARTS} were read")
+            break
         seen.add(data)
         try:
             answers += answers_in_calendar(data, sender=sender, on_behalf=on_behalf if on_behalf != sender else "",

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from planner.errors import PlannerError
+from planner.invitations.answers import MAX_MESSAGE_BYTES, TooBig
 
 
 class RepliesError(PlannerError):
@@ -39,13 +40,24 @@ def _looks_like_mbox(path: Path) -> bool:
     return False
 
 
+def _size(handle) -> int:
+    with contextlib.closing(handle):
+        handle.seek(0, os.SEEK_END)
+        return int(handle.tell())
+
+
+def _bounded(read, size: int) -> bytes:
+    """What `read()` gives, unless `size` is over the limit: then a TooBig, nothing read."""
+    return TooBig.of(size) if size > MAX_MESSAGE_BYTES else read()
+
+
 def read_source(path: Path) -> Iterator[tuple[str, bytes | email.message.Message, str]]:
     """(label, message or calendar, what) for every item of a path: what is 'ics' or 'eml'."""
     if _is_maildir(path):
         box = mailbox.Maildir(path, factory=None, create=False)
         for key in sorted(box.keys()):
             with contextlib.suppress(Exception):
-                yield f"{path}/{key}", box.get_bytes(key), "eml"
+                yield f"{path}/{key}", _bounded(lambda key=key: box.get_bytes(key), _size(box.get_file(key))), "eml"
         return
     if path.is_dir():
         for root, dirs, files in os.walk(path):
@@ -57,16 +69,18 @@ def read_source(path: Path) -> Iterator[tuple[str, bytes | email.message.Message
                 dirs.remove(name)
                 yield from read_source(here / name)
         return
+    size = path.stat().st_size
     if path.suffix.lower() == ".ics":
-        yield str(path), path.read_bytes(), "ics"
+        yield str(path), _bounded(path.read_bytes, size), "ics"
         return
     if _looks_like_mbox(path):
         mbox = mailbox.mbox(path, factory=None, create=False)
         for index, key in enumerate(mbox.keys(), start=1):
             with contextlib.suppress(Exception):
-                yield f"{path} message {index}", mbox.get_bytes(key), "eml"
+                size = _size(mbox.get_file(key))
+                yield f"{path} message {index}", _bounded(lambda key=key: mbox.get_bytes(key), size), "eml"
         return
-    yield str(path), path.read_bytes(), "eml"
+    yield str(path), _bounded(path.read_bytes, size), "eml"
 
 
 @dataclass(frozen=True)
