@@ -120,3 +120,36 @@ def test_a_100_mb_message_is_refused_by_its_size_before_it_is_read(plan, tmp_pat
     refused = [f.text for f in report.findings if f.kind == "garbage"]
     assert len(refused) == 2 and all("100.0 MB, larger than the 10 MB" in t for t in refused), refused
     assert read_records(plan) == []
+
+
+def test_imap_asks_the_size_first_and_never_fetches_a_message_over_the_limit(issued, plan, monkeypatch):
+    import imaplib
+
+    from planner.invitations import mailboxes
+    from planner.invitations.mailboxes import ImapSettings
+    from replies_helpers import dovecot_server
+
+    _, _, manifest = issued
+    small = reply_mail("google", reply_ics("google", uid(manifest, "s1"), "ceo@example.org", "ACCEPTED"),
+                       "ceo@example.org")
+    big = reply_mail("google", reply_ics("google", uid(manifest, "s2"), "leader@example.org", "DECLINED"),
+                     "leader@example.org", partstat="DECLINED",
+                     extra=[("application/octet-stream", "big.bin", b"\x01" * 300_000)])
+    monkeypatch.setattr(mailboxes, "MAX_MESSAGE_BYTES", 100_000)
+    fetched: list[str] = []
+    real = imaplib.IMAP4.uid
+
+    def spying(self, command, *args):
+        if command == "FETCH" and "BODY.PEEK[]" in args[-1]:
+            fetched.append(args[0])
+        return real(self, command, *args)
+
+    monkeypatch.setattr(imaplib.IMAP4, "uid", spying)
+    with dovecot_server([small, big]) as imap:
+        settings = ImapSettings(host=imap["host"], port=imap["port"], user=imap["user"],
+                                password=imap["password"], security="none")
+        report = read_replies(plan, imap=settings)
+    assert report.count("recorded") == 1, [f.text for f in report.findings]
+    assert [f.kind for f in report.findings if "larger than" in f.text] == ["garbage"]
+    assert fetched == ["1"]  # the big one's body was never asked for
+    assert statuses(plan)[("ceo", "s1")] == "accepted" and statuses(plan)[("leader", "s2")] == "none"

@@ -143,7 +143,14 @@ def read_imap(settings: ImapSettings) -> Iterator[tuple[str, bytes, str]]:
             raise RepliesError(f"the IMAP server {where} refused to list {settings.folder!r}: {_text(data)}")
         uids = [u.decode() for u in (data[0] or b"").split() if u]
         for start in range(0, len(uids), max(1, settings.batch)):
-            typ, parts = conn.uid("FETCH", ",".join(uids[start:start + settings.batch]), "(UID BODY.PEEK[])")
+            batch = uids[start:start + settings.batch]
+            sizes = _sizes(conn, batch, where)
+            for uid in [u for u in batch if sizes.get(u, 0) > MAX_MESSAGE_BYTES]:
+                yield f"imap://{where}/{settings.folder}#{uid}", TooBig.of(sizes[uid]), "eml"
+            batch = [u for u in batch if sizes.get(u, 0) <= MAX_MESSAGE_BYTES]
+            if not batch:
+                continue
+            typ, parts = conn.uid("FETCH", ",".join(batch), "(UID BODY.PEEK[])")
             if typ != "OK":
                 raise RepliesError(f"the IMAP server {where} refused to fetch messages: {_text(parts)}")
             for part in parts or ():
@@ -161,6 +168,22 @@ def read_imap(settings: ImapSettings) -> Iterator[tuple[str, bytes, str]]:
     finally:
         with contextlib.suppress(Exception):
             conn.logout()
+
+
+def _sizes(conn: imaplib.IMAP4, uids: list[str], where: str) -> dict[str, int]:
+    """Each message's size as the server gives it (RFC822.SIZE), asked before any body is
+    fetched, so that a message over the limit is never brought into memory."""
+    typ, data = conn.uid("FETCH", ",".join(uids), "(UID RFC822.SIZE)")
+    if typ != "OK":
+        raise RepliesError(f"the IMAP server {where} refused to give the size of messages: {_text(data)}")
+    sizes: dict[str, int] = {}
+    for line in data or ():
+        head = line[0] if isinstance(line, tuple) else line
+        if isinstance(head, bytes):
+            uid, size = re.search(rb"UID (\d+)", head), re.search(rb"RFC822\.SIZE (\d+)", head)
+            if uid and size:
+                sizes[uid.group(1).decode()] = int(size.group(1))
+    return sizes
 
 
 def _xoauth2_answers(user: str, token: str):
