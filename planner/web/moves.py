@@ -117,7 +117,9 @@ def parse_move(visit: d.Visit, session_id: str, day: str, start: str, room: str,
         start_value = dt.time.fromisoformat(start)
     except ValueError:
         start_value = None
-        errors.append("Enter the start as HH:MM, for example 10:30.")
+    if start_value is None or start_value.tzinfo is not None:  # 09:00Z, 09:00+05:00: the visit's zone is meant
+        start_value = None
+        errors.append("Enter the start as HH:MM in the visit's time zone, for example 10:30.")
     if room not in visit.room_by_id:
         errors.append("Choose a room.")
     unknown = [p for p in peers if p not in visit.peer_by_id]
