@@ -91,7 +91,7 @@ async def read_form(request: Request):
     try:
         form = await asyncio.wait_for(request.form(max_files=2, max_fields=200, max_part_size=MAX_UPLOAD_BYTES),
                                       FORM_SECONDS)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         raise Refused(408, "The form did not arrive whole in time (it said it was longer than it was); "
                            "nothing was saved.") from None
     token = form.get("csrf")
