@@ -138,6 +138,8 @@ class Room:
     travel_minutes: int = 0
     unavailable: tuple[Window, ...] = ()
     directions: str = ""
+    email: str = ""  # (1.2) the room's mailbox, for `planner availability`
+    calendar: str = ""  # (1.2) its busy time counts as unavailable, as for peers
 
     @property
     def offsite(self) -> bool:
@@ -224,6 +226,7 @@ class Settings:
     organiser_phone: str = ""
     arrival: str = ""
     prep_start: dt.time | None = None  # None: day_start (contract 1.1)
+    tentative_is_busy: bool = True  # (1.2) a tentative event in a calendar file is busy time
 
     @property
     def prep_from(self) -> dt.time:

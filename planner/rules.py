@@ -106,8 +106,9 @@ SOFT_RULES = (
     SoftRule(7, "right_sized_rooms", "Right-sized rooms", "a seat left empty in a session's room",
              tally="empty seats in the rooms used", stage="rooms"),
     SoftRule(8, "peers_stay_put", "Peers stay put",
-             "a room more that a peer uses on a day (distinct session rooms less one; the office never counts, "
-             "an offsite room does)", tally="room changes of peers within a day", stage="moves"),
+             "a room more that a peer uses on a day (for each peer and interview day, distinct session rooms "
+             "less one, zero for a day without sessions; the office never counts, an offsite room does)",
+             tally="room changes of peers within a day", stage="moves"),
 )
 
 # in the order they are solved: the main stage (which more stages may split, planner.solve.soft),

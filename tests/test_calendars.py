@@ -172,3 +172,119 @@ def test_a_calendar_outside_the_visit_or_missing_is_refused(tmp_path, cell, word
     folder = visit_with_calendars(tmp_path, people_calendar=cell)
     result = CliRunner().invoke(cli, ["check", str(folder)])
     assert result.exit_code == 2 and words in result.output
+
+
+# --- contract 1.2: what busy time is -------------------------------------------------------
+
+from planner.input.calendars import MAX_OCCURRENCES, Owner  # noqa: E402
+
+
+def busy_for(tmp_path, data: bytes, owner: Owner, name="cal.ics"):
+    path = tmp_path / name
+    path.write_bytes(data)
+    return read_busy(path, "Europe/London", FIRST, LAST, owner).windows
+
+
+@pytest.mark.parametrize("tzid", ['"(UTC+01:00) Amsterdam, Berlin, Bern, Rome, Stockholm, Vienna"',
+                                  '"(GMT+01:00) Amsterdam, Berlin, Bern, Rome, Stockholm, Vienna"',
+                                  "W. Europe Standard Time", "Europe/Berlin"])
+def test_outlook_display_names_and_windows_zone_names_without_a_vtimezone(tmp_path, tzid):
+    # issue 20, 7: the colon inside the quoted TZID is no value; Berlin at 11:00 is London at 10:00
+    data = ics(event("olk", f"DTSTART;TZID={tzid}:20260519T110000", f"DTEND;TZID={tzid}:20260519T120000"))
+    assert busy(tmp_path, data) == (w(19, "10:00", "11:00"),)
+    london = '"(UTC+00:00) Dublin, Edinburgh, Lisbon, London"'
+    data = ics(event("ldn", f"DTSTART;TZID={london}:20260520T090000", f"DTEND;TZID={london}:20260520T093000"))
+    assert busy(tmp_path, data) == (w(20, "09:00", "09:30"),)
+
+
+def test_working_elsewhere_is_not_busy_and_tentative_follows_the_setting(tmp_path):
+    me = "pat@example.org"
+    data = ics(event("away", "DTSTART:20260519T090000Z", "DTEND:20260519T100000Z",
+                     "X-MICROSOFT-CDO-BUSYSTATUS:WORKINGELSEWHERE"),
+               event("maybe1", "DTSTART:20260519T110000Z", "DTEND:20260519T113000Z", "STATUS:TENTATIVE"),
+               event("maybe2", "DTSTART:20260519T120000Z", "DTEND:20260519T123000Z",
+                     "X-MICROSOFT-CDO-BUSYSTATUS:TENTATIVE"),
+               event("maybe3", "DTSTART:20260519T130000Z", "DTEND:20260519T133000Z",
+                     f"ATTENDEE;PARTSTAT=TENTATIVE:mailto:{me}"),
+               event("oof", "DTSTART:20260520T080000Z", "DTEND:20260520T090000Z", "X-MICROSOFT-CDO-BUSYSTATUS:OOF"))
+    tentative = (w(19, "12:00", "12:30"), w(19, "13:00", "13:30"), w(19, "14:00", "14:30"))
+    oof = (w(20, "09:00", "10:00"),)
+    assert busy_for(tmp_path, data, Owner(frozenset({me}))) == tentative + oof
+    assert busy_for(tmp_path, data, Owner(frozenset({me}), tentative_is_busy=False)) == oof
+    fb = (b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Example//FB//EN\r\nBEGIN:VFREEBUSY\r\nUID:fb1\r\n"
+          b"DTSTAMP:20260401T000000Z\r\nFREEBUSY;FBTYPE=BUSY-TENTATIVE:20260519T080000Z/PT1H\r\n"
+          b"FREEBUSY;FBTYPE=BUSY-UNAVAILABLE:20260520T080000Z/PT1H\r\nEND:VFREEBUSY\r\nEND:VCALENDAR\r\n")
+    assert busy_for(tmp_path, fb, Owner(), "fb.ifb") == (w(19, "09:00", "10:00"), w(20, "09:00", "10:00"))
+    assert busy_for(tmp_path, fb, Owner(tentative_is_busy=False), "fb.ifb") == (w(20, "09:00", "10:00"),)
+
+
+def test_an_event_the_owner_declined_by_any_of_their_addresses_is_not_busy(tmp_path):
+    data = ics(event("no", "DTSTART:20260519T090000Z", "DTEND:20260519T100000Z",
+                     "ATTENDEE;PARTSTAT=ACCEPTED:mailto:someone@example.org",
+                     "ATTENDEE;PARTSTAT=DECLINED;CN=Pat:MAILTO:P.One@Example.org"),
+               event("other", "DTSTART:20260519T110000Z", "DTEND:20260519T120000Z",
+                     "ATTENDEE;PARTSTAT=DECLINED:mailto:someone@example.org",
+                     "ATTENDEE;PARTSTAT=ACCEPTED:mailto:pat@example.org"))
+    owner = Owner(frozenset({"pat@example.org", "p.one@example.org"}))
+    assert busy_for(tmp_path, data, owner) == (w(19, "12:00", "13:00"),)
+    # for a calendar whose owner is not known, a decline is someone else's: both are busy
+    assert busy_for(tmp_path, data, Owner()) == (w(19, "10:00", "11:00"), w(19, "12:00", "13:00"))
+
+
+def test_the_visits_own_invitations_are_not_busy_time(tmp_path):
+    """Once people accept the invitations, their calendars hold the visit's sessions: a
+    re-plan must not read them as busy (issue 20, 8). Another visit's are busy."""
+    from planner.identity import uid_for
+
+    folder = write_visit(tmp_path / "v")
+    visit = load_visit(folder, today=dt.date(2026, 1, 1))
+    own, other = uid_for(visit, "s1"), uid_for(visit, "s1").replace("-2026@", "-2025@")
+    data = ics(event(own, "DTSTART:20260519T090000Z", "DTEND:20260519T100000Z"),
+               event(other, "DTSTART:20260519T110000Z", "DTEND:20260519T120000Z"))
+    (folder / "ceo.ics").write_bytes(data)
+    people = (folder / "people.csv").read_text(encoding="utf-8").splitlines()
+    people[0] += ",calendar"
+    people[1] += ",ceo.ics"
+    (folder / "people.csv").write_text("\n".join(people) + "\n", encoding="utf-8")
+    ceo = load_visit(folder, today=dt.date(2026, 1, 1)).person_by_id["ceo"]
+    assert ceo.unavailable == (w(19, "12:00", "13:00"),)
+
+
+def test_a_declined_event_in_a_calendar_read_through_validation_uses_the_aliases(tmp_path):
+    people = [{"id": "ceo", "name": "Chris Chief", "email": "ceo@example.org", "aliases": "chris@example.org",
+               "calendar": "ceo.ics"},
+              {"id": "leader", "name": "Lou Leader"}, {"id": "dir", "name": "Dana Director"}]
+    folder = write_visit(tmp_path / "v", people=people)
+    (folder / "ceo.ics").write_bytes(ics(
+        event("declined", "DTSTART:20260519T090000Z", "DTEND:20260519T100000Z",
+              "ATTENDEE;PARTSTAT=DECLINED:mailto:chris@example.org"),
+        event("kept", "DTSTART:20260520T090000Z", "DTEND:20260520T100000Z",
+              "ATTENDEE;PARTSTAT=ACCEPTED:mailto:chris@example.org")))
+    assert load_visit(folder, today=dt.date(2026, 1, 1)).person_by_id["ceo"].unavailable == (
+        w(20, "10:00", "11:00"),)
+
+
+def test_a_rule_repeating_every_second_since_2000_is_refused_fast(tmp_path):
+    import time
+
+    data = ics(event("flood", "DTSTART:20000101T000000Z", "DTEND:20000101T000001Z", "RRULE:FREQ=SECONDLY"))
+    started = time.perf_counter()
+    with pytest.raises(CalendarError) as caught:
+        busy(tmp_path, data)
+    assert time.perf_counter() - started < 5
+    assert f"more than {MAX_OCCURRENCES:,} times" in str(caught.value)
+
+
+def test_a_rule_started_long_ago_is_expanded_over_the_visit_only(tmp_path):
+    import time
+
+    data = ics(event("hourly", "DTSTART;TZID=Europe/London:20000101T100000",
+                     "DTEND;TZID=Europe/London:20000101T103000", "RRULE:FREQ=HOURLY;BYHOUR=10"),
+               event("daily", "DTSTART;TZID=Europe/London:19000101T160000",
+                     "DTEND;TZID=Europe/London:19000101T161500", "RRULE:FREQ=DAILY;INTERVAL=2"))
+    started = time.perf_counter()
+    windows = busy(tmp_path, data)
+    assert time.perf_counter() - started < 5
+    # 1900-01-01 + 2k days: 2026-05-19 is day 46 159 (odd), so only the 20th
+    assert windows == (w(19, "10:00", "10:30"), w(20, "10:00", "10:30"), w(20, "16:00", "16:15"),
+                       w(21, "10:00", "10:30"))

@@ -571,8 +571,15 @@ def hostile(tmp_path_factory):
               {"id": "t2", "name": "Finance", "question": "Is the council viable?"}]
     documents = [{"id": "d1", "title": "<a href=javascript:alert(1)>x</a>", "themes": "t1",
                   "url": "javascript:alert(1)"}]
-    visit = load_visit(write_visit(base / "visit", settings=settings, peers=peers, rooms=rooms, people=people,
-                                   sessions=sessions, themes=themes, documents=documents))
+    # contract 1.2 refuses such ids at input (letters, digits, - and _, starting with a letter or
+    # digit); the documents must stay safe for them all the same (defence in depth), so the
+    # visit is read here with the id rule relaxed
+    import planner.input.core as validation  # where the id rule is applied
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(validation, "ID_RE", re.compile(r"^.+$"))
+        visit = load_visit(write_visit(base / "visit", settings=settings, peers=peers, rooms=rooms, people=people,
+                                       sessions=sessions, themes=themes, documents=documents))
     plan = solve_fast(visit)
     out = base / "nested" / "out"
     before = {p for p in base.rglob("*")}

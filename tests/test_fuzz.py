@@ -42,11 +42,15 @@ HOSTILE = ["", " ", "0", "-1", "-0", "1e22", str(2**63), str(2**40), "9999999999
            "site_visit", "office", "unknown-id", "ceo-opening", "council-chamber", "mary-ney", "will-tuckley",
            "josé@example.org", "a@b", "@example.org", "ceo-opening;ceo-opening", "Mon", "2018-06-19",
            "2018-06-19 09:00", "2018-06-19 09:00/2018-06-19 08:00", "2018-06-19 09:00/9999-01-01 10:00",
-           "../../etc/passwd", "<script>alert(1)</script>", "a" * 200_000]
+           "../../etc/passwd", "<script>alert(1)</script>", "a" * 200_000,
+           # issue 22: control characters, ids that do not start with a letter or digit
+           "\x07", "a\x1bb", "\x0b", "-A1-A2", "_x"]
 TOML_VALUES = ['""', "0", "-1", "1e400", "nan", str(2**70), '"nan"', "[]", "[1, 2]", '["x"]', "true", "{}",
                '"2018-02-30"', '"0218-06-19"', '"9999-12-31"', "2018-06-19", '"25:00"', '"00:00"', '"23:59"',
                '"Europe/Nowhere"', '"' + "A" * 60 + '"', '"UTC"', '"x"', '"unknown-room"', '"mp602"',
-               '["2018-06-19", "2018-06-19"]', '["2018-06-22"]', '"josé@example.org"', '"a\\u0000b"']
+               '["2018-06-19", "2018-06-19"]', '["2018-06-22"]', '"josé@example.org"', '"a\\u0000b"',
+               # issue 22: control characters, zones that are no region, nesting
+               '"\\u0007"', '"x\\u001by"', '"localtime"', '"Factory"', "[" * 40 + "]" * 40]
 
 
 @dataclass
@@ -306,3 +310,34 @@ def test_fuzz_the_example_workbook(tmp_path, workbook):
             assert_sane(result, variant, before, around)
         shutil.rmtree(path.parent)
     assert counts[2] > BOOK_VARIANTS // 4 and counts[0] > 0, counts
+
+
+def test_fuzz_control_characters_and_formulas_never_break_convert(tmp_path):
+    """Issue 22: a BEL, VT or ESC in any cell, or a header that is a formula, passes through
+    `check` (exit 0 or 2) and `convert` (exit 0, a workbook without the character and with
+    no formula, which reads back), never exit 3."""
+    import openpyxl
+
+    rnd = random.Random(SEED + 2)
+    for number in range(12):
+        folder = tmp_path / f"c{number}" / "visit"
+        shutil.copytree(EXAMPLE, folder, ignore=shutil.ignore_patterns("README.md"))
+        data = tables(folder)
+        name = rnd.choice(sorted(data))
+        rows = data[name]
+        r, c = rnd.randrange(1, len(rows)), rnd.randrange(len(rows[0]))
+        rows[r][c] = rows[r][c][:3] + rnd.choice(["\x07", "\x0b", "\x1b[31m", "\x00"]) + rows[r][c][3:]
+        if number % 3 == 0:
+            rows[0].append('=HYPERLINK("http://evil.example","x")')
+        write_rows(folder / name, rows)
+        assert run("check", folder).exit_code in (0, 2)
+        book = folder.parent / "visit.xlsx"
+        result = run("convert", folder, book)
+        assert result.exit_code == 0, result.output
+        loaded = openpyxl.load_workbook(book)
+        for sheet in loaded.worksheets:
+            for row in sheet.iter_rows():
+                for cell in row:
+                    assert cell.data_type != "f", (name, cell.coordinate, cell.value)
+                    assert not re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f]", str(cell.value or "")), cell.value
+        assert run("check", book).exit_code in (0, 2)

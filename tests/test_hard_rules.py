@@ -185,6 +185,19 @@ def test_rule2_after_across_days(tmp_path):
     assert session(plan, "s2").date == dt.date.fromisoformat(DAY2)
 
 
+def test_rule2_after_naming_a_should_session_left_out_constrains_nothing(tmp_path):
+    # (1.2) "first" is a `should` session that cannot be held (its attendee is away all week);
+    # "second" comes after it, and is held where it fits, as if it had no `after`
+    people = [{"id": "ceo", "name": "Chris Chief"}, {"id": "dir", "name": "Dana Director"},
+              {"id": "away", "name": "Abe Away", "unavailable": DAY1}]
+    sessions = [S("first", "away", peers=1, priority="should"),
+                S("second", "dir", peers=1, after="first", fixed_start=f"{DAY1} 09:00")]
+    visit = make(tmp_path, ONE_DAY, people=people, sessions=sessions)
+    plan = plan_and_verify(visit)
+    assert plan.session("first") is None and [u.session_id for u in plan.unscheduled] == ["first"]
+    assert session(plan, "second").start == at(DAY1, "09:00")
+
+
 # --- rule 3: no peer, person or room in two things at once; offsite travel ---------
 
 def test_rule3_one_peer_required_on_two_sessions_at_the_same_time_is_infeasible(tmp_path):
@@ -534,6 +547,40 @@ def test_rule8_a_window_without_a_grid_start_is_infeasible(tmp_path):
     error = infeasible(make(tmp_path, {**ONE_DAY, "lunch_start": "12:05", "lunch_end": "12:40"},
                             sessions=[S("s1", peers=1)]))
     assert "grid" in "\n".join(error.reasons)
+
+
+def test_rule8_on_a_progress_reviews_last_day_lunch_ends_by_prep_start(tmp_path):
+    # (1.2) feedback_day is the last interview day, prep from 13:00: p3 is away for part of the
+    # prep (so not in it), and busy until 12:45 with a session: a lunch ending by 13:00 no
+    # longer fits, although 12:45-13:15 is free
+    review = {"interview_days": [DAY1, DAY2], "feedback_day": DAY2, "prep_start": "13:00",
+              "feedback_start": "14:00"}
+    peers = [{"id": "p1", "name": "Pat One"}, {"id": "p2", "name": "Sam Two"},
+             {"id": "p3", "name": "Lee Three", "unavailable": f"{DAY2} 13:30-14:00"}]
+    late = [S("s1", "dir", peers=1, required_peers="p3", duration_minutes=45, fixed_start=f"{DAY2} 12:00")]
+    infeasible(make(tmp_path, review, peers=peers, sessions=late))
+    early = [S("s1", "dir", peers=1, required_peers="p3", duration_minutes=45, fixed_start=f"{DAY2} 11:00")]
+    plan = plan_and_verify(make(tmp_path, review, peers=peers, sessions=early))
+    prep = next(i for i in plan.items if i.kind == "prep")
+    assert "p3" not in prep.peer_ids  # away for part of it: left out
+    lunch = [i for i in plan.items if i.kind == "lunch" and i.peer_ids == ("p3",) and i.date == prep.date]
+    assert len(lunch) == 1 and lunch[0].end <= at(DAY2, "13:00")
+
+
+def test_rule9_a_peer_away_for_part_of_the_debrief_is_left_out(tmp_path):
+    peers = [{"id": "p1", "name": "Pat One"}, {"id": "p2", "name": "Sam Two", "unavailable": f"{DAY1} 18:00-19:00"}]
+    plan = plan_and_verify(make(tmp_path, ONE_DAY, peers=peers, sessions=[S("s1", "dir", peers=1)]))
+    debrief = next(i for i in plan.items if i.kind == "debrief")
+    assert debrief.peer_ids == ("p1",)
+
+
+def test_rule9_the_office_away_for_the_prep_is_infeasible(tmp_path):
+    rooms = [{"id": "office", "name": "Office", "kind": "office", "capacity": "10",
+              "unavailable": f"{DAY2} 13:00-13:30"},
+             {"id": "r1", "name": "Room One", "kind": "interview", "capacity": "6"},
+             {"id": "chamber", "name": "Chamber", "kind": "presentation", "capacity": "60"}]
+    error = infeasible(make(tmp_path, ONE_DAY, rooms=rooms, sessions=[S("s1", "dir", peers=1)]))
+    assert "office" in "\n".join(error.reasons).lower()
 
 
 # --- rule 9: debriefs, prep, feedback -------------------------------------------------

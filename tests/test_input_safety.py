@@ -394,3 +394,198 @@ def test_a_workbook_over_the_size_limit_is_refused_unread(tmp_path):
     with book.open("wb") as handle:
         handle.truncate(schema.MAX_WORKBOOK_BYTES + 1)
     only(book, "visit.xlsx", None, None, "the limit is 64 MB")
+
+
+# --- contract 1.2: ids, aliases, rooms' columns, settings, zones, limits by work ----------------------
+
+@pytest.mark.parametrize("table,rows,row,value", [
+    ("sessions", sessions(id="-A1-A2"), 2, "-A1-A2"),
+    ("rooms", [{"id": "office", "name": "Team office", "kind": "office", "capacity": "10"},
+               {"id": "room one", "name": "Room One", "kind": "interview", "capacity": "6"},
+               {"id": "chamber", "name": "Council Chamber", "kind": "presentation", "capacity": "60"}], 3,
+     "room one"),
+    ("themes", [{"id": "_t1", "name": "Leadership"}, {"id": "t2", "name": "Finance"}], 2, "_t1"),
+])
+def test_every_id_of_every_table_starts_with_a_letter_or_digit(tmp_path, table, rows, row, value):
+    folder = write_visit(tmp_path / "v", **{table: rows})
+    problems = problems_of(folder)
+    hits = [p for p in problems if (p.file, p.row, p.column) == (f"{table}.csv", row, "id")]
+    assert hits and "must start with a letter or digit" in hits[0].message and value in hits[0].message
+
+
+def test_aliases_are_addresses_each_checked_and_kept(tmp_path):
+    peers = [{"id": "p1", "name": "Pat One", "email": "pat@example.org",
+              "aliases": "p.one@example.org; PAT@example.org;pat.one@example.com"},
+             {"id": "p2", "name": "Sam Two"}, {"id": "p3", "name": "Lee Three"}]
+    people = [{"id": "ceo", "name": "Chris Chief", "email": "ceo@example.org", "aliases": "chief@example.org"},
+              {"id": "leader", "name": "Lou Leader"}, {"id": "dir", "name": "Dana Director"}]
+    visit = load_visit(write_visit(tmp_path / "v", peers=peers, people=people), today=BEFORE)
+    # the own address again is dropped (in any case); the order is kept
+    assert visit.peer_by_id["p1"].aliases == ("p.one@example.org", "pat.one@example.com")
+    assert visit.person_by_id["ceo"].aliases == ("chief@example.org",)
+    assert visit.person_by_id["dir"].aliases == ()
+    bad = [dict(peers[0], aliases="p.one@example.org;not an address"), peers[1], peers[2]]
+    only(write_visit(tmp_path / "w", peers=bad), "peers.csv", 2, "aliases", "is not an e-mail address")
+    shared = [people[0], dict(people[1], aliases="chief@example.org"), people[2]]
+    only(write_visit(tmp_path / "x", people=shared), "people.csv", 3, "aliases", "already an alias at people.csv row 2")
+
+
+def test_rooms_have_an_email_and_a_calendar_whose_busy_time_counts(tmp_path):
+    rooms = [{"id": "office", "name": "Team office", "kind": "office", "capacity": "10"},
+             {"id": "r1", "name": "Room One", "kind": "interview", "capacity": "6",
+              "email": "room.one@example.org", "calendar": "r1.ics"},
+             {"id": "r2", "name": "Room Two", "kind": "interview", "capacity": "6"},
+             {"id": "chamber", "name": "Council Chamber", "kind": "presentation", "capacity": "60"}]
+    folder = write_visit(tmp_path / "v", rooms=rooms)
+    (folder / "r1.ics").write_text("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//x//x//EN\r\nBEGIN:VEVENT\r\n"
+                                   "UID:a@example.org\r\nDTSTAMP:20260101T000000Z\r\n"
+                                   "DTSTART:20260519T100000\r\nDTEND:20260519T113000\r\nEND:VEVENT\r\n"
+                                   "END:VCALENDAR\r\n")
+    room = load_visit(folder, today=BEFORE).room_by_id["r1"]
+    assert room.email == "room.one@example.org" and room.calendar == "r1.ics"
+    assert [w.describe() for w in room.unavailable] == ["2026-05-19 10:00–11:30"]
+    rooms[1] = dict(rooms[1], email="room one", calendar="")
+    only(write_visit(tmp_path / "w", rooms=rooms), "rooms.csv", 3, "email", "is not an e-mail address")
+
+
+def test_tentative_is_busy_is_true_or_false(tmp_path):
+    assert load_visit(write_visit(tmp_path / "v"), today=BEFORE).settings.tentative_is_busy is True
+    folder = write_visit(tmp_path / "w")
+    append_toml(folder, "tentative_is_busy = false")
+    assert load_visit(folder, today=BEFORE).settings.tentative_is_busy is False
+    folder = write_visit(tmp_path / "x", settings={"tentative_is_busy": "maybe"})
+    only(folder, "visit.toml", line_of(folder, "tentative_is_busy"), "tentative_is_busy", "is not true or false")
+
+
+def test_prep_start_is_required_on_a_progress_review(tmp_path):
+    review = {"interview_days": ["2026-05-19", "2026-05-20"], "feedback_day": "2026-05-20"}
+    folder = write_visit(tmp_path / "v", settings=review)
+    only(folder, "visit.toml", line_of(folder, "feedback_day"), "prep_start", "prep_start is required")
+    folder = write_visit(tmp_path / "w", settings={**review, "prep_start": "12:15"})
+    only(folder, "visit.toml", line_of(folder, "prep_start"), "prep_start",
+         "prep_start 12:15 is before lunch_start + lunch_minutes (12:30)")
+    assert load_visit(write_visit(tmp_path / "x", settings={**review, "prep_start": "12:30"}), today=BEFORE)
+    # a feedback day after the interview days needs none
+    assert load_visit(write_visit(tmp_path / "y"), today=BEFORE).settings.prep_start is None
+
+
+@pytest.mark.parametrize("key,escaped", [("name", "\\u0007"), ("office_room", "\\u0000"),
+                                         ("host", "Testshire\\u001b Council")])
+def test_a_control_character_in_a_setting_is_refused_and_located(tmp_path, key, escaped):
+    from click.testing import CliRunner
+
+    from planner.cli import cli
+
+    folder = write_visit(tmp_path / "v")
+    lines = (folder / "visit.toml").read_text(encoding="utf-8").splitlines()
+    number = line_of(folder, key)
+    lines[number - 1] = f'{key} = "{escaped}"'
+    (folder / "visit.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    problem = only(folder, "visit.toml", number, key, "contains a control character (U+")
+    assert "remove it" in problem.message
+    for quiet in ([], ["-q"]):
+        result = CliRunner().invoke(cli, ["check", str(folder), *quiet])
+        assert result.exit_code == 2, (quiet, result.output)
+
+
+@pytest.mark.parametrize("name", ["localtime", "Factory", "posixrules", "posix/Europe/London",
+                                  "right/Europe/London"])
+def test_a_time_zone_that_is_no_region_is_refused(tmp_path, name):
+    folder = write_visit(tmp_path / "v", settings={"timezone": name})
+    only(folder, "visit.toml", line_of(folder, "timezone"), "timezone", "is not an IANA timezone")
+
+
+def test_a_day_the_zone_skips_is_refused(tmp_path):
+    settings = {"timezone": "Pacific/Apia", "interview_days": ["2011-12-29", "2011-12-30"],
+                "feedback_day": "2011-12-31"}
+    folder = write_visit(tmp_path / "v", settings=settings)
+    only(folder, "visit.toml", line_of(folder, "interview_days"), "interview_days",
+         "2011-12-30 does not exist in Pacific/Apia", today=dt.date(2011, 1, 1))
+    settings["interview_days"] = ["2011-12-28", "2011-12-29"]
+    assert load_visit(write_visit(tmp_path / "w", settings=settings), today=dt.date(2011, 1, 1))
+
+
+def test_a_huge_invalid_cell_is_shortened_in_its_message(tmp_path):
+    folder = write_visit(tmp_path / "v", sessions=sessions(days="2026-05-19x" + "9" * 200_000))
+    problem = only(folder, "sessions.csv", 2, "days", "is not a date")
+    assert len(problem.message) < 500 and "…" in problem.message
+
+
+def test_visit_toml_nested_deep_or_with_many_keys_is_refused_fast(tmp_path):
+    import time
+
+    folder = write_visit(tmp_path / "v")
+    append_toml(folder, "deep = " + "[" * 2000 + "]" * 2000)
+    started = time.perf_counter()
+    only(folder, "visit.toml", line_of(folder, "deep"), None, "nests lists or tables more than")
+    folder = write_visit(tmp_path / "w")
+    append_toml(folder, "\n".join(f"unknown_{k} = {k}" for k in range(100_000)))
+    only(folder, "visit.toml", 1_001, None, "more than 1,000 keys")  # the 1 001st key
+    assert time.perf_counter() - started < 10
+    # a few hundred unknown keys are read, with one warning each for the first few
+    folder = write_visit(tmp_path / "x")
+    append_toml(folder, "\n".join(f"unknown_{k} = {k}" for k in range(500)))
+    visit = load_visit(folder, today=BEFORE)
+    assert len(visit.warnings) == 21 and "480 more unknown keys are ignored" in visit.warnings[-1]
+
+
+def test_a_flood_of_empty_rows_is_refused_at_the_row_limit(tmp_path):
+    import time
+
+    book = _book(tmp_path)
+    workbook = openpyxl.load_workbook(book)
+    workbook["themes"].cell(row=300_000, column=1, value="t9")  # 300 000 rows, all empty but one
+    workbook.save(book)
+    started = time.perf_counter()
+    only(book, "sheet themes", schema.MAX_ROWS + 1, None, "more than 20,000 rows (the limit")
+    assert time.perf_counter() - started < 20
+
+
+def test_a_non_utf8_csv_names_its_row(tmp_path):
+    folder = write_visit(tmp_path / "v")
+    text = (folder / "people.csv").read_text(encoding="utf-8").replace("Dana Director", "Dana Dïrector")
+    (folder / "people.csv").write_bytes(text.encode("latin-1"))
+    only(folder, "people.csv", None, None, "row 4 holds the byte 0xEF")
+
+
+@pytest.mark.parametrize("content,message", [
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600, "Excel 97–2003 (.xls) file or a workbook saved with a "
+                                                         "password"),
+    (b"id,name,kind\nr1,Room One,interview\n", "a text file (CSV?) with an .xlsx name"),
+    (b"", "the file is empty"),
+    (b"\x89PNG\r\n\x1a\n" + b"\x00" * 100, "it is not a zip file"),
+])
+def test_a_workbook_that_is_no_zip_says_what_it_is(tmp_path, content, message):
+    book = tmp_path / "visit.xlsx"
+    book.write_bytes(content)
+    only(book, "visit.xlsx", None, None, message)
+    old = tmp_path / "visit.xls"
+    old.write_bytes(content)
+    only(old, str(old), None, None, "is an Excel 97–2003 workbook")
+
+
+def test_a_damaged_sheet_names_the_sheet_and_no_python_internals(tmp_path):
+    book = _book(tmp_path)
+    part = _sheet_part(book, "rooms")
+    with zipfile.ZipFile(book) as archive:
+        xml = archive.read(part)
+    _rewrite(book, {part: xml[: len(xml) * 2 // 3]})  # cut short after a few rows
+    problem = only(book, "visit.xlsx", None, None, "its sheet rooms is damaged")
+    assert "object has no attribute" not in problem.message and "Traceback" not in problem.message
+    assert "open it in Excel and save it again" in problem.message
+
+
+def test_convert_never_writes_a_header_or_cell_as_a_formula_nor_a_control_character(tmp_path):
+    people = [{"id": "ceo", "name": "Chris\x07 Chief", "=HYPERLINK(\"http://evil.example\",\"x\")": "=1+1"},
+              {"id": "leader", "name": "Lou\x1b Leader"}, {"id": "dir", "name": "@Dana Director"}]
+    folder = write_visit(tmp_path / "v", people=people)
+    book = tmp_path / "visit.xlsx"
+    convert(folder, book)
+    sheet = openpyxl.load_workbook(book)["people"]
+    cells = [cell for row in sheet.iter_rows() for cell in row if cell.value is not None]
+    assert all(cell.data_type != "f" for cell in cells)
+    header = [cell.value for cell in sheet[1]]
+    assert '=HYPERLINK("http://evil.example","x")' in header
+    names = [sheet.cell(row=r, column=header.index("name") + 1).value for r in (2, 3, 4)]
+    assert names == ["Chris Chief", "Lou Leader", "@Dana Director"]
+    assert load_visit(book, today=BEFORE).person_by_id["ceo"].name == "Chris Chief"

@@ -142,3 +142,40 @@ def test_a_peers_cancel_names_the_peer_as_attendee(tmp_path):
     # the team's calendar has no address: its cancel names no attendee
     (team,) = Calendar.from_ical((second / "invites/team/s2.cancel.ics").read_bytes()).walk("VEVENT")
     assert "ATTENDEE" not in team
+
+
+def test_schedule_json_records_each_invited_items_uid_also_without_documents(tmp_path, visit_dir):
+    """(1.2) schedule.json: every item that has an invitation (all but lunch rows) records its
+    UID, the same the invites carry; with --no-documents too, and kept by a re-plan of a
+    renamed visit (the UIDs minted before win, as in the invites)."""
+    from click.testing import CliRunner
+
+    from conftest import BASE_SETTINGS
+    from planner.cli import cli
+    from planner.identity import uid_for
+    from planner.input.validation import load_visit
+
+    fast = ["--deterministic", "--workers", "1", "--time-limit", "10", "-q"]
+    folder = visit_dir()
+    runner = CliRunner()
+    bare, full = tmp_path / "bare", tmp_path / "full"
+    assert runner.invoke(cli, ["plan", str(folder), "--out", str(bare), "--no-documents", *fast]).exit_code == 0
+    assert not (bare / "invites").exists()
+    items = json.loads((bare / "schedule.json").read_text(encoding="utf-8"))["items"]
+    visit = load_visit(folder)
+    assert {i["kind"] for i in items if "uid" not in i} == {"lunch"}
+    assert all(i["uid"] == uid_for(visit, i["item_id"]) for i in items if i["kind"] != "lunch")
+    assert len({i["uid"] for i in items if "uid" in i}) == len([i for i in items if "uid" in i])
+    assert runner.invoke(cli, ["plan", str(folder), "--out", str(full), *fast]).exit_code == 0
+    recorded = {i["item_id"]: i["uid"] for i in json.loads((full / "schedule.json").read_text("utf-8"))["items"]
+                if "uid" in i}
+    assert recorded == _manifest(full)["uids"]
+    # a renamed visit re-planned from the folder keeps the UIDs, in schedule.json as in the invites
+    renamed = visit_dir(settings={**BASE_SETTINGS, "name": "Progress review — Newshire"})
+    again = tmp_path / "again"
+    result = runner.invoke(cli, ["replan", str(renamed), "--previous", str(full), "--out", str(again), *fast])
+    assert result.exit_code == 0, result.output
+    now = {i["item_id"]: i["uid"] for i in json.loads((again / "schedule.json").read_text("utf-8"))["items"]
+           if "uid" in i}
+    assert now == recorded == _manifest(again)["uids"]
+    assert uid_for(load_visit(renamed), "prep") != recorded["prep"]

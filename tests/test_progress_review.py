@@ -18,7 +18,7 @@ import pytest
 
 from conftest import plan_and_verify, solve_fast, write_visit, S, at
 from planner import domain as d
-from planner.errors import Infeasible
+from planner.errors import Infeasible, InvalidInput
 from planner.solve import SolveOptions, hard, run as solve_module
 from planner.input.validation import load_visit
 from planner.check.verify import verify
@@ -77,8 +77,15 @@ def test_model_without_rule_9_a_session_runs_after_the_feedback_and_the_checker_
 
 
 def test_prep_over_the_whole_lunch_window_leaves_no_lunch(tmp_path):
-    # prep from 12:00 until the feedback at 14:00 covers 12:00-14:00: the peers attend it, no lunch is left
-    visit = make(tmp_path, {"prep_start": "12:00"}, sessions=[S("s1", peers=1, days=DAY1)])
+    # prep from 12:00 until the feedback at 14:00 covers 12:00-14:00: the peers attend it, no lunch is left.
+    # (1.2) That is invalid input now (prep_start before lunch_start + lunch_minutes), located at prep_start;
+    # the planner itself still refuses such a visit when validation is bypassed
+    with pytest.raises(InvalidInput) as invalid:
+        make(tmp_path, {"prep_start": "12:00"}, sessions=[S("s1", peers=1, days=DAY1)])
+    assert [(p.column, "lunch_start + lunch_minutes" in p.message) for p in invalid.value.problems] == [
+        ("prep_start", True)]
+    valid = make(tmp_path, {"prep_start": "12:30"}, sessions=[S("s1", peers=1, days=DAY1)])
+    visit = dataclasses.replace(valid, settings=dataclasses.replace(valid.settings, prep_start=dt.time(12, 0)))
     with pytest.raises(Infeasible) as caught:
         solve_fast(visit)
     assert "lunch" in "\n".join(caught.value.reasons)
@@ -131,6 +138,30 @@ def test_checker_a_lunch_during_the_prep(review):
     visit, plan = review
     lunch = next(i for i in plan.items if i.kind == "lunch" and i.date == dt.date.fromisoformat(DAY2))
     assert rules(visit, moved(plan, lunch.item_id, at(DAY2, "13:00"))) == {8}
+
+
+def test_checker_a_lunch_row_ends_by_prep_start_even_for_a_peer_not_at_the_prep(tmp_path):
+    # (1.2) p3 is away for part of the prep (so left out of it); their lunch on the last day
+    # still ends by prep_start 12:30: 12:30-13:00 is free of their things, but too late
+    peers = [{"id": "p1", "name": "Pat One"}, {"id": "p2", "name": "Sam Two"},
+             {"id": "p3", "name": "Lee Three", "unavailable": f"{DAY2} 13:30-14:00"}]
+    visit = make(tmp_path, peers=peers, sessions=[S("s1", "ceo", days=DAY1, peers=1)])
+    plan = plan_and_verify(visit)
+    prep = next(i for i in plan.items if i.kind == "prep")
+    assert "p3" not in prep.peer_ids
+    lunch = next(i for i in plan.items if i.kind == "lunch" and i.peer_ids == ("p3",) and i.date == prep.date)
+    assert lunch.end <= at(DAY2, "12:30")
+    late = moved(plan, lunch.item_id, at(DAY2, "12:30"))
+    assert rules(visit, late) == {8}
+    assert "ends after prep_start 12:30" in "\n".join(map(str, verify(visit, late)))
+    # without lunch rows, a break before prep_start must be free: here the peer has a session
+    # until 12:30 (the grid's last start that ends by 12:30 is 12:00)
+    session = next(i for i in plan.sessions)
+    busy = dataclasses.replace(session, item_id="s1", start=at(DAY2, "11:30"), end=at(DAY2, "12:30"),
+                               peer_ids=("p3",))
+    no_rows = d.Plan(items=tuple(i for i in plan.items if i.kind != "lunch" and i is not session) + (busy,))
+    assert 8 in rules(visit, no_rows)
+    assert "ending by prep_start 12:30" in "\n".join(map(str, verify(visit, no_rows)))
 
 
 # --- the bundled progress review ------------------------------------------------------

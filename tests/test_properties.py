@@ -32,7 +32,7 @@ from planner.check.verify import verify
 FIRST_DAY = dt.date(2026, 5, 18)
 # terms that are linear in the plan's own literals (no slack variable): equal even before optimality
 EXACT_TERMS = {"must_sessions_scheduled_once", "should_sessions_scheduled", "peers_matched_to_themes",
-               "right_sized_rooms"}
+               "right_sized_rooms", "peers_stay_put"}  # peers_stay_put: counted exactly in the model (1.2)
 THEMES = ["t1", "t2", "t3"]
 DURATIONS = [30, 45, 60, 90]
 
@@ -64,7 +64,8 @@ def visits(draw) -> dict:
     review = {}
     if draw(st.integers(0, 2)) == 0:  # (1.1) a progress review: feedback on the last interview day
         feedback_day = days[-1]
-        prep = draw(st.sampled_from([12 * 60, 12 * 60 + 30, 13 * 60, 14 * 60]))
+        # (1.2) prep_start at or after lunch_start + lunch_minutes (12:30): each peer's lunch ends by it
+        prep = draw(st.sampled_from([12 * 60 + 30, 12 * 60 + 45, 13 * 60, 14 * 60]))
         review = {"prep_start": hm(prep), "feedback_start": hm(prep + draw(st.sampled_from([60, 90, 120])))}
     config = {**review,
         "interview_days": days,

@@ -40,7 +40,8 @@ def test_every_column_is_a_field_of_its_domain_object():
         names = {f.name for f in dataclasses.fields(cls)}
         assert {f.name for f in schema.TABLES[table]} <= names, table
     assert COLUMNS["rooms"] == (("id", "name", "kind", "capacity"),
-                                ("location", "travel_minutes", "directions", "unavailable"))
+                                ("location", "travel_minutes", "directions", "email", "calendar",
+                                 "unavailable"))  # email and calendar: contract 1.2
 
 
 def test_every_number_has_a_range():

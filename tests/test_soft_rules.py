@@ -290,6 +290,43 @@ def test_a_site_visit_counts_as_a_change_of_room(tmp_path):
     assert plan.meta["solver"]["penalties"]["peers_stay_put"] == 1
 
 
+def test_peers_stay_put_is_counted_exactly_in_the_model(tmp_path):
+    """(1.2) The model's term is the contract's count, not a bound the solver pushes down:
+    with every session, room and peer held as planned, even maximising the term cannot
+    make it differ from the plain-Python count (rooms the peer does not use are not 'used',
+    and a day with one room counts zero)."""
+    from ortools.sat.python import cp_model
+    from planner.check.objective import penalties
+
+    rooms = TWIN_ROOMS
+    sessions = [S("a1", "dir", peers=1, required_peers="p1", room="r1", fixed_start=f"{DAY1} 09:00"),
+                S("a2", "head", peers=1, required_peers="p1", room="r2", fixed_start=f"{DAY1} 14:00"),
+                S("b1", "mgr", peers=1, required_peers="p2", room="r1", fixed_start=f"{DAY1} 11:00")]
+    visit = make(tmp_path, ONE_DAY, peers=[P("p1"), P("p2")], people=PEOPLE, rooms=rooms, sessions=sessions)
+    plan = plan_and_verify(visit)
+    counted = penalties(visit, plan)["peers_stay_put"]
+    assert counted == 1  # p1: r1 and r2; p2: r1 only
+    for sense in ("Maximize", "Minimize"):
+        pm = build(visit)
+        for rule in hard.HARD_RULES:
+            rule(pm)
+        soft.peers_stay_put(pm)
+        for sid, sv in pm.sessions.items():
+            item = plan.session(sid)
+            pm.model.Add(sv.present == 1)
+            pm.model.Add(sv.start == pm.t(item.start))
+            for rid, lit in sv.room.items():
+                pm.model.Add(lit == int(rid == item.room_id))
+            for pid, lit in sv.peer.items():
+                pm.model.Add(lit == int(pid in item.peer_ids))
+        term, _bound = pm.terms["peers_stay_put"]
+        getattr(pm.model, sense)(term)
+        solver = cp_model.CpSolver()
+        solver.parameters.num_workers = 1
+        assert solver.StatusName(solver.Solve(pm.model)) == "OPTIMAL"
+        assert solver.Value(term) == counted, sense
+
+
 # --- §3.6 on replan: fewest sessions moved ----------------------------------------------
 
 def test_replan_keeps_the_previous_plan_where_it_can(tmp_path):

@@ -415,6 +415,20 @@ def test_rule8_a_lunch_row_during_a_session(loose, solved):
     assert "taken by their other things" in breaches(loose, broken)
 
 
+def test_rule8_a_written_lunch_row_is_the_peers_break(loose, solved):
+    # (1.2) a lunch row is that peer's break: a second row the same day is a breach, even one
+    # that is itself a valid break (the rows no longer say which break the peer takes)
+    row = lunch_of(solved, "p2", DAY1)
+    other = dataclasses.replace(row, item_id=row.item_id + "-again", start=row.start + dt.timedelta(minutes=60),
+                                end=row.end + dt.timedelta(minutes=60))
+    assert rules(loose, plus(solved, other)) == {8}
+    assert "2 lunch rows" in breaches(loose, plus(solved, other))
+    # and a row for someone who is not a peer of the visit
+    stranger = dataclasses.replace(row, item_id="lunch-dir", peer_ids=("dir",))
+    assert rules(loose, plus(solved, stranger)) == {8}
+    assert "not a peer of the visit" in breaches(loose, plus(solved, stranger))
+
+
 def test_rule8_without_lunch_rows_the_gap_must_start_on_the_grid(pinned, plan):
     # e is 15:30 on day 2: a window of 12:05-12:40 has 35 minutes but no 30 from a grid start
     odd = loosen(pinned, settings={"lunch_start": dt.time(12, 5), "lunch_end": dt.time(12, 40)})
@@ -466,6 +480,17 @@ DEBRIEF1 = f"debrief-{DAY1}"
         "feedback-peers", "feedback-without-audience", "debrief-outsider", "prep-with-host"])
 def test_rule9_debriefs_prep_and_feedback(loose, plan, break_it):
     assert rules(loose, break_it(plan)) == {9}
+
+
+def test_rule9_a_peer_away_for_part_of_the_debrief_is_left_out(pinned, plan):
+    # (1.2) "every peer who is not unavailable" is every peer free for all of it: p4 away from
+    # 18:00 on day 1 (the debrief runs 17:30-18:15) must not be in that debrief
+    away = (d.Window(at(DAY1, "18:00"), at(DAY1, "19:00")),)
+    visit = loosen(pinned, peers={"p4": {"unavailable": away}})
+    assert "p4" in item(plan, DEBRIEF1).peer_ids
+    assert rules(visit, plan) == {9}
+    left_out = changed(plan, DEBRIEF1, peer_ids=tuple(p for p in item(plan, DEBRIEF1).peer_ids if p != "p4"))
+    assert rules(visit, left_out) == set()
 
 
 def test_rule9_something_else_on_the_feedback_day(loose, plan):

@@ -281,57 +281,77 @@ def daily_session_caps(visit: d.Visit, plan: d.Plan) -> list[Breach]:
 @check_rule(8)
 def every_peer_gets_lunch(visit: d.Visit, plan: d.Plan) -> list[Breach]:
     """Every peer has lunch_minutes unbroken inside the lunch window on every
-    interview day, starting on the slot grid (1.1). The plan's lunch rows are
-    checked where it has them; lunch rows are optional (§4), so without one
-    some grid start inside the window must leave the peer free."""
+    interview day, starting on the slot grid (1.1). Lunch rows are optional
+    (§4); *(1.2)* a written one is that peer's break and obeys the rule: one a
+    day, for a peer of the visit (a row on another day is rule 9's). Without a row, some grid start inside
+    the window must leave the peer free. On the feedback day of a progress
+    review the break ends by prep_start (1.2)."""
     s = visit.settings
-    need = dt.timedelta(minutes=s.lunch_minutes)
     if s.lunch_minutes <= 0:
         return []
+    rows: defaultdict[tuple[str, dt.date], list[d.PlanItem]] = defaultdict(list)  # (peer, day) -> lunch rows
+    out: list[Breach] = []
+    for item in plan.items:
+        if item.kind != "lunch":
+            continue
+        for pid in item.peer_ids:
+            if pid not in visit.peer_by_id:
+                out.append(Breach(8, f"lunch row {item.item_id} is for '{pid}', who is not a peer of the visit"))
+            rows[(pid, item.start.date())].append(item)
+    for peer in visit.peers:
+        for day in s.interview_days:
+            out += _lunch_of(visit, plan, peer, day, rows.get((peer.id, day), []))
+    return out
+
+
+def _lunch_of(visit: d.Visit, plan: d.Plan, peer: d.Peer, day: dt.date, rows: list[d.PlanItem]) -> list[Breach]:
+    """Rule 8 for one peer and interview day: their lunch rows, or a free grid start."""
+    s = visit.settings
+    name, need = visit.label(peer.id), dt.timedelta(minutes=s.lunch_minutes)
     origin = s.day_start.hour * 60 + s.day_start.minute
+    lo, hi = dt.datetime.combine(day, s.lunch_start), dt.datetime.combine(day, s.lunch_end)
+    window = f"{s.lunch_start:%H:%M}–{s.lunch_end:%H:%M}"
+    review = day == s.feedback_day and day in s.interview_days
+    prep_from = s.prep_start if s.prep_start is not None else s.day_start
+    cut = dt.datetime.combine(day, prep_from) if review else hi
+    busy = [_peer_span(visit, i) for i in plan.items if i.kind != "lunch" and peer.id in i.peer_ids]
 
     def on_grid(moment: dt.datetime) -> bool:
         return (moment.hour * 60 + moment.minute - origin) % s.slot_minutes == 0
 
-    rows = defaultdict(list)  # (peer, day) -> lunch rows
-    for item in plan.items:
-        if item.kind == "lunch":
-            for pid in item.peer_ids:
-                rows[(pid, item.start.date())].append(item)
-    out = []
-    for peer in visit.peers:
-        name = visit.label(peer.id)
-        for day in s.interview_days:
-            lo, hi = dt.datetime.combine(day, s.lunch_start), dt.datetime.combine(day, s.lunch_end)
-            busy = [_peer_span(visit, i) for i in plan.items if i.kind != "lunch" and peer.id in i.peer_ids]
+    def free(a: dt.datetime, b: dt.datetime) -> bool:
+        return not any(x < b and a < y for x, y in busy)
 
-            def free(a: dt.datetime, b: dt.datetime, busy: list[tuple[dt.datetime, dt.datetime]] = busy) -> bool:
-                return not any(x < b and a < y for x, y in busy)
-
-            window = f"{s.lunch_start:%H:%M}–{s.lunch_end:%H:%M}"
-            for row in rows.get((peer.id, day), []):
-                when = f"{_hm(row.start)}–{_hm(row.end)} on {day}"
-                if row.end - row.start != need:
-                    out.append(Breach(8, f"peer {name}'s lunch {when} lasts {row.minutes} minutes, "
-                                         f"not {s.lunch_minutes}"))
-                if row.start < lo or row.end > hi:
-                    out.append(Breach(8, f"peer {name}'s lunch {when} is outside the lunch window {window}"))
-                if not on_grid(row.start):
-                    out.append(Breach(8, f"peer {name}'s lunch starts at {_hm(row.start)} on {day}, off the "
-                                         f"{s.slot_minutes}-minute grid"))
-                if not free(row.start, row.end):
-                    out.append(Breach(8, f"peer {name}'s lunch {when} is taken by their other things "
-                                         f"(travel included)"))
-            if rows.get((peer.id, day)):
-                continue
-            t = lo
-            while not on_grid(t):
-                t += dt.timedelta(minutes=1)
-            while t + need <= hi and not free(t, t + need):
-                t += dt.timedelta(minutes=s.slot_minutes)
-            if t + need > hi:
-                out.append(Breach(8, f"peer {name} has no {s.lunch_minutes}-minute lunch break starting on the "
-                                     f"{s.slot_minutes}-minute grid between {window} on {day}"))
+    out: list[Breach] = []
+    if len(rows) > 1:
+        out.append(Breach(8, f"peer {name} has {len(rows)} lunch rows on {day}: "
+                             f"{', '.join(r.item_id for r in rows)} (one break a day)"))
+    for row in rows:
+        when = f"{_hm(row.start)}–{_hm(row.end)} on {day}"
+        if row.end - row.start != need:
+            out.append(Breach(8, f"peer {name}'s lunch {when} lasts {row.minutes} minutes, not {s.lunch_minutes}"))
+        if row.start < lo or row.end > hi:
+            out.append(Breach(8, f"peer {name}'s lunch {when} is outside the lunch window {window}"))
+        if review and row.end > cut:
+            out.append(Breach(8, f"peer {name}'s lunch {when} ends after prep_start {_hm(cut)}, on the last "
+                                 f"day of a progress review"))
+        if not on_grid(row.start):
+            out.append(Breach(8, f"peer {name}'s lunch starts at {_hm(row.start)} on {day}, off the "
+                                 f"{s.slot_minutes}-minute grid"))
+        if not free(row.start, row.end):
+            out.append(Breach(8, f"peer {name}'s lunch {when} is taken by their other things (travel included)"))
+    if rows:
+        return out
+    t = lo
+    while not on_grid(t):
+        t += dt.timedelta(minutes=1)
+    last = min(hi, cut)
+    while t + need <= last and not free(t, t + need):
+        t += dt.timedelta(minutes=s.slot_minutes)
+    if t + need > last:
+        by_prep = f", ending by prep_start {_hm(cut)}" if review else ""
+        out.append(Breach(8, f"peer {name} has no {s.lunch_minutes}-minute lunch break starting on the "
+                             f"{s.slot_minutes}-minute grid between {window} on {day}{by_prep}"))
     return out
 
 

@@ -177,7 +177,7 @@ def workbook_grids(visit: d.Visit, plan: d.Plan):
     """A Grid per day (rows of 15 minutes, the office and rooms as columns,
     each item merged over its rows) and a flat sheet of every item."""
     from planner.documents.agendas import day_grid
-    from planner.input.workbook import Grid, Sheet
+    from planner.store.sheets import Grid, Sheet
 
     grids = []
     for day in plan.days():
@@ -219,7 +219,7 @@ def workbook_grids(visit: d.Visit, plan: d.Plan):
 # --- the exporter ------------------------------------------------------------------
 
 def write_logistics(folder: Path, visit: d.Visit, plan: d.Plan, clock: dt.datetime) -> None:
-    from planner.input.workbook import write_timetable
+    from planner.store.sheets import write_timetable
 
     r.write_text(folder, "logistics/rooms.csv", csv_text(ROOM_COLUMNS, room_rows(visit, plan)))
     r.write_text(folder, "logistics/passes.csv", csv_text(PASS_COLUMNS, pass_rows(visit, plan)))

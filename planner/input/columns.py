@@ -74,7 +74,7 @@ def _replace(path: Path, data: bytes) -> None:
 def _set_sheet(path: Path, table: str, column: str, values: dict[str, str]) -> list[str]:
     import openpyxl
 
-    from planner.input.workbook import _save
+    from planner.store.sheets import save as _save
 
     book = openpyxl.load_workbook(path)
     names = {name.strip().lower(): name for name in book.sheetnames}

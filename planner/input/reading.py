@@ -54,6 +54,13 @@ def read_raw(path: str | Path) -> RawVisit:
         return _read_folder(path)
     if path.suffix.lower() in (".xlsx", ".xlsm") and path.is_file():
         return _read_workbook(path)
+    if path.suffix.lower() in (".xls", ".ods", ".numbers", ".csv") and path.is_file():
+        what = {".xls": "an Excel 97–2003 workbook", ".ods": "an OpenDocument spreadsheet",
+                ".numbers": "a Numbers spreadsheet", ".csv": "one CSV file"}[path.suffix.lower()]
+        fix = ("put it in a folder with visit.toml and the other CSV files" if path.suffix.lower() == ".csv"
+               else "save it as Excel Workbook (.xlsx)")
+        return RawVisit(str(path), {}, {}, [Problem(str(path), None, None, f"is {what}; the planner reads .xlsx "
+                                                                          f"workbooks or CSV folders: {fix}")])
     if not path.exists():
         problem = Problem(str(path), None, None, "no such file or folder")
     else:
@@ -123,9 +130,16 @@ def _read_toml(path: Path, raw: RawVisit) -> None:
     text_bytes = path.read_bytes()
     try:
         text = text_bytes.decode("utf-8-sig")
+        refused = _toml_too_big(text)
+        if refused:
+            raw.problems.append(Problem("visit.toml", refused[0], None, refused[1]))
+            return
         data = tomllib.loads(text)
     except UnicodeDecodeError:
         raw.problems.append(Problem("visit.toml", None, None, "is not UTF-8 text; save it as UTF-8"))
+        return
+    except RecursionError:  # a nesting _toml_too_big did not see (inside a string it skipped)
+        raw.problems.append(Problem("visit.toml", None, None, "is nested too deeply to be a visit's settings"))
         return
     except tomllib.TOMLDecodeError as exc:
         where = re.search(r"\(at line (\d+), column \d+\)", str(exc))
@@ -145,6 +159,36 @@ def _read_toml(path: Path, raw: RawVisit) -> None:
         raw.settings[key] = RawSetting(cell_text(value), lines.get(key))
 
 
+def _toml_too_big(text: str) -> tuple[int, str] | None:
+    """(line, why) when visit.toml holds more keys or deeper nesting than any visit
+    (schema.MAX_TOML_KEYS, MAX_TOML_DEPTH), found in one pass before the TOML parser
+    runs: a parser recurses once per level and slows down with many keys."""
+    keys, depth, quote = 0, 0, ""
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not quote and "=" in line:
+            keys += 1
+            if keys > schema.MAX_TOML_KEYS:
+                return number, (f"holds more than {schema.MAX_TOML_KEYS:,} keys; a visit's settings have about "
+                                f"30 (the limit)")
+        for ch in line:
+            if quote:
+                if ch == quote:
+                    quote = ""
+            elif ch in "\"'":
+                quote = ch
+            elif ch == "#":
+                break
+            elif ch in "[{":
+                depth += 1
+                if depth > schema.MAX_TOML_DEPTH:
+                    return number, (f"nests lists or tables more than {schema.MAX_TOML_DEPTH} deep; a visit's "
+                                    f"settings are key = value, with lists of one level")
+            elif ch in "]}":
+                depth = max(0, depth - 1)
+        quote = ""  # a string ends with its line (a rare multi-line one is counted as if it did)
+    return None
+
+
 def _read_csv(path: Path, raw: RawVisit) -> RawTable | None:
     """One CSV file. Read with the csv module rather than pandas so that a
     repeated header stays visible (pandas renames it id.1) and a row with too
@@ -155,10 +199,13 @@ def _read_csv(path: Path, raw: RawVisit) -> RawTable | None:
     source = path.name
     if _too_big(path, source, raw):
         return None
+    data = path.read_bytes()
     try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raw.problems.append(Problem(source, None, None, "is not UTF-8 text; save it as CSV UTF-8"))
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        row = _record_of(data, exc.start)
+        raw.problems.append(Problem(source, None, None, f"is not UTF-8 text: row {row} holds the byte "
+                                                        f"0x{data[exc.start]:02X}; save it as CSV UTF-8"))
         return None
     records = csv.reader(io.StringIO(text, newline=""))
     number = 0  # the last row read whole
@@ -208,6 +255,17 @@ def _read_csv(path: Path, raw: RawVisit) -> RawTable | None:
     return RawTable(path.stem, source, [c for c in columns if c], rows)
 
 
+def _record_of(data: bytes, offset: int) -> int:
+    """The CSV row (record, as a spreadsheet numbers it) holding byte `offset`:
+    the part before it is valid UTF-8, so it is read as CSV and its records counted."""
+    head = data[:offset].decode("utf-8-sig", errors="replace")
+    try:
+        _limit_csv_fields()
+        return max(1, sum(1 for _ in csv.reader(io.StringIO(head + "x", newline=""))))
+    except csv.Error:
+        return head.count("\n") + 1
+
+
 def _limit_csv_fields() -> None:
     """The csv module refuses cells over 128 KB by default; a long pasted notes
     text is accepted up to schema.MAX_CELL characters."""
@@ -234,12 +292,13 @@ def _read_workbook(path: Path) -> RawVisit:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
         return refuse(f"cannot be opened as a workbook: {_reason(exc)}")
+    at: list = ["visit", None]  # the sheet and row being read, for a damaged sheet's message
     try:
         names = {name.strip().lower(): name for name in book.sheetnames}
         if "visit" not in names:
             raw.problems.append(Problem("sheet visit", None, None, "missing sheet: visit"))
         else:
-            table = _sheet_table(book[names["visit"]], "visit", raw)
+            table = _sheet_table(book[names["visit"]], "visit", raw, at)
             if "key" not in table.columns or "value" not in table.columns:
                 raw.problems.append(Problem("sheet visit", 1, None,
                                             "the visit sheet needs the columns key and value"))
@@ -257,11 +316,13 @@ def _read_workbook(path: Path) -> RawVisit:
                 if name not in OPTIONAL_TABLES:
                     raw.problems.append(Problem(f"sheet {name}", None, None, f"missing sheet: {name}"))
                 continue
-            raw.tables[name] = _sheet_table(book[names[name]], name, raw)
+            raw.tables[name] = _sheet_table(book[names[name]], name, raw, at)
     except Exception as exc:  # damaged sheet XML is only parsed while the rows are read
         raw.settings, raw.tables = {}, {}
         raw.problems = [p for p in raw.problems if p.file == path.name]
-        return refuse(f"cannot be read as a workbook: {_reason(exc)}")
+        return refuse(f"cannot be read as a workbook: its sheet {at[0]} is damaged"
+                      f"{f' after row {at[1]}' if at[1] else ''} ({_reason(exc)}); open it in Excel and save it "
+                      f"again")
     finally:
         book.close()
     return raw
@@ -276,6 +337,8 @@ def _reason(exc: BaseException) -> str:
             return ("it contains XML entity or DTD declarations, which a workbook never needs (refused for "
                     "safety)")
         seen = seen.__cause__ or seen.__context__
+    if isinstance(exc, (AttributeError, TypeError, KeyError, IndexError, AssertionError)):
+        return "its XML is damaged or is not what a spreadsheet program writes"  # not Python's own words
     text = (str(exc).strip() or type(exc).__name__).splitlines()[0]
     return text if len(text) <= 200 else text[:200] + "…"
 
@@ -317,20 +380,50 @@ def _unsafe_workbook(path: Path) -> str | None:
                     if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
                         return (f"its part {info.filename} declares XML entities (a DTD), which a workbook "
                                 f"never needs (refused for safety)")
-    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, RuntimeError,
-            NotImplementedError) as exc:
+    except zipfile.BadZipFile:
+        return _not_a_zip(path)
+    except (zlib.error, OSError, EOFError, ValueError, RuntimeError, NotImplementedError) as exc:
         # a damaged deflate stream (zlib.error), an encrypted part (RuntimeError), an unknown compression
         return f"cannot be opened as a workbook: {_reason(exc)}"
     return None
 
 
-def _sheet_table(sheet, name: str, raw: RawVisit) -> RawTable:
+OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an old .xls, or any workbook saved with a password
+
+
+def _not_a_zip(path: Path) -> str:
+    """What a file named .xlsx that is no zip most likely is, in the user's words."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(4096)
+    except OSError as exc:
+        return f"cannot be read: {exc.strerror or exc}"
+    if head.startswith(OLE2):
+        return ("cannot be opened as a workbook: it is an old Excel 97–2003 (.xls) file or a workbook saved with a "
+                "password (Excel encrypts those); open it in Excel, remove any password (File › Info › Protect "
+                "Workbook) and save it as Excel Workbook (.xlsx)")
+    if not head:
+        return "cannot be opened as a workbook: the file is empty (0 bytes)"
+    try:
+        text = head.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = ""
+    if text and ("," in text or ";" in text or "\t" in text) and "\x00" not in text:
+        return ("cannot be opened as a workbook: it is a text file (CSV?) with an .xlsx name; open it in Excel "
+                "and save it as Excel Workbook (.xlsx), or give the visit as a folder of CSV files")
+    return ("cannot be opened as a workbook: it is not a zip file, as every .xlsx is (damaged, or another kind of "
+            "file renamed); save it again as Excel Workbook (.xlsx)")
+
+
+def _sheet_table(sheet, name: str, raw: RawVisit, at: list | None = None) -> RawTable:
     """Every row of a sheet. The dimension a workbook stores (its used range)
     is not trusted: some tools write a stale one, which openpyxl's read-only
     mode would use to stop early, so it is reset and every row is read, up
     to the limits of schema.MAX_ROWS and MAX_COLUMNS. (A cell holds at most
     Excel's 32 767 characters: openpyxl reads no more, so MAX_CELL is the CSV limit.)"""
     source = f"sheet {name}"
+    at = at if at is not None else [name, None]
+    at[:] = [name, None]
     sheet.reset_dimensions()
     rows_iter = sheet.iter_rows(values_only=True, max_col=schema.MAX_COLUMNS + 1)
     header = next(rows_iter, None) or ()
@@ -342,15 +435,17 @@ def _sheet_table(sheet, name: str, raw: RawVisit) -> RawTable:
         return RawTable(name, source, [], [])
     rows: list[tuple[int, dict[str, str]]] = []
     for number, values in enumerate(rows_iter, start=2):
+        at[1] = number - 1  # the last row read whole
+        # counted before an empty row is skipped (1.2): a flood of empty rows is refused at the limit
+        if number > schema.MAX_ROWS:
+            raw.problems.append(Problem(source, number, None, f"has more than {schema.MAX_ROWS:,} rows (the limit, "
+                                                              f"far above any real visit; empty rows count too): "
+                                                              f"delete the rows below the table"))
+            return RawTable(name, source, [c for c in columns if c], rows)
         cells: dict[str, str] = {}
         for col, value in zip(columns, values, strict=False):
             if col and col not in cells:  # a repeated column is reported by validation; the first counts
                 cells[col] = cell_text(value)
-        if not any(cells.values()):
-            continue
-        if number > schema.MAX_ROWS:
-            raw.problems.append(Problem(source, number, None, f"has more than {schema.MAX_ROWS:,} rows "
-                                                              f"(the limit, far above any real visit)"))
-            return RawTable(name, source, [c for c in columns if c], rows)
-        rows.append((number, cells))
+        if any(cells.values()):
+            rows.append((number, cells))
     return RawTable(name, source, [c for c in columns if c], rows)

@@ -17,153 +17,47 @@ answered with "did you mean `finance`?".
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath, PureWindowsPath
+from pathlib import Path
 
 from planner import domain as d
-
-# --- limits far above any real visit (a four-week visit has about 300 sessions) --------
-
-MAX_ROWS = 20_000  # rows per CSV file or sheet, header included
-MAX_COLUMNS = 200  # columns per CSV file or sheet
-MAX_CELL = 1_000_000  # characters in one cell (a long pasted notes text is a few hundred KB at most)
-MAX_FILE_BYTES = 64 * 1024 * 1024  # one CSV file or visit.toml
-MAX_WORKBOOK_BYTES = 64 * 1024 * 1024  # the .xlsx file itself
-MAX_PART_BYTES = 64 * 1024 * 1024  # one part of the workbook's zip, uncompressed
-MAX_TOTAL_BYTES = 256 * 1024 * 1024  # every part of the workbook's zip, uncompressed
-MAX_PARTS = 1_000  # parts in the workbook's zip
-MAX_RATIO = 200  # uncompressed / compressed size of a part (checked for parts over 1 MB)
-MAX_CONTENT_TYPES_BYTES = 1024 * 1024  # [Content_Types].xml, uncompressed
-MAX_NUMBER_DIGITS = 20  # a whole number's text
-DATE_MIN = dt.date(2000, 1, 1)
-DATE_MAX = dt.date(2100, 12, 31)
-YEARS_AHEAD = 5  # a visit's days at most this many years after today
-MAX_TIMEZONE = 64  # characters of a time zone name
-DAY = 24 * 60
-
-ID_RE = re.compile(r"^[A-Za-z0-9_-]+$")
-
-
-# --- parsing single values ---------------------------------------------------------------
-
-class BadValue(ValueError):
-    """A value that does not parse; its message is the user's sentence."""
-
-
-def parse_date(text: str) -> dt.date:
-    text = text.strip()
-    match = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", text)
-    if not match:
-        raise BadValue(f"'{text}' is not a date (YYYY-MM-DD)")
-    try:
-        value = dt.date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
-    except ValueError:
-        raise BadValue(f"'{text}' is not a date (YYYY-MM-DD)") from None
-    if not DATE_MIN <= value <= DATE_MAX:
-        raise BadValue(f"'{text}': the year {match.group(1)} is outside {DATE_MIN.year}–{DATE_MAX.year}; "
-                       f"is the year right?")
-    return value
-
-
-def parse_time(text: str) -> dt.time:
-    match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})(?::00)?\s*", text)
-    if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
-        raise BadValue(f"'{text}' is not a time (HH:MM, 24-hour)")
-    return dt.time(int(match.group(1)), int(match.group(2)))
-
-
-def parse_datetime(text: str) -> dt.datetime:
-    match = re.fullmatch(r"\s*(\d{4}-\d{2}-\d{2})[ T](\d{1,2}:\d{2}(?::00)?)\s*", text)
-    if not match:
-        raise BadValue(f"'{text}' is not a date and time (YYYY-MM-DD HH:MM)")
-    try:
-        time = parse_time(match.group(2))
-    except BadValue:
-        raise BadValue(f"'{text}' is not a date and time (YYYY-MM-DD HH:MM)") from None
-    return d.combine(parse_date(match.group(1)), time)
-
-
-def parse_int(text: str, minimum: int | None = 0, maximum: int | None = None) -> int:
-    text = text.strip()
-    if len(text) > MAX_NUMBER_DIGITS or not re.fullmatch(r"[+-]?\d+", text):
-        shown = text if len(text) <= 40 else text[:40] + "…"
-        raise BadValue(f"'{shown}' is not a whole number")
-    value = int(text)
-    if minimum is not None and value < minimum:
-        raise BadValue(f"{value} is too small (at least {minimum})")
-    if maximum is not None and value > maximum:
-        raise BadValue(f"{value} is too large (at most {maximum}{' minutes, a day' if maximum == DAY else ''})")
-    return value
-
-
-def parse_list(text: str) -> tuple[str, ...]:
-    return tuple(item.strip() for item in text.split(";") if item.strip())
-
-
-def parse_dates(text: str) -> tuple[dt.date, ...]:
-    return tuple(parse_date(item) for item in parse_list(text))
-
-
-def parse_windows(text: str) -> tuple[d.Window, ...]:
-    windows = []
-    for item in parse_list(text):
-        match = re.fullmatch(r"(\d{4}-\d{2}-\d{2})(?:\s+(\d{1,2}:\d{2})\s*[-–]\s*(\d{1,2}:\d{2}))?", item)
-        if not match:
-            raise BadValue(f"'{item}' is not a date (YYYY-MM-DD) or a date with a time range "
-                           f"(YYYY-MM-DD HH:MM-HH:MM)")
-        day = parse_date(match.group(1))
-        if match.group(2) is None:
-            windows.append(d.Window.whole_day(day))
-            continue
-        start = parse_time(match.group(2))
-        end_text = match.group(3)
-        end = d.combine(day + dt.timedelta(days=1), dt.time(0)) if end_text == "24:00" \
-            else d.combine(day, parse_time(end_text))
-        if end <= d.combine(day, start):
-            raise BadValue(f"the window '{item}' must end after it starts")
-        windows.append(d.Window(d.combine(day, start), end))
-    return tuple(windows)
-
-
-def parse_timezone(text: str) -> str:
-    import zoneinfo
-
-    text = text.strip()
-    shown = text if len(text) <= 40 else text[:40] + "…"
-    if len(text) > MAX_TIMEZONE or not re.fullmatch(r"[A-Za-z0-9_+\-]+(?:/[A-Za-z0-9_+\-]+)*", text):
-        raise BadValue(f"'{shown}' is not an IANA timezone (e.g. Europe/London)")
-    try:
-        zoneinfo.ZoneInfo(text)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
-        raise BadValue(f"'{shown}' is not an IANA timezone (e.g. Europe/London)") from None
-    return text
-
-
-def parse_relative_path(text: str) -> str:
-    """A path inside the visit folder: relative, no `..` leading out of it."""
-    text = text.strip()
-    if PurePosixPath(text).is_absolute() or PureWindowsPath(text).is_absolute() \
-            or PureWindowsPath(text).drive or text.startswith(("\\", "~")):
-        raise BadValue(f"'{text}' is an absolute path; give a path relative to the visit folder "
-                       f"(e.g. calendars/{Path(text.replace(chr(92), '/')).name or 'name.ics'})")
-    depth = 0
-    for part in re.split(r"[\\/]+", text):
-        if part == "..":
-            depth -= 1
-            if depth < 0:
-                raise BadValue(f"'{text}' leads out of the visit folder; keep the file inside it")
-        elif part not in ("", "."):
-            depth += 1
-    if depth == 0:
-        raise BadValue(f"'{text}' names no file")
-    return text
-
-
-def parse_phone(text: str) -> str:
-    """A phone number as free text on one line."""
-    return re.sub(r"\s+", " ", text).strip()
-
+from planner.input.values import (  # noqa: F401  (the value parsers and limits are part of the schema)
+    DATE_MAX,
+    DATE_MIN,
+    DAY,
+    ID_RE,
+    ID_RULE,
+    MAX_CELL,
+    MAX_COLUMNS,
+    MAX_CONTENT_TYPES_BYTES,
+    MAX_FILE_BYTES,
+    MAX_NUMBER_DIGITS,
+    MAX_PART_BYTES,
+    MAX_PARTS,
+    MAX_RATIO,
+    MAX_ROWS,
+    MAX_SHOWN,
+    MAX_TIMEZONE,
+    MAX_TOML_DEPTH,
+    MAX_TOML_KEYS,
+    MAX_TOTAL_BYTES,
+    MAX_WORKBOOK_BYTES,
+    NOT_REGIONS,
+    YEARS_AHEAD,
+    BadValue,
+    parse_bool,
+    parse_date,
+    parse_dates,
+    parse_datetime,
+    parse_int,
+    parse_list,
+    parse_phone,
+    parse_relative_path,
+    parse_time,
+    parse_timezone,
+    parse_windows,
+    shown,
+)
 
 # --- fields ------------------------------------------------------------------------------
 
@@ -171,8 +65,7 @@ def parse_phone(text: str) -> str:
 KINDS = {
     "text": "text",
     "line": "text",
-    "id": "id",
-    "peer_id": "letters, digits, - and _",
+    "id": "id: letters, digits, - and _, starting with a letter or digit",
     "int": "whole number",
     "date": "date YYYY-MM-DD",
     "dates": "list of dates, ;-separated",
@@ -182,6 +75,8 @@ KINDS = {
                 "time range 2018-06-19 09:00-12:00"),
     "choice": "one of",
     "email": "e-mail address, ASCII",
+    "emails": "e-mail addresses, ;-separated",
+    "bool": "true or false",
     "phone": "text, one line",
     "timezone": "IANA timezone name",
     "path": "file path relative to the visit folder",
@@ -248,15 +143,17 @@ class Field:
             return parse_phone(text)
         if kind == "refs":
             return parse_list(text)
+        if kind == "bool":
+            return parse_bool(text)
         return text
 
 
-def _f(name, required, kind, meaning, default=None, shown=None, **more) -> Field:
-    if default is None and kind in ("refs", "dates", "windows"):
+def _f(name, required, kind, meaning, default=None, as_shown=None, **more) -> Field:
+    if default is None and kind in ("refs", "dates", "windows", "emails"):
         default = ()
-    if shown is None:
-        shown = "" if default is None or default == () else str(default)
-    return Field(name, required, kind, meaning, default, shown, **more)
+    if as_shown is None:
+        as_shown = "" if default is None or default == () else str(default)
+    return Field(name, required, kind, meaning, default, as_shown, **more)
 
 
 def _minutes(name, default, meaning, minimum=0, maximum=DAY) -> Field:
@@ -310,8 +207,12 @@ VISIT: tuple[Field, ...] = (
     _minutes("debrief_minutes", _DEFAULTS.debrief_minutes, "Length of the debrief", minimum=1),
     _f("debrief_attendees", True, "refs", "Person ids who join each debrief (at least the chief executive)",
        refers_to="people", example="chief-executive"),
-    _f("prep_start", False, "time", "When the team's prep starts on feedback_day (blank: day_start)", None,
-       "day_start"),
+    _f("prep_start", False, "time", "When the team's prep starts on feedback_day (blank: day_start). Required "
+       "when feedback_day is an interview day (a progress review): then each peer's lunch ends by prep_start, "
+       "so it is not before lunch_start + lunch_minutes", None, "day_start"),
+    _f("tentative_is_busy", False, "bool", "Whether a tentative event in a calendar file counts as busy "
+       "(STATUS:TENTATIVE, Outlook's TENTATIVE busy status, the owner's PARTSTAT=TENTATIVE, a BUSY-TENTATIVE "
+       "free/busy period)", True, "true"),
     _time("feedback_start", _DEFAULTS.feedback_start, "Start of the feedback presentation on feedback_day; "
           "prep runs from prep_start until then"),
     _minutes("feedback_minutes", _DEFAULTS.feedback_minutes, "Length of the feedback presentation",
@@ -324,13 +225,15 @@ VISIT: tuple[Field, ...] = (
 
 TABLES: dict[str, tuple[Field, ...]] = {
     "peers": (
-        _f("id", True, "peer_id", "Unique; distinct from every person id"),
+        _f("id", True, "id", "Unique; distinct from every person id"),
         _f("name", True, "line", "Full name"),
         _f("role", False, "line", 'e.g. "Lead peer", "Member peer", "Officer peer", "Peer challenge manager"',
            ""),
         _f("kind", False, "choice", "member (elected councillor peer), officer, or manager", "officer",
            choices=d.PEER_KINDS),
         _f("email", False, "email", "Where their invites go", ""),
+        _f("aliases", False, "emails", "Other addresses this peer answers from; a reply from one of them is "
+           "theirs", ()),
         _f("phone", False, "phone", "Shown to the organiser and on the peer team's pack", ""),
         _f("calendar", False, "path", "An .ics calendar export or free/busy file, relative to the visit "
            "folder: its busy times count as unavailable", ""),
@@ -350,6 +253,8 @@ TABLES: dict[str, tuple[Field, ...]] = {
            minimum=0, maximum=DAY),
         _f("directions", False, "text", "How to find the room from the entrance; in the letters and packs of "
            "the people meeting there", ""),
+        _f("email", False, "email", "The room's mailbox, for planner availability", ""),
+        _f("calendar", False, "path", "As for peers: the room's busy time counts as unavailable", ""),
         _f("unavailable", False, "windows", "When the room cannot be booked", ()),
     ),
     "people": (
@@ -361,6 +266,7 @@ TABLES: dict[str, tuple[Field, ...]] = {
         _f("category", False, "choice", "Councillors and officers belong to the host; the others do not",
            "officer", choices=d.PERSON_CATEGORIES),
         _f("email", False, "email", "Where their invite goes", ""),
+        _f("aliases", False, "emails", "As for peers", ()),
         _f("phone", False, "phone", "Shown to the organiser (who to ring on the day)", ""),
         _f("calendar", False, "path", "As for peers", ""),
         _f("unavailable", False, "windows", "When this person cannot be booked", ()),

@@ -1,7 +1,8 @@
-"""Writing .xlsx workbooks: the empty visit template (`planner template`),
-CSV folder <-> workbook conversion (`planner convert`), and plan.xlsx. Like
-planner.input.reading, this module is part of the file layer: only it and
-planner.input.reading know openpyxl.
+"""Writing .xlsx workbooks: the empty visit template (`planner template`) and
+CSV folder <-> workbook conversion (`planner convert`). plan.xlsx and the
+helpers every workbook shares are in planner.store.sheets (issue 16). Like
+planner.input.reading, this module is part of the file layer: only these
+modules know openpyxl.
 
 Neither `template` nor `convert` overwrites anything: the target must not exist
 (an empty folder is fine), otherwise OutputExists is raised (exit 2, like every
@@ -13,41 +14,24 @@ place, so a failure leaves nothing half-written.
 from __future__ import annotations
 
 import csv
-import os
 import re
 import textwrap
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from planner.errors import InvalidInput, PlannerError
 from planner.input import schema
-from planner.store.fs import atomic_write
-from planner.store.planio import safe_cell
-
-
-@dataclass
-class Sheet:
-    name: str
-    header: Sequence[str]
-    rows: Sequence[Sequence[object]]
-    widths: dict[str, float] = field(default_factory=dict)  # column letter -> width
-
-
-def _add_sheet(book, sheet: Sheet, name: str) -> None:
-    """A sheet of header and rows: header bold and frozen, text cells neutralised."""
-    from openpyxl.styles import Font
-
-    ws = book.create_sheet(name)
-    ws.append(list(sheet.header))
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    ws.freeze_panes = "A2"
-    for row in sheet.rows:
-        ws.append([safe_cell(v) if isinstance(v, str) else v for v in row])
-    for letter, width in sheet.widths.items():
-        ws.column_dimensions[letter].width = width
-
+from planner.store.sheets import (  # noqa: F401  (plan.xlsx's writer moved to planner.store.sheets: issue 16)
+    LINE_PT,
+    ROW_PT,
+    Grid,
+    Sheet,
+    lines_needed,
+    new_book,
+    save,
+    write_timetable,
+)
+from planner.text import clean_text
 
 # --- what every sheet and column means: planner.input.schema (spec §1) -----------------
 
@@ -95,6 +79,7 @@ def _put(ws, row: int, column: int, value: str):
     text"), everything else stays text, and text that Excel would take for a
     formula (= + - @) is stored as a string with Excel's quote prefix, never as a formula."""
     cell = ws.cell(row=row, column=column)
+    value = clean_text(value)  # (1.2) a control character never reaches a workbook (openpyxl refuses it)
     if value == "":
         return cell
     if _INT_RE.match(value):
@@ -107,19 +92,6 @@ def _put(ws, row: int, column: int, value: str):
     return cell
 
 
-def _new_book():
-    import datetime as dt
-
-    from openpyxl import Workbook
-
-    book = Workbook()
-    book.remove(book.active)
-    fixed = dt.datetime(2000, 1, 1)
-    book.properties.created = fixed
-    book.properties.modified = fixed
-    book.properties.creator = "peer-challenge-planner"
-    return book
-
 
 
 
@@ -128,43 +100,11 @@ def _header(ws, names: Sequence[str], widths: Sequence[float] | None = None) -> 
     from openpyxl.utils import get_column_letter
 
     for index, name in enumerate(names, start=1):
-        cell = ws.cell(row=1, column=index, value=name)
+        cell = _put(ws, 1, index, name)  # a header is text too: never a live formula (1.2)
         cell.font = Font(bold=True)
         width = widths[index - 1] if widths else WIDE.get(name, max(12, min(40, len(name) + 4)))
         ws.column_dimensions[get_column_letter(index)].width = width
     ws.freeze_panes = "A2"
-
-
-def _save(book, path: Path) -> None:
-    """Save next to `path` and rename into place, so a failure leaves nothing half-written."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        book.save(temp)
-        _fix_zip_times(temp)
-        atomic_write(path, temp.read_bytes())  # fsynced, renamed whole
-    finally:
-        if os.path.exists(temp):
-            os.unlink(temp)
-
-
-def _fix_zip_times(path: Path) -> None:
-    """openpyxl stamps every part of the .xlsx zip, and the document's modified
-    time, with the wall clock; restamp them with a fixed time so the same
-    workbook always has the same bytes."""
-    import zipfile
-
-    with zipfile.ZipFile(path) as source:
-        parts = [(info, source.read(info)) for info in source.infolist()]
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
-        for info, data in parts:
-            if info.filename == "docProps/core.xml":  # openpyxl sets "modified" to now on save
-                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
-                              rb"\g<1>2000-01-01T00:00:00Z\g<2>", data)
-            fixed = zipfile.ZipInfo(info.filename, date_time=(2000, 1, 1, 0, 0, 0))
-            fixed.compress_type = zipfile.ZIP_DEFLATED
-            fixed.external_attr = info.external_attr
-            target.writestr(fixed, data)
 
 
 # --- planner template -------------------------------------------------------------
@@ -282,7 +222,7 @@ def _template_workbook(path: Path) -> None:
     from openpyxl.utils import get_column_letter
 
     wrap = Alignment(wrap_text=True, vertical="top")
-    book = _new_book()
+    book = new_book()
     ws = book.create_sheet("instructions")
     rows = _instruction_rows()
     table_header = rows.index(INSTRUCTION_HEADER) + 1
@@ -327,7 +267,7 @@ def _template_workbook(path: Path) -> None:
                 letter = get_column_letter(index)
                 _dropdown(ws, f"{letter}2:{letter}1048576", f, f"{table}.{f.name}")
         _print_setup(ws)
-    _save(book, path)
+    save(book, path)
 
 
 def _toml_line(key: str, value: str) -> str:
@@ -443,7 +383,7 @@ def convert(source: Path, target: Path) -> list[str]:
 
 
 def _raw_to_workbook(raw, path: Path) -> None:
-    book = _new_book()
+    book = new_book()
     ws = book.create_sheet("visit")
     _header(ws, ["key", "value"], [32, 60])
     row = 2
@@ -457,7 +397,7 @@ def _raw_to_workbook(raw, path: Path) -> None:
         for number, cells in table.rows:
             for index, column in enumerate(table.columns, start=1):
                 _put(ws, number, index, cells.get(column, ""))
-    _save(book, path)
+    save(book, path)
 
 
 def _raw_to_folder(raw, path: Path) -> None:
@@ -478,109 +418,3 @@ def _raw_to_folder(raw, path: Path) -> None:
                 rows.append([cells.get(c, "") for c in table.columns])
                 next_number = number + 1
             _write_csv(temp / f"{name}.csv", table.columns, rows)
-
-
-# --- plan.xlsx: timetable grids ----------------------------------------------------
-
-@dataclass
-class Grid:
-    """A timetable sheet: a header row, rows of cells, and merges of one
-    column over several rows (row, column, last_row; 0-based data rows and
-    columns, so row 0 is the first row under the header)."""
-    name: str
-    header: Sequence[str]
-    rows: Sequence[Sequence[object]]
-    merges: Sequence[tuple[int, int, int]] = ()
-    widths: dict[int, float] = field(default_factory=dict)  # column index -> width
-    default_width: float = 30
-
-
-ITEM_FONT_PT = 9       # item cells of a timetable sheet
-LINE_PT = 12           # the height of one line of them
-ROW_PT = 15            # a row's height when nothing needs more
-
-
-def lines_needed(text: str, width: float) -> int:
-    """Lines a wrapped cell of `width` characters needs for `text` (9 pt type
-    is narrower than the width's 11 pt characters: about 1.15 to one)."""
-    per_line = max(1, int(width * 1.15) - 1)
-    return sum(max(1, -(-len(line) // per_line)) for line in str(text).split("\n"))
-
-
-def write_timetable(path: Path, grids: Sequence[Grid], sheets: Sequence[Sheet] = ()) -> None:
-    """plan.xlsx: one sheet per Grid (wrapped text, items merged over their
-    rows, header and time column frozen), then plain Sheets. Text cells are
-    neutralised like every sheet here; saved through _save, so the same grids
-    give the same bytes.
-
-    Each day prints: A4 landscape, scaled to the page's width, the header row
-    and the time column repeated on every page; rows are made tall enough for
-    the text of every item (Excel does not grow merged rows by itself)."""
-    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-    from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.properties import PageSetupProperties
-
-    book = _new_book()
-    wrap = Alignment(wrap_text=True, vertical="top")
-    fill = PatternFill("solid", fgColor="EEF5FC")
-    thin = Side(style="thin", color="888888")
-    box = Border(left=thin, right=thin, top=thin, bottom=thin)
-    small = Font(size=ITEM_FONT_PT)
-    used_names: set[str] = set()
-    for grid in grids:
-        ws = book.create_sheet(_sheet_name(grid.name, used_names))
-        ws.append([safe_cell(str(h)) for h in grid.header])
-        for cell in ws[1]:
-            cell.font = Font(bold=True)
-            cell.alignment = wrap
-        for values in grid.rows:
-            ws.append([safe_cell(v) if isinstance(v, str) else v for v in values])
-        heights: dict[int, float] = {}
-        for row, col, last in grid.merges:
-            top = ws.cell(row=row + 2, column=col + 1)
-            top.alignment = wrap
-            top.fill = fill
-            top.border = box
-            top.font = small
-            if last > row:
-                ws.merge_cells(start_row=row + 2, start_column=col + 1, end_row=last + 2, end_column=col + 1)
-            width = grid.widths.get(col, grid.default_width)
-            share = lines_needed(top.value or "", width) * LINE_PT / (last - row + 1)
-            for k in range(row, last + 1):
-                heights[k] = max(heights.get(k, ROW_PT), share)
-        for k, height in sorted(heights.items()):
-            if height > ROW_PT:
-                ws.row_dimensions[k + 2].height = round(height + 0.49)
-        header_lines = max((lines_needed(h, grid.widths.get(i, grid.default_width)) for i, h in
-                            enumerate(grid.header)), default=1)
-        if header_lines > 1:
-            ws.row_dimensions[1].height = header_lines * ROW_PT
-        for index in range(len(grid.header)):
-            ws.column_dimensions[get_column_letter(index + 1)].width = grid.widths.get(index, grid.default_width)
-        ws.freeze_panes = "B2"
-        ws.page_setup.orientation = "landscape"
-        ws.page_setup.paperSize = ws.PAPERSIZE_A4
-        ws.page_setup.fitToWidth = 1
-        ws.page_setup.fitToHeight = 0
-        ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
-        ws.print_title_rows = "1:1"
-        ws.print_title_cols = "A:A"
-        ws.page_margins.left = ws.page_margins.right = 0.4
-        ws.page_margins.top = ws.page_margins.bottom = 0.6
-        ws.oddHeader.center.text = safe_cell(grid.name).replace("&", "&&")
-        ws.oddFooter.right.text = "Page &P of &N"
-    for sheet in sheets:
-        _add_sheet(book, sheet, _sheet_name(sheet.name, used_names))
-    _save(book, Path(path))
-
-
-def _sheet_name(name: str, used: set[str]) -> str:
-    """A valid, unique sheet name: at most 31 characters, none of []:*?/\\."""
-    clean = "".join("_" if c in "[]:*?/\\" else c for c in str(name)).strip("'") or "Sheet"
-    clean = clean[:31]
-    candidate, n = clean, 2
-    while candidate.lower() in used:
-        suffix = f" ({n})"
-        candidate, n = clean[:31 - len(suffix)] + suffix, n + 1
-    used.add(candidate.lower())
-    return candidate

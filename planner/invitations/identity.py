@@ -10,28 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 
 from planner import domain as d
+from planner.identity import UID_DOMAIN, uid_for, visit_slug  # noqa: F401  (the UID rule lives in the foundation: schedule.json and the calendars' reader use it too)
 from planner.text import clean, clean_email, slug
-
-UID_DOMAIN = "peer-challenge-planner"
 
 
 def digest(*parts) -> str:
     """A SHA-256 of JSON-able parts (keys sorted): the same parts, the same text."""
     return hashlib.sha256(json.dumps(parts, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
-
-
-def visit_slug(visit: d.Visit) -> str:
-    """Names the visit inside UIDs: its name and the year of its first day."""
-    return f"{slug(clean(visit.settings.name), 'visit')[:60].strip('-')}-{visit.settings.interview_days[0].year}"
-
-
-def uid_for(visit: d.Visit, item_id: str) -> str:
-    """The UID of a plan item: built from its id and the visit, never a position or the clock."""
-    safe = re.sub(r"[^A-Za-z0-9_-]", "_", clean(item_id)) or "item"
-    return f"{safe}.{visit_slug(visit)}@{UID_DOMAIN}"
 
 
 def file_stem(some_id: str) -> str:

@@ -30,7 +30,21 @@ from planner.store import ledger
 from planner.store.folder import MANIFEST, PLAN_FOLDER_NAMES, RECORD_FILES, check_plan_target
 from planner.store.fs import atomic_folder
 from planner.store.locks import plan_locks
-from planner.store.planio import write_plan_files
+from planner.store.planio import write_plan_files, written_uids
+
+
+def carried_uids(previous_dir: Path | None) -> dict[str, str]:
+    """item id -> UID the previous plan folder issued (its schedule.json, then its
+    invites manifest): a re-plan keeps them, in schedule.json as in the invites (1.2)."""
+    if previous_dir is None:
+        return {}
+    from planner.invitations.manifest import load_manifest
+
+    uids = written_uids(previous_dir)
+    manifest = load_manifest(previous_dir)
+    if manifest is not None:
+        uids.update(manifest.uids())
+    return uids
 
 
 def write_plan_folder(target: str | Path, visit: d.Visit, plan: d.Plan, *,
@@ -52,7 +66,7 @@ def write_plan_folder(target: str | Path, visit: d.Visit, plan: d.Plan, *,
 
     def build(folder: Path) -> None:
         if copy_from is None:
-            write_plan_files(folder, plan, visit)
+            write_plan_files(folder, plan, visit, carried_uids(previous_folder))
         else:
             for name in copy_names:
                 if (copy_from / name).is_file():

@@ -83,12 +83,15 @@ def possible_starts(visit: d.Visit, session: d.Session) -> list[dt.datetime]:
     return [t for t in session_starts(visit, session) if ends_before_the_prep(visit, session, t)]
 
 
-def lunch_starts(visit: d.Visit) -> list[int]:
+def lunch_starts(visit: d.Visit, day: dt.date | None = None) -> list[int]:
     """Rule 8, as the minutes since midnight at which a lunch break may start
-    (the same every interview day): inside lunch_start..lunch_end, lunch_minutes long, and *(1.1)*
-    on the slot grid counted from day_start."""
+    on `day`: inside lunch_start..lunch_end, lunch_minutes long, and *(1.1)*
+    on the slot grid counted from day_start; *(1.2)* on the feedback day of a
+    progress review (the last interview day) it also ends by prep_start."""
     s = visit.settings
     lo, hi = d.minutes_of(s.lunch_start), d.minutes_of(s.lunch_end) - s.lunch_minutes
+    if day is not None and s.feedback_on_interview_day and day == s.feedback_day:
+        hi = min(hi, d.minutes_of(s.prep_from) - s.lunch_minutes)
     origin, slot = d.minutes_of(s.day_start), s.slot_minutes
     first = lo + (origin - lo) % slot  # the first grid time at or after lunch_start
     return list(range(first, hi + 1, slot))

@@ -48,7 +48,7 @@ class Ledger:
         self.buffer = s.buffer_minutes
         self.lunch_minutes = s.lunch_minutes
         # the grid starts of each day's lunch break (rule 8)
-        self.lunch_starts = {self.k(day): [self.k(day) * DAY + m for m in lunch_starts(visit)]
+        self.lunch_starts = {self.k(day): [self.k(day) * DAY + m for m in lunch_starts(visit, day)]
                              for day in s.interview_days}
         self.max_per_day = s.max_sessions_per_day
         self.cap = {p.id: visit.peer_cap(p) for p in visit.peers}

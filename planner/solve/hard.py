@@ -268,8 +268,8 @@ def every_peer_gets_lunch(pm: PlanModel) -> None:
         for day in s.interview_days:
             k = pm.day_index(day)
             base = pm.t(d.combine(day, dt.time(0)))
-            starts = [base + m for m in lunch_starts(pm.visit)]
-            if not starts:  # no grid start fits the window: no plan (a pre-check says so)
+            starts = [base + m for m in lunch_starts(pm.visit, day)]
+            if not starts:  # no grid start fits the window (or ends by prep_start): no plan (a pre-check says so)
                 pm.model.Add(pm.model.NewConstant(0) == 1)
                 starts = [base + d.minutes_of(s.lunch_start)]
             pm.lunch[(peer.id, k)] = pm.model.NewIntVarFromDomain(cp_model.Domain.FromValues(starts),
@@ -316,10 +316,13 @@ def fixed_item_conflicts(visit: d.Visit) -> list[str]:
     s = visit.settings
     if s.lunch_minutes > 0:
         for day in s.interview_days:
-            starts = [d.add_minutes(d.combine(day, dt.time(0)), m) for m in lunch_starts(visit)]
+            starts = [d.add_minutes(d.combine(day, dt.time(0)), m) for m in lunch_starts(visit, day)]
             if not starts:
+                by_prep = (f" and ends by prep_start {s.prep_from:%H:%M} on {day}, the last day of a progress review"
+                           if lunch_starts(visit) else "")
                 out.append(f"No {s.lunch_minutes}-minute lunch break starting on the {s.slot_minutes}-minute grid "
-                           f"(from {s.day_start:%H:%M}) fits inside {s.lunch_start:%H:%M}–{s.lunch_end:%H:%M}")
+                           f"(from {s.day_start:%H:%M}) fits inside {s.lunch_start:%H:%M}–{s.lunch_end:%H:%M}"
+                           f"{by_prep}")
                 break
             for peer in sorted(visit.peers, key=lambda p: p.id):
                 mine = [i for i in fixed if i.date == day and peer.id in i.peer_ids]

@@ -206,27 +206,41 @@ def peers_stay_put(pm: PlanModel) -> None:
     prep there are left out), going to a site visit does (an offsite room is
     a room like any other).
 
-    Counted as the number of distinct session rooms a peer uses on a day,
-    less one: a Boolean used[peer, day, room] is implied by each candidate
-    (peer on the session, session in the room, session on the day) with one
-    clause, and changes[peer, day] >= (rooms used) - 1. This is a lower bound
-    of the room changes in time order (A, B, A counts one, not two) that
-    needs no order between sessions; the README says why it was chosen."""
+    *(1.2)* Counted exactly as the contract states: for each peer and
+    interview day, the number of distinct session rooms the peer uses, less
+    one (zero for a day without sessions). A Boolean used[peer, day, room] is
+    true exactly when one of the peer's sessions that day is in the room: one
+    clause per candidate (peer on the session, session in the room, session on
+    the day) sets it, and it implies one of them (a literal per candidate
+    only where several could). changes[peer, day] = max(0, rooms used - 1).
+    That is a lower bound of the room changes in time order (A, B, A counts
+    one, not two) that needs no order between sessions; docs/rules.md says
+    why it was chosen."""
     model = pm.model
-    used: dict[tuple[str, int, str], object] = {}
+    candidates: dict[tuple[str, int, str], list[list[Any]]] = {}
     held = pm.held_days  # in the rooms-and-peers stage: the day each held session is on
     for sid, sv in pm.sessions.items():
         days = sv.day if held is None else {held[sid]: sv.present} if sid in held else {}
         for pid, x in sv.peer.items():
             for rid, y in sv.room.items():
                 for k, on_day in days.items():
-                    key = (pid, k, rid)
-                    if key not in used:
-                        used[key] = model.NewBoolVar(f"uses[{pid},{k},{rid}]")
-                    clause = [x.Not(), y.Not(), used[key]]
-                    if on_day is not sv.present:  # x implies present already
-                        clause.insert(2, on_day.Not())
-                    model.AddBoolOr(clause)
+                    # x implies present already: the day literal only when it is another
+                    both = [x, y] if on_day is sv.present else [x, y, on_day]
+                    candidates.setdefault((pid, k, rid), []).append(both)
+    used: dict[tuple[str, int, str], object] = {}
+    for key, ways in sorted(candidates.items(), key=lambda kv: kv[0]):
+        lit = used[key] = model.NewBoolVar("uses[{},{},{}]".format(*key))
+        for both in ways:
+            model.AddBoolOr([b.Not() for b in both] + [lit])  # a candidate held: the room is used
+        if len(ways) == 1:
+            model.AddBoolAnd(ways[0]).OnlyEnforceIf(lit)  # used: that candidate is held
+            continue
+        held_ways = []
+        for n, both in enumerate(ways):
+            way = model.NewBoolVar("way[{},{},{},{}]".format(*key, n))
+            model.AddBoolAnd(both).OnlyEnforceIf(way)
+            held_ways.append(way)
+        model.AddBoolOr(held_ways).OnlyEnforceIf(lit)  # used: one of its candidates is held
     per_day: dict[tuple[str, int], list[Any]] = {}
     for (pid, k, _rid), lit in sorted(used.items(), key=lambda kv: kv[0]):
         per_day.setdefault((pid, k), []).append(lit)
@@ -235,7 +249,7 @@ def peers_stay_put(pm: PlanModel) -> None:
         if len(lits) < 2:
             continue
         change = model.NewIntVar(0, len(lits) - 1, f"room_changes[{pid},{k}]")
-        model.Add(change >= sum(lits) - 1)
+        model.AddMaxEquality(change, [sum(lits) - 1, 0])
         changes.append(change)
         pm.stay_put.append((change, lits))
         bound += len(lits) - 1

@@ -18,6 +18,7 @@ from typing import Any
 
 from planner import domain as d
 from planner.errors import InvalidInput, Problem
+from planner.identity import item_uids
 from planner.store.folder import PLAN_JSON, SCHEDULE, UNSCHEDULED
 
 SCHEDULE_COLUMNS = ("item_id", "kind", "title", "date", "start", "end", "room_id", "peer_ids", "attendee_ids")
@@ -59,7 +60,10 @@ def schedule_rows(plan: d.Plan) -> Iterator[tuple[str, ...]]:
                i.room_id, ";".join(i.peer_ids), ";".join(i.attendee_ids))
 
 
-def plan_json(plan: d.Plan, visit: d.Visit) -> str:
+def plan_json(plan: d.Plan, visit: d.Visit, uids: dict[str, str] | None = None) -> str:
+    """schedule.json. *(1.2)* Each item that has an invitation records its UID
+    (planner.identity; `uids`, item id -> UID minted before, win)."""
+    uid = item_uids(visit, plan, uids)
     data = {
         "format": "peer-challenge-plan/1",
         "visit": {"name": visit.settings.name, "host": visit.settings.host,
@@ -69,18 +73,31 @@ def plan_json(plan: d.Plan, visit: d.Visit) -> str:
         "items": [
             {"item_id": i.item_id, "kind": i.kind, "title": i.title, "date": f"{i.start:%Y-%m-%d}",
              "start": f"{i.start:%H:%M}", "end": f"{i.end:%H:%M}", "room_id": i.room_id,
-             "peer_ids": list(i.peer_ids), "attendee_ids": list(i.attendee_ids)}
+             "peer_ids": list(i.peer_ids), "attendee_ids": list(i.attendee_ids),
+             **({"uid": uid[i.item_id]} if i.item_id in uid else {})}
             for i in plan.items],
         "unscheduled": [{"session_id": u.session_id, "reason": u.reason} for u in plan.unscheduled],
     }
     return json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
 
 
-def write_plan_files(folder: Path, plan: d.Plan, visit: d.Visit) -> None:
+def write_plan_files(folder: Path, plan: d.Plan, visit: d.Visit, uids: dict[str, str] | None = None) -> None:
     (folder / SCHEDULE).write_text(csv_text(SCHEDULE_COLUMNS, schedule_rows(plan)), encoding="utf-8")
     (folder / UNSCHEDULED).write_text(
         csv_text(UNSCHEDULED_COLUMNS, ((u.session_id, u.reason) for u in plan.unscheduled)), encoding="utf-8")
-    (folder / PLAN_JSON).write_text(plan_json(plan, visit), encoding="utf-8")
+    (folder / PLAN_JSON).write_text(plan_json(plan, visit, uids), encoding="utf-8")
+
+
+def written_uids(folder: Path) -> dict[str, str]:
+    """item id -> UID recorded in a plan folder's schedule.json (contract 1.2); {} when
+    there is none or it cannot be read (the invites manifest, if any, says the same)."""
+    try:
+        data = json.loads((Path(folder) / PLAN_JSON).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    items = data.get("items") if isinstance(data, dict) else None
+    return {i["item_id"]: i["uid"] for i in items or () if isinstance(i, dict)
+            and isinstance(i.get("item_id"), str) and isinstance(i.get("uid"), str)}
 
 
 # --- checking a written plan against a visit ------------------------------------------
