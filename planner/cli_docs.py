@@ -2,7 +2,7 @@
 
 ``python -m planner.cli_docs`` (or ``make docs``) rewrites the block between the
 markers in docs/commands.md from the command line itself, so the reference can
-never say what the program does not do; ``tests/test_cli_docs.py`` fails while
+never say what the program does not do; ``tests/cli/test_cli_docs.py`` fails while
 the file differs. A command or option added to :mod:`planner.cli` changes the
 block: run the generator and commit docs/commands.md with the change.
 

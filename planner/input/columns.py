@@ -4,7 +4,7 @@ the free/busy files it wrote in the `calendar` column).
 In a CSV folder the file is rewritten with every other cell, the BOM and the
 line ends as they were (the csv module may quote a cell differently; its value
 does not change); in a workbook the sheet's cell is set and the workbook saved
-beside and renamed into place (planner.input.workbook._save). The column is
+beside and renamed into place (planner.store.sheets.save). The column is
 added after the last one when the table has none. Only rows whose id is named
 change.
 """

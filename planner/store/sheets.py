@@ -125,7 +125,7 @@ def lines_needed(text: str, width: float) -> int:
 def write_timetable(path: Path, grids: Sequence[Grid], sheets: Sequence[Sheet] = ()) -> None:
     """plan.xlsx: one sheet per Grid (wrapped text, items merged over their
     rows, header and time column frozen), then plain Sheets. Text cells are
-    neutralised like every sheet here; saved through _save, so the same grids
+    neutralised like every sheet here; saved through save, so the same grids
     give the same bytes.
 
     Each day prints: A4 landscape, scaled to the page's width, the header row

@@ -59,7 +59,7 @@ def verdict(visit: d.Visit, plan: d.Plan, move: Move) -> list[str]:
     A move changes one session, so only the days it leaves and enters can gain
     a breach, and the sessions tied to it by `after` on other days: the checker
     runs on those items alone, before and after the move (a four-week plan is
-    checked in a fraction of the time; tests/test_web.py compares it with the
+    checked in a fraction of the time; tests/web/test_web.py compares it with the
     whole plan's verdict)."""
     item = plan.session(move.session_id)
     if item is None:

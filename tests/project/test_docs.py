@@ -122,7 +122,7 @@ def test_the_link_checker_sees_bad_links():
 
 
 def named_paths(text: str) -> set[str]:
-    """Paths in the tree the text names (`planner/solve/hard.py`, `tests/test_print.py`, …)."""
+    """Paths in the tree the text names (`planner/solve/hard.py`, `tests/documents/test_print.py`, …)."""
     names = set()
     for match in re.finditer(rf"(?<![\w./-])((?:{'|'.join(ROOTS)})/(?:[\w<*][\w./*<>-]*)?)", text):
         name = match.group(1).rstrip(".,;:")

@@ -156,7 +156,7 @@ def test_stage_numbers_name_runs_of_rules(monkeypatch):
 
 # --- docs/rules.md --------------------------------------------------------------------------
 
-DOCS = Path(__file__).resolve().parents[1] / "docs" / "rules.md"
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "rules.md"
 
 
 def test_the_docs_tables_are_the_rule_book():

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parents[1] / "planner"
+PACKAGE = Path(__file__).resolve().parents[2] / "planner"
 
 
 def module_name(package: Path, path: Path) -> str:

@@ -32,7 +32,7 @@ from replies_helpers import reply_ics, reply_mail
 from test_invites import hand_plan, render, small_visit
 from test_replies import write_emls
 
-DATA = Path(__file__).parent / "data" / "replies"
+DATA = Path(__file__).parents[1] / "data" / "replies"
 NOW = dt.datetime(2026, 4, 6, 12, 0, tzinfo=dt.timezone.utc)
 FAST = SolveOptions(time_limit=20, workers=1, deterministic=True)
 

@@ -29,7 +29,7 @@ from planner.invitations.tzical import vtimezone
 from planner.store.planio import write_plan_files
 from planner.input.validation import load_visit
 
-GOLDEN = Path(__file__).parent / "golden" / "invites"
+GOLDEN = Path(__file__).parents[1] / "golden" / "invites"
 CLOCK = dt.datetime(2026, 4, 1, 8, 30, tzinfo=dt.timezone.utc)
 EVIL = "\r\nATTENDEE:mailto:evil@example.com"
 

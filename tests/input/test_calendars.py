@@ -71,7 +71,7 @@ def test_an_outlook_export_with_a_windows_zone_name(tmp_path):
     """Outlook names zones the Windows way and defines them in a VTIMEZONE; Europe at 11:00
     is London at 10:00."""
     from pathlib import Path
-    data = (Path(__file__).parent / "fixtures" / "outlook-export.ics").read_bytes()
+    data = (Path(__file__).parents[1] / "fixtures" / "outlook-export.ics").read_bytes()
     assert busy(tmp_path, data)[0] == w(19, "10:00", "11:00")
 
 
