@@ -31,7 +31,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from planner.web.base import SOLVE_DEFAULT_SECONDS, BoardState, Refused, board_of, render
-from planner.web.routes import auth, moves, publish, solve, visits
+from planner.web.routes import auth, moves, papers, publish, solve, visits
 from planner.web.security import SECURITY_HEADERS, secret_key
 from planner.web.workspace import StaleEdit
 
@@ -101,6 +101,8 @@ PAGES = [  # (path, page, methods): login needed when the board requires one
     ("/v/{slug}/publish/{version}", publish.publish, ["POST"]),
     ("/v/{slug}/zip/{version}", publish.zip_folder, ["GET"]),
     ("/v/{slug}/invites/{version}", publish.invites, ["GET", "POST"]),
+    ("/v/{slug}/papers/{version}", papers.listing, ["GET"]),
+    ("/v/{slug}/papers/{version}/{path:path}", papers.paper, ["GET"]),
 ]
 
 
