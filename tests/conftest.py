@@ -12,6 +12,13 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "inputs" / "tower-hamlets-2018"
 
+# The test folders mirror the packages, and a few test modules lend their builders to others
+# (test_invites' small visits and hand-made plans, test_send's SMTP recorder): every folder is
+# importable whichever of them pytest collects, so one file or one folder runs on its own too.
+for _folder in sorted(p for p in Path(__file__).parent.iterdir() if p.is_dir() and any(p.glob("test_*.py"))):
+    if str(_folder) not in sys.path:
+        sys.path.append(str(_folder))
+
 BASE_SETTINGS = {
     "name": "Corporate Peer Challenge — Testshire",
     "host": "Testshire Council",

@@ -38,12 +38,16 @@ from planner.web.editing import (
 )
 from planner.web.moves import (
     Move,
+    PinTaken,
+    failed_pin_message,
     moved_plan,
     parse_move,
     pin,
+    pin_for_replan,
     pin_problems,
     read_version,
     save_move,
+    take_back_pin,
     unpin,
     verdict,
     verdict_whole,
@@ -53,6 +57,7 @@ from planner.web.workspace import VISIT_FILES, VisitDir, Workspace
 __all__ = [  # the board's one door into the library: these, and the functions below
     "Checked", "EditRefused", "check", "columns_of", "delete_row", "load", "problems_by_row", "save_row",
     "save_settings", "setting_keys", "undo", "Move", "moved_plan", "parse_move", "pin", "pin_problems",
+    "PinTaken", "pin_for_replan", "take_back_pin", "failed_pin_message",
     "read_version", "save_move", "unpin", "verdict", "verdict_whole"]
 
 TABLE_ORDER = ("sessions", "peers", "people", "rooms", "themes", "documents")

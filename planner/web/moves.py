@@ -11,6 +11,7 @@ from planner import domain as d
 from planner.check.verify import verify
 from planner.errors import Infeasible, Problem
 from planner.store import ledger
+from planner.store.fs import atomic_write
 from planner.store.planio import read_plan
 from planner.web.editing import (
     _folder_raw,
@@ -19,6 +20,7 @@ from planner.web.editing import (
     _save_raw,
     check,
 )
+from planner.web.times import BadTime, parse_clock
 from planner.web.workspace import VisitDir
 
 
@@ -114,10 +116,10 @@ def parse_move(visit: d.Visit, session_id: str, day: str, start: str, room: str,
         day_value = None
         errors.append("Choose a day.")
     try:
-        start_value = dt.time.fromisoformat(start)
-    except ValueError:
+        start_value = parse_clock(start, visit.settings.day_start, visit.settings.day_end)
+    except BadTime as exc:
         start_value = None
-        errors.append("Enter the start as HH:MM, for example 10:30.")
+        errors.append(f"The start: {exc}")
     if room not in visit.room_by_id:
         errors.append("Choose a room.")
     unknown = [p for p in peers if p not in visit.peer_by_id]
@@ -166,6 +168,56 @@ def _pinned_raw(vd: VisitDir, item: d.PlanItem):
     else:
         raise KeyError(item.item_id)
     return raw, kept
+
+
+@dataclass
+class PinTaken:
+    """A pin made for a re-plan around it, and what sessions.csv held before
+    (byte for byte), so that a re-plan that fails can take the pin back."""
+
+    session_id: str
+    label: str
+    where: str
+    before: bytes | None
+    pinned: bytes
+
+
+def pin_for_replan(vd: VisitDir, visit: d.Visit, item: d.PlanItem, who: str) -> PinTaken:
+    """`pin`, remembering sessions.csv as it was (the caller holds the lock)."""
+    path = vd.path / "sessions.csv"
+    before = path.read_bytes() if path.is_file() else None
+    pin(vd, visit, item, who)
+    where = f"{item.start:%a %d %b %H:%M} in {visit.name_of(item.room_id)}"
+    return PinTaken(item.item_id, visit.label(item.item_id), where, before, path.read_bytes())
+
+
+def take_back_pin(vd: VisitDir, taken: PinTaken, who: str) -> bool:
+    """Put sessions.csv back as it was before the pin, byte for byte, and say
+    so in the journal; False (nothing written) when sessions.csv was edited
+    after the pin, so that no later edit is lost."""
+    path = vd.path / "sessions.csv"
+    with vd.locked():
+        if not path.is_file() or path.read_bytes() != taken.pinned:
+            return False
+        if taken.before is None:
+            path.unlink()
+        else:
+            atomic_write(path, taken.before)
+        vd.append(who, "unpin", f"took back the pin of {taken.label} at {taken.where}: no plan keeps it there",
+                  before={"sessions.csv": taken.pinned.decode("utf-8")}, extra={"session": taken.session_id})
+    return True
+
+
+def failed_pin_message(taken: PinTaken, restored: bool, cancelled: bool = False) -> str:
+    """The failure of a re-plan around a pin, naming the pin as its cause
+    (or the re-plan cancelled, and the pin taken back all the same)."""
+    back = ("The pin was taken back: sessions.csv is as it was before."
+            if restored else "sessions.csv was edited after the pin, so the pin was left as it is; "
+                             "unpin it from the board.")
+    if cancelled:
+        return f"The re-plan around the pin of {taken.label} at {taken.where} was cancelled. {back}"
+    return (f"No plan keeps {taken.label} at {taken.where}, where you just pinned it: the pin is the cause. "
+            f"{back} No version was added.")
 
 
 def unpin(vd: VisitDir, visit: d.Visit, session_id: str, who: str):

@@ -107,6 +107,8 @@ class Run:
     staging: Path | None = None
     revision: int | None = None  # the visit's revision when the run started
     draft: str | None = None  # where a plan made from inputs changed meanwhile was kept
+    on_failed: Any = None  # called with the run and whether it was cancelled, when it fails (a pin taken back)
+    back: str | None = None  # where the failure page offers to go back to
 
     def snapshot(self) -> dict:
         return {"id": self.id, "kind": self.kind, "state": self.state,
@@ -116,12 +118,20 @@ class Run:
                 "stage": ("final, as recorded in schedule.json" if self.state == "done"
                           else stage_label(self.figures_phase)),
                 "time_limit": self.time_limit, "message": self.message, "reasons": self.reasons,
-                "summary": self.summary, "version": self.version}
+                "summary": self.summary, "version": self.version, "back": self.back}
+
+
+def _failed(run: Run, cancelled: bool) -> None:
+    """Tell the run's starter it failed or was cancelled (once): a re-plan
+    around a pin takes the pin back."""
+    callback, run.on_failed = run.on_failed, None
+    if callback is not None:
+        callback(run, cancelled)
 
 
 class Solver:
-    def __init__(self, workers: int = 1):
-        self.workers = workers
+    def __init__(self, workers: int = 1, max_runs: int = 2):
+        self.workers, self.max_runs = workers, max_runs  # runs at once per server (each a process)
         self.runs: dict[str, Run] = {}
         self.lock = threading.Lock()
         self.context = multiprocessing.get_context("spawn")
@@ -133,14 +143,19 @@ class Solver:
         run = self.runs.get(slug)
         return run is not None and run.state == "running"
 
-    def start(self, vd: VisitDir, kind: str, previous: str | None, time_limit: float, who: str) -> Run:
+    def start(self, vd: VisitDir, kind: str, previous: str | None, time_limit: float, who: str,
+              on_failed: Any = None) -> Run:
         with self.lock:
             if self.running(vd.slug):
                 raise AlreadySolving(f"{vd.slug} is being planned already (started by "
                                      f"{self.runs[vd.slug].who}); wait for it to finish or cancel it")
+            busy = sorted(slug for slug in self.runs if self.running(slug))
+            if len(busy) >= self.max_runs:
+                raise AlreadySolving(f"the server is planning {len(busy)} visits already ({', '.join(busy)}), "
+                                     f"its limit; wait for one to finish or cancel it, then plan again")
             staging = vd.staging() / uuid.uuid4().hex[:12]
             staging.mkdir()
-            run = Run(vd.slug, kind, who, time_limit, staging=staging, revision=vd.revision())
+            run = Run(vd.slug, kind, who, time_limit, staging=staging, revision=vd.revision(), on_failed=on_failed)
             q, stop = self.context.Queue(), self.context.Event()
             previous_path = str(vd.version_path(previous)) if previous else None
             process = self.context.Process(
@@ -189,7 +204,9 @@ class Solver:
         if outcome[0] == "done":
             self._commit(vd, run, staging / "plan", outcome[1])
         else:
-            run.state, run.message, run.reasons = "failed", outcome[1], list(outcome[2])
+            run.message, run.reasons = outcome[1], list(outcome[2])
+            _failed(run, cancelled=False)  # before the state: a page reloaded on "failed" shows its words
+            run.state = "failed"
         shutil.rmtree(staging, ignore_errors=True)
 
     def _commit(self, vd: VisitDir, run: Run, plan_folder: Path, summary: dict) -> None:
@@ -234,6 +251,7 @@ class Solver:
             run.process.join(timeout=5)
         if run.staging is not None:
             shutil.rmtree(run.staging, ignore_errors=True)
+        _failed(run, cancelled=True)
         return True
 
     def shutdown(self) -> None:

@@ -38,6 +38,8 @@ async def move(request: Request):
     room = str(params.get("room") or item.room_id)
     peers = [str(p) for p in params.getlist("peers")] if "peers_shown" in params else list(item.peer_ids)
     chosen, errors = actions.parse_move(visit, session_id, day, start, room, peers)
+    if chosen is not None:
+        start = f"{chosen.start:%H:%M}"  # as people write it ("4.15pm"), shown back as the files write it
     breaches = actions.verdict(visit, plan, chosen) if chosen and has_choice else []
     # what pinning it there would add to the visit's own problems (a start off the slot grid…)
     moved = (actions.moved_plan(visit, plan, chosen).session(session_id)
@@ -52,9 +54,7 @@ async def move(request: Request):
                 raise actions.EditRefused(pinning)
             if choice == "replan":
                 assert moved is not None  # the moved plan holds the session moved
-                pinned = moved
-                await locked(vd, form.get("rev"), lambda: actions.pin(vd, visit, pinned, who(request)))
-                return start_solve(request, vd, "replan", board_of(request).solve_seconds)
+                return await _pin_and_replan(request, vd, visit, version, moved, form.get("rev"))
             if not breaches:
                 target = await locked(vd, form.get("rev"),
                                       lambda: actions.save_move(vd, visit, version, chosen, who(request)))
@@ -70,6 +70,31 @@ async def move(request: Request):
         vd, visit, version, item, day=day, start=start, room=room, peers=peers, breaches=breaches,
         checked=has_choice and chosen, unpinnable=unpinnable, move=chosen, errors=[("", e) for e in errors],
         notice=notice))
+
+
+async def _pin_and_replan(request: Request, vd, visit, version: str, moved, revision):
+    """Pin the session where it was moved and re-plan around it; a re-plan
+    that fails (or is cancelled) takes the pin back, leaving sessions.csv as
+    it was, and its page names the pin as the cause and links back."""
+    user = who(request)
+    taken = await locked(vd, revision, lambda: actions.pin_for_replan(vd, visit, moved, user))
+    back = f"/v/{vd.slug}/board/{version}?day={moved.start:%Y-%m-%d}#card-{moved.item_id}"
+
+    def failed(run, cancelled: bool):
+        restored = actions.take_back_pin(vd, taken, user)
+        cause = actions.failed_pin_message(taken, restored, cancelled=cancelled)
+        if not cancelled:
+            run.reasons = [f"What the planner found with the pin in place: {run.message}", *run.reasons]
+            run.message = cause
+        else:
+            run.message = f"{run.message} {cause}"
+        run.back = back
+
+    try:
+        return start_solve(request, vd, "replan", board_of(request).solve_seconds, on_failed=failed)
+    except Refused:
+        actions.take_back_pin(vd, taken, user)
+        raise
 
 
 async def stale_move(request: Request, exc: StaleEdit):

@@ -34,11 +34,12 @@ async def solve(request: Request):
     return start_solve(request, vd, kind, seconds)
 
 
-def start_solve(request: Request, vd: VisitDir, kind: str, seconds: float):
+def start_solve(request: Request, vd: VisitDir, kind: str, seconds: float, on_failed=None):
     if not actions.check(vd.path).valid:
         raise Refused(409, "The visit has problems to fix before it can be planned; see the visit page.")
     try:
-        board_of(request).solver.start(vd, kind, vd.current() if kind == "replan" else None, seconds, who(request))
+        board_of(request).solver.start(vd, kind, vd.current() if kind == "replan" else None, seconds, who(request),
+                                     on_failed=on_failed)
     except AlreadySolving as exc:
         raise Refused(409, f"Not started: {exc}.") from None
     return RedirectResponse(f"/v/{vd.slug}/solve", status_code=303)

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import tempfile
 from pathlib import Path
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from planner.errors import PlannerError
-from planner.text import slug as slugify
 from planner.web import actions, views
 from planner.web.base import Refused, board_of, locked, read_form, render, visit_dir, who
 from planner.web.security import MAX_UPLOAD_BYTES, UnsafeUpload, unpack_zip
+from planner.web.times import tidy_form
 
 
 async def visits(request: Request, errors=None, status: int = 200):
@@ -24,8 +26,8 @@ async def visits(request: Request, errors=None, status: int = 200):
 
 async def create(request: Request):
     form = await read_form(request)
-    name = str(form.get("name", "")).strip()
-    if not slugify(name, ""):
+    name = "".join(ch for ch in str(form.get("name", "")) if ch.isprintable()).strip()
+    if not name:  # any script is a name; its folder falls back to visit, visit-2 … when no letter is Latin
         return await visits(request, errors=[("name", "Enter a name for the visit, for example Testshire 2026.")],
                             status=400)
     vd = actions.new_from_template(board_of(request).ws, name, who(request))
@@ -45,7 +47,8 @@ async def upload(request: Request):
     filename = Path(upload.filename.replace("\\", "/")).name
     name = str(form.get("name", "")).strip() or Path(filename).stem or "visit"
     try:
-        vd = _import(board_of(request).ws, data, filename, name, who(request))
+        # in a worker thread: a large workbook takes seconds, and the server goes on answering meanwhile
+        vd = await run_in_threadpool(_import, board_of(request).ws, data, filename, name, who(request))
     except UnsafeUpload as exc:
         return await visits(request, errors=[("file", f"{filename}: {exc}. Nothing was saved.")], status=400)
     except PlannerError as exc:
@@ -85,20 +88,30 @@ async def visit_page(request: Request, errors=None, status: int = 200, notice: s
                   errors=errors or [], notice=notice, **ctx)
 
 
+def _day(checked) -> tuple:
+    """The visit's day (start, end), to read "4.15" against: the contract's
+    defaults while the visit is invalid."""
+    settings = checked.visit.settings if checked.valid else None
+    return ((settings.day_start, settings.day_end) if settings is not None
+            else (dt.time(9, 0), dt.time(17, 15)))
+
+
 async def settings(request: Request):
     vd = visit_dir(request)
     checked = actions.check(vd.path)
     keys = actions.setting_keys()
     values = {k: (checked.raw.settings[k].value if k in checked.raw.settings else "") for k in keys}
-    errors = []
+    errors: list[tuple[str, str]] = []
     if request.method == "POST":
         form = await read_form(request)
-        values = {k: str(form.get(k, "")) for k in keys}
+        values, errors = tidy_form(None, {k: str(form.get(k, "")) for k in keys}, *_day(checked))
         try:
+            if errors:
+                raise actions.EditRefused([])
             await locked(vd, form.get("rev"), lambda: actions.save_settings(vd, values, who(request)))
             return RedirectResponse(f"/v/{vd.slug}#settings", status_code=303)
         except actions.EditRefused as exc:
-            errors = [(p.column or "", str(p)) for p in exc.problems]
+            errors += [(p.column or "", str(p)) for p in exc.problems]
     return render(request, "settings.html", status=400 if errors else 200, title="Visit settings", vd=vd, keys=keys,
                   values=values, errors=errors, revision=vd.revision())
 
@@ -118,15 +131,17 @@ async def edit_row(request: Request):
         if not found:
             raise Refused(404, f"{table} has no row {row}.")
         cells = dict(found[0])
-    errors = []
+    errors: list[tuple[str, str]] = []
     if request.method == "POST":
         form = await read_form(request)
-        cells = {c: str(form.get(c, "")) for c in columns}
+        cells, errors = tidy_form(table, {c: str(form.get(c, "")) for c in columns}, *_day(checked))
         try:
+            if errors:
+                raise actions.EditRefused([])
             await locked(vd, form.get("rev"), lambda: actions.save_row(vd, table, number, cells, who(request)))
             return RedirectResponse(f"/v/{vd.slug}#table-{table}", status_code=303)
         except actions.EditRefused as exc:
-            errors = [(p.column or "", str(p)) for p in exc.problems]
+            errors += [(p.column or "", str(p)) for p in exc.problems]
     problems = actions.problems_by_row(checked).get((table, number), []) if number else []
     return render(request, "row.html", status=400 if errors else 200,
                   title=f"{'Add a row to' if number is None else 'Edit'} {table}", vd=vd, table=table, number=number,
