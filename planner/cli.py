@@ -474,6 +474,10 @@ def send(folder, host, port, starttls, use_ssl, user, password, dry_run, mark_se
         return
     click.echo(f"Sent {len(report.sent)} of {len(report.due)} due message{'s' if len(report.due) != 1 else ''}"
                f" ({report.already} already sent before); ledger: {Path(folder) / ledger.NAME}")
+    if report.interrupted:
+        err.print(f"Interrupted: {len(report.sent)} sent and recorded in the ledger, {len(report.unsent)} not "
+                  "sent. Run the same command again to send the rest.", markup=False)
+        sys.exit(130)
     if report.stopped:
         err.print(f"Stopped: {report.stopped}; {len(report.unsent)} not sent. Run the same command again "
                   "to send the rest.", markup=False)

@@ -20,6 +20,27 @@ SUBJECTS = (("tentatively accepted", "tentative"), ("accepted", "accepted"), ("d
             ("tentative", "tentative"), ("delegated", "delegated"))
 CALENDAR_TYPES = ("text/calendar", "application/ics", "text/x-vcalendar", "application/x-ics")
 
+# Limits by work: a reply is a few kilobytes with one calendar holding one event
+MAX_MESSAGE_BYTES = 10 * 1024 * 1024   # a bigger message (or .ics) is refused before it is read or parsed
+MAX_CALENDAR_PARTS = 10                # calendar parts read in one message; the rest are left with a line
+MAX_EVENTS = 50                        # VEVENTs read in one calendar
+
+
+class TooBig(bytes):
+    """Stands for a message or calendar refused by its size before it was read (empty)."""
+
+    size: int = 0
+
+    @classmethod
+    def of(cls, size: int) -> TooBig:
+        made = cls()
+        made.size = size
+        return made
+
+    def problem(self, source: str) -> str:
+        return (f"{source}: {self.size / 1048576:.1f} MB, larger than the {MAX_MESSAGE_BYTES // 1048576} MB "
+                f"a reply may be; not read")
+
 
 @dataclass(frozen=True)
 class Answer:
@@ -42,6 +63,7 @@ class Answer:
     method: str = "REPLY"      # REPLY, or COUNTER: a proposed new time (DTSTART/DTEND are the proposal)
     start: dt.datetime | None = None  # DTSTART, aware (naive: floating, the visit's own time)
     end: dt.datetime | None = None    # DTEND (or DTSTART + DURATION)
+    auth_failure: str = ""     # the e-mail's Authentication-Results failures ("dmarc=fail, spf=fail"), if any
 
 
 def _address(value) -> str:
@@ -127,11 +149,16 @@ def _param_addresses(prop, name: str) -> tuple[str, ...]:
 
 
 def answers_in_calendar(data: bytes, *, sender: str = "", on_behalf: str = "", subject: str = "",
-                        message_id: str = "", date: str | None = None, source: str = "") -> list[Answer]:
+                        message_id: str = "", date: str | None = None, source: str = "",
+                        auth_failure: str = "") -> list[Answer]:
     """The answers of one iCalendar object; [] when it is not a METHOD:REPLY
     or a METHOD:COUNTER. Raises ValueError when it is not iCalendar at all."""
     from icalendar import Calendar
 
+    if isinstance(data, TooBig) or len(data) > MAX_MESSAGE_BYTES:
+        size = data.size if isinstance(data, TooBig) else len(data)
+        raise ValueError(f"{size / 1048576:.1f} MB, larger than the {MAX_MESSAGE_BYTES // 1048576} MB a reply "
+                         f"may be; not read")
     try:
         cal = Calendar.from_ical(data)
     except Exception as exc:  # icalendar raises ValueError and others on garbage
@@ -140,7 +167,7 @@ def answers_in_calendar(data: bytes, *, sender: str = "", on_behalf: str = "", s
     if method not in ("REPLY", "COUNTER"):
         return []
     answers = []
-    for event in cal.walk("VEVENT"):
+    for event in cal.walk("VEVENT")[:MAX_EVENTS]:
         uid = _one_line(event.get("UID", ""), 300)
         attendees = event.get("ATTENDEE")
         attendees = attendees if isinstance(attendees, list) else ([attendees] if attendees is not None else [])
@@ -170,7 +197,7 @@ def answers_in_calendar(data: bytes, *, sender: str = "", on_behalf: str = "", s
             delegated_from=_param_addresses(chosen, "DELEGATED-FROM"),
             sent_by=(_param_addresses(chosen, "SENT-BY") or ("",))[0],
             sender=sender, on_behalf=on_behalf, subject=_one_line(subject, 200),
-            message_id=_one_line(message_id, 300), source=source))
+            message_id=_one_line(message_id, 300), source=source, auth_failure=auth_failure))
     return answers
 
 
@@ -188,8 +215,28 @@ def _span(event, cal) -> tuple[dt.datetime | None, dt.datetime | None]:
     return start, end
 
 
+_AUTH_FAILURE = re.compile(r"\b(dmarc|spf|dkim)\s*=\s*fail\b", re.IGNORECASE)
+
+
+def auth_failures(values) -> str:
+    """The DMARC, SPF and DKIM failures the Authentication-Results headers report
+    ("dmarc=fail, spf=fail"), '' when none. Any header counts: a sender can forge a
+    pass further down, but a fail only ever makes its own message suspicious."""
+    found: list[str] = []
+    for value in values:
+        for method in _AUTH_FAILURE.findall(str(value or "")[:4000]):
+            if f"{method.lower()}=fail" not in found:
+                found.append(f"{method.lower()}=fail")
+    return ", ".join(found)
+
+
 def answers_in_message(raw: bytes | email.message.Message, source: str) -> tuple[list[Answer], list[str]]:
-    """(answers, problems) of one e-mail: every calendar part, the same one counted once."""
+    """(answers, problems) of one e-mail: every calendar part (up to MAX_CALENDAR_PARTS),
+    the same one counted once; a message larger than MAX_MESSAGE_BYTES is not parsed."""
+    if isinstance(raw, TooBig):
+        return [], [raw.problem(source)]
+    if isinstance(raw, bytes) and len(raw) > MAX_MESSAGE_BYTES:
+        return [], [TooBig.of(len(raw)).problem(source)]
     try:
         msg = raw if isinstance(raw, email.message.Message) else email.message_from_bytes(raw, policy=policy.default)
     except Exception as exc:
@@ -206,10 +253,16 @@ def answers_in_message(raw: bytes | email.message.Message, source: str) -> tuple
         return _address(pairs[0][1]) if pairs and pairs[0][1] else ""
 
     sender, on_behalf = first_address("From"), first_address("Sender")
+    try:
+        failure = auth_failures(msg.get_all("Authentication-Results") or ())
+    except Exception:  # a malformed header
+        failure = ""
     date = None
     with contextlib.suppress(Exception):
         date = _utc(parsedate_to_datetime(header("Date")))
-    seen, answers, problems = set(), [], []
+    seen: set[bytes] = set()
+    answers: list[Answer] = []
+    problems: list[str] = []
     tnef = False
     for part in msg.walk():
         if part.is_multipart():
@@ -225,11 +278,15 @@ def answers_in_message(raw: bytes | email.message.Message, source: str) -> tuple
             data = b""
         if not data.strip() or data in seen:
             continue
+        if len(seen) >= MAX_CALENDAR_PARTS:
+            problems.append(f"{source}: more than {MAX_CALENDAR_PARTS} calendar parts in one message; only the "
+                            f"first {MAX_CALENDAR_PARTS} were read")
+            break
         seen.add(data)
         try:
             answers += answers_in_calendar(data, sender=sender, on_behalf=on_behalf if on_behalf != sender else "",
                                            subject=header("Subject"), message_id=header("Message-ID"),
-                                           date=date, source=source)
+                                           date=date, source=source, auth_failure=failure)
         except ValueError as exc:
             problems.append(f"{source}: attachment {name or part.get_content_type()!s} is {exc}")
     if tnef and not seen:

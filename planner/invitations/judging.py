@@ -63,6 +63,8 @@ class Issued:
     visit: VisitInfo
     ledger: list[dict]
     messages: list[Message]
+    # (uid, delegate's address) -> address of the invitee who named them in an applied DELEGATED reply
+    delegations: dict[tuple[str, str], str] = field(default_factory=dict)
 
     @classmethod
     def load(cls, folder) -> Issued:
@@ -90,7 +92,8 @@ class Issued:
                     start=event.start or "", summary=event.summary or "", end=event.end or "",
                     aliases=tuple(a.lower() for a in unit.aliases))
         return cls(folder=folder, invited=invited, known=known, people=people, uninvited=list(manifest.uninvited),
-                   visit=manifest.visit, ledger=ledger.entries(folder) or [], messages=manifest.messages)
+                   visit=manifest.visit, ledger=ledger.entries(folder) or [], messages=manifest.messages,
+                   delegations=_delegations(folder))
 
     def invitations(self) -> list[Invited]:
         return sorted((i for by in self.invited.values() for i in by.values()),
@@ -103,6 +106,27 @@ class Issued:
                  and int((e.get("sequences") or {}).get(invitation.uid, -1)) == invitation.sequence]
         sent = [str(t) for t in times if t]
         return min(sent) if sent else None
+
+
+REPLIES = "replies.jsonl"  # written by planner.invitations.replies
+
+
+def _delegations(folder: Path) -> dict[tuple[str, str], str]:
+    """The delegations invitees made in applied DELEGATED replies already recorded."""
+    out: dict[tuple[str, str], str] = {}
+    path = folder / REPLIES
+    if not path.is_file():
+        return out
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        with contextlib.suppress(ValueError):
+            _note_delegation(out, json.loads(line))
+    return out
+
+
+def _note_delegation(delegations: dict[tuple[str, str], str], record) -> None:
+    if (isinstance(record, dict) and record.get("status") == "delegated" and record.get("verdict") == "applied"
+            and record.get("delegate") and not record.get("delegated_from")):
+        delegations[(str(record.get("uid")), str(record["delegate"]).lower())] = str(record.get("email", ""))
 
 
 # --- matching -------------------------------------------------------------------------
@@ -159,35 +183,56 @@ class _Match:
     notes: list[str] = field(default_factory=list)
 
 
-def _match(answer: Answer, by_email: dict[str, Invited]) -> _Match | None:
+def _match(answer: Answer, by_email: dict[str, Invited], issued: Issued) -> _Match | None:
     """The invitation an answer belongs to, by ATTENDEE, then From (each against the
-    address invited and the person's aliases), then as a delegate's; None: not invited."""
+    address invited and the person's aliases), then as a delegate the invitee named in a
+    DELEGATED reply; None: not invited. It counts (is applied) only when its From is one
+    of the person's addresses and the mail's Authentication-Results show no failure."""
+    found = _by_attendee(answer, by_email)
+    if found is None:
+        invitation = _invitation_of(by_email, answer.sender)
+        if invitation is not None:
+            found = _Match(invitation, notes=["matched by From (ATTENDEE " + (answer.attendee or "missing") + ")"])
+    if found is None:
+        found = _as_delegate(answer, by_email, issued)
+    if found is not None and answer.auth_failure:
+        found.verdict = "suspicious"
+        found.notes.append(f"Authentication-Results: {answer.auth_failure}: its From may be forged")
+    return found
+
+
+def _by_attendee(answer: Answer, by_email: dict[str, Invited]) -> _Match | None:
     invitation = _invitation_of(by_email, answer.attendee)
-    if invitation is not None:
-        found = _Match(invitation)
-        if answer.attendee != invitation.email:
-            found.notes.append(f"ATTENDEE {answer.attendee} is an alias of {invitation.person_id}")
-        # a delegate (a PA) answers from their own address, named by SENT-BY, within the
-        # attendee's own organisation (the same mail domain)
-        delegate = answer.sent_by if answer.sent_by in (answer.sender, answer.on_behalf) else ""
-        authentic = (not answer.sender or invitation.answers_from(answer.sender)
-                     or bool(delegate and _domain(delegate) == _domain(answer.attendee)))
-        if not authentic:
-            found.verdict = "suspicious"
-            if delegate:
-                found.notes.append(f"sent by {delegate} on behalf of {answer.attendee}, from another organisation")
-            else:
-                found.notes.append(f"sent from {answer.sender}, not by {answer.attendee} and with no SENT-BY "
-                                   f"naming them")
-        elif answer.sender and not invitation.answers_from(answer.sender):
-            found.notes.append(f"answered on their behalf by {answer.sender}")
-        return found
-    invitation = _invitation_of(by_email, answer.sender)
-    if invitation is not None:
-        return _Match(invitation, notes=["matched by From (ATTENDEE " + (answer.attendee or "missing") + ")"])
+    if invitation is None:
+        return None
+    found = _Match(invitation)
+    if answer.attendee != invitation.email:
+        found.notes.append(f"ATTENDEE {answer.attendee} is an alias of {invitation.person_id}")
+    if not answer.sender:
+        return found  # a calendar file the organiser saved: no From to judge
+    if not invitation.answers_from(answer.sender):
+        found.verdict = "suspicious"
+        if answer.sent_by:
+            other = ", from another organisation" if _domain(answer.sender) != _domain(answer.attendee) else ""
+            found.notes.append(f"sent by {answer.sender} (SENT-BY {answer.sent_by}) on behalf of {answer.attendee}"
+                               f"{other}: an address {invitation.person_id} does not list (email or aliases)")
+        else:
+            found.notes.append(f"sent from {answer.sender}, not by {answer.attendee} or an address they list")
+    elif answer.sender != invitation.email and answer.sent_by == answer.sender:
+        found.notes.append(f"answered on their behalf by {answer.sender}, an address they list")
+    return found
+
+
+def _as_delegate(answer: Answer, by_email: dict[str, Invited], issued: Issued) -> _Match | None:
+    """A delegate's own answer: counted only when the invitee named this address in an
+    applied DELEGATED reply; an unsolicited DELEGATED-FROM is not a delegation."""
     delegator = next((by_email[a] for a in answer.delegated_from if a in by_email), None)
     if delegator is None or (answer.sender and answer.sender != answer.attendee):
         return None
+    named = issued.delegations.get((answer.uid, answer.attendee))
+    if named is None or not delegator.answers_from(named):
+        return _Match(delegator, verdict="unsolicited", notes=[
+            f"{answer.attendee} answers as a delegate of {delegator.person_id}, who named no such delegate"])
     return _Match(delegator, delegated_from=delegator.person_id, notes=[f"delegate of {delegator.person_id}"])
 
 
@@ -233,7 +278,9 @@ def judge(answer: Answer, issued: Issued) -> Finding:
         what = "a proposal of a new time" if answer.method == "COUNTER" else "a reply"
         return Finding("no-answer", f"{label}: {what} about {item_id} with no answer in it "
                                     f"(PARTSTAT {answer.partstat or 'missing'})")
-    found = _match(answer, by_email)
+    found = _match(answer, by_email, issued)
+    if found is not None and found.verdict == "unsolicited":
+        return Finding("suspicious", f"{label}: {item_id}: {'; '.join(found.notes)}; not recorded as a delegation")
     if found is None:
         known = issued.people.get(answer.attendee) or issued.people.get(answer.sender)
         why = f" ({known} holds it as part of a published calendar, which asks for no answer)" \
@@ -241,6 +288,8 @@ def judge(answer: Answer, issued: Issued) -> Finding:
         return Finding("not-invited", f"{label}: answered {item_id} but was not invited to it{why}; "
                                       f"nothing recorded")
     record = _record(answer, issued, item_id, status, found)
+    if found.verdict == "applied":
+        _note_delegation(issued.delegations, record)
     text = f"{record['person_id']} {status} {item_id}"
     if record["delegate"]:
         text += f" (delegated to {record['delegate_id'] or record['delegate']})"

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from planner.errors import PlannerError
+from planner.invitations.answers import MAX_MESSAGE_BYTES, TooBig
 
 
 class RepliesError(PlannerError):
@@ -39,13 +40,24 @@ def _looks_like_mbox(path: Path) -> bool:
     return False
 
 
+def _size(handle) -> int:
+    with contextlib.closing(handle):
+        handle.seek(0, os.SEEK_END)
+        return int(handle.tell())
+
+
+def _bounded(read, size: int) -> bytes:
+    """What `read()` gives, unless `size` is over the limit: then a TooBig, nothing read."""
+    return TooBig.of(size) if size > MAX_MESSAGE_BYTES else read()
+
+
 def read_source(path: Path) -> Iterator[tuple[str, bytes | email.message.Message, str]]:
     """(label, message or calendar, what) for every item of a path: what is 'ics' or 'eml'."""
     if _is_maildir(path):
         box = mailbox.Maildir(path, factory=None, create=False)
         for key in sorted(box.keys()):
             with contextlib.suppress(Exception):
-                yield f"{path}/{key}", box.get_bytes(key), "eml"
+                yield f"{path}/{key}", _bounded(lambda key=key: box.get_bytes(key), _size(box.get_file(key))), "eml"
         return
     if path.is_dir():
         for root, dirs, files in os.walk(path):
@@ -57,16 +69,18 @@ def read_source(path: Path) -> Iterator[tuple[str, bytes | email.message.Message
                 dirs.remove(name)
                 yield from read_source(here / name)
         return
+    size = path.stat().st_size
     if path.suffix.lower() == ".ics":
-        yield str(path), path.read_bytes(), "ics"
+        yield str(path), _bounded(path.read_bytes, size), "ics"
         return
     if _looks_like_mbox(path):
         mbox = mailbox.mbox(path, factory=None, create=False)
         for index, key in enumerate(mbox.keys(), start=1):
             with contextlib.suppress(Exception):
-                yield f"{path} message {index}", mbox.get_bytes(key), "eml"
+                size = _size(mbox.get_file(key))
+                yield f"{path} message {index}", _bounded(lambda key=key: mbox.get_bytes(key), size), "eml"
         return
-    yield str(path), path.read_bytes(), "eml"
+    yield str(path), _bounded(path.read_bytes, size), "eml"
 
 
 @dataclass(frozen=True)
@@ -129,7 +143,14 @@ def read_imap(settings: ImapSettings) -> Iterator[tuple[str, bytes, str]]:
             raise RepliesError(f"the IMAP server {where} refused to list {settings.folder!r}: {_text(data)}")
         uids = [u.decode() for u in (data[0] or b"").split() if u]
         for start in range(0, len(uids), max(1, settings.batch)):
-            typ, parts = conn.uid("FETCH", ",".join(uids[start:start + settings.batch]), "(UID BODY.PEEK[])")
+            batch = uids[start:start + settings.batch]
+            sizes = _sizes(conn, batch, where)
+            for uid in [u for u in batch if sizes.get(u, 0) > MAX_MESSAGE_BYTES]:
+                yield f"imap://{where}/{settings.folder}#{uid}", TooBig.of(sizes[uid]), "eml"
+            batch = [u for u in batch if sizes.get(u, 0) <= MAX_MESSAGE_BYTES]
+            if not batch:
+                continue
+            typ, parts = conn.uid("FETCH", ",".join(batch), "(UID BODY.PEEK[])")
             if typ != "OK":
                 raise RepliesError(f"the IMAP server {where} refused to fetch messages: {_text(parts)}")
             for part in parts or ():
@@ -147,6 +168,22 @@ def read_imap(settings: ImapSettings) -> Iterator[tuple[str, bytes, str]]:
     finally:
         with contextlib.suppress(Exception):
             conn.logout()
+
+
+def _sizes(conn: imaplib.IMAP4, uids: list[str], where: str) -> dict[str, int]:
+    """Each message's size as the server gives it (RFC822.SIZE), asked before any body is
+    fetched, so that a message over the limit is never brought into memory."""
+    typ, data = conn.uid("FETCH", ",".join(uids), "(UID RFC822.SIZE)")
+    if typ != "OK":
+        raise RepliesError(f"the IMAP server {where} refused to give the size of messages: {_text(data)}")
+    sizes: dict[str, int] = {}
+    for line in data or ():
+        head = line[0] if isinstance(line, tuple) else line
+        if isinstance(head, bytes):
+            uid, size = re.search(rb"UID (\d+)", head), re.search(rb"RFC822\.SIZE (\d+)", head)
+            if uid and size:
+                sizes[uid.group(1).decode()] = int(size.group(1))
+    return sizes
 
 
 def _xoauth2_answers(user: str, token: str):

@@ -12,14 +12,17 @@ Each reply is matched to the plan folder's invites/manifest.json:
 
 * the event by UID; a UID the plan never issued, or an event since cancelled,
   is reported and not recorded;
-* the person by ATTENDEE, and by the From address when ATTENDEE is missing or
-  names nobody invited (Outlook, answering for a delegate); a reply whose From
-  differs from its ATTENDEE with no SENT-BY naming that From (the way a
-  delegate answers on someone's behalf, from the attendee's own mail domain)
-  is recorded as *suspicious* and not applied; one from somebody not invited to that event is reported only;
-* the version by SEQUENCE: a reply to an older version of the invite is
-  recorded as *stale* and not applied (Outlook sometimes omits SEQUENCE: such a
-  reply is taken as answering the invite currently held, and says so).
+* the person by ATTENDEE, matched against each person's email and aliases, and
+  by the From address when ATTENDEE is missing or names nobody invited
+  (Outlook, answering for a delegate); the reply counts only when its From is
+  that person's email or one of their aliases (SENT-BY is honoured only from
+  such an address), or a delegate the person named in their own DELEGATED
+  reply; an Authentication-Results header with a DMARC, SPF or DKIM failure,
+  a From that is not the attendee's, or an unsolicited DELEGATED-FROM make it
+  *suspicious*: reported and not applied (see :mod:`.judging`); one from
+  somebody not invited to that event is reported only;
+* the version by SEQUENCE, or without SEQUENCE by DTSTART: a reply to an older
+  version of the invite is recorded as *stale* and not applied.
 
 The reading is in parts: :mod:`.answers` (what a calendar or an e-mail
 says), :mod:`.mailboxes` (files, mbox, Maildir, IMAP), :mod:`.judging` (what

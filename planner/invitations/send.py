@@ -9,7 +9,10 @@ The ledger is a log, one JSON line per message the server accepted (key,
 Message-ID, recipient, uids and sequences, wall time sent), written, flushed
 and fsynced right after that message is accepted. A run that stops half-way
 (crash, lost connection, Ctrl-C) and is started again sends the rest, and
-nothing twice; the only window is between the server's acceptance and the
+nothing twice. A Ctrl-C while messages go does not cut the message in flight:
+the run waits for the server's answer, records that message, and stops there
+(``SendReport.interrupted``), so the report says how many went and how many
+did not; the only window is between the server's acceptance and the
 fsync, and a message sent twice then carries the same Message-ID, which
 mail clients use to drop the duplicate. A lock file keeps two runs on the
 same folder apart.
@@ -23,9 +26,11 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import re
+import signal
 import smtplib
 import ssl
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.utils import format_datetime
 from pathlib import Path
@@ -89,6 +94,7 @@ class SendReport:
     already: int = 0                                          # due in the manifest, already in the ledger
     stopped: str | None = None
     dry_run: bool = True
+    interrupted: bool = False                                 # Ctrl-C: stopped after the message in flight
 
     @property
     def ok(self) -> bool:
@@ -210,41 +216,80 @@ def deliver(folder, settings: SmtpSettings, *, dry_run: bool = True,
             report.unsent = list(due) if dry_run else []
             return report
         smtp = connect_with(settings)
-        ledger = _Ledger(folder)
-        try:
-            for index, out in enumerate(due):
-                path = inside(folder, out.eml)
-                if not path.is_file():
-                    report.failed.append((out, f"missing file {out.eml}"))
-                    if on_failed:
-                        on_failed(out, report.failed[-1][1])
-                    continue
-                moment = now()
-                raw = with_date(path.read_bytes(), moment)
-                try:
-                    smtp.sendmail(sender, [out.email], raw)
-                except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError) as exc:
-                    reason = _refusal(exc)
-                    report.failed.append((out, reason))
-                    if on_failed:
-                        on_failed(out, reason)
-                    with contextlib.suppress(smtplib.SMTPException, OSError):
-                        smtp.rset()
-                    continue
-                except (smtplib.SMTPException, OSError) as exc:
-                    # the sender refused or the connection lost: nothing more can go now
-                    report.stopped = f"{type(exc).__name__}: {exc}"
-                    report.unsent = due[index:]
-                    break
-                ledger.record(out, moment)
-                report.sent.append(out)
-                if on_sent:
-                    on_sent(out)
-        finally:
-            ledger.close()
-            with contextlib.suppress(smtplib.SMTPException, OSError):
-                smtp.quit()
+        with _ctrl_c_held() as held:  # from the first message to the goodbye: Ctrl-C only stops the loop
+            ledger = _Ledger(folder)
+            try:
+                _send_all(folder, due, sender, smtp, ledger, report, held, now, on_sent, on_failed)
+            finally:
+                ledger.close()
+                with contextlib.suppress(smtplib.SMTPException, OSError):
+                    smtp.quit()
         return report
+
+
+class _Held:
+    interrupted = False
+
+
+@contextlib.contextmanager
+def _ctrl_c_held() -> Iterator[_Held]:
+    """Within the block Ctrl-C (SIGINT) only sets `interrupted`: the loop
+    finishes and records the message in flight, then stops. Only in the main
+    thread (where Python handles signals); a web worker thread holds nothing."""
+    held = _Held()
+    if threading.current_thread() is not threading.main_thread():
+        yield held
+        return
+
+    def record(signum: int, frame: object) -> None:
+        held.interrupted = True
+
+    previous = signal.signal(signal.SIGINT, record)
+    try:
+        yield held
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _send_all(folder: Path, due: list[Outgoing], sender: str, smtp: smtplib.SMTP, ledger: _Ledger,
+              report: SendReport, held: _Held, now: Callable[[], dt.datetime],
+              on_sent: Callable[[Outgoing], None] | None,
+              on_failed: Callable[[Outgoing, str], None] | None) -> None:
+    """Send `due` in order, recording each accepted message; stop on a lost
+    connection or after a Ctrl-C (the message in flight is finished first)."""
+    for index, out in enumerate(due):
+        if held.interrupted:
+            report.interrupted = True
+            report.stopped = "interrupted (Ctrl-C)"
+            report.unsent = due[index:]
+            break
+        path = inside(folder, out.eml)
+        if not path.is_file():
+            report.failed.append((out, f"missing file {out.eml}"))
+            if on_failed:
+                on_failed(out, report.failed[-1][1])
+            continue
+        moment = now()
+        raw = with_date(path.read_bytes(), moment)
+        try:
+            smtp.sendmail(sender, [out.email], raw)
+        except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError) as exc:
+            reason = _refusal(exc)
+            report.failed.append((out, reason))
+            if on_failed:
+                on_failed(out, reason)
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                smtp.rset()
+            continue
+        except (smtplib.SMTPException, OSError) as exc:
+            # the sender refused or the connection lost: nothing more can go now
+            report.stopped = f"{type(exc).__name__}: {exc}"
+            report.unsent = due[index:]
+            break
+        ledger.record(out, moment)
+        report.sent.append(out)
+        if on_sent:
+            on_sent(out)
 
 
 def mark_sent(folder, now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)) -> list[Outgoing]:

@@ -21,17 +21,18 @@ from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
-from starlette.responses import RedirectResponse
+from starlette.responses import HTMLResponse, RedirectResponse
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from planner.web.base import SOLVE_DEFAULT_SECONDS, BoardState, Refused, board_of, render
 from planner.web.routes import auth, moves, papers, publish, solve, visits
-from planner.web.security import CSP, secret_key
+from planner.web.security import SECURITY_HEADERS, secret_key
 from planner.web.workspace import StaleEdit
 
 HERE = Path(__file__).parent
@@ -51,11 +52,7 @@ class SecurityHeaders:
         async def with_headers(message):
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
-                headers += [(b"content-security-policy", CSP.encode()),
-                            (b"x-content-type-options", b"nosniff"),
-                            (b"referrer-policy", b"same-origin"),
-                            (b"x-frame-options", b"DENY"),
-                            (b"cache-control", b"no-store")]
+                headers += [(k.encode(), v.encode()) for k, v in SECURITY_HEADERS]
                 message["headers"] = headers
             await send(message)
 
@@ -67,7 +64,10 @@ def guarded(page):
     (anyone else is sent to the sign-in page, and back here after)."""
     @functools.wraps(page)
     async def checked(request: Request):
-        if board_of(request).require_login and not request.session.get("user"):
+        board = board_of(request)
+        user = request.session.get("user")
+        if board.require_login and (not user or board.sessions.user_of(request.session.get("sid")) != user):
+            request.session.clear()  # no login, or one ended on the server (signed out, expired)
             target = "/login?next=" + urllib.parse.quote(request.url.path, safe="/")
             return RedirectResponse(target, status_code=303)
         return await page(request)
@@ -115,6 +115,28 @@ async def not_found(request: Request, exc):
                   message="There is no such page, visit or version in this workspace.")
 
 
+async def http_error(request: Request, exc: HTTPException):
+    """Any other refusal of the router or of Starlette (405, a malformed form…):
+    the board's own page, with its headers, no internals."""
+    if exc.status_code == 404:
+        return await not_found(request, exc)
+    titles = {400: "Bad request", 405: "Not allowed", 413: "Too large", 429: "Too many requests"}
+    return render(request, "message.html", status=exc.status_code, title=titles.get(exc.status_code, "Not done"),
+                  message="The request could not be handled as sent; nothing was saved.")
+
+
+ERROR_PAGE = ("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Something went wrong</title>"
+              "<link rel=\"stylesheet\" href=\"/static/board.css\"></head><body><main><h1>Something went wrong</h1>"
+              "<p>The server could not finish this request; nothing more was saved than what was saved before. "
+              "The error is in the server's log.</p><p><a href=\"/\">Back to the visits</a></p></main></body></html>")
+
+
+async def server_error(request: Request, exc: Exception):
+    """An unexpected error: a plain page with every security header (it is
+    answered outside the middleware), never a traceback."""
+    return HTMLResponse(ERROR_PAGE, status_code=500, headers=dict(SECURITY_HEADERS))
+
+
 async def stale(request: Request, exc: StaleEdit):
     """An edit made on an out-of-date page: refused (409), and the page shown
     afresh — a move's form for the current version, else the visit page."""
@@ -144,7 +166,8 @@ def build_app(board: BoardState) -> Starlette:
         finally:
             board.solver.shutdown()
 
-    handlers: dict[Any, Any] = {Refused: refused, StaleEdit: stale, 404: not_found}
+    handlers: dict[Any, Any] = {Refused: refused, StaleEdit: stale, HTTPException: http_error,
+                                Exception: server_error}
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan, exception_handlers=handlers)
     app.state.board = board
     return app

@@ -10,6 +10,7 @@ exception handler), a refusal raised as :class:`Refused`.
 
 from __future__ import annotations
 
+import asyncio
 import getpass
 import shutil
 import urllib.parse
@@ -21,11 +22,12 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from planner.web import actions
-from planner.web.security import MAX_UPLOAD_BYTES, Users, csrf_ok, csrf_token
+from planner.web.security import MAX_UPLOAD_BYTES, Sessions, Throttle, Users, csrf_ok, csrf_token
 from planner.web.solving import Solver
 from planner.web.workspace import STAGING, VisitDir, Workspace
 
 SOLVE_DEFAULT_SECONDS = 10.0
+FORM_SECONDS = 60.0  # a form's body must arrive within this (a Content-Length longer than the body is cut off)
 
 
 class Refused(Exception):
@@ -46,6 +48,7 @@ class BoardState:
         self.ws = Workspace(workspace)
         self.users = Users(users_file or self.ws.server_dir / "users.json")
         self.require_login = require_login or bool(self.users.load())
+        self.throttle, self.sessions = Throttle(), Sessions(self.ws.server_dir / "sessions.json")
         self.solver = Solver(workers=workers)
         for vd in self.ws.visits():  # staging folders of runs a crash or a stop left behind (ours only)
             shutil.rmtree(vd.path / STAGING, ignore_errors=True)
@@ -85,7 +88,12 @@ async def read_form(request: Request):
         raise Refused(411, "The form did not say how long it is (no Content-Length); nothing was saved.")
     if int(length) > MAX_UPLOAD_BYTES + 65536:
         raise Refused(413, f"The upload is larger than {MAX_UPLOAD_BYTES // 2 ** 20} MB; nothing was saved.")
-    form = await request.form(max_files=2, max_fields=200, max_part_size=MAX_UPLOAD_BYTES)
+    try:
+        form = await asyncio.wait_for(request.form(max_files=2, max_fields=200, max_part_size=MAX_UPLOAD_BYTES),
+                                      FORM_SECONDS)
+    except TimeoutError:
+        raise Refused(408, "The form did not arrive whole in time (it said it was longer than it was); "
+                           "nothing was saved.") from None
     token = form.get("csrf")
     if not csrf_ok(request.session, (token if isinstance(token, str) else None)
                    or request.headers.get("x-csrf-token")):

@@ -8,6 +8,8 @@ import ipaddress
 import json
 import secrets
 import stat
+import threading
+import time
 import zipfile
 from pathlib import Path, PurePosixPath
 
@@ -20,6 +22,9 @@ MAX_RATIO = 200                            # a member unpacking to more than 200
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
+
+SECURITY_HEADERS = [("content-security-policy", CSP), ("x-content-type-options", "nosniff"),
+                    ("referrer-policy", "same-origin"), ("x-frame-options", "DENY"), ("cache-control", "no-store")]
 
 
 def is_loopback(host: str) -> bool:
@@ -39,6 +44,17 @@ def hash_password(password: str, salt: bytes | None = None) -> str:
     return f"scrypt$16384$8$1${salt.hex()}${digest.hex()}"
 
 
+_DUMMY: list[str] = []
+
+
+def dummy_hash() -> str:
+    """A hash no password is checked against for real: an unknown name costs
+    one scrypt, the same as a known one (made once per server)."""
+    if not _DUMMY:
+        _DUMMY.append(hash_password(secrets.token_urlsafe(16)))
+    return _DUMMY[0]
+
+
 def check_password(password: str, stored: str) -> bool:
     try:
         kind, n, r, p, salt, digest = stored.split("$")
@@ -56,6 +72,7 @@ class Users:
 
     def __init__(self, path: Path):
         self.path = Path(path)
+        dummy_hash()  # made now, so no sign-in pays for it
 
     def load(self) -> dict[str, str]:
         if not self.path.is_file():
@@ -75,9 +92,113 @@ class Users:
     def verify(self, name: str, password: str) -> bool:
         stored = self.load().get(name)
         if stored is None:
-            check_password(password, hash_password("timing"))  # same work for an unknown name
+            check_password(password, dummy_hash())  # one scrypt, as for a known name
             return False
         return check_password(password, stored)
+
+
+# --- throttling sign-ins --------------------------------------------------------------
+
+FREE_FAILURES = 5          # failures allowed before a wait is imposed
+FIRST_WAIT = 60.0          # seconds of the first wait, doubled at every further failure
+LONGEST_WAIT = 15 * 60.0
+FORGET_AFTER = 3600.0      # a key with no failure for an hour starts afresh
+
+
+class Throttle:
+    """Failed sign-ins counted per user name and per client address; after
+    FREE_FAILURES failures a key must wait 1, 2, 4 … (at most 15) minutes."""
+
+    def __init__(self, clock=time.monotonic):
+        self.clock = clock
+        self.failures: dict[str, tuple[int, float]] = {}  # key: (count, time of the last failure)
+        self.lock = threading.Lock()
+
+    @staticmethod
+    def keys(name: str, address: str) -> list[str]:
+        return ["user:" + name.casefold()[:200], "addr:" + address]
+
+    def wait(self, keys: list[str]) -> float:
+        """Seconds left before these keys may try again (0: now)."""
+        now, longest = self.clock(), 0.0
+        with self.lock:
+            for key in keys:
+                count, last = self.failures.get(key, (0, 0.0))
+                if now - last > FORGET_AFTER:
+                    self.failures.pop(key, None)
+                    continue
+                if count >= FREE_FAILURES:
+                    delay = min(LONGEST_WAIT, FIRST_WAIT * 2 ** (count - FREE_FAILURES))
+                    longest = max(longest, last + delay - now)
+        return max(0.0, longest)
+
+    def failed(self, keys: list[str]) -> None:
+        now = self.clock()
+        with self.lock:
+            if len(self.failures) > 100_000:  # a flood of names: keep the newest
+                for key, _ in sorted(self.failures.items(), key=lambda kv: kv[1][1])[:50_000]:
+                    del self.failures[key]
+            for key in keys:
+                count, last = self.failures.get(key, (0, 0.0))
+                self.failures[key] = (count + 1 if now - last <= FORGET_AFTER else 1, now)
+
+    def succeeded(self, keys: list[str]) -> None:
+        with self.lock:
+            self.failures.pop(keys[0], None)  # the user's count; the address keeps its own
+
+
+# --- server-side sessions ---------------------------------------------------------------
+
+SESSION_SECONDS = 12 * 3600
+
+
+class Sessions:
+    """The sessions signed in, kept on the server (a file of their ids'
+    SHA-256, so the file itself lets no one in): the signed cookie carries an
+    id, valid only while listed here; signing out ends every session of that
+    user, so a cookie copied before cannot be used after."""
+
+    def __init__(self, path: Path, clock=time.time):
+        self.path, self.clock = Path(path), clock
+        self.lock = threading.Lock()
+
+    @staticmethod
+    def _key(sid: str) -> str:
+        return hashlib.sha256(sid.encode("utf-8")).hexdigest()
+
+    def _load(self) -> dict[str, dict]:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        now = self.clock()
+        return {k: v for k, v in data.items() if isinstance(v, dict) and v.get("expires", 0) > now} \
+            if isinstance(data, dict) else {}
+
+    def _save(self, data: dict[str, dict]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(self.path, json.dumps(data, sort_keys=True), mode=0o600)
+
+    def start(self, user: str) -> str:
+        sid = secrets.token_urlsafe(32)
+        with self.lock:
+            data = self._load()
+            data[self._key(sid)] = {"user": user, "expires": self.clock() + SESSION_SECONDS}
+            self._save(data)
+        return sid
+
+    def user_of(self, sid: object) -> str | None:
+        if not isinstance(sid, str) or not sid:
+            return None
+        entry = self._load().get(self._key(sid))
+        return str(entry["user"]) if entry else None
+
+    def end_all(self, user: str) -> int:
+        with self.lock:
+            data = self._load()
+            kept = {k: v for k, v in data.items() if v.get("user") != user}
+            self._save(kept)
+        return len(data) - len(kept)
 
 
 def secret_key(folder: Path) -> str:

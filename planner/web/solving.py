@@ -130,8 +130,8 @@ def _failed(run: Run, cancelled: bool) -> None:
 
 
 class Solver:
-    def __init__(self, workers: int = 1):
-        self.workers = workers
+    def __init__(self, workers: int = 1, max_runs: int = 2):
+        self.workers, self.max_runs = workers, max_runs  # runs at once per server (each a process)
         self.runs: dict[str, Run] = {}
         self.lock = threading.Lock()
         self.context = multiprocessing.get_context("spawn")
@@ -149,6 +149,10 @@ class Solver:
             if self.running(vd.slug):
                 raise AlreadySolving(f"{vd.slug} is being planned already (started by "
                                      f"{self.runs[vd.slug].who}); wait for it to finish or cancel it")
+            busy = sorted(slug for slug in self.runs if self.running(slug))
+            if len(busy) >= self.max_runs:
+                raise AlreadySolving(f"the server is planning {len(busy)} visits already ({', '.join(busy)}), "
+                                     f"its limit; wait for one to finish or cancel it, then plan again")
             staging = vd.staging() / uuid.uuid4().hex[:12]
             staging.mkdir()
             run = Run(vd.slug, kind, who, time_limit, staging=staging, revision=vd.revision(), on_failed=on_failed)

@@ -7,6 +7,8 @@ from __future__ import annotations
 import datetime as dt
 
 from planner.errors import PlannerError
+from planner.invitations.manifest import load_manifest
+from planner.invitations.replies import current_statuses
 from planner.invitations.reports import answers_by_item
 from planner.text import slug as slugify
 from planner.web import actions
@@ -87,15 +89,62 @@ def board_context(vd: VisitDir, visit, version: str, day: str | None, view: str)
         answers = answers_by_item(vd.version_path(version))
     except (PlannerError, OSError, ValueError, KeyError):
         answers = {}
-    return {"vd": vd, "answers": answers, "visit": visit, "version": version, "plan": plan, "days": days,
+    try:  # new times proposed (COUNTER) for the invitations of this version: "Try this time"
+        proposals = proposals_by_item(vd.version_path(version))
+    except (PlannerError, OSError, ValueError, KeyError):
+        proposals = {}
+    return {"vd": vd, "answers": answers, "proposals": proposals, "visit": visit, "version": version,
+            "plan": plan, "days": days,
             "day": chosen, "view": view, "grid": day_grid(visit, plan, chosen, view), "scores": scores,
             "before": before, "previous": previous, "soft_names": actions.SOFT_NAMES, "pinned": pinned,
             "left_out": left_out, "current": vd.current(), "published": vd.published(), "revision": vd.revision(),
             "lunches": [i for i in plan.on(chosen) if i.kind == "lunch"]}
 
 
+def proposals_by_item(folder) -> dict[str, list[dict]]:
+    """item id -> the new times proposed (an Outlook "Propose new time", METHOD:COUNTER) in the
+    current answers to the version's invitations: who, and the proposed day and start for the
+    move page ({} when the version's invites asked nothing yet)."""
+    if load_manifest(folder) is None:
+        return {}
+    out: dict[str, list[dict]] = {}
+    for s in current_statuses(folder):
+        if not s.proposed_start:
+            continue
+        start = dt.datetime.fromisoformat(s.proposed_start)
+        out.setdefault(s.invitation.item_id, []).append(
+            {"name": s.invitation.name or s.invitation.person_id, "day": f"{start:%Y-%m-%d}",
+             "start": f"{start:%H:%M}", "label": f"{start:%a} {start.day} {start:%b} {start:%H:%M}"})
+    return out
+
+
+def outside_grid(visit, item, day: str, start: str) -> str:
+    """A plain sentence when `day` and `start` (a proposed time, say) fall outside the visit's
+    interview days or its slot grid and hours; "" otherwise or when they cannot be read."""
+    try:
+        when = dt.datetime.combine(dt.date.fromisoformat(day), dt.time.fromisoformat(start))
+    except ValueError:
+        return ""
+    s = visit.settings
+    said = f"{when:%a} {when.day} {when:%b} {when:%H:%M}"
+    if when.date() not in s.interview_days:
+        days = ", ".join(f"{x:%a} {x.day} {x:%b}" for x in s.interview_days)
+        return f"{said} is not one of the visit's interview days ({days}): choose one of them."
+    ends = when + (item.end - item.start)
+    if when.time() < s.day_start or ends > dt.datetime.combine(when.date(), s.day_end):
+        return (f"{said} is outside the visit's hours ({s.day_start:%H:%M}–{s.day_end:%H:%M}, "
+                f"ending by {s.day_end:%H:%M}): choose another start.")
+    offset = when.hour * 60 + when.minute - (s.day_start.hour * 60 + s.day_start.minute)
+    if offset % s.slot_minutes:
+        return (f"{said} is off the visit's {s.slot_minutes}-minute grid (from {s.day_start:%H:%M}): "
+                "choose another start.")
+    return ""
+
+
 def move_context(vd: VisitDir, visit, version: str, item, **form) -> dict:
     """The move form of a session: the choices, and what the template shows of the choice made."""
+    if form.get("checked"):  # a choice was made: say plainly when it is off the visit's days or grid
+        form.setdefault("outside", outside_grid(visit, item, str(form.get("day", "")), str(form.get("start", ""))))
     return {"title": f"Move {item.title}", "vd": vd, "visit": visit, "version": version, "item": item,
             "rooms": list(visit.rooms), "days": list(visit.settings.interview_days), "revision": vd.revision(),
             **form}

@@ -107,10 +107,24 @@ def test_outlook_subject_gives_the_answer_when_partstat_is_missing(issued, plan,
     assert statuses(plan)[("ceo", "s1")] == "declined"
 
 
-def test_outlook_delegate_answers_on_behalf(issued, plan, tmp_path):
-    """A PA answers for the Chief Executive: From is the PA, ATTENDEE the Chief Executive with
-    SENT-BY the PA (applied); or ATTENDEE missing and From the invitee (matched by From)."""
-    _, _, manifest = issued
+def listing(visit, tmp_path, **aliases):
+    """The small visit issued with these people's aliases (contract 1.2), all sent on 1 April."""
+    import dataclasses
+
+    people = tuple(dataclasses.replace(p, aliases=aliases.get(p.id, ())) for p in visit.people)
+    visit = dataclasses.replace(visit, people=people)
+    folder = tmp_path / "listed"
+    render(folder, visit, hand_plan(visit))
+    mark_sent(folder, now=lambda: SENT)
+    return folder
+
+
+def test_outlook_delegate_answers_on_behalf(issued, tmp_path):
+    """A PA the Chief Executive lists (aliases) answers for them: From is the PA, ATTENDEE the
+    Chief Executive with SENT-BY the PA (applied); or ATTENDEE missing and From the invitee
+    (matched by From)."""
+    visit, _, manifest = issued
+    plan = listing(visit, tmp_path, ceo=("pa@example.org",))
     on_behalf = reply_mail("outlook", reply_ics("outlook", uid(manifest, "s1"), "ceo@example.org", "ACCEPTED",
                                                 params=';SENT-BY="mailto:pa@example.org"'),
                            "pa@example.org")

@@ -285,3 +285,48 @@ def test_a_dry_run_leaves_no_lock_file_in_the_plan_folder(folder, server):
     assert report.unsent and server.received == []
     assert sorted(p.name for p in folder.iterdir()) == before
     assert not (folder / ledger.LOCK).exists()
+
+
+class Slow(Recorder):
+    """Holds the answer to the third message for a second, and says when it arrived."""
+
+    def __init__(self):
+        super().__init__()
+        import threading
+
+        self.third = threading.Event()
+
+    async def handle_DATA(self, server, session, envelope):
+        import asyncio
+
+        if self.data_calls == 2:  # this is the third
+            self.third.set()
+            await asyncio.sleep(1.0)
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_ctrl_c_while_a_message_is_in_flight_records_it_and_says_how_many_went(folder):
+    import signal
+    import subprocess
+    import sys
+
+    handler = Slow()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        run = subprocess.Popen([sys.executable, "-c", "from planner.cli import main; main()", "send", str(folder),
+                                "--send", "--host", "127.0.0.1", "--port", str(controller.port), "--no-starttls"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        assert handler.third.wait(30), "the third message never reached the server"
+        run.send_signal(signal.SIGINT)  # while the server has not yet answered the third message
+        out, errors = run.communicate(timeout=60)
+    finally:
+        controller.stop()
+    total = due_count(folder)
+    assert run.returncode == 130, out + errors
+    # the message in flight went and is in the ledger: nothing goes twice on the next run
+    assert len(handler.received) == 3 and len(read_ledger(folder)) == 3
+    assert sorted(e["message_id"] for e in read_ledger(folder)) == sorted(handler.message_ids())
+    assert f"3 sent and recorded in the ledger, {total - 3} not sent" in errors
+    assert "nothing was changed" not in errors + out
+    assert "Traceback" not in errors

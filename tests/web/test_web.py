@@ -832,3 +832,204 @@ def test_publishing_keeps_a_file_the_planner_did_not_write(client, board):
     assert (folder / "notes" / "call with the host.txt").read_text(encoding="utf-8") == "agreed: room r2 on Tuesday"
     assert not (folder / "agendas" / "stale.html").exists()  # the planner's own folders are written afresh
     assert (folder / "index.html").is_file() and (folder / "invites" / "manifest.json").is_file()
+
+
+# --- issue 22: error pages, sign-ins, heavy work, names ---------------------------------------------
+
+def _has_security_headers(response):
+    csp = response.headers.get("content-security-policy", "")
+    return "script-src 'self'" in csp and response.headers.get("x-frame-options") == "DENY" \
+        and response.headers.get("x-content-type-options") == "nosniff"
+
+
+def test_error_pages_carry_the_security_headers_and_no_traceback(client, board, monkeypatch):
+    r = client.get("/no/such/page")
+    assert r.status_code == 404 and _has_security_headers(r) and "Page not found" in r.text
+    r = client.http.get("/visits/new")  # a POST-only route
+    assert r.status_code == 405 and _has_security_headers(r) and "<h1>Not allowed</h1>" in r.text
+    r = client.http.post("/visits/new", content=b"x", headers={"content-type": "multipart/form-data"})
+    assert r.status_code == 400 and _has_security_headers(r) and "nothing was saved" in r.text
+    r = client.http.post("/visits/new", content=b"x", headers={"content-length": str(11 * 2 ** 20)})
+    assert r.status_code == 413 and _has_security_headers(r)
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("secret internals /etc/passwd")
+
+    monkeypatch.setattr(actions, "check", crash)
+    r = TestClient(board.app, raise_server_exceptions=False).get("/v/small")
+    assert r.status_code == 500 and _has_security_headers(r)
+    assert "Something went wrong" in r.text
+    assert "Traceback" not in r.text and "RuntimeError" not in r.text and "passwd" not in r.text
+
+
+@pytest.mark.parametrize("start", ["09:00Z", "09:00+05:00", "09:00-01:00"])
+def test_a_move_whose_start_has_a_zone_is_a_plain_400(client, board, start):
+    v1 = plan(client)
+    vd = board.ws.visit("small")
+    s1 = actions.read_version(vd, v1).session("s1")
+    query = {"day": f"{s1.start:%Y-%m-%d}", "start": start, "room": s1.room_id}
+    r = client.get(f"/v/small/board/{v1}/move/s1", params=query)
+    assert r.status_code == 400 and _has_security_headers(r)
+    assert "is not a time" in r.text and "Traceback" not in r.text
+    data = dict(query, peers_shown="1", peers=list(s1.peer_ids), action="save", rev=client.rev("small"))
+    r = client.post(f"/v/small/board/{v1}/move/s1", data)
+    assert r.status_code == 400 and vd.versions() == [v1]
+
+
+def _login_board(tmp_path):
+    b = Board(tmp_path / "ws", require_login=True, allowed_hosts=["testserver"])
+    b.users.add("alex", "correct horse battery")
+    return b
+
+
+def _sign_in(http, name, password):
+    page = http.get("/login").text
+    return http.post("/login", data={"name": name, "password": password, "csrf": csrf_of(page)})
+
+
+def test_failed_sign_ins_are_throttled_with_the_wait_stated(tmp_path):
+    b = _login_board(tmp_path)
+    http = TestClient(b.app, follow_redirects=False)
+    for _ in range(5):
+        assert _sign_in(http, "alex", "wrong").status_code == 401
+    r = _sign_in(http, "alex", "correct horse battery")  # even the right password waits
+    assert r.status_code == 429 and "try again in 1 minute" in r.text and r.headers["retry-after"] == "60"
+    assert _has_security_headers(r) and http.get("/").status_code == 303
+
+
+def test_the_throttle_counts_per_name_and_per_address_and_its_wait_grows():
+    from planner.web.security import Throttle
+
+    now = [1000.0]
+    throttle = Throttle(clock=lambda: now[0])
+    for k in range(5):
+        assert throttle.wait(Throttle.keys("alex", f"10.0.0.{k}")) == 0
+        throttle.failed(Throttle.keys("alex", f"10.0.0.{k}"))
+    assert throttle.wait(Throttle.keys("ALEX", "10.9.9.9")) == 60  # the name, from any address
+    assert throttle.wait(Throttle.keys("sam", "10.9.9.9")) == 0
+    for name in ("a", "b", "c", "d", "e"):  # one address, many names
+        throttle.failed(Throttle.keys(name, "10.1.1.1"))
+    assert throttle.wait(Throttle.keys("zed", "10.1.1.1")) == 60
+    now[0] += 61
+    assert throttle.wait(Throttle.keys("alex", "10.9.9.9")) == 0
+    throttle.failed(Throttle.keys("alex", "10.9.9.9"))
+    assert throttle.wait(Throttle.keys("alex", "10.9.9.8")) == 120  # the wait doubles
+    for _ in range(20):
+        throttle.failed(Throttle.keys("alex", "10.9.9.9"))
+    assert throttle.wait(Throttle.keys("alex", "10.9.9.8")) == 15 * 60  # at most 15 minutes
+    now[0] += 3601
+    assert throttle.wait(Throttle.keys("alex", "10.9.9.8")) == 0  # forgotten after an hour
+
+
+def test_an_unknown_name_costs_one_scrypt_as_a_known_one_does(tmp_path, monkeypatch):
+    import hashlib
+
+    from planner.web import security
+
+    users = security.Users(tmp_path / "users.json")
+    users.add("alex", "correct horse battery")
+    calls = []
+    real = hashlib.scrypt
+    monkeypatch.setattr(security.hashlib, "scrypt", lambda *a, **k: calls.append(1) or real(*a, **k))
+    assert not users.verify("alex", "wrong")
+    known = len(calls)
+    assert not users.verify("nobody", "wrong")
+    assert known == 1 and len(calls) - known == 1
+
+
+def test_signing_out_ends_the_session_everywhere(tmp_path):
+    b = _login_board(tmp_path)
+    one = TestClient(b.app, follow_redirects=False)
+    other = TestClient(b.app, follow_redirects=False)
+    assert _sign_in(one, "alex", "correct horse battery").status_code == 303
+    assert _sign_in(other, "alex", "correct horse battery").status_code == 303
+    copied = TestClient(b.app, follow_redirects=False, cookies={"planner": one.cookies["planner"]})
+    assert copied.get("/").status_code == 200  # a copy works while the session lives
+    sessions = (b.ws.server_dir / "sessions.json").read_text()
+    assert one.cookies["planner"] not in sessions and "alex" in sessions
+    r = one.post("/logout", data={"csrf": csrf_of(one.get("/").text)})
+    assert r.status_code == 303
+    assert copied.get("/").status_code == 303  # the copy made before signing out no longer works
+    assert other.get("/").status_code == 303  # nor the other browser's session
+    assert one.get("/").status_code == 303
+
+
+def test_an_uploaded_workbook_is_imported_in_a_worker_thread(client, board, monkeypatch):
+    import asyncio
+
+    seen = []
+    real = actions.import_workbook
+
+    def spy(*args, **kwargs):
+        try:
+            asyncio.get_running_loop()
+            seen.append("event loop")
+        except RuntimeError:
+            seen.append("worker thread")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(actions, "import_workbook", spy)
+    book = ROOT / "inputs" / "tower-hamlets-2018.xlsx"
+    r = client.post("/visits/upload", {"name": "threaded"},
+                    files={"file": ("v.xlsx", book.read_bytes(), "application/octet-stream")})
+    assert r.status_code == 303 and seen == ["worker thread"]
+
+
+def test_solves_are_capped_per_server_with_a_clear_message(client, board, tmp_path):
+    small_visit(tmp_path / "ws" / "second")
+    board.solver.max_runs = 1
+    r = client.post("/v/small/solve", {"time_limit": "30"})
+    assert r.status_code == 303
+    try:
+        r = client.post("/v/second/solve", {"time_limit": "5"})
+        assert r.status_code == 409 and "its limit" in r.text and "small" in r.text
+        assert board.solver.get("second") is None
+    finally:
+        board.solver.cancel("small")
+    client.wait("small")
+    assert client.post("/v/second/solve", {"time_limit": "5"}).status_code == 303
+    assert client.wait("second")["state"] == "done"
+
+
+def test_a_body_shorter_than_its_content_length_is_cut_off(board, monkeypatch):
+    import asyncio
+
+    from planner.web import base
+
+    monkeypatch.setattr(base, "FORM_SECONDS", 0.5)
+    sent, messages = [], []
+
+    async def receive():
+        if not sent:
+            sent.append(1)
+            return {"type": "http.request", "body": b"csrf=x&name=", "more_body": True}
+        await asyncio.sleep(3600)  # the rest never comes
+
+    async def send(message):
+        messages.append(message)
+
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+             "scheme": "http", "path": "/visits/new", "raw_path": b"/visits/new", "root_path": "",
+             "query_string": b"", "client": ("127.0.0.1", 50000), "server": ("testserver", 80),
+             "headers": [(b"host", b"testserver"), (b"content-type", b"application/x-www-form-urlencoded"),
+                         (b"content-length", b"100000")]}
+    started = time.monotonic()
+    asyncio.run(asyncio.wait_for(board.app(scope, receive, send), 10))
+    assert time.monotonic() - started < 5
+    assert messages[0]["type"] == "http.response.start" and messages[0]["status"] == 408
+
+
+@pytest.mark.parametrize("name", ["名前", "Москва 2026", "ΑΘΗΝΑ"])
+def test_a_visit_named_in_non_latin_letters_is_accepted(client, board, name):
+    r = client.post("/visits/new", {"name": name})
+    assert r.status_code == 303, r.text
+    slug = r.headers["location"].rsplit("/", 1)[1]
+    assert slug and (board.ws.root / slug / "visit.toml").is_file()
+    assert client.get(f"/v/{slug}").status_code == 200
+
+
+def test_a_visit_name_of_control_characters_only_is_refused(client, board):
+    before = sorted(p.name for p in board.ws.root.iterdir())
+    r = client.post("/visits/new", {"name": "\u0007\u001b "})
+    assert r.status_code == 400 and "Enter a name for the visit" in r.text
+    assert sorted(p.name for p in board.ws.root.iterdir()) == before

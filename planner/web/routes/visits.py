@@ -6,11 +6,11 @@ import datetime as dt
 import tempfile
 from pathlib import Path
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from planner.errors import PlannerError
-from planner.text import slug as slugify
 from planner.web import actions, views
 from planner.web.base import Refused, board_of, locked, read_form, render, visit_dir, who
 from planner.web.security import MAX_UPLOAD_BYTES, UnsafeUpload, unpack_zip
@@ -26,8 +26,8 @@ async def visits(request: Request, errors=None, status: int = 200):
 
 async def create(request: Request):
     form = await read_form(request)
-    name = str(form.get("name", "")).strip()
-    if not slugify(name, ""):
+    name = "".join(ch for ch in str(form.get("name", "")) if ch.isprintable()).strip()
+    if not name:  # any script is a name; its folder falls back to visit, visit-2 … when no letter is Latin
         return await visits(request, errors=[("name", "Enter a name for the visit, for example Testshire 2026.")],
                             status=400)
     vd = actions.new_from_template(board_of(request).ws, name, who(request))
@@ -47,7 +47,8 @@ async def upload(request: Request):
     filename = Path(upload.filename.replace("\\", "/")).name
     name = str(form.get("name", "")).strip() or Path(filename).stem or "visit"
     try:
-        vd = _import(board_of(request).ws, data, filename, name, who(request))
+        # in a worker thread: a large workbook takes seconds, and the server goes on answering meanwhile
+        vd = await run_in_threadpool(_import, board_of(request).ws, data, filename, name, who(request))
     except UnsafeUpload as exc:
         return await visits(request, errors=[("file", f"{filename}: {exc}. Nothing was saved.")], status=400)
     except PlannerError as exc:
