@@ -63,16 +63,8 @@ def atomic_write(path: str | Path, data: bytes | str, mode: int | None = None) -
     `mode`: the new file's permission bits (for instance 0o600 for a secret);
     it never exists with wider ones."""
     path = Path(path)
-    if isinstance(data, str):
-        data = data.encode("utf-8")
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    temp = _written_beside(path, data, mode)
     try:
-        if mode is not None:
-            os.fchmod(fd, mode)
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
         os.replace(temp, path)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -81,11 +73,9 @@ def atomic_write(path: str | Path, data: bytes | str, mode: int | None = None) -
     sync_folder(path.parent)
 
 
-def create_new(path: str | Path, data: bytes | str, mode: int | None = None) -> bool:
-    """Create `path` holding `data`, whole, only if it does not exist yet
-    (False if it does: another process made it first). Written and fsynced
-    beside it, then linked into place, so it never exists half-written."""
-    path = Path(path)
+def _written_beside(path: Path, data: bytes | str, mode: int | None) -> str:
+    """`data` in a new temporary file beside `path` (text as UTF-8), flushed and
+    fsynced, with `mode`'s permission bits from the start; its name."""
     if isinstance(data, str):
         data = data.encode("utf-8")
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -96,6 +86,20 @@ def create_new(path: str | Path, data: bytes | str, mode: int | None = None) -> 
             out.write(data)
             out.flush()
             os.fsync(out.fileno())
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+    return temp
+
+
+def create_new(path: str | Path, data: bytes | str, mode: int | None = None) -> bool:
+    """Create `path` holding `data`, whole, only if it does not exist yet
+    (False if it does: another process made it first). Written and fsynced
+    beside it, then linked into place, so it never exists half-written."""
+    path = Path(path)
+    temp = _written_beside(path, data, mode)
+    try:
         try:
             os.link(temp, path)
         except FileExistsError:
