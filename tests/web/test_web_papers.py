@@ -14,7 +14,7 @@ from collections import Counter
 
 import pytest
 from conftest import EXAMPLE, ROOT
-from test_web import Client, plan, small_visit
+from test_web import Client, board, client, plan, small_visit  # noqa: F401  (board, client: fixtures)
 from test_web_browser import ARGS, CHROMIUM, _need_browser
 
 from planner.domain import SESSION_KINDS
@@ -22,18 +22,6 @@ from planner.web import actions
 from planner.web.app import Board
 from planner.web.times import BadTime, parse_clock
 
-
-@pytest.fixture
-def board(tmp_path):
-    small_visit(tmp_path / "ws" / "small")
-    b = Board(tmp_path / "ws", allowed_hosts=["testserver"], solve_seconds=5)
-    yield b
-    b.solver.shutdown()
-
-
-@pytest.fixture
-def client(board):
-    return Client(board)
 
 HOSTILE_NAME = '<b>x"onmouseover=alert(1)'
 
