@@ -25,7 +25,8 @@ from planner.errors import Cancelled, Infeasible, SolverFailure
 from planner.solve import hard, rooms, soft
 from planner.solve import stages as staging
 from planner.solve.greedy import greedy_plan
-from planner.solve.runner import Cancel, run_solver
+from planner.solve.runner import Cancel as Cancel
+from planner.solve.runner import run_solver
 from planner.solve.variables import PlanModel, build
 
 # Presolve probing costs wall time that CP-SAT's deterministic clock does not
@@ -207,15 +208,14 @@ def solve_model(visit: d.Visit, options: SolveOptions) -> SolverRun:
     """Build the model and run CP-SAT, stage by stage (soft.stages, then the
     rooms-and-peers stages: §3.7, then §3.8), each in its steps (soft.steps).
     No pre-checks and no explanations: :mod:`planner.orchestrate` decides
-    what the answer means.
-
-    Each later step holds the terms of the steps before at the values found
-    and starts from that plan; before the first rooms-and-peers stage every
-    session's presence and start are held too. The main stage's steps share
-    80 % of the time limit, the rooms-and-peers stages the rest; time a step
-    leaves passes to the next (planner.solve.stages.budget). The run is
-    OPTIMAL only when every step is; a later step that finds nothing in time
-    leaves the plan of the step before."""
+    what the answer means. Each later step holds the terms of the steps
+    before at the values found and starts from that plan; the rooms-and-peers
+    stages hold every session's presence and start too, in a model of their
+    own (planner.solve.rooms) built once the main one is freed. The main
+    stage's steps share 80 % of the time limit, the rooms-and-peers stages the
+    rest; time a step leaves passes to the next (stages.budget). The run is
+    OPTIMAL only when every step is; a step that finds nothing in time leaves
+    the plan of the step before, and the next stage still runs."""
     t0 = time.perf_counter()
     deadline = _deadline(options)
     if options.on_phase:
@@ -258,8 +258,7 @@ def solve_model(visit: d.Visit, options: SolveOptions) -> SolverRun:
         # a later step may run a little past the deadline: a tenth of the limit at most
         stage_solver = _solver(pm, options, staging.budget(steps, n, left, limit),
                                deadline + (0.1 * limit if n else 0.0), rooms=step.rooms)
-        # proven before the search (rooms.prepare: the hint reaches a relaxation's bound): read it back
-        stage_solver.parameters.fix_variables_to_their_hinted_value = bool(n and proven)
+        stage_solver.parameters.fix_variables_to_their_hinted_value = proven  # rooms.prepare proved it: read back
         code = _run_step(stage_solver, pm, step, callback, options, started)
         step_status = stage_solver.StatusName(code)
         spent += stage_solver.deterministic_time if options.deterministic else stage_solver.wall_time
@@ -269,12 +268,9 @@ def solve_model(visit: d.Visit, options: SolveOptions) -> SolverRun:
         if step_status not in found and not step.last:
             continue  # the stage's last step searches again, for the whole stage, from the same hint
         if step_status not in found and status in found:  # the plan of the step before stands
-            solver, status = _read_back(pm, options, step_status, step), "FEASIBLE"
-            # the stage's own figure for the plan that stands, as the step's objective would have been
-            expr = soft.stage_objective(pm, list(step.names), weights)
-            value = float(expr if isinstance(expr, int) else solver.Value(expr))
-            reports.append(staging.stage_report(step, done, objective=value))
-            done = []
+            solver, report = _stands(pm, options, step_status, step, done, weights)
+            status, done = "FEASIBLE", []
+            reports.append(report)
             continue  # a later stage never gets nothing
         status = step_status if status is None or (status == "OPTIMAL" and step_status == "OPTIMAL") else "FEASIBLE"
         if step_status not in found:  # no plan at all
@@ -338,6 +334,16 @@ def _run_step(solver: cp_model.CpSolver, pm: PlanModel, step: staging.Step, call
         raise
     except Exception as exc:
         raise SolverFailure(f"the solver failed: {type(exc).__name__}: {exc}") from exc
+
+
+def _stands(pm: PlanModel, options: SolveOptions, step_status: str, step: staging.Step,
+            done: list[dict[str, Any]], weights: dict[str, int]) -> tuple[cp_model.CpSolver, dict[str, Any]]:
+    """A stage's last step found nothing in time: the plan before stands (_read_back),
+    and the stage's report scores it on the stage's own terms."""
+    solver = _read_back(pm, options, step_status, step)
+    expr = soft.stage_objective(pm, list(step.names), weights)
+    value = float(expr if isinstance(expr, int) else solver.Value(expr))
+    return solver, staging.stage_report(step, done, objective=value)
 
 
 def _read_back(pm: PlanModel, options: SolveOptions, step_status: str, step: staging.Step) -> cp_model.CpSolver:
