@@ -171,6 +171,9 @@ def _limit(solver: cp_model.CpSolver, seconds: float) -> None:
     same answer every run), and ten times that on the wall clock as a safety net."""
     solver.parameters.max_deterministic_time = seconds
     solver.parameters.max_time_in_seconds = 10 * seconds
+    # CP-SAT's own SIGINT handler, once done, leaves SIGINT at its default: Ctrl-C would then kill
+    # the process instead of raising KeyboardInterrupt (planner.solve.runner keeps it off too)
+    solver.parameters.catch_sigint_signal = False
 
 
 def _day_alone(pm: PlanModel, sids: list[str], peers: Held | None, seed: int,

@@ -97,3 +97,25 @@ def test_a_rooms_stage_that_finds_nothing_in_time_leaves_the_next_stage_its_turn
     assert stages[1]["status"] == "UNKNOWN" and "found no better plan" in stages[1]["note"]  # its plan stands
     assert stages[2]["status"] == "OPTIMAL"
     assert {i.item_id for i in plan.sessions} == set("abcde")
+
+
+def test_the_rooms_stages_leave_ctrl_c_to_python(tmp_path):
+    # CP-SAT's own SIGINT handler, once a solve is done, left SIGINT at its default: a Ctrl-C while
+    # the documents were written then killed the process (tests/store/test_kill.py) instead of
+    # raising KeyboardInterrupt; every solve of the rooms stages keeps it off. In a child process:
+    # a SIGINT at the default would end it, not the test run.
+    import subprocess
+    import sys
+
+    folder = write_visit(tmp_path / "visit", TWO_DAYS, rooms=ROOMS, people=PEOPLE, sessions=SESSIONS)
+    script = ("import os, signal, time\n"
+              "from planner.input.validation import load_visit\n"
+              "from planner.orchestrate import SolveOptions, solve_visit\n"
+              f"solve_visit(load_visit({str(folder)!r}), SolveOptions(time_limit=10, workers=1))\n"
+              "try:\n"
+              "    os.kill(os.getpid(), signal.SIGINT)\n"
+              "    time.sleep(5)\n"
+              "except KeyboardInterrupt:\n"
+              "    print('KeyboardInterrupt')\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert (done.returncode, done.stdout.strip()) == (0, "KeyboardInterrupt"), done.stderr[-2000:]
