@@ -213,10 +213,11 @@ def preview(folder: Path, out: Outgoing) -> Preview:
         str(message["Subject"] or "")
     body = message.get_body(preferencelist=("plain",))
     if body is not None:
-        shown.body = str(body.get_content())  # type: ignore[attr-defined]
+        shown.body = str(body.get_content())
     for part in message.walk():
         if part.get_content_type() == "text/calendar" and not shown.events:
-            shown.events = events_of(part.get_payload(decode=True) or b"")
+            payload = part.get_payload(decode=True)
+            shown.events = events_of(payload if isinstance(payload, bytes | str) else b"")
         filename = part.get_filename()
         if filename:
             shown.attachments.append(filename)
