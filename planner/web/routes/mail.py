@@ -178,7 +178,10 @@ async def send_preview(request: Request):
     page = min(page, pages)
     shown = [mail.preview(folder, m) for m in due[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]]
     token = secrets.token_urlsafe(18)
-    board_of(request).send_tokens[token] = (vd.slug, None)
+    tokens = board_of(request).send_tokens
+    for old in list(tokens)[:-500]:  # the last 500 previews' confirmations are kept
+        del tokens[old]
+    tokens[token] = (vd.slug, None)
     connected = services.connected()
     return render(request, "send.html", title=f"Send the invites of {version}", vd=vd, version=version,
                   due=due, already=already, groups=groups, group_names=dict(mail.GROUPS), shown=shown, page=page,
