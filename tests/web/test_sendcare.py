@@ -318,6 +318,7 @@ def test_connect_microsoft_with_pkce_then_send_read_replies_and_fetch_free_busy(
     assert "Read 0 messages" in client.get(r.headers["location"]).text
     cloud.busy = {"ceo@example.org": [{"start": "2026-05-19T07:00:00", "end": "2026-05-19T08:00:00",
                                        "status": "busy"}]}
+    assert 'action="/v/small/availability"' in client.get("/settings/mail").text  # also before any plan
     r = client.post("/v/small/availability", {"via": "graph"})
     done = client.get(r.headers["location"]).text
     assert "Free/busy written for 1 person, peer or room" in done

@@ -66,6 +66,7 @@ def settings_page(request: Request, errors=(), notice: str = "", status: int = 2
     settings = mail.load()
     return render(request, "mail.html", status=status, title="Mail settings", settings=settings,
                   security=mail.SECURITY, connected=services.connected(), providers=services.PROVIDERS,
+                  via=services.VIA, visits=[vd.slug for vd in board_of(request).ws.visits()],
                   errors=list(errors), notice=notice, form=form or {})
 
 
