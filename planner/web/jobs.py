@@ -35,6 +35,7 @@ class Job:
     label: str = "Starting"    # what is being done now: "Writing papers"
     done: int = 0
     total: int | None = None
+    estimated: bool = False    # the total is an estimate ("40 of about 86")
     state: str = "running"     # running, done, failed
     message: str = ""
     summary: dict[str, Any] = field(default_factory=dict)
@@ -43,12 +44,13 @@ class Job:
     elapsed: float = 0.0
     finished: threading.Event = field(default_factory=threading.Event, repr=False)
 
-    def step(self, label: str, done: int = 0, total: int | None = None) -> None:
-        self.label, self.done, self.total = label, done, total
+    def step(self, label: str, done: int = 0, total: int | None = None, estimated: bool = False) -> None:
+        self.label, self.done, self.total, self.estimated = label, done, total, estimated
 
     def progress_text(self) -> str:
         if self.total:
-            return f"{self.label}: {min(self.done, self.total)} of {self.total}"
+            about = "about " if self.estimated else ""
+            return f"{self.label}: {self.done if about else min(self.done, self.total)} of {about}{self.total}"
         return f"{self.label}: {self.done}" if self.done else f"{self.label}…"
 
     def snapshot(self) -> dict[str, Any]:

@@ -51,7 +51,8 @@ def publish_work(vd: VisitDir, version: str, revision: object, who: str) -> Call
         visit = actions.check(vd.path).visit
         if visit is None:
             raise NotDone("the visit has problems to fix first; see the visit page")
-        job.step("Writing papers", 0, _estimate(vd, version))
+        estimate = _estimate(vd, version)
+        job.step("Writing papers", 0, estimate, estimated=estimate is not None)
         stop = threading.Event()
 
         def watch() -> None:
