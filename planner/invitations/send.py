@@ -30,12 +30,14 @@ import signal
 import smtplib
 import ssl
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.utils import format_datetime
 from pathlib import Path
 
 from planner.errors import InvalidInput, PlannerError, Problem
+from planner.invitations.limits import Pace, SendLimits, limits_for, pause
 from planner.invitations.manifest import MANIFEST, Message, load_manifest
 from planner.store import ledger
 from planner.store.fs import Appender, inside
@@ -95,6 +97,8 @@ class SendReport:
     stopped: str | None = None
     dry_run: bool = True
     interrupted: bool = False                                 # Ctrl-C: stopped after the message in flight
+    resume_at: dt.datetime | None = None                      # the daily limit reached: the next may go then
+    waited: float = 0.0                                       # seconds waited to keep to the rate
 
     @property
     def ok(self) -> bool:
@@ -204,8 +208,12 @@ def deliver(folder, settings: SmtpSettings, *, dry_run: bool = True,
             connect_with: Callable[[SmtpSettings], smtplib.SMTP] = connect,
             now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
             on_sent: Callable[[Outgoing], None] | None = None,
-            on_failed: Callable[[Outgoing, str], None] | None = None) -> SendReport:
-    """Send every due message of `folder` not yet in its ledger (or, with dry_run, only list them)."""
+            on_failed: Callable[[Outgoing, str], None] | None = None,
+            limits: SendLimits | None = None, sleep: Callable[[float], None] = time.sleep,
+            on_wait: Callable[[float], None] | None = None) -> SendReport:
+    """Send every due message of `folder` not yet in its ledger (or, with dry_run, only list them),
+    within `limits` (default: the provider's, from the transport or the SMTP host; planner.invitations.limits):
+    waiting (`sleep`) to keep to the rate, stopping cleanly at the daily limit."""
     folder = Path(folder)
     with _locked(folder):
         due, already, sender = due_messages(folder)
@@ -216,10 +224,12 @@ def deliver(folder, settings: SmtpSettings, *, dry_run: bool = True,
             report.unsent = list(due) if dry_run else []
             return report
         smtp = connect_with(settings)
+        limits = limits or getattr(smtp, "limits", None) or limits_for("smtp", settings.host)
         with _ctrl_c_held() as held:  # from the first message to the goodbye: Ctrl-C only stops the loop
             ledger = _Ledger(folder)
+            pace = _Paced(Pace(limits, read_ledger(folder), now()), sleep, on_wait)
             try:
-                _send_all(folder, due, sender, smtp, ledger, report, held, now, on_sent, on_failed)
+                _send_all(folder, due, sender, smtp, ledger, report, held, now, on_sent, on_failed, pace)
             finally:
                 ledger.close()
                 with contextlib.suppress(smtplib.SMTPException, OSError):
@@ -229,6 +239,36 @@ def deliver(folder, settings: SmtpSettings, *, dry_run: bool = True,
 
 class _Held:
     interrupted = False
+
+
+@dataclass
+class _Paced:
+    pace: Pace
+    sleep: Callable[[float], None]
+    on_wait: Callable[[float], None] | None
+
+    def room(self, report: SendReport, held: _Held, now: Callable[[], dt.datetime], left: int) -> bool:
+        """Whether the next message may go: waits for the rate; False at the daily limit (the
+        report says so) or after a Ctrl-C while waiting."""
+        moment = now()
+        wait = self.pace.wait(moment)
+        if wait > 0:
+            if self.on_wait:
+                self.on_wait(wait)
+            pause(wait, self.sleep, lambda: held.interrupted)
+            report.waited += wait
+            if held.interrupted:
+                return False
+            moment = now()
+        until = self.pace.day_full(moment)
+        if until is None:
+            return True
+        limits = self.pace.limits
+        report.resume_at = until
+        report.stopped = (f"{limits.name}'s daily limit of {limits.per_day:,} recipients in 24 hours is reached: "
+                          f"{len(report.sent)} sent, {left} left for tomorrow (the next can go from "
+                          f"{until.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC)")
+        return False
 
 
 @contextlib.contextmanager
@@ -254,10 +294,14 @@ def _ctrl_c_held() -> Iterator[_Held]:
 def _send_all(folder: Path, due: list[Outgoing], sender: str, smtp: smtplib.SMTP, ledger: _Ledger,
               report: SendReport, held: _Held, now: Callable[[], dt.datetime],
               on_sent: Callable[[Outgoing], None] | None,
-              on_failed: Callable[[Outgoing, str], None] | None) -> None:
+              on_failed: Callable[[Outgoing, str], None] | None, pace: _Paced) -> None:
     """Send `due` in order, recording each accepted message; stop on a lost
-    connection or after a Ctrl-C (the message in flight is finished first)."""
+    connection, at the daily limit, or after a Ctrl-C (the message in flight is finished first)."""
     for index, out in enumerate(due):
+        if not held.interrupted and not pace.room(report, held, now, len(due) - index):
+            if not held.interrupted:
+                report.unsent = due[index:]
+                break
         if held.interrupted:
             report.interrupted = True
             report.stopped = "interrupted (Ctrl-C)"
@@ -287,6 +331,7 @@ def _send_all(folder: Path, due: list[Outgoing], sender: str, smtp: smtplib.SMTP
             report.unsent = due[index:]
             break
         ledger.record(out, moment)
+        pace.pace.record(moment)
         report.sent.append(out)
         if on_sent:
             on_sent(out)
