@@ -40,7 +40,7 @@ from planner.errors import InvalidInput, PlannerError, Problem
 from planner.invitations.limits import Pace, SendLimits, limits_for, pause
 from planner.invitations.manifest import MANIFEST, Message, load_manifest
 from planner.store import ledger
-from planner.store.fs import Appender, inside
+from planner.store.fs import Appender, WriteFailed, free_bytes, inside
 from planner.store.locks import plan_lock
 from planner.text import clean_email
 
@@ -99,6 +99,7 @@ class SendReport:
     interrupted: bool = False                                 # Ctrl-C: stopped after the message in flight
     resume_at: dt.datetime | None = None                      # the daily limit reached: the next may go then
     waited: float = 0.0                                       # seconds waited to keep to the rate
+    unrecorded: list[Outgoing] = field(default_factory=list)  # sent, but the disk refused its ledger line
 
     @property
     def ok(self) -> bool:
@@ -151,7 +152,8 @@ class _Ledger:
         self.appender.write(ledger.line(entry))
 
     def close(self) -> None:
-        self.appender.close()
+        with contextlib.suppress(OSError):
+            self.appender.close()
 
 
 def connect(settings: SmtpSettings) -> smtplib.SMTP:
@@ -223,10 +225,16 @@ def deliver(folder, settings: SmtpSettings, *, dry_run: bool = True,
         if dry_run or not due:
             report.unsent = list(due) if dry_run else []
             return report
+        _disk_room(folder, "nothing was sent")
         smtp = connect_with(settings)
         limits = limits or getattr(smtp, "limits", None) or limits_for("smtp", settings.host)
         with _ctrl_c_held() as held:  # from the first message to the goodbye: Ctrl-C only stops the loop
-            ledger = _Ledger(folder)
+            try:
+                ledger = _Ledger(folder)
+            except WriteFailed as exc:
+                with contextlib.suppress(smtplib.SMTPException, OSError):
+                    smtp.quit()
+                raise SendError(f"{exc}; nothing was sent") from None
             pace = _Paced(Pace(limits, read_ledger(folder), now()), sleep, on_wait)
             try:
                 _send_all(folder, due, sender, smtp, ledger, report, held, now, on_sent, on_failed, pace)
@@ -235,6 +243,17 @@ def deliver(folder, settings: SmtpSettings, *, dry_run: bool = True,
                 with contextlib.suppress(smtplib.SMTPException, OSError):
                     smtp.quit()
         return report
+
+
+MIN_FREE = 64 * 1024  # a message goes only while its ledger line surely fits on the disk
+
+
+def _disk_room(folder: Path, consequence: str) -> None:
+    """Refuse (SendError) when the disk holding the folder is (nearly) full."""
+    free = free_bytes(folder)
+    if free is not None and free < MIN_FREE:
+        raise SendError(f"the disk holding {folder} is full ({free // 1024} KB free): {consequence}, so that "
+                        f"every message sent can be recorded in its ledger; free some space and run again")
 
 
 class _Held:
@@ -302,6 +321,11 @@ def _send_all(folder: Path, due: list[Outgoing], sender: str, smtp: smtplib.SMTP
             if not held.interrupted:
                 report.unsent = due[index:]
                 break
+        try:
+            _disk_room(folder, "nothing more was sent")
+        except SendError as full:
+            report.stopped, report.unsent = str(full), due[index:]
+            break
         if held.interrupted:
             report.interrupted = True
             report.stopped = "interrupted (Ctrl-C)"
@@ -330,7 +354,16 @@ def _send_all(folder: Path, due: list[Outgoing], sender: str, smtp: smtplib.SMTP
             report.stopped = f"{type(exc).__name__}: {exc}"
             report.unsent = due[index:]
             break
-        ledger.record(out, moment)
+        try:
+            ledger.record(out, moment)
+        except WriteFailed as exc:
+            report.sent.append(out)
+            report.unrecorded.append(out)
+            report.stopped = (f"the message to {out.email} ({out.eml}) went, but {exc}; nothing more was sent. Run "
+                              f"again once there is room: that one message goes again, with the same Message-ID, "
+                              f"which mail clients use to drop the duplicate")
+            report.unsent = due[index + 1:]
+            break
         pace.pace.record(moment)
         report.sent.append(out)
         if on_sent:
