@@ -61,6 +61,8 @@ class SmtpSettings:
     password: str | None = None
     timeout: float = 30.0
     token: str | None = field(default=None, repr=False)  # OAuth 2 access token: SASL XOAUTH2 instead of a password
+    mechanism: str | None = None  # with a token: XOAUTH2 or OAUTHBEARER (RFC 7628); None: XOAUTH2 unless only
+                                  # OAUTHBEARER is offered
 
 
 @dataclass(frozen=True)
@@ -174,10 +176,7 @@ def connect(settings: SmtpSettings) -> smtplib.SMTP:
             smtp.starttls(context=context)
             smtp.ehlo()
         if settings.token:
-            from planner.invitations.services.tokens import xoauth2  # httpx and the rest only when asked
-
-            response = xoauth2(settings.user or "", settings.token)
-            smtp.auth("XOAUTH2", lambda challenge=None: response if challenge is None else "")
+            _oauth(smtp, settings)
         elif settings.user:
             smtp.login(settings.user, settings.password or "")
         return smtp
@@ -186,6 +185,26 @@ def connect(settings: SmtpSettings) -> smtplib.SMTP:
                         f"{_text(exc.smtp_error)}") from exc
     except (OSError, smtplib.SMTPException) as exc:
         raise SendError(f"cannot talk to the SMTP server {settings.host}:{settings.port}: {exc}") from exc
+
+
+def oauthbearer(user: str, token: str, host: str, port: int) -> str:
+    """The SASL OAUTHBEARER initial response (RFC 7628), before base64."""
+    return f"n,a={user},\x01host={host}\x01port={port}\x01auth=Bearer {token}\x01\x01"
+
+
+def _oauth(smtp: smtplib.SMTP, settings: SmtpSettings) -> None:
+    """Log in with the OAuth 2 token: XOAUTH2 (Microsoft's and Google's) or OAUTHBEARER."""
+    from planner.invitations.services.tokens import xoauth2  # httpx and the rest only when asked
+
+    offered = str(smtp.esmtp_features.get("auth", "")).upper().split()
+    mechanism = (settings.mechanism or ("OAUTHBEARER" if "OAUTHBEARER" in offered and "XOAUTH2" not in offered
+                                        else "XOAUTH2")).upper()
+    if mechanism == "OAUTHBEARER":
+        response = oauthbearer(settings.user or "", settings.token or "", settings.host, settings.port)
+        failed = "\x01"  # RFC 7628: the client answers an error challenge with ^A, the server then says no
+    else:
+        response, failed = xoauth2(settings.user or "", settings.token or ""), ""
+    smtp.auth(mechanism, lambda challenge=None: response if challenge is None else failed)
 
 
 def _text(value) -> str:
