@@ -1,4 +1,5 @@
-"""A version's changes, publishing it, its folder as a zip, and sending its invites."""
+"""The draft's changes against the latest release, publishing the draft as the
+next release, a release's folder as a zip, and sending its invites."""
 
 from __future__ import annotations
 
@@ -28,11 +29,11 @@ async def publish(request: Request):
     form = await read_form(request)
     version = version_of(vd, request.path_params["version"])
     visit = valid_visit(vd)
-    try:
-        await locked(vd, form.get("rev"), lambda: actions.publish(vd, visit, version, who(request)))
+    try:  # the draft becomes release N (the whole visit unchanged since the changes page was read)
+        release = await locked(vd, form.get("rev"), lambda: actions.publish(vd, visit, version, who(request)))
     except PlannerError as exc:
         raise Refused(409, f"Not published: {exc}") from None
-    return RedirectResponse(f"/v/{vd.slug}/invites/{version}", status_code=303)
+    return RedirectResponse(f"/v/{vd.slug}/invites/{release}", status_code=303)
 
 
 async def zip_folder(request: Request):
