@@ -157,13 +157,24 @@ def publish(vd: VisitDir, visit: d.Visit, who: str) -> str:
     return f"release-{number}"
 
 
+_counted: dict[tuple, int] = {}  # (draft's and release's schedule files as they are) -> changes
+
+
 def changes_since_release(vd: VisitDir) -> int:
-    """How many sessions the draft places differently from the latest release."""
+    """How many sessions the draft places differently from the latest release
+    (remembered while neither file changes: the board asks on every page)."""
     published = vd.published()
-    plan = read(vd)
-    if published is None or plan is None:
+    folder = vd.draft_folder()
+    if published is None or folder is None:
         return 0
-    return len(compare(read_plan(vd.version_path(published)), plan))
+    release = vd.version_path(published)
+    key = tuple((str(f / "schedule.csv"), (f / "schedule.csv").stat().st_mtime_ns, (f / "schedule.csv").stat().st_size)
+                for f in (folder, release))
+    if key not in _counted:
+        if len(_counted) > 256:
+            _counted.clear()
+        _counted[key] = len(compare(read_plan(release), read_plan(folder)))
+    return _counted[key]
 
 
 # --- who did what, when -------------------------------------------------------------------------
