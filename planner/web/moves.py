@@ -235,7 +235,7 @@ def failed_pin_message(taken: PinTaken, restored: bool, cancelled: bool = False)
     if cancelled:
         return f"The re-plan around the pin of {taken.label} at {taken.where} was cancelled. {back}"
     return (f"No plan keeps {taken.label} at {taken.where}, where you just pinned it: the pin is the cause. "
-            f"{back} No version was added.")
+            f"{back} The draft was not changed.")
 
 
 def unpin(vd: VisitDir, visit: d.Visit, session_id: str, who: str):

@@ -71,15 +71,15 @@ def _worker(visit_folder: str, out: str, previous: str | None, time_limit: float
                                      cancel=stop.is_set, phase=phase)
         q.put(("done", summary))
     except Cancelled:
-        q.put(("failed", "Cancelled; no version was added.", []))
+        q.put(("failed", "Cancelled; the draft was not changed.", []))
     except InvalidInput as error:
         q.put(("failed", "The input is invalid; nothing was planned.", [str(p) for p in error.problems]))
     except Infeasible as error:
-        q.put(("failed", "No plan satisfies the rules; no version was added.", list(error.reasons)))
+        q.put(("failed", "No plan satisfies the rules; the draft was not changed.", list(error.reasons)))
     except PlannerError as error:
-        q.put(("failed", "Planning failed; no version was added.", [str(error)]))
+        q.put(("failed", "Planning failed; the draft was not changed.", [str(error)]))
     except Exception as error:  # a bug: say so, never a traceback on the page
-        q.put(("failed", "Internal error in the planner (a bug, not your input); no version was added.",
+        q.put(("failed", "Internal error in the planner (a bug, not your input); the draft was not changed.",
                [f"{type(error).__name__}: {error}"]))
 
 
@@ -182,7 +182,7 @@ class Solver:
                         message = q.get(timeout=0.5)
                     except queue_module.Empty:
                         outcome = ("failed", "The planning process stopped unexpectedly "
-                                   f"(exit code {process.exitcode}); no version was added.", [])
+                                   f"(exit code {process.exitcode}); the draft was not changed.", [])
                         break
                 else:
                     continue
@@ -245,7 +245,7 @@ class Solver:
         if run is None or run.state != "running":
             return False
         run.state = "cancelled"
-        run.message = "Cancelled; no version was added."
+        run.message = "Cancelled; the draft was not changed."
         run.elapsed = round(time.monotonic() - run.started, 1)
         run.stop.set()  # the solver stops at its next poll (about every 50 ms) and writes nothing
         run.process.join(timeout=5)

@@ -193,9 +193,10 @@ class VisitDir:
         done: list[Entry] = []
         redo: list[Entry] = []
         for entry in self.journal():
-            if entry.action == "undo" and entry.extra.get("revert"):
+            if entry.action == "undo":
                 done = [e for e in done if e.n != entry.undoes]
-                redo.append(entry)
+                if entry.extra.get("revert"):  # an older workspace's undo cannot be redone
+                    redo.append(entry)
             elif entry.action == "redo":
                 redo = [e for e in redo if e.n != entry.redoes]
                 done.append(entry)
