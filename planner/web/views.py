@@ -68,10 +68,10 @@ def origin_of(vd: VisitDir, zone: str | None) -> str:
     """How a visit came into the workspace, from its journal's first entry."""
     first = next((e for e in vd.journal() if e.action in ("import", "create")), None)
     if first is None:
-        return "copied into the workspace folder"
+        return "Copied into the workspace folder"
     source = str(first.extra.get("source") or "")
-    how = (f"uploaded from {source}" if first.action == "import" and source
-           else "imported" if first.action == "import" else "created from the template")
+    how = (f"Uploaded from {source}" if first.action == "import" and source
+           else "Imported" if first.action == "import" else "Created from the template")
     return f"{how} by {first.who}, {local_time(first.at, zone)}"
 
 
