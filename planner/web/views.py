@@ -15,6 +15,7 @@ from planner.text import slug as slugify
 from planner.web import actions
 from planner.web.board import day_grid
 from planner.web.fields import label_of
+from planner.web.plain import said
 from planner.web.solving import Solver
 from planner.web.tabs import (
     PAGE_SIZE,
@@ -206,7 +207,7 @@ def move_context(vd: VisitDir, visit, version: str, item, **form) -> dict:
         form.setdefault("outside", outside_grid(visit, item, str(form.get("day", "")), str(form.get("start", ""))))
     return {"title": f"Move {item.title}", "vd": vd, "visit": visit, "version": version, "item": item,
             "rooms": list(visit.rooms), "days": list(visit.settings.interview_days), "revision": vd.revision(),
-            **form}
+            "said": said(visit, list(form.get("breaches") or [])), **form}
 
 
 def fresh_move_context(vd: VisitDir, visit, version: str, item, error: str) -> dict:
