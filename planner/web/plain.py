@@ -19,7 +19,7 @@ LABEL = re.compile(r"(?<=\()([A-Za-z0-9][A-Za-z0-9_-]*)\)")
 ITEM_WHEN = re.compile(r"([A-Za-z0-9][A-Za-z0-9_-]*) \((\d{4}-\d{2}-\d{2} \d{2}:\d{2}–\d{2}:\d{2})\)")
 WORDS = {  # setting keys and code words -> plain words
     "before day_start": "before the day starts at", "after day_end": "after the day ends at",
-    "after prep_start": "after the team's prep starts at", "ends after prep_start": "ends after the team's prep starts at",
+    "after prep_start": "after the team's prep starts at",
     "`must` sessions": "sessions that must happen", "`should` sessions": "sessions that should happen if they fit",
     "`must` session": "session that must happen", "`should` session": "session that should happen if it fits",
     "`must`": "must", "`should`": "should", " at once": " at the same time", "lunch_minutes": "lunch break",
