@@ -212,8 +212,11 @@ def test_the_whole_path_from_workbook_to_published_plan(server, page, tmp_path):
     page.wait_for_url("**/move/**")
     assert f"/move/{session_id}?" in page.url and f"start={cell.time:%H}%3A{cell.time:%M}&room={cell.key}" in page.url, (page.url, session_id, cell)
     assert "This move breaks" in page.inner_text("#verdict-h")
-    shown = page.inner_text("ul.breaches")
+    shown = page.text_content("#verdict")  # the checker's own words, in the verdict's detail line
     assert all(b in shown for b in breaches)
+    from planner.web.plain import said  # and in plain words, above it (issue 18, item 5)
+    plain = page.inner_text("ul.breaches")
+    assert all(b["text"] in plain for b in said(actions.load(board.ws.visit(slug).path), breaches))
     assert page.locator("button:has-text('Move it here')").count() == 0
     axe_clean(page)
 
