@@ -109,6 +109,7 @@ def widget(table: str | None, column: str, value: str, raw) -> dict:
         known = {k for k, _s, _c in options}
         what = REF_NAMES[field.refers_to]
         options += [(v, f"{v} (not a {what} id)", True) for v in chosen_ids if v not in known]
+        options.sort(key=lambda option: not option[2])  # the ticked ones first, in file order
         out.update(control="checkboxes", options=options)
     elif field.kind == "date" and (not value or DATE_RE.fullmatch(value.strip())):
         out.update(control="date", value=value.strip())

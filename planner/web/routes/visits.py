@@ -204,7 +204,7 @@ async def delete_row(request: Request):
         raise Refused(404, f"{table} has no row {row}.") from None
     except actions.EditRefused as exc:
         return await visit_page(request, errors=[("", str(p)) for p in exc.problems], status=400)
-    return RedirectResponse(f"/v/{vd.slug}?table={table}&deleted={number}#journal", status_code=303)
+    return RedirectResponse(f"/v/{vd.slug}?table={table}&deleted={number}", status_code=303)
 
 
 async def undo(request: Request):
