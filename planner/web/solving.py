@@ -254,6 +254,8 @@ class Solver:
             text = (f"{'re-planned' if run.kind == 'replan' else 'planned'}: {version}, "
                     f"{summary['placed']} of {summary['sessions']} sessions placed")
             vd.append(run.who, run.kind, text, version=version)
+        if summary.get("left_out"):  # the should sessions left out, in plain words (with the planner's own)
+            summary = {**summary, "left_out_said": _explained(vd, list(summary["left_out"]))}
         run.summary, run.version, run.state = summary, version, "done"
         # the figures the plan records (schedule.json), not the last stage's progress
         run.objective, run.bound = summary.get("objective"), summary.get("bound")
