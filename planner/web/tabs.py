@@ -18,7 +18,8 @@ DEFAULT_TAB = "sessions"
 PAGE_SIZE = 50
 SUMMARY_PROBLEMS = 10  # problems listed above the tabs; the problems tab lists them all
 WIDE = ("title", "name", "notes", "question", "directions", "location", "arrival", "url", "job_title",
-        "attendees", "unavailable", "aliases", "themes", "specialisms", "required_peers", "days")  # columns of running text: they wrap, within a minimum width
+        "attendees", "unavailable", "aliases", "themes", "specialisms", "required_peers",
+        "days")  # columns of running text: they wrap, within a minimum width
 NUMERIC = ("duration_minutes", "peers", "capacity", "travel_minutes", "max_sessions_per_day")
 
 
