@@ -224,6 +224,8 @@ class Solver:
             return
         if outcome[0] == "done":
             self._commit(vd, run, staging / "plan", outcome[1])
+            if run.state == "done" and run.summary.get("left_out"):  # the should sessions left out, plainly
+                run.summary = {**run.summary, "left_out_said": _explained(vd, list(run.summary["left_out"]))}
         else:
             run.message, run.reasons = outcome[1], list(outcome[2])
             _failed(run, cancelled=False)  # before the state: a page reloaded on "failed" shows its words
@@ -254,8 +256,6 @@ class Solver:
             text = (f"{'re-planned' if run.kind == 'replan' else 'planned'}: {version}, "
                     f"{summary['placed']} of {summary['sessions']} sessions placed")
             vd.append(run.who, run.kind, text, version=version)
-        if summary.get("left_out"):  # the should sessions left out, in plain words (with the planner's own)
-            summary = {**summary, "left_out_said": _explained(vd, list(summary["left_out"]))}
         run.summary, run.version, run.state = summary, version, "done"
         # the figures the plan records (schedule.json), not the last stage's progress
         run.objective, run.bound = summary.get("objective"), summary.get("bound")
