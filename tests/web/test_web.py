@@ -500,7 +500,7 @@ def test_undo_takes_back_a_move_then_the_plan_and_keeps_its_folder(client, board
     assert vd.current() is None
     kept = vd.journal()[-1].extra["snapshot"]  # the plan undone is kept, for redo
     assert (vd.path / kept / "schedule.csv").is_file()
-    assert "/v/small/board" not in client.get("/v/small").text.split('id="settings"')[0]  # no board to open
+    assert "/v/small/board" not in client.get("/v/small").text.split('id="tabs"')[0]  # no board to open
     r = client.post("/v/small/undo", {"rev": client.rev("small")})
     assert r.status_code == 409 and "nothing to undo" in r.text
 
