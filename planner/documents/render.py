@@ -18,13 +18,14 @@ Safety and reproducibility live here, once for every document:
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import hashlib
 import heapq
 import multiprocessing
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -235,7 +236,9 @@ class PdfJob:
     whose PDF takes at most `pages` pages (its own budget when `pages` is a
     tuple; the last candidate otherwise). `prints` are the candidates' Typst
     documents; `candidates` their HTML twins, one each, of which the one
-    chosen is written as stem.html (none is needed with html=False).
+    chosen is written as stem.html (none is needed with html=False): the
+    text, or a function of no argument giving it, so that only the one
+    chosen is rendered.
 
     With `probe_last`, the candidates are one document ever more compact
     (none takes more pages than the one before, so the budget is one number):
@@ -243,7 +246,7 @@ class PdfJob:
     at once, without typesetting the others that cannot meet it either."""
 
     stem: str
-    candidates: tuple[str, ...]
+    candidates: tuple[str | Callable[[], str], ...]  # HTML text, or what renders it (only the one used is)
     pages: int | tuple[int, ...] | None = None  # one budget for all, or one per candidate
     html: bool = True
     probe_last: bool = False
@@ -252,7 +255,11 @@ class PdfJob:
     @property
     def size(self) -> int:
         """How big the job is, to start the biggest first."""
-        return len(self.prints[0].data) if self.prints else len(self.candidates[0]) if self.candidates else 0
+        return len(self.prints[0].data) if self.prints else 0
+
+    def to_typeset(self) -> PdfJob:
+        """The job as a rendering process needs it: without its HTML."""
+        return dataclasses.replace(self, candidates=())
 
 
 def _run_job(job: PdfJob, epoch: int) -> tuple[int, bytes]:
@@ -332,15 +339,23 @@ def _render_all(jobs: list[PdfJob], epoch: int) -> dict[int, tuple[int, bytes]]:
         # biggest first, so the long ones do not start last
         order = sorted(range(len(jobs)), key=lambda k: -jobs[k].size)
         with _pool(workers) as pool:
-            futures = {k: pool.submit(_run_job, jobs[k], epoch) for k in order}
+            futures = {k: pool.submit(_run_job, jobs[k].to_typeset(), epoch) for k in order}
             return {k: future.result() for k, future in futures.items()}
     except (OSError, RuntimeError, ImportError):  # no processes here: render in this one
         return {}
 
 
-def _write_job(folder: Path, job: PdfJob, index: int, data: bytes) -> None:
+def _html_of(job: PdfJob, index: int) -> str | None:
+    """The HTML of the candidate used (rendered now if it was not yet)."""
+    if not job.html:
+        return None
+    html = job.candidates[index]
+    return html() if callable(html) else html
+
+
+def _write_job(folder: Path, job: PdfJob, index: int, data: bytes, html: str | None = None) -> None:
     if job.html:
-        write_text(folder, job.stem + ".html", job.candidates[index])
+        write_text(folder, job.stem + ".html", html if html is not None else _html_of(job, index) or "")
     write_bytes(folder, job.stem + ".pdf", data)
 
 
@@ -385,7 +400,7 @@ class PdfBatch:
         self.workers = pdf_workers(10 ** 6)
         self.pool = None
         self.entries: list[tuple[Path, PdfJob, int]] = []   # (folder, job, epoch), in order added
-        self.done: dict[int, tuple[int, bytes]] = {}
+        self.done: dict[int, tuple[int, bytes, str | None]] = {}  # candidate used, PDF, its HTML
         self.waiting: list[tuple[int, int]] = []            # heap of (-size, entry number)
         self.running: dict[int, Future[Any]] = {}            # entry number -> future
         self.lock = threading.RLock()  # waiting and running, shared with the pool's thread
@@ -408,15 +423,21 @@ class PdfBatch:
                 if parallel:
                     heapq.heappush(self.waiting, (-job.size, number))
             if not parallel:
-                self.done[number] = _run_job(job, epoch)
+                self._store(number, _run_job(job, epoch))
         self.pump()
+
+    def _store(self, number: int, result: tuple[int, bytes]) -> None:
+        """A job rendered: its HTML is rendered at once, in this process,
+        while the rendering processes go on with the others."""
+        index, data = result
+        self.done[number] = (index, data, _html_of(self.entries[number][1], index))
 
     def _collect(self, number: int, future) -> None:
         try:
-            self.done[number] = future.result()
+            self._store(number, future.result())
         except (OSError, RuntimeError):  # the process died (or could not start): render it here
             _, job, epoch = self.entries[number]
-            self.done[number] = _run_job(job, epoch)
+            self._store(number, _run_job(job, epoch))
 
     def _feed(self, _finished=None) -> None:
         """Hand waiting jobs, biggest first, to the pool while fewer than two
@@ -429,7 +450,7 @@ class PdfBatch:
                 size, number = heapq.heappop(self.waiting)
                 _, job, epoch = self.entries[number]
                 try:
-                    future = self.pool.submit(_run_job, job, epoch)
+                    future = self.pool.submit(_run_job, job.to_typeset(), epoch)
                 except RuntimeError:  # the pool broke: this process renders what is left (pump)
                     heapq.heappush(self.waiting, (size, number))
                     self.broken = True
@@ -454,7 +475,7 @@ class PdfBatch:
                         break
                     _, number = heapq.heappop(self.waiting)
                 _, job, epoch = self.entries[number]
-                self.done[number] = _run_job(job, epoch)
+                self._store(number, _run_job(job, epoch))
 
     def finish(self) -> None:
         """Wait for every job and write the files of those not yet written."""
@@ -470,8 +491,8 @@ class PdfBatch:
                 wait(pending, return_when=FIRST_COMPLETED)
         for number, (folder, job, _) in enumerate(self.entries):
             if number in self.done:
-                index, data = self.done.pop(number)
-                _write_job(folder, job, index, data)
+                index, data, html = self.done.pop(number)
+                _write_job(folder, job, index, data, html)
 
     def close(self) -> None:
         if self.pool is not None:
