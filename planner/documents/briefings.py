@@ -51,11 +51,11 @@ def evidence(visit: d.Visit, themes) -> list[d.Document]:
 def interviewee_pack(visit: d.Visit, plan: d.Plan, person: d.Person) -> dict | None:
     """What one person needs, and nothing about anyone else they meet except
     the peers: None when they have no session."""
-    mine = [i for i in plan.items if person.id in i.attendee_ids]
+    view = plan_view(visit, plan)
+    mine = view.attending(person.id)
     sessions = [i for i in mine if i.is_session]
     if not sessions:
         return None
-    view = plan_view(visit, plan)
     entries = []
     all_themes: dict[str, d.Theme] = {}
     for entry in view.each(sessions):

@@ -60,8 +60,14 @@ def _when(start: dt.datetime, end: dt.datetime) -> str:
     return f"{_day(start)}, {start:%H:%M}–{end:%H:%M} ({minutes} minutes)"
 
 
+_LOOKUP: list = []  # (plan, its items by id) of the last plan asked for
+
+
 def _item_lookup(plan: d.Plan) -> dict[str, d.PlanItem]:
-    return {i.item_id: i for i in plan.items}
+    """item id -> item, built once per plan (not once per message)."""
+    if not (_LOOKUP and _LOOKUP[0] is plan):
+        _LOOKUP[:] = [plan, {i.item_id: i for i in plan.items}]
+    return _LOOKUP[1]
 
 
 def _event_block(visit: d.Visit, plan: d.Plan, event: Event, item: d.PlanItem | None, note: str = "") -> list[str]:
