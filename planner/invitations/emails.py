@@ -36,7 +36,7 @@ from email.utils import format_datetime
 from pathlib import Path
 
 from planner import domain as d
-from planner.documents.briefings import interviewee_html, interviewee_pack
+from planner.documents.briefings import interviewee_page
 from planner.documents.render import common, issued_wording, version_of
 from planner.documents.view import kind_label, over_lunch, plan_view, stay_wording, visit_kind
 from planner.invitations import mime
@@ -329,8 +329,7 @@ def _briefings(visit: d.Visit, plan: d.Plan, clock: dt.datetime):
     def pack_of(person_id: str) -> str | None:
         if person_id not in cache:
             person = visit.person_by_id.get(person_id)
-            pack = interviewee_pack(visit, plan, person) if person is not None else None
-            cache[person_id] = interviewee_html(visit, pack, base) if pack is not None else None
+            cache[person_id] = interviewee_page(visit, plan, clock, person, base) if person is not None else None
         return cache[person_id]
 
     return pack_of
