@@ -142,12 +142,34 @@ def target(folder: Path, relative: str) -> Path:
 
 # --- templates -----------------------------------------------------------------
 
+def _bytecode_cache():
+    """Jinja2's cache of compiled templates, in the user's own private folder
+    of the temporary directory (Jinja2 makes it 0700 and refuses one it does
+    not own): a run loads the templates' code rather than compiling them
+    again (a third of a second). A template is compiled again when its text
+    changes; the file names carry a digest of this module, where the
+    environment's options are set. None when no such folder can be had."""
+    import jinja2
+
+    class QuietCache(jinja2.FileSystemBytecodeCache):
+        def dump_bytecode(self, bucket) -> None:
+            with contextlib.suppress(OSError):  # a full or read-only disk: compiled again next time
+                super().dump_bytecode(bucket)
+
+    try:
+        digest = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
+        return QuietCache(pattern=f"__planner_documents_{digest}_%s.cache")
+    except (OSError, RuntimeError):
+        return None
+
+
 @lru_cache(maxsize=1)
 def environment():
     import jinja2
 
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("planner.documents", "templates"),
+        bytecode_cache=_bytecode_cache(),
         autoescape=jinja2.select_autoescape(enabled_extensions=("html", "htm", "xml"),
                                             default_for_string=True, default=True),
         undefined=jinja2.StrictUndefined,
