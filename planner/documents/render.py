@@ -277,11 +277,17 @@ class PdfJob:
     @property
     def size(self) -> int:
         """How big the job is, to start the biggest first."""
-        return len(self.prints[0].data) if self.prints else 0
+        if self.prints:
+            return len(self.prints[0].data)
+        first = self.candidates[0] if self.candidates else ""
+        return len(first) if isinstance(first, str) else 0
 
     def to_typeset(self) -> PdfJob:
-        """The job as a rendering process needs it: without its HTML."""
-        return dataclasses.replace(self, candidates=())
+        """The job as a rendering process is given it: without the functions
+        that render its HTML (they stay in this process, and need not be pickled)."""
+        if any(callable(c) for c in self.candidates):
+            return dataclasses.replace(self, candidates=())
+        return self
 
 
 def _run_job(job: PdfJob, epoch: int) -> tuple[int, bytes]:
