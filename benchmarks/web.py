@@ -10,7 +10,9 @@ as version v001 and times, over several repeats (median reported):
   the grid, the soft-rule scores, rendering);
 * ``verdict_ms``: planner.web.actions.verdict on a move of one session to
   another start (planner.check.verify on the moved plan, as the move page does);
-* ``move_page_ms``: GET of the move page with that move, verdict included.
+* ``move_page_ms``: GET of the move page with that move, verdict included;
+* ``visit_page_ms``: GET /v/<visit>?table=sessions&page=2, the visit page (a tab, 50 rows; target
+  500 ms at four weeks, issue 18).
 
 Targets of the issue: a board page in at most 200 ms and a verdict in at
 most 100 ms for four weeks (280 sessions). Run
@@ -73,10 +75,13 @@ def measure(folder: Path, plan, repeats: int = 7) -> dict:
                     f"&room={item.room_id}")
         assert client.get(move_url).status_code == 200
         move_ms, move_runs = _median_ms(lambda: client.get(move_url), repeats)
+        visit_url = "/v/visit?table=sessions&page=2"
+        assert client.get(visit_url).status_code == 200
+        visit_ms, visit_runs = _median_ms(lambda: client.get(visit_url), repeats)
         board.solver.shutdown()
     return {"sessions": len(plan.sessions), "board_ms": board_ms, "board_runs": board_runs,
             "verdict_ms": verdict_ms, "verdict_runs": verdict_runs, "move_page_ms": move_ms,
-            "move_page_runs": move_runs}
+            "move_page_runs": move_runs, "visit_page_ms": visit_ms, "visit_page_runs": visit_runs}
 
 
 def example_case() -> dict:
@@ -108,7 +113,8 @@ def main() -> None:
     results = run()
     for r in results:
         print(f"{r['case']}: {r['sessions']} sessions; board page {r['board_ms']} ms (target 200), "
-              f"move verdict {r['verdict_ms']} ms (target 100), move page {r['move_page_ms']} ms")
+              f"move verdict {r['verdict_ms']} ms (target 100), move page {r['move_page_ms']} ms, "
+              f"visit page {r.get('visit_page_ms')} ms (target 500)")
     print(json.dumps(results, indent=2))
 
 
