@@ -3,14 +3,16 @@ takes to render and how long the checker takes to give its verdict on a
 move, for the example visit and the four-week generated visit.
 
 ``measure(folder, plan)`` puts the visit and its plan into a fresh workspace
-as version v001 and times, over several repeats (median reported):
+as its working draft and times, over several repeats (median reported):
 
-* ``board_ms``: GET /v/<visit>/board/v001?day=<busiest day>, the whole
+* ``board_ms``: GET /v/<visit>/board?day=<busiest day>, the whole
   response through Starlette's TestClient (routing, reading the plan files,
   the grid, the soft-rule scores, rendering);
 * ``verdict_ms``: planner.web.actions.verdict on a move of one session to
   another start (planner.check.verify on the moved plan, as the move page does);
-* ``move_page_ms``: GET of the move page with that move, verdict included.
+* ``move_page_ms``: GET of the move page with that move, verdict included;
+* ``visit_page_ms``: GET /v/<visit>?table=sessions&page=2, the visit page (a tab, 50 rows; target
+  500 ms at four weeks, issue 18).
 
 Targets of the issue: a board page in at most 200 ms and a verdict in at
 most 100 ms for four weeks (280 sessions). Run
@@ -52,31 +54,35 @@ def measure(folder: Path, plan, repeats: int = 7) -> dict:
 
     with tempfile.TemporaryDirectory() as temp:
         ws = Path(temp) / "ws"
-        shutil.copytree(folder, ws / "visit", ignore=shutil.ignore_patterns("plans", "journal.jsonl"))
+        shutil.copytree(folder, ws / "visit", ignore=shutil.ignore_patterns(
+            "plans", "draft", "releases", ".history", "journal.jsonl"))
         visit = actions.load(ws / "visit")
-        (ws / "visit" / "plans" / "v001").mkdir(parents=True)
-        write_plan_files(ws / "visit" / "plans" / "v001", plan, visit)
+        (ws / "visit" / "draft").mkdir(parents=True)
+        write_plan_files(ws / "visit" / "draft", plan, visit)
         board = Board(ws, allowed_hosts=["testserver"])
         client = TestClient(board.app)
         day = Counter(i.start.date() for i in plan.sessions).most_common(1)[0][0]
-        url = f"/v/visit/board/v001?day={day}"
+        url = f"/v/visit/board?day={day}"
         assert client.get(url).status_code == 200
         board_ms, board_runs = _median_ms(lambda: client.get(url), repeats)
 
-        stored = actions.read_version(board.ws.visit("visit"), "v001")
+        stored = actions.read_version(board.ws.visit("visit"), "draft")
         item = next(i for i in stored.sessions if not visit.session_by_id[i.item_id].fixed_start)
         later = item.start.replace(hour=min(item.start.hour + 1, 15))
         move = actions.parse_move(visit, item.item_id, f"{later:%Y-%m-%d}", f"{later:%H:%M}", item.room_id,
                                   list(item.peer_ids))[0]
         verdict_ms, verdict_runs = _median_ms(lambda: actions.verdict(visit, stored, move), repeats)
-        move_url = (f"/v/visit/board/v001/move/{item.item_id}?day={later:%Y-%m-%d}&start={later:%H:%M}"
+        move_url = (f"/v/visit/board/draft/move/{item.item_id}?day={later:%Y-%m-%d}&start={later:%H:%M}"
                     f"&room={item.room_id}")
         assert client.get(move_url).status_code == 200
         move_ms, move_runs = _median_ms(lambda: client.get(move_url), repeats)
+        visit_url = "/v/visit?table=sessions&page=2"
+        assert client.get(visit_url).status_code == 200
+        visit_ms, visit_runs = _median_ms(lambda: client.get(visit_url), repeats)
         board.solver.shutdown()
     return {"sessions": len(plan.sessions), "board_ms": board_ms, "board_runs": board_runs,
             "verdict_ms": verdict_ms, "verdict_runs": verdict_runs, "move_page_ms": move_ms,
-            "move_page_runs": move_runs}
+            "move_page_runs": move_runs, "visit_page_ms": visit_ms, "visit_page_runs": visit_runs}
 
 
 def example_case() -> dict:
@@ -108,7 +114,8 @@ def main() -> None:
     results = run()
     for r in results:
         print(f"{r['case']}: {r['sessions']} sessions; board page {r['board_ms']} ms (target 200), "
-              f"move verdict {r['verdict_ms']} ms (target 100), move page {r['move_page_ms']} ms")
+              f"move verdict {r['verdict_ms']} ms (target 100), move page {r['move_page_ms']} ms, "
+              f"visit page {r.get('visit_page_ms')} ms (target 500)")
     print(json.dumps(results, indent=2))
 
 
