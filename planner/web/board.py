@@ -121,3 +121,101 @@ def day_grid(visit: d.Visit, plan: d.Plan, day: dt.date, view: str = "rooms",
 class _Span:
     start: dt.datetime
     end: dt.datetime
+
+
+# --- filters, shading, what the script needs --------------------------------------------------
+
+FILTERS = ("room", "peer", "person", "theme")
+
+
+def read_filters(visit: d.Visit, params) -> dict[str, str]:
+    """The board's filters from the query (GET), each an id of its table; an unknown id is ignored."""
+    tables = {"room": visit.room_by_id, "peer": visit.peer_by_id, "person": visit.person_by_id,
+              "theme": visit.theme_by_id}
+    out = {}
+    for name in FILTERS:
+        value = str(params.get(name) or "")
+        if value and value in tables[name]:
+            out[name] = value
+    return out
+
+
+def keeper(visit: d.Visit, filters: dict[str, str]):
+    """item -> whether the filters keep it on the grid (None: no filter)."""
+    if not filters:
+        return None
+
+    def keep(item: d.PlanItem) -> bool:
+        if "room" in filters and item.room_id != filters["room"]:
+            return False
+        if "peer" in filters and filters["peer"] not in item.peer_ids:
+            return False
+        if "person" in filters and filters["person"] not in item.attendee_ids:
+            return False
+        if "theme" in filters:
+            session = visit.session_by_id.get(item.item_id)
+            if session is None or filters["theme"] not in session.themes:
+                return False
+        return True
+
+    return keep
+
+
+def shade(grid: Grid, busy) -> None:
+    """Mark the empty cells of the grid that a picked session's people or rooms
+    cannot have: class "unavail" (a window, a calendar, another item) or
+    "unfit" (a room that cannot hold it at all)."""
+    step = dt.timedelta(minutes=grid.unit)
+    for row in grid.rows:
+        for cell in row:
+            if cell.covered or cell.items or cell.time is None:
+                continue
+            end = cell.time + step
+            for b in busy:
+                if b.key in ("*", cell.key) and b.start < end and cell.time < b.end:
+                    mark = "unfit" if b.why.startswith(("holds", "not a room")) else "unavail"
+                    if mark not in cell.classes:
+                        cell.classes.append(mark)
+
+
+def busy_data(busy) -> str:
+    """The shading of a session as a data attribute for app.js: key@HH:MM-HH:MM;… ("24:00" for midnight)."""
+    def hm(moment: dt.datetime, start: dt.datetime) -> str:
+        return "24:00" if moment.date() > start.date() else f"{moment:%H:%M}"
+
+    def key(b) -> str:  # "!": a room that cannot hold the session at all
+        return ("!" if b.why.startswith(("holds", "not a room")) else "") + b.key
+    return ";".join(sorted({f"{key(b)}@{b.start:%H:%M}-{hm(b.end, b.start)}" for b in busy}))
+
+
+def board_view(visit: d.Visit, plan: d.Plan, day: dt.date, view: str, params) -> dict:
+    """What board.html needs besides the scores: the grid (filtered, shaded for
+    a picked session), the filters and their choices, the picked session and
+    its shading in words, each card's shading for the script, the left-out
+    sessions."""
+    from planner.web.placing import busy_for
+
+    filters = read_filters(visit, params)
+    grid = day_grid(visit, plan, day, view, keep=keeper(visit, filters))
+    if view == "rooms" and "room" in filters:
+        keep_cols = [n for n, (key, _) in enumerate(grid.columns) if key == filters["room"]]
+        grid.columns = [grid.columns[n] for n in keep_cols]
+        grid.rows = [[row[n] for n in keep_cols] for row in grid.rows]
+    shown = {i.item_id for row in grid.rows for c in row for i in c.items}
+    hidden = sum(1 for i in plan.on(day) if i.is_session and i.item_id not in shown)
+    picked = plan.session(str(params.get("pick") or ""))
+    if picked is not None and picked.start.date() != day:
+        picked = None
+    picked_busy = busy_for(visit, plan, picked.item_id, day, view) if picked is not None else []
+    shade(grid, picked_busy)
+    busy = {i.item_id: busy_data(busy_for(visit, plan, i.item_id, day, view))
+            for i in plan.on(day) if i.is_session and i.item_id in shown}
+    session_by_id = visit.session_by_id
+    left = [(session_by_id[u.session_id], u.reason) for u in plan.unscheduled if u.session_id in session_by_id]
+    return {"grid": grid, "filters": filters, "hidden": hidden, "picked": picked,
+            "picked_busy": [b for b in picked_busy if not b.why.startswith(("holds", "not a room"))],
+            "picked_unfit": [b for b in picked_busy if b.why.startswith(("holds", "not a room"))],
+            "busy": busy, "left_cards": left,
+            "choices": {"room": [(r.id, r.name) for r in visit.rooms], "peer": [(p.id, p.name) for p in visit.peers],
+                        "person": [(p.id, p.name) for p in visit.people],
+                        "theme": [(t.id, t.name) for t in visit.themes]}}

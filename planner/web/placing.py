@@ -28,6 +28,15 @@ from planner.web.moves import Move, moved_plan, verdict
 
 SHOWN = 12  # slots offered at first ("more" shows more)
 TALLY = {rule.name: rule.tally for rule in rules.SOFT_RULES if rule.tally}
+# the solver's order of priority: the main stage's rules, then the rooms stage's, then the moves stage's
+STAGE_OF = {rule.name: rule.stage for rule in rules.SOFT_RULES if rule.tally}
+STAGES = list(dict.fromkeys(STAGE_OF.values()))
+
+
+def rank_key(change: dict[str, int]) -> tuple[int, ...]:
+    """A move's cost for ranking: the change of each stage's soft rules, summed, in the order the
+    solver minimises them (a room change matters more than empty seats, as in the solver)."""
+    return tuple(sum(n for name, n in change.items() if STAGE_OF.get(name) == stage) for stage in STAGES)
 
 
 # --- unavailability -----------------------------------------------------------------------
@@ -106,9 +115,9 @@ def busy_for(visit: d.Visit, plan: d.Plan, session_id: str, day: dt.date, view: 
 @dataclass
 class Offer:
     move: Move
-    cost: int  # the change in the soft rules' counts, summed (lower is better)
+    cost: tuple[int, ...]  # the change in the soft rules' counts, per stage (rank_key; lower is better)
     changes: list[str]  # the change in plain words
-    key: tuple
+    per_rule: dict[str, int]  # rule name -> the change of its count
 
 
 @dataclass
@@ -253,14 +262,13 @@ def where_can_it_go(visit: d.Visit, plan: d.Plan, session_id: str, limit: int = 
     ranked = []
     for move in moves:
         change = counter.delta(move)
-        cost = sum(change.values())
         near = (move.day != item.start.date(),
                 abs((dt.datetime.combine(move.day, move.start) - item.start).total_seconds()))
-        ranked.append((cost, tuple(change.get(n, 0) for n in TALLY), near, move.room_id, move))
-    ranked.sort(key=lambda r: r[:4])
+        ranked.append((rank_key(change), near, move.room_id, change, move))
+    ranked.sort(key=lambda r: r[:3])
     offers: list[Offer] = []
     checked = 0
-    for cost, per_rule, near, _, move in ranked:
+    for cost, near, _, per_rule, move in ranked:
         if len(offers) >= limit:
             break
         checked += 1

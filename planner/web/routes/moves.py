@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
 
 from planner.web import actions, views
+from planner.web.moves import left_out_item
 from planner.web.base import Refused, board_of, locked, read_form, render, valid_visit, version_of, visit_dir, who
 from planner.web.routes.solve import start_solve
 from planner.web.routes.visits import visit_page
@@ -17,7 +20,7 @@ async def board(request: Request):
     version = version_of(vd, request.path_params["version"])
     visit = valid_visit(vd)
     ctx = views.board_context(vd, visit, version, request.query_params.get("day"),
-                              request.query_params.get("view", "rooms"))
+                              request.query_params.get("view", "rooms"), request.query_params)
     return render(request, "board.html", title=f"Board {version}", **ctx)
 
 
@@ -27,11 +30,11 @@ async def move(request: Request):
     visit = valid_visit(vd)
     plan = actions.read_version(vd, version)
     session_id = request.path_params["session"]
-    item = plan.session(session_id)
-    if item is None:
-        raise Refused(404, f"Session {session_id} is not on the board of {version}.")
     form = await read_form(request) if request.method == "POST" else None
     params = form if form is not None else request.query_params
+    item = plan.session(session_id) or left_out_item(visit, plan, session_id, _day(params.get("day")))
+    if item is None:
+        raise Refused(404, f"Session {session_id} is not on the board of {version}.")
     has_choice = "day" in params
     day = str(params.get("day") or f"{item.start:%Y-%m-%d}")
     start = str(params.get("start") or f"{item.start:%H:%M}")
@@ -67,9 +70,16 @@ async def move(request: Request):
     elif errors and (has_choice or form is not None):
         status = 400
     return render(request, "move.html", status=status, **views.move_context(
-        vd, visit, version, item, day=day, start=start, room=room, peers=peers, breaches=breaches,
+        vd, visit, version, item, left_out=plan.session(session_id) is None, day=day, start=start, room=room, peers=peers, breaches=breaches,
         checked=has_choice and chosen, unpinnable=unpinnable, move=chosen, errors=[("", e) for e in errors],
         notice=notice))
+
+
+def _day(value):
+    try:
+        return dt.date.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
 
 
 async def _pin_and_replan(request: Request, vd, visit, version: str, moved, revision):
