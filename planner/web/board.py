@@ -130,8 +130,8 @@ FILTERS = ("room", "peer", "person", "theme")
 
 def read_filters(visit: d.Visit, params) -> dict[str, str]:
     """The board's filters from the query (GET), each an id of its table; an unknown id is ignored."""
-    tables = {"room": visit.room_by_id, "peer": visit.peer_by_id, "person": visit.person_by_id,
-              "theme": visit.theme_by_id}
+    tables: dict[str, set[str]] = {"room": set(visit.room_by_id), "peer": set(visit.peer_by_id),
+                                   "person": set(visit.person_by_id), "theme": set(visit.theme_by_id)}
     out = {}
     for name in FILTERS:
         value = str(params.get(name) or "")

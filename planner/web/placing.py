@@ -268,7 +268,7 @@ def where_can_it_go(visit: d.Visit, plan: d.Plan, session_id: str, limit: int = 
     ranked.sort(key=lambda r: r[:3])
     offers: list[Offer] = []
     checked = 0
-    for cost, near, _, per_rule, move in ranked:
+    for cost, _near, _room, per_rule, move in ranked:
         if len(offers) >= limit:
             break
         checked += 1

@@ -8,8 +8,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse
 
 from planner.web import actions, views
-from planner.web.moves import left_out_item
 from planner.web.base import Refused, board_of, locked, read_form, render, valid_visit, version_of, visit_dir, who
+from planner.web.moves import left_out_item
 from planner.web.routes.solve import start_solve
 from planner.web.routes.visits import visit_page
 from planner.web.workspace import StaleEdit
@@ -70,7 +70,8 @@ async def move(request: Request):
     elif errors and (has_choice or form is not None):
         status = 400
     return render(request, "move.html", status=status, **views.move_context(
-        vd, visit, version, item, left_out=plan.session(session_id) is None, day=day, start=start, room=room, peers=peers, breaches=breaches,
+        vd, visit, version, item, left_out=plan.session(session_id) is None, day=day,
+        start=start, room=room, peers=peers, breaches=breaches,
         checked=has_choice and chosen, unpinnable=unpinnable, move=chosen, errors=[("", e) for e in errors],
         notice=notice))
 
