@@ -298,14 +298,25 @@ def every_peer_gets_lunch(visit: d.Visit, plan: d.Plan) -> list[Breach]:
             if pid not in visit.peer_by_id:
                 out.append(Breach(8, f"lunch row {item.item_id} is for '{pid}', who is not a peer of the visit"))
             rows[(pid, item.start.date())].append(item)
-    spans: defaultdict[str, list[tuple[dt.datetime, dt.datetime]]] = defaultdict(list)  # peer -> busy, once
+    # (peer, day) -> their busy spans (travel included) touching that day, gathered once
+    spans: defaultdict[tuple[str, dt.date], list[tuple[dt.datetime, dt.datetime]]] = defaultdict(list)
     for item in plan.items:
         if item.kind != "lunch":
+            a, b = _peer_span(visit, item)
+            days = [a.date() + dt.timedelta(days=k) for k in range((b.date() - a.date()).days + 1)]
             for pid in item.peer_ids:
-                spans[pid].append(_peer_span(visit, item))
+                for day in days:
+                    spans[(pid, day)].append((a, b))
+    free_day_ok: dict[dt.date, bool] = {}  # a day with nothing for a peer: the answer is the same for every peer
     for peer in visit.peers:
         for day in s.interview_days:
-            out += _lunch_of(visit, plan, peer, day, rows.get((peer.id, day), []), spans[peer.id])
+            mine, busy = rows.get((peer.id, day), []), spans.get((peer.id, day), [])
+            if not mine and not busy and free_day_ok.get(day):
+                continue
+            found = _lunch_of(visit, plan, peer, day, mine, busy)
+            if not mine and not busy:
+                free_day_ok[day] = not found
+            out += found
     return out
 
 

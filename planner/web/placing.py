@@ -8,7 +8,7 @@
 * :func:`where_can_it_go` — the slots (day, start, room, same peers) where the
   move keeps every hard rule, ranked by what they cost in the soft rules.
   Candidates are pruned cheaply first (the session's days, hours and grid,
-  rooms that fit it, rooms and people free then); the survivors are ranked
+  rooms that fit it, rooms and people free then, peers' buffers, `after`); the survivors are ranked
   by their soft cost, counted with planner.check.objective on the part of the
   plan the move can change, then checked in that order with the independent
   checker (planner.check.verify, through the move verdict) until enough keep
@@ -158,6 +158,7 @@ def candidates(visit: d.Visit, plan: d.Plan, item: d.PlanItem) -> tuple[list[Mov
     people = (*item.peer_ids, *item.attendee_ids)
     windows = {pid: visit.unavailable_windows(pid) for pid in people}
     taken: dict[str, list] = defaultdict(list)  # room or person -> (start, end) of the other items
+    sessions_of: dict[str, list] = defaultdict(list)  # peer -> (start, end) of their other sessions
     for other in plan.items:
         if other.item_id == item.item_id:
             continue
@@ -165,12 +166,27 @@ def candidates(visit: d.Visit, plan: d.Plan, item: d.PlanItem) -> tuple[list[Mov
             taken[other.room_id].append((other.start, other.end))
         for pid in set(other.peer_ids) | set(other.attendee_ids):
             taken[pid].append((other.start, other.end))
+        if other.is_session:
+            for pid in other.peer_ids:
+                sessions_of[pid].append((other.start, other.end))
+    buffer = dt.timedelta(minutes=visit.settings.buffer_minutes)
+    # `after`: not before the session it follows ends, nor after one that follows it starts
+    held = {i.item_id: i for i in plan.sessions}
+    after = held.get(session.after or "")
+    not_from = after.end if after is not None else None
+    followers = [held[s.id].start for s in visit.sessions if s.after == item.item_id and s.id in held]
+    until = min(followers) if followers else None
     moves, total = [], 0
     for day in visit.allowed_days(session):
         for start in _starts(visit, session, day, minutes):
             end = start + dt.timedelta(minutes=minutes)
             total += len(rooms)
+            if (not_from is not None and start < not_from) or (until is not None and end > until):
+                continue
             if any(d.overlapping(windows[p], start, end) or not _free(taken[p], start, end) for p in people):
+                continue
+            # a peer's buffer between sessions (travel only widens what is needed)
+            if any(not _free(sessions_of[p], start - buffer, end + buffer) for p in item.peer_ids):
                 continue
             for room in rooms:
                 if (start, room.id) == (item.start, item.room_id):
