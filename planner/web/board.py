@@ -188,6 +188,10 @@ def busy_data(busy) -> str:
     return ";".join(sorted({f"{key(b)}@{b.start:%H:%M}-{hm(b.end, b.start)}" for b in busy}))
 
 
+def grid_items(plan: d.Plan, day: dt.date) -> list[d.PlanItem]:
+    return [i for i in plan.on(day) if i.is_session]
+
+
 def board_view(visit: d.Visit, plan: d.Plan, day: dt.date, view: str, params) -> dict:
     """What board.html needs besides the scores: the grid (filtered, shaded for
     a picked session), the filters and their choices, the picked session and
@@ -202,14 +206,15 @@ def board_view(visit: d.Visit, plan: d.Plan, day: dt.date, view: str, params) ->
         grid.columns = [grid.columns[n] for n in keep_cols]
         grid.rows = [[row[n] for n in keep_cols] for row in grid.rows]
     shown = {i.item_id for row in grid.rows for c in row for i in c.items}
-    hidden = sum(1 for i in plan.on(day) if i.is_session and i.item_id not in shown)
+    hidden = sum(1 for i in grid_items(plan, day) if i.item_id not in shown)
     picked = plan.session(str(params.get("pick") or ""))
     if picked is not None and picked.start.date() != day:
         picked = None
     picked_busy = busy_for(visit, plan, picked.item_id, day, view) if picked is not None else []
     shade(grid, picked_busy)
-    busy = {i.item_id: busy_data(busy_for(visit, plan, i.item_id, day, view))
-            for i in plan.on(day) if i.is_session and i.item_id in shown}
+    todays = plan.on(day)
+    busy = {i.item_id: busy_data(busy_for(visit, plan, i.item_id, day, view, todays))
+            for i in todays if i.is_session and i.item_id in shown}
     session_by_id = visit.session_by_id
     left = [(session_by_id[u.session_id], u.reason) for u in plan.unscheduled if u.session_id in session_by_id]
     return {"grid": grid, "filters": filters, "hidden": hidden, "picked": picked,

@@ -69,12 +69,15 @@ def fitting_rooms(visit: d.Visit, session: d.Session) -> list[d.Room]:
     return out
 
 
-def busy_for(visit: d.Visit, plan: d.Plan, session_id: str, day: dt.date, view: str = "rooms") -> list[Busy]:
-    """What the board shades on `day` while `session_id` is picked up."""
+def busy_for(visit: d.Visit, plan: d.Plan, session_id: str, day: dt.date, view: str = "rooms",
+             todays: tuple[d.PlanItem, ...] | None = None) -> list[Busy]:
+    """What the board shades on `day` while `session_id` is picked up (`todays`: the
+    plan's items of `day`, when the caller has them)."""
     session = visit.session_by_id.get(session_id)
     if session is None:
         return []
-    item = plan.session(session_id)
+    todays = plan.on(day) if todays is None else todays
+    item = next((i for i in todays if i.item_id == session_id and i.is_session), None) or plan.session(session_id)
     peers = item.peer_ids if item is not None else session.required_peers
     attendees = item.attendee_ids if item is not None else session.attendees
     lo = dt.datetime.combine(day, dt.time(0))
@@ -91,7 +94,7 @@ def busy_for(visit: d.Visit, plan: d.Plan, session_id: str, day: dt.date, view: 
             span = clip(w)
             if span:
                 out.append(Busy(key, *span, visit.name_of(pid), "unavailable"))
-        for other in plan.on(day):
+        for other in todays:
             if other.item_id != session_id and (pid in other.peer_ids or pid in other.attendee_ids):
                 why = "at lunch" if other.kind == "lunch" else f"in {other.title}"
                 out.append(Busy(key, other.start, other.end, visit.name_of(pid), why))
