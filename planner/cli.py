@@ -437,8 +437,15 @@ def convert(input: str, output: str) -> None:
               help="SMTP, Microsoft Graph (planner login microsoft) or the Gmail API (planner login google).")
 @click.option("--oauth", type=click.Choice(["microsoft", "google"]), default=None,
               help="With --via smtp: log in with XOAUTH2 and the signed-in account's token, not a password.")
-def send(folder, host, port, starttls, use_ssl, user, password, dry_run, mark_sent, via, oauth) -> None:
+@click.option("--per-minute", type=click.IntRange(1), default=None, envvar="PLANNER_SEND_PER_MINUTE",
+              help="At most this many messages a minute (default: the provider's, Exchange 30; waits).")
+@click.option("--per-day", type=click.IntRange(1), default=None, envvar="PLANNER_SEND_PER_DAY",
+              help="At most this many recipients in 24 hours, counted from the ledger (default: the provider's, "
+                   "Exchange 10000, Google Workspace 2000; stops, the rest goes on a later run).")
+def send(folder, host, port, starttls, use_ssl, user, password, dry_run, mark_sent, via, oauth, per_minute,
+         per_day) -> None:
     """Send the invitation e-mails of a plan folder that are due and not yet in its ledger."""
+    from planner.invitations.limits import limits_for
     from planner.invitations.send import SmtpSettings, deliver
     from planner.invitations.send import mark_sent as record_all
 
@@ -461,7 +468,10 @@ def send(folder, host, port, starttls, use_ssl, user, password, dry_run, mark_se
     elif oauth:
         extra["connect_with"] = _oauth_smtp(oauth)
     try:
-        report = deliver(folder, settings, dry_run=dry_run, **extra,
+        limits = limits_for(via, host).but(per_minute, per_day)
+        report = deliver(folder, settings, dry_run=dry_run, **extra, limits=limits,
+                         on_wait=lambda wait: click.echo(f"waiting {wait:.0f} s: {limits.name} takes "
+                                                         f"{limits.per_minute} messages a minute"),
                          on_sent=lambda out: click.echo(f"sent    {out.describe()}"),
                          on_failed=lambda out, why: err.print(f"refused {out.describe()}: {why}", markup=False))
     except PlannerError as error:

@@ -172,12 +172,13 @@ def self_signed(folder: Path) -> tuple[Path, Path]:
 
 
 @contextlib.contextmanager
-def dovecot_server(messages, tls: bool = False, introspection: str | None = None):
+def dovecot_server(messages, tls: bool = False, introspection: str | None = None, auth_port: int | None = None):
     """A Dovecot IMAP server on 127.0.0.1 (free ports, one user `planner` with password
     `secret`) whose INBOX is a Maildir holding `messages`; with `tls`, a self-signed
     certificate (`cafile`), STARTTLS on `port` and implicit TLS on `tls_port`; with
     `introspection` (a URL), XOAUTH2 and OAUTHBEARER too, each token checked by Dovecot's
-    oauth2 passdb POSTing it there (RFC 7662: {"active": true, "username": ...})."""
+    oauth2 passdb POSTing it there (RFC 7662: {"active": true, "username": ...}); with
+    `auth_port`, its authentication service also listens there (for Postfix's SASL)."""
     need_dovecot()
     base = Path(tempfile.mkdtemp(prefix="planner-dovecot-"))
     os.chmod(base, 0o755)  # the mail and auth processes run as other users when started by root
@@ -213,6 +214,8 @@ def dovecot_server(messages, tls: bool = False, introspection: str | None = None
                 "active_attribute = active\nactive_value = true\nforce_introspection = yes\n", encoding="utf-8")
             oauth = (f"passdb {{\n  driver = oauth2\n  mechanisms = xoauth2 oauthbearer\n"
                      f"  args = {base}/oauth2.conf.ext\n}}\n")
+        auth_service = ("service auth {\n  inet_listener {\n    address = 127.0.0.1\n    port = %d\n  }\n}\n"
+                        % auth_port) if auth_port else ""
         (base / "dovecot.conf").write_text(f"""base_dir = {base}/run
 log_path = {base}/dovecot.log
 protocols = imap
@@ -241,6 +244,7 @@ service imap-login {{
 service anvil {{
   chroot =
 }}
+{auth_service}
 service stats {{
   unix_listener stats-reader {{
     mode = 0666
@@ -264,7 +268,7 @@ service stats {{
                             f"\n{log}")
             time.sleep(0.1)
         yield {"host": "127.0.0.1", "port": port, "tls_port": tls_port, "cafile": cert, "user": "planner",
-               "password": "secret", "maildir": home}
+               "password": "secret", "maildir": home, "uid": uid, "gid": gid, "base": base}
     finally:
         if process is not None:
             process.terminate()

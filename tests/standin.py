@@ -16,6 +16,12 @@ document them:
   202), GET mailFolders/inbox/messages (paged with @odata.nextLink), GET
   messages/{id}/$value, POST calendar/getSchedule (scheduleItems, or an error
   for an unknown address);
+- the authorisation code flow with PKCE (RFC 7636), as a browser meets it: GET
+  /{tenant}/oauth2/v2.0/authorize and /google/authorize remember the code_challenge
+  (S256), the nonce and the redirect_uri, and answer 302 to the redirect_uri with a
+  one-time code and the state; the token endpoints exchange that code only with the
+  code_verifier whose SHA-256 is the challenge and the same redirect_uri (Microsoft's
+  id_token then carries the nonce, as MSAL checks);
 - Google (under /google): POST /token (the authorisation code with PKCE, and refresh), gmail/v1/users/me/messages/send,
   messages (list, nextPageToken) and messages/{id}?format=raw,
   calendar/v3/freeBusy (at most 50 items; errors for an unknown address).
@@ -29,12 +35,13 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import hashlib
 import datetime as dt
 import json
 import ssl
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, unquote, urlparse
+from urllib.parse import parse_qs, unquote, urlencode, urlparse
 
 from replies_helpers import self_signed
 
@@ -62,6 +69,9 @@ class State:
         self.page = 2
         self.device_scope = ""
         self.google_scope = ""
+        self.codes: dict[str, dict] = {}      # authorisation code -> what /authorize was asked (PKCE)
+        self.pkce: list[str] = []             # "checked" / "refused" for each code exchanged with PKCE
+        self.nonce = ""
 
     def token(self, prefix: str) -> str:
         with self.lock:
@@ -140,6 +150,8 @@ def _handler(state: State, base: str):
                                         "token_endpoint": f"{root}/oauth2/v2.0/token",
                                         "device_authorization_endpoint": f"{root}/oauth2/v2.0/devicecode",
                                         "issuer": f"{root}/v2.0", "response_types_supported": ["code"]})
+            if url.path.endswith("/oauth2/v2.0/authorize") or url.path == "/google/authorize":
+                return self.authorize(parse_qs(url.query))
             if self.injected("GET"):
                 return
             google = url.path.startswith("/google/")
@@ -219,10 +231,42 @@ def _handler(state: State, base: str):
                 return self.free_busy(json.loads(data))
             self.reply(404, {"error": {"code": "ResourceNotFound", "message": "no such path"}})
 
+        def authorize(self, query):
+            """The sign-in page, already answered: a code for the challenge, back to the redirect_uri."""
+            one = {k: v[0] for k, v in query.items()}
+            if one.get("code_challenge_method") != "S256" or len(one.get("code_challenge", "")) < 43:
+                return self.reply(400, {"error": "invalid_request", "error_description": "PKCE S256 required"})
+            code = state.token("code")
+            state.codes[code] = one
+            target = one["redirect_uri"] + "?" + urlencode({"code": code, "state": one.get("state", "")})
+            self.send_response(302)
+            self.send_header("Location", target)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def pkce_refusal(self, form) -> str | None:
+            """Why the code exchange is refused (None: the verifier matches the challenge)."""
+            asked = state.codes.pop(form.get("code", [""])[0], None)
+            if asked is None:
+                return "unknown or used code"
+            verifier = form.get("code_verifier", [""])[0]
+            digest = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
+            if digest != asked["code_challenge"] or form.get("redirect_uri", [""])[0] != asked["redirect_uri"]:
+                state.pkce.append("refused")
+                return "code_verifier or redirect_uri does not match"
+            state.pkce.append("checked")
+            state.nonce = asked.get("nonce", "")
+            return None
+
         def microsoft_token(self, form):
             grant = form.get("grant_type", [""])[0]
             client = form.get("client_id", [""])[0]
-            if grant == "urn:ietf:params:oauth:grant-type:device_code":
+            state.nonce = ""
+            if grant == "authorization_code":
+                why = self.pkce_refusal(form)
+                if why:
+                    return self.reply(400, {"error": "invalid_grant", "error_description": f"AADSTS501481: {why}"})
+            elif grant == "urn:ietf:params:oauth:grant-type:device_code":
                 if state.pending_once:
                     state.pending_once = False
                     return self.reply(400, {"error": "authorization_pending",
@@ -245,6 +289,8 @@ def _handler(state: State, base: str):
             claims = {"iss": f"{base}/tenant-1/v2.0", "sub": "sub-1", "aud": client, "iat": now,
                       "exp": now + 3600, "oid": "oid-1", "tid": "tenant-1", "name": "Organiser",
                       "preferred_username": "strategy@example.org"}
+            if state.nonce:
+                claims["nonce"] = state.nonce
             id_token = f"{_b64url({'alg': 'none', 'typ': 'JWT'})}.{_b64url(claims)}."
             scope = form.get("scope", [""])[0] or state.device_scope  # the device code's own scope
             return self.reply(200, {"token_type": "Bearer", "scope": scope,
@@ -253,14 +299,19 @@ def _handler(state: State, base: str):
                                     "client_info": _b64url({"uid": "oid-1", "utid": "tenant-1"})})
 
         def google_code(self, form):
-            """The installed-app flow's code exchange (with PKCE's code_verifier)."""
-            if form.get("code") != ["standin-code"] or not form.get("code_verifier"):
+            """The installed-app flow's code exchange (with PKCE's code_verifier): the fixed code of the
+            command line's test, or one /google/authorize gave, whose challenge the verifier must match."""
+            if form.get("code") != ["standin-code"] and self.pkce_refusal(form):
+                return self.reply(400, {"error": "invalid_grant", "error_description": "Bad Request"})
+            if not form.get("code_verifier"):
                 return self.reply(400, {"error": "invalid_grant", "error_description": "Bad Request"})
             token, refresh = state.token("ya29"), state.token("1//rt")
             state.valid.add(token)
             state.refresh_tokens.add(refresh)
+            claims = {"iss": "https://accounts.google.com", "email": "strategy@example.com", "sub": "g-1"}
             return self.reply(200, {"access_token": token, "refresh_token": refresh, "expires_in": 3599,
-                                    "token_type": "Bearer", "scope": state.google_scope})
+                                    "token_type": "Bearer", "scope": state.google_scope,
+                                    "id_token": f"{_b64url({'alg': 'none'})}.{_b64url(claims)}."})
 
         def get_schedule(self, body):
             assert body["startTime"]["timeZone"] == "UTC" and body["endTime"]["timeZone"] == "UTC"

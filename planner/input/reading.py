@@ -9,6 +9,7 @@ objects and says what is wrong.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import io
@@ -20,6 +21,7 @@ from typing import Any  # openpyxl is untyped: a worksheet is Any at its boundar
 
 from planner.errors import Problem
 from planner.input import schema
+from planner.input.kinds import not_a_workbook, not_a_zip
 
 TABLES = tuple(schema.TABLES)
 OPTIONAL_TABLES = schema.OPTIONAL_TABLES
@@ -293,6 +295,9 @@ def _read_workbook(path: Path) -> RawVisit:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
         return refuse(f"cannot be opened as a workbook: {_reason(exc)}")
+    for sheet in book.worksheets:  # a shared-string index of -1 must not read the last string
+        with contextlib.suppress(AttributeError):
+            sheet._shared_strings = _Strings(sheet._shared_strings)
     at: list[str | int | None] = ["visit", None]  # the sheet and row being read, for a damaged sheet's message
     try:
         names = {name.strip().lower(): name for name in book.sheetnames}
@@ -327,6 +332,15 @@ def _read_workbook(path: Path) -> RawVisit:
     finally:
         book.close()
     return raw
+
+
+class _Strings(list[Any]):
+    """A workbook's shared strings, refusing an index Python would count from the end."""
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, int) and index < 0:
+            raise IndexError(f"shared string {index}")
+        return super().__getitem__(index)
 
 
 def _reason(exc: BaseException) -> str:
@@ -381,39 +395,15 @@ def _unsafe_workbook(path: Path) -> str | None:
                     if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
                         return (f"its part {info.filename} declares XML entities (a DTD), which a workbook "
                                 f"never needs (refused for safety)")
+            missing = not_a_workbook(archive.namelist())
+            if missing:
+                return missing
     except zipfile.BadZipFile:
-        return _not_a_zip(path)
+        return not_a_zip(path)
     except (zlib.error, OSError, EOFError, ValueError, RuntimeError, NotImplementedError) as exc:
         # a damaged deflate stream (zlib.error), an encrypted part (RuntimeError), an unknown compression
         return f"cannot be opened as a workbook: {_reason(exc)}"
     return None
-
-
-OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an old .xls, or any workbook saved with a password
-
-
-def _not_a_zip(path: Path) -> str:
-    """What a file named .xlsx that is no zip most likely is, in the user's words."""
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(4096)
-    except OSError as exc:
-        return f"cannot be read: {exc.strerror or exc}"
-    if head.startswith(OLE2):
-        return ("cannot be opened as a workbook: it is an old Excel 97–2003 (.xls) file or a workbook saved with a "
-                "password (Excel encrypts those); open it in Excel, remove any password (File › Info › Protect "
-                "Workbook) and save it as Excel Workbook (.xlsx)")
-    if not head:
-        return "cannot be opened as a workbook: the file is empty (0 bytes)"
-    try:
-        text = head.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = ""
-    if text and ("," in text or ";" in text or "\t" in text) and "\x00" not in text:
-        return ("cannot be opened as a workbook: it is a text file (CSV?) with an .xlsx name; open it in Excel "
-                "and save it as Excel Workbook (.xlsx), or give the visit as a folder of CSV files")
-    return ("cannot be opened as a workbook: it is not a zip file, as every .xlsx is (damaged, or another kind of "
-            "file renamed); save it again as Excel Workbook (.xlsx)")
 
 
 def _sheet_table(sheet: Any, name: str, raw: RawVisit, at: list[str | int | None] | None = None) -> RawTable:

@@ -181,6 +181,20 @@ class _Match:
     verdict: str = "applied"
     delegated_from: str = ""
     notes: list[str] = field(default_factory=list)
+    why: list[str] = field(default_factory=list)  # plain reasons it is suspicious, for the organiser
+
+
+_AUTH_NAMES = {"dmarc": "DMARC", "spf": "SPF", "dkim": "DKIM"}
+
+
+def auth_reasons(failure: str) -> list[str]:
+    """'dmarc=fail, spf=fail' -> ['DMARC failed', 'SPF failed']: the organiser's words."""
+    out = []
+    for part in failure.split(","):
+        method = part.strip().partition("=")[0].lower()
+        if method in _AUTH_NAMES:
+            out.append(f"{_AUTH_NAMES[method]} failed")
+    return out
 
 
 def _match(answer: Answer, by_email: dict[str, Invited], issued: Issued) -> _Match | None:
@@ -198,6 +212,7 @@ def _match(answer: Answer, by_email: dict[str, Invited], issued: Issued) -> _Mat
     if found is not None and answer.auth_failure:
         found.verdict = "suspicious"
         found.notes.append(f"Authentication-Results: {answer.auth_failure}: its From may be forged")
+        found.why += [f"{reason}: the From may be forged" for reason in auth_reasons(answer.auth_failure)]
     return found
 
 
@@ -216,8 +231,10 @@ def _by_attendee(answer: Answer, by_email: dict[str, Invited]) -> _Match | None:
             other = ", from another organisation" if _domain(answer.sender) != _domain(answer.attendee) else ""
             found.notes.append(f"sent by {answer.sender} (SENT-BY {answer.sent_by}) on behalf of {answer.attendee}"
                                f"{other}: an address {invitation.person_id} does not list (email or aliases)")
+            found.why.append(f"sent on their behalf by {answer.sender}, an address they do not list")
         else:
             found.notes.append(f"sent from {answer.sender}, not by {answer.attendee} or an address they list")
+            found.why.append(f"From is not the attendee's address (it is {answer.sender})")
     elif answer.sender != invitation.email and answer.sent_by == answer.sender:
         found.notes.append(f"answered on their behalf by {answer.sender}, an address they list")
     return found
@@ -259,6 +276,7 @@ def _version(answer: Answer, found: _Match, zone: str) -> tuple[int | None, str 
     if found.verdict == "applied" and sequence > invitation.sequence:
         found.verdict = "suspicious"
         notes.append(f"answers version {sequence}, newer than any issued ({invitation.sequence})")
+        found.why.append(f"answers version {sequence} of the invitation, which was never sent")
     return sequence, None
 
 
@@ -329,6 +347,8 @@ def _record(answer: Answer, issued: Issued, item_id: str, status: str, found: _M
         "from": answer.sender, "message_id": answer.message_id, "note": "; ".join(found.notes),
         "start": start, "end": end,
     }
+    if found.verdict == "suspicious":
+        record["why"] = "; ".join(found.why) or "; ".join(found.notes)
     if answer.method == "COUNTER":
         record.update(method="COUNTER", proposed_start=local(answer.start, zone), proposed_end=local(answer.end, zone))
     return record

@@ -151,6 +151,15 @@ class Status:
     sent_at: str | None = None
     proposed_start: str | None = None  # (1.2) a COUNTER's proposed time, local ISO
     proposed_end: str | None = None
+    suspicious: tuple[str, ...] = ()   # answers not counted, each with its plain reason
+
+
+def not_counted(record: dict) -> str:
+    """A suspicious record as the organiser reads it: 'declined on 2026-04-01, not counted:
+    DMARC failed: the From may be forged'."""
+    when = str(record.get("when") or "")[:10]
+    why = str(record.get("why") or record.get("note") or "not from the attendee")
+    return f"{record.get('status', 'an answer')}{' on ' + when if when else ''}, not counted: {why}"
 
 
 def _sequence(record: dict) -> int:
@@ -178,6 +187,12 @@ def current_statuses(folder, issued: Issued | None = None, records: list[dict] |
             continue  # a delegate's own answer is shown with the delegation
         latest[(entry["uid"], entry.get("person_id"))] = entry
     delegates = {(r["uid"], r["delegated_from"]): r for r in order if _applied(r) and r.get("delegated_from")}
+    doubtful: dict[tuple[str, str | None], list[str]] = {}
+    for entry in order:
+        if entry.get("verdict") == "suspicious":
+            lines = doubtful.setdefault((entry["uid"], entry.get("person_id")), [])
+            if not_counted(entry) not in lines:
+                lines.append(not_counted(entry))
     out = []
     for invitation in issued.invitations():
         record: dict[str, Any] | None = latest.get((invitation.uid, invitation.person_id))
@@ -192,7 +207,8 @@ def current_statuses(folder, issued: Issued | None = None, records: list[dict] |
         record = record or {}
         out.append(Status(invitation, record.get("status", "none"), record.get("when"), record.get("comment", ""),
                           delegate, issued.sent_at(invitation), record.get("proposed_start"),
-                          record.get("proposed_end")))
+                          record.get("proposed_end"),
+                          tuple(doubtful.get((invitation.uid, invitation.person_id), ()))))
     return out
 
 

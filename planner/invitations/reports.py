@@ -42,6 +42,7 @@ def summary_lines(statuses: list[Status], uninvited: list[Uninvited], now: dt.da
         lines.append(f"  {person_id} {group[0].invitation.name}:")
         for s in group:
             lines.append(f"    {s.invitation.item_id}: {describe(s, now)}")
+            lines += [f"      suspicious: {line}" for line in s.suspicious]
     people: dict[str, Any] = {}
     for entry in uninvited:
         people.setdefault(entry.recipient, entry)
@@ -83,7 +84,8 @@ def proposal(s: Status) -> str:
 
 # --- replies.csv and replies.html ----------------------------------------------------------
 
-CSV_COLUMNS = ("person_id", "item_id", "status", "answered_at", "proposed_start", "proposed_end")  # (1.2) added
+# the contract's four columns, then (1.2) a COUNTER's proposal, then answers not counted (suspicious)
+CSV_COLUMNS = ("person_id", "item_id", "status", "answered_at", "proposed_start", "proposed_end", "not_counted")
 
 
 def _atomic_write(folder: Path, name: str, text: str) -> None:
@@ -105,7 +107,8 @@ def _write_report(folder, now: dt.datetime) -> list[Status]:
     issued = Issued.load(folder)
     statuses = current_statuses(folder, issued)
     rows = [(s.invitation.person_id, s.invitation.item_id, s.status, s.answered_at or "",
-             (s.proposed_start or "").replace("T", " "), (s.proposed_end or "").replace("T", " ")) for s in statuses]
+             (s.proposed_start or "").replace("T", " "), (s.proposed_end or "").replace("T", " "),
+             " | ".join(s.suspicious)) for s in statuses]
     _atomic_write(folder, "replies.csv", csv_text(CSV_COLUMNS, rows))
     visit = issued.visit
     events: dict[str, dict] = {}
@@ -116,7 +119,7 @@ def _write_report(folder, now: dt.datetime) -> list[Status]:
             "counts": {k: 0 for k in (*STATUSES, "none")}})
         event["counts"][s.status] += 1
         event["people"].append({"id": s.invitation.person_id, "name": s.invitation.name, "status": s.status,
-                                "text": describe(s, now)})
+                                "text": describe(s, now), "suspicious": list(s.suspicious)})
     people: dict[str, dict[str, Any]] = {}
     for entry in issued.uninvited:
         person = people.setdefault(entry.recipient, {"id": entry.recipient, "name": entry.name,
@@ -133,7 +136,8 @@ def _write_report(folder, now: dt.datetime) -> list[Status]:
                   version=version,
                   unreachable=unreachable, issued=f"{moment:%Y-%m-%d %H:%M} UTC",
                   created=moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                  totals={k: sum(1 for s in statuses if s.status == k) for k in (*STATUSES, "none")})
+                  totals={k: sum(1 for s in statuses if s.status == k) for k in (*STATUSES, "none")},
+                  suspicious=sum(len(s.suspicious) for s in statuses))
     _atomic_write(folder, "replies.html", html)
     return statuses
 

@@ -30,15 +30,17 @@ import signal
 import smtplib
 import ssl
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.utils import format_datetime
 from pathlib import Path
 
 from planner.errors import InvalidInput, PlannerError, Problem
+from planner.invitations.limits import Pace, SendLimits, limits_for, pause
 from planner.invitations.manifest import MANIFEST, Message, load_manifest
 from planner.store import ledger
-from planner.store.fs import Appender, inside
+from planner.store.fs import Appender, WriteFailed, free_bytes, inside
 from planner.store.locks import plan_lock
 from planner.text import clean_email
 
@@ -59,6 +61,8 @@ class SmtpSettings:
     password: str | None = None
     timeout: float = 30.0
     token: str | None = field(default=None, repr=False)  # OAuth 2 access token: SASL XOAUTH2 instead of a password
+    mechanism: str | None = None  # with a token: XOAUTH2 or OAUTHBEARER (RFC 7628); None: XOAUTH2 unless only
+                                  # OAUTHBEARER is offered
 
 
 @dataclass(frozen=True)
@@ -95,6 +99,9 @@ class SendReport:
     stopped: str | None = None
     dry_run: bool = True
     interrupted: bool = False                                 # Ctrl-C: stopped after the message in flight
+    resume_at: dt.datetime | None = None                      # the daily limit reached: the next may go then
+    waited: float = 0.0                                       # seconds waited to keep to the rate
+    unrecorded: list[Outgoing] = field(default_factory=list)  # sent, but the disk refused its ledger line
 
     @property
     def ok(self) -> bool:
@@ -147,7 +154,8 @@ class _Ledger:
         self.appender.write(ledger.line(entry))
 
     def close(self) -> None:
-        self.appender.close()
+        with contextlib.suppress(OSError):
+            self.appender.close()
 
 
 def connect(settings: SmtpSettings) -> smtplib.SMTP:
@@ -168,10 +176,7 @@ def connect(settings: SmtpSettings) -> smtplib.SMTP:
             smtp.starttls(context=context)
             smtp.ehlo()
         if settings.token:
-            from planner.invitations.services.tokens import xoauth2  # httpx and the rest only when asked
-
-            response = xoauth2(settings.user or "", settings.token)
-            smtp.auth("XOAUTH2", lambda challenge=None: response if challenge is None else "")
+            _oauth(smtp, settings)
         elif settings.user:
             smtp.login(settings.user, settings.password or "")
         return smtp
@@ -180,6 +185,26 @@ def connect(settings: SmtpSettings) -> smtplib.SMTP:
                         f"{_text(exc.smtp_error)}") from exc
     except (OSError, smtplib.SMTPException) as exc:
         raise SendError(f"cannot talk to the SMTP server {settings.host}:{settings.port}: {exc}") from exc
+
+
+def oauthbearer(user: str, token: str, host: str, port: int) -> str:
+    """The SASL OAUTHBEARER initial response (RFC 7628), before base64."""
+    return f"n,a={user},\x01host={host}\x01port={port}\x01auth=Bearer {token}\x01\x01"
+
+
+def _oauth(smtp: smtplib.SMTP, settings: SmtpSettings) -> None:
+    """Log in with the OAuth 2 token: XOAUTH2 (Microsoft's and Google's) or OAUTHBEARER."""
+    from planner.invitations.services.tokens import xoauth2  # httpx and the rest only when asked
+
+    offered = str(smtp.esmtp_features.get("auth", "")).upper().split()
+    mechanism = (settings.mechanism or ("OAUTHBEARER" if "OAUTHBEARER" in offered and "XOAUTH2" not in offered
+                                        else "XOAUTH2")).upper()
+    if mechanism == "OAUTHBEARER":
+        response = oauthbearer(settings.user or "", settings.token or "", settings.host, settings.port)
+        failed = "\x01"  # RFC 7628: the client answers an error challenge with ^A, the server then says no
+    else:
+        response, failed = xoauth2(settings.user or "", settings.token or ""), ""
+    smtp.auth(mechanism, lambda challenge=None: response if challenge is None else failed)
 
 
 def _text(value) -> str:
@@ -204,8 +229,12 @@ def deliver(folder, settings: SmtpSettings, *, dry_run: bool = True,
             connect_with: Callable[[SmtpSettings], smtplib.SMTP] = connect,
             now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
             on_sent: Callable[[Outgoing], None] | None = None,
-            on_failed: Callable[[Outgoing, str], None] | None = None) -> SendReport:
-    """Send every due message of `folder` not yet in its ledger (or, with dry_run, only list them)."""
+            on_failed: Callable[[Outgoing, str], None] | None = None,
+            limits: SendLimits | None = None, sleep: Callable[[float], None] = time.sleep,
+            on_wait: Callable[[float], None] | None = None) -> SendReport:
+    """Send every due message of `folder` not yet in its ledger (or, with dry_run, only list them),
+    within `limits` (default: the provider's, from the transport or the SMTP host; planner.invitations.limits):
+    waiting (`sleep`) to keep to the rate, stopping cleanly at the daily limit."""
     folder = Path(folder)
     with _locked(folder):
         due, already, sender = due_messages(folder)
@@ -215,11 +244,19 @@ def deliver(folder, settings: SmtpSettings, *, dry_run: bool = True,
         if dry_run or not due:
             report.unsent = list(due) if dry_run else []
             return report
+        _disk_room(folder, "nothing was sent")
         smtp = connect_with(settings)
+        limits = limits or getattr(smtp, "limits", None) or limits_for("smtp", settings.host)
         with _ctrl_c_held() as held:  # from the first message to the goodbye: Ctrl-C only stops the loop
-            ledger = _Ledger(folder)
             try:
-                _send_all(folder, due, sender, smtp, ledger, report, held, now, on_sent, on_failed)
+                ledger = _Ledger(folder)
+            except WriteFailed as exc:
+                with contextlib.suppress(smtplib.SMTPException, OSError):
+                    smtp.quit()
+                raise SendError(f"{exc}; nothing was sent") from None
+            pace = _Paced(Pace(limits, read_ledger(folder), now()), sleep, on_wait)
+            try:
+                _send_all(folder, due, sender, smtp, ledger, report, held, now, on_sent, on_failed, pace)
             finally:
                 ledger.close()
                 with contextlib.suppress(smtplib.SMTPException, OSError):
@@ -227,8 +264,49 @@ def deliver(folder, settings: SmtpSettings, *, dry_run: bool = True,
         return report
 
 
+MIN_FREE = 64 * 1024  # a message goes only while its ledger line surely fits on the disk
+
+
+def _disk_room(folder: Path, consequence: str) -> None:
+    """Refuse (SendError) when the disk holding the folder is (nearly) full."""
+    free = free_bytes(folder)
+    if free is not None and free < MIN_FREE:
+        raise SendError(f"the disk holding {folder} is full ({free // 1024} KB free): {consequence}, so that "
+                        f"every message sent can be recorded in its ledger; free some space and run again")
+
+
 class _Held:
     interrupted = False
+
+
+@dataclass
+class _Paced:
+    pace: Pace
+    sleep: Callable[[float], None]
+    on_wait: Callable[[float], None] | None
+
+    def room(self, report: SendReport, held: _Held, now: Callable[[], dt.datetime], left: int) -> bool:
+        """Whether the next message may go: waits for the rate; False at the daily limit (the
+        report says so) or after a Ctrl-C while waiting."""
+        moment = now()
+        wait = self.pace.wait(moment)
+        if wait > 0:
+            if self.on_wait:
+                self.on_wait(wait)
+            pause(wait, self.sleep, lambda: held.interrupted)
+            report.waited += wait
+            if held.interrupted:
+                return False
+            moment = now()
+        until = self.pace.day_full(moment)
+        if until is None:
+            return True
+        limits = self.pace.limits
+        report.resume_at = until
+        report.stopped = (f"{limits.name}'s daily limit of {limits.per_day:,} recipients in 24 hours is reached: "
+                          f"{len(report.sent)} sent, {left} left for tomorrow (the next can go from "
+                          f"{until.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC)")
+        return False
 
 
 @contextlib.contextmanager
@@ -254,10 +332,19 @@ def _ctrl_c_held() -> Iterator[_Held]:
 def _send_all(folder: Path, due: list[Outgoing], sender: str, smtp: smtplib.SMTP, ledger: _Ledger,
               report: SendReport, held: _Held, now: Callable[[], dt.datetime],
               on_sent: Callable[[Outgoing], None] | None,
-              on_failed: Callable[[Outgoing, str], None] | None) -> None:
+              on_failed: Callable[[Outgoing, str], None] | None, pace: _Paced) -> None:
     """Send `due` in order, recording each accepted message; stop on a lost
-    connection or after a Ctrl-C (the message in flight is finished first)."""
+    connection, at the daily limit, or after a Ctrl-C (the message in flight is finished first)."""
     for index, out in enumerate(due):
+        if not held.interrupted and not pace.room(report, held, now, len(due) - index):
+            if not held.interrupted:
+                report.unsent = due[index:]
+                break
+        try:
+            _disk_room(folder, "nothing more was sent")
+        except SendError as full:
+            report.stopped, report.unsent = str(full), due[index:]
+            break
         if held.interrupted:
             report.interrupted = True
             report.stopped = "interrupted (Ctrl-C)"
@@ -286,7 +373,17 @@ def _send_all(folder: Path, due: list[Outgoing], sender: str, smtp: smtplib.SMTP
             report.stopped = f"{type(exc).__name__}: {exc}"
             report.unsent = due[index:]
             break
-        ledger.record(out, moment)
+        try:
+            ledger.record(out, moment)
+        except WriteFailed as exc:
+            report.sent.append(out)
+            report.unrecorded.append(out)
+            report.stopped = (f"the message to {out.email} ({out.eml}) went, but {exc}; nothing more was sent. Run "
+                              f"again once there is room: that one message goes again, with the same Message-ID, "
+                              f"which mail clients use to drop the duplicate")
+            report.unsent = due[index + 1:]
+            break
+        pace.pace.record(moment)
         report.sent.append(out)
         if on_sent:
             on_sent(out)

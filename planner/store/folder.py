@@ -74,8 +74,17 @@ def check_writable(target: str | Path, option: str = "--out") -> None:
     if not ancestor.is_dir():
         raise NotAPlanFolder(f"{option} {target}: {ancestor} is a file, not a folder; choose another {option}")
     if not os.access(ancestor, os.W_OK | os.X_OK):
-        raise NotAPlanFolder(f"{option} {target}: cannot write in {ancestor} (permission denied); "
-                             f"choose another {option}")
+        raise NotAPlanFolder(f"{option} {target}: cannot write in {ancestor} ({_why_not(ancestor)}); "
+                             f"nothing was changed; choose another {option}")
+
+
+def _why_not(folder: Path) -> str:
+    """Why a folder cannot be written: a read-only disk, or permission."""
+    try:
+        read_only = bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except (OSError, AttributeError):
+        read_only = False
+    return "the disk is read-only" if read_only else "permission denied"
 
 
 def check_inputs_outside(target: str | Path, inputs: Iterable[str | Path] = (),

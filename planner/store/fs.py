@@ -17,6 +17,7 @@ The locks are in :mod:`planner.store.locks`, the plan folder's names in
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import re
@@ -33,6 +34,41 @@ class NotAPlanFolder(PlannerError):
     """--out names something that is not a plan folder (or cannot be written): never replace it."""
 
     exit_code = 2
+
+
+class WriteFailed(PlannerError):
+    """The disk refused a write (full, over quota, read-only, not permitted): nothing
+    was changed, or what was is said; a plain message, never a traceback."""
+
+    exit_code = 2
+
+
+DISK_TROUBLE = {errno.ENOSPC: "no space left on the disk", errno.EDQUOT: "the disk quota is used up",
+                errno.EROFS: "the disk is read-only", errno.EACCES: "permission denied",
+                errno.EPERM: "not permitted (a read-only or immutable folder)",
+                errno.EFBIG: "the file is too large for the disk", errno.EIO: "the disk reported an error"}
+
+
+def disk_trouble(exc: BaseException) -> str | None:
+    """What a failed write means in plain words, when the disk refused it; None otherwise."""
+    if isinstance(exc, OSError) and exc.errno in DISK_TROUBLE:
+        return DISK_TROUBLE[exc.errno]
+    return None
+
+
+def write_failed(exc: BaseException, where: str | Path, consequence: str) -> WriteFailed | None:
+    """A WriteFailed for `exc` (None when it is not the disk's refusal), naming `where`."""
+    trouble = disk_trouble(exc)
+    return None if trouble is None else WriteFailed(f"cannot write {where}: {trouble}; {consequence}")
+
+
+def free_bytes(folder: str | Path) -> int | None:
+    """The bytes an unprivileged writer may still use on `folder`'s disk; None when unknown."""
+    try:
+        stat = os.statvfs(folder)
+    except (OSError, AttributeError):
+        return None
+    return stat.f_bavail * stat.f_frsize
 
 
 def inside(folder: Path, name: str) -> Path:
@@ -63,13 +99,20 @@ def atomic_write(path: str | Path, data: bytes | str, mode: int | None = None) -
     `mode`: the new file's permission bits (for instance 0o600 for a secret);
     it never exists with wider ones."""
     path = Path(path)
-    temp = _written_beside(path, data, mode)
     try:
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
+        temp = _written_beside(path, data, mode)
+        try:
+            os.replace(temp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+            raise
+    except OSError as exc:
+        failed = write_failed(exc, path, f"it holds what it held before{'' if path.exists() else ' (nothing)'}; "
+                                         f"free some space (or make the folder writable) and run again")
+        if failed is None:
+            raise
+        raise failed from None
     sync_folder(path.parent)
 
 
@@ -121,22 +164,41 @@ class Appender:
     def __init__(self, path: str | Path):
         self.path = Path(path)
         new = not self.path.exists()
-        self.handle = open(self.path, "ab")
-        if not new and self.path.stat().st_size:
-            with open(self.path, "rb") as existing:
-                existing.seek(-1, os.SEEK_END)
-                if existing.read(1) != b"\n":
-                    self.handle.write(b"\n")
+        try:
+            self.handle = open(self.path, "ab", buffering=0)  # unbuffered: a failed write leaves nothing pending
+            if not new and self.path.stat().st_size:
+                with open(self.path, "rb") as existing:
+                    existing.seek(-1, os.SEEK_END)
+                    if existing.read(1) != b"\n":
+                        self._put(b"\n")
+        except OSError as exc:
+            failed = write_failed(exc, self.path, "nothing was recorded; its earlier records are whole")
+            if failed is None:
+                raise
+            raise failed from None
         if new:
             sync_folder(self.path.parent)
 
+    def _put(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            done = self.handle.write(view)
+            view = view[done or 0:] if done is not None else view
+
     def write(self, line: bytes | dict[str, Any]) -> None:
-        """One record: a dict (as sorted JSON) or a line already encoded."""
+        """One record: a dict (as sorted JSON) or a line already encoded. A disk that
+        refuses it raises WriteFailed; a part written stays a line cut short, which
+        readers skip and the next record starts after."""
         if isinstance(line, dict):
             line = (json.dumps(line, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
-        self.handle.write(line)
-        self.handle.flush()
-        os.fsync(self.handle.fileno())
+        try:
+            self._put(line)
+            os.fsync(self.handle.fileno())
+        except OSError as exc:
+            failed = write_failed(exc, self.path, "that record was not written; the earlier ones are whole")
+            if failed is None:
+                raise
+            raise failed from None
 
     def close(self) -> None:
         self.handle.close()
@@ -308,7 +370,8 @@ def atomic_folder(target: str | Path, owned: frozenset[str] | None = None,
         tidy_target(target)
         temp = _scratch(parent, target.name, "tmp")
     except OSError as exc:
-        raise NotAPlanFolder(f"cannot write {target}: {exc.strerror or exc}; choose another folder") from None
+        raise NotAPlanFolder(f"cannot write {target}: {disk_trouble(exc) or exc.strerror or exc}; choose another "
+                             f"folder") from None
     try:
         yield temp
         with guard() if guard is not None else contextlib.nullcontext():
@@ -318,6 +381,12 @@ def atomic_folder(target: str | Path, owned: frozenset[str] | None = None,
                 _keep_others(target, temp, owned)
             sync_folder(temp)
             _swap(temp, target)
+    except OSError as exc:
+        failed = write_failed(exc, target, f"nothing was changed: {target} holds what it held before; free some "
+                                           f"space (or make it writable) and run again")
+        if failed is None:
+            raise
+        raise failed from None
     finally:
         _remove_scratch(temp)
 

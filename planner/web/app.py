@@ -31,7 +31,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from planner.web.base import SOLVE_DEFAULT_SECONDS, BoardState, Refused, board_of, render
-from planner.web.routes import auth, moves, papers, placing, publish, solve, visits
+from planner.web.routes import auth, mail, moves, papers, placing, publish, solve, visits
 from planner.web.security import SECURITY_HEADERS, secret_key
 from planner.web.workspace import StaleEdit
 
@@ -78,6 +78,8 @@ def guarded(page):
 PUBLIC = [  # (path, page, methods): no login needed
     ("/login", auth.login, ["GET", "POST"]),
     ("/logout", auth.logout, ["POST"]),
+    # Microsoft's or Google's sign-in sends the browser back here: the state the server holds is the proof
+    ("/settings/connected/{provider}", mail.connected, ["GET"]),
 ]
 PAGES = [  # (path, page, methods): login needed when the board requires one
     ("/", visits.visits, ["GET"]),
@@ -104,6 +106,15 @@ PAGES = [  # (path, page, methods): login needed when the board requires one
     ("/v/{slug}/invites/{version}", publish.invites, ["GET", "POST"]),
     ("/v/{slug}/papers/{version}", papers.listing, ["GET"]),
     ("/v/{slug}/papers/{version}/{path:path}", papers.paper, ["GET"]),
+    ("/v/{slug}/send/{version}", mail.send_preview, ["GET", "POST"]),
+    ("/v/{slug}/replies/{version}", mail.read_replies, ["POST"]),
+    ("/v/{slug}/availability", mail.fetch_availability, ["POST"]),
+    ("/v/{slug}/jobs/{job}", mail.job_page, ["GET"]),
+    ("/v/{slug}/jobs/{job}/events", mail.job_events, ["GET"]),
+    ("/settings/mail", mail.mail_settings, ["GET", "POST"]),
+    ("/settings/mail/test", mail.test_message, ["POST"]),
+    ("/settings/connect/{provider}", mail.connect, ["POST"]),
+    ("/settings/disconnect/{provider}", mail.disconnect, ["POST"]),
 ]
 
 

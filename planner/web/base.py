@@ -22,7 +22,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from planner.web import actions
+from planner.web.jobs import Jobs
 from planner.web.security import MAX_UPLOAD_BYTES, Sessions, Throttle, Users, csrf_ok, csrf_token
+from planner.web.services import Flows
 from planner.web.solving import Solver
 from planner.web.workspace import STAGING, VisitDir, Workspace
 
@@ -44,7 +46,7 @@ class BoardState:
 
     def __init__(self, workspace: str | Path, *, require_login: bool = False, users_file: Path | None = None,
                  allowed_hosts=("127.0.0.1", "localhost"), workers: int = 1, https_only: bool = False,
-                 solve_seconds: float = SOLVE_DEFAULT_SECONDS):
+                 solve_seconds: float = SOLVE_DEFAULT_SECONDS, progress_after: float = 1.0):
         self.ws = Workspace(workspace)
         self.users = Users(users_file or self.ws.server_dir / "users.json")
         self.require_login = require_login or bool(self.users.load())
@@ -53,6 +55,9 @@ class BoardState:
         for vd in self.ws.visits():  # staging folders of runs a crash or a stop left behind (ours only)
             shutil.rmtree(vd.path / STAGING, ignore_errors=True)
         self.solve_seconds = solve_seconds
+        # publishing, sending…: a job not done within `progress_after` seconds shows its progress page
+        self.jobs, self.flows, self.progress_after = Jobs(), Flows(), progress_after
+        self.send_tokens: dict[str, tuple[str, str | None]] = {}  # a send confirmation -> (slug, its job once used)
         self.local_user = f"{getpass.getuser()} (local)"
         self.env = jinja2.Environment(loader=jinja2.PackageLoader("planner.web", "templates"),
                                       autoescape=jinja2.select_autoescape(("html",), default=True),

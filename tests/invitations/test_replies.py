@@ -242,7 +242,8 @@ def test_cli_summary_csv_and_html(issued, plan, tmp_path):
     assert "No e-mail address — reach them another way:" in out and "noemail Nora Noaddress: fg" in out
     with (plan / "replies.csv").open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
-    assert list(rows[0]) == ["person_id", "item_id", "status", "answered_at", "proposed_start", "proposed_end"]
+    assert list(rows[0]) == ["person_id", "item_id", "status", "answered_at", "proposed_start", "proposed_end",
+                             "not_counted"]
     table = {(r["person_id"], r["item_id"]): r for r in rows}
     assert table[("leader", "s2")]["status"] == "declined"
     assert table[("leader", "s2")]["answered_at"] == "2026-04-05T10:15:00Z"

@@ -153,3 +153,62 @@ def test_imap_asks_the_size_first_and_never_fetches_a_message_over_the_limit(iss
     assert [f.kind for f in report.findings if "larger than" in f.text] == ["garbage"]
     assert fetched == ["1"]  # the big one's body was never asked for
     assert statuses(plan)[("ceo", "s1")] == "accepted" and statuses(plan)[("leader", "s2")] == "none"
+
+
+# --- shown to the organiser (issue 22, item 5): replies.csv, replies.html, the summary ---------
+
+def test_suspicious_replies_are_shown_in_the_csv_and_html_and_never_counted(issued, plan, tmp_path):
+    import csv
+
+    from click.testing import CliRunner
+
+    from planner.cli import cli
+    from test_replies import NOW
+
+    _, _, manifest = issued
+    forged = reply_mail("google", reply_ics("google", uid(manifest, "s1"), "ceo@example.org", "DECLINED",
+                                            dtstamp="20260402T120000Z"), "ceo@example.org", partstat="DECLINED")
+    forged["Authentication-Results"] = "mx.example.org; dmarc=fail (p=reject) header.from=example.org; spf=fail"
+    other = reply_mail("outlook", reply_ics("outlook", uid(manifest, "s2"), "leader@example.org", "DECLINED",
+                                            dtstamp="20260403T120000Z"),
+                       "mallory@example.com", partstat="DECLINED")
+    honest = reply_mail("apple", reply_ics("apple", uid(manifest, "fg"), "ann@example.org", "ACCEPTED"),
+                        "ann@example.org")
+    mail = write_emls(tmp_path / "mail", [forged, other, honest])
+    result = CliRunner().invoke(cli, ["replies", str(plan), str(mail), "--now", NOW.isoformat()])
+    assert result.exit_code == 0, result.output
+    assert "suspicious: declined on 2026-04-02, not counted: DMARC failed" in result.output
+    with (plan / "replies.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert list(rows[0])[:4] == ["person_id", "item_id", "status", "answered_at"]
+    table = {(r["person_id"], r["item_id"]): r for r in rows}
+    ceo, leader = table[("ceo", "s1")], table[("leader", "s2")]
+    assert ceo["status"] == "none" and ceo["answered_at"] == ""  # never counted as the person's answer
+    assert leader["status"] == "none" and leader["answered_at"] == ""
+    assert ceo["not_counted"] == ("declined on 2026-04-02, not counted: DMARC failed: the From may be forged; "
+                                  "SPF failed: the From may be forged")
+    assert leader["not_counted"] == ("declined on 2026-04-03, not counted: "
+                                     "From is not the attendee's address (it is mallory@example.com)")
+    assert table[("ann", "fg")]["status"] == "accepted" and table[("ann", "fg")]["not_counted"] == ""
+    html = (plan / "replies.html").read_text(encoding="utf-8")
+    assert "2 suspicious answers not counted" in html
+    assert "Suspicious: declined on 2026-04-02, not counted: DMARC failed" in html
+    assert "From is not the attendee&#39;s address (it is mallory@example.com)" in html
+
+
+def test_a_hostile_from_in_a_suspicious_reply_is_escaped_and_neutralised(issued, plan, tmp_path):
+    import csv
+
+    from planner.invitations.reports import write_report
+    from test_replies import NOW
+
+    _, _, manifest = issued
+    other = reply_mail("outlook", reply_ics("outlook", uid(manifest, "s2"), "leader@example.org", "DECLINED"),
+                       '"x" <=cmd|1@example.com>', partstat="DECLINED")
+    read_replies(plan, [write_emls(tmp_path / "mail", [other])])
+    write_report(plan, NOW)
+    with (plan / "replies.csv").open(encoding="utf-8") as handle:
+        cells = [cell for row in csv.reader(handle) for cell in row]
+    assert any("=cmd|1@example.com" in cell for cell in cells), cells  # the reason names the address ...
+    assert not any(cell[:1] in ("=", "+", "-", "@") for cell in cells), cells  # ... never as a formula
+    assert "<=cmd" not in (plan / "replies.html").read_text(encoding="utf-8")

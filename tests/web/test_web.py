@@ -68,9 +68,11 @@ def small_visit(folder: Path, **changes) -> Path:
 
 
 @pytest.fixture
-def board(tmp_path):
+def board(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))  # mail settings and sign-ins: the test's own
     small_visit(tmp_path / "ws" / "small")
-    b = Board(tmp_path / "ws", allowed_hosts=["testserver"], solve_seconds=5)
+    # progress_after: publishing and sending wait for their result (a test of the progress page sets 0)
+    b = Board(tmp_path / "ws", allowed_hosts=["testserver"], solve_seconds=5, progress_after=120)
     yield b
     b.solver.shutdown()
 
@@ -508,7 +510,13 @@ def test_invites_are_listed_then_sent_with_planner_sends_settings(client, board,
         monkeypatch.setenv("PLANNER_SMTP_HOST", "127.0.0.1")
         monkeypatch.setenv("PLANNER_SMTP_PORT", str(controller.port))
         monkeypatch.setenv("PLANNER_SMTP_STARTTLS", "false")
-        r = client.post(f"/v/small/invites/{v1}", {})
+        r = client.post(f"/v/small/invites/{v1}", {})  # sending goes through its preview first
+        assert r.status_code == 303 and r.headers["location"] == f"/v/small/send/{v1}"
+        preview = client.get(r.headers["location"]).text
+        token = re.search(r'name="token" value="([^"]+)"', preview).group(1)
+        r = client.post(f"/v/small/send/{v1}", {"token": token, "via": "smtp"})
+        assert r.status_code == 303 and "/jobs/" in r.headers["location"]
+        r = client.get(r.headers["location"])
         assert r.status_code == 200 and f"Sent {due} of {due} due messages" in r.text
         assert len(handler.received) == due
         again = client.get(f"/v/small/invites/{v1}").text

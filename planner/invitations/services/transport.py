@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
+from planner.invitations.limits import limits_for
 from planner.invitations.services.graph import Refused
 from planner.invitations.services.http import ServiceError
 
@@ -49,6 +50,7 @@ class ApiTransport:
         self.pacing = float(test) if test else PACING[via]
         self.sleep, self.clock = sleep, clock
         self.last: float | None = None
+        self.limits = limits_for(via)  # what send.deliver keeps to (rate and daily limit)
 
     def sendmail(self, sender: str, recipients: list[str], raw: bytes) -> dict:
         if self.last is not None:

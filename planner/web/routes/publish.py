@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from starlette.concurrency import run_in_threadpool
+import asyncio
+
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from planner.errors import InvalidInput, PlannerError
-from planner.web import actions, views
-from planner.web.base import Refused, locked, read_form, render, valid_visit, version_of, visit_dir, who
+from planner.errors import InvalidInput
+from planner.web import actions, mail, publishing, services, views
+from planner.web.base import Refused, board_of, read_form, render, valid_visit, version_of, visit_dir, who
+from planner.web.jobs import Job
 
 
 async def changes(request: Request):
@@ -24,15 +26,24 @@ async def changes(request: Request):
 
 
 async def publish(request: Request):
+    """Publishing writes every document (seconds at a large visit): it runs in the background
+    (planner.web.publishing.publish_work, a wrapper around actions.publish) and its progress is
+    shown when it takes more than a second; done at once, the invites page follows."""
     vd = visit_dir(request)
     form = await read_form(request)
     version = version_of(vd, request.path_params["version"])
-    visit = valid_visit(vd)
-    try:
-        await locked(vd, form.get("rev"), lambda: actions.publish(vd, visit, version, who(request)))
-    except PlannerError as exc:
-        raise Refused(409, f"Not published: {exc}") from None
-    return RedirectResponse(f"/v/{vd.slug}/invites/{version}", status_code=303)
+    valid_visit(vd)
+    vd.check_revision(form.get("rev"))  # a stale page is answered as every stale edit is
+    job = Job(vd.slug, "publish", who(request), f"Publishing {version}",
+              result_url=f"/v/{vd.slug}/invites/{version}", result_label=f"The invites of {version}")
+    board = board_of(request)
+    board.jobs.start(job, publishing.publish_work(vd, version, form.get("rev"), who(request)))
+    await asyncio.to_thread(job.finished.wait, board.progress_after)
+    if job.state == "failed":
+        raise Refused(409, f"Not published: {job.message}")
+    if job.state == "done":
+        return RedirectResponse(job.result_url, status_code=303)
+    return RedirectResponse(f"/v/{vd.slug}/jobs/{job.id}", status_code=303)
 
 
 async def zip_folder(request: Request):
@@ -45,19 +56,14 @@ async def zip_folder(request: Request):
 async def invites(request: Request):
     vd = visit_dir(request)
     version = version_of(vd, request.path_params["version"])
-    report, errors = None, []
-    if request.method == "POST":
+    if request.method == "POST":  # sending goes through its preview and confirmation
         await read_form(request)
-        if vd.published() != version:
-            raise Refused(409, f"{version} is not the published version; publish it before sending.")
-        try:
-            report = await run_in_threadpool(actions.send_invites, vd, version)
-        except PlannerError as exc:
-            errors = [("", f"Nothing was sent: {exc}")]
+        return RedirectResponse(f"/v/{vd.slug}/send/{version}", status_code=303)
     try:
         due, already = actions.invites(vd, version)
     except InvalidInput:
         due, already = None, 0
-    return render(request, "invites.html", status=400 if errors else 200, title=f"Invites of {version}", vd=vd,
-                  version=version, due=due, already=already, report=report, errors=errors,
-                  published=vd.published(), smtp=actions.smtp_settings_from_env(), revision=vd.revision())
+    connected = services.connected()
+    return render(request, "invites.html", title=f"Invites of {version}", vd=vd, version=version, due=due,
+                  already=already, published=vd.published(), smtp=mail.load(), connected=connected,
+                  providers=services.PROVIDERS, via=services.VIA, revision=vd.revision())

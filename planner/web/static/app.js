@@ -157,3 +157,25 @@
   var focus = document.getElementById("verdict") || document.querySelector(".error-summary");
   if (focus && focus.focus) { focus.focus(); }
 })();
+
+// --- a background job (publishing, sending…): its progress from server-sent events -------------
+(function () {
+  var job = document.getElementById("job");
+  if (!job || job.getAttribute("data-state") !== "running" || !window.EventSource) { return; }
+  var source = new EventSource(job.getAttribute("data-events"));
+  source.addEventListener("progress", function (event) {
+    var data = JSON.parse(event.data);
+    var line = document.getElementById("j-progress");
+    var bar = document.getElementById("j-bar");
+    if (line) { line.textContent = data.progress + " · " + data.elapsed.toFixed(1) + " s"; }
+    if (bar && data.total) { bar.max = data.total; bar.value = Math.min(data.done, data.total); }
+    if (data.state !== "running") {
+      source.close();
+      if (data.kind === "publish" && data.state === "done" && data.result_url) {
+        window.location.assign(data.result_url);  // published: on to its invites, as without a wait
+      } else {
+        window.location.reload();  // the summary (sent, refused, not sent) is on the page
+      }
+    }
+  });
+})();
