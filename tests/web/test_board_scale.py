@@ -175,6 +175,9 @@ def test_a_peers_unavailable_window_is_shaded_while_the_session_is_picked_up(tmp
         # the same shading, for the script that shades while a card is dragged
         busy = re.search(rf'data-session="{re.escape(item.item_id)}"[^>]*data-busy="([^"]*)"', html).group(1)
         assert f"*@{free:%H:%M}-{end:%H:%M}" in busy.split(";")
+        # its Move page says the same in words
+        move = client.get(f"/v/example/board/v001/move/{item.item_id}").text
+        assert f"{visit.name_of(peer)}: unavailable {free:%H:%M}–{end:%H:%M}" in move
         # without a pick nothing is shaded
         plain = client.get(f"/v/example/board/v001?day={day}").text
         assert not re.search(r'class="slot[^"]*unavail', plain)

@@ -10,6 +10,7 @@ from starlette.responses import RedirectResponse
 from planner.web import actions, views
 from planner.web.base import Refused, board_of, locked, read_form, render, valid_visit, version_of, visit_dir, who
 from planner.web.moves import left_out_item
+from planner.web.placing import busy_for
 from planner.web.routes.solve import start_solve
 from planner.web.routes.visits import visit_page
 from planner.web.workspace import StaleEdit
@@ -71,9 +72,17 @@ async def move(request: Request):
         status = 400
     return render(request, "move.html", status=status, **views.move_context(
         vd, visit, version, item, left_out=plan.session(session_id) is None, day=day,
+        busy=_busy(visit, plan, item, day),
         start=start, room=room, peers=peers, breaches=breaches,
         checked=has_choice and chosen, unpinnable=unpinnable, move=chosen, errors=[("", e) for e in errors],
         notice=notice))
+
+
+def _busy(visit, plan, item, day: str) -> tuple:
+    """(the day, what its people and rooms cannot have then, in words) for the move page."""
+    when = _day(day) or item.start.date()
+    return when, [b.describe() for b in busy_for(visit, plan, item.item_id, when)
+                  if not b.why.startswith(("holds", "not a room"))]
 
 
 def _day(value):
