@@ -17,7 +17,9 @@ as version v001 and times, over several repeats (median reported):
   go?": candidates pruned, ranked by soft cost, checked in order), for the
   first sessions of the busiest day, the median and the slowest;
   ``where_funnel`` says how many slots each had, how many survived the cheap
-  pruning and how many the checker was asked about.
+  pruning and how many the checker was asked about;
+* ``visit_page_ms``: GET /v/<visit>?table=sessions&page=2, the visit page (a tab, 50 rows; target
+  500 ms at four weeks, issue 18).
 
 Targets of the issue: a board page in at most 200 ms, a verdict in at
 most 100 ms and "Where can this go?" in at most 500 ms for four weeks (280 sessions). Run
@@ -84,10 +86,14 @@ def measure(folder: Path, plan, repeats: int = 7) -> dict:
         assert client.get(picked_url).status_code == 200
         picked_ms, _ = _median_ms(lambda: client.get(picked_url), repeats)
         where = _where(client, visit, stored, day, repeats)
+        visit_url = "/v/visit?table=sessions&page=2"
+        assert client.get(visit_url).status_code == 200
+        visit_ms, visit_runs = _median_ms(lambda: client.get(visit_url), repeats)
         board.solver.shutdown()
     return {"sessions": len(plan.sessions), "board_ms": board_ms, "board_runs": board_runs,
             "verdict_ms": verdict_ms, "verdict_runs": verdict_runs, "move_page_ms": move_ms,
-            "move_page_runs": move_runs, "picked_board_ms": picked_ms, **where}
+            "move_page_runs": move_runs, "visit_page_ms": visit_ms, "visit_page_runs": visit_runs,
+            "picked_board_ms": picked_ms, **where}
 
 
 def _where(client, visit, plan, day, repeats: int, sessions: int = 6) -> dict:
@@ -137,6 +143,7 @@ def main() -> None:
     for r in results:
         print(f"{r['case']}: {r['sessions']} sessions; board page {r['board_ms']} ms (target 200), "
               f"move verdict {r['verdict_ms']} ms (target 100), move page {r['move_page_ms']} ms, "
+              f"visit page {r.get('visit_page_ms')} ms (target 500), "
               f"picked board {r['picked_board_ms']} ms, where can this go {r['where_ms']} ms "
               f"(slowest {r['where_max_ms']}; target 500)")
     print(json.dumps(results, indent=2))

@@ -89,7 +89,7 @@ PAGES = [  # (path, page, methods): login needed when the board requires one
     ("/v/{slug}/workbook", visits.workbook, ["GET"]),
     ("/v/{slug}/settings", visits.settings, ["GET", "POST"]),
     ("/v/{slug}/edit/{table}/{row}", visits.edit_row, ["GET", "POST"]),
-    ("/v/{slug}/delete/{table}/{row}", visits.delete_row, ["POST"]),
+    ("/v/{slug}/delete/{table}/{row}", visits.delete_row, ["GET", "POST"]),
     ("/v/{slug}/undo", visits.undo, ["POST"]),
     ("/v/{slug}/solve", solve.solve, ["GET", "POST"]),
     ("/v/{slug}/cancel", solve.cancel, ["POST"]),

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from planner import rules
+from planner.web.plain import progress, said
 from planner.web.workspace import DRAFTS, VisitDir
 
 # What each step of a run is called on the page. The model solves in stages
@@ -109,8 +110,15 @@ class Run:
     draft: str | None = None  # where a plan made from inputs changed meanwhile was kept
     on_failed: Any = None  # called with the run and whether it was cancelled, when it fails (a pin taken back)
     back: str | None = None  # where the failure page offers to go back to
+    explained: list[dict] = field(default_factory=list)  # the reasons of a failure in plain words, with details
 
     def snapshot(self) -> dict:
+        snap = self._figures()
+        snap["said"] = progress(snap)  # where the run is, in plain words ("the plan is improving")
+        snap["explained"] = self.explained or [{"text": r, "detail": ""} for r in self.reasons]
+        return snap
+
+    def _figures(self) -> dict:
         return {"id": self.id, "kind": self.kind, "state": self.state,
                 "elapsed": round(time.monotonic() - self.started if self.state == "running" else self.elapsed, 1),
                 "objective": self.objective, "bound": self.bound, "improvements": self.improvements,
@@ -127,6 +135,19 @@ def _failed(run: Run, cancelled: bool) -> None:
     callback, run.on_failed = run.on_failed, None
     if callback is not None:
         callback(run, cancelled)
+
+
+def _explained(vd: VisitDir, reasons: list[str]) -> list[dict]:
+    """A failed run's reasons in plain words (people, sessions and days by name), each with
+    the planner's own sentence as its detail line."""
+    from planner.errors import PlannerError
+    from planner.web import actions
+
+    try:
+        visit = actions.load(vd.path)
+    except (PlannerError, OSError):
+        visit = None
+    return said(visit, reasons)
 
 
 class Solver:
@@ -203,9 +224,12 @@ class Solver:
             return
         if outcome[0] == "done":
             self._commit(vd, run, staging / "plan", outcome[1])
+            if run.state == "done" and run.summary.get("left_out"):  # the should sessions left out, plainly
+                run.summary = {**run.summary, "left_out_said": _explained(vd, list(run.summary["left_out"]))}
         else:
             run.message, run.reasons = outcome[1], list(outcome[2])
             _failed(run, cancelled=False)  # before the state: a page reloaded on "failed" shows its words
+            run.explained = _explained(vd, run.reasons)
             run.state = "failed"
         shutil.rmtree(staging, ignore_errors=True)
 

@@ -5,6 +5,7 @@ the routes (planner.web.routes) read the request and render these."""
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from planner.errors import PlannerError
 from planner.invitations.manifest import load_manifest
@@ -13,20 +14,75 @@ from planner.invitations.reports import answers_by_item
 from planner.text import slug as slugify
 from planner.web import actions
 from planner.web.board import board_view
+from planner.web.fields import label_of
+from planner.web.plain import said
 from planner.web.solving import Solver
+from planner.web.tabs import (
+    PAGE_SIZE,
+    SUMMARY_PROBLEMS,
+    TAB_LABELS,
+    TABLE_TABS,
+    TABS,
+    Query,
+    anchor,
+    linked_problems,
+    table_view,
+)
 from planner.web.workspace import VisitDir, Workspace
 
 
 def visit_rows(ws: Workspace) -> list[dict]:
-    """One row per visit of the workspace, for the visits page."""
+    """One row per visit of the workspace, for the visits page: its name, and
+    how it came (uploaded from which file, or made from the template, by whom
+    and when), so visits uploaded from the same workbook are told apart."""
     rows = []
     for vd in ws.visits():
         checked = actions.check(vd.path)
         named = checked.raw.settings.get("name")
         name = checked.visit.settings.name if checked.visit is not None else (named.value if named else vd.slug)
-        rows.append({"slug": vd.slug, "name": name, "state": actions.state(vd),
-                     "problems": len(checked.problems), "current": vd.current(), "published": vd.published()})
+        zone = checked.visit.settings.timezone if checked.visit is not None else None
+        rows.append({"slug": vd.slug, "name": name or vd.slug, "state": state_of(vd, checked),
+                     "problems": len(checked.problems), "current": vd.current(), "published": vd.published(),
+                     "origin": origin_of(vd, zone)})
     return rows
+
+
+def state_of(vd: VisitDir, checked) -> str:
+    """actions.state, from a visit already checked (a four-week visit takes a fifth of a second to check)."""
+    if vd.published():
+        return "published"
+    if not checked.valid:
+        return "invalid"
+    return "planned" if vd.current() else "valid"
+
+
+def local_time(at: str, zone: str | None) -> str:
+    """A journal time (UTC, ISO) in the visit's time zone, as people write it: "Mon 7 Dec 2026 22:16"."""
+    try:
+        moment = dt.datetime.fromisoformat(at)
+    except ValueError:
+        return at
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    suffix = ""
+    try:
+        moment = moment.astimezone(ZoneInfo(zone)) if zone else moment
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = None
+    if not zone:
+        suffix = " UTC"
+    return f"{moment:%a} {moment.day} {moment:%b %Y %H:%M}{suffix}"
+
+
+def origin_of(vd: VisitDir, zone: str | None) -> str:
+    """How a visit came into the workspace, from its journal's first entry."""
+    first = next((e for e in vd.journal() if e.action in ("import", "create")), None)
+    if first is None:
+        return "Copied into the workspace folder"
+    source = str(first.extra.get("source") or "")
+    how = (f"Uploaded from {source}" if first.action == "import" and source
+           else "Imported" if first.action == "import" else "Created from the template")
+    return f"{how} by {first.who}, {local_time(first.at, zone)}"
 
 
 def unlisted_notes(ws: Workspace) -> list[str]:
@@ -34,34 +90,47 @@ def unlisted_notes(ws: Workspace) -> list[str]:
             f"'-' and '_' only (for example {slugify(name, 'visit')})." for name in ws.unlisted()]
 
 
-def visit_context(vd: VisitDir, solver: Solver, solve_seconds: float) -> dict:
-    """The visit page: its tables row by row with their problems, settings, journal and versions."""
+def visit_context(vd: VisitDir, solver: Solver, solve_seconds: float, query: Query | None = None) -> dict:
+    """The visit page: the plan and versions, the problems (each linked to its
+    cell), one tab of the tables (a page of rows, sorted and filtered) and the journal."""
+    query = query or Query()
     checked = actions.check(vd.path)
     by_row = actions.problems_by_row(checked)
-    tables = []
-    for table in actions.TABLE_ORDER:
-        raw = checked.raw.tables.get(table)
-        if raw is None and table == "documents":
-            continue
-        columns = actions.columns_of(checked, table)
-        rows = [{"number": n, "cells": cells, "problems": by_row.get((table, n), [])}
-                for n, cells in (raw.rows if raw else [])]
-        general = [p for (t, r), ps in by_row.items() if t == table and (r is None or r == 1) for p in ps]
-        tables.append({"name": table, "columns": columns, "rows": rows, "general": general})
-    settings = [{"key": k, "value": s.value, "problems": by_row.get(("visit", s.row), []) if s.row else []}
-                for k, s in checked.raw.settings.items()]
+    present = [t for t in TABLE_TABS if t in checked.raw.tables or t != "documents"]
+    tab = None
+    if query.tab in TABLE_TABS:
+        tab = table_view(checked, by_row, query.tab, actions.columns_of(checked, query.tab), query)
+    settings = [{"key": k, "label": label_of(None, k), "anchor": anchor(k), "value": s.value,
+                 "problems": by_row.get(("visit", s.row), []) if s.row else []}
+                for k, s in checked.raw.settings.items()] if query.tab == "settings" else []
     settings_general = [p for (t, r), ps in by_row.items() if t == "visit" for p in ps
                         if not any(p in s["problems"] for s in settings)]
-    journal = list(reversed(vd.journal()))[:30]
+    problems = linked_problems(checked)
+    counts = {t: sum(1 for p in problems if p["tab"] == t) for t in TABS}
+    counts["problems"] = len(problems)
+    zone = checked.visit.settings.timezone if checked.visit is not None else None
+    journal = [{"n": e.n, "at": e.at, "when": local_time(e.at, zone), "who": e.who, "text": e.text}
+               for e in list(reversed(vd.journal()))[:30]]
     versions = [{"name": v, "current": v == vd.current(), "published": v == vd.published()}
                 for v in reversed(vd.live_versions())]
     run = solver.get(vd.slug)
-    return {"vd": vd, "checked": checked, "tables": tables, "settings": settings,
-            "settings_general": settings_general, "journal": journal, "undone": vd.undone(),
+    return {"vd": vd, "checked": checked, "tab": tab, "query": query, "tabs": [
+                {"name": t, "label": TAB_LABELS[t], "problems": counts.get(t, 0),
+                 "rows": len(checked.raw.tables[t].rows) if t in checked.raw.tables else None}
+                for t in ("settings", *present, "problems")],
+            "settings": settings, "settings_general": settings_general, "problems": problems,
+            "summary": problems[:SUMMARY_PROBLEMS], "journal": journal, "undone": vd.undone(),
             "versions": versions, "revision": vd.revision(), "run": run.snapshot() if run else None,
-            "state": actions.state(vd), "undoable": vd.last_undoable(), "solve_seconds": solve_seconds,
+            "state": state_of(vd, checked), "undoable": vd.last_undoable(), "solve_seconds": solve_seconds,
             "other_problems": [p for (t, r), ps in by_row.items()
                                if t not in actions.TABLE_ORDER and t != "visit" for p in ps]}
+
+
+def page_of(vd: VisitDir, table: str, number: int) -> int:
+    """The page of a table's tab (rows in file order) that holds row `number` (1 if none does)."""
+    raw = actions.check(vd.path).raw.tables.get(table)
+    numbers = [n for n, _ in (raw.rows if raw else [])]
+    return numbers.index(number) // PAGE_SIZE + 1 if number in numbers else 1
 
 
 def status_data(vd: VisitDir, solver: Solver) -> dict:
@@ -148,7 +217,7 @@ def move_context(vd: VisitDir, visit, version: str, item, **form) -> dict:
         form.setdefault("outside", outside_grid(visit, item, str(form.get("day", "")), str(form.get("start", ""))))
     return {"title": f"Move {item.title}", "vd": vd, "visit": visit, "version": version, "item": item,
             "rooms": list(visit.rooms), "days": list(visit.settings.interview_days), "revision": vd.revision(),
-            **form}
+            "said": said(visit, list(form.get("breaches") or [])), **form}
 
 
 def fresh_move_context(vd: VisitDir, visit, version: str, item, error: str) -> dict:

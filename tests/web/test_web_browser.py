@@ -180,7 +180,7 @@ def test_the_whole_path_from_workbook_to_published_plan(server, page, tmp_path):
     axe_clean(page)
     page.fill("#f-duration_minutes", good)
     page.click("button:has-text('Save')")
-    page.wait_for_url(f"**/v/{slug}#table-sessions")
+    page.wait_for_url(f"**/v/{slug}?table=sessions#sessions-row-{row}")  # back on its tab, at its row
     assert "The visit is valid" in page.content()
 
     page.fill("#f-time_limit", "5")
@@ -212,8 +212,11 @@ def test_the_whole_path_from_workbook_to_published_plan(server, page, tmp_path):
     page.wait_for_url("**/move/**")
     assert f"/move/{session_id}?" in page.url and f"start={cell.time:%H}%3A{cell.time:%M}&room={cell.key}" in page.url, (page.url, session_id, cell)
     assert "This move breaks" in page.inner_text("#verdict-h")
-    shown = page.inner_text("ul.breaches")
+    shown = page.text_content("#verdict")  # the checker's own words, in the verdict's detail line
     assert all(b in shown for b in breaches)
+    from planner.web.plain import said  # and in plain words, above it (issue 18, item 5)
+    plain = page.inner_text("ul.breaches")
+    assert all(b["text"] in plain for b in said(actions.load(board.ws.visit(slug).path), breaches))
     assert page.locator("button:has-text('Move it here')").count() == 0
     axe_clean(page)
 
@@ -278,7 +281,7 @@ def test_two_browsers_editing_at_once_lose_no_edit(server, browser, tmp_path):
             pg.goto(f"{base}/v/two/edit/people/2")
         a.fill("#f-job_title", "Edited in the first browser")
         a.click("button:has-text('Save')")
-        a.wait_for_url("**/v/two#table-people")
+        a.wait_for_url("**/v/two?table=people#people-row-2")
         b.fill("#f-job_title", "Edited in the second browser")
         b.click("button:has-text('Save')")
         assert "changed since you loaded the page" in b.inner_text(".error-summary")
@@ -288,7 +291,7 @@ def test_two_browsers_editing_at_once_lose_no_edit(server, browser, tmp_path):
         b.goto(f"{base}/v/two/edit/people/3")
         b.fill("#f-job_title", "Edited in the second browser")
         b.click("button:has-text('Save')")
-        b.wait_for_url("**/v/two#table-people")
+        b.wait_for_url("**/v/two?table=people#people-row-3")
         text = (folder / "people.csv").read_text(encoding="utf-8")
         assert "first browser" in text and "second browser" in text
         # the first browser hears of the new revision through server-sent events
@@ -375,3 +378,46 @@ def test_htmx_previews_the_verdict_in_place_under_the_apps_csp(server, browser):
         assert not refused, refused
     finally:
         context.close()
+
+
+def test_the_visit_pages_tables_tabs_and_forms_pass_axe_core(server, page, tmp_path):
+    """Issue 18, item 4: every new state of the visit page (each tab, page 2 of a four-week
+    visit's sessions, a sorted and filtered table, a problem's cell highlighted), the schema-built
+    forms (with an error), and the delete confirmation pass axe-core's WCAG 2.2 AA rules; a problem's
+    link lands on its cell."""
+    import csv
+    import sys
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from generate import generate
+
+    board, base = server
+    generate("four-weeks", 1, board.ws.root / "weeks")
+    path = board.ws.root / "weeks" / "sessions.csv"
+    rows = list(csv.DictReader(path.open(encoding="utf-8")))
+    rows[78]["duration_minutes"] = "an hour"  # sessions row 80: on page 2
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    for query in ("", "?table=settings", "?table=peers", "?table=people", "?table=rooms", "?table=themes",
+                  "?table=documents", "?table=problems", "?table=sessions&page=2",
+                  "?table=sessions&sort=title&dir=desc&q=a"):
+        page.goto(f"{base}/v/weeks{query}")
+        axe_clean(page)
+    page.goto(f"{base}/v/weeks")
+    page.click("a:has-text('sessions.csv, row 80, column duration_minutes')")
+    page.wait_for_url("**/v/weeks?table=sessions&page=2&cell=80.duration_minutes#c-sessions-80-duration_minutes")
+    assert page.evaluate("document.querySelector(':target').id") == "c-sessions-80-duration_minutes"
+    assert "highlight" in page.get_attribute("#c-sessions-80-duration_minutes", "class")
+    axe_clean(page)
+    for url in ("/v/weeks/edit/sessions/80", "/v/weeks/settings", "/v/weeks/delete/themes/2", "/v/weeks/edit/people/new"):
+        page.goto(base + url)
+        axe_clean(page)
+    page.goto(base + "/v/weeks/edit/sessions/80")
+    page.fill("#f-duration_minutes", "ninety")
+    page.click("button:has-text('Save')")
+    assert "There is a problem" in page.inner_text(".error-summary")
+    assert page.locator("#f-duration_minutes-error").count() == 1
+    axe_clean(page)

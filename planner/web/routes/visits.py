@@ -13,7 +13,10 @@ from starlette.responses import RedirectResponse, Response
 from planner.errors import PlannerError
 from planner.web import actions, views
 from planner.web.base import Refused, board_of, locked, read_form, render, visit_dir, who
+from planner.web.fields import posted, widget
+from planner.web.naming import name_visit
 from planner.web.security import MAX_UPLOAD_BYTES, UnsafeUpload, unpack_zip
+from planner.web.tabs import TAB_LABELS, Query
 from planner.web.times import tidy_form
 
 
@@ -31,6 +34,8 @@ async def create(request: Request):
         return await visits(request, errors=[("name", "Enter a name for the visit, for example Testshire 2026.")],
                             status=400)
     vd = actions.new_from_template(board_of(request).ws, name, who(request))
+    with vd.locked():  # the name typed is the visit's name (visit.toml's name), not only its folder's
+        name_visit(vd, name)
     return RedirectResponse(f"/v/{vd.slug}", status_code=303)
 
 
@@ -45,7 +50,8 @@ async def upload(request: Request):
         return await visits(request, errors=[("file", f"The file is larger than {MAX_UPLOAD_BYTES // 2 ** 20} MB.")],
                             status=413)
     filename = Path(upload.filename.replace("\\", "/")).name
-    name = str(form.get("name", "")).strip() or Path(filename).stem or "visit"
+    typed = "".join(ch for ch in str(form.get("name", "")) if ch.isprintable()).strip()
+    name = typed or Path(filename).stem or "visit"
     try:
         # in a worker thread: a large workbook takes seconds, and the server goes on answering meanwhile
         vd = await run_in_threadpool(_import, board_of(request).ws, data, filename, name, who(request))
@@ -54,6 +60,9 @@ async def upload(request: Request):
     except PlannerError as exc:
         return await visits(request, errors=[("file", f"{filename} could not be read: {exc}. Nothing was saved.")],
                             status=400)
+    if typed:  # a name typed is the visit's name; without one the workbook's own name stays
+        with vd.locked():
+            name_visit(vd, typed)
     return RedirectResponse(f"/v/{vd.slug}", status_code=303)
 
 
@@ -82,10 +91,18 @@ async def workbook(request: Request):
 async def visit_page(request: Request, errors=None, status: int = 200, notice: str = ""):
     board = board_of(request)
     vd = visit_dir(request)
-    ctx = views.visit_context(vd, board.solver, board.solve_seconds)
+    params = dict(request.query_params)
+    table, row = request.path_params.get("table"), str(request.path_params.get("row", ""))
+    if table in actions.TABLE_ORDER and "table" not in params:  # a refused edit: its table, at its row
+        params["table"] = table
+        if row.isdigit():
+            params["page"], params["cell"] = str(views.page_of(vd, table, int(row))), row
+    ctx = views.visit_context(vd, board.solver, board.solve_seconds, Query.of(params))
     checked = ctx["checked"]
+    deleted = str(request.query_params.get("deleted", ""))
+    undo_delete = bool(deleted.isdigit() and ctx["undoable"] and ctx["undoable"].action == "delete-row")
     return render(request, "visit.html", status=status, title=checked.visit.settings.name if checked.valid else vd.slug,
-                  errors=errors or [], notice=notice, **ctx)
+                  errors=errors or [], notice=notice, undo_delete=undo_delete, **ctx)
 
 
 def _day(checked) -> tuple:
@@ -104,16 +121,17 @@ async def settings(request: Request):
     errors: list[tuple[str, str]] = []
     if request.method == "POST":
         form = await read_form(request)
-        values, errors = tidy_form(None, {k: str(form.get(k, "")) for k in keys}, *_day(checked))
+        values, errors = tidy_form(None, posted(form, keys, values), *_day(checked))
         try:
             if errors:
                 raise actions.EditRefused([])
             await locked(vd, form.get("rev"), lambda: actions.save_settings(vd, values, who(request)))
-            return RedirectResponse(f"/v/{vd.slug}#settings", status_code=303)
+            return RedirectResponse(f"/v/{vd.slug}?table=settings#settings", status_code=303)
         except actions.EditRefused as exc:
             errors += [(p.column or "", str(p)) for p in exc.problems]
+    widgets = [widget(None, k, values.get(k, ""), checked.raw) for k in keys]
     return render(request, "settings.html", status=400 if errors else 200, title="Visit settings", vd=vd, keys=keys,
-                  values=values, errors=errors, revision=vd.revision())
+                  values=values, widgets=widgets, errors=errors, revision=vd.revision())
 
 
 async def edit_row(request: Request):
@@ -134,32 +152,59 @@ async def edit_row(request: Request):
     errors: list[tuple[str, str]] = []
     if request.method == "POST":
         form = await read_form(request)
-        cells, errors = tidy_form(table, {c: str(form.get(c, "")) for c in columns}, *_day(checked))
+        cells, errors = tidy_form(table, posted(form, columns, cells), *_day(checked))
         try:
             if errors:
                 raise actions.EditRefused([])
             await locked(vd, form.get("rev"), lambda: actions.save_row(vd, table, number, cells, who(request)))
-            return RedirectResponse(f"/v/{vd.slug}#table-{table}", status_code=303)
+            return RedirectResponse(_landing(vd, table, number), status_code=303)
         except actions.EditRefused as exc:
             errors += [(p.column or "", str(p)) for p in exc.problems]
     problems = actions.problems_by_row(checked).get((table, number), []) if number else []
+    widgets = [widget(table, c, cells.get(c, ""), checked.raw) for c in columns]
     return render(request, "row.html", status=400 if errors else 200,
-                  title=f"{'Add a row to' if number is None else 'Edit'} {table}", vd=vd, table=table, number=number,
-                  columns=columns, cells=cells, errors=errors, problems=problems, revision=vd.revision())
+                  title=f"{'Add a row to' if number is None else 'Edit'} {TAB_LABELS[table].lower()}", vd=vd,
+                  table=table, table_label=TAB_LABELS[table], number=number, columns=columns, cells=cells,
+                  widgets=widgets, errors=errors, problems=problems, revision=vd.revision())
+
+
+def _landing(vd, table: str, number: int | None) -> str:
+    """Where a saved row is shown: its tab, at the page holding it, on its row."""
+    raw = actions.check(vd.path).raw.tables.get(table)
+    numbers = [n for n, _ in (raw.rows if raw else [])]
+    if number is None and numbers:
+        number = numbers[-1]
+    if number not in numbers:
+        return f"/v/{vd.slug}?table={table}#table-{table}"
+    page = views.page_of(vd, table, number)
+    return f"/v/{vd.slug}?table={table}{f'&page={page}' if page > 1 else ''}#{table}-row-{number}"
 
 
 async def delete_row(request: Request):
+    """GET: the confirmation page (the edit page's Delete link, no script needed);
+    POST (its Delete button): the row is deleted, and the journal's Undo brings it back."""
     vd = visit_dir(request)
-    form = await read_form(request)
     table, row = request.path_params["table"], request.path_params["row"]
+    if table not in actions.TABLE_ORDER:
+        raise Refused(404, f"There is no table {table}.")
+    number = int(row) if row.isdigit() else -1
+    if request.method == "GET":
+        raw = actions.check(vd.path).raw.tables.get(table)
+        found = [c for n, c in (raw.rows if raw else []) if n == number]
+        if not found:
+            raise Refused(404, f"{table} has no row {row}.")
+        what = " — ".join(str(found[0][k]) for k in ("id", "name", "title") if found[0].get(k))
+        return render(request, "delete.html", title=f"Delete {TAB_LABELS[table].lower()} row {number}?", vd=vd,
+                      table=table, table_label=TAB_LABELS[table], number=number, what=what,
+                      revision=vd.revision())
+    form = await read_form(request)
     try:
-        await locked(vd, form.get("rev"), lambda: actions.delete_row(
-            vd, table, int(row) if row.isdigit() else -1, who(request)))
+        await locked(vd, form.get("rev"), lambda: actions.delete_row(vd, table, number, who(request)))
     except KeyError:
         raise Refused(404, f"{table} has no row {row}.") from None
     except actions.EditRefused as exc:
         return await visit_page(request, errors=[("", str(p)) for p in exc.problems], status=400)
-    return RedirectResponse(f"/v/{vd.slug}#table-{table}", status_code=303)
+    return RedirectResponse(f"/v/{vd.slug}?table={table}&deleted={number}", status_code=303)
 
 
 async def undo(request: Request):

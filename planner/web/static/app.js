@@ -32,6 +32,7 @@
     source.addEventListener("progress", function (event) {
       if (!progress) { return; }
       var run = JSON.parse(event.data);
+      text("p-said", run.said);
       text("p-state", run.state + (run.state === "running" ? " (" + run.phase_label + ")" : ""));
       text("p-stage", run.stage);
       text("p-elapsed", run.elapsed.toFixed(1));
