@@ -118,7 +118,42 @@ def _apply_variant(variant: str):
     return extra
 
 
-def child_product(visit_dir: Path, time_limit: float, variant: str, documents: bool, replan: bool) -> dict:
+def export_times(visit_dir: Path, visit, plan, runs: int) -> dict:
+    """`planner export` of the plan as a user runs it (issue 17): a fresh
+    process each run, imports, invites, e-mails, sheets and PDFs included.
+    Per run: wall time, CPU (user + sys of the planner and of its PDF
+    processes, which load does not inflate as it does wall time) and the
+    1-minute load average just before; then the PDFs and their pages."""
+    from planner.documents.typesetting import page_count
+    from planner.store.planio import write_plan_files
+
+    out: dict = {"runs": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "plan"
+        folder.mkdir()
+        write_plan_files(folder, plan, visit)
+        command = [sys.executable, "-m", "planner", "export", str(visit_dir), str(folder), "-q",
+                   "--now", "2026-05-01T09:00:00Z"]
+        for _ in range(runs):
+            load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            started = time.perf_counter()
+            subprocess.run(command, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+            wall = time.perf_counter() - started
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+            out["runs"].append({"wall_s": wall, "cpu_s": cpu, "load": load})
+        pdfs = sorted(folder.rglob("*.pdf"))
+        out["pdfs"] = len(pdfs)
+        out["pages"] = sum(page_count(p.read_bytes()) for p in pdfs)
+        out["files"] = sum(1 for p in folder.rglob("*") if p.is_file())
+    middle = sorted(out["runs"], key=lambda r: r["wall_s"])[len(out["runs"]) // 2]
+    out.update(wall_s=middle["wall_s"], cpu_s=middle["cpu_s"], load=middle["load"])
+    return out
+
+
+def child_product(visit_dir: Path, time_limit: float, variant: str, documents: bool, replan: bool,
+                  export: int = 0) -> dict:
     import importlib
 
     from planner.input.validation import load_visit
@@ -185,6 +220,8 @@ def child_product(visit_dir: Path, time_limit: float, variant: str, documents: b
                                           - cpu)
                 out["documents_files"] = sum(1 for p in Path(tmp).rglob("*") if p.is_file())
                 out["pdf_workers"] = pdf_workers(10 ** 6)
+            if export:
+                out["export"] = export_times(visit_dir, visit, plan, export)
         if replan:
             out["replan"] = _replan(visit_dir, visit, plan, time_limit)
     out["rss_mb"] = rss_mb()
@@ -362,7 +399,7 @@ def child_alternative(visit_dir: Path, time_limit: float, progress: Path | None 
 def child_main(args) -> None:
     visit_dir, limit = Path(args.visit), args.time_limit
     if args.child == "product":
-        result = child_product(visit_dir, limit, args.variant, args.documents, args.replan)
+        result = child_product(visit_dir, limit, args.variant, args.documents, args.replan, args.export)
     elif args.child == "greedy":
         result = child_greedy(visit_dir, limit)
     elif args.child == "alternative":
@@ -377,7 +414,7 @@ def child_main(args) -> None:
 # ============================================================================
 
 def run_child(mode: str, visit_dir: Path, time_limit: float, *, variant: str = "product",
-              documents: bool = False, replan: bool = False, log=print) -> dict:
+              documents: bool = False, replan: bool = False, export: int = 0, log=print) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         result = Path(tmp) / "result.json"
         cmd = [sys.executable, str(Path(__file__).resolve()), "--child", mode, "--visit", str(visit_dir),
@@ -386,6 +423,8 @@ def run_child(mode: str, visit_dir: Path, time_limit: float, *, variant: str = "
             cmd.append("--documents")
         if replan:
             cmd.append("--replan")
+        if export:
+            cmd += ["--export", str(export)]
         started = time.perf_counter()
         process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
         peak, killed = 0.0, None
@@ -471,12 +510,12 @@ def visit_stats(visit) -> dict:
 def plan_cases(quick: bool) -> list[dict]:
     if quick:
         return [dict(name="example", size=None, seed=None, limit=20, alternative=True, documents=True,
-                     replan=True),
+                     replan=True, export=1),
                 dict(name="tiny #1", size="tiny", seed=1, limit=10, alternative=True, documents=False,
                      replan=True)]
     return [
         dict(name="example", size=None, seed=None, limit=60, alternative=True, documents=True, replan=True,
-             repeat=3),
+             repeat=3, export=5),
         dict(name="one-week #1", size="one-week", seed=1, limit=60, alternative=True, documents=True,
              replan=True, repeat=3),
         dict(name="four-days (example + 1 day)", size="example-days:4", seed=None, limit=60, alternative=False,
@@ -484,7 +523,7 @@ def plan_cases(quick: bool) -> list[dict]:
         dict(name="two-weeks #1", size="two-weeks", seed=1, limit=60, alternative=True, documents=True,
              replan=True),
         dict(name="four-weeks #1", size="four-weeks", seed=1, limit=60, alternative=True, documents=True,
-             replan=True, ablations=("before", "no-hint", "probing", "old-caps")),
+             replan=True, ablations=("before", "no-hint", "probing", "old-caps"), export=3),
         dict(name="four-weeks #2", size="four-weeks", seed=2, limit=60, alternative=False, documents=False,
              replan=False),
         dict(name="four-weeks #3", size="four-weeks", seed=3, limit=60, alternative=False, documents=False,
@@ -508,6 +547,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--variant", default="product")
     parser.add_argument("--documents", action="store_true")
     parser.add_argument("--replan", action="store_true")
+    parser.add_argument("--export", type=int, default=0, help="time `planner export` of the plan this many times")
     args = parser.parse_args(argv)
     if args.child:
         child_main(args)
@@ -544,8 +584,13 @@ def main(argv: list[str] | None = None) -> None:
             visit = load_visit(folder)
             entry = {"case": case, "stats": visit_stats(visit)}
             print(f"  {case['name']}: {entry['stats']['sessions']} sessions", flush=True)
-            runs = [run_child("product", folder, case["limit"], documents=case["documents"], replan=case["replan"])
-                    for _ in range(case.get("repeat", 1))]
+            runs = [run_child("product", folder, case["limit"], documents=case["documents"], replan=case["replan"],
+                              export=case.get("export", 0) if k == 0 else 0)
+                    for k in range(case.get("repeat", 1))]
+            timed = next((x["export"] for x in runs if x.get("export")), None)
+            if timed:
+                print(f"    planner export: {timed['wall_s']:.2f} s wall, {timed['cpu_s']:.2f} s CPU, "
+                      f"{timed['pages']} PDF pages", flush=True)
             for one in runs:
                 _say("product", one)
             # the run with the median end-to-end time stands for the case; all are kept
@@ -737,7 +782,7 @@ def _find(results, name):
 
 
 def _targets(results) -> list[str]:
-    out = ["## Targets (issues 5 and 8)", "", "| target | measured | met |", "|---|---|---|"]
+    out = ["## Targets (issues 5, 8 and 17)", "", "| target | measured | met |", "|---|---|---|"]
 
     def row(target, measured, ok):
         out.append(f"| {target} | {measured} | {'yes' if ok else ('**no**' if ok is False else '—')} |")
@@ -759,6 +804,12 @@ def _targets(results) -> list[str]:
         row("example one-week visit proven optimal and every document written ≤ 5 s (issue 5)", measured,
             total is not None and total <= 5)
         row("example: the plan with every document ≤ 3 s (issue 8)", measured, total is not None and total <= 3)
+    for r in results:
+        timed = _export_of(r)
+        if timed and r["case"]["name"] in ("example", "four-weeks #1"):
+            limit = 1 if r["case"]["name"] == "example" else 4
+            row(f"{r['case']['name']}: `planner export` ≤ {limit} s on a quiet machine (issue 17)",
+                _export_words(timed), timed["wall_s"] <= limit)
     fours = [r for r in results if r["case"]["size"] == "four-weeks"]
     for r in fours:
         p = r["product"]
@@ -790,6 +841,22 @@ def _targets(results) -> list[str]:
                 max([rp["replan_s"], *others]) <= 2 and not rp["breaches"])
     out.append("")
     return out
+
+
+def _export_of(r: dict) -> dict | None:
+    """The `planner export` timings of a case (measured after its first product run)."""
+    return next((x["export"] for x in r.get("product_runs", [r.get("product", {})]) if x.get("export")), None)
+
+
+def _export_words(timed: dict) -> str:
+    runs = timed["runs"]
+    def load(x) -> str:
+        return "—" if x is None else f"{x:.1f}"
+
+    every = ", ".join(f"{x['wall_s']:.2f} s ({x['cpu_s']:.2f} s CPU, load {load(x['load'])})" for x in runs)
+    return (f"**{timed['wall_s']:.2f} s** wall, {timed['cpu_s']:.2f} s of CPU (user + sys, its PDF processes "
+            f"included), load {load(timed['load'])} before; {timed['pdfs']} PDFs, {timed['pages']} pages, "
+            f"{timed['files']} files" + (f"; median of {len(runs)} runs: {every}" if len(runs) > 1 else ""))
 
 
 def _per_size(results) -> list[str]:

@@ -3,9 +3,9 @@ takes to render and how long the checker takes to give its verdict on a
 move, for the example visit and the four-week generated visit.
 
 ``measure(folder, plan)`` puts the visit and its plan into a fresh workspace
-as version v001 and times, over several repeats (median reported):
+as its working draft and times, over several repeats (median reported):
 
-* ``board_ms``: GET /v/<visit>/board/v001?day=<busiest day>, the whole
+* ``board_ms``: GET /v/<visit>/board?day=<busiest day>, the whole
   response through Starlette's TestClient (routing, reading the plan files,
   the grid, the soft-rule scores, rendering);
 * ``verdict_ms``: planner.web.actions.verdict on a move of one session to
@@ -61,24 +61,25 @@ def measure(folder: Path, plan, repeats: int = 7) -> dict:
 
     with tempfile.TemporaryDirectory() as temp:
         ws = Path(temp) / "ws"
-        shutil.copytree(folder, ws / "visit", ignore=shutil.ignore_patterns("plans", "journal.jsonl"))
+        shutil.copytree(folder, ws / "visit", ignore=shutil.ignore_patterns(
+            "plans", "draft", "releases", ".history", "journal.jsonl"))
         visit = actions.load(ws / "visit")
-        (ws / "visit" / "plans" / "v001").mkdir(parents=True)
-        write_plan_files(ws / "visit" / "plans" / "v001", plan, visit)
+        (ws / "visit" / "draft").mkdir(parents=True)
+        write_plan_files(ws / "visit" / "draft", plan, visit)
         board = Board(ws, allowed_hosts=["testserver"])
         client = TestClient(board.app)
         day = Counter(i.start.date() for i in plan.sessions).most_common(1)[0][0]
-        url = f"/v/visit/board/v001?day={day}"
+        url = f"/v/visit/board?day={day}"
         assert client.get(url).status_code == 200
         board_ms, board_runs = _median_ms(lambda: client.get(url), repeats)
 
-        stored = actions.read_version(board.ws.visit("visit"), "v001")
+        stored = actions.read_version(board.ws.visit("visit"), "draft")
         item = next(i for i in stored.sessions if not visit.session_by_id[i.item_id].fixed_start)
         later = item.start.replace(hour=min(item.start.hour + 1, 15))
         move = actions.parse_move(visit, item.item_id, f"{later:%Y-%m-%d}", f"{later:%H:%M}", item.room_id,
                                   list(item.peer_ids))[0]
         verdict_ms, verdict_runs = _median_ms(lambda: actions.verdict(visit, stored, move), repeats)
-        move_url = (f"/v/visit/board/v001/move/{item.item_id}?day={later:%Y-%m-%d}&start={later:%H:%M}"
+        move_url = (f"/v/visit/board/draft/move/{item.item_id}?day={later:%Y-%m-%d}&start={later:%H:%M}"
                     f"&room={item.room_id}")
         assert client.get(move_url).status_code == 200
         move_ms, move_runs = _median_ms(lambda: client.get(move_url), repeats)

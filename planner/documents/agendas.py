@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -254,8 +256,8 @@ def write_agendas(folder: Path, visit: d.Visit, plan: d.Plan, clock: dt.datetime
     base = r.common(visit, clock, plan)
     jobs: list[r.PdfJob] = []
 
-    def html(template: str, **context) -> tuple[str, ...]:
-        return tuple(r.render(template, **base, density=k, **context) for k in DENSITIES)
+    def html(template: str, **context) -> tuple[Callable[[], str], ...]:
+        return tuple(functools.partial(r.render, template, **base, density=k, **context) for k in DENSITIES)
 
     # the week on one sheet if it fits, smaller type before a second page (a
     # visit of several weeks: a calendar week per sheet); the smallest type is
@@ -280,8 +282,8 @@ def write_agendas(folder: Path, visit: d.Visit, plan: d.Plan, clock: dt.datetime
             budgets = (1,) + budgets
         jobs.append(r.PdfJob(
             f"agendas/day-{day.isoformat()}",
-            tuple(r.render("agenda-day.html", **base, density=k, grid=grid, parts=parts, title=title)
-                  for k, parts in options), pages=budgets,
+            tuple(functools.partial(r.render, "agenda-day.html", **base, density=k, grid=grid, parts=parts,
+                                    title=title) for k, parts in options), pages=budgets,
             prints=tuple(r.Print("day.typ", prints.dumps(prints.day(base, grid, parts, k, title)))
                          for k, parts in options)))
 

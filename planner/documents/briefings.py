@@ -51,11 +51,11 @@ def evidence(visit: d.Visit, themes) -> list[d.Document]:
 def interviewee_pack(visit: d.Visit, plan: d.Plan, person: d.Person) -> dict | None:
     """What one person needs, and nothing about anyone else they meet except
     the peers: None when they have no session."""
-    mine = [i for i in plan.items if person.id in i.attendee_ids]
+    view = plan_view(visit, plan)
+    mine = view.attending(person.id)
     sessions = [i for i in mine if i.is_session]
     if not sessions:
         return None
-    view = plan_view(visit, plan)
     entries = []
     all_themes: dict[str, d.Theme] = {}
     for entry in view.each(sessions):
@@ -124,6 +124,24 @@ def interviewee_html(visit: d.Visit, pack: dict, base: dict) -> str:
                     title=f"Briefing for {pack['person'].name}")
 
 
+_PAGES: list = []  # (visit, plan, clock, {person id: their pack's HTML or None}) of the last run
+
+
+def interviewee_page(visit: d.Visit, plan: d.Plan, clock: dt.datetime, person: d.Person, base: dict,
+                     pack: dict | None = None) -> str | None:
+    """`person`'s pack as interviewee_html writes it (None when they have no
+    session), rendered once per plan and clock: their .html file and the
+    attachment of each of their invitations are the same text. `pack`: the
+    person's interviewee_pack, when the caller has it already."""
+    if not (_PAGES and _PAGES[0] is visit and _PAGES[1] is plan and _PAGES[2] == clock):
+        _PAGES[:] = [visit, plan, clock, {}]
+    pages = _PAGES[3]
+    if person.id not in pages:
+        pack = pack if pack is not None else interviewee_pack(visit, plan, person)
+        pages[person.id] = interviewee_html(visit, pack, base) if pack is not None else None
+    return pages[person.id]
+
+
 def on_paper(person: d.Person) -> bool:
     """True when the person gets no invitation e-mail (no usable address), so
     their pack must be printed and handed over."""
@@ -150,7 +168,7 @@ def write_briefings(folder: Path, visit: d.Visit, plan: d.Plan, clock: dt.dateti
     names = r.unique_slugs((pack["person"].id for pack in packs), "person")
     for pack in packs:
         r.write_text(folder, f"briefings/interviewees/{names[pack['person'].id]}.html",
-                     interviewee_html(visit, pack, base))
+                     interviewee_page(visit, plan, clock, pack["person"], base, pack) or "")
     everyone = print_all_wanted(print_all_packs)
     paper = [pack for pack in packs if everyone or on_paper(pack["person"])]
     if paper:

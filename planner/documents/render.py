@@ -18,100 +18,42 @@ Safety and reproducibility live here, once for every document:
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import hashlib
 import heapq
 import multiprocessing
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from planner import domain as d
 from planner.documents import typesetting
 from planner.documents.typesetting import Print, page_count, typeset
 from planner.documents.view import KIND_LABELS as KIND_LABELS  # for the templates' callers
 from planner.documents.view import kind_label
+from planner.documents.wording import MONTHS as MONTHS
+from planner.documents.wording import WEEKDAYS as WEEKDAYS
+from planner.documents.wording import date_range as date_range
+from planner.documents.wording import duration as duration
+from planner.documents.wording import hm as hm
+from planner.documents.wording import long_date as long_date
+from planner.documents.wording import short_date as short_date
+from planner.documents.wording import span as span
+from planner.documents.wording import visit_days as visit_days
+from planner.documents.wording import web_url as web_url
+from planner.documents.wording import where as where
 from planner.store.fs import inside
 from planner.text import slug
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
 
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
-          "October", "November", "December")
-WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-
-# --- wording -------------------------------------------------------------------
-
-def long_date(day: dt.date) -> str:
-    """'Tuesday 19 June 2018', whatever the machine's locale."""
-    return f"{WEEKDAYS[day.weekday()]} {day.day} {MONTHS[day.month - 1]} {day.year}"
-
-
-def short_date(day: dt.date) -> str:
-    """'Tue 19 Jun'."""
-    return f"{WEEKDAYS[day.weekday()][:3]} {day.day} {MONTHS[day.month - 1][:3]}"
-
-
-def hm(moment: dt.datetime | dt.time) -> str:
-    return f"{moment:%H:%M}"
-
-
-def span(item: d.PlanItem) -> str:
-    return f"{item.start:%H:%M}–{item.end:%H:%M}"
-
-
-def date_range(days: Iterable[dt.date]) -> str:
-    """'19–22 June 2018' (or across months/years as needed)."""
-    days = sorted(set(days))
-    if not days:
-        return ""
-    first, last = days[0], days[-1]
-    if first == last:
-        return f"{first.day} {MONTHS[first.month - 1]} {first.year}"
-    if (first.year, first.month) == (last.year, last.month):
-        return f"{first.day}–{last.day} {MONTHS[last.month - 1]} {last.year}"
-    if first.year == last.year:
-        return f"{first.day} {MONTHS[first.month - 1]} – {last.day} {MONTHS[last.month - 1]} {last.year}"
-    return (f"{first.day} {MONTHS[first.month - 1]} {first.year} – "
-            f"{last.day} {MONTHS[last.month - 1]} {last.year}")
-
-
-def visit_days(visit: d.Visit) -> tuple[dt.date, ...]:
-    return tuple(sorted(set(visit.settings.interview_days) | {visit.settings.feedback_day}))
-
-
-def duration(minutes: int) -> str:
-    hours, rest = divmod(int(minutes), 60)
-    if hours and rest:
-        return f"{hours} h {rest} min"
-    return f"{hours} h" if hours else f"{rest} min"
-
-
-def web_url(url: str) -> str:
-    """The URL if it is a plain http(s) link, otherwise '' (no javascript:, file:, data:)."""
-    url = (url or "").strip()
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return ""
-    if parts.scheme.lower() in ("http", "https") and parts.netloc and not any(c.isspace() for c in url):
-        return url
-    return ""
-
-
-def where(visit: d.Visit, room_id: str) -> str:
-    """'Room name, location' for a room id."""
-    room = visit.room_by_id.get(room_id)
-    if room is None:
-        return room_id
-    return f"{room.name}, {room.location}" if room.location else room.name
-
+# --- wording: planner/documents/wording.py, re-exported here ---------------------
 
 # --- file names ----------------------------------------------------------------
 
@@ -141,12 +83,34 @@ def target(folder: Path, relative: str) -> Path:
 
 # --- templates -----------------------------------------------------------------
 
+def _bytecode_cache():
+    """Jinja2's cache of compiled templates, in the user's own private folder
+    of the temporary directory (Jinja2 makes it 0700 and refuses one it does
+    not own): a run loads the templates' code rather than compiling them
+    again (a third of a second). A template is compiled again when its text
+    changes; the file names carry a digest of this module, where the
+    environment's options are set. None when no such folder can be had."""
+    import jinja2
+
+    class QuietCache(jinja2.FileSystemBytecodeCache):
+        def dump_bytecode(self, bucket) -> None:
+            with contextlib.suppress(OSError):  # a full or read-only disk: compiled again next time
+                super().dump_bytecode(bucket)
+
+    try:
+        digest = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
+        return QuietCache(pattern=f"__planner_documents_{digest}_%s.cache")
+    except (OSError, RuntimeError):
+        return None
+
+
 @lru_cache(maxsize=1)
 def environment():
     import jinja2
 
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("planner.documents", "templates"),
+        bytecode_cache=_bytecode_cache(),
         autoescape=jinja2.select_autoescape(enabled_extensions=("html", "htm", "xml"),
                                             default_for_string=True, default=True),
         undefined=jinja2.StrictUndefined,
@@ -235,7 +199,9 @@ class PdfJob:
     whose PDF takes at most `pages` pages (its own budget when `pages` is a
     tuple; the last candidate otherwise). `prints` are the candidates' Typst
     documents; `candidates` their HTML twins, one each, of which the one
-    chosen is written as stem.html (none is needed with html=False).
+    chosen is written as stem.html (none is needed with html=False): the
+    text, or a function of no argument giving it, so that only the one
+    chosen is rendered.
 
     With `probe_last`, the candidates are one document ever more compact
     (none takes more pages than the one before, so the budget is one number):
@@ -243,7 +209,7 @@ class PdfJob:
     at once, without typesetting the others that cannot meet it either."""
 
     stem: str
-    candidates: tuple[str, ...]
+    candidates: tuple[str | Callable[[], str], ...]  # HTML text, or what renders it (only the one used is)
     pages: int | tuple[int, ...] | None = None  # one budget for all, or one per candidate
     html: bool = True
     probe_last: bool = False
@@ -252,7 +218,17 @@ class PdfJob:
     @property
     def size(self) -> int:
         """How big the job is, to start the biggest first."""
-        return len(self.prints[0].data) if self.prints else len(self.candidates[0]) if self.candidates else 0
+        if self.prints:
+            return len(self.prints[0].data)
+        first = self.candidates[0] if self.candidates else ""
+        return len(first) if isinstance(first, str) else 0
+
+    def to_typeset(self) -> PdfJob:
+        """The job as a rendering process is given it: without the functions
+        that render its HTML (they stay in this process, and need not be pickled)."""
+        if any(callable(c) for c in self.candidates):
+            return dataclasses.replace(self, candidates=())
+        return self
 
 
 def _run_job(job: PdfJob, epoch: int) -> tuple[int, bytes]:
@@ -332,15 +308,23 @@ def _render_all(jobs: list[PdfJob], epoch: int) -> dict[int, tuple[int, bytes]]:
         # biggest first, so the long ones do not start last
         order = sorted(range(len(jobs)), key=lambda k: -jobs[k].size)
         with _pool(workers) as pool:
-            futures = {k: pool.submit(_run_job, jobs[k], epoch) for k in order}
+            futures = {k: pool.submit(_run_job, jobs[k].to_typeset(), epoch) for k in order}
             return {k: future.result() for k, future in futures.items()}
     except (OSError, RuntimeError, ImportError):  # no processes here: render in this one
         return {}
 
 
-def _write_job(folder: Path, job: PdfJob, index: int, data: bytes) -> None:
+def _html_of(job: PdfJob, index: int) -> str | None:
+    """The HTML of the candidate used (rendered now if it was not yet)."""
+    if not job.html:
+        return None
+    html = job.candidates[index]
+    return html() if callable(html) else html
+
+
+def _write_job(folder: Path, job: PdfJob, index: int, data: bytes, html: str | None = None) -> None:
     if job.html:
-        write_text(folder, job.stem + ".html", job.candidates[index])
+        write_text(folder, job.stem + ".html", html if html is not None else _html_of(job, index) or "")
     write_bytes(folder, job.stem + ".pdf", data)
 
 
@@ -385,7 +369,7 @@ class PdfBatch:
         self.workers = pdf_workers(10 ** 6)
         self.pool = None
         self.entries: list[tuple[Path, PdfJob, int]] = []   # (folder, job, epoch), in order added
-        self.done: dict[int, tuple[int, bytes]] = {}
+        self.done: dict[int, tuple[int, bytes, str | None]] = {}  # candidate used, PDF, its HTML
         self.waiting: list[tuple[int, int]] = []            # heap of (-size, entry number)
         self.running: dict[int, Future[Any]] = {}            # entry number -> future
         self.lock = threading.RLock()  # waiting and running, shared with the pool's thread
@@ -408,15 +392,21 @@ class PdfBatch:
                 if parallel:
                     heapq.heappush(self.waiting, (-job.size, number))
             if not parallel:
-                self.done[number] = _run_job(job, epoch)
+                self._store(number, _run_job(job, epoch))
         self.pump()
+
+    def _store(self, number: int, result: tuple[int, bytes]) -> None:
+        """A job rendered: its HTML is rendered at once, in this process,
+        while the rendering processes go on with the others."""
+        index, data = result
+        self.done[number] = (index, data, _html_of(self.entries[number][1], index))
 
     def _collect(self, number: int, future) -> None:
         try:
-            self.done[number] = future.result()
+            self._store(number, future.result())
         except (OSError, RuntimeError):  # the process died (or could not start): render it here
             _, job, epoch = self.entries[number]
-            self.done[number] = _run_job(job, epoch)
+            self._store(number, _run_job(job, epoch))
 
     def _feed(self, _finished=None) -> None:
         """Hand waiting jobs, biggest first, to the pool while fewer than two
@@ -429,7 +419,7 @@ class PdfBatch:
                 size, number = heapq.heappop(self.waiting)
                 _, job, epoch = self.entries[number]
                 try:
-                    future = self.pool.submit(_run_job, job, epoch)
+                    future = self.pool.submit(_run_job, job.to_typeset(), epoch)
                 except RuntimeError:  # the pool broke: this process renders what is left (pump)
                     heapq.heappush(self.waiting, (size, number))
                     self.broken = True
@@ -454,7 +444,7 @@ class PdfBatch:
                         break
                     _, number = heapq.heappop(self.waiting)
                 _, job, epoch = self.entries[number]
-                self.done[number] = _run_job(job, epoch)
+                self._store(number, _run_job(job, epoch))
 
     def finish(self) -> None:
         """Wait for every job and write the files of those not yet written."""
@@ -470,8 +460,8 @@ class PdfBatch:
                 wait(pending, return_when=FIRST_COMPLETED)
         for number, (folder, job, _) in enumerate(self.entries):
             if number in self.done:
-                index, data = self.done.pop(number)
-                _write_job(folder, job, index, data)
+                index, data, html = self.done.pop(number)
+                _write_job(folder, job, index, data, html)
 
     def close(self) -> None:
         if self.pool is not None:

@@ -178,6 +178,7 @@ class PlanView:
         self.plan = plan
         self.items: tuple[ItemView, ...] = tuple(item_view(visit, item) for item in plan.items)
         self._by_item = {id(v.item): v for v in self.items}
+        self._attending: dict[str, list[d.PlanItem]] | None = None
 
     def of(self, item: d.PlanItem) -> ItemView:
         """The view of one of the plan's items (built on the spot for any other)."""
@@ -191,6 +192,17 @@ class PlanView:
 
     def on(self, day: dt.date) -> list[ItemView]:
         return self.each(self.plan.on(day))
+
+    def attending(self, person_id: str) -> list[d.PlanItem]:
+        """The plan's items `person_id` attends, in plan order (an index built
+        on first use, not a look through every item per person)."""
+        if self._attending is None:
+            index: dict[str, list[d.PlanItem]] = {}
+            for item in self.plan.items:
+                for attendee in dict.fromkeys(item.attendee_ids):
+                    index.setdefault(attendee, []).append(item)
+            self._attending = index
+        return list(self._attending.get(person_id, ()))
 
 
 _LAST: list = []  # (visit, plan, PlanView) of the last plan asked for

@@ -36,7 +36,7 @@ from email.utils import format_datetime
 from pathlib import Path
 
 from planner import domain as d
-from planner.documents.briefings import interviewee_html, interviewee_pack
+from planner.documents.briefings import interviewee_page
 from planner.documents.render import common, issued_wording, version_of
 from planner.documents.view import kind_label, over_lunch, plan_view, stay_wording, visit_kind
 from planner.invitations import mime
@@ -60,8 +60,14 @@ def _when(start: dt.datetime, end: dt.datetime) -> str:
     return f"{_day(start)}, {start:%H:%M}–{end:%H:%M} ({minutes} minutes)"
 
 
+_LOOKUP: list = []  # (plan, its items by id) of the last plan asked for
+
+
 def _item_lookup(plan: d.Plan) -> dict[str, d.PlanItem]:
-    return {i.item_id: i for i in plan.items}
+    """item id -> item, built once per plan (not once per message)."""
+    if not (_LOOKUP and _LOOKUP[0] is plan):
+        _LOOKUP[:] = [plan, {i.item_id: i for i in plan.items}]
+    return _LOOKUP[1]
 
 
 def _event_block(visit: d.Visit, plan: d.Plan, event: Event, item: d.PlanItem | None, note: str = "") -> list[str]:
@@ -323,8 +329,7 @@ def _briefings(visit: d.Visit, plan: d.Plan, clock: dt.datetime):
     def pack_of(person_id: str) -> str | None:
         if person_id not in cache:
             person = visit.person_by_id.get(person_id)
-            pack = interviewee_pack(visit, plan, person) if person is not None else None
-            cache[person_id] = interviewee_html(visit, pack, base) if pack is not None else None
+            cache[person_id] = interviewee_page(visit, plan, clock, person, base) if person is not None else None
         return cache[person_id]
 
     return pack_of

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import re
 from email import quoprimime
 from email.header import Header
@@ -96,6 +97,7 @@ def _crlf(text: str) -> bytes:
     return _NEWLINE.sub("\r\n", text).encode("ascii")
 
 
+@functools.lru_cache(maxsize=64)  # a briefing pack goes with each invitation of its person: encoded once
 def text_body(text: str, cte: str | None = None) -> tuple[str, bytes]:
     """(Content-Transfer-Encoding, body) of `text` in UTF-8, line ends CRLF.
 

@@ -58,6 +58,7 @@ import datetime as dt
 import threading
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from planner import domain as d
 from planner.check.changes import compare
@@ -69,9 +70,31 @@ from planner.orchestrate.export import export_documents
 from planner.orchestrate.outcome import Outcome, Unreachable
 from planner.orchestrate.replan import frozen_breaches, touched_days
 from planner.orchestrate.write import write_outcome, write_plan_folder
-from planner.solve.explain import explain_infeasible, explain_missing, prechecks, why_left_out
-from planner.solve.run import Cancel, Phase, Progress, SolveOptions, TimeLimitWhileBuilding, extract, solve_model
 from planner.store.planio import read_plan
+
+if TYPE_CHECKING:
+    from planner.solve.explain import explain_infeasible, explain_missing, prechecks, why_left_out
+    from planner.solve.run import Cancel, Phase, Progress, SolveOptions, TimeLimitWhileBuilding, extract, solve_model
+
+_SOLVER_NAMES = frozenset({"explain_infeasible", "explain_missing", "prechecks", "why_left_out", "Cancel", "Phase",
+                           "Progress", "SolveOptions", "TimeLimitWhileBuilding", "extract", "solve_model"})
+
+
+def _load_solver() -> None:
+    """The solver's names, imported when first used: OR-Tools takes half a
+    second to load, and `planner export` (or a web page) never solves. A
+    name already set (a test's stand-in) is kept."""
+    from planner.solve import explain, run
+
+    for name in _SOLVER_NAMES:
+        globals().setdefault(name, getattr(explain, name, None) or getattr(run, name))
+
+
+def __getattr__(name: str):
+    if name in _SOLVER_NAMES:
+        _load_solver()
+        return globals()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = ["Outcome", "Unreachable", "SolveOptions", "plan_visit", "replan_visit", "write_outcome",
            "export_documents", "write_plan_folder", "solve_visit", "replan_plan", "self_check"]
@@ -110,6 +133,7 @@ def replan_visit(visit: d.Visit, previous_dir: str | Path, options: SolveOptions
 
 def _with_hooks(options: SolveOptions | None, progress: Progress | None, cancel: Cancel | None,
                 phase: Phase | None) -> SolveOptions:
+    _load_solver()
     options = options or SolveOptions()
     if progress is not None:
         options = replace(options, on_progress=progress)
@@ -143,6 +167,7 @@ def solve_visit(visit: d.Visit, options: SolveOptions | None = None, drop_should
     time limit of its own, so such a run may take up to twice the limit.
     (`drop_shoulds_if_late=False`: raise instead, for a caller that has a
     better next step.)"""
+    _load_solver()
     options = options or SolveOptions()
     _phase(options, "checking")
     reasons = prechecks(visit)
@@ -177,6 +202,7 @@ class _NotInTime(Exception):
 
 
 def _solve(visit: d.Visit, options: SolveOptions) -> d.Plan:
+    _load_solver()
     _check_cancel(options)
     try:
         outcome = solve_model(visit, options)
@@ -222,6 +248,7 @@ def replan_plan(visit: d.Visit, previous: d.Plan, options: SolveOptions | None =
     every session on the other days exactly where it was (fast: a one-week
     visit re-plans in well under a second); if that cannot hold every `must`
     session, the whole visit is re-planned."""
+    _load_solver()
     options = replace(options or SolveOptions(), previous=previous, freeze_before=freeze_before)
     if freeze_before is not None:
         problems = frozen_breaches(visit, previous, freeze_before)

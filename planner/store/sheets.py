@@ -33,8 +33,25 @@ class Sheet:
     widths: dict[str, float] = field(default_factory=dict)  # column letter -> width
 
 
+def _import_openpyxl() -> None:
+    """Import openpyxl without numpy: openpyxl imports numpy whenever it is
+    installed (OR-Tools brings it) only to accept numpy's numbers in cells,
+    which no sheet here holds; that import was a fifth of `planner export`'s
+    start. When numpy or openpyxl is loaded already, nothing is done."""
+    import sys
+
+    if "openpyxl" in sys.modules or "numpy" in sys.modules:
+        return
+    sys.modules["numpy"] = None  # type: ignore[assignment]  # `import numpy` fails: openpyxl goes on without
+    try:
+        import openpyxl  # noqa: F401
+    finally:
+        del sys.modules["numpy"]
+
+
 def add_sheet(book: Any, sheet: Sheet, name: str) -> None:
     """A sheet of header and rows: header bold and frozen, text cells neutralised."""
+    _import_openpyxl()
     from openpyxl.styles import Font
 
     ws = book.create_sheet(name)
@@ -52,6 +69,7 @@ def new_book() -> Any:
     """A workbook without sheets, with fixed properties (the same content, the same bytes)."""
     import datetime as dt
 
+    _import_openpyxl()
     from openpyxl import Workbook
 
     book = Workbook()
@@ -131,6 +149,7 @@ def write_timetable(path: Path, grids: Sequence[Grid], sheets: Sequence[Sheet] =
     Each day prints: A4 landscape, scaled to the page's width, the header row
     and the time column repeated on every page; rows are made tall enough for
     the text of every item (Excel does not grow merged rows by itself)."""
+    _import_openpyxl()
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.properties import PageSetupProperties

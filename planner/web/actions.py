@@ -23,6 +23,7 @@ from planner.check.objective import penalties
 from planner.errors import PlannerError
 from planner.input.schema import BadValue, parse_datetime
 from planner.store.fs import atomic_folder
+from planner.web import draft
 from planner.web.editing import (
     Checked,
     EditRefused,
@@ -31,6 +32,8 @@ from planner.web.editing import (
     delete_row,
     load,
     problems_by_row,
+    redo,
+    row_touches,
     save_row,
     save_settings,
     setting_keys,
@@ -45,6 +48,7 @@ from planner.web.moves import (
     pin,
     pin_for_replan,
     pin_problems,
+    pin_touches,
     read_version,
     save_move,
     take_back_pin,
@@ -52,11 +56,12 @@ from planner.web.moves import (
     verdict,
     verdict_whole,
 )
-from planner.web.workspace import VISIT_FILES, VisitDir, Workspace
+from planner.web.workspace import VISIT_FILES, Entry, VisitDir, Workspace
 
 __all__ = [  # the board's one door into the library: these, and the functions below
     "Checked", "EditRefused", "check", "columns_of", "delete_row", "load", "problems_by_row", "save_row",
-    "save_settings", "setting_keys", "undo", "Move", "moved_plan", "parse_move", "pin", "pin_problems",
+    "save_settings", "setting_keys", "undo", "redo", "row_touches", "pin_touches",
+    "Move", "moved_plan", "parse_move", "pin", "pin_problems",
     "PinTaken", "pin_for_replan", "take_back_pin", "failed_pin_message",
     "read_version", "save_move", "unpin", "verdict", "verdict_whole"]
 
@@ -214,18 +219,48 @@ def invite_effects(visit: d.Visit, changes: list[Change], first_issue: bool = Fa
     return out
 
 
-def publish(vd: VisitDir, visit: d.Visit, version: str, who: str) -> None:
-    """The version becomes the current one: its documents are written (invites
-    re-issued against the version published before, whose records it takes
-    over), as `planner export` / `planner replan` write them
-    (planner.orchestrate.publish)."""
-    from planner.orchestrate.publish import publish_version
+def publish(vd: VisitDir, visit: d.Visit, version: str, who: str) -> str:
+    """The draft becomes the next numbered release, with its documents (invites
+    re-issued against the release before, whose records it takes over), as
+    `planner export` writes them. Returns "release-N"."""
+    if version not in ("draft", vd.legacy_current()):
+        raise PlannerError(f"only the draft is published (this page shows {version}); open the draft's "
+                           "changes and publish it")
+    return draft.publish(vd, visit, who)
 
-    before = vd.published()
-    previous_folder = vd.version_path(before) if before and before != version else None
-    publish_version(vd.version_path(version), visit, previous_folder)
-    vd.append(who, "publish", f"published {version}", version=version,
-              extra={"previous": before})
+
+def timezone_of(vd: VisitDir) -> str:
+    checked = check(vd.path)
+    return checked.visit.settings.timezone if checked.visit is not None else d.Settings.timezone
+
+
+def said(vd: VisitDir, entry: Entry) -> str:
+    """A journal entry in plain words, with its time in the visit's own timezone."""
+    return draft.said(entry, timezone_of(vd))
+
+
+def history(vd: VisitDir, limit: int = 200) -> list[dict]:
+    """The journal, newest first: who did what, when (the visit's local time), and
+    whether it was undone."""
+    zone = timezone_of(vd)
+    undone = vd.undone()
+    return [{"n": e.n, "who": e.who, "text": e.text, "at": e.at, "when": draft.local_time(e.at, zone, True),
+             "undone": e.n in undone}
+            for e in reversed(vd.journal()[-limit:])]
+
+
+def board_label(vd: VisitDir, version: str) -> str:
+    """What the board says it shows: "Draft — based on release 2, 3 changes since", "Release 3"."""
+    if version == "draft":
+        published = vd.published()
+        if published is None:
+            return "Draft — nothing published yet"
+        since = draft.changes_since_release(vd)
+        return (f"Draft — based on release {published.removeprefix('release-')}, "
+                f"{since} change{'' if since == 1 else 's'} since")
+    if version.startswith("release-"):
+        return f"Release {version.removeprefix('release-')}"
+    return f"{version}, an old plan version (read-only)"
 
 
 def plan_zip(vd: VisitDir, version: str) -> bytes:

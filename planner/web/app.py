@@ -31,7 +31,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from planner.web.base import SOLVE_DEFAULT_SECONDS, BoardState, Refused, board_of, render
-from planner.web.routes import auth, mail, moves, papers, placing, publish, solve, visits
+from planner.web.routes import auth, desk, mail, moves, papers, placing, publish, solve, visits
 from planner.web.security import SECURITY_HEADERS, secret_key
 from planner.web.workspace import StaleEdit
 
@@ -90,11 +90,15 @@ PAGES = [  # (path, page, methods): login needed when the board requires one
     ("/v/{slug}/settings", visits.settings, ["GET", "POST"]),
     ("/v/{slug}/edit/{table}/{row}", visits.edit_row, ["GET", "POST"]),
     ("/v/{slug}/delete/{table}/{row}", visits.delete_row, ["GET", "POST"]),
-    ("/v/{slug}/undo", visits.undo, ["POST"]),
+    ("/v/{slug}/undo", desk.undo, ["POST"]),
+    ("/v/{slug}/redo", desk.redo, ["POST"]),
+    ("/v/{slug}/history", desk.history, ["GET"]),
+    ("/name", desk.name, ["GET", "POST"]),
     ("/v/{slug}/solve", solve.solve, ["GET", "POST"]),
     ("/v/{slug}/cancel", solve.cancel, ["POST"]),
     ("/v/{slug}/status", solve.status, ["GET"]),
     ("/v/{slug}/events", solve.events, ["GET"]),
+    ("/v/{slug}/board", moves.board, ["GET"]),
     ("/v/{slug}/board/{version}", moves.board, ["GET"]),
     ("/v/{slug}/board/{version}/move/{session}", moves.move, ["GET", "POST"]),
     ("/v/{slug}/board/{version}/where/{session}", placing.where, ["GET"]),

@@ -74,7 +74,9 @@ def board_of(request: Request) -> BoardState:
 
 
 def who(request: Request) -> str:
-    return request.session.get("user") or board_of(request).local_user
+    """Who is acting: the login name; without logins, the name chosen once on
+    this browser ("Who are you?", kept in the signed session cookie); else the local user."""
+    return request.session.get("user") or request.session.get("name") or board_of(request).local_user
 
 
 def render(request: Request, name: str, status: int = 200, **context) -> HTMLResponse:
@@ -82,7 +84,7 @@ def render(request: Request, name: str, status: int = 200, **context) -> HTMLRes
     context.setdefault("errors", [])
     html = board.env.get_template(name).render(
         request=request, user=request.session.get("user"), login=board.require_login,
-        local_user=board.local_user, csrf=csrf_token(request.session), **context)
+        local_user=request.session.get("name") or board.local_user, csrf=csrf_token(request.session), **context)
     return HTMLResponse(html, status_code=status)
 
 
@@ -107,13 +109,15 @@ async def read_form(request: Request):
     return form
 
 
-async def locked(vd: VisitDir, revision, work):
+async def locked(vd: VisitDir, revision, work, touches: list[str] | None = None):
     """Run `work()` holding the visit's lock, after checking the revision the
-    form was made from (StaleEdit otherwise); in a worker thread, so a long
+    form was made from: with `touches` (what the edit changes: a session, a
+    row), it is refused (Conflict) only when an entry since touched the same;
+    without, when anything changed (StaleEdit). In a worker thread, so a long
     write (publishing) never blocks the server's other requests."""
     def run():
         with vd.locked():
-            vd.check_revision(revision)
+            vd.check_revision(revision, touches, say=lambda e: actions.said(vd, e))
             return work()
 
     return await run_in_threadpool(run)

@@ -102,7 +102,7 @@ class EditRefused(PlannerError):
 
 
 def _save_raw(vd: VisitDir, raw: RawVisit, names: tuple[str, ...], who: str, action: str, text: str,
-              extra: dict | None = None):
+              extra: dict | None = None, touches: list[str] | None = None):
     """Validate the edited visit, then write the changed files and journal it.
     An edit is refused when it adds a problem the visit did not have (a visit
     that is still invalid elsewhere may be fixed one row at a time)."""
@@ -115,7 +115,7 @@ def _save_raw(vd: VisitDir, raw: RawVisit, names: tuple[str, ...], who: str, act
         raise EditRefused(new)
     before = {name: vd.read_file(name) for name in files}
     vd.write_files(files)
-    return vd.append(who, action, text, before=before, extra=extra)
+    return vd.append(who, action, text, before=before, extra=extra, touches=touches)
 
 
 def _table_file(table: str) -> str:
@@ -150,6 +150,7 @@ def save_row(vd: VisitDir, table: str, row: int | None, cells: dict[str, str], w
         number = max((n for n, _ in t.rows), default=1) + 1
         t.rows.append((number, cells))
         action, text = "add-row", f"added {table} row {number} ({label})"
+        touches = [f"row:{table}:{number}"]
     else:
         for index, (number, old) in enumerate(t.rows):
             if number == row:
@@ -158,7 +159,14 @@ def save_row(vd: VisitDir, table: str, row: int | None, cells: dict[str, str], w
         else:
             raise KeyError(row)
         action, text = "edit", f"edited {table} row {row} ({label})"
-    return _save_raw(vd, raw, (name,), who, action, text)
+        touches = row_touches(table, row, label)
+    return _save_raw(vd, raw, (name,), who, action, text, touches=touches)
+
+
+def row_touches(table: str, row: int, label: str = "") -> list[str]:
+    """What an edit of a row touches (journal entries clash per row, issue 18);
+    a session's row is the session too."""
+    return [f"row:{table}:{row}"] + ([f"session:{label}"] if table == "sessions" and label else [])
 
 
 def delete_row(vd: VisitDir, table: str, row: int, who: str):
@@ -171,7 +179,9 @@ def delete_row(vd: VisitDir, table: str, row: int, who: str):
     t.rows = [(n, c) for n, c in t.rows if n != row]
     # renumber so the CSV has no blank hole where the row was
     t.rows = [(k, c) for k, (_n, c) in enumerate(t.rows, start=2)]
-    return _save_raw(vd, raw, (name,), who, "delete-row", f"deleted {table} row {row} ({label})")
+    # the rows after it are renumbered: the deletion touches the whole table
+    return _save_raw(vd, raw, (name,), who, "delete-row", f"deleted {table} row {row} ({label})",
+                     touches=[f"table:{table}"] + ([f"session:{label}"] if table == "sessions" and label else []))
 
 
 def save_settings(vd: VisitDir, values: dict[str, str], who: str):
@@ -184,7 +194,7 @@ def save_settings(vd: VisitDir, values: dict[str, str], who: str):
             raw.settings[key] = RawSetting(value, raw.settings[key].row)
         else:
             raw.settings[key] = RawSetting(value, None)
-    return _save_raw(vd, raw, ("visit.toml",), who, "settings", "edited the visit settings")
+    return _save_raw(vd, raw, ("visit.toml",), who, "settings", "edited the visit settings", touches=["settings"])
 
 
 def setting_keys() -> list[str]:
@@ -193,11 +203,25 @@ def setting_keys() -> list[str]:
     return list(REQUIRED_SETTINGS) + sorted(SETTING_KEYS - set(REQUIRED_SETTINGS))
 
 
-def undo(vd: VisitDir, who: str):
-    entry = vd.last_undoable()
+def undo(vd: VisitDir, who: str, expected: int | None = None):
+    """Take back the last change still done (None: nothing to undo); with
+    `expected`, only if that is still entry `expected` (else StaleEdit)."""
+    return _revert(vd, who, "undo", expected)
+
+
+def redo(vd: VisitDir, who: str, expected: int | None = None):
+    """Do again the last change undone, until a new change is made."""
+    return _revert(vd, who, "redo", expected)
+
+
+def _revert(vd: VisitDir, who: str, action: str, expected: int | None):
+    from planner.web import draft
+    from planner.web.workspace import StaleEdit
+
+    entry = vd.last_undoable() if action == "undo" else vd.last_redoable()
     if entry is None:
         return None
-    files = {k: v for k, v in entry.before.items() if k in VISIT_FILES}
-    current = {name: vd.read_file(name) for name in files}
-    vd.write_files(files)
-    return vd.append(who, "undo", f"undid: {entry.text}", before=current, undoes=entry.n)
+    if expected is not None and entry.n != expected:
+        raise StaleEdit(expected, entry.n, f"Not done: since you opened this page the last change to "
+                        f"{action} became “{entry.text}” by {entry.who}. Check it, then {action} again.")
+    return draft.revert(vd, entry, who, action, lambda: load(vd.path))

@@ -1,5 +1,5 @@
 """Moves and pins on the board: a move checked against the hard rules (only
-the days it touches), saved as the next plan version; a pin written into
+the days it touches), saved on the working draft; a pin written into
 sessions.csv so that every re-plan keeps the session where it is."""
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from dataclasses import dataclass, replace
 from planner import domain as d
 from planner.check.verify import verify
 from planner.errors import Infeasible, Problem
-from planner.store import ledger
 from planner.store.fs import atomic_write
 from planner.store.planio import read_plan
 from planner.web.editing import (
@@ -25,6 +24,7 @@ from planner.web.workspace import VisitDir
 
 
 def read_version(vd: VisitDir, version: str) -> d.Plan:
+    """The plan a board URL names: "draft", "release-N", or an old "vNNN"."""
     return read_plan(vd.version_path(version))
 
 
@@ -107,23 +107,33 @@ def verdict_whole(visit: d.Visit, plan: d.Plan, move: Move) -> list[str]:
     return [str(b) for b in verify(visit, moved_plan(visit, plan, move)) if str(b) not in before]
 
 
-def save_move(vd: VisitDir, visit: d.Visit, version: str, move: Move, who: str) -> str:
-    """A move that keeps every hard rule becomes the next version (the plan
-    files; documents are written when a version is published)."""
-    plan = read_version(vd, version)
+def save_move(vd: VisitDir, visit: d.Visit, move: Move, who: str) -> str:
+    """Move a session on the working draft (the caller holds the lock). The
+    move is checked again against the draft as it is now, with the
+    independent checker, so a move someone else made meanwhile cannot be
+    broken by it; the journal keeps where the session was (undo)."""
+    from planner.web import draft
+
+    draft.ensure(vd)
+    plan = draft.read(vd)
+    if plan is None or plan.session(move.session_id) is None:
+        raise Infeasible([f"{visit.label(move.session_id)} is not on the draft's board any more."])
     breaches = verdict(visit, plan, move)
     if breaches:
         raise Infeasible(breaches)
     new = moved_plan(visit, plan, move)
-    new.meta["edited"] = {"moved": move.session_id, "from_version": version, "by": who}
-    target = vd.next_version()
-    from planner.orchestrate import write_plan_folder
-
-    write_plan_folder(vd.plans / target, visit, new, records_from=[vd.plans / version],
-                      record_names=(ledger.NAME,), documents=False)
-    vd.append(who, "move", f"moved {visit.label(move.session_id)} to {move.describe(visit)} ({target})",
-              version=target, extra={"session": move.session_id, "from": version})
-    return target
+    new.meta["edited"] = {"moved": move.session_id, "by": who}
+    item = plan.session(move.session_id)
+    assert item is not None
+    draft.write(vd, visit, new)
+    session = visit.session_by_id[move.session_id]
+    when = dt.datetime.combine(move.day, move.start)
+    text = f"moved '{session.title}' to {when:%a} {when.day} {when:%b %H:%M}, {visit.name_of(move.room_id)}"
+    if tuple(sorted(move.peer_ids)) != tuple(sorted(item.peer_ids)):
+        text += " with " + ", ".join(visit.name_of(p) for p in move.peer_ids)
+    vd.append(who, "move", text, touches=[f"session:{move.session_id}"],
+              extra={"session": move.session_id, "placements": {move.session_id: draft.placement(item)}})
+    return "draft"
 
 
 def parse_move(visit: d.Visit, session_id: str, day: str, start: str, room: str,
@@ -159,8 +169,15 @@ def pin(vd: VisitDir, visit: d.Visit, item: d.PlanItem, who: str, action: str = 
     too) keeps it there."""
     raw, kept = _pinned_raw(vd, item)
     return _save_raw(vd, raw, ("sessions.csv",), who, action,
-                     f"pinned {visit.label(item.item_id)} at {item.start:%Y-%m-%d %H:%M} in {item.room_id}",
-                     extra={"session": item.item_id, "cells": kept})
+                     f"pinned '{visit.session_by_id[item.item_id].title}' at {item.start:%a} {item.start.day} "
+                     f"{item.start:%b %H:%M}, {visit.name_of(item.room_id)}",
+                     extra={"session": item.item_id, "cells": kept}, touches=pin_touches(vd, item.item_id))
+
+
+def pin_touches(vd: VisitDir, session_id: str) -> list[str]:
+    """A pin or unpin touches the session, and its row of sessions.csv."""
+    rows = [n for n, cells in _folder_raw(vd).tables["sessions"].rows if cells.get("id") == session_id]
+    return [f"session:{session_id}"] + [f"row:sessions:{n}" for n in rows]
 
 
 def pin_problems(vd: VisitDir, item: d.PlanItem) -> list[Problem]:
@@ -225,7 +242,8 @@ def take_back_pin(vd: VisitDir, taken: PinTaken, who: str) -> bool:
         else:
             atomic_write(path, taken.before)
         vd.append(who, "unpin", f"took back the pin of {taken.label} at {taken.where}: no plan keeps it there",
-                  before={"sessions.csv": taken.pinned.decode("utf-8")}, extra={"session": taken.session_id})
+                  before={"sessions.csv": taken.pinned.decode("utf-8")}, extra={"session": taken.session_id},
+                  touches=pin_touches(vd, taken.session_id))
     return True
 
 
@@ -238,7 +256,7 @@ def failed_pin_message(taken: PinTaken, restored: bool, cancelled: bool = False)
     if cancelled:
         return f"The re-plan around the pin of {taken.label} at {taken.where} was cancelled. {back}"
     return (f"No plan keeps {taken.label} at {taken.where}, where you just pinned it: the pin is the cause. "
-            f"{back} No version was added.")
+            f"{back} The draft was not changed.")
 
 
 def unpin(vd: VisitDir, visit: d.Visit, session_id: str, who: str):
@@ -256,5 +274,6 @@ def unpin(vd: VisitDir, visit: d.Visit, session_id: str, who: str):
             break
     else:
         raise KeyError(session_id)
-    return _save_raw(vd, raw, ("sessions.csv",), who, "unpin", f"unpinned {visit.label(session_id)}",
-                     extra={"session": session_id})
+    return _save_raw(vd, raw, ("sessions.csv",), who, "unpin",
+                     f"unpinned '{visit.session_by_id[session_id].title}'" if session_id in visit.session_by_id
+                     else f"unpinned {session_id}", extra={"session": session_id}, touches=pin_touches(vd, session_id))

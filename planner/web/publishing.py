@@ -2,9 +2,10 @@
 (planner.web.jobs runs it and shows its progress).
 
 Publishing is a wrapper around :func:`planner.web.actions.publish`: while
-that writes the documents into its temporary folder beside the version
-(planner.store.fs.atomic_folder), the files written so far are counted, out
-of about as many as the last published version holds. Sending is
+that copies the draft into the next release and writes its documents into
+its temporary folder in releases/ (planner.store.fs.atomic_folder), the
+files written so far are counted, out of about as many as the latest
+release holds. Sending is
 :func:`planner.invitations.send.deliver` — the same ledger, lock and
 exactly-once guarantee as `planner send` — counting each message as the
 server accepts it.
@@ -21,7 +22,7 @@ from pathlib import Path
 from planner.errors import PlannerError
 from planner.web import actions, mail
 from planner.web.jobs import Job
-from planner.web.workspace import StaleEdit, VisitDir
+from planner.web.workspace import RELEASES, StaleEdit, VisitDir
 
 
 class NotDone(PlannerError):
@@ -33,7 +34,11 @@ def _files(folder: Path) -> int:
 
 
 def _estimate(vd: VisitDir, version: str) -> int | None:
-    """How many files publishing writes: as many as the latest other version with documents holds."""
+    """How many files publishing writes: as many as the latest release holds (or, in a workspace
+    from before the draft, its latest other version with documents)."""
+    found = vd.releases()
+    if found:
+        return _files(found[-1][1])
     for other in reversed(vd.versions()):
         path = vd.plans / other
         if other != version and (path / "invites").is_dir():
@@ -42,8 +47,11 @@ def _estimate(vd: VisitDir, version: str) -> int | None:
 
 
 def _scratch_files(vd: VisitDir, version: str) -> int:
-    parent = vd.version_path(version).parent
-    return sum(_files(p) for p in parent.glob(f".{version}.tmp-{os.getpid()}-*") if p.is_dir())
+    """The files of the release being written (its temporary folder in releases/)."""
+    parent = vd.path / RELEASES
+    if not parent.is_dir():
+        return 0
+    return sum(_files(p) for p in parent.glob(f".*.tmp-{os.getpid()}-*") if p.is_dir())
 
 
 def publish_work(vd: VisitDir, version: str, revision: object, who: str) -> Callable[[Job], None]:
@@ -66,12 +74,13 @@ def publish_work(vd: VisitDir, version: str, revision: object, who: str) -> Call
                     vd.check_revision(revision)
                 except StaleEdit as exc:
                     raise NotDone(str(exc)) from None
-                actions.publish(vd, visit, version, who)
+                release = actions.publish(vd, visit, version, who)  # the draft becomes release N
         finally:
             stop.set()
-        written = _files(vd.version_path(version))
+        job.result_url, job.result_label = f"/v/{vd.slug}/invites/{release}", f"The invites of {release}"
+        written = _files(vd.version_path(release))
         job.step("Papers written", written, written)
-        job.message = f"Published {version}: {written} files written."
+        job.message = f"Published {release.replace('-', ' ')}: {written} files written."
 
     return work
 

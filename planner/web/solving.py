@@ -3,12 +3,12 @@
 One run per visit at a time (a second is refused, not queued). The worker
 process (spawned, so it shares nothing with the server's threads) plans into a
 staging folder and reports progress through a queue; when it finishes, the
-folder is renamed into place as the visit's next plan version and journaled —
-if the visit is still at the revision the run started from; a plan made from
-inputs edited meanwhile is kept as a draft (drafts/<run id>) and the page says
-why.
-Cancelling or a crash removes the staging folder: the versions stay as they
-were, and no saved edit is touched.
+folder is renamed into place as the visit's working draft (the one it replaces
+kept for undo) and journaled — if the visit is still at the revision the run
+started from; a plan made from inputs edited meanwhile is kept aside
+(drafts/<run id>) and the page says why.
+Cancelling or a crash removes the staging folder: the draft stays as it
+was, and no saved edit is touched.
 """
 
 from __future__ import annotations
@@ -72,15 +72,15 @@ def _worker(visit_folder: str, out: str, previous: str | None, time_limit: float
                                      cancel=stop.is_set, phase=phase)
         q.put(("done", summary))
     except Cancelled:
-        q.put(("failed", "Cancelled; no version was added.", []))
+        q.put(("failed", "Cancelled; the draft was not changed.", []))
     except InvalidInput as error:
         q.put(("failed", "The input is invalid; nothing was planned.", [str(p) for p in error.problems]))
     except Infeasible as error:
-        q.put(("failed", "No plan satisfies the rules; no version was added.", list(error.reasons)))
+        q.put(("failed", "No plan satisfies the rules; the draft was not changed.", list(error.reasons)))
     except PlannerError as error:
-        q.put(("failed", "Planning failed; no version was added.", [str(error)]))
+        q.put(("failed", "Planning failed; the draft was not changed.", [str(error)]))
     except Exception as error:  # a bug: say so, never a traceback on the page
-        q.put(("failed", "Internal error in the planner (a bug, not your input); no version was added.",
+        q.put(("failed", "Internal error in the planner (a bug, not your input); the draft was not changed.",
                [f"{type(error).__name__}: {error}"]))
 
 
@@ -203,7 +203,7 @@ class Solver:
                         message = q.get(timeout=0.5)
                     except queue_module.Empty:
                         outcome = ("failed", "The planning process stopped unexpectedly "
-                                   f"(exit code {process.exitcode}); no version was added.", [])
+                                   f"(exit code {process.exitcode}); the draft was not changed.", [])
                         break
                 else:
                     continue
@@ -234,39 +234,42 @@ class Solver:
         shutil.rmtree(staging, ignore_errors=True)
 
     def _commit(self, vd: VisitDir, run: Run, plan_folder: Path, summary: dict) -> None:
-        """The plan becomes the next version, if the visit is still at the
-        revision the run started from; otherwise it was made from inputs that
-        are no longer the visit's: it is kept as a draft, and the user told why."""
+        """The plan becomes the working draft (the draft it replaces kept for
+        undo), if nothing changed the visit or the draft since the run started;
+        otherwise it was made from what is no longer the visit's: it is kept
+        aside in drafts/<run>, and the user told why (a move made meanwhile is
+        never lost to a plan made without it)."""
+        from planner.web import draft
+
         with vd.locked():
-            changed = vd.journal()[run.revision:] if run.revision is not None else []
+            changed = [e for e in vd.journal()[run.revision or 0:] if e.action != "publish"]
             if changed and run.revision is not None:
-                draft = vd.drafts / run.id
-                draft.parent.mkdir(exist_ok=True)
-                plan_folder.rename(draft)
+                kept = vd.drafts / run.id
+                kept.parent.mkdir(exist_ok=True)
+                plan_folder.rename(kept)
                 run.state, run.draft = "stale", f"{DRAFTS}/{run.id}"
-                run.message = (f"Not added as a version: the visit changed while it was being planned (revision "
-                               f"{run.revision} when it started, {run.revision + len(changed)} now), so this plan "
-                               f"does not hold the change. It is kept as a draft in {run.draft} in the visit's "
+                run.message = (f"Not made the draft: the visit changed while it was being planned (revision "
+                               f"{run.revision} when it started, {vd.revision()} now), so this plan "
+                               f"does not hold the change. It is kept aside in {run.draft} in the visit's "
                                f"folder; plan again to include the change.")
                 run.reasons = [f"{e.who}: {e.text}" for e in changed]
                 return
-            version = vd.next_version()
-            vd.plans.mkdir(exist_ok=True)
-            plan_folder.rename(vd.plans / version)
-            text = (f"{'re-planned' if run.kind == 'replan' else 'planned'}: {version}, "
+            n = vd.revision() + 1
+            snapshot = draft.replace_whole(vd, plan_folder, n)
+            text = (f"{'re-planned' if run.kind == 'replan' else 'planned'} the draft: "
                     f"{summary['placed']} of {summary['sessions']} sessions placed")
-            vd.append(run.who, run.kind, text, version=version)
-        run.summary, run.version, run.state = summary, version, "done"
+            vd.append(run.who, run.kind, text, touches=["draft"], extra={"snapshot": snapshot})
+        run.summary, run.version, run.state = summary, "draft", "done"
         # the figures the plan records (schedule.json), not the last stage's progress
         run.objective, run.bound = summary.get("objective"), summary.get("bound")
-        run.message = f"Planned: version {version}."
+        run.message = "Planned: the draft holds the new plan."
 
     def cancel(self, slug: str) -> bool:
         run = self.runs.get(slug)
         if run is None or run.state != "running":
             return False
         run.state = "cancelled"
-        run.message = "Cancelled; no version was added."
+        run.message = "Cancelled; the draft was not changed."
         run.elapsed = round(time.monotonic() - run.started, 1)
         run.stop.set()  # the solver stops at its next poll (about every 50 ms) and writes nothing
         run.process.join(timeout=5)

@@ -155,12 +155,14 @@ def board_context(vd: VisitDir, visit, version: str, day: str | None, view: str,
     before = actions.soft_scores(visit, actions.read_version(vd, previous)) if previous else None
     pinned = {s.id for s in visit.sessions if s.fixed_start}
     left_out = [(visit.label(u.session_id), u.reason) for u in plan.unscheduled]
+    # the invitations people hold: the draft's are those of the latest release (issue 18)
+    invited = vd.published() if version == "draft" else version
     try:  # who has answered the invitations of this version (planner replies)
-        answers = answers_by_item(vd.version_path(version))
+        answers = answers_by_item(vd.version_path(invited)) if invited else {}
     except (PlannerError, OSError, ValueError, KeyError):
         answers = {}
     try:  # new times proposed (COUNTER) for the invitations of this version: "Try this time"
-        proposals = proposals_by_item(vd.version_path(version))
+        proposals = proposals_by_item(vd.version_path(invited)) if invited else {}
     except (PlannerError, OSError, ValueError, KeyError):
         proposals = {}
     return {"vd": vd, "answers": answers, "proposals": proposals, "visit": visit, "version": version,

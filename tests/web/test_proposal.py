@@ -1,6 +1,7 @@
 """Issue 20: a new time proposed from Outlook (METHOD:COUNTER) shows on the board's card with a
 "Try this time" link that opens the move page with the proposed day and start, so the usual
-verdict decides; confirming makes the next version with the session at the proposed time."""
+verdict decides; confirming moves the session on the draft to the proposed time (issue 18: the
+proposals come from the invitations of the latest release, shown on the draft's board)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from planner.web import actions
 
 def _propose(the_board, tmp_path, version: str, when: dt.datetime, minutes: int) -> None:
     """Lou Leader declines s2 and proposes `when` instead, as Outlook writes it."""
-    folder = the_board.ws.root / "small" / "plans" / version
+    folder = the_board.ws.visit("small").version_path(version)
     manifest = json.loads((folder / "invites" / "manifest.json").read_text(encoding="utf-8"))
     ics = reply_ics("outlook", manifest["uids"]["s2"], "leader@example.org", "DECLINED", method="COUNTER",
                     name="Lou Leader", start=f"{when:%Y%m%dT%H%M%S}",
@@ -32,9 +33,10 @@ def _propose(the_board, tmp_path, version: str, when: dt.datetime, minutes: int)
 
 
 def _published(web):
+    """Plan and publish: the draft, and the release people hold the invitations of."""
     v1 = plan(web)
     assert web.post(f"/v/small/publish/{v1}", {"rev": web.rev("small")}).status_code == 303
-    return v1
+    return v1, web.board.ws.visit("small").published()
 
 
 def _card(page: str, item_id: str) -> str:
@@ -57,13 +59,13 @@ def _free_time(visit, plan_, session_id: str) -> dt.datetime:
 
 
 def test_a_proposed_time_is_tried_from_the_board_and_moved_to(client, board, tmp_path):  # noqa: F811
-    v1 = _published(client)
+    v1, release = _published(client)
     vd = board.ws.visit("small")
     visit = actions.check(vd.path).visit
     current = actions.read_version(vd, v1)
     s2 = current.session("s2")
     when = _free_time(visit, current, "s2")
-    _propose(board, tmp_path, v1, when, s2.minutes)
+    _propose(board, tmp_path, release, when, s2.minutes)
 
     page = client.get(f"/v/small/board/{v1}?day={s2.start:%Y-%m-%d}").text
     card = _card(page, "s2")
@@ -85,7 +87,7 @@ def test_a_proposed_time_is_tried_from_the_board_and_moved_to(client, board, tmp
     r = client.post(f"/v/small/board/{v1}/move/s2", data)
     assert r.status_code == 303, r.text
     v2 = vd.current()
-    assert v2 != v1
+    assert v2 == v1 == "draft"  # the move is made on the draft
     moved = actions.read_version(vd, v2).session("s2")
     assert (moved.start, moved.room_id, moved.peer_ids) == (when, s2.room_id, s2.peer_ids)
     result = CliRunner().invoke(cli, ["verify", str(vd.path), str(vd.version_path(v2))])
@@ -93,13 +95,13 @@ def test_a_proposed_time_is_tried_from_the_board_and_moved_to(client, board, tmp
 
 
 def test_a_proposed_time_outside_the_visit_gets_a_plain_message(client, board, tmp_path):  # noqa: F811
-    v1 = _published(client)
+    v1, release = _published(client)
     vd = board.ws.visit("small")
     visit = actions.check(vd.path).visit
     s2 = actions.read_version(vd, v1).session("s2")
     days = visit.settings.interview_days
     sunday = max(days) + dt.timedelta(days=(6 - max(days).weekday()) or 7)
-    _propose(board, tmp_path, v1, dt.datetime.combine(sunday, dt.time(14, 0)), s2.minutes)
+    _propose(board, tmp_path, release, dt.datetime.combine(sunday, dt.time(14, 0)), s2.minutes)
     card = _card(client.get(f"/v/small/board/{v1}?day={s2.start:%Y-%m-%d}").text, "s2")
     assert f"proposes {sunday:%a} {sunday.day} {sunday:%b} 14:00" in card
     link = html.unescape(card[card.index('proposal">'):].split('href="', 1)[1].split('"', 1)[0])
@@ -109,4 +111,4 @@ def test_a_proposed_time_outside_the_visit_gets_a_plain_message(client, board, t
     late = dt.datetime.combine(min(days), visit.settings.day_end)
     page = client.get(f"/v/small/board/{v1}/move/s2", params={"day": f"{late:%Y-%m-%d}", "start": "23:30"}).text
     assert "outside the visit&#39;s hours" in page or "outside the visit's hours" in page
-    assert vd.current() == v1
+    assert vd.current() == v1 and actions.read_version(vd, v1).session("s2") == s2  # nothing moved

@@ -75,9 +75,10 @@ def save_smtp(client, server, **extra):
 
 
 def published(client):
+    """Plan and publish the draft: the release made (issue 18), whose invites are sent."""
     v1 = plan(client)
     assert client.post(f"/v/small/publish/{v1}", {"rev": client.rev("small")}).status_code == 303
-    return v1
+    return client.board.ws.visit("small").published()
 
 
 def events_of(body: str) -> list[dict]:
@@ -113,10 +114,11 @@ def test_publishing_shows_its_progress_then_the_result(client, board, monkeypatc
     estimate = sum(len(f) for _r, _d, f in os.walk(board.ws.visit("small").version_path(v1)))
     assert running[-1]["total"] == estimate and 0 < running[-1]["done"]  # "Writing papers: 40 of about 86"
     assert re.match(rf"Writing papers: {running[-1]['done']} of about {estimate}$", running[-1]["progress"])
-    assert events[-1]["state"] == "done" and events[-1]["result_url"] == f"/v/small/invites/{v2}"
-    assert board.ws.visit("small").published() == v2
+    release = "release-2"  # the draft (v2) published as the next release
+    assert events[-1]["state"] == "done" and events[-1]["result_url"] == f"/v/small/invites/{release}"
+    assert board.ws.visit("small").published() == release
     done = client.get(job_url).text
-    assert f"Published {v2}" in done and f'href="/v/small/invites/{v2}"' in done and "refresh" not in done
+    assert "Published release 2" in done and f'href="/v/small/invites/{release}"' in done and "refresh" not in done
 
 
 def test_a_stale_publish_is_refused_and_a_failed_one_says_why(client, board):

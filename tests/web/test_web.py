@@ -175,8 +175,9 @@ def test_a_stale_edit_is_refused_with_the_fresh_state(client, board):
     cells = {k: v for k, v in re.findall(r'name="([a-z_]+)" value="([^"]*)"', form) if k not in ("csrf", "rev")}
     assert client.post("/v/small/edit/people/2", {**cells, "job_title": "First", "rev": old_rev}).status_code == 303
     r = client.post("/v/small/edit/people/2", {**cells, "job_title": "Second", "rev": old_rev})
-    assert r.status_code == 409 and "changed since you loaded the page" in r.text
-    assert "First" in r.text  # the fresh state is shown
+    # issue 18: refused per row, saying what changed and who, the typed value kept to submit again
+    assert r.status_code == 409 and "since you opened this page" in r.text and "edited people row 2" in r.text
+    assert 'value="Second"' in r.text and f'name="rev" value="{client.rev("small")}"' in r.text
     text = (board.ws.root / "small" / "people.csv").read_text()
     assert "First" in text and "Second" not in text
 
@@ -193,7 +194,7 @@ def test_a_workbook_dropped_into_the_workspace_appears(client, board):
 def test_plan_move_pin_replan_publish_and_invites(client, board, tmp_path):
     assert client.get("/v/small/solve").status_code == 200
     v1 = plan(client)
-    assert v1 == "v001" and (board.ws.root / "small" / "plans" / "v001" / "schedule.csv").is_file()
+    assert v1 == "draft" and (board.ws.root / "small" / "draft" / "schedule.csv").is_file()
     visit = actions.load(board.ws.root / "small")
     current = actions.read_version(board.ws.visit("small"), v1)
     s1, s2 = current.session("s1"), current.session("s2")
@@ -211,7 +212,7 @@ def test_plan_move_pin_replan_publish_and_invites(client, board, tmp_path):
     assert expected and all(b.replace('"', "&#34;").split(":")[0] in r.text for b in expected)
     assert "rule 3" in r.text
     r = client.post(f"/v/small/board/{v1}/move/s1", {**breaking, "action": "save", "rev": client.rev("small")})
-    assert r.status_code == 409 and board.ws.visit("small").versions() == ["v001"]
+    assert r.status_code == 409 and actions.read_version(board.ws.visit("small"), v1) == current
     # a valid slot: found by trying starts with the library's checker
     valid = _valid_move(visit, current, "s1")
     good = {"day": f"{valid.day}", "start": f"{valid.start:%H:%M}", "room": valid.room_id, "peers_shown": "1",
@@ -219,19 +220,19 @@ def test_plan_move_pin_replan_publish_and_invites(client, board, tmp_path):
     r = client.get(f"/v/small/board/{v1}/move/s1", params=good)
     assert "keeps every hard rule" in r.text
     r = client.post(f"/v/small/board/{v1}/move/s1", {**good, "action": "save", "rev": client.rev("small")})
-    assert r.status_code == 303 and "/board/v002" in r.headers["location"]
-    moved = actions.read_version(board.ws.visit("small"), "v002").session("s1")
+    assert r.status_code == 303 and r.headers["location"].startswith("/v/small/board?day=")  # the draft's board
+    moved = actions.read_version(board.ws.visit("small"), "draft").session("s1")
     assert f"{moved.start:%H:%M}" == good["start"]
     # pin: written to sessions.csv, so the command line honours it
-    r = client.post("/v/small/pin/s1", {"version": "v002", "rev": client.rev("small")})
+    r = client.post("/v/small/pin/s1", {"version": "draft", "rev": client.rev("small")})
     assert r.status_code == 303
     row = next(r for r in csv.DictReader((board.ws.root / "small" / "sessions.csv").open()) if r["id"] == "s1")
     assert row["fixed_start"] == f"{moved.start:%Y-%m-%d %H:%M}" and row["room"] == moved.room_id
     assert set(row["required_peers"].split(";")) == set(moved.peer_ids)
-    assert "(pinned)" in client.get(f"/v/small/board/v002?day={moved.start:%Y-%m-%d}").text
+    assert "(pinned)" in client.get(f"/v/small/board?day={moved.start:%Y-%m-%d}").text
     # re-plan around it keeps the pin
     v3 = plan(client, kind="replan")
-    assert v3 == "v003"
+    assert v3 == "draft"
     assert actions.read_version(board.ws.visit("small"), v3).session("s1").start == moved.start
     # a second solve while one runs is refused
     assert client.post("/v/small/solve", {"time_limit": "5", "kind": "replan"}).status_code == 303
@@ -239,27 +240,38 @@ def test_plan_move_pin_replan_publish_and_invites(client, board, tmp_path):
     assert r.status_code == 409 and "being planned already" in r.text
     client.wait("small")
     # changes, publish, zip, invites
-    r = client.get(f"/v/small/changes/{v3}?against=v001")
-    assert r.status_code == 200 and "moved" in r.text and "first invitation" in r.text  # nothing published yet
-    effects = actions.invite_effects(visit, actions.changes_between(board.ws.visit("small"), "v001", v3))
+    r = client.get(f"/v/small/changes/{v3}")
+    assert r.status_code == 200 and "first invitation" in r.text  # nothing published yet
+    effects = actions.invite_effects(visit, actions.compare(current, actions.read_version(board.ws.visit("small"),
+                                                                                          v3)))
     for change, text in effects:
         if change.change == "moved" and set(change.before.peer_ids) - set(change.after.peer_ids):
             assert "CANCEL to" in text
     r = client.post(f"/v/small/publish/{v3}", {"rev": client.rev("small")})
     assert r.status_code == 303, r.text
-    assert board.ws.visit("small").published() == v3
-    assert (board.ws.root / "small" / "plans" / v3 / "invites").is_dir()
-    r = client.get(f"/v/small/invites/{v3}")
+    release = board.ws.visit("small").published()
+    assert release == "release-1" and r.headers["location"] == "/v/small/invites/release-1"
+    assert (board.ws.root / "small" / "releases" / "1" / "invites").is_dir()
+    r = client.get(f"/v/small/invites/{release}")
     assert r.status_code == 200 and "REQUEST" in r.text and "ceo@example.org" in r.text
-    z = client.get(f"/v/small/zip/{v3}")
+    z = client.get(f"/v/small/zip/{release}")
     assert z.status_code == 200
     out = tmp_path / "unzipped"
     zipfile.ZipFile(io.BytesIO(z.content)).extractall(out)
     from click.testing import CliRunner
     from planner.cli import cli
-    result = CliRunner().invoke(cli, ["verify", str(board.ws.root / "small"), str(out / f"small-{v3}")])
+    result = CliRunner().invoke(cli, ["verify", str(board.ws.root / "small"), str(out / f"small-{release}")])
     assert result.exit_code == 0, result.output
     assert "state-published" in client.get("/").text
+    # a move after publishing shows on the changes page, against the release people hold
+    draft_now = actions.read_version(board.ws.visit("small"), "draft")
+    again = _valid_move(actions.load(board.ws.root / "small"), draft_now, "s2")
+    r = client.post("/v/small/board/draft/move/s2", {
+        "day": f"{again.day}", "start": f"{again.start:%H:%M}", "room": again.room_id, "peers_shown": "1",
+        "peers": list(again.peer_ids), "action": "save", "rev": client.rev("small")})
+    assert r.status_code == 303, r.text
+    r = client.get("/v/small/changes/draft")
+    assert r.status_code == 200 and "moved" in r.text and "Compared with release-1" in r.text
     # unpin gives the cells back; undo of a version withdraws it (files kept)
     assert client.post("/v/small/unpin/s1", {"version": v3, "rev": client.rev("small")}).status_code == 303
     row = next(r for r in csv.DictReader((board.ws.root / "small" / "sessions.csv").open()) if r["id"] == "s1")
@@ -271,7 +283,7 @@ def test_cancel_stops_the_solve_and_adds_no_version(client, board):
     assert r.status_code == 303
     assert client.post("/v/small/cancel", {}).status_code == 303
     assert client.http.get("/v/small/status").json()["run"]["state"] == "cancelled"
-    assert board.ws.visit("small").versions() == []
+    assert board.ws.visit("small").versions() == [] and board.ws.visit("small").current() is None
     assert not any((board.ws.root / "small" / ".solves").iterdir())
 
 
@@ -286,7 +298,7 @@ def test_an_impossible_visit_shows_the_explanation_and_adds_no_version(client, b
     assert run["state"] == "failed" and "No plan satisfies the rules" in run["message"]
     page = client.get("/v/small/solve").text
     assert "Chris Chief" in page
-    assert board.ws.visit("small").versions() == []
+    assert board.ws.visit("small").versions() == [] and board.ws.visit("small").current() is None
 
 
 def test_events_stream_revisions_and_progress(client, board):
@@ -465,7 +477,7 @@ def test_add_user_makes_a_hashed_login(tmp_path):
     assert short.exit_code != 0 and "sam" not in users.load()
 
 
-def test_undo_withdraws_a_moved_version_and_keeps_its_folder(client, board):
+def test_undo_takes_back_a_move_then_the_plan_and_keeps_its_folder(client, board):
     v1 = plan(client)
     visit = actions.load(board.ws.root / "small")
     current = actions.read_version(board.ws.visit("small"), v1)
@@ -481,12 +493,14 @@ def test_undo_withdraws_a_moved_version_and_keeps_its_folder(client, board):
             "peers": list(move.peer_ids), "action": "save", "rev": client.rev("small")}
     assert client.post(f"/v/small/board/{v1}/move/s1", data).status_code == 303
     vd = board.ws.visit("small")
-    assert vd.current() == "v002"
+    assert vd.current() == "draft" and actions.read_version(vd, "draft").session("s1").start.time() == move.start
     assert client.post("/v/small/undo", {"rev": client.rev("small")}).status_code == 303
-    assert vd.current() == "v001" and (vd.plans / "v002" / "schedule.csv").is_file()
-    assert "v002" not in client.get("/v/small").text.split('id="tabs"')[0]  # the versions list, above the tables
+    assert vd.current() == "draft" and actions.read_version(vd, "draft") == current
     assert client.post("/v/small/undo", {"rev": client.rev("small")}).status_code == 303  # the plan itself
     assert vd.current() is None
+    kept = vd.journal()[-1].extra["snapshot"]  # the plan undone is kept, for redo
+    assert (vd.path / kept / "schedule.csv").is_file()
+    assert "/v/small/board" not in client.get("/v/small").text.split('id="tabs"')[0]  # no board to open
     r = client.post("/v/small/undo", {"rev": client.rev("small")})
     assert r.status_code == 409 and "nothing to undo" in r.text
 
@@ -498,8 +512,9 @@ def test_invites_are_listed_then_sent_with_planner_sends_settings(client, board,
 
     v1 = plan(client)
     r = client.get(f"/v/small/invites/{v1}")
-    assert "publish v001 first" in r.text
+    assert "publish draft first" in r.text
     assert client.post(f"/v/small/publish/{v1}", {"rev": client.rev("small")}).status_code == 303
+    v1 = board.ws.visit("small").published()  # release-1: its invites are sent
     listed = client.get(f"/v/small/invites/{v1}").text
     due = len(re.findall(r"<tr><td>REQUEST</td>", listed))
     assert due >= 3
@@ -549,9 +564,9 @@ def test_progress_events_repeat_while_solving_and_cancel_stops_it(client, board)
     assert elapsed == sorted(elapsed) and elapsed[-1] > elapsed[0]
     final = client.wait("th")
     if final["state"] == "cancelled":  # (a fast machine may have proved the plan optimal already)
-        assert board.ws.visit("th").versions() == []
+        assert board.ws.visit("th").versions() == [] and board.ws.visit("th").current() is None
     else:
-        assert final["state"] == "done" and board.ws.visit("th").versions() == ["v001"]
+        assert final["state"] == "done" and board.ws.visit("th").current() == "draft"
 
 
 def test_the_answers_to_the_invitations_show_on_each_card(client, board, tmp_path):
@@ -561,7 +576,7 @@ def test_the_answers_to_the_invitations_show_on_each_card(client, board, tmp_pat
 
     v1 = plan(client)
     assert client.post(f"/v/small/publish/{v1}", {"rev": client.rev("small")}).status_code == 303
-    folder = board.ws.root / "small" / "plans" / v1
+    folder = board.ws.visit("small").version_path(board.ws.visit("small").published())  # releases/1
     manifest = json.loads((folder / "invites" / "manifest.json").read_text(encoding="utf-8"))
     uid = manifest["uids"]["s2"]
     mail = tmp_path / "mail"
@@ -595,7 +610,7 @@ def test_a_breaking_move_is_saved_only_by_re_planning_around_it(client, board):
         assert (new.session("s1").start, new.session("s1").room_id) == (s2.start, s1.room_id)
         assert vd.journal()[-1].action == "replan"
     else:
-        assert "No plan satisfies" in run["message"] and vd.versions() == [v1]
+        assert "No plan satisfies" in run["message"] and actions.read_version(vd, v1) == current
 
 
 def test_a_form_without_a_length_is_refused(client, board):
@@ -655,7 +670,8 @@ def _valid_move(visit, current, session_id: str):
 
 
 def _moved_version(client, board):
-    """v001 planned, then s1 moved by hand to a valid slot: v002 (nothing published)."""
+    """The visit planned, then s1 moved by hand on the draft to a valid slot (nothing published):
+    ("draft", "draft", s1 as planned, the move's form)."""
     v1 = plan(client)
     vd = board.ws.visit("small")
     visit = actions.load(vd.path)
@@ -666,35 +682,46 @@ def _moved_version(client, board):
             "peers": list(s1.peer_ids), "action": "save", "rev": client.rev("small")}
     r = client.post(f"/v/small/board/{v1}/move/s1", data)
     assert r.status_code == 303, r.text
-    return v1, "v002", s1, data
+    return v1, "draft", s1, data
 
 
 def test_changes_before_anything_is_published_say_it_is_the_first_issue(client, board):
     v1, v2, _, _ = _moved_version(client, board)
     assert board.ws.visit("small").published() is None
     page = client.get(f"/v/small/changes/{v2}").text
-    assert "moved" in page  # what changed since v001 is still shown
+    assert "Chief Executive" in page  # every session of the draft is shown (nothing to compare with yet)
     assert "higher SEQUENCE" not in page and "must be told" not in page
     assert "first issue" in page and "first invitation" in page
-    # once a version is published, the next one's changes are re-issues again
+    # once a release is published, the draft's next changes are re-issues again
     assert client.post(f"/v/small/publish/{v1}", {"rev": client.rev("small")}).status_code == 303
+    vd = board.ws.visit("small")
+    draft_now = actions.read_version(vd, "draft")
+    again = _valid_move(actions.load(vd.path), draft_now, "s1")
+    r = client.post("/v/small/board/draft/move/s1", {
+        "day": f"{again.day}", "start": f"{again.start:%H:%M}", "room": again.room_id, "peers_shown": "1",
+        "peers": list(again.peer_ids), "action": "save", "rev": client.rev("small")})
+    assert r.status_code == 303, r.text
     page = client.get(f"/v/small/changes/{v2}").text
     assert "REQUEST with a higher SEQUENCE" in page and "must be told" in page and "first issue" not in page
 
 
 def test_a_stale_move_is_refused_showing_the_current_versions_state(client, board):
+    """Issue 18: a move of the same session made on a page from before someone else's move is
+    refused, naming who moved it and where; the draft keeps the other move; the choice typed stays."""
     v1, v2, s1, data = _moved_version(client, board)
-    now = actions.read_version(board.ws.visit("small"), v2).session("s1")
+    vd = board.ws.visit("small")
+    now = actions.read_version(vd, v2).session("s1")
     assert now.start != s1.start
-    stale = {**data, "rev": str(int(data["rev"]) - 0)}  # the revision the v001 page was made from
+    other = _valid_move(actions.load(vd.path), actions.read_version(vd, v2), "s1")
+    stale = {**data, "day": f"{other.day}", "start": f"{other.start:%H:%M}"}  # rev: the page before the move
     r = client.post(f"/v/small/board/{v1}/move/s1", stale)
-    assert r.status_code == 409 and "The page now shows the current state" in r.text
-    # the current version's state, not v001's: its time, no verdict of the old page, no Move button
-    assert f"{now.start:%H:%M}–{now.end:%H:%M}" in r.text
-    assert f"{s1.start:%H:%M}–{s1.end:%H:%M}" not in r.text
-    assert "keeps every hard rule" not in r.text and "Move it here" not in r.text
-    assert f'action="/v/small/board/{v2}/move/s1"' in r.text and f"/board/{v1}/move" not in r.text
-    assert board.ws.visit("small").versions() == [v1, v2]
+    assert r.status_code == 409 and "since you opened this page" in r.text
+    assert f"moved &#39;Chief Executive&#39; to {now.start:%a} {now.start.day} {now.start:%b %H:%M}" in r.text
+    # the choice typed is kept, on the draft's form with the current revision, and nothing was saved
+    assert f'name="start" value="{other.start:%H:%M}"' in r.text
+    assert f'name="rev" value="{client.rev("small")}"' in r.text and "Move it here" in r.text
+    assert 'action="/v/small/board/draft/move/s1"' in r.text
+    assert actions.read_version(vd, "draft").session("s1") == now
 
 
 def test_pin_and_replan_is_offered_only_for_a_move_the_visit_can_record(client, board):
@@ -812,11 +839,12 @@ def test_a_solve_whose_visit_changed_meanwhile_is_kept_as_a_draft_not_a_version(
     q.put(("done", {"placed": 5, "sessions": 5, "status": "OPTIMAL", "objective": 1, "bound": 1, "left_out": []}))
     board.solver._watch(vd, run, q)
     assert run.state == "stale" and run.version is None
+    before = actions.read_version(vd, v1)
     assert vd.live_versions() == [v1] and vd.current() == v1
     assert (vd.path / "drafts" / run.id / "schedule.csv").is_file() and not staging.exists()
     assert any(f"deleted sessions row {last}" in reason for reason in run.reasons)
     page = client.get("/v/small/solve").text
-    assert "Not added as a version" in page and f"deleted sessions row {last}" in page
+    assert "Not made the draft" in page and f"deleted sessions row {last}" in page
     assert f"drafts/{run.id}" in page
     # the same run over an unchanged visit becomes the next version
     staging.mkdir()
@@ -824,22 +852,34 @@ def test_a_solve_whose_visit_changed_meanwhile_is_kept_as_a_draft_not_a_version(
     again = Run("small", "plan", "me", 5.0, staging=staging, process=_Gone(), revision=vd.revision())
     q.put(("done", {"placed": 5, "sessions": 5, "status": "OPTIMAL", "objective": 1, "bound": 1, "left_out": []}))
     board.solver._watch(vd, again, q)
-    assert again.state == "done" and vd.current() == again.version != v1
+    assert again.state == "done" and vd.current() == again.version == v1
+    assert vd.journal()[-1].action == "plan" and (vd.path / vd.journal()[-1].extra["snapshot"]).is_dir()
+    assert actions.read_version(vd, v1) == before  # the same plan, now the draft (the old one kept for undo)
 
 
 def test_publishing_keeps_a_file_the_planner_did_not_write(client, board):
     """Issue 16: publish rewrote the version folder without the owned-names list and dropped the
     organiser's own files; `planner export` keeps them, and so does publishing now."""
     v1 = plan(client)
-    folder = board.ws.visit("small").version_path(v1)
+    vd = board.ws.visit("small")
+    folder = vd.version_path(v1)
     (folder / "notes").mkdir()
     (folder / "notes" / "call with the host.txt").write_text("agreed: room r2 on Tuesday", encoding="utf-8")
     (folder / "agendas").mkdir()
     (folder / "agendas" / "stale.html").write_text("an agenda of an older run", encoding="utf-8")
     assert client.post(f"/v/small/publish/{v1}", {"rev": client.rev("small")}).status_code == 303
+    # publishing copies the draft into releases/1 and leaves the draft's own files where they are
     assert (folder / "notes" / "call with the host.txt").read_text(encoding="utf-8") == "agreed: room r2 on Tuesday"
-    assert not (folder / "agendas" / "stale.html").exists()  # the planner's own folders are written afresh
-    assert (folder / "index.html").is_file() and (folder / "invites" / "manifest.json").is_file()
+    release = vd.version_path(vd.published())
+    assert not (release / "agendas" / "stale.html").exists()  # the planner's own folders are written afresh
+    assert (release / "index.html").is_file() and (release / "invites" / "manifest.json").is_file()
+    # a move rewrites the draft and keeps the organiser's file in it
+    current = actions.read_version(vd, v1)
+    move = _valid_move(actions.load(vd.path), current, "s1")
+    assert client.post(f"/v/small/board/{v1}/move/s1", {
+        "day": f"{move.day}", "start": f"{move.start:%H:%M}", "room": move.room_id, "peers_shown": "1",
+        "peers": list(move.peer_ids), "action": "save", "rev": client.rev("small")}).status_code == 303
+    assert (folder / "notes" / "call with the host.txt").is_file() and actions.read_version(vd, v1) != current
 
 
 # --- issue 22: error pages, sign-ins, heavy work, names ---------------------------------------------
@@ -881,7 +921,7 @@ def test_a_move_whose_start_has_a_zone_is_a_plain_400(client, board, start):
     assert "is not a time" in r.text and "Traceback" not in r.text
     data = dict(query, peers_shown="1", peers=list(s1.peer_ids), action="save", rev=client.rev("small"))
     r = client.post(f"/v/small/board/{v1}/move/s1", data)
-    assert r.status_code == 400 and vd.versions() == [v1]
+    assert r.status_code == 400 and actions.read_version(vd, v1).session("s1") == s1
 
 
 def _login_board(tmp_path):

@@ -1,4 +1,7 @@
-"""The board of a plan version, moving a session, pinning and unpinning."""
+"""The board (the working draft, or a release read-only), moving a session,
+pinning and unpinning. Every move and pin acts on the draft: a form prepared
+on an older page is applied when nothing since touched the same session, and
+otherwise refused with who changed what (issue 18)."""
 
 from __future__ import annotations
 
@@ -7,27 +10,41 @@ import datetime as dt
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
 
+from planner.errors import Infeasible
 from planner.web import actions, views
 from planner.web.base import Refused, board_of, locked, read_form, render, valid_visit, version_of, visit_dir, who
 from planner.web.moves import left_out_item
 from planner.web.placing import busy_for
 from planner.web.routes.solve import start_solve
 from planner.web.routes.visits import visit_page
-from planner.web.workspace import StaleEdit
+from planner.web.workspace import Conflict, StaleEdit
+
+
+def _draft_url(vd, day=None, session: str | None = None) -> str:
+    return f"/v/{vd.slug}/board" + (f"?day={day}" if day else "") + (f"#card-{session}" if session else "")
 
 
 async def board(request: Request):
     vd = visit_dir(request)
-    version = version_of(vd, request.path_params["version"])
+    version = request.path_params.get("version", "draft")
+    if version == "draft" and vd.current() is None:
+        raise Refused(404, f"{vd.slug} has no plan yet: plan it from the visit page.")
+    version = version_of(vd, version)
     visit = valid_visit(vd)
     ctx = views.board_context(vd, visit, version, request.query_params.get("day"),
                               request.query_params.get("view", "rooms"), request.query_params)
-    return render(request, "board.html", title=f"Board {version}", **ctx)
+    label = actions.board_label(vd, version)
+    return render(request, "board.html", title=label.split(" — ")[0], version_label=label, **ctx)
 
 
 async def move(request: Request):
     vd = visit_dir(request)
     version = version_of(vd, request.path_params["version"])
+    if version != "draft" and request.method == "GET":  # an old page's link: moves start from the draft
+        query = f"?{request.url.query}" if request.url.query else ""
+        return RedirectResponse(f"/v/{vd.slug}/board/draft/move/{request.path_params['session']}{query}",
+                                status_code=303)
+    version = version_of(vd, "draft")
     visit = valid_visit(vd)
     plan = actions.read_version(vd, version)
     session_id = request.path_params["session"]
@@ -35,7 +52,7 @@ async def move(request: Request):
     params = form if form is not None else request.query_params
     item = plan.session(session_id) or left_out_item(visit, plan, session_id, _day(params.get("day")))
     if item is None:
-        raise Refused(404, f"Session {session_id} is not on the board of {version}.")
+        raise Refused(404, f"Session {session_id} is not on the draft's board.")
     has_choice = "day" in params
     day = str(params.get("day") or f"{item.start:%Y-%m-%d}")
     start = str(params.get("start") or f"{item.start:%H:%M}")
@@ -60,14 +77,19 @@ async def move(request: Request):
                 assert moved is not None  # the moved plan holds the session moved
                 return await _pin_and_replan(request, vd, visit, version, moved, form.get("rev"))
             if not breaches:
-                target = await locked(vd, form.get("rev"),
-                                      lambda: actions.save_move(vd, visit, version, chosen, who(request)))
-                return RedirectResponse(f"/v/{vd.slug}/board/{target}?day={chosen.day}", status_code=303)
-            vd.check_revision(form.get("rev"))
+                await locked(vd, form.get("rev"), lambda: actions.save_move(vd, visit, chosen, who(request)),
+                             touches=[f"session:{session_id}"])
+                return RedirectResponse(_draft_url(vd, chosen.day), status_code=303)
             notice, status = ("Not moved: the move breaks the rules below. Choose another slot, "
                               "or re-plan around it."), 409
         except actions.EditRefused as exc:
             errors, status = [str(p) for p in exc.problems], 400
+        except Infeasible as exc:  # someone else's change, made meanwhile, makes it break a rule now
+            breaches = [str(r) for r in exc.reasons]
+            notice, status = ("Not moved: the board changed since you checked this move, and on the board as "
+                              "it is now the move breaks the rules below."), 409
+        except Conflict as exc:  # the same session changed since the page was made: the choice kept
+            errors, status = [str(exc)], 409
     elif errors and (has_choice or form is not None):
         status = 400
     return render(request, "move.html", status=status, **views.move_context(
@@ -97,8 +119,9 @@ async def _pin_and_replan(request: Request, vd, visit, version: str, moved, revi
     that fails (or is cancelled) takes the pin back, leaving sessions.csv as
     it was, and its page names the pin as the cause and links back."""
     user = who(request)
-    taken = await locked(vd, revision, lambda: actions.pin_for_replan(vd, visit, moved, user))
-    back = f"/v/{vd.slug}/board/{version}?day={moved.start:%Y-%m-%d}#card-{moved.item_id}"
+    taken = await locked(vd, revision, lambda: actions.pin_for_replan(vd, visit, moved, user),
+                         touches=actions.pin_touches(vd, moved.item_id))
+    back = _draft_url(vd, f"{moved.start:%Y-%m-%d}", moved.item_id)
 
     def failed(run, cancelled: bool):
         restored = actions.take_back_pin(vd, taken, user)
@@ -138,18 +161,20 @@ async def unpin(request: Request):
 
 
 async def _pin(request: Request, pinning: bool):
+    """A pin is made where the session is on the draft (whichever board the form was on)."""
     vd = visit_dir(request)
     form = await read_form(request)
     visit = valid_visit(vd)
-    version = version_of(vd, str(form.get("version", "")))
     session_id = request.path_params["session"]
-    item = actions.read_version(vd, version).session(session_id)
+    item = actions.read_version(vd, version_of(vd, "draft")).session(session_id)
     if item is None:
-        raise Refused(404, f"Session {session_id} is not on the board of {version}.")
+        raise Refused(404, f"Session {session_id} is not on the draft's board.")
     try:
         await locked(vd, form.get("rev"), lambda: actions.pin(vd, visit, item, who(request)) if pinning
-                     else actions.unpin(vd, visit, session_id, who(request)))
+                     else actions.unpin(vd, visit, session_id, who(request)),
+                     touches=actions.pin_touches(vd, session_id))
     except actions.EditRefused as exc:
         raise Refused(400, "Not saved: " + "; ".join(str(p) for p in exc.problems)) from None
-    return RedirectResponse(f"/v/{vd.slug}/board/{version}?day={item.start:%Y-%m-%d}#card-{session_id}",
-                            status_code=303)
+    except Conflict as exc:
+        raise Refused(409, str(exc)) from None
+    return RedirectResponse(_draft_url(vd, f"{item.start:%Y-%m-%d}", session_id), status_code=303)

@@ -1,4 +1,5 @@
-"""A version's changes, publishing it, its folder as a zip, and sending its invites."""
+"""The draft's changes against the latest release, publishing the draft as the
+next release (issue 18), a release's folder as a zip, and sending its invites."""
 
 from __future__ import annotations
 
@@ -34,7 +35,8 @@ async def publish(request: Request):
     version = version_of(vd, request.path_params["version"])
     valid_visit(vd)
     vd.check_revision(form.get("rev"))  # a stale page is answered as every stale edit is
-    job = Job(vd.slug, "publish", who(request), f"Publishing {version}",
+    # the release's number is known when it is made: publish_work points the result at its invites
+    job = Job(vd.slug, "publish", who(request), f"Publishing {version} as the next release",
               result_url=f"/v/{vd.slug}/invites/{version}", result_label=f"The invites of {version}")
     board = board_of(request)
     board.jobs.start(job, publishing.publish_work(vd, version, form.get("rev"), who(request)))

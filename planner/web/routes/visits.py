@@ -18,6 +18,7 @@ from planner.web.naming import name_visit
 from planner.web.security import MAX_UPLOAD_BYTES, UnsafeUpload, unpack_zip
 from planner.web.tabs import TAB_LABELS, Query
 from planner.web.times import tidy_form
+from planner.web.workspace import Conflict
 
 
 async def visits(request: Request, errors=None, status: int = 200):
@@ -119,19 +120,23 @@ async def settings(request: Request):
     keys = actions.setting_keys()
     values = {k: (checked.raw.settings[k].value if k in checked.raw.settings else "") for k in keys}
     errors: list[tuple[str, str]] = []
+    status = 400
     if request.method == "POST":
         form = await read_form(request)
         values, errors = tidy_form(None, posted(form, keys, values), *_day(checked))
         try:
             if errors:
                 raise actions.EditRefused([])
-            await locked(vd, form.get("rev"), lambda: actions.save_settings(vd, values, who(request)))
+            await locked(vd, form.get("rev"), lambda: actions.save_settings(vd, values, who(request)),
+                         touches=["settings"])
             return RedirectResponse(f"/v/{vd.slug}?table=settings#settings", status_code=303)
         except actions.EditRefused as exc:
             errors += [(p.column or "", str(p)) for p in exc.problems]
+        except Conflict as exc:  # the settings changed since the page: what was typed is shown again
+            errors, status = [("", str(exc))], 409
     widgets = [widget(None, k, values.get(k, ""), checked.raw) for k in keys]
-    return render(request, "settings.html", status=400 if errors else 200, title="Visit settings", vd=vd, keys=keys,
-                  values=values, widgets=widgets, errors=errors, revision=vd.revision())
+    return render(request, "settings.html", status=status if errors else 200, title="Visit settings", vd=vd,
+                  keys=keys, values=values, widgets=widgets, errors=errors, revision=vd.revision())
 
 
 async def edit_row(request: Request):
@@ -150,19 +155,25 @@ async def edit_row(request: Request):
             raise Refused(404, f"{table} has no row {row}.")
         cells = dict(found[0])
     errors: list[tuple[str, str]] = []
+    status = 400
     if request.method == "POST":
         form = await read_form(request)
+        # what the edit relies on: its row as the page showed it (a new row relies on nothing)
+        touches = actions.row_touches(table, number, str(cells.get("id", ""))) if number is not None else []
         cells, errors = tidy_form(table, posted(form, columns, cells), *_day(checked))
         try:
             if errors:
                 raise actions.EditRefused([])
-            await locked(vd, form.get("rev"), lambda: actions.save_row(vd, table, number, cells, who(request)))
+            await locked(vd, form.get("rev"), lambda: actions.save_row(vd, table, number, cells, who(request)),
+                         touches=touches)
             return RedirectResponse(_landing(vd, table, number), status_code=303)
         except actions.EditRefused as exc:
             errors += [(p.column or "", str(p)) for p in exc.problems]
+        except Conflict as exc:  # the same row changed since the page: what was typed is shown again
+            errors, status = [("", str(exc))], 409
     problems = actions.problems_by_row(checked).get((table, number), []) if number else []
     widgets = [widget(table, c, cells.get(c, ""), checked.raw) for c in columns]
-    return render(request, "row.html", status=400 if errors else 200,
+    return render(request, "row.html", status=status if errors else 200,
                   title=f"{'Add a row to' if number is None else 'Edit'} {TAB_LABELS[table].lower()}", vd=vd,
                   table=table, table_label=TAB_LABELS[table], number=number, columns=columns, cells=cells,
                   widgets=widgets, errors=errors, problems=problems, revision=vd.revision())
@@ -199,18 +210,10 @@ async def delete_row(request: Request):
                       revision=vd.revision())
     form = await read_form(request)
     try:
-        await locked(vd, form.get("rev"), lambda: actions.delete_row(vd, table, number, who(request)))
+        await locked(vd, form.get("rev"), lambda: actions.delete_row(vd, table, number, who(request)),
+                     touches=[f"row:{table}:{number}"])
     except KeyError:
         raise Refused(404, f"{table} has no row {row}.") from None
     except actions.EditRefused as exc:
         return await visit_page(request, errors=[("", str(p)) for p in exc.problems], status=400)
     return RedirectResponse(f"/v/{vd.slug}?table={table}&deleted={number}", status_code=303)
-
-
-async def undo(request: Request):
-    vd = visit_dir(request)
-    form = await read_form(request)
-    entry = await locked(vd, form.get("rev"), lambda: actions.undo(vd, who(request)))
-    if entry is None:
-        return await visit_page(request, errors=[("", "There is nothing to undo.")], status=409)
-    return RedirectResponse(f"/v/{vd.slug}#journal", status_code=303)
