@@ -126,7 +126,7 @@ def test_rows_follow_the_days_finest_time_so_every_card_is_to_scale(solved):
 def test_long_titles_keep_the_grid_and_are_named_in_full(example):
     board, client, visit, plan = example
     day = busiest(plan)
-    html = client.get(f"/v/example/board/v001?day={day}").text
+    html = client.get(f"/v/example/board?day={day}").text
     for item in plan.on(day):
         if item.is_session:
             assert f'title="{item.start:%H:%M}–{item.end:%H:%M} {item.title}"' in html.replace("&#39;", "'")
@@ -164,7 +164,7 @@ def test_a_peers_unavailable_window_is_shaded_while_the_session_is_picked_up(tmp
 
     board, client = workspace(tmp_path, plan, unavailable)
     try:
-        page = client.get(f"/v/example/board/v001?day={day}&pick={item.item_id}")
+        page = client.get(f"/v/example/board?day={day}&pick={item.item_id}")
         assert page.status_code == 200
         html = page.text
         assert 'id="picked"' in html and f"{visit.name_of(peer)}: unavailable {free:%H:%M}–{end:%H:%M}" in html
@@ -176,10 +176,10 @@ def test_a_peers_unavailable_window_is_shaded_while_the_session_is_picked_up(tmp
         busy = re.search(rf'data-session="{re.escape(item.item_id)}"[^>]*data-busy="([^"]*)"', html).group(1)
         assert f"*@{free:%H:%M}-{end:%H:%M}" in busy.split(";")
         # its Move page says the same in words
-        move = client.get(f"/v/example/board/v001/move/{item.item_id}").text
+        move = client.get(f"/v/example/board/draft/move/{item.item_id}").text
         assert f"{visit.name_of(peer)}: unavailable {free:%H:%M}–{end:%H:%M}" in move
         # without a pick nothing is shaded
-        plain = client.get(f"/v/example/board/v001?day={day}").text
+        plain = client.get(f"/v/example/board?day={day}").text
         assert not re.search(r'class="slot[^"]*unavail', plain)
     finally:
         board.solver.shutdown()
@@ -213,7 +213,7 @@ def test_where_can_this_go_offers_only_slots_planner_verify_accepts_ranked_by_so
     base = actions.soft_scores(visit, plan)
     tried = 0
     for item in [i for i in plan.sessions if not visit.session_by_id[i.item_id].fixed_start][:8]:
-        page = client.get(f"/v/example/board/v001/where/{item.item_id}")
+        page = client.get(f"/v/example/board/draft/where/{item.item_id}")
         assert page.status_code == 200
         offers = _offers(page.text)
         keys = []
@@ -236,8 +236,8 @@ def test_where_can_this_go_offers_only_slots_planner_verify_accepts_ranked_by_so
                 assert any("more room change for " in w for w in offer.changes)
     assert tried >= 5
     # `planner verify` itself, on the plan folder of the first offer made by its button
-    item = next(i for i in plan.sessions if _offers(client.get(f"/v/example/board/v001/where/{i.item_id}").text))
-    page = client.get(f"/v/example/board/v001/where/{item.item_id}").text
+    item = next(i for i in plan.sessions if _offers(client.get(f"/v/example/board/draft/where/{i.item_id}").text))
+    page = client.get(f"/v/example/board/draft/where/{item.item_id}").text
     form = re.search(r'<form method="post" action="([^"]+)">(.*?)</form>', page, re.S)
     fields = re.findall(r'name="([a-z_]+)" value="([^"]*)"', form.group(2))
     data: dict = {}
@@ -246,11 +246,13 @@ def test_where_can_this_go_offers_only_slots_planner_verify_accepts_ranked_by_so
     data = {k: v if k == "peers" else v[0] for k, v in data.items()}
     data["action"] = "save"
     r = client.post(form.group(1), data)
-    assert r.status_code == 303 and "/board/v002" in r.headers["location"], r.text[:500]
+    assert r.status_code == 303 and "/v/example/board" in r.headers["location"], r.text[:500]
+    moved = actions.read_version(board.ws.visit("example"), "draft").session(item.item_id)
+    assert (f"{moved.start:%Y-%m-%d}", f"{moved.start:%H:%M}", moved.room_id) == _offers(page)[0]
     from planner.cli import cli
 
     result = CliRunner().invoke(cli, ["verify", str(board.ws.root / "example"),
-                                      str(board.ws.root / "example" / "plans" / "v002")])
+                                      str(board.ws.root / "example" / "draft")])
     assert result.exit_code == 0, result.output
 
 
@@ -279,11 +281,11 @@ def test_filters_by_room_peer_person_and_theme_work_without_javascript(example):
     board, client, visit, plan = example
     day = busiest(plan)
     todays = [i for i in plan.on(day) if i.is_session]
-    html = client.get(f"/v/example/board/v001?day={day}").text
+    html = client.get(f"/v/example/board?day={day}").text
     for name in ("room", "peer", "person", "theme"):
         assert f'<select id="filter-{name}" name="{name}">' in html
     peer = Counter(p for i in todays for p in i.peer_ids).most_common(1)[0][0]
-    page = client.get(f"/v/example/board/v001?day={day}&peer={peer}").text
+    page = client.get(f"/v/example/board?day={day}&peer={peer}").text
     shown = re.findall(r'data-session="([^"]+)" data-room="[^"]*" data-peers="([^"]*)"', page)
     assert shown and all(peer in peers.split(";") for _, peers in shown)
     assert {s for s, _ in shown} == {i.item_id for i in todays if peer in i.peer_ids}
@@ -291,19 +293,19 @@ def test_filters_by_room_peer_person_and_theme_work_without_javascript(example):
     # the day tabs keep the filter
     assert f"&amp;peer={peer}" in page
     room = todays[0].room_id
-    page = client.get(f"/v/example/board/v001?day={day}&room={room}").text
+    page = client.get(f"/v/example/board?day={day}&room={room}").text
     heads = re.findall(r'<th scope="col">([^<]+)</th>', page.split("<tbody>")[0].split('class="grid')[1])
     assert heads == ["Time", visit.name_of(room)]
     person = next(a for i in todays for a in i.attendee_ids)
-    page = client.get(f"/v/example/board/v001?day={day}&person={person}").text
+    page = client.get(f"/v/example/board?day={day}&person={person}").text
     assert {s for s, _ in re.findall(r'data-session="([^"]+)" data-room="[^"]*" data-peers="([^"]*)"', page)} == \
         {i.item_id for i in todays if person in i.attendee_ids}
     theme = next(t for i in todays for t in visit.session_by_id[i.item_id].themes)
-    page = client.get(f"/v/example/board/v001?day={day}&theme={theme}").text
+    page = client.get(f"/v/example/board?day={day}&theme={theme}").text
     assert {s for s, _ in re.findall(r'data-session="([^"]+)" data-room="[^"]*" data-peers="([^"]*)"', page)} == \
         {i.item_id for i in todays if theme in visit.session_by_id[i.item_id].themes}
     # an id that is not the visit's is ignored, never echoed
-    page = client.get(f"/v/example/board/v001?day={day}&peer=%3Cscript%3E").text
+    page = client.get(f"/v/example/board?day={day}&peer=%3Cscript%3E").text
     assert "<script>" not in page.split("</head>")[1].replace('<script src="', "") and "Filtered" not in page
 
 
@@ -320,23 +322,29 @@ def test_a_left_out_session_is_listed_as_a_card_and_placed_with_its_form(tmp_pat
     shorter, session_id = _with_one_left_out(visit, plan)
     board, client = workspace(tmp_path, shorter)
     try:
-        html = client.get("/v/example/board/v001").text
+        html = client.get("/v/example/board").text
         card = re.search(rf'<article class="card [^"]* left" draggable="true" data-session="{session_id}"', html)
         assert card and "left out for this test" in html
         original = plan.session(session_id)
-        page = client.get(f"/v/example/board/v001/move/{session_id}?day={original.start:%Y-%m-%d}")
+        page = client.get(f"/v/example/board/draft/move/{session_id}?day={original.start:%Y-%m-%d}")
         assert page.status_code == 200 and "left out of the plan" in page.text
         data = {"day": f"{original.start:%Y-%m-%d}", "start": f"{original.start:%H:%M}", "room": original.room_id,
                 "peers_shown": "1", "peers": list(original.peer_ids)}
-        checked = client.get(f"/v/example/board/v001/move/{session_id}", params=data)
+        checked = client.get(f"/v/example/board/draft/move/{session_id}", params=data)
         assert "keeps every hard rule" in checked.text, checked.text[:2000]
-        r = client.post(f"/v/example/board/v001/move/{session_id}", {**data, "action": "save",
-                                                                      "rev": client.rev("example")})
-        assert r.status_code == 303, r.text[:500]
-        placed = actions.read_version(board.ws.visit("example"), "v002")
+        # placed by pinning it there and re-planning around it (undo takes both back), never moved in silently
+        assert "Pin it here and re-plan around it" in checked.text and "Move it here" not in checked.text
+        r = client.post(f"/v/example/board/draft/move/{session_id}", {**data, "action": "save",
+                                                                       "rev": client.rev("example")})
+        assert r.status_code == 400 and "left out of the draft" in r.text
+        assert actions.read_version(board.ws.visit("example"), "draft").session(session_id) is None
+        # the move the form checks is the whole plan's verdict with the session placed
+        move = actions.Move(session_id, original.start.date(), original.start.time(), original.room_id,
+                            original.peer_ids)
+        placed = actions.moved_plan(visit, shorter, move)
         assert placed.session(session_id).start == original.start
         assert session_id not in {u.session_id for u in placed.unscheduled}
-        assert verify(visit, placed) == []
+        assert verify(visit, placed) == [] and actions.verdict(visit, shorter, move) == []
     finally:
         board.solver.shutdown()
 
@@ -377,7 +385,7 @@ def test_in_chromium_cards_are_to_scale_and_headers_stay_put(live, solved):
     day = busiest(plan)
     page = browser.new_page(viewport={"width": 1400, "height": 900}, bypass_csp=True)
     try:
-        page.goto(f"{base}/v/example/board/v001?day={day}")
+        page.goto(f"{base}/v/example/board?day={day}")
         boxes = page.evaluate("""() => [...document.querySelectorAll('table.grid td.filled')].map(td => {
             const c = td.querySelector('.card').getBoundingClientRect(), t = td.getBoundingClientRect();
             return [Number(td.dataset.minutes), t.height, c.height]; })""")
@@ -448,7 +456,7 @@ def test_in_chromium_a_card_is_dragged_a_slot_later_in_its_own_room_and_shaded_m
         assert f"start={start:%H:%M}" in page.url.replace("%3A", ":") and f"room={item.room_id}" in page.url
         assert "keeps every hard rule" in page.inner_text("#verdict-h")
         page.click("button[value=save]")
-        page.wait_for_url(re.compile(r"/board/v\d+\?day="))
+        page.wait_for_url(re.compile(r"/board(/draft)?\?day="))
         moved = actions.read_version(vd, vd.current()).session(item.item_id)
         assert (moved.start, moved.room_id) == (start, item.room_id)
     finally:
@@ -480,7 +488,7 @@ def test_in_chromium_where_can_this_go_by_keyboard_and_axe_on_the_new_states(liv
         want = (first.get_attribute("data-day"), first.get_attribute("data-start"), first.get_attribute("data-room"))
         first.locator("button").focus()
         page.keyboard.press("Enter")
-        page.wait_for_url(re.compile(r"/board/v\d+\?day="))
+        page.wait_for_url(re.compile(r"/board(/draft)?\?day="))
         moved = actions.read_version(vd, vd.current()).session(item.item_id)
         assert (f"{moved.start:%Y-%m-%d}", f"{moved.start:%H:%M}", moved.room_id) == want
         assert verify(visit, actions.read_version(vd, vd.current())) == []

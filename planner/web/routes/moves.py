@@ -76,12 +76,16 @@ async def move(request: Request):
             if choice == "replan":
                 assert moved is not None  # the moved plan holds the session moved
                 return await _pin_and_replan(request, vd, visit, version, moved, form.get("rev"))
-            if not breaches:
+            if plan.session(session_id) is None:  # left out: placed by pinning it and re-planning around it
+                errors, status = [f"{item.title} is left out of the draft: place it with “Pin it here and "
+                                  "re-plan around it”."], 400
+            elif not breaches:
                 await locked(vd, form.get("rev"), lambda: actions.save_move(vd, visit, chosen, who(request)),
                              touches=[f"session:{session_id}"])
                 return RedirectResponse(_draft_url(vd, chosen.day), status_code=303)
-            notice, status = ("Not moved: the move breaks the rules below. Choose another slot, "
-                              "or re-plan around it."), 409
+            else:
+                notice, status = ("Not moved: the move breaks the rules below. Choose another slot, "
+                                  "or re-plan around it."), 409
         except actions.EditRefused as exc:
             errors, status = [str(p) for p in exc.problems], 400
         except Infeasible as exc:  # someone else's change, made meanwhile, makes it break a rule now
