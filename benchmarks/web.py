@@ -13,7 +13,7 @@ as its working draft and times, over several repeats (median reported):
 * ``move_page_ms``: GET of the move page with that move, verdict included;
 * ``picked_board_ms``: the board page with that session picked up (its
   people's and rooms' unavailability shaded);
-* ``where_ms``: GET /v/<visit>/board/v001/where/<session> ("Where can this
+* ``where_ms``: GET /v/<visit>/board/draft/where/<session> ("Where can this
   go?": candidates pruned, ranked by soft cost, checked in order), for the
   first sessions of the busiest day, the median and the slowest;
   ``where_funnel`` says how many slots each had, how many survived the cheap
@@ -83,7 +83,7 @@ def measure(folder: Path, plan, repeats: int = 7) -> dict:
                     f"&room={item.room_id}")
         assert client.get(move_url).status_code == 200
         move_ms, move_runs = _median_ms(lambda: client.get(move_url), repeats)
-        picked_url = f"/v/visit/board/v001?day={item.start:%Y-%m-%d}&pick={item.item_id}"
+        picked_url = f"/v/visit/board?day={item.start:%Y-%m-%d}&pick={item.item_id}"
         assert client.get(picked_url).status_code == 200
         picked_ms, _ = _median_ms(lambda: client.get(picked_url), repeats)
         where = _where(client, visit, stored, day, repeats)
@@ -104,7 +104,7 @@ def _where(client, visit, plan, day, repeats: int, sessions: int = 6) -> dict:
     chosen = [i for i in plan.on(day) if i.is_session and not visit.session_by_id[i.item_id].fixed_start][:sessions]
     medians, funnel = [], []
     for item in chosen:
-        url = f"/v/visit/board/v001/where/{item.item_id}"
+        url = f"/v/visit/board/draft/where/{item.item_id}"
         assert client.get(url).status_code == 200
         medians.append(_median_ms(lambda url=url: client.get(url), max(3, repeats // 2))[0])
         found = placing.where_can_it_go(visit, plan, item.item_id)
