@@ -11,11 +11,18 @@ as its working draft and times, over several repeats (median reported):
 * ``verdict_ms``: planner.web.actions.verdict on a move of one session to
   another start (planner.check.verify on the moved plan, as the move page does);
 * ``move_page_ms``: GET of the move page with that move, verdict included;
+* ``picked_board_ms``: the board page with that session picked up (its
+  people's and rooms' unavailability shaded);
+* ``where_ms``: GET /v/<visit>/board/draft/where/<session> ("Where can this
+  go?": candidates pruned, ranked by soft cost, checked in order), for the
+  first sessions of the busiest day, the median and the slowest;
+  ``where_funnel`` says how many slots each had, how many survived the cheap
+  pruning and how many the checker was asked about;
 * ``visit_page_ms``: GET /v/<visit>?table=sessions&page=2, the visit page (a tab, 50 rows; target
   500 ms at four weeks, issue 18).
 
-Targets of the issue: a board page in at most 200 ms and a verdict in at
-most 100 ms for four weeks (280 sessions). Run
+Targets of the issue: a board page in at most 200 ms, a verdict in at
+most 100 ms and "Where can this go?" in at most 500 ms for four weeks (280 sessions). Run
 ``python benchmarks/web.py`` (a minute or so; the example is planned once with
 a 10 s limit, the four-week visit uses the generator's planted plan).
 """
@@ -76,13 +83,35 @@ def measure(folder: Path, plan, repeats: int = 7) -> dict:
                     f"&room={item.room_id}")
         assert client.get(move_url).status_code == 200
         move_ms, move_runs = _median_ms(lambda: client.get(move_url), repeats)
+        picked_url = f"/v/visit/board?day={item.start:%Y-%m-%d}&pick={item.item_id}"
+        assert client.get(picked_url).status_code == 200
+        picked_ms, _ = _median_ms(lambda: client.get(picked_url), repeats)
+        where = _where(client, visit, stored, day, repeats)
         visit_url = "/v/visit?table=sessions&page=2"
         assert client.get(visit_url).status_code == 200
         visit_ms, visit_runs = _median_ms(lambda: client.get(visit_url), repeats)
         board.solver.shutdown()
     return {"sessions": len(plan.sessions), "board_ms": board_ms, "board_runs": board_runs,
             "verdict_ms": verdict_ms, "verdict_runs": verdict_runs, "move_page_ms": move_ms,
-            "move_page_runs": move_runs, "visit_page_ms": visit_ms, "visit_page_runs": visit_runs}
+            "move_page_runs": move_runs, "visit_page_ms": visit_ms, "visit_page_runs": visit_runs,
+            "picked_board_ms": picked_ms, **where}
+
+
+def _where(client, visit, plan, day, repeats: int, sessions: int = 6) -> dict:
+    """'Where can this go?' for the first sessions of `day` (not pinned): each page's median."""
+    from planner.web import placing
+
+    chosen = [i for i in plan.on(day) if i.is_session and not visit.session_by_id[i.item_id].fixed_start][:sessions]
+    medians, funnel = [], []
+    for item in chosen:
+        url = f"/v/visit/board/draft/where/{item.item_id}"
+        assert client.get(url).status_code == 200
+        medians.append(_median_ms(lambda url=url: client.get(url), max(3, repeats // 2))[0])
+        found = placing.where_can_it_go(visit, plan, item.item_id)
+        funnel.append({"session": item.item_id, "slots": found.candidates, "survivors": found.survivors,
+                       "checked": found.checked, "offered": len(found.offers)})
+    return {"where_ms": statistics.median(medians) if medians else None,
+            "where_max_ms": max(medians, default=None), "where_runs": medians, "where_funnel": funnel}
 
 
 def example_case() -> dict:
@@ -115,7 +144,9 @@ def main() -> None:
     for r in results:
         print(f"{r['case']}: {r['sessions']} sessions; board page {r['board_ms']} ms (target 200), "
               f"move verdict {r['verdict_ms']} ms (target 100), move page {r['move_page_ms']} ms, "
-              f"visit page {r.get('visit_page_ms')} ms (target 500)")
+              f"visit page {r.get('visit_page_ms')} ms (target 500), "
+              f"picked board {r['picked_board_ms']} ms, where can this go {r['where_ms']} ms "
+              f"(slowest {r['where_max_ms']}; target 500)")
     print(json.dumps(results, indent=2))
 
 

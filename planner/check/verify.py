@@ -298,14 +298,32 @@ def every_peer_gets_lunch(visit: d.Visit, plan: d.Plan) -> list[Breach]:
             if pid not in visit.peer_by_id:
                 out.append(Breach(8, f"lunch row {item.item_id} is for '{pid}', who is not a peer of the visit"))
             rows[(pid, item.start.date())].append(item)
+    # (peer, day) -> their busy spans (travel included) touching that day, gathered once
+    spans: defaultdict[tuple[str, dt.date], list[tuple[dt.datetime, dt.datetime]]] = defaultdict(list)
+    for item in plan.items:
+        if item.kind != "lunch":
+            a, b = _peer_span(visit, item)
+            days = [a.date() + dt.timedelta(days=k) for k in range((b.date() - a.date()).days + 1)]
+            for pid in item.peer_ids:
+                for day in days:
+                    spans[(pid, day)].append((a, b))
+    free_day_ok: dict[dt.date, bool] = {}  # a day with nothing for a peer: the answer is the same for every peer
     for peer in visit.peers:
         for day in s.interview_days:
-            out += _lunch_of(visit, plan, peer, day, rows.get((peer.id, day), []))
+            mine, busy = rows.get((peer.id, day), []), spans.get((peer.id, day), [])
+            if not mine and not busy and free_day_ok.get(day):
+                continue
+            found = _lunch_of(visit, plan, peer, day, mine, busy)
+            if not mine and not busy:
+                free_day_ok[day] = not found
+            out += found
     return out
 
 
-def _lunch_of(visit: d.Visit, plan: d.Plan, peer: d.Peer, day: dt.date, rows: list[d.PlanItem]) -> list[Breach]:
-    """Rule 8 for one peer and interview day: their lunch rows, or a free grid start."""
+def _lunch_of(visit: d.Visit, plan: d.Plan, peer: d.Peer, day: dt.date, rows: list[d.PlanItem],
+              spans: list[tuple[dt.datetime, dt.datetime]] | None = None) -> list[Breach]:
+    """Rule 8 for one peer and interview day: their lunch rows, or a free grid start
+    (`spans`: the peer's busy spans, travel included, when the caller has them)."""
     s = visit.settings
     name, need = visit.label(peer.id), dt.timedelta(minutes=s.lunch_minutes)
     origin = s.day_start.hour * 60 + s.day_start.minute
@@ -314,7 +332,8 @@ def _lunch_of(visit: d.Visit, plan: d.Plan, peer: d.Peer, day: dt.date, rows: li
     review = day == s.feedback_day and day in s.interview_days
     prep_from = s.prep_start if s.prep_start is not None else s.day_start
     cut = dt.datetime.combine(day, prep_from) if review else hi
-    busy = [_peer_span(visit, i) for i in plan.items if i.kind != "lunch" and peer.id in i.peer_ids]
+    busy = spans if spans is not None else [_peer_span(visit, i) for i in plan.items
+                                            if i.kind != "lunch" and peer.id in i.peer_ids]
 
     def on_grid(moment: dt.datetime) -> bool:
         return (moment.hour * 60 + moment.minute - origin) % s.slot_minutes == 0

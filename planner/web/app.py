@@ -31,7 +31,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from planner.web.base import SOLVE_DEFAULT_SECONDS, BoardState, Refused, board_of, render
-from planner.web.routes import auth, desk, mail, moves, papers, publish, solve, visits
+from planner.web.routes import auth, desk, mail, moves, papers, placing, publish, solve, visits
 from planner.web.security import SECURITY_HEADERS, secret_key
 from planner.web.workspace import StaleEdit
 
@@ -101,6 +101,7 @@ PAGES = [  # (path, page, methods): login needed when the board requires one
     ("/v/{slug}/board", moves.board, ["GET"]),
     ("/v/{slug}/board/{version}", moves.board, ["GET"]),
     ("/v/{slug}/board/{version}/move/{session}", moves.move, ["GET", "POST"]),
+    ("/v/{slug}/board/{version}/where/{session}", placing.where, ["GET"]),
     ("/v/{slug}/pin/{session}", moves.pin, ["POST"]),
     ("/v/{slug}/unpin/{session}", moves.unpin, ["POST"]),
     ("/v/{slug}/changes/{version}", publish.changes, ["GET"]),

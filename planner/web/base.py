@@ -84,7 +84,8 @@ def render(request: Request, name: str, status: int = 200, **context) -> HTMLRes
     context.setdefault("errors", [])
     html = board.env.get_template(name).render(
         request=request, user=request.session.get("user"), login=board.require_login,
-        local_user=request.session.get("name") or board.local_user, csrf=csrf_token(request.session), **context)
+        local_user=request.session.get("name") or board.local_user, named=bool(request.session.get("name")),
+        csrf=csrf_token(request.session), **context)
     return HTMLResponse(html, status_code=status)
 
 

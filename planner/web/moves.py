@@ -43,15 +43,36 @@ class Move:
         return f"{self.day:%a %d %b} {self.start:%H:%M} in {visit.name_of(self.room_id)} with {peers}"
 
 
+def left_out_item(visit: d.Visit, plan: d.Plan, session_id: str, day: dt.date | None = None) -> d.PlanItem | None:
+    """A `should` session the plan left out, as a card to place: at the start of
+    `day` (the first interview day), in its own room (or the first that holds it), with its required peers and
+    then the visit's first peers up to its number (the move form changes them)."""
+    session = visit.session_by_id.get(session_id)
+    if session is None or plan.session(session_id) is not None or \
+            session_id not in {u.session_id for u in plan.unscheduled}:
+        return None
+    start = dt.datetime.combine(day or visit.settings.interview_days[0], visit.settings.day_start)
+    peers = list(session.required_peers)
+    peers += [p.id for p in visit.peers if p.id not in peers][:max(0, session.peers - len(peers))]
+    room = session.room or next((r.id for r in visit.rooms if r.id != visit.settings.office_room
+                                 and r.capacity >= session.headcount
+                                 and (r.kind == "offsite") == (session.kind == "site_visit")), "")
+    return d.PlanItem(start=start, end=start + dt.timedelta(minutes=session.duration_minutes), item_id=session_id,
+                      kind=session.kind, title=session.title, room_id=room,
+                      peer_ids=tuple(sorted(peers)), attendee_ids=session.attendees)
+
+
 def moved_plan(visit: d.Visit, plan: d.Plan, move: Move) -> d.Plan:
-    item = plan.session(move.session_id)
+    """The plan with the move made (a left-out session placed, and no longer left out)."""
+    item = plan.session(move.session_id) or left_out_item(visit, plan, move.session_id, move.day)
     if item is None:
         raise KeyError(move.session_id)
     start = dt.datetime.combine(move.day, move.start)
     new = replace(item, start=start, end=start + (item.end - item.start), room_id=move.room_id,
                   peer_ids=tuple(sorted(move.peer_ids)))
-    items = tuple(new if i is item else i for i in plan.items)
-    return d.Plan(items=items, unscheduled=plan.unscheduled, meta=dict(plan.meta))
+    items = tuple(new if i is item else i for i in plan.items) if item in plan.items else (*plan.items, new)
+    unscheduled = tuple(u for u in plan.unscheduled if u.session_id != move.session_id)
+    return d.Plan(items=items, unscheduled=unscheduled, meta=dict(plan.meta))
 
 
 def verdict(visit: d.Visit, plan: d.Plan, move: Move) -> list[str]:
@@ -63,7 +84,7 @@ def verdict(visit: d.Visit, plan: d.Plan, move: Move) -> list[str]:
     runs on those items alone, before and after the move (a four-week plan is
     checked in a fraction of the time; tests/web/test_web.py compares it with the
     whole plan's verdict)."""
-    item = plan.session(move.session_id)
+    item = plan.session(move.session_id) or left_out_item(visit, plan, move.session_id, move.day)
     if item is None:
         raise KeyError(move.session_id)
     days = {item.start.date(), move.day}

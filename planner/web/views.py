@@ -13,7 +13,7 @@ from planner.invitations.replies import current_statuses
 from planner.invitations.reports import answers_by_item
 from planner.text import slug as slugify
 from planner.web import actions
-from planner.web.board import day_grid
+from planner.web.board import board_view
 from planner.web.fields import label_of
 from planner.web.plain import said
 from planner.web.solving import Solver
@@ -138,8 +138,9 @@ def status_data(vd: VisitDir, solver: Solver) -> dict:
     return {"revision": vd.revision(), "current": vd.current(), "run": run.snapshot() if run else None}
 
 
-def board_context(vd: VisitDir, visit, version: str, day: str | None, view: str) -> dict:
-    """The board of a version on a day: its grid (by room or by peer), scores, pins and answers."""
+def board_context(vd: VisitDir, visit, version: str, day: str | None, view: str, params=None) -> dict:
+    """The board of a version on a day: its grid (by room or by peer, to scale, filtered and shaded as
+    `params` ask: planner.web.board.board_view), scores, pins and answers."""
     plan = actions.read_version(vd, version)
     days = list(visit.settings.interview_days) + [visit.settings.feedback_day]
     try:
@@ -166,7 +167,7 @@ def board_context(vd: VisitDir, visit, version: str, day: str | None, view: str)
         proposals = {}
     return {"vd": vd, "answers": answers, "proposals": proposals, "visit": visit, "version": version,
             "plan": plan, "days": days,
-            "day": chosen, "view": view, "grid": day_grid(visit, plan, chosen, view), "scores": scores,
+            "day": chosen, "view": view, **board_view(visit, plan, chosen, view, params or {}), "scores": scores,
             "before": before, "previous": previous, "soft_names": actions.SOFT_NAMES, "pinned": pinned,
             "left_out": left_out, "current": vd.current(), "published": vd.published(), "revision": vd.revision(),
             "lunches": [i for i in plan.on(chosen) if i.kind == "lunch"]}

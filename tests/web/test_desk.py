@@ -267,10 +267,12 @@ def test_a_move_made_invalid_by_someone_elses_move_is_refused_with_the_checkers_
 def test_the_name_chosen_is_escaped_and_a_login_name_wins(board):  # noqa: F811
     c = Client(board)
     assert "Who are you?" in c.get("/").text
+    assert 'id="unnamed"' in c.get("/v/small").text  # a visit's pages ask for a name until one is chosen
     assert c.post("/name", {"name": "  ", "next": "/"}).status_code == 400
     assert c.post("/name", {"name": HOSTILE, "next": "//evil.example.com"}).headers["location"] == "/"
     page = c.get("/").text
     assert "<script>alert" not in page and "&lt;script&gt;alert" in page
+    assert 'id="unnamed"' not in c.get("/v/small").text
     r = c.post("/v/small/edit/people/2", {**_fields(c.get("/v/small/edit/people/2").text), "job_title": "x",
                                           "rev": c.rev("small")})
     assert r.status_code == 303 and board.ws.visit("small").journal()[-1].who == HOSTILE.strip()

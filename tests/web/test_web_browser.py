@@ -228,6 +228,7 @@ def test_the_whole_path_from_workbook_to_published_plan(server, page, tmp_path):
     page.click("button:has-text('Move it here')")
     page.wait_for_url(f"**/v/{slug}/board?day=**")
 
+    page.hover(f"#card-{session_id}")  # a card drawn to scale shows all of itself, its buttons too, when hovered
     page.click(f"#card-{session_id} button:has-text('Pin')")
     page.wait_for_url(f"**/v/{slug}/board?day=**")
     assert "(pinned)" in page.inner_text(f"#card-{session_id}")

@@ -5,12 +5,16 @@ otherwise refused with who changed what (issue 18)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
 
 from planner.errors import Infeasible
 from planner.web import actions, views
 from planner.web.base import Refused, board_of, locked, read_form, render, valid_visit, version_of, visit_dir, who
+from planner.web.moves import left_out_item
+from planner.web.placing import busy_for
 from planner.web.routes.solve import start_solve
 from planner.web.routes.visits import visit_page
 from planner.web.workspace import Conflict, StaleEdit
@@ -28,7 +32,7 @@ async def board(request: Request):
     version = version_of(vd, version)
     visit = valid_visit(vd)
     ctx = views.board_context(vd, visit, version, request.query_params.get("day"),
-                              request.query_params.get("view", "rooms"))
+                              request.query_params.get("view", "rooms"), request.query_params)
     label = actions.board_label(vd, version)
     return render(request, "board.html", title=label.split(" — ")[0], version_label=label, **ctx)
 
@@ -44,11 +48,11 @@ async def move(request: Request):
     visit = valid_visit(vd)
     plan = actions.read_version(vd, version)
     session_id = request.path_params["session"]
-    item = plan.session(session_id)
-    if item is None:
-        raise Refused(404, f"Session {session_id} is not on the draft's board.")
     form = await read_form(request) if request.method == "POST" else None
     params = form if form is not None else request.query_params
+    item = plan.session(session_id) or left_out_item(visit, plan, session_id, _day(params.get("day")))
+    if item is None:
+        raise Refused(404, f"Session {session_id} is not on the draft's board.")
     has_choice = "day" in params
     day = str(params.get("day") or f"{item.start:%Y-%m-%d}")
     start = str(params.get("start") or f"{item.start:%H:%M}")
@@ -72,12 +76,16 @@ async def move(request: Request):
             if choice == "replan":
                 assert moved is not None  # the moved plan holds the session moved
                 return await _pin_and_replan(request, vd, visit, version, moved, form.get("rev"))
-            if not breaches:
+            if plan.session(session_id) is None:  # left out: placed by pinning it and re-planning around it
+                errors, status = [f"{item.title} is left out of the draft: place it with “Pin it here and "
+                                  "re-plan around it”."], 400
+            elif not breaches:
                 await locked(vd, form.get("rev"), lambda: actions.save_move(vd, visit, chosen, who(request)),
                              touches=[f"session:{session_id}"])
                 return RedirectResponse(_draft_url(vd, chosen.day), status_code=303)
-            notice, status = ("Not moved: the move breaks the rules below. Choose another slot, "
-                              "or re-plan around it."), 409
+            else:
+                notice, status = ("Not moved: the move breaks the rules below. Choose another slot, "
+                                  "or re-plan around it."), 409
         except actions.EditRefused as exc:
             errors, status = [str(p) for p in exc.problems], 400
         except Infeasible as exc:  # someone else's change, made meanwhile, makes it break a rule now
@@ -89,9 +97,25 @@ async def move(request: Request):
     elif errors and (has_choice or form is not None):
         status = 400
     return render(request, "move.html", status=status, **views.move_context(
-        vd, visit, version, item, day=day, start=start, room=room, peers=peers, breaches=breaches,
+        vd, visit, version, item, left_out=plan.session(session_id) is None, day=day,
+        busy=_busy(visit, plan, item, day),
+        start=start, room=room, peers=peers, breaches=breaches,
         checked=has_choice and chosen, unpinnable=unpinnable, move=chosen, errors=[("", e) for e in errors],
         notice=notice))
+
+
+def _busy(visit, plan, item, day: str) -> tuple:
+    """(the day, what its people and rooms cannot have then, in words) for the move page."""
+    when = _day(day) or item.start.date()
+    return when, [b.describe() for b in busy_for(visit, plan, item.item_id, when)
+                  if not b.why.startswith(("holds", "not a room"))]
+
+
+def _day(value):
+    try:
+        return dt.date.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
 
 
 async def _pin_and_replan(request: Request, vd, visit, version: str, moved, revision):

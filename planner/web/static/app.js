@@ -48,13 +48,68 @@
   }
 
   // --- drag and drop on the board: fills the "Move to…" form -----------------------------
+  // A card (of the grid or of the left-out list) dropped on any cell of the grid asks the move
+  // page for that time: an empty cell's slot, or, over a card, the slot under the pointer (so a
+  // card can be dropped a slot later in its own room). While it is dragged, the times its
+  // people and rooms cannot have are shaded, from the card's data-busy (computed on the server).
   var grid = document.querySelector("table.grid");
   if (grid) {
     var slug = grid.getAttribute("data-slug");
     var version = grid.getAttribute("data-version");
+    var slot = parseInt(grid.getAttribute("data-slot"), 10) || 15;
+    var first = minutes(grid.getAttribute("data-first") || "00:00");
+    var unit = parseInt(grid.getAttribute("data-unit"), 10) || slot;
     var dragged = null;
     var draggedCard = null;
-    grid.addEventListener("dragstart", function (event) {
+
+    function minutes(hm) {
+      var parts = String(hm).split(":");
+      return parseInt(parts[0], 10) * 60 + parseInt(parts[1], 10);
+    }
+
+    function clock(m) {
+      var h = Math.floor(m / 60), r = m % 60;
+      return (h < 10 ? "0" : "") + h + ":" + (r < 10 ? "0" : "") + r;
+    }
+
+    function shadeFor(card) {
+      var busy = (card.getAttribute("data-busy") || "").split(";").filter(Boolean).map(function (entry) {
+        var at = entry.lastIndexOf("@"), times = entry.slice(at + 1).split("-");
+        var key = entry.slice(0, at), unfit = key.charAt(0) === "!";
+        return {key: unfit ? key.slice(1) : key, unfit: unfit, start: minutes(times[0]), end: minutes(times[1])};
+      });
+      grid.querySelectorAll("td.slot[data-at]").forEach(function (cell) {
+        var at = minutes(cell.getAttribute("data-at"));
+        var key = cell.getAttribute("data-room") || cell.getAttribute("data-peer");
+        busy.forEach(function (b) {
+          if ((b.key === "*" || b.key === key) && b.start < at + unit && at < b.end) {
+            var mark = b.unfit ? "unfit" : "unavail";
+            if (!cell.classList.contains(mark)) { cell.classList.add(mark, "drag-shade"); }
+          }
+        });
+      });
+    }
+
+    function unshade() {
+      grid.querySelectorAll("td.drag-shade").forEach(function (cell) {
+        cell.classList.remove("unavail", "unfit", "drag-shade");
+      });
+    }
+
+    function target(event) {
+      return event.target.closest ? event.target.closest("td.slot[data-start], td.filled[data-top]") : null;
+    }
+
+    function startOf(cell, event) {
+      if (cell.classList.contains("slot")) { return cell.getAttribute("data-start"); }
+      var box = cell.getBoundingClientRect();
+      var span = parseInt(cell.getAttribute("data-minutes"), 10) || slot;
+      var at = minutes(cell.getAttribute("data-top")) +
+        Math.floor(Math.max(0, event.clientY - box.top) / Math.max(1, box.height) * span);
+      return clock(first + Math.floor((at - first) / slot) * slot);
+    }
+
+    document.addEventListener("dragstart", function (event) {
       var card = event.target.closest ? event.target.closest(".card[data-session]") : null;
       if (!card) { return; }
       dragged = card.getAttribute("data-session");
@@ -62,27 +117,29 @@
       card.classList.add("dragging");
       event.dataTransfer.setData("text/plain", dragged);
       event.dataTransfer.effectAllowed = "move";
+      shadeFor(card);
     });
-    grid.addEventListener("dragend", function (event) {
+    document.addEventListener("dragend", function (event) {
       var card = event.target.closest ? event.target.closest(".card") : null;
       if (card) { card.classList.remove("dragging"); }
+      unshade();
     });
     grid.addEventListener("dragover", function (event) {
-      var cell = event.target.closest ? event.target.closest("td.slot[data-start]") : null;
+      var cell = target(event);
       if (cell && dragged) { event.preventDefault(); cell.classList.add("drop-over"); }
     });
     grid.addEventListener("dragleave", function (event) {
-      var cell = event.target.closest ? event.target.closest("td.slot") : null;
+      var cell = target(event);
       if (cell) { cell.classList.remove("drop-over"); }
     });
     grid.addEventListener("drop", function (event) {
-      var cell = event.target.closest ? event.target.closest("td.slot[data-start]") : null;
+      var cell = target(event);
       if (!cell || !dragged) { return; }
       event.preventDefault();
       var room = cell.getAttribute("data-room") || draggedCard.getAttribute("data-room");
       var query = "day=" + encodeURIComponent(cell.getAttribute("data-day")) +
-        "&start=" + encodeURIComponent(cell.getAttribute("data-start")) +
-        "&room=" + encodeURIComponent(room);
+        "&start=" + encodeURIComponent(startOf(cell, event)) +
+        (room ? "&room=" + encodeURIComponent(room) : "");
       var peer = cell.getAttribute("data-peer");
       if (peer) {  // the peers view: the peer of the target column replaces the one the card came from
         var from = draggedCard.getAttribute("data-from");
