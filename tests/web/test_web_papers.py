@@ -63,6 +63,25 @@ def test_the_papers_are_linked_from_the_visit_and_board_and_served_as_pages_and_
         assert r.content.startswith(b"%PDF") and "attachment" in r.headers["content-disposition"]
 
 
+def test_the_papers_are_listed_in_plain_words_grouped_for_the_peer_team_manager(client, board):
+    v1 = _publish(client, board)
+    visit = actions.check(board.ws.visit("small").path).visit
+    page = client.get(f"/v/small/papers/{v1}").text
+    day = visit.settings.interview_days[0]
+    assert f"Day agenda — {day:%A} {day.day} {day:%B %Y}" in page
+    room = next(r for r in visit.rooms if f"Door sheet — {r.name}, {day:%a} {day.day} {day:%B}" in page)
+    assert room and f"Peer&#39;s week — {visit.peers[0].name}" in page
+    assert any(f"Briefing pack — {p.name}" in page for p in visit.people)
+    for heading in ("Agendas", "Peers&#39; weeks", "Door sheets", "Briefing packs"):
+        assert f">{heading}</h2>" in page, heading
+    # no file names as the papers' names
+    assert not re.search(r">(Open )?(agendas|briefings)/", page) and f"day-{day.isoformat()}<" not in page
+    # the draft's board and the visit page link the published papers, saying which version
+    for url in ("/v/small/board", "/v/small"):
+        html = client.get(url).text
+        assert f'<a href="/v/small/papers/{v1}">Day agendas and papers</a> ({v1.replace("release-", "version ")}' in html
+
+
 def test_only_the_versions_own_html_and_pdf_papers_are_served(client, board, tmp_path):
     v1 = _publish(client, board)
     folder = board.ws.visit("small").version_path(v1)
@@ -229,7 +248,12 @@ def test_the_busiest_day_of_the_example_prints_on_one_a4_landscape_sheet_without
         page = browser.new_page()
         page.set_content(html)
         pdf = page.pdf(prefer_css_page_size=True, print_background=True)
+        page.emulate_media(media="print")
+        # every card's text is cut at a whole line: its height is a whole number of its lines
+        heights = page.evaluate("""() => [...document.querySelectorAll('table.grid .card')].map(c => [
+            c.getBoundingClientRect().height, parseFloat(getComputedStyle(c).lineHeight), c.id])""")
         browser.close()
+    assert heights and all(abs(h / lh - round(h / lh)) < 0.02 and h >= lh for h, lh, _ in heights), heights
     reader = PdfReader(io.BytesIO(pdf))
     assert len(reader.pages) == 1
     box = reader.pages[0].mediabox
@@ -238,6 +262,9 @@ def test_the_busiest_day_of_the_example_prints_on_one_a4_landscape_sheet_without
     for word in ("Pin", "Unpin", "Move to", "Drag a session", "Sign out", "Soft rules"):
         assert not re.search(rf"\b{word}\b", text), word
     assert f"{busiest:%a %d %b %Y}" in text and "Daily debrief" in text
+    # the visit and version in the printed header; the screen's notices are not printed
+    assert "London Borough of Tower Hamlets" in text and "Draft" in text
+    assert "Your changes are recorded" not in text and "Tell the others" not in text
     sessions = [i for i in plan_.items if i.start.date() == busiest and i.kind in SESSION_KINDS]
     assert len(sessions) >= 10
     assert all(f"{i.start:%H:%M}–{i.end:%H:%M}" in text for i in sessions)

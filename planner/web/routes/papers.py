@@ -13,40 +13,25 @@ and the page links it instead.
 from __future__ import annotations
 
 import re
-import urllib.parse
-from dataclasses import dataclass
 from pathlib import Path
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from planner.store.fs import inside
+from planner.web import actions
 from planner.web.base import Refused, render, version_of, visit_dir
+from planner.web.paperlabels import Labeller, Paper
 from planner.web.workspace import VisitDir
 
 KINDS = {".html": "text/html; charset=utf-8", ".pdf": "application/pdf"}
 STYLE = re.compile(r"<style[^>]*>(.*?)</style>", re.S | re.I)
-GROUPS = (("agendas", "Agendas"), ("briefings", "Packs and letters"), ("logistics", "Logistics"))
 
 
-@dataclass
-class Paper:
-    name: str  # the path inside the version's folder, without its extension
-    html: bool
-    pdf: bool
-
-    @property
-    def href(self) -> str:
-        return urllib.parse.quote(self.name, safe="/")
-
-    @property
-    def title(self) -> str:
-        return self.name.rsplit("/", 1)[-1].replace("-", " ")
-
-
-def papers_of(folder: Path) -> dict[str, list[Paper]]:
-    """The version's papers by group (agendas, packs and letters, logistics,
-    and the folder's own index as "Other"), each with its HTML and PDF."""
+def papers_of(folder: Path, visit=None) -> dict[str, list[Paper]]:
+    """The version's papers by group (agendas, peers' weeks, door sheets,
+    briefing packs, logistics, other), each labelled in plain words from the
+    visit (planner.web.paperlabels), with its HTML and PDF."""
     found: dict[str, dict[str, bool]] = {}
     for path in sorted(folder.rglob("*")):
         rel = path.relative_to(folder)
@@ -55,13 +40,7 @@ def papers_of(folder: Path) -> dict[str, list[Paper]]:
             continue
         stem = rel.with_suffix("").as_posix()
         found.setdefault(stem, {})[path.suffix] = True
-    groups: dict[str, list[Paper]] = {}
-    names = dict(GROUPS)
-    for stem, kinds in found.items():
-        group = names.get(stem.split("/", 1)[0], "Other") if "/" in stem else "Other"
-        groups.setdefault(group, []).append(Paper(stem, ".html" in kinds, ".pdf" in kinds))
-    order = [label for _, label in GROUPS] + ["Other"]
-    return {label: groups[label] for label in order if label in groups}
+    return Labeller(visit).group(found)
 
 
 def written(vd: VisitDir, version: str | None) -> bool:
@@ -77,8 +56,11 @@ def written(vd: VisitDir, version: str | None) -> bool:
 async def listing(request: Request):
     vd = visit_dir(request)
     version = version_of(vd, request.path_params["version"])
-    groups = papers_of(vd.version_path(version))
-    return render(request, "papers.html", title=f"Papers of {version}", vd=vd, version=version, groups=groups,
+    checked = actions.check(vd.path)
+    groups = papers_of(vd.version_path(version), checked.visit if checked.valid else None)
+    name = checked.visit.settings.name if checked.valid else vd.slug
+    word = version.replace("release-", "version ", 1)
+    return render(request, "papers.html", title=f"Papers of {word} — {name}", word=word, visit_name=name, vd=vd, version=version, groups=groups,
                   published=vd.published())
 
 
