@@ -79,7 +79,8 @@ def test_the_papers_are_listed_in_plain_words_grouped_for_the_peer_team_manager(
     # the draft's board and the visit page link the published papers, saying which version
     for url in ("/v/small/board", "/v/small"):
         html = client.get(url).text
-        assert f'<a href="/v/small/papers/{v1}">Day agendas and papers</a> ({v1.replace("release-", "version ")}' in html
+        word = v1.replace("release-", "version ")
+        assert f'<a href="/v/small/papers/{v1}">Day agendas and papers</a> ({word}' in html
 
 
 def test_only_the_versions_own_html_and_pdf_papers_are_served(client, board, tmp_path):

@@ -60,7 +60,8 @@ async def listing(request: Request):
     groups = papers_of(vd.version_path(version), checked.visit if checked.valid else None)
     name = checked.visit.settings.name if checked.valid else vd.slug
     word = version.replace("release-", "version ", 1)
-    return render(request, "papers.html", title=f"Papers of {word} — {name}", word=word, visit_name=name, vd=vd, version=version, groups=groups,
+    return render(request, "papers.html", title=f"Papers of {word} — {name}", word=word, visit_name=name, vd=vd,
+                  version=version, groups=groups,
                   published=vd.published())
 
 
