@@ -12,6 +12,7 @@ import re
 import ssl
 import stat
 import time
+from collections import Counter
 from email import message_from_bytes, policy
 from urllib.parse import parse_qs, urlparse
 
@@ -143,6 +144,12 @@ def test_send_previews_each_message_then_sends_once_on_a_double_submit(client, b
     assert f"New invitations: {len(due)}" in page  # a first issue: every one is new
     for m in due:
         assert m.email in page
+    # the recipients: each person once, with their count of messages
+    recipients = page.split('<ul id="groups">')[1].split("</ul>\n</details>")[0]
+    for email, n in Counter(m.email for m in due).items():
+        assert recipients.count(f"({email})") == 1
+        assert (f"({email}) — {n} messages" in recipients) == (n > 1), email
+    assert "Kind</dt><dd>New invitations</dd>" in page and "(REQUEST)" not in page
     first = message_from_bytes((folder / due[0].eml).read_bytes(), policy=policy.default)
     assert str(escape(str(first["Subject"]))) in page
     letter = first.get_body(preferencelist=("plain",)).get_content()

@@ -253,7 +253,13 @@ def test_plan_move_pin_replan_publish_and_invites(client, board, tmp_path):
     assert release == "release-1" and r.headers["location"] == "/v/small/invites/release-1"
     assert (board.ws.root / "small" / "releases" / "1" / "invites").is_dir()
     r = client.get(f"/v/small/invites/{release}")
-    assert r.status_code == 200 and "REQUEST" in r.text and "ceo@example.org" in r.text
+    assert r.status_code == 200 and "New invitation" in r.text and "ceo@example.org" in r.text
+    # plain words: the session and time each invite is for; methods and files only in the details
+    main_text = r.text.split('<details class="detail-line">')[0]
+    assert "REQUEST" not in main_text and ".eml" not in main_text and "dry-run" not in main_text
+    assert main_text.index("Preview and send") < main_text.index("<table")
+    first = actions.read_version(board.ws.visit("small"), release).sessions[0]
+    assert f"<strong>{first.title}</strong> — " in main_text and f"{first.start:%H:%M}–{first.end:%H:%M}" in main_text
     z = client.get(f"/v/small/zip/{release}")
     assert z.status_code == 200
     out = tmp_path / "unzipped"
@@ -516,7 +522,7 @@ def test_invites_are_listed_then_sent_with_planner_sends_settings(client, board,
     assert client.post(f"/v/small/publish/{v1}", {"rev": client.rev("small")}).status_code == 303
     v1 = board.ws.visit("small").published()  # release-1: its invites are sent
     listed = client.get(f"/v/small/invites/{v1}").text
-    due = len(re.findall(r"<tr><td>REQUEST</td>", listed))
+    due = len(re.findall(r"<td>New invitation</td>", listed))
     assert due >= 3
     handler = Recorder()
     controller = Controller(handler, hostname="127.0.0.1", port=free_port())
@@ -535,7 +541,7 @@ def test_invites_are_listed_then_sent_with_planner_sends_settings(client, board,
         assert r.status_code == 200 and f"Sent {due} of {due} due messages" in r.text
         assert len(handler.received) == due
         again = client.get(f"/v/small/invites/{v1}").text
-        assert f"0 messages due ({due} already sent" in again
+        assert f"0 messages to send ({due} already sent" in again
     finally:
         controller.stop()
 

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, StreamingResponse
 
 from planner.errors import InvalidInput, PlannerError
-from planner.web import actions, mail, publishing, services
+from planner.web import actions, invitelist, mail, publishing, services
 from planner.web.base import Refused, board_of, read_form, render, version_of, visit_dir, who
 from planner.web.jobs import Job
 
@@ -185,7 +185,8 @@ async def send_preview(request: Request):
     tokens[token] = (vd.slug, None)
     connected = services.connected()
     return render(request, "send.html", title=f"Send the invites of {version}", vd=vd, version=version,
-                  due=due, already=already, groups=groups, group_names=dict(mail.GROUPS), shown=shown, page=page,
+                  due=due, already=already, groups=groups, recipients=invitelist.recipients(due),
+                  group_names=dict(mail.GROUPS), shown=shown, page=page,
                   pages=pages, first=(page - 1) * PAGE_SIZE, token=token, published=vd.published(),
                   smtp=mail.load(), ways=ways(connected), via=request.query_params.get("via", "smtp"))
 

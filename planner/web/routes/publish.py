@@ -8,8 +8,8 @@ import asyncio
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from planner.errors import InvalidInput
-from planner.web import actions, mail, publishing, services, views
+from planner.errors import InvalidInput, PlannerError
+from planner.web import actions, invitelist, mail, publishing, services, views
 from planner.web.base import Refused, board_of, read_form, render, valid_visit, version_of, visit_dir, who
 from planner.web.jobs import Job
 
@@ -55,6 +55,13 @@ async def zip_folder(request: Request):
                     headers={"content-disposition": f'attachment; filename="{vd.slug}-{version}.zip"'})
 
 
+def _plan(vd, version: str):
+    try:
+        return actions.read_version(vd, version)
+    except (PlannerError, OSError, ValueError):
+        return None
+
+
 async def invites(request: Request):
     vd = visit_dir(request)
     version = version_of(vd, request.path_params["version"])
@@ -66,6 +73,8 @@ async def invites(request: Request):
     except InvalidInput:
         due, already = None, 0
     connected = services.connected()
+    groups = invitelist.grouped(vd.version_path(version), _plan(vd, version), due) if due else []
     return render(request, "invites.html", title=f"Invites of {version}", vd=vd, version=version, due=due,
+                  groups=groups, word=version.replace("release-", "version ", 1),
                   already=already, published=vd.published(), smtp=mail.load(), connected=connected,
                   providers=services.PROVIDERS, via=services.VIA, revision=vd.revision())
