@@ -57,8 +57,9 @@ async def listing(request: Request):
     vd = visit_dir(request)
     version = version_of(vd, request.path_params["version"])
     checked = actions.check(vd.path)
-    groups = papers_of(vd.version_path(version), checked.visit if checked.valid else None)
-    name = checked.visit.settings.name if checked.valid else vd.slug
+    visit = checked.visit if checked.valid else None
+    groups = papers_of(vd.version_path(version), visit)
+    name = visit.settings.name if visit is not None else vd.slug
     word = version.replace("release-", "version ", 1)
     return render(request, "papers.html", title=f"Papers of {word} — {name}", word=word, visit_name=name, vd=vd,
                   version=version, groups=groups,
