@@ -202,7 +202,7 @@ def invite_effects(visit: d.Visit, changes: list[Change], first_issue: bool = Fa
     for c in changes:
         if first_issue:
             out.append((c, "nothing to re-issue: never sent" if c.change == "cancelled"
-                        else "a first invitation (SEQUENCE 0) when published"))
+                        else "a first invitation when published"))
         elif c.change == "moved" and c.before is not None and c.after is not None:
             before = set(c.before.peer_ids) | set(c.before.attendee_ids)
             after = set(c.after.peer_ids) | set(c.after.attendee_ids)

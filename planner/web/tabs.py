@@ -139,8 +139,23 @@ def problem_link(problem: Problem, checked, settings_rows: dict[int, str]) -> st
     return f"?table={tab}{paging}&cell={problem.row}#{tab}-row-{problem.row}"
 
 
+def plain_problem(problem: Problem) -> str:
+    """A problem in the forms' words: "Sessions, row 5, Duration (minutes): …" (the file
+    and column names are the detail: str(problem))."""
+    tab = table_of(problem)
+    table = TAB_LABELS.get(tab)
+    if table is None:
+        return str(problem)
+    where = table
+    if problem.row is not None and tab != "settings":
+        where += f", row {problem.row}"
+    if problem.column:
+        where += f", {label_of(None if tab == 'settings' else tab, problem.column)}"
+    return f"{where}: {problem.message}"
+
+
 def linked_problems(checked) -> list[dict]:
-    """Every problem with the link to where it is fixed."""
+    """Every problem in plain words with the link to where it is fixed (its file and column: `detail`)."""
     settings_rows = {s.row: k for k, s in checked.raw.settings.items() if s.row}
-    return [{"text": str(p), "link": problem_link(p, checked, settings_rows), "tab": table_of(p)}
-            for p in checked.problems]
+    return [{"text": plain_problem(p), "detail": str(p), "link": problem_link(p, checked, settings_rows),
+             "tab": table_of(p)} for p in checked.problems]

@@ -47,6 +47,14 @@ def visit_rows(ws: Workspace) -> list[dict]:
     return rows
 
 
+def visit_name(vd: VisitDir) -> str:
+    """The visit's name as its settings give it (the folder's name when none is given)."""
+    checked = actions.check(vd.path)
+    named = checked.raw.settings.get("name")
+    name = checked.visit.settings.name if checked.visit is not None else (named.value if named else "")
+    return name or vd.slug
+
+
 def state_of(vd: VisitDir, checked) -> str:
     """actions.state, from a visit already checked (a four-week visit takes a fifth of a second to check)."""
     if vd.published():

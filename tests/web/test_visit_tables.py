@@ -136,7 +136,7 @@ def test_a_problem_links_to_its_tab_page_and_cell(four_weeks):
     board, _rows = four_weeks
     client = Client(board)
     page = client.get("/v/big").text
-    link = re.search(r'<a href="(/v/big\?table=sessions[^"]*)">sessions.csv, row 80, column duration_minutes',
+    link = re.search(r'<a href="(/v/big\?table=sessions[^"]*)">Sessions, row 80, Duration \(minutes\)',
                      page)
     assert link, "the problem is not linked"
     url = link.group(1).replace("&amp;", "&")

@@ -128,7 +128,8 @@ def test_a_broken_cell_is_shown_at_its_row_and_column_and_fixed_by_the_form(clie
         writer.writeheader()
         writer.writerows(rows)
     page = client.get("/v/small").text
-    assert "sessions.csv, row 3, column themes" in page
+    assert "Sessions, row 3, Themes: " in page and "As <code>planner check" not in page
+    assert "sessions.csv, row 3, column themes" in client.get("/v/small?table=problems").text  # the detail
     assert 'id="sessions-row-3"' in page and "has-problem" in page
     form = client.get("/v/small/edit/sessions/3").text
     cells = dict(re.findall(r'name="([a-z_]+)" value="([^"]*)"', form))

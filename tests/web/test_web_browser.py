@@ -172,7 +172,7 @@ def test_the_whole_path_from_workbook_to_published_plan(server, page, tmp_path):
     page.wait_for_url("**/v/tower-hamlets-2018")
     slug = "tower-hamlets-2018"
     message = page.locator(".problems li").first.inner_text()
-    assert f"row {row}, column duration_minutes" in message
+    assert f"Sessions, row {row}, Duration (minutes)" in message
     assert page.locator(f"#sessions-row-{row}.has-problem").count() == 1
     axe_clean(page)
 
@@ -410,7 +410,7 @@ def test_the_visit_pages_tables_tabs_and_forms_pass_axe_core(server, page, tmp_p
         page.goto(f"{base}/v/weeks{query}")
         axe_clean(page)
     page.goto(f"{base}/v/weeks")
-    page.click("a:has-text('sessions.csv, row 80, column duration_minutes')")
+    page.click("a:has-text('Sessions, row 80, Duration (minutes)')")
     page.wait_for_url("**/v/weeks?table=sessions&page=2&cell=80.duration_minutes#c-sessions-80-duration_minutes")
     assert page.evaluate("document.querySelector(':target').id") == "c-sessions-80-duration_minutes"
     assert "highlight" in page.get_attribute("#c-sessions-80-duration_minutes", "class")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
 
-from planner.web import actions
+from planner.web import actions, views
 from planner.web.base import locked, read_form, render, visit_dir, who
 from planner.web.routes.visits import visit_page
 
@@ -17,6 +17,7 @@ NAME_LENGTH = 60
 async def history(request: Request, errors=None, status: int = 200):
     vd = visit_dir(request)
     return render(request, "history.html", status=status, title="History", vd=vd, entries=actions.history(vd),
+                  visit_name=views.visit_name(vd),
                   undoable=vd.last_undoable(), redoable=vd.last_redoable(), revision=vd.revision(),
                   errors=errors or [])
 

@@ -21,6 +21,7 @@ async def solve(request: Request):
     if request.method == "GET":
         run = board.solver.get(vd.slug)
         return render(request, "solve.html", title="Planning", vd=vd, run=run.snapshot() if run else None,
+                      visit_name=views.visit_name(vd),
                       revision=vd.revision())
     form = await read_form(request)
     try:
