@@ -63,8 +63,11 @@ def words(visit: d.Visit | None, text: str) -> str:
             for label in (visit.label(found), visit.session_label(found)):
                 if label != found:
                     name = label.removesuffix(f" ({found})")
+                    for kind in ("peer ", "person ", "room "):  # "room Meeting room MP602 (mp602)"
+                        out = out.replace(kind + label, label)
                     out = out.replace(label, f"“{name}”" if found in visit.session_by_id else name)
-        out = re.sub(r"\b(peer|person|room) (?=[A-Z“])", "", out)
+        # the checker's "peer X", "room Y" -> "X", "Y"; never inside a name ("Meeting room MP602")
+        out = re.sub(r"(?<![A-Za-z] )(?<![A-Za-z])\b(peer|person|room) (?=[A-Z“])", "", out)
     for code, plain in WORDS.items():
         out = out.replace(code, plain)
     out = DATE.sub(day_words, out)

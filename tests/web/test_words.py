@@ -50,3 +50,16 @@ def test_where_can_this_go_speaks_plainly_with_the_right_plurals(client, board):
     said = re.search(r"(\d+) of them (has|have) the room", page)
     assert said and (said.group(2) == "has") == (said.group(1) == "1")
     assert "planner verify" in page  # the detail stays, in its Details line
+
+
+def test_a_verdict_names_rooms_as_the_visit_names_them():
+    from conftest import EXAMPLE
+
+    from planner.web import plain
+
+    visit = actions.check(EXAMPLE).visit
+    room = next(r for r in visit.rooms if " room " in f" {r.name.lower()} ")  # "Meeting room MP602"
+    for text in (f"rule 5: room {room.name} ({room.id}) is already used at 10:00",
+                 f"room {room.name} is already used at 10:00"):
+        assert plain.words(visit, text) == f"{room.name} is already used at 10:00", text
+    assert plain.words(visit, "peer Mary Ney is busy") == "Mary Ney is busy"
