@@ -9,8 +9,9 @@ import re
 import urllib.parse
 from dataclasses import dataclass
 
+from planner.documents.view import kind_label
 from planner.errors import Problem
-from planner.web.fields import label_of
+from planner.web.fields import field_of, label_of
 
 TABLE_TABS = ("sessions", "peers", "people", "rooms", "themes", "documents")
 TABS = ("settings", *TABLE_TABS, "problems")
@@ -69,6 +70,37 @@ def _sort_key(column: str):
     return key
 
 
+def _names(raw, table: str) -> dict[str, str]:
+    t = raw.tables.get(table)
+    out: dict[str, str] = {}
+    for _n, cells in (t.rows if t else []):
+        key = str(cells.get("id", "")).strip()
+        name = str(cells.get("name") or cells.get("title") or "").strip()
+        if key and name:
+            out.setdefault(key, name)
+    return out
+
+
+def shown_cells(raw, table: str, columns: list[str], rows: list[dict]) -> None:
+    """Each row's cells as the page shows them (issue 18): fixed values in words
+    ("Focus group" for focus_group), ids of people, peers, rooms and themes by name;
+    the file's own text stays in `cells` (sorting, filtering, editing)."""
+    fields = {c: field_of(table, c) for c in columns}
+    names = {f.refers_to: _names(raw, f.refers_to) for f in fields.values()
+             if f is not None and f.kind in ("ref", "refs") and f.refers_to}
+    for row in rows:
+        shown = {}
+        for c in columns:
+            text, f = str(row["cells"].get(c, "") or ""), fields[c]
+            if f is not None and f.kind == "choice" and text.strip():
+                text = kind_label(text.strip()) if c == "kind" else text.strip().replace("_", " ")
+            elif f is not None and f.kind in ("ref", "refs") and f.refers_to and text.strip():
+                known = names.get(f.refers_to, {})
+                text = ";".join(known.get(part.strip(), part.strip()) for part in text.split(";") if part.strip())
+            shown[c] = text
+        row["shown"] = shown
+
+
 def table_view(checked, by_row: dict, table: str, columns: list[str], query: Query) -> dict:
     """One table's tab: the rows of the page asked for, sorted and filtered, with their problems."""
     raw = checked.raw.tables.get(table)
@@ -85,6 +117,7 @@ def table_view(checked, by_row: dict, table: str, columns: list[str], query: Que
     pages = max(1, -(-len(rows) // PAGE_SIZE))
     page = min(query.page, pages)
     shown = rows[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+    shown_cells(checked.raw, table, columns, shown)
     general = [p for (t, r), ps in by_row.items() if t == table and (r is None or r == 1) for p in ps]
     return {"name": table, "label": TAB_LABELS[table],
             "columns": [{"name": c, "label": label_of(table, c), "anchor": anchor(c), "wide": c in WIDE,

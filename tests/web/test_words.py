@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 
+from markupsafe import escape
+
 from test_web import board, client, plan  # noqa: F401  (board, client: fixtures)
 
 from planner.web import actions
@@ -63,3 +65,25 @@ def test_a_verdict_names_rooms_as_the_visit_names_them():
                  f"room {room.name} is already used at 10:00"):
         assert plain.words(visit, text) == f"{room.name} is already used at 10:00", text
     assert plain.words(visit, "peer Mary Ney is busy") == "Mary Ney is busy"
+
+
+def test_the_tables_show_fixed_values_in_words_and_people_by_name(tmp_path):
+    import shutil
+
+    from conftest import EXAMPLE
+    from test_web import Client
+
+    from planner.documents.view import kind_label
+    from planner.web.app import Board
+
+    shutil.copytree(EXAMPLE, tmp_path / "ws" / "example")
+    b = Board(tmp_path / "ws", allowed_hosts=["testserver"])
+    page = Client(b).get("/v/example?table=sessions&q=focus_group").text
+    kinds = re.findall(r'<td id="c-sessions-\d+-kind"[^>]*>(.*?)</td>', page)
+    assert kinds and set(kinds) == {kind_label("focus_group")}  # "Focus group", not focus_group
+    visit = actions.check(tmp_path / "ws" / "example").visit
+    attendees = re.findall(r'<td id="c-sessions-(\d+)-attendees"[^>]*>(.*?)</td>', page)
+    raw = dict(actions.check(tmp_path / "ws" / "example").raw.tables["sessions"].rows)
+    for number, shown in attendees:
+        ids = [x.strip() for x in str(raw[int(number)]["attendees"]).split(";") if x.strip()]
+        assert shown.split(";<wbr>") == [str(escape(visit.person_by_id[x].name)) for x in ids]
