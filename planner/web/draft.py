@@ -177,10 +177,21 @@ def publish(vd: VisitDir, visit: d.Visit, who: str) -> str:
     changes = compare(read_plan(previous), plan) if previous is not None else None
     write_plan_folder(vd.path / RELEASES / name, visit, plan, records_from=[previous], changes=changes,
                       previous_folder=previous)
-    vd.append(who, "publish", f"published release {number}", version=f"release-{number}", touches=[],
+    vd.append(who, "publish", f"published version {number}", version=f"release-{number}", touches=[],
               extra={"release": number, "folder": f"{RELEASES}/{name}",
                      "previous": f"release-{number - 1}" if previous is not None else None})
     return f"release-{number}"
+
+
+def version_word(version: str | None) -> str:
+    """A version as the papers and e-mails say it: "release-3" is "version 3"
+    (their "version 3, issued …", "Plan version 3"), "draft" "the draft"; an
+    old workspace's "v004" stays as it is. URLs keep "release-N"."""
+    if version is None:
+        return ""
+    if version == "draft":
+        return "the draft"
+    return version.replace("release-", "version ", 1) if version.startswith("release-") else version
 
 
 _counted: dict[tuple, int] = {}  # (draft's and release's schedule files as they are) -> changes
