@@ -239,10 +239,11 @@ def said(vd: VisitDir, entry: Entry) -> str:
     return draft.said(entry, timezone_of(vd))
 
 
-def history(vd: VisitDir, limit: int = 200) -> list[dict]:
-    """The journal, newest first: who did what, when (the visit's local time), and
-    whether it was undone."""
-    zone = timezone_of(vd)
+def history(vd: VisitDir, limit: int = 200, zone: str | None = None) -> list[dict]:
+    """The journal, newest first: who did what, when (the visit's local time,
+    `zone` or the visit's own), and whether it was undone; the History page's
+    list and the visit page's Journal say it alike."""
+    zone = zone or timezone_of(vd)
     undone = vd.undone()
     return [{"n": e.n, "who": e.who, "at": e.at,
              "text": e.text.replace("published release ", "published version ", 1) if e.action == "publish" else e.text,

@@ -109,8 +109,7 @@ def visit_context(vd: VisitDir, solver: Solver, solve_seconds: float, query: Que
     counts = {t: sum(1 for p in problems if p["tab"] == t) for t in TABS}
     counts["problems"] = len(problems)
     zone = checked.visit.settings.timezone if checked.visit is not None else None
-    journal = [{"n": e.n, "at": e.at, "when": local_time(e.at, zone), "who": e.who, "text": e.text}
-               for e in list(reversed(vd.journal()))[:30]]
+    journal = actions.history(vd, 30, zone)  # in the visit's time, as the History page says it
     versions = [{"name": v, "current": v == vd.current(), "published": v == vd.published()}
                 for v in reversed(vd.live_versions())]
     run = solver.get(vd.slug)

@@ -175,6 +175,7 @@ def test_publishing_numbers_releases_and_the_board_papers_and_invites_say_the_sa
         assert f"<h1>Invites of version {number}</h1>" in invites
         history = c.get("/v/small/history").text
         assert f"Alex Jones published version {number}" in history
+        assert f"Alex Jones: published version {number}" in c.get("/v/small").text.split('id="journal"')[1]
         for page in (c.get(f"/v/small/board/release-{number}").text, c.get("/v/small/board").text, history, invites,
                      c.get("/v/small/changes/draft").text):
             assert not re.search(r"[Rr]elease \d", page)
@@ -218,6 +219,11 @@ def test_undo_and_redo_round_trip_and_the_history_names_people_in_local_time(tmp
         to = dt.datetime.combine(move.day, move.start)
         said = f"Sam Patel moved &#39;Chief Executive&#39; to {to:%a} {to.day} {to:%b %H:%M}, Room One"
         assert f"{when:%a} {when.day} {when:%b %H:%M}</time> — {said}" in history
+        # the visit page's Journal says it at the same local time, its <time> still machine-readable (UTC ISO)
+        journal = c.get("/v/small").text.split('id="journal"')[1]
+        assert (f'<time datetime="{entry.at}">{when:%a} {when.day} {when:%b %H:%M}</time> — Sam Patel: '
+                f'{said.removeprefix("Sam Patel ")}') in journal
+        assert f">{entry.at}<" not in journal
         assert f'name="entry" value="{entry.n}"' in history and "Redo" not in history
         # undo: s1 back; redo: moved again; undo again, then a new action ends redo
         r = c.post("/v/small/undo", {"rev": c.rev("small"), "entry": str(entry.n), "back": "history"})
