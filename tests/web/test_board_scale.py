@@ -387,6 +387,48 @@ def test_a_left_out_session_is_listed_as_a_card_and_placed_with_its_form(tmp_pat
         board.solver.shutdown()
 
 
+def test_where_can_a_left_out_session_go_offers_slots_verify_accepts_and_places_it(tmp_path, solved):
+    """"Where can this go?" for a left-out session: every offer keeps every hard
+    rule with the session placed, its soft change is the whole plan's, and its
+    Move here button places the session on the draft (`planner verify` passes)."""
+    visit, plan = solved
+    shorter, session_id = _with_one_left_out(visit, plan)
+    board, client = workspace(tmp_path, shorter)
+    try:
+        board_page = client.get("/v/example/board").text
+        assert f'href="/v/example/board/draft/where/{session_id}"' in board_page
+        page = client.get(f"/v/example/board/draft/where/{session_id}")
+        assert page.status_code == 200 and "left out of the plan" in page.text
+        offers = _offers(page.text)
+        assert offers, page.text[:2000]
+        base = actions.soft_scores(visit, shorter)
+        found = placing.where_can_it_go(visit, shorter, session_id)
+        assert [(f"{o.move.day}", f"{o.move.start:%H:%M}", o.move.room_id) for o in found.offers] == offers
+        for offer in found.offers:
+            moved = actions.moved_plan(visit, shorter, offer.move)
+            assert verify(visit, moved) == [] and moved.session(session_id) is not None
+            full = actions.soft_scores(visit, moved)
+            assert offer.per_rule == {k: full[k] - base[k] for k in full if full[k] != base[k]}
+            assert offer.per_rule["should_sessions_scheduled"] == -1
+        form = re.search(r'<form method="post" action="([^"]+)">(.*?)</form>', page.text, re.S)
+        data: dict = {}
+        for k, v in re.findall(r'name="([a-z_]+)" value="([^"]*)"', form.group(2)):
+            data.setdefault(k, []).append(v)
+        data = {k: v if k == "peers" else v[0] for k, v in data.items()}
+        r = client.post(form.group(1), {**data, "action": "save"})
+        assert r.status_code == 303, r.text[:500]
+        placed = actions.read_version(board.ws.visit("example"), "draft")
+        item = placed.session(session_id)
+        assert (f"{item.start:%Y-%m-%d}", f"{item.start:%H:%M}", item.room_id) == offers[0]
+        from planner.cli import cli
+
+        result = CliRunner().invoke(cli, ["verify", str(board.ws.root / "example"),
+                                          str(board.ws.root / "example" / "draft")])
+        assert result.exit_code == 0, result.output
+    finally:
+        board.solver.shutdown()
+
+
 # --- in the browser --------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
