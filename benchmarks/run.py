@@ -1,6 +1,6 @@
 """`make bench`: measure the planner at growing sizes and write benchmarks/RESULTS.md.
 
-    python benchmarks/run.py --out benchmarks/RESULTS.md        # the full run (~15 min)
+    python benchmarks/run.py --out benchmarks/RESULTS.md        # the full run (~13 min on a quiet machine)
     python benchmarks/run.py --quick --out /tmp/RESULTS.md      # smoke run (~1 min)
 
 Cases: the bundled example visit (inputs/tower-hamlets-2018) and visits drawn
@@ -13,7 +13,12 @@ memory is each case's own:
 * greedy: the first-fit baseline of benchmarks/greedy.py;
 * time-indexed: the rejected formulation of benchmarks/alternative.py, with the
   product's hint, time limit, workers and seed;
-* ablations (four weeks, first seed): the product with one lever undone.
+* ablations (four weeks, first seed; with ``--ablations`` only, ~5 min): the
+  product with one lever undone;
+* time to proof against visit size (issue 21): benchmarks/proof_times.py, three
+  seeds of each of 3, 4 and 5 interview days, one and four weeks, with each
+  stage's status and gap and the whole process's peak resident size (after the
+  cases above; ``--no-proof-times`` leaves benchmarks/proof_times.json as it is).
 
 Every plan any of them returns is checked with planner.check.verify. Times are wall
 clock on this machine; the solver runs with 2 workers, not deterministically,
@@ -507,7 +512,7 @@ def visit_stats(visit) -> dict:
             "peers_partly_away": sum(bool(p.unavailable) for p in visit.peers)}
 
 
-def plan_cases(quick: bool) -> list[dict]:
+def plan_cases(quick: bool, ablations: bool = False) -> list[dict]:
     if quick:
         return [dict(name="example", size=None, seed=None, limit=20, alternative=True, documents=True,
                      replan=True, export=1),
@@ -523,7 +528,7 @@ def plan_cases(quick: bool) -> list[dict]:
         dict(name="two-weeks #1", size="two-weeks", seed=1, limit=60, alternative=True, documents=True,
              replan=True),
         dict(name="four-weeks #1", size="four-weeks", seed=1, limit=60, alternative=True, documents=True,
-             replan=True, ablations=("before", "no-hint", "probing", "old-caps"), export=3),
+             replan=True, ablations=("before", "no-hint", "probing", "old-caps") if ablations else (), export=3),
         dict(name="four-weeks #2", size="four-weeks", seed=2, limit=60, alternative=False, documents=False,
              replan=False),
         dict(name="four-weeks #3", size="four-weeks", seed=3, limit=60, alternative=False, documents=False,
@@ -539,6 +544,9 @@ def main(argv: list[str] | None = None) -> None:
                                        "results.json)")
     parser.add_argument("--only", help="comma-separated case names to run (default: all)")
     parser.add_argument("--render", metavar="JSON", help="only write --out again from the results.json of a run")
+    parser.add_argument("--ablations", action="store_true", help="also the four-week ablations (~5 min more)")
+    parser.add_argument("--no-proof-times", action="store_true",
+                        help="skip benchmarks/proof_times.py (time to proof against size, ~6 min)")
     # child mode (internal)
     parser.add_argument("--child")
     parser.add_argument("--visit")
@@ -562,7 +570,7 @@ def main(argv: list[str] | None = None) -> None:
 
     from planner.input.validation import load_visit
 
-    cases = plan_cases(args.quick)
+    cases = plan_cases(args.quick, args.ablations)
     if args.only:
         wanted = {x.strip() for x in args.only.split(",")}
         cases = [c for c in cases if c["name"] in wanted]
@@ -612,6 +620,11 @@ def main(argv: list[str] | None = None) -> None:
 
         print("  planning board: page render and a move's verdict", flush=True)
         info["board"] = board_bench.run()
+    if not (args.quick or args.only or args.no_proof_times):
+        import proof_times  # benchmarks/proof_times.py: time to proof against size, three seeds (issue 21)
+
+        print("  time to proof against visit size (benchmarks/proof_times.py)", flush=True)
+        proof_times.main([])
     info["bench_minutes"] = (time.perf_counter() - started) / 60
     info["quick"] = args.quick
     info["load_after"] = os.getloadavg() if hasattr(os, "getloadavg") else None

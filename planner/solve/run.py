@@ -7,7 +7,9 @@ explanations in the user's terms) is decided above this layer, in
 
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
+import gc
 import threading
 import time
 from collections.abc import Callable
@@ -21,9 +23,11 @@ from planner import domain as d
 from planner import rules
 from planner.domain import DAY_MINUTES as DAY
 from planner.errors import Cancelled, Infeasible, SolverFailure
-from planner.solve import hard, soft
+from planner.solve import hard, rooms, soft
 from planner.solve import stages as staging
 from planner.solve.greedy import greedy_plan
+from planner.solve.runner import Cancel as Cancel
+from planner.solve.runner import run_solver
 from planner.solve.variables import PlanModel, build
 
 # Presolve probing costs wall time that CP-SAT's deterministic clock does not
@@ -39,7 +43,6 @@ ROOM_PHASES = soft.ROOM_PHASES
 
 Progress = Callable[[float, float, float], None]  # elapsed seconds, objective, bound
 Phase = Callable[[str], None]  # "checking", "building", "solving", "rooms", "moves", "confirming", "explaining"
-Cancel = Callable[[], bool] | threading.Event  # true (or set): stop solving, raise Cancelled
 
 
 @dataclass
@@ -125,11 +128,7 @@ def build_model(visit: d.Visit, options: SolveOptions,
         on_the_way(f"soft rule {rule.__name__}")
         rule(pm)
     if options.previous is not None:
-        previous = {i.item_id: i for i in options.previous.sessions if i.item_id in visit.session_by_id}
-        frozen = {sid for sid in options.keep if sid in previous}
-        if options.freeze_before is not None:
-            frozen |= {sid for sid, item in previous.items() if item.start < options.freeze_before}
-        soft.fewest_sessions_moved(pm, previous, frozen)
+        soft.fewest_sessions_moved(pm, *_previous(visit, options))
         if options.freeze_before is not None:
             _freeze_unplanned(pm, options)
     hint = options.hint or options.previous
@@ -143,6 +142,16 @@ def build_model(visit: d.Visit, options: SolveOptions,
     objective = soft.objective(pm)
     on_the_way("the objective")
     return pm, objective
+
+
+def _previous(visit: d.Visit, options: SolveOptions) -> tuple[dict[str, d.PlanItem], set[str]]:
+    """On replan: the previous plan's sessions, and those that must stay exactly as they were."""
+    assert options.previous is not None  # called on replan only
+    previous = {i.item_id: i for i in options.previous.sessions if i.item_id in visit.session_by_id}
+    frozen = {sid for sid in options.keep if sid in previous}
+    if options.freeze_before is not None:
+        frozen |= {sid for sid, item in previous.items() if item.start < options.freeze_before}
+    return previous, frozen
 
 
 def _freeze_unplanned(pm: PlanModel, options: SolveOptions) -> None:
@@ -200,15 +209,14 @@ def solve_model(visit: d.Visit, options: SolveOptions) -> SolverRun:
     """Build the model and run CP-SAT, stage by stage (soft.stages, then the
     rooms-and-peers stages: §3.7, then §3.8), each in its steps (soft.steps).
     No pre-checks and no explanations: :mod:`planner.orchestrate` decides
-    what the answer means.
-
-    Each later step holds the terms of the steps before at the values found
-    and starts from that plan; before the first rooms-and-peers stage every
-    session's presence and start are held too. The main stage's steps share
-    80 % of the time limit, the rooms-and-peers stages the rest; time a step
-    leaves passes to the next (planner.solve.stages.budget). The run is
-    OPTIMAL only when every step is; a later step that finds nothing in time
-    leaves the plan of the step before."""
+    what the answer means. Each later step holds the terms of the steps
+    before at the values found and starts from that plan; the rooms-and-peers
+    stages hold every session's presence and start too, in a model of their
+    own (planner.solve.rooms) built once the main one is freed. The main
+    stage's steps share 80 % of the time limit, the rooms-and-peers stages the
+    rest; time a step leaves passes to the next (stages.budget). The run is
+    OPTIMAL only when every step is; a step that finds nothing in time leaves
+    the plan of the step before, and the next stage still runs."""
     t0 = time.perf_counter()
     deadline = _deadline(options)
     if options.on_phase:
@@ -228,12 +236,22 @@ def solve_model(visit: d.Visit, options: SolveOptions) -> SolverRun:
     reports: list[dict[str, Any]] = []
     done: list[dict[str, Any]] = []
     found = ("OPTIMAL", "FEASIBLE")
+    stage_solver = cp_model.CpSolver()
     for n, step in enumerate(steps):
         skipped = bool(done) and done[-1]["status"] not in found  # a first step that found nothing
+        proven = False
         if n and not skipped:
             if status not in found:
                 break
-            _next_step(pm, solver, steps[n - 1], step, weights, options)
+            if step.rooms and not steps[n - 1].rooms:  # the rooms-and-peers stages' own model
+                held, visit = rooms.snapshot(pm, solver), pm.visit
+                callback.expr = None
+                stage_solver = cp_model.CpSolver()  # its last solver and model freed before it is built
+                del pm, solver
+                _release_memory()
+                pm, proven = _rooms_model(visit, held, step, weights, options)
+            else:
+                proven = _next_step(pm, solver, steps[n - 1], step, weights, options)
         pm.model.Minimize(soft.stage_objective(pm, list(step.minimises), weights))
         callback.expr = None if step.last else soft.stage_objective(pm, list(step.names), weights)
         # deterministic seconds under --deterministic, else what building left of the wall clock
@@ -241,6 +259,7 @@ def solve_model(visit: d.Visit, options: SolveOptions) -> SolverRun:
         # a later step may run a little past the deadline: a tenth of the limit at most
         stage_solver = _solver(pm, options, staging.budget(steps, n, left, limit),
                                deadline + (0.1 * limit if n else 0.0), rooms=step.rooms)
+        stage_solver.parameters.fix_variables_to_their_hinted_value = proven  # rooms.prepare proved it: read back
         code = _run_step(stage_solver, pm, step, callback, options, started)
         step_status = stage_solver.StatusName(code)
         spent += stage_solver.deterministic_time if options.deterministic else stage_solver.wall_time
@@ -249,14 +268,12 @@ def solve_model(visit: d.Visit, options: SolveOptions) -> SolverRun:
                      "deterministic_time": stage_solver.deterministic_time})
         if step_status not in found and not step.last:
             continue  # the stage's last step searches again, for the whole stage, from the same hint
-        if step_status not in found and solver is not None:
-            solver, status = _read_back(pm, options, step_status, step), "FEASIBLE"
-            # the stage's own figure for the plan that stands, as the step's objective would have been
-            expr = soft.stage_objective(pm, list(step.names), weights)
-            value = float(expr if isinstance(expr, int) else solver.Value(expr))
-            reports.append(staging.stage_report(step, done, objective=value))
-            break
-        status = step_status if solver is None or (status == "OPTIMAL" and step_status == "OPTIMAL") else "FEASIBLE"
+        if step_status not in found and status in found:  # the plan of the step before stands
+            solver, report = _stands(pm, options, step_status, step, done, weights)
+            status, done = "FEASIBLE", []
+            reports.append(report)
+            continue  # a later stage never gets nothing
+        status = step_status if status is None or (status == "OPTIMAL" and step_status == "OPTIMAL") else "FEASIBLE"
         if step_status not in found:  # no plan at all
             break
         solver = stage_solver
@@ -270,21 +287,48 @@ def solve_model(visit: d.Visit, options: SolveOptions) -> SolverRun:
     return SolverRun(pm, status or "UNKNOWN", solver, weights, timings, reports)
 
 
+def _release_memory() -> None:
+    """Collect what the main stage's model left and hand the freed heap back
+    to the system (glibc's malloc_trim; elsewhere nothing), so that the peak
+    resident size is the larger of the two stages', not their sum."""
+    gc.collect()
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (AttributeError, OSError):  # not glibc
+        pass
+
+
 def _next_step(pm: PlanModel, solver: cp_model.CpSolver, before: staging.Step, step: staging.Step,
-               weights: dict[str, int], options: SolveOptions) -> None:
-    """Between two steps: hold what the step before minimised, and before the
-    first rooms-and-peers stage every session's presence and start too, with
-    that stage's own rules and weights."""
+               weights: dict[str, int], options: SolveOptions) -> bool:
+    """Between two steps of one model: hold what the step before minimised;
+    before a rooms-and-peers stage, its start (planner.solve.rooms.prepare,
+    true when that proves the stage)."""
     staging.hold(pm, solver, before.minimises)
-    if step.rooms and step.stage != before.stage:
-        if options.on_phase:
-            options.on_phase(ROOM_PHASES[soft.ROOM_STAGES.index(list(step.names))])
-        if not before.rooms:
-            staging.hold_times(pm, solver)
-            for rule in soft.ROOM_RULES:
-                rule(pm)
-            staging.hint_room_stage(pm, solver)
-            weights.update(soft.weights(pm))
+    if not step.rooms:
+        return False
+    if step.stage != before.stage and options.on_phase:
+        options.on_phase(ROOM_PHASES[soft.ROOM_STAGES.index(list(step.names))])
+    return rooms.prepare(pm, list(step.names), rooms.plan_of(pm, solver), options.seed,
+                         staging.LEAST_SHARE * options.time_limit)
+
+
+def _rooms_model(visit: d.Visit, held: rooms.Held, step: staging.Step, weights: dict[str, int],
+                 options: SolveOptions) -> tuple[PlanModel, bool]:
+    """Before the first rooms-and-peers stage: their own model (planner.solve.rooms:
+    every session's presence and start held, the main stage's terms held, that
+    plan as the hint), their weights, and the stage's start (rooms.prepare)."""
+    if options.on_phase:
+        options.on_phase(ROOM_PHASES[soft.ROOM_STAGES.index(list(step.names))])
+    should_stop = options.cancel.is_set if isinstance(options.cancel, threading.Event) else options.cancel
+
+    def on_the_way(_step: str) -> None:  # no deadline: a later stage never gets nothing
+        if should_stop is not None and should_stop():
+            raise Cancelled()
+
+    replan = _previous(visit, options) if options.previous is not None else (None, set())
+    pm = rooms.build_rooms(visit, held, on_the_way, *replan)
+    weights.update({name: w for name, w in soft.weights(pm).items() if name in soft.ROOM_TERMS})
+    return pm, rooms.prepare(pm, list(step.names), held, options.seed, staging.LEAST_SHARE * options.time_limit)
 
 
 def _run_step(solver: cp_model.CpSolver, pm: PlanModel, step: staging.Step, callback: _Callback,
@@ -302,6 +346,16 @@ def _run_step(solver: cp_model.CpSolver, pm: PlanModel, step: staging.Step, call
         raise
     except Exception as exc:
         raise SolverFailure(f"the solver failed: {type(exc).__name__}: {exc}") from exc
+
+
+def _stands(pm: PlanModel, options: SolveOptions, step_status: str, step: staging.Step,
+            done: list[dict[str, Any]], weights: dict[str, int]) -> tuple[cp_model.CpSolver, dict[str, Any]]:
+    """A stage's last step found nothing in time: the plan before stands (_read_back),
+    and the stage's report scores it on the stage's own terms."""
+    solver = _read_back(pm, options, step_status, step)
+    expr = soft.stage_objective(pm, list(step.names), weights)
+    value = float(expr if isinstance(expr, int) else solver.Value(expr))
+    return solver, staging.stage_report(step, done, objective=value)
 
 
 def _read_back(pm: PlanModel, options: SolveOptions, step_status: str, step: staging.Step) -> cp_model.CpSolver:
@@ -351,59 +405,6 @@ def _solver(pm: PlanModel, options: SolveOptions, budget: float, deadline: float
     else:
         p.max_time_in_seconds = max(0.01, min(budget, wall))
     return solver
-
-
-def run_solver(solver: cp_model.CpSolver, model: cp_model.CpModel,
-               callback: cp_model.CpSolverSolutionCallback | None = None, cancel: Cancel | None = None) -> int:
-    """``solver.Solve(model, callback)``, stoppable.
-
-    CP-SAT runs in a worker thread while the calling thread waits in short
-    steps, so that it can take Ctrl-C (Python raises KeyboardInterrupt in the
-    main thread only while that thread runs Python code) and poll `cancel`.
-    CP-SAT's own SIGINT handler is switched off: it would stop the search and
-    hand back the best plan so far as if the time limit had come. On either,
-    the search is stopped (``StopSearch``) and the interrupt propagates —
-    KeyboardInterrupt, or :class:`~planner.errors.Cancelled` for the cancel
-    hook — so no plan ever comes out of an interrupted run."""
-    should_stop = cancel.is_set if isinstance(cancel, threading.Event) else cancel
-    solver.parameters.catch_sigint_signal = False
-    if should_stop is not None and should_stop():
-        raise Cancelled()
-    answer: dict[str, Any] = {}
-
-    def work() -> None:
-        try:
-            answer["status"] = solver.Solve(model, callback)
-        except BaseException as exc:  # handed over to the waiting thread
-            answer["error"] = exc
-
-    worker = threading.Thread(target=work, name="cp-sat", daemon=True)
-    stop: BaseException | None = None
-    try:
-        worker.start()  # inside the try: Ctrl-C may come while the thread starts
-        while worker.is_alive():
-            worker.join(0.05)
-            if stop is None and should_stop is not None and should_stop():
-                stop = Cancelled()
-            if stop is not None:
-                solver.StopSearch()  # repeated until it takes: the search may not have begun yet
-    except KeyboardInterrupt as interrupt:
-        stop = interrupt
-    finally:
-        # never leave CP-SAT running behind: a C++ search still running when the
-        # interpreter exits aborts the process ("terminate called ...", SIGABRT)
-        while worker.is_alive():
-            solver.StopSearch()
-            try:
-                worker.join(0.05)
-            except KeyboardInterrupt as again:  # a second Ctrl-C while the search winds down
-                stop = stop or again
-    if stop is not None:
-        raise stop
-    if "error" in answer:
-        raise answer["error"]
-    status: int = answer["status"]
-    return status
 
 
 def feasible_with(visit: d.Visit, families: list[str], time_limit: float,

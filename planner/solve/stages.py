@@ -19,7 +19,6 @@ from typing import Any
 from ortools.sat.python import cp_model
 
 from planner import rules
-from planner.domain import DAY_MINUTES as DAY
 from planner.solve import soft
 from planner.solve.variables import PlanModel
 
@@ -87,34 +86,6 @@ def hold(pm: PlanModel, solver: cp_model.CpSolver, names: Sequence[str]) -> None
     pm.model.ClearHints()
     proto.solution_hint.vars.extend(range(len(values)))
     proto.solution_hint.values.extend(values)
-
-
-def hold_times(pm: PlanModel, solver: cp_model.CpSolver) -> None:
-    """Before the first rooms-and-peers stage (§3.7, then §3.8): every session held or left
-    out as found, at the start found."""
-    pm.held_days = {}
-    for sid, sv in pm.sessions.items():
-        present = solver.BooleanValue(sv.present)
-        pm.model.Add(sv.present == int(present))
-        if present:
-            start = solver.Value(sv.start)
-            pm.model.Add(sv.start == start)
-            pm.held_days[sid] = start // DAY
-
-
-def hint_room_stage(pm: PlanModel, solver: cp_model.CpSolver) -> None:
-    """Complete the hint with the rooms-and-peers stage's own variables, as the
-    held plan sets them, so that the hint is a whole plan the stage starts from."""
-    used = set()
-    for sid, k in (pm.held_days or {}).items():
-        sv = pm.sessions[sid]
-        room = next((rid for rid, lit in sv.room.items() if solver.BooleanValue(lit)), None)
-        used |= {(pid, k, room) for pid, lit in sv.peer.items() if solver.BooleanValue(lit)}
-    index = {lit.Index(): key in used for key, lit in pm.uses.items()}
-    for key, lit in pm.uses.items():
-        pm.model.AddHint(lit, int(key in used))
-    for change, lits in pm.stay_put:
-        pm.model.AddHint(change, max(0, sum(index[lit.Index()] for lit in lits) - 1))
 
 
 def gap(objective: float, bound: float) -> float:

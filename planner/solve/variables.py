@@ -83,24 +83,36 @@ def free(windows: Iterable[d.Window], start: dt.datetime, end: dt.datetime) -> b
     return d.overlapping(windows, start, end) is None
 
 
-def build(visit: d.Visit, on_the_way: Callable[[str], None] | None = None) -> PlanModel:
+def build(visit: d.Visit, on_the_way: Callable[[str], None] | None = None,
+          held: dict[str, int] | None = None) -> PlanModel:
     """Create the variables. Rules are added by the functions of hard.py and soft.py.
-    `on_the_way(step)` is called every few sessions (the time limit's check)."""
+    `on_the_way(step)` is called every few sessions (the time limit's check).
+
+    With `held` (the rooms-and-peers stages, planner.solve.rooms: session id ->
+    its start, for the sessions a solved stage holds), each of those sessions is
+    held at that start (its start domain is that one value, and only the peers
+    free then are candidates) and every other session is left out, with neither
+    room nor peer literals."""
     model = cp_model.CpModel()
     pm = PlanModel(visit, model, visit.time_axis, {})
     for n, session in enumerate(sorted(visit.sessions, key=lambda s: s.id)):
         if on_the_way is not None and n % 64 == 0:
             on_the_way("the variables")
-        pm.sessions[session.id] = _session_vars(pm, session)
+        pm.sessions[session.id] = _session_vars(pm, session, held)
     return pm
 
 
-def _session_vars(pm: PlanModel, session: d.Session) -> SessionVars:
+def _session_vars(pm: PlanModel, session: d.Session, held: dict[str, int] | None = None) -> SessionVars:
     visit, model = pm.visit, pm.model
     sid = session.id
     starts = [pm.t(s) for s in session_starts(visit, session)]
     rooms = session_rooms(visit, session)
     present = model.NewBoolVar(f"present[{sid}]")
+    if held is not None:
+        starts = [held[sid]] if sid in held and held[sid] in starts else []
+        rooms = rooms if starts else []
+        if starts:
+            model.Add(present == 1)
     if not starts:
         model.Add(present == 0)
         starts = [pm.t(d.combine(visit.settings.interview_days[0], visit.settings.day_start))]
@@ -129,7 +141,7 @@ def _session_vars(pm: PlanModel, session: d.Session) -> SessionVars:
         model.Add(travel == sum(visit.room_by_id[r].travel * lit for r, lit in room_lits.items()))
     least_travel = travels[0] if travels else 0
     peer_lits = {}
-    for peer in sorted(visit.peers, key=lambda p: p.id):
+    for peer in sorted(visit.peers, key=lambda p: p.id) if rooms or held is None else ():
         # a peer who is away at every possible start is never a candidate (rule 5)
         if any(free(peer.unavailable, pm.moment(t - least_travel),
                     pm.moment(t + session.duration_minutes + least_travel)) for t in starts):

@@ -187,9 +187,11 @@ def pin_problems(vd: VisitDir, item: d.PlanItem) -> list[Problem]:
     off the slot grid, a room or peers the session cannot have…): empty when
     the pin can be recorded. Nothing is written."""
     raw, _ = _pinned_raw(vd, item)
-    before_problems = {str(p) for p in check(vd.path).problems}
     rendered = _render_files(raw)
     after = _problems_after({"sessions.csv": rendered["sessions.csv"]}, vd.path)
+    if not after:  # the usual case: the visit stays valid, so there is nothing to compare with
+        return []
+    before_problems = {str(p) for p in check(vd.path).problems}
     return [p for p in after if str(p) not in before_problems]
 
 
