@@ -7,7 +7,7 @@ from __future__ import annotations
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
-from planner.web import actions, placing
+from planner.web import actions, placing, views
 from planner.web.base import Refused, render, valid_visit, version_of, visit_dir
 
 
@@ -25,5 +25,6 @@ async def where(request: Request):
     found = await run_in_threadpool(placing.where_can_it_go, visit, plan, session_id, limit)
     busy = placing.busy_for(visit, plan, session_id, item.start.date())
     return render(request, "where.html", title=f"Where can {item.title} go?", vd=vd, visit=visit,
-                  version=version, item=item, placing=found, more=more, revision=vd.revision(),
+                  version=version, item=item, placing=found, more=more,
+                  revision=views.base_revision(vd, request.query_params.get("rev")),
                   busy=[b for b in busy if not b.why.startswith(("holds", "not a room"))])
