@@ -145,4 +145,11 @@ def posted(form, columns: list[str], current: dict[str, str]) -> dict[str, str]:
             out[column] = ""
         else:
             out[column] = str(current.get(column, "") or "")
+        was = str(current.get(column, "") or "")
+        if column in lists and sorted(_items(out[column])) == sorted(_items(was)):
+            out[column] = was  # the same ids ticked: kept as written (their order, their spacing)
     return out
+
+
+def _items(text: str) -> list[str]:
+    return [v.strip() for v in text.split(";") if v.strip()]

@@ -146,3 +146,50 @@ def test_a_release_is_issued_when_it_is_published_not_when_its_plan_was_made(boa
     papers = [p for p in release.rglob("*.html") if said in p.read_text(encoding="utf-8")]
     assert papers, f"no paper of the release says 'issued {said}'"
     assert json.loads((vd.draft_folder() / "schedule.json").read_text())["issued"] == drafted  # draft as it was
+
+
+def _browser_form(html: str) -> dict:
+    """What a browser posts for an edit form as shown: its inputs, the ticked boxes and the lists shown."""
+    fields: dict = {k: v for k, v in re.findall(r'name="([a-z_]+)" value="([^"]*)"', html) if k != "csrf"}
+    for value, name in re.findall(r'value="([^"]*)" name="([a-z_]+)" checked', html):
+        fields.setdefault(name, [])
+        if isinstance(fields[name], list):
+            fields[name].append(value)
+    fields["shown-lists"] = re.findall(r'name="shown-lists" value="([a-z_]+)"', html)
+    return fields
+
+
+def test_a_save_that_changes_nothing_is_not_journaled_and_keeps_lists_as_written(board):  # noqa: F811
+    from test_web import Client
+    c = Client(board)
+    vd = board.ws.visit("small")
+    sessions = vd.path / "sessions.csv"
+    sessions.write_text(sessions.read_text(encoding="utf-8").replace(",ceo,", ",leader;ceo,", 1), encoding="utf-8")
+    before, journal = sessions.read_bytes(), vd.revision()
+    r = c.post("/v/small/edit/sessions/2", _browser_form(c.get("/v/small/edit/sessions/2").text))
+    assert r.status_code == 303 and "unchanged=1" in r.headers["location"]
+    assert sessions.read_bytes() == before and vd.revision() == journal  # not even reordered to "ceo;leader"
+    assert "Nothing changed" in c.get(r.headers["location"]).text
+    settings = vd.path / "visit.toml"
+    was = settings.read_bytes()
+    r = c.post("/v/small/settings", _browser_form(c.get("/v/small/settings").text))
+    assert r.status_code == 303 and "unchanged=1" in r.headers["location"]
+    assert settings.read_bytes() == was and vd.revision() == journal
+    # a real change is saved and journaled; the list, changed, is written in the form's order
+    form = _browser_form(c.get("/v/small/edit/sessions/2").text)
+    r = c.post("/v/small/edit/sessions/2", {**form, "title": "Chief Executive (moved)"})
+    assert r.status_code == 303 and "unchanged" not in r.headers["location"] and vd.revision() == journal + 1
+    assert ",leader;ceo," in sessions.read_text(encoding="utf-8")  # the list itself was not changed
+
+
+def test_a_move_to_where_the_session_already_is_is_not_a_move(board):  # noqa: F811
+    alex = _named(board, "Alex Jones")
+    plan(alex)
+    vd = board.ws.visit("small")
+    held, journal = _draft(board).session("s1"), vd.revision()
+    here = (f"/v/small/board/draft/move/s1?day={held.start:%Y-%m-%d}&start={held.start:%H:%M}&room={held.room_id}"
+            f"&rev={journal}")
+    r = alex.post("/v/small/board/draft/move/s1", _form_of(alex.get(here).text))
+    assert r.status_code == 303
+    assert vd.revision() == journal and not [e for e in vd.journal() if e.action == "move"]
+    assert _draft(board).session("s1") == held
