@@ -239,27 +239,31 @@ def said(vd: VisitDir, entry: Entry) -> str:
     return draft.said(entry, timezone_of(vd))
 
 
-def history(vd: VisitDir, limit: int = 200) -> list[dict]:
-    """The journal, newest first: who did what, when (the visit's local time), and
-    whether it was undone."""
-    zone = timezone_of(vd)
+def history(vd: VisitDir, limit: int = 200, zone: str | None = None) -> list[dict]:
+    """The journal, newest first: who did what, when (the visit's local time,
+    `zone` or the visit's own), and whether it was undone; the History page's
+    list and the visit page's Journal say it alike."""
+    zone = zone or timezone_of(vd)
     undone = vd.undone()
-    return [{"n": e.n, "who": e.who, "text": e.text, "at": e.at, "when": draft.local_time(e.at, zone, True),
+    return [{"n": e.n, "who": e.who, "at": e.at,
+             "text": e.text.replace("published release ", "published version ", 1) if e.action == "publish" else e.text,
+             "when": draft.local_time(e.at, zone, True),
              "undone": e.n in undone}
             for e in reversed(vd.journal()[-limit:])]
 
 
 def board_label(vd: VisitDir, version: str) -> str:
-    """What the board says it shows: "Draft — based on release 2, 3 changes since", "Release 3"."""
+    """What the board says it shows, in the papers' word: "Draft — based on version 2, 3 changes since",
+    "Version 3 (published)", "Version 2"."""
     if version == "draft":
         published = vd.published()
         if published is None:
             return "Draft — nothing published yet"
         since = draft.changes_since_release(vd)
-        return (f"Draft — based on release {published.removeprefix('release-')}, "
+        return (f"Draft — based on version {published.removeprefix('release-')}, "
                 f"{since} change{'' if since == 1 else 's'} since")
     if version.startswith("release-"):
-        return f"Release {version.removeprefix('release-')}"
+        return f"Version {version.removeprefix('release-')}" + (" (published)" if version == vd.published() else "")
     return f"{version}, an old plan version (read-only)"
 
 

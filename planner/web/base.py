@@ -21,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from planner.web import actions
+from planner.web import actions, draft
 from planner.web.jobs import Jobs
 from planner.web.security import MAX_UPLOAD_BYTES, Sessions, Throttle, Users, csrf_ok, csrf_token
 from planner.web.services import Flows
@@ -65,6 +65,8 @@ class BoardState:
         self.env.filters["hm"] = lambda t: t.strftime("%H:%M") if t else ""
         self.env.filters["dayname"] = lambda t: t.strftime("%a %d %b %Y") if t else ""
         self.env.filters["number"] = lambda x: "" if x is None else f"{x:,.0f}"
+        self.env.filters["vword"] = draft.version_word  # "release-3" said as the papers say it: "version 3"
+        self.env.filters["capfirst"] = lambda s: s[:1].upper() + s[1:]
         self.env.filters["urlq"] = lambda v: urllib.parse.quote(str(v), safe="")
         self.allowed_hosts, self.https_only = list(allowed_hosts), https_only
 

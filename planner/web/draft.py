@@ -57,27 +57,53 @@ def placement(item: d.PlanItem) -> dict:
     return {"start": f"{item.start:%Y-%m-%dT%H:%M}", "room": item.room_id, "peers": list(item.peer_ids)}
 
 
-def placed(plan: d.Plan, placements: dict[str, dict]) -> d.Plan:
-    """`plan` with the sessions of `placements` at their start, room and peers (durations kept)."""
-    items = []
+def placement_of(plan: d.Plan, session_id: str) -> dict | None:
+    """Where the plan has the session: its placement, {"left_out": reason} for a
+    `should` session it left out, or None (neither)."""
+    item = plan.session(session_id)
+    if item is not None:
+        return placement(item)
+    reason = next((u.reason for u in plan.unscheduled if u.session_id == session_id), None)
+    return {"left_out": reason} if reason is not None else None
+
+
+def placed(plan: d.Plan, placements: dict[str, dict], visit: d.Visit | None = None) -> d.Plan:
+    """`plan` with the sessions of `placements` at their start, room and peers
+    (durations kept), or left out again ({"left_out": reason}); a left-out
+    session given a start is placed (built from `visit`'s session)."""
+    items, unscheduled = [], list(plan.unscheduled)
     for item in plan.items:
         where = placements.get(item.item_id)
+        if where is not None and "left_out" in where:
+            unscheduled.append(d.Unscheduled(item.item_id, str(where["left_out"])))
+            continue
         if where is not None:
             start = dt.datetime.fromisoformat(where["start"])
             item = replace(item, start=start, end=start + (item.end - item.start), room_id=where["room"],
                            peer_ids=tuple(sorted(where["peers"])))
         items.append(item)
-    return d.Plan(items=tuple(items), unscheduled=plan.unscheduled, meta=dict(plan.meta))
+    on_plan = {i.item_id for i in plan.items}
+    for sid, where in placements.items():
+        session = visit.session_by_id.get(sid) if visit is not None else None
+        if sid in on_plan or "start" not in where or session is None:
+            continue
+        start = dt.datetime.fromisoformat(where["start"])
+        items.append(d.PlanItem(start=start, end=start + dt.timedelta(minutes=session.duration_minutes),
+                                item_id=sid, kind=session.kind, title=session.title, room_id=where["room"],
+                                peer_ids=tuple(sorted(where["peers"])), attendee_ids=session.attendees))
+        unscheduled = [u for u in unscheduled if u.session_id != sid]
+    return d.Plan(items=tuple(items), unscheduled=tuple(unscheduled), meta=dict(plan.meta))
 
 
 def apply_placements(vd: VisitDir, visit: d.Visit, placements: dict[str, dict]) -> dict[str, dict]:
-    """Put sessions back where `placements` says; returns where they were."""
+    """Put sessions back where `placements` says (a placement, or left out);
+    returns where they were."""
     ensure(vd)
     plan = read(vd)
     if plan is None:
         raise PlannerError("the visit has no draft to change; plan it first")
-    before = {sid: placement(item) for sid in placements if (item := plan.session(sid)) is not None}
-    write(vd, visit, placed(plan, {k: v for k, v in placements.items() if k in before}))
+    before = {sid: where for sid in placements if (where := placement_of(plan, sid)) is not None}
+    write(vd, visit, placed(plan, {k: v for k, v in placements.items() if k in before}, visit))
     return before
 
 
@@ -155,10 +181,21 @@ def publish(vd: VisitDir, visit: d.Visit, who: str) -> str:
     changes = compare(read_plan(previous), plan) if previous is not None else None
     write_plan_folder(vd.path / RELEASES / name, visit, plan, records_from=[previous], changes=changes,
                       previous_folder=previous)
-    vd.append(who, "publish", f"published release {number}", version=f"release-{number}", touches=[],
+    vd.append(who, "publish", f"published version {number}", version=f"release-{number}", touches=[],
               extra={"release": number, "folder": f"{RELEASES}/{name}",
                      "previous": f"release-{number - 1}" if previous is not None else None})
     return f"release-{number}"
+
+
+def version_word(version: str | None) -> str:
+    """A version as the papers and e-mails say it: "release-3" is "version 3"
+    (their "version 3, issued …", "Plan version 3"), "draft" "the draft"; an
+    old workspace's "v004" stays as it is. URLs keep "release-N"."""
+    if version is None:
+        return ""
+    if version == "draft":
+        return "the draft"
+    return version.replace("release-", "version ", 1) if version.startswith("release-") else version
 
 
 _counted: dict[tuple, int] = {}  # (draft's and release's schedule files as they are) -> changes

@@ -108,7 +108,8 @@ def verdict_whole(visit: d.Visit, plan: d.Plan, move: Move) -> list[str]:
 
 
 def save_move(vd: VisitDir, visit: d.Visit, move: Move, who: str) -> str:
-    """Move a session on the working draft (the caller holds the lock). The
+    """Move a session on the working draft, or place a `should` session it left
+    out (the journal's undo data then says "left out"; the caller holds the lock). The
     move is checked again against the draft as it is now, with the
     independent checker, so a move someone else made meanwhile cannot be
     broken by it; the journal keeps where the session was (undo)."""
@@ -116,26 +117,27 @@ def save_move(vd: VisitDir, visit: d.Visit, move: Move, who: str) -> str:
 
     draft.ensure(vd)
     plan = draft.read(vd)
-    if plan is None or plan.session(move.session_id) is None:
+    was = draft.placement_of(plan, move.session_id) if plan is not None else None
+    if plan is None or was is None:
         raise Infeasible([f"{visit.label(move.session_id)} is not on the draft's board any more."])
     breaches = verdict(visit, plan, move)
     if breaches:
         raise Infeasible(breaches)
     item = plan.session(move.session_id)
-    assert item is not None
-    if (item.start == dt.datetime.combine(move.day, move.start) and item.room_id == move.room_id
-            and sorted(item.peer_ids) == sorted(move.peer_ids)):
+    if item is not None and (item.start == dt.datetime.combine(move.day, move.start)
+                             and item.room_id == move.room_id and sorted(item.peer_ids) == sorted(move.peer_ids)):
         return "draft"  # where it already is: not a move, nothing written or journaled
     new = moved_plan(visit, plan, move)
     new.meta["edited"] = {"moved": move.session_id, "by": who}
     draft.write(vd, visit, new)
     session = visit.session_by_id[move.session_id]
     when = dt.datetime.combine(move.day, move.start)
-    text = f"moved '{session.title}' to {when:%a} {when.day} {when:%b %H:%M}, {visit.name_of(move.room_id)}"
-    if tuple(sorted(move.peer_ids)) != tuple(sorted(item.peer_ids)):
+    verb = "moved" if item is not None else "placed (it was left out)"
+    text = f"{verb} '{session.title}' to {when:%a} {when.day} {when:%b %H:%M}, {visit.name_of(move.room_id)}"
+    if item is None or tuple(sorted(move.peer_ids)) != tuple(sorted(item.peer_ids)):
         text += " with " + ", ".join(visit.name_of(p) for p in move.peer_ids)
     vd.append(who, "move", text, touches=[f"session:{move.session_id}"],
-              extra={"session": move.session_id, "placements": {move.session_id: draft.placement(item)}})
+              extra={"session": move.session_id, "placements": {move.session_id: was}})
     return "draft"
 
 

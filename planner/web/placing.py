@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 from planner import domain as d
 from planner import rules
 from planner.check.objective import penalties
-from planner.web.moves import Move, moved_plan, verdict
+from planner.web.moves import Move, left_out_item, moved_plan, verdict
 
 SHOWN = 12  # slots offered at first ("more" shows more)
 TALLY = {rule.name: rule.tally for rule in rules.SOFT_RULES if rule.tally}
@@ -192,7 +192,7 @@ def candidates(visit: d.Visit, plan: d.Plan, item: d.PlanItem) -> tuple[list[Mov
             if any(not _free(sessions_of[p], start - buffer, end + buffer) for p in item.peer_ids):
                 continue
             for room in rooms:
-                if (start, room.id) == (item.start, item.room_id):
+                if (start, room.id) == (item.start, item.room_id) and item in plan.items:
                     continue
                 if d.overlapping(room.unavailable, start, end) or not _free(taken[room.id], start, end):
                     continue
@@ -210,6 +210,8 @@ class SoftCounter:
 
     def __init__(self, visit: d.Visit, plan: d.Plan, item: d.PlanItem):
         self.visit, self.plan, self.item = visit, plan, item
+        self.left_out = plan.session(item.item_id) is None  # a left-out session: counted from where it is not
+        self._load = _load_change(visit, plan, item) if self.left_out else 0  # rule 4 is the whole plan's
         self.peers, self.attendees = set(item.peer_ids), set(item.attendee_ids)
         self._mine = [i for i in plan.items if self.attendees & set(i.attendee_ids)]
         self._cache: dict[dt.date, tuple[d.Plan, d.Visit, dict[str, int]]] = {}
@@ -218,23 +220,27 @@ class SoftCounter:
         """The part of the plan a move to `day` can change, the visit cut to its
         sessions and people (so counting it is quick), and its counts."""
         if day not in self._cache:
-            days = {self.item.start.date(), day}
+            days = {day} if self.left_out else {self.item.start.date(), day}
             keep = {i.item_id: i for i in self._mine}
             for i in self.plan.items:
                 if i.start.date() in days and self.peers & set(i.peer_ids):
                     keep.setdefault(i.item_id, i)
-            keep[self.item.item_id] = self.item
-            part = d.Plan(items=tuple(keep.values()))
-            names = {p for i in part.items for p in i.attendee_ids}
+            if not self.left_out:
+                keep[self.item.item_id] = self.item
+            out = tuple(u for u in self.plan.unscheduled if u.session_id == self.item.item_id)
+            part = d.Plan(items=tuple(keep.values()), unscheduled=out)
+            names = {p for i in part.items for p in i.attendee_ids} | set(self.attendees)
             sub = replace(self.visit, people=tuple(p for p in self.visit.people if p.id in names),
-                          sessions=tuple(s for s in self.visit.sessions if s.id in keep))
+                          sessions=tuple(s for s in self.visit.sessions if s.id in keep or s.id == self.item.item_id))
             self._cache[day] = (part, sub, penalties(sub, part))
         return self._cache[day]
 
     def delta(self, move: Move) -> dict[str, int]:
         part, sub, before = self._part(move.day)
         after = penalties(sub, moved_plan(self.visit, part, move))
-        return {name: after[name] - before[name] for name in TALLY if after[name] != before[name]}
+        change = {name: after[name] - before[name] for name in TALLY if name != "balanced_load"}
+        change["balanced_load"] = self._load
+        return {name: n for name, n in change.items() if n}
 
     def words(self, move: Move) -> list[str]:
         """The change in plain words: who gains or loses a room change or idle time, seats left empty."""
@@ -252,6 +258,20 @@ class SoftCounter:
         seats = self.delta(move).get("right_sized_rooms", 0)
         out += _counted(0, seats, "empty seat", f"in {self.visit.name_of(move.room_id)}")
         return out
+
+
+def _load_change(visit: d.Visit, plan: d.Plan, item: d.PlanItem) -> int:
+    """How placing a left-out session changes the busiest peer's count of sessions
+    (rule 4, a count over the whole plan; a move of a placed session keeps it)."""
+    load: dict[str, int] = defaultdict(int)
+    for i in plan.sessions:
+        if i.item_id in visit.session_by_id:
+            for pid in i.peer_ids:
+                load[pid] += 1
+    before = max(load.values(), default=0)
+    for pid in item.peer_ids:
+        load[pid] += 1
+    return max(load.values(), default=0) - before
 
 
 def _room_changes(plan: d.Plan, pid: str) -> int:
@@ -272,8 +292,9 @@ def _counted(before: int, after: int, noun: str, tail: str) -> list[str]:
 
 
 def where_can_it_go(visit: d.Visit, plan: d.Plan, session_id: str, limit: int = SHOWN) -> Placing:
-    """The best `limit` slots that keep every hard rule (see the module's docstring)."""
-    item = plan.session(session_id)
+    """The best `limit` slots that keep every hard rule (see the module's docstring);
+    for a `should` session the plan left out, the slots it can be placed in."""
+    item = plan.session(session_id) or left_out_item(visit, plan, session_id)
     if item is None:
         raise KeyError(session_id)
     moves, total = candidates(visit, plan, item)

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from planner.errors import PlannerError
-from planner.web import actions, mail
+from planner.web import actions, draft, mail
 from planner.web.jobs import Job
 from planner.web.workspace import RELEASES, StaleEdit, VisitDir
 
@@ -80,7 +80,7 @@ def publish_work(vd: VisitDir, version: str, revision: object, who: str) -> Call
         job.result_url, job.result_label = f"/v/{vd.slug}/invites/{release}", f"The invites of {release}"
         written = _files(vd.version_path(release))
         job.step("Papers written", written, written)
-        job.message = f"Published {release.replace('-', ' ')}: {written} files written."
+        job.message = f"Published {draft.version_word(release)}: {written} files written."
 
     return work
 

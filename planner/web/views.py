@@ -12,7 +12,7 @@ from planner.invitations.manifest import load_manifest
 from planner.invitations.replies import current_statuses
 from planner.invitations.reports import answers_by_item
 from planner.text import slug as slugify
-from planner.web import actions
+from planner.web import actions, draft
 from planner.web.board import board_view
 from planner.web.fields import label_of
 from planner.web.plain import said
@@ -109,8 +109,7 @@ def visit_context(vd: VisitDir, solver: Solver, solve_seconds: float, query: Que
     counts = {t: sum(1 for p in problems if p["tab"] == t) for t in TABS}
     counts["problems"] = len(problems)
     zone = checked.visit.settings.timezone if checked.visit is not None else None
-    journal = [{"n": e.n, "at": e.at, "when": local_time(e.at, zone), "who": e.who, "text": e.text}
-               for e in list(reversed(vd.journal()))[:30]]
+    journal = actions.history(vd, 30, zone)  # in the visit's time, as the History page says it
     versions = [{"name": v, "current": v == vd.current(), "published": v == vd.published()}
                 for v in reversed(vd.live_versions())]
     run = solver.get(vd.slug)
@@ -241,7 +240,8 @@ def changes_context(vd: VisitDir, visit, version: str, against: str | None) -> d
     """What `version` changes against `against`, and what each change does to the invites people hold."""
     changes = actions.changes_between(vd, against, version)
     first_issue = vd.published() is None
-    return {"title": f"Changes in {version}", "vd": vd, "visit": visit, "version": version, "against": against,
+    return {"title": f"Changes in {draft.version_word(version)}", "vd": vd,
+            "next_number": len(vd.releases()) + 1, "visit": visit, "version": version, "against": against,
             "effects": actions.invite_effects(visit, changes, first_issue=first_issue),
             "told": sorted({x for c in changes for x in c.notify}), "first_issue": first_issue,
             "versions": vd.live_versions(), "published": vd.published(), "revision": vd.revision()}

@@ -317,14 +317,24 @@ def _with_one_left_out(visit: d.Visit, plan: d.Plan) -> tuple[d.Plan, str]:
         item.item_id
 
 
+def _left_out_row(html: str) -> str:
+    return re.search(r"<th scope=\"row\">should sessions left out</th><td>(\d+)</td>", html).group(1)
+
+
 def test_a_left_out_session_is_listed_as_a_card_and_placed_with_its_form(tmp_path, solved):
+    """A left-out `should` session moved straight onto the draft by "Move it here"
+    when the move keeps every hard rule: the draft gains it (and `planner verify`
+    passes), the journal's undo data says it was left out, undo leaves it out
+    again and redo places it back; the board's left-out list and soft counts follow."""
     visit, plan = solved
     shorter, session_id = _with_one_left_out(visit, plan)
     board, client = workspace(tmp_path, shorter)
+    vd = board.ws.visit("example")
     try:
         html = client.get("/v/example/board").text
         card = re.search(rf'<article class="card [^"]* left" draggable="true" data-session="{session_id}"', html)
         assert card and "left out for this test" in html
+        left_before = _left_out_row(html)
         original = plan.session(session_id)
         page = client.get(f"/v/example/board/draft/move/{session_id}?day={original.start:%Y-%m-%d}")
         assert page.status_code == 200 and "left out of the plan" in page.text
@@ -332,19 +342,89 @@ def test_a_left_out_session_is_listed_as_a_card_and_placed_with_its_form(tmp_pat
                 "peers_shown": "1", "peers": list(original.peer_ids)}
         checked = client.get(f"/v/example/board/draft/move/{session_id}", params=data)
         assert "keeps every hard rule" in checked.text, checked.text[:2000]
-        # placed by pinning it there and re-planning around it (undo takes both back), never moved in silently
-        assert "Pin it here and re-plan around it" in checked.text and "Move it here" not in checked.text
-        r = client.post(f"/v/example/board/draft/move/{session_id}", {**data, "action": "save",
-                                                                       "rev": client.rev("example")})
-        assert r.status_code == 400 and "left out of the draft" in r.text
-        assert actions.read_version(board.ws.visit("example"), "draft").session(session_id) is None
+        assert "Move it here" in checked.text and "Pin it here and re-plan around it" in checked.text
         # the move the form checks is the whole plan's verdict with the session placed
         move = actions.Move(session_id, original.start.date(), original.start.time(), original.room_id,
                             original.peer_ids)
-        placed = actions.moved_plan(visit, shorter, move)
+        assert actions.verdict(visit, shorter, move) == [] == actions.verdict_whole(visit, shorter, move)
+        stale = client.rev("example")
+        r = client.post(f"/v/example/board/draft/move/{session_id}", {**data, "action": "save", "rev": stale})
+        assert r.status_code == 303, r.text[:500]
+        placed = actions.read_version(vd, "draft")
         assert placed.session(session_id).start == original.start
+        assert placed.session(session_id).room_id == original.room_id
         assert session_id not in {u.session_id for u in placed.unscheduled}
-        assert verify(visit, placed) == [] and actions.verdict(visit, shorter, move) == []
+        assert verify(visit, placed) == []
+        from planner.cli import cli
+
+        result = CliRunner().invoke(cli, ["verify", str(vd.path), str(vd.path / "draft")])
+        assert result.exit_code == 0, result.output
+        entry = vd.journal()[-1]
+        assert entry.action == "move" and entry.touches == [f"session:{session_id}"]
+        assert entry.extra["placements"] == {session_id: {"left_out": "left out for this test"}}
+        # the board: no longer a left-out card, one fewer left out in the soft counts
+        html = client.get(f"/v/example/board?day={original.start:%Y-%m-%d}").text
+        assert not re.search(rf'class="card [^"]* left" draggable="true" data-session="{session_id}"', html)
+        assert f'data-session="{session_id}"' in html
+        assert int(_left_out_row(html)) == int(left_before) - 1
+        # a page prepared before the placement cannot move the same session again (per-session conflict)
+        r = client.post(f"/v/example/board/draft/move/{session_id}", {**data, "action": "save", "rev": stale})
+        assert r.status_code == 409 and "Not saved" in r.text, r.text[:2000]
+        assert actions.read_version(vd, "draft").session(session_id).start == original.start
+        # undo: left out again, with its reason; redo: placed again
+        r = client.post("/v/example/undo", {"rev": client.rev("example"), "entry": str(entry.n)})
+        assert r.status_code == 303, r.text[:500]
+        undone = actions.read_version(vd, "draft")
+        assert undone.session(session_id) is None
+        assert ("left out for this test" in {u.reason for u in undone.unscheduled if u.session_id == session_id})
+        assert client.get("/v/example/board").text.count(f'left" draggable="true" data-session="{session_id}"') == 1
+        r = client.post("/v/example/redo", {"rev": client.rev("example"), "entry": str(vd.journal()[-1].n)})
+        assert r.status_code == 303, r.text[:500]
+        redone = actions.read_version(vd, "draft")
+        assert redone.session(session_id).start == original.start
+        assert session_id not in {u.session_id for u in redone.unscheduled} and verify(visit, redone) == []
+    finally:
+        board.solver.shutdown()
+
+
+def test_where_can_a_left_out_session_go_offers_slots_verify_accepts_and_places_it(tmp_path, solved):
+    """"Where can this go?" for a left-out session: every offer keeps every hard
+    rule with the session placed, its soft change is the whole plan's, and its
+    Move here button places the session on the draft (`planner verify` passes)."""
+    visit, plan = solved
+    shorter, session_id = _with_one_left_out(visit, plan)
+    board, client = workspace(tmp_path, shorter)
+    try:
+        board_page = client.get("/v/example/board").text
+        assert f'href="/v/example/board/draft/where/{session_id}"' in board_page
+        page = client.get(f"/v/example/board/draft/where/{session_id}")
+        assert page.status_code == 200 and "left out of the plan" in page.text
+        offers = _offers(page.text)
+        assert offers, page.text[:2000]
+        base = actions.soft_scores(visit, shorter)
+        found = placing.where_can_it_go(visit, shorter, session_id)
+        assert [(f"{o.move.day}", f"{o.move.start:%H:%M}", o.move.room_id) for o in found.offers] == offers
+        for offer in found.offers:
+            moved = actions.moved_plan(visit, shorter, offer.move)
+            assert verify(visit, moved) == [] and moved.session(session_id) is not None
+            full = actions.soft_scores(visit, moved)
+            assert offer.per_rule == {k: full[k] - base[k] for k in full if full[k] != base[k]}
+            assert offer.per_rule["should_sessions_scheduled"] == -1
+        form = re.search(r'<form method="post" action="([^"]+)">(.*?)</form>', page.text, re.S)
+        data: dict = {}
+        for k, v in re.findall(r'name="([a-z_]+)" value="([^"]*)"', form.group(2)):
+            data.setdefault(k, []).append(v)
+        data = {k: v if k == "peers" else v[0] for k, v in data.items()}
+        r = client.post(form.group(1), {**data, "action": "save"})
+        assert r.status_code == 303, r.text[:500]
+        placed = actions.read_version(board.ws.visit("example"), "draft")
+        item = placed.session(session_id)
+        assert (f"{item.start:%Y-%m-%d}", f"{item.start:%H:%M}", item.room_id) == offers[0]
+        from planner.cli import cli
+
+        result = CliRunner().invoke(cli, ["verify", str(board.ws.root / "example"),
+                                          str(board.ws.root / "example" / "draft")])
+        assert result.exit_code == 0, result.output
     finally:
         board.solver.shutdown()
 

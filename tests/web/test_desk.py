@@ -168,7 +168,17 @@ def test_publishing_numbers_releases_and_the_board_papers_and_invites_say_the_sa
         r = c.post("/v/small/publish/draft", {"rev": c.rev("small")})
         assert r.status_code == 303 and r.headers["location"] == f"/v/small/invites/release-{number}"
         assert vd.published() == f"release-{number}"
-        assert f"<h1>Release {number}</h1>" in c.get(f"/v/small/board/release-{number}").text
+        # the papers' word and number on the board, the history, the changes and the publish pages
+        assert f"<h1>Version {number} (published)</h1>" in c.get(f"/v/small/board/release-{number}").text
+        assert r.headers["location"].endswith(f"release-{number}")  # URLs keep release-N
+        invites = c.get(r.headers["location"]).text
+        assert f"<h1>Invites of version {number}</h1>" in invites
+        history = c.get("/v/small/history").text
+        assert f"Alex Jones published version {number}" in history
+        assert f"Alex Jones: published version {number}" in c.get("/v/small").text.split('id="journal"')[1]
+        for page in (c.get(f"/v/small/board/release-{number}").text, c.get("/v/small/board").text, history, invites,
+                     c.get("/v/small/changes/draft").text):
+            assert not re.search(r"[Rr]elease \d", page)
         folder = vd.path / "releases" / str(number)
         agenda = (folder / "agendas" / "week.html").read_text(encoding="utf-8")
         assert f"version {number}," in agenda and f"version {number + 1}" not in agenda
@@ -176,16 +186,19 @@ def test_publishing_numbers_releases_and_the_board_papers_and_invites_say_the_sa
         assert mails and all(f"Plan version {number}, issued" in m for m in mails)
         paper = c.get(f"/v/small/papers/release-{number}/agendas/week.html")
         assert paper.status_code == 200 and f"version {number}," in paper.text
-        assert f"Draft — based on release {number}, 0 changes since" in c.get("/v/small/board").text
+        assert f"Draft — based on version {number}, 0 changes since" in c.get("/v/small/board").text
         if number == 1:
             move = next(_valid_moves(visit, _draft(board), "s1"))
             assert c.post("/v/small/board/draft/move/s1", _form(move, c.rev("small"))).status_code == 303
-            assert "Draft — based on release 1, 1 change since" in c.get("/v/small/board").text
+            assert "Draft — based on version 1, 1 change since" in c.get("/v/small/board").text
             changes = c.get("/v/small/changes/draft").text
-            assert "Compared with release-1" in changes and "moved" in changes
+            assert "Compared with version 1, the version people hold" in changes and "moved" in changes
+            assert '<option value="release-1" selected>version 1 (published)</option>' in changes
+            assert "Publish draft as version 2</button>" in changes
     # the second release took over the first's send ledger and re-issued the moved invitation
     assert (vd.path / "releases" / "2" / "changes.csv").is_file()
     assert actions.read_version(vd, "release-2").meta["version"] == 2
+    assert "<h1>Version 1</h1>" in c.get("/v/small/board/release-1").text  # no longer the published one
 
 
 def test_undo_and_redo_round_trip_and_the_history_names_people_in_local_time(tmp_path):
@@ -206,6 +219,11 @@ def test_undo_and_redo_round_trip_and_the_history_names_people_in_local_time(tmp
         to = dt.datetime.combine(move.day, move.start)
         said = f"Sam Patel moved &#39;Chief Executive&#39; to {to:%a} {to.day} {to:%b %H:%M}, Room One"
         assert f"{when:%a} {when.day} {when:%b %H:%M}</time> — {said}" in history
+        # the visit page's Journal says it at the same local time, its <time> still machine-readable (UTC ISO)
+        journal = c.get("/v/small").text.split('id="journal"')[1]
+        assert (f'<time datetime="{entry.at}">{when:%a} {when.day} {when:%b %H:%M}</time> — Sam Patel: '
+                f'{said.removeprefix("Sam Patel ")}') in journal
+        assert f">{entry.at}<" not in journal
         assert f'name="entry" value="{entry.n}"' in history and "Redo" not in history
         # undo: s1 back; redo: moved again; undo again, then a new action ends redo
         r = c.post("/v/small/undo", {"rev": c.rev("small"), "entry": str(entry.n), "back": "history"})

@@ -118,7 +118,7 @@ def test_publishing_shows_its_progress_then_the_result(client, board, monkeypatc
     assert events[-1]["state"] == "done" and events[-1]["result_url"] == f"/v/small/invites/{release}"
     assert board.ws.visit("small").published() == release
     done = client.get(job_url).text
-    assert "Published release 2" in done and f'href="/v/small/invites/{release}"' in done and "refresh" not in done
+    assert "Published version 2" in done and f'href="/v/small/invites/{release}"' in done and "refresh" not in done
 
 
 def test_a_stale_publish_is_refused_and_a_failed_one_says_why(client, board):

@@ -271,7 +271,7 @@ def test_plan_move_pin_replan_publish_and_invites(client, board, tmp_path):
         "peers": list(again.peer_ids), "action": "save", "rev": client.rev("small")})
     assert r.status_code == 303, r.text
     r = client.get("/v/small/changes/draft")
-    assert r.status_code == 200 and "moved" in r.text and "Compared with release-1" in r.text
+    assert r.status_code == 200 and "moved" in r.text and "Compared with version 1" in r.text
     # unpin gives the cells back; undo of a version withdraws it (files kept)
     assert client.post("/v/small/unpin/s1", {"version": v3, "rev": client.rev("small")}).status_code == 303
     row = next(r for r in csv.DictReader((board.ws.root / "small" / "sessions.csv").open()) if r["id"] == "s1")

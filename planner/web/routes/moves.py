@@ -77,10 +77,7 @@ async def move(request: Request):
             if choice == "replan":
                 assert moved is not None  # the moved plan holds the session moved
                 return await _pin_and_replan(request, vd, visit, version, moved, form.get("rev"))
-            if plan.session(session_id) is None:  # left out: placed by pinning it and re-planning around it
-                errors, status = [f"{item.title} is left out of the draft: place it with “Pin it here and "
-                                  "re-plan around it”."], 400
-            elif not breaches:
+            if not breaches:  # a session on the draft, or a left-out one placed (undo leaves it out again)
                 await locked(vd, form.get("rev"), lambda: actions.save_move(vd, visit, chosen, who(request)),
                              touches=[f"session:{session_id}"])
                 return RedirectResponse(_draft_url(vd, chosen.day), status_code=303)

@@ -9,6 +9,7 @@ from starlette.requests import Request
 
 from planner.web import actions, placing, views
 from planner.web.base import Refused, render, valid_visit, version_of, visit_dir
+from planner.web.moves import left_out_item
 
 
 async def where(request: Request):
@@ -17,7 +18,7 @@ async def where(request: Request):
     visit = valid_visit(vd)
     plan = actions.read_version(vd, version)
     session_id = request.path_params["session"]
-    item = plan.session(session_id)
+    item = plan.session(session_id) or left_out_item(visit, plan, session_id)  # left out: placed from here
     if item is None:
         raise Refused(404, f"Session {session_id} is not on the board of {version}.")
     more = str(request.query_params.get("more", "")) == "1"
@@ -25,6 +26,6 @@ async def where(request: Request):
     found = await run_in_threadpool(placing.where_can_it_go, visit, plan, session_id, limit)
     busy = placing.busy_for(visit, plan, session_id, item.start.date())
     return render(request, "where.html", title=f"Where can {item.title} go?", vd=vd, visit=visit,
-                  version=version, item=item, placing=found, more=more,
-                  revision=views.base_revision(vd, request.query_params.get("rev")),
+                  version=version, item=item, left_out=plan.session(session_id) is None,
+                  placing=found, more=more, revision=views.base_revision(vd, request.query_params.get("rev")),
                   busy=[b for b in busy if not b.why.startswith(("holds", "not a room"))])

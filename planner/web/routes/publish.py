@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from planner.errors import InvalidInput
-from planner.web import actions, mail, publishing, services, views
+from planner.web import actions, draft, mail, publishing, services, views
 from planner.web.base import Refused, board_of, read_form, render, valid_visit, version_of, visit_dir, who
 from planner.web.jobs import Job
 
@@ -36,7 +36,7 @@ async def publish(request: Request):
     valid_visit(vd)
     vd.check_revision(form.get("rev"))  # a stale page is answered as every stale edit is
     # the release's number is known when it is made: publish_work points the result at its invites
-    job = Job(vd.slug, "publish", who(request), f"Publishing {version} as the next release",
+    job = Job(vd.slug, "publish", who(request), f"Publishing {draft.version_word(version)} as the next version",
               result_url=f"/v/{vd.slug}/invites/{version}", result_label=f"The invites of {version}")
     board = board_of(request)
     board.jobs.start(job, publishing.publish_work(vd, version, form.get("rev"), who(request)))
