@@ -84,6 +84,8 @@ def who(request: Request) -> str:
 def render(request: Request, name: str, status: int = 200, **context) -> HTMLResponse:
     board = board_of(request)
     context.setdefault("errors", [])
+    if context.get("vd") is not None and context.get("revision") is None:  # every visit page says its revision,
+        context["revision"] = context["vd"].revision()  # so app.js never compares an empty one
     html = board.env.get_template(name).render(
         request=request, user=request.session.get("user"), login=board.require_login,
         local_user=request.session.get("name") or board.local_user, named=bool(request.session.get("name")),

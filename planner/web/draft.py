@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from planner import domain as d
 from planner.check.changes import compare
+from planner.documents.clock import issue_time
 from planner.errors import PlannerError
 from planner.store.fs import atomic_folder
 from planner.store.planio import read_plan
@@ -160,7 +161,8 @@ def publish(vd: VisitDir, visit: d.Visit, who: str) -> str:
     """Copy the draft into the next release with its documents (the invites
     re-issued against the previous release, whose send ledger and replies it
     takes over). Its number is the plan's version, so the board, the papers
-    and the invites say the same one. Returns "release-N"."""
+    and the invites say the same one, and its issue time is the time of
+    publishing (recorded in its schedule.json). Returns "release-N"."""
     from planner.orchestrate import write_plan_folder
 
     plan = read(vd)
@@ -170,6 +172,8 @@ def publish(vd: VisitDir, visit: d.Visit, who: str) -> str:
     number = len(found) + 1
     previous = found[-1][1] if found else None
     plan.meta["version"] = number
+    # publishing is the run that issues a release: its papers and e-mails say when it was published
+    plan.meta["issued"] = issue_time().strftime("%Y-%m-%dT%H:%M:%SZ")
     name, k = str(number), 2
     while (vd.path / RELEASES / name).exists():  # never write over a folder already there
         name, k = f"{number}-{k}", k + 1

@@ -134,7 +134,8 @@ def _folder_raw(vd: VisitDir) -> RawVisit:
 
 
 def save_row(vd: VisitDir, table: str, row: int | None, cells: dict[str, str], who: str):
-    """Replace row `row` of `table` (or add a row when None) with `cells`."""
+    """Replace row `row` of `table` (or add a row when None) with `cells`;
+    None (nothing written or journaled) when that changes none of its cells."""
     name = _table_file(table)
     raw = _folder_raw(vd)
     if table not in raw.tables:
@@ -154,6 +155,8 @@ def save_row(vd: VisitDir, table: str, row: int | None, cells: dict[str, str], w
     else:
         for index, (number, old) in enumerate(t.rows):
             if number == row:
+                if all(str(old.get(k) or "").strip() == v for k, v in cells.items()):
+                    return None  # saved as it was: nothing written, nothing journaled
                 t.rows[index] = (number, {**old, **cells})
                 break
         else:
@@ -185,7 +188,10 @@ def delete_row(vd: VisitDir, table: str, row: int, who: str):
 
 
 def save_settings(vd: VisitDir, values: dict[str, str], who: str):
+    """Write the settings `values` (blank: the default); None when none changes."""
     raw = _folder_raw(vd)
+    if all(str(raw.settings[k].value if k in raw.settings else "").strip() == v.strip() for k, v in values.items()):
+        return None
     for key, value in values.items():
         value = value.strip()
         if not value:

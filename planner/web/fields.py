@@ -2,7 +2,8 @@
 column and setting labelled in plain words ("Duration (minutes)", not
 `duration_minutes`), the schema's meaning and format as hint text, and the
 right control: a drop-down of the referenced table's ids, checkboxes for a list
-of ids, a drop-down of the fixed values, date and time inputs.
+of ids, a drop-down of the fixed values, a date input, and times typed as
+people write them (16:15, 16.15, 4.15pm: planner.web.times reads them).
 
 A form posts only what it shows: a column missing from the post keeps its
 value (a list of checkboxes sends nothing when none is ticked, so each list
@@ -36,7 +37,6 @@ LABELS = {
     "feedback_minutes": "Feedback presentation length (minutes)", "feedback_room": "Feedback presentation room",
     "feedback_audience": "Feedback presentation audience", "timezone": "Time zone", "host": "Host organisation",
 }
-TIME_RE = re.compile(r"\d{2}:\d{2}")
 DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 DATETIME_RE = re.compile(r"(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2})")
 
@@ -65,7 +65,7 @@ def hint_of(field: Field | None) -> str:
     if field.kind == "time":
         text += " For example 16:15, 16.15 or 4.15pm."
     if field.kind == "datetime":
-        text += " A date and a time, for example 2026-05-19 16:15."
+        text += " A date and a time, for example 2026-05-19 16:15 or 2026-05-19 4.15pm."
     if not field.required and field.shown_default:
         text += f" Blank: {field.shown_default}."
     return text
@@ -113,11 +113,10 @@ def widget(table: str | None, column: str, value: str, raw) -> dict:
         out.update(control="checkboxes", options=options)
     elif field.kind == "date" and (not value or DATE_RE.fullmatch(value.strip())):
         out.update(control="date", value=value.strip())
-    elif field.kind == "time" and (not value or TIME_RE.fullmatch(value.strip())):
-        out.update(control="time", value=value.strip())
-    elif field.kind == "datetime" and (not value or DATETIME_RE.fullmatch(value.strip())):
+    elif field.kind in ("time", "datetime"):  # typed, as people write times, read by planner.web.times:
+        # a browser's time picker sends a blank for "4.15", which would clear the cell without a word
         match = DATETIME_RE.fullmatch(value.strip())
-        out.update(control="datetime-local", value=f"{match.group(1)}T{match.group(2)}" if match else "")
+        out.update(control=field.kind, value=f"{match.group(1)} {match.group(2)}" if match else value.strip())
     elif field.kind in ("text",) and column in ("notes", "arrival", "directions", "question"):
         out.update(control="textarea")
     elif field.kind == "email":
@@ -146,4 +145,11 @@ def posted(form, columns: list[str], current: dict[str, str]) -> dict[str, str]:
             out[column] = ""
         else:
             out[column] = str(current.get(column, "") or "")
+        was = str(current.get(column, "") or "")
+        if column in lists and sorted(_items(out[column])) == sorted(_items(was)):
+            out[column] = was  # the same ids ticked: kept as written (their order, their spacing)
     return out
+
+
+def _items(text: str) -> list[str]:
+    return [v.strip() for v in text.split(";") if v.strip()]

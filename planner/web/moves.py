@@ -123,9 +123,12 @@ def save_move(vd: VisitDir, visit: d.Visit, move: Move, who: str) -> str:
     breaches = verdict(visit, plan, move)
     if breaches:
         raise Infeasible(breaches)
+    item = plan.session(move.session_id)
+    if item is not None and (item.start == dt.datetime.combine(move.day, move.start)
+                             and item.room_id == move.room_id and sorted(item.peer_ids) == sorted(move.peer_ids)):
+        return "draft"  # where it already is: not a move, nothing written or journaled
     new = moved_plan(visit, plan, move)
     new.meta["edited"] = {"moved": move.session_id, "by": who}
-    item = plan.session(move.session_id)
     draft.write(vd, visit, new)
     session = visit.session_by_id[move.session_id]
     when = dt.datetime.combine(move.day, move.start)

@@ -220,6 +220,14 @@ def outside_grid(visit, item, day: str, start: str) -> str:
     return ""
 
 
+def base_revision(vd: VisitDir, value) -> int:
+    """The revision a move was prepared at: the `rev` its board or "Where can
+    this go?" page carried (a drag's URL too), else the visit's current one."""
+    current = vd.revision()
+    text = str(value or "").strip()
+    return int(text) if text.isdigit() and int(text) <= current else current
+
+
 def move_context(vd: VisitDir, visit, version: str, item, **form) -> dict:
     """The move form of a session: the choices, and what the template shows of the choice made."""
     if form.get("checked"):  # a choice was made: say plainly when it is off the visit's days or grid

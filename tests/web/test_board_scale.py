@@ -396,7 +396,7 @@ def test_where_can_a_left_out_session_go_offers_slots_verify_accepts_and_places_
     board, client = workspace(tmp_path, shorter)
     try:
         board_page = client.get("/v/example/board").text
-        assert f'href="/v/example/board/draft/where/{session_id}"' in board_page
+        assert f'href="/v/example/board/draft/where/{session_id}?rev=' in board_page  # with the board's revision
         page = client.get(f"/v/example/board/draft/where/{session_id}")
         assert page.status_code == 200 and "left out of the plan" in page.text
         offers = _offers(page.text)

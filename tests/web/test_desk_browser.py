@@ -44,7 +44,7 @@ def test_two_browsers_moving_lose_no_move_and_a_stale_one_is_refused_with_who(se
         # Sam, from the old board, moves another session: Alex's move stays
         s3_move = next(_valid_moves(visit, after_alex, "s3"))
         sam.click("#card-s3 .move-link")
-        sam.wait_for_url("**/board/draft/move/s3")
+        sam.wait_for_url("**/board/draft/move/s3?rev=*")  # the board's revision, carried to the move
         sam.goto(_move_url(base, s3_move))
         sam.click("button:has-text('Move it here')")
         sam.wait_for_url("**/v/desk/board?day=**")

@@ -205,13 +205,16 @@ def test_a_ticked_list_is_saved_joined_and_none_ticked_is_blank(client, board):
 
 
 def test_date_and_time_columns_get_date_and_time_inputs(client):
+    # times are typed (a browser's time picker sends a blank for "4.15"): text inputs the time parser reads
     settings = Form(client.get("/v/small/settings").text).controls
     assert settings["f-feedback_day"]["type"] == "date"
     for key in ("day_start", "day_end", "lunch_start", "debrief_start"):
-        assert settings[f"f-{key}"]["type"] == "time", key
+        assert settings[f"f-{key}"]["type"] == "text" and settings[f"f-{key}"]["inputmode"] == "decimal", key
+        assert settings[f"f-{key}"]["autocomplete"] == "off", key
     row = Form(client.get("/v/small/edit/sessions/2").text).controls
-    assert row["f-earliest"]["type"] == "time" and row["f-latest"]["type"] == "time"
-    assert row["f-fixed_start"]["type"] == "datetime-local"
+    assert row["f-earliest"]["type"] == "text" and row["f-latest"]["type"] == "text"
+    assert row["f-earliest"]["inputmode"] == "decimal" and row["f-earliest"]["autocomplete"] == "off"
+    assert row["f-fixed_start"]["type"] == "text" and row["f-fixed_start"]["autocomplete"] == "off"
     assert row["f-title"].get("type") is None  # text
 
 

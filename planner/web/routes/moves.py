@@ -67,7 +67,8 @@ async def move(request: Request):
              if chosen and (has_choice or form is not None) else None)
     pinning = actions.pin_problems(vd, moved) if moved is not None else []
     unpinnable = [str(p) for p in pinning]
-    notice, status = "", 200
+    notice, status, refused = "", 200, False
+    revision = views.base_revision(vd, params.get("rev"))  # the board's, so a colleague's move since is seen
     if form is not None and chosen is not None:
         choice = str(form.get("action", "save"))
         try:
@@ -90,7 +91,7 @@ async def move(request: Request):
             notice, status = ("Not moved: the board changed since you checked this move, and on the board as "
                               "it is now the move breaks the rules below."), 409
         except Conflict as exc:  # the same session changed since the page was made: the choice kept
-            errors, status = [str(exc)], 409
+            errors, status, revision, refused = [str(exc)], 409, vd.revision(), True
     elif errors and (has_choice or form is not None):
         status = 400
     return render(request, "move.html", status=status, **views.move_context(
@@ -98,7 +99,7 @@ async def move(request: Request):
         busy=_busy(visit, plan, item, day),
         start=start, room=room, peers=peers, breaches=breaches,
         checked=has_choice and chosen, unpinnable=unpinnable, move=chosen, errors=[("", e) for e in errors],
-        notice=notice))
+        notice=notice, revision=revision, refused=refused))
 
 
 def _busy(visit, plan, item, day: str) -> tuple:

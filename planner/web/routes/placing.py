@@ -7,7 +7,7 @@ from __future__ import annotations
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
-from planner.web import actions, placing
+from planner.web import actions, placing, views
 from planner.web.base import Refused, render, valid_visit, version_of, visit_dir
 from planner.web.moves import left_out_item
 
@@ -27,5 +27,5 @@ async def where(request: Request):
     busy = placing.busy_for(visit, plan, session_id, item.start.date())
     return render(request, "where.html", title=f"Where can {item.title} go?", vd=vd, visit=visit,
                   version=version, item=item, left_out=plan.session(session_id) is None,
-                  placing=found, more=more, revision=vd.revision(),
+                  placing=found, more=more, revision=views.base_revision(vd, request.query_params.get("rev")),
                   busy=[b for b in busy if not b.why.startswith(("holds", "not a room"))])

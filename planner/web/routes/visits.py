@@ -100,6 +100,8 @@ async def visit_page(request: Request, errors=None, status: int = 200, notice: s
             params["page"], params["cell"] = str(views.page_of(vd, table, int(row))), row
     ctx = views.visit_context(vd, board.solver, board.solve_seconds, Query.of(params))
     checked = ctx["checked"]
+    if request.query_params.get("unchanged") == "1" and not notice:
+        notice = "Nothing changed: the form was saved as it was, so nothing was written or added to the history."
     deleted = str(request.query_params.get("deleted", ""))
     undo_delete = bool(deleted.isdigit() and ctx["undoable"] and ctx["undoable"].action == "delete-row")
     return render(request, "visit.html", status=status, title=checked.visit.settings.name if checked.valid else vd.slug,
@@ -127,9 +129,9 @@ async def settings(request: Request):
         try:
             if errors:
                 raise actions.EditRefused([])
-            await locked(vd, form.get("rev"), lambda: actions.save_settings(vd, values, who(request)),
-                         touches=["settings"])
-            return RedirectResponse(f"/v/{vd.slug}?table=settings#settings", status_code=303)
+            saved = await locked(vd, form.get("rev"), lambda: actions.save_settings(vd, values, who(request)),
+                                 touches=["settings"])
+            return RedirectResponse(_said(f"/v/{vd.slug}?table=settings#settings", saved), status_code=303)
         except actions.EditRefused as exc:
             errors += [(p.column or "", str(p)) for p in exc.problems]
         except Conflict as exc:  # the settings changed since the page: what was typed is shown again
@@ -164,9 +166,9 @@ async def edit_row(request: Request):
         try:
             if errors:
                 raise actions.EditRefused([])
-            await locked(vd, form.get("rev"), lambda: actions.save_row(vd, table, number, cells, who(request)),
-                         touches=touches)
-            return RedirectResponse(_landing(vd, table, number), status_code=303)
+            saved = await locked(vd, form.get("rev"), lambda: actions.save_row(vd, table, number, cells,
+                                                                                who(request)), touches=touches)
+            return RedirectResponse(_said(_landing(vd, table, number), saved), status_code=303)
         except actions.EditRefused as exc:
             errors += [(p.column or "", str(p)) for p in exc.problems]
         except Conflict as exc:  # the same row changed since the page: what was typed is shown again
@@ -177,6 +179,14 @@ async def edit_row(request: Request):
                   title=f"{'Add a row to' if number is None else 'Edit'} {TAB_LABELS[table].lower()}", vd=vd,
                   table=table, table_label=TAB_LABELS[table], number=number, columns=columns, cells=cells,
                   widgets=widgets, errors=errors, problems=problems, revision=vd.revision())
+
+
+def _said(url: str, saved) -> str:
+    """`url`, saying "Nothing changed" (`unchanged=1`) when the save wrote nothing."""
+    if saved is not None:
+        return url
+    path, _, anchor = url.partition("#")
+    return f"{path}&unchanged=1" + (f"#{anchor}" if anchor else "")
 
 
 def _landing(vd, table: str, number: int | None) -> str:

@@ -23,7 +23,7 @@
     var source = new EventSource(url);
     source.addEventListener("revision", function (event) {
       var data = JSON.parse(event.data);
-      if (revision !== null && String(data.revision) !== String(revision) && !progress) {
+      if (revision && String(data.revision) !== String(revision) && !progress) {
         live.hidden = false;
         live.textContent = "This visit has changed since this page was loaded (now revision " + data.revision +
           (data.current ? ", latest version " + data.current : "") + "). Reload the page to see it.";
@@ -149,13 +149,16 @@
         peers.push(peer);
         query += "&peers_shown=1" + peers.map(function (p) { return "&peers=" + encodeURIComponent(p); }).join("");
       }
+      var rev = main && main.getAttribute("data-revision");  // the board's: a colleague's move since is refused
+      if (rev) { query += "&rev=" + encodeURIComponent(rev); }
       window.location.href = "/v/" + encodeURIComponent(slug) + "/board/" + encodeURIComponent(version) +
         "/move/" + encodeURIComponent(dragged) + "?" + query + "#verdict";
     });
   }
 
-  // --- focus the verdict or the error summary when a page shows one -----------------------
-  var focus = document.getElementById("verdict") || document.querySelector(".error-summary");
+  // --- focus the error summary or the verdict when a page shows one -----------------------
+  // (a refusal's summary first: it is at the top, where the eye is, and says what was not saved)
+  var focus = document.querySelector(".error-summary") || document.getElementById("verdict");
   if (focus && focus.focus) { focus.focus(); }
 })();
 
