@@ -220,14 +220,25 @@ def changes_since_release(vd: VisitDir) -> int:
 
 # --- who did what, when -------------------------------------------------------------------------
 
-def local_time(at: str, timezone: str, with_day: bool = False) -> str:
-    """A journal time (UTC) in the visit's own time: "14:32", or "Tue 19 May 14:32"."""
+def local_time(at: str, timezone: str | None, with_day: bool = False, with_year: bool = False) -> str:
+    """A journal time (UTC, ISO) in the visit's own time: "14:32", "Tue 19 May 14:32", or with the
+    year "Mon 7 Dec 2026 22:16" (the workspace's one way to show it; " UTC" when the zone is unknown)."""
     try:
         moment = dt.datetime.fromisoformat(at.replace("Z", "+00:00"))
-        moment = moment.astimezone(ZoneInfo(timezone)) if moment.tzinfo else moment
-    except (ValueError, KeyError):
+    except ValueError:
         return at
-    return f"{moment:%a} {moment.day} {moment:%b %H:%M}" if with_day else f"{moment:%H:%M}"
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    suffix = ""
+    try:
+        moment = moment.astimezone(ZoneInfo(timezone)) if timezone else moment
+    except (KeyError, ValueError):  # ZoneInfoNotFoundError is a KeyError
+        timezone = None
+    if not timezone:
+        suffix = " UTC"
+    if with_year:
+        return f"{moment:%a} {moment.day} {moment:%b %Y %H:%M}{suffix}"
+    return (f"{moment:%a} {moment.day} {moment:%b %H:%M}" if with_day else f"{moment:%H:%M}") + suffix
 
 
 def said(entry: Entry, timezone: str) -> str:

@@ -5,7 +5,6 @@ the routes (planner.web.routes) read the request and render these."""
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from planner.errors import PlannerError
 from planner.invitations.manifest import load_manifest
@@ -64,24 +63,6 @@ def state_of(vd: VisitDir, checked) -> str:
     return "planned" if vd.current() else "valid"
 
 
-def local_time(at: str, zone: str | None) -> str:
-    """A journal time (UTC, ISO) in the visit's time zone, as people write it: "Mon 7 Dec 2026 22:16"."""
-    try:
-        moment = dt.datetime.fromisoformat(at)
-    except ValueError:
-        return at
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    suffix = ""
-    try:
-        moment = moment.astimezone(ZoneInfo(zone)) if zone else moment
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = None
-    if not zone:
-        suffix = " UTC"
-    return f"{moment:%a} {moment.day} {moment:%b %Y %H:%M}{suffix}"
-
-
 def origin_of(vd: VisitDir, zone: str | None) -> str:
     """How a visit came into the workspace, from its journal's first entry."""
     first = next((e for e in vd.journal() if e.action in ("import", "create")), None)
@@ -90,7 +71,7 @@ def origin_of(vd: VisitDir, zone: str | None) -> str:
     source = str(first.extra.get("source") or "")
     how = (f"Uploaded from {source}" if first.action == "import" and source
            else "Imported" if first.action == "import" else "Created from the template")
-    return f"{how} by {first.who}, {local_time(first.at, zone)}"
+    return f"{how} by {first.who}, {draft.local_time(first.at, zone, with_year=True)}"
 
 
 def unlisted_notes(ws: Workspace) -> list[str]:

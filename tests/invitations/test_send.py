@@ -5,6 +5,8 @@ what changed."""
 
 from __future__ import annotations
 
+import contextlib
+
 import datetime as dt
 import json
 import re
@@ -54,16 +56,24 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture
-def server():
-    handler = Recorder()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+@contextlib.contextmanager
+def recording_smtp(handler: Recorder | None = None, **options):
+    """An SMTP server on 127.0.0.1 whose `handler` (a Recorder) keeps what it receives;
+    `options` go to aiosmtpd's Controller (an authenticator…). Yields the handler, its port set."""
+    handler = handler or Recorder()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port(), **options)
     controller.start()
     handler.port = controller.port
     try:
         yield handler
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def server():
+    with recording_smtp() as handler:
+        yield handler
 
 
 @pytest.fixture(scope="module")

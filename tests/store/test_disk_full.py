@@ -19,7 +19,7 @@ from click.testing import CliRunner
 
 from conftest import write_visit
 from planner.cli import cli
-from test_send import Recorder, free_port  # noqa: F401 (the SMTP test server)
+from test_send import recording_smtp  # the SMTP test server
 
 FAST = ["--deterministic", "--workers", "1", "--time-limit", "5", "-q"]
 
@@ -88,16 +88,8 @@ def visit(tmp_path_factory):
 
 @pytest.fixture
 def smtp():
-    from aiosmtpd.controller import Controller
-
-    handler = Recorder()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    handler.port = controller.port
-    try:
+    with recording_smtp() as handler:
         yield handler
-    finally:
-        controller.stop()
 
 
 def sending(folder: Path, server) -> list[str]:

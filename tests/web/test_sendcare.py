@@ -18,7 +18,6 @@ from urllib.parse import parse_qs, urlparse
 
 import httpx
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
 from markupsafe import escape
@@ -26,7 +25,7 @@ from markupsafe import escape
 from planner.web import actions
 from planner.web.app import Board
 from standin import standin
-from test_send import Recorder, free_port
+from test_send import Recorder, free_port, recording_smtp
 from test_web import Client, plan, small_visit
 
 SECRET = "s3cret-Pa55-not-for-pages"
@@ -58,14 +57,8 @@ def smtp():
         handler.logins.append((auth_data.login.decode(), auth_data.password.decode()))
         return AuthResult(success=auth_data.password.decode() == SECRET)
 
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port(), authenticator=authenticate,
-                            auth_require_tls=False)
-    controller.start()
-    handler.port = controller.port
-    try:
+    with recording_smtp(handler, authenticator=authenticate, auth_require_tls=False):
         yield handler
-    finally:
-        controller.stop()
 
 
 def save_smtp(client, server, **extra):
